@@ -1,0 +1,7 @@
+run:
+	scripts/run-demo.sh
+
+test:
+	scripts/test.sh
+
+.PHONY: run test

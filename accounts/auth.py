@@ -1,0 +1,120 @@
+"""Who is asking, and may they?
+
+An identity comes from the browser session (Flask-Login) or from an API token, sent as
+``Authorization: Bearer <token>`` or, for clients that send no headers (Weblate's tmserver
+client, OmegaT feeds), in the URL. Permissions follow the role ladder in ``models.ROLES``;
+a read-scoped token only ever reads.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app, g, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from accounts.models import ApiToken, User
+from db import db_session
+from errors import Forbidden, Unauthorized
+from timeutil import utcnow
+
+TOKEN_PREFIX = "dz_"
+
+#: What each permission needs: a minimum role, and whether a read-scoped token suffices.
+PERMISSIONS = {
+    "read": ("translator", True),
+    "propose": ("translator", False),
+    "edit": ("editor", False),
+    "admin": ("admin", False),
+}
+
+
+@dataclass(frozen=True)
+class Identity:
+    user: User
+    via: str  # "session" or "token"
+    scope: str  # "write" for sessions; the token's scope otherwise
+
+    @property
+    def name(self) -> str:
+        return self.user.username
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token_secret() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def user_for_token(token: str) -> tuple[User, ApiToken] | None:
+    session = db_session()
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or not row.active or not row.user.active:
+        return None
+    return row.user, row
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.view_args.get("token") if request.view_args else None
+
+
+def current_identity() -> Identity | None:
+    """The identity of this request, resolved once."""
+    if "identity" in g:
+        return g.identity
+    identity = None
+    token = _bearer_token()
+    if token:
+        found = user_for_token(token)
+        if found is None:
+            raise Unauthorized("The API token is unknown or has been revoked.")
+        user, row = found
+        row.last_used_at = utcnow()
+        db_session().commit()
+        identity = Identity(user, "token", row.scope)
+    elif current_user.is_authenticated:
+        identity = Identity(current_user._get_current_object(), "session", "write")
+    g.identity = identity
+    return identity
+
+
+def check_permission(permission: str) -> Identity | None:
+    """Raise 401/403 unless this request may do ``permission``; return who asks."""
+    min_role, token_read_ok = PERMISSIONS[permission]
+    identity = current_identity()
+    if identity is None:
+        if permission == "read" and current_app.config["ANONYMOUS_READ"]:
+            return None
+        raise Unauthorized("Log in or send an API token to do this.")
+    if identity.via == "token" and identity.scope != "write" and not token_read_ok:
+        raise Forbidden("This API token is read-only; a write-scoped token is needed.")
+    if not identity.user.has_role(min_role):
+        raise Forbidden(f"This needs the {min_role} role; you are a {identity.user.role}.")
+    return identity
+
+
+def requires(permission: str):
+    """View decorator: the view runs only if the request may do ``permission``."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            check_permission(permission)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def actor_name() -> str | None:
+    identity = current_identity()
+    return identity.name if identity else None

@@ -1,0 +1,71 @@
+"""Accounts use cases: users, passwords, API tokens. No Flask here."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from accounts.auth import hash_token, new_token_secret
+from accounts.models import ROLES, ApiToken, User
+from errors import DuizhaoError, NotFound
+from timeutil import utcnow
+
+MIN_PASSWORD_LENGTH = 8
+TOKEN_SCOPES = ("read", "write")
+
+
+def create_user(session: Session, username: str, password: str, role: str) -> User:
+    username = username.strip()
+    if not username:
+        raise DuizhaoError("A user name is needed.", field="username")
+    if role not in ROLES:
+        raise DuizhaoError(f"Role must be one of {', '.join(ROLES)}.", field="role")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DuizhaoError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+    if user_by_name(session, username):
+        raise DuizhaoError(f"A user called {username!r} exists already.", status=409)
+    user = User(username=username, password_hash=generate_password_hash(password), role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def user_by_name(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def users(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.username)).all()
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = user_by_name(session, username.strip())
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def create_token(session: Session, user: User, *, name: str, scope: str) -> tuple[ApiToken, str]:
+    """A new token for ``user``; the secret is returned once and only its hash is kept."""
+    if scope not in TOKEN_SCOPES:
+        raise DuizhaoError(f"Scope must be one of {', '.join(TOKEN_SCOPES)}.", field="scope")
+    secret = new_token_secret()
+    token = ApiToken(user_id=user.id, name=name.strip() or "token", token_hash=hash_token(secret),
+                     prefix=secret[:10], scope=scope)
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != user.id and not user.has_role("admin")):
+        raise NotFound(f"No token {token_id} of yours.")
+    token.revoked_at = token.revoked_at or utcnow()
+    return token
+
+
+def tokens_of(session: Session, user: User) -> Sequence[ApiToken]:
+    return session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all()

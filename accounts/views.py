@@ -1,0 +1,60 @@
+"""Login, logout, and the page where a user manages API tokens."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from accounts import service
+from db import db_session
+from errors import DuizhaoError
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect after login is a phishing aid.
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("tm.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        user = service.authenticate(db_session(), request.form.get("username", ""),
+                                    request.form.get("password", ""))
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        error = "Unknown user name or wrong password."
+    return render_template("accounts/login.html", error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("tm.index"))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    session = db_session()
+    new_secret = None
+    if request.method == "POST":
+        try:
+            if "revoke" in request.form:
+                service.revoke_token(session, current_user, int(request.form["revoke"]))
+                flash("Token revoked.")
+            else:
+                _token, new_secret = service.create_token(
+                    session, current_user, name=request.form.get("name", ""),
+                    scope=request.form.get("scope", "read"))
+            session.commit()
+        except DuizhaoError as err:
+            flash(err.message, "error")
+    return render_template("accounts/tokens.html", tokens=service.tokens_of(session, current_user),
+                           new_secret=new_secret)

@@ -1,0 +1,98 @@
+"""Duizhao (对照): a Chinese–English translation memory and glossary service.
+
+``create_app`` is the only entry point: ``flask --app app run``, ``gunicorn 'app:create_app()'``
+and the tests all build the app through it. Wiring only; the work lives in the packages.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any, Mapping
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+import db
+
+DEFAULT_MAX_UPLOAD_MB = 512
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _settings_from_environment(app: Flask) -> dict[str, Any]:
+    env = os.environ
+    return {
+        "DATABASE_URL": env.get("DATABASE_URL") or db.default_sqlite_url(app.instance_path),
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        # Anonymous lookups, concordance and exports: on unless ANONYMOUS_READ=0.
+        "ANONYMOUS_READ": env.get("ANONYMOUS_READ", "1").strip().lower() not in ("0", "false", "no", "off"),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 1024 * 1024,
+    }
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` (tests) overrides what the environment says."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(_settings_from_environment(app))
+    if config:
+        app.config.update(config)
+    _require_secret_key(app)
+
+    db.init_app(app)
+    db.import_models()
+    CSRFProtect(app)
+    _init_login(app)
+
+    from errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _require_secret_key(app: Flask) -> None:
+    # A guessable fallback key must never reach production: only tests and the debug
+    # server may run on a throwaway one.
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.testing or app.debug:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise ConfigError("SECRET_KEY is not set: export SECRET_KEY=... (see README).")
+
+
+def _init_login(app: Flask) -> None:
+    from accounts.models import User
+
+    manager = LoginManager(app)
+    manager.login_view = "accounts.login"
+
+    @manager.user_loader
+    def _load_user(user_id: str):
+        user = db.db_session().get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from accounts.views import bp as accounts_bp
+    from tm.api import bp as tm_api_bp
+    from tm.views import bp as tm_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(tm_bp)
+    app.register_blueprint(tm_api_bp)
+    app.extensions["csrf"].exempt(tm_api_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from accounts.cli import user_cli
+    from migrations.cli import db_cli
+    from tm.cli import tm_cli
+    from demo.cli import demo_cli
+
+    for group in (db_cli, user_cli, tm_cli, demo_cli):
+        app.cli.add_command(group)

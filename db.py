@@ -1,0 +1,83 @@
+"""Storage wiring: the declarative base, one engine and session factory per app.
+
+Views and CLI commands own the unit of work: they take ``db_session()`` and commit once.
+Repository and service functions receive a ``Session`` and never commit on their own.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, current_app
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+# Stable constraint names, so Alembic migrations can refer to them on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def import_models() -> None:
+    """Import every module that maps tables, so ``Base.metadata`` knows them all."""
+    import accounts.models  # noqa: F401
+    import tm.models  # noqa: F401
+    import glossary.models  # noqa: F401
+
+
+def make_engine(url: str, **engine_options) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **engine_options)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            # WAL lets readers (other workers) go on while an import writes.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **engine_options)
+
+
+def default_sqlite_url(instance_path: str) -> str:
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(instance_path) / 'duizhao.sqlite3'}"
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def engine() -> Engine:
+    return current_app.extensions["db_engine"]
+
+
+def new_session() -> Session:
+    """A session outside the request's (for background work); the caller closes it."""
+    return current_app.extensions["db_sessionmaker"]()
+
+
+def db_session() -> Session:
+    """The session of the current request or CLI command, closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = new_session()
+    return g.db_session

@@ -1,0 +1,85 @@
+"""Domain errors and the one place that turns errors into responses.
+
+API paths (``/api/``, ``/tmserver/``) get JSON ``{"error": {"status", "message", ...}}``;
+everything else gets an HTML page in plain words.
+"""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from glossary.core.model import GlossaryFormatError
+from tm.formats.records import ImportFormatError, UnsupportedLanguage
+
+
+class DuizhaoError(Exception):
+    """An error whose message is meant for the user; ``status`` is its HTTP status."""
+
+    status = 400
+
+    def __init__(self, message: str, *, status: int | None = None, **details):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.details = details
+
+
+class NotFound(DuizhaoError):
+    status = 404
+
+
+class Conflict(DuizhaoError):
+    status = 409
+
+
+class Unauthorized(DuizhaoError):
+    status = 401
+
+
+class Forbidden(DuizhaoError):
+    status = 403
+
+
+def _wants_json() -> bool:
+    path = request.path
+    return path.startswith(("/api/", "/tmserver/")) or request.accept_mimetypes.best == "application/json"
+
+
+def _respond(status: int, message: str, details: dict | None = None):
+    if _wants_json():
+        body = {"error": {"status": status, "message": message, **(details or {})}}
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message, details=details or {}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DuizhaoError)
+    def _domain_error(err: DuizhaoError):
+        response = _respond(err.status, err.message, err.details)
+        if err.status == 401 and _wants_json():
+            response[0].headers["WWW-Authenticate"] = 'Bearer realm="duizhao"'
+        return response
+
+    @app.errorhandler(ImportFormatError)
+    def _import_error(err: ImportFormatError):
+        return _respond(400, str(err), {"line": err.line, "reason": err.reason})
+
+    @app.errorhandler(UnsupportedLanguage)
+    def _language_error(err: UnsupportedLanguage):
+        return _respond(400, str(err), {"supported": list(err.supported)})
+
+    @app.errorhandler(GlossaryFormatError)
+    def _glossary_error(err: GlossaryFormatError):
+        return _respond(400, str(err))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        message = err.description or err.name
+        if err.code == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            message = f"The upload is larger than the limit of {limit // (1024 * 1024)} MB." if limit else message
+        response = _respond(err.code or 500, message)
+        if err.code == 405 and hasattr(err, "valid_methods") and err.valid_methods:
+            response[0].headers["Allow"] = ", ".join(err.valid_methods)
+        return response

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set up, create or upgrade the SQLite database in instance/, load the demo data, serve.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+mkdir -p instance
+# A secret key made once per installation and kept in instance/ (never committed).
+[ -s instance/secret_key ] || .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" > instance/secret_key
+export SECRET_KEY="$(cat instance/secret_key)"
+export FLASK_APP=app
+.venv/bin/flask db upgrade
+.venv/bin/flask demo load
+HOST=${HOST:-127.0.0.1}; PORT=${PORT:-5000}
+echo "Duizhao on http://$HOST:$PORT/  (demo users admin, editor, translator; password duizhao-demo)"
+exec .venv/bin/gunicorn --bind "$HOST:$PORT" --workers "${WORKERS:-2}" --timeout 120 'app:create_app()'

@@ -1,0 +1,72 @@
+"""Uploads through the API: the happy path and every kind of bad input."""
+from __future__ import annotations
+
+import io
+
+from tests.helpers import auth, wmt_pairs
+from tm.formats.records import UnitRecord
+from tm.formats.tmx import write_tmx
+
+
+def _tmx(pairs) -> bytes:
+    buffer = io.BytesIO()
+    write_tmx([UnitRecord(zh=z, en=e) for z, e in pairs], buffer)
+    return buffer.getvalue()
+
+
+def _upload(client, token, data: bytes, name="file.tmx", memory="news"):
+    return client.post(f"/api/v1/memories/{memory}/import", headers=auth(token),
+                       data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def test_upload_imports_and_reports(client, token_for):
+    token = token_for("editor")
+    response = _upload(client, token, _tmx(wmt_pairs(50)))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["added"] == 50
+    listing = client.get("/api/v1/memories").get_json()["memories"]
+    assert listing == [{**listing[0], "name": "news", "units": 50}]
+
+
+def test_malformed_tmx_names_line_and_reason(client, token_for):
+    token = token_for("editor")
+    data = _tmx(wmt_pairs(3)).replace(b"</body>", b"<tu><tuv xml:lang=\"zh\"><seg>x</seg></body>")
+    error = _upload(client, token, data).get_json()["error"]
+    assert error["status"] == 400 and error["line"] > 1 and "malformed" in error["reason"]
+    assert client.get("/api/v1/units").get_json()["total"] == 0
+
+
+def test_entity_bomb_and_external_entity_are_refused(client, token_for):
+    token = token_for("editor")
+    bomb = (b'<?xml version="1.0"?>\n<!DOCTYPE tmx [\n<!ENTITY a "aaaaaaaaaa">\n<!ENTITY b "&a;&a;&a;&a;&a;&a;">\n]>\n'
+            b'<tmx version="1.4"><header srclang="zh"/><body><tu><tuv xml:lang="zh"><seg>&b;</seg></tuv>'
+            b'<tuv xml:lang="en"><seg>x</seg></tuv></tu></body></tmx>')
+    xxe = bomb.replace(b'<!ENTITY a "aaaaaaaaaa">', b'<!ENTITY a SYSTEM "file:///etc/passwd">')
+    for data in (bomb, xxe):
+        response = _upload(client, token, data)
+        assert response.status_code == 400
+        assert "entit" in response.get_json()["error"]["message"].lower()
+    assert client.get("/api/v1/units").get_json()["total"] == 0
+
+
+def test_unknown_language_lists_supported_codes(client, token_for):
+    data = _tmx(wmt_pairs(1)).replace(b'xml:lang="en-US"', b'xml:lang="de-DE"')
+    response = _upload(client, token_for("editor"), data)
+    assert response.status_code == 400
+    body = response.get_json()["error"]
+    assert "zh-CN" in body["message"] or "zh-CN" in body.get("supported", [])
+
+
+def test_invalid_utf8_upload_and_query(client, token_for):
+    token = token_for("editor")
+    response = _upload(client, token, "zh\ten\n你好\tHello\n".encode("gb18030"), name="pairs.tsv")
+    assert response.status_code == 400
+    assert client.get("/api/v1/tm/concordance?q=%FF%FE").status_code == 400
+
+
+def test_upload_over_the_limit_gets_413(app, client, token_for):
+    token = token_for("editor")
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = _upload(client, token, _tmx(wmt_pairs(40)))
+    assert response.status_code == 413
+    assert "limit" in response.get_json()["error"]["message"]

@@ -1,0 +1,169 @@
+"""JSON API of the translation memory under ``/api/v1/``. Thin: parse, call the service, commit."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from accounts.auth import actor_name, check_permission, current_identity
+from db import db_session
+from errors import DuizhaoError
+from tm import repository as repo
+from tm import service
+from webutil import int_arg, json_body, list_arg, reject_invalid_utf8, require_csrf_header_for_session_writes
+
+bp = Blueprint("tm_api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def _guard():
+    reject_invalid_utf8()
+    identity = current_identity()
+    require_csrf_header_for_session_writes(identity.via if identity else None)
+
+
+def _memory_dict(memory, size: int) -> dict:
+    return {"name": memory.name, "description": memory.description, "priority": memory.priority,
+            "units": size, "created_at": memory.created_at.isoformat() + "Z"}
+
+
+# ------------------------------------------------------------------ memories
+
+@bp.get("/memories")
+def list_memories():
+    check_permission("read")
+    session = db_session()
+    sizes = repo.memory_sizes(session)
+    return jsonify({"memories": [_memory_dict(m, sizes.get(m.id, 0)) for m in repo.memories(session)]})
+
+
+@bp.post("/memories")
+def create_memory():
+    check_permission("admin")
+    body = json_body()
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise DuizhaoError("Field 'name' must be a non-empty string.", field="name")
+    session = db_session()
+    if repo.memory_by_name(session, name.strip()):
+        raise DuizhaoError(f"A memory called {name.strip()!r} exists already.", status=409)
+    memory = repo.get_or_create_memory(session, name.strip())
+    memory.description = str(body.get("description") or "")
+    priority = body.get("priority", 0)
+    if not isinstance(priority, int):
+        raise DuizhaoError("Field 'priority' must be a whole number.", field="priority")
+    memory.priority = priority
+    session.commit()
+    return jsonify(_memory_dict(memory, 0)), 201
+
+
+@bp.post("/memories/<name>/import")
+def import_into_memory(name: str):
+    """Import a TMX/TSV/CSV upload (multipart field ``file``, or the raw body with ``?filename=``)."""
+    identity = check_permission("edit")
+    upload = request.files.get("file")
+    if upload is not None:
+        stream, filename = upload.stream, upload.filename or "upload"
+    elif request.data:
+        stream, filename = io.BytesIO(request.get_data()), request.args.get("filename", "upload")
+    else:
+        raise DuizhaoError("No file: send it as multipart field 'file' or as the request body.")
+    session = db_session()
+    # A failed import raises before the commit; closing the session then discards it all.
+    report = service.import_file(session, memory_name=name, stream=stream, filename=filename,
+                                 file_format=request.args.get("format"), user=identity.name)
+    session.commit()
+    return jsonify(report.to_dict()), 201
+
+
+@bp.get("/memories/<name>/export")
+@bp.get("/export")
+def export_memory(name: str | None = None):
+    check_permission("read")
+    file_format = request.args.get("format", "tmx")
+    names = [name] if name else list_arg("memory")
+    buffer = io.BytesIO()
+    service.export_units(db_session(), memory_names=names, file_format=file_format, stream=buffer)
+    filename = f"{name or 'duizhao'}.{file_format}"
+    return Response(buffer.getvalue(), mimetype=service.EXPORT_MIMETYPES[file_format],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# ------------------------------------------------------------------ units
+
+@bp.get("/units")
+def list_units():
+    check_permission("read")
+    session = db_session()
+    page = int_arg("page", 1, minimum=1, maximum=10**6)
+    per_page = int_arg("per_page", 50, minimum=1, maximum=500)
+    memories = service.resolve_memories(session, list_arg("memory"))
+    ids = [m.id for m in memories] if memories is not None else None
+    units, total = repo.page_of_units(session, ids, offset=(page - 1) * per_page, limit=per_page)
+    return jsonify({"page": page, "per_page": per_page, "total": total,
+                    "units": [repo.unit_snapshot(u) for u in units]})
+
+
+@bp.post("/units")
+def create_unit():
+    identity = check_permission("edit")
+    body = json_body()
+    memory_name = body.get("memory")
+    if not isinstance(memory_name, str) or not memory_name:
+        raise DuizhaoError("Field 'memory' must name a memory.", field="memory")
+    session = db_session()
+    unit, created = service.create_unit(session, memory_name=memory_name, fields=body, user=identity.name)
+    session.commit()
+    response = jsonify(repo.unit_snapshot(unit))
+    response.headers["Location"] = url_for("tm_api.get_unit", unit_id=unit.id)
+    return response, 201 if created else 200
+
+
+@bp.get("/units/<int:unit_id>")
+def get_unit(unit_id: int):
+    check_permission("read")
+    return jsonify(repo.unit_snapshot(service.get_unit(db_session(), unit_id)))
+
+
+@bp.route("/units/<int:unit_id>", methods=["PATCH", "PUT"])
+def update_unit(unit_id: int):
+    identity = check_permission("edit")
+    session = db_session()
+    unit = service.update_unit(session, unit_id, json_body(), user=identity.name)
+    session.commit()
+    return jsonify(repo.unit_snapshot(unit))
+
+
+@bp.delete("/units/<int:unit_id>")
+def delete_unit(unit_id: int):
+    identity = check_permission("edit")
+    session = db_session()
+    service.delete_unit(session, unit_id, user=identity.name)
+    session.commit()
+    return "", 204
+
+
+@bp.get("/units/<int:unit_id>/history")
+def unit_history(unit_id: int):
+    check_permission("read")
+    events = repo.unit_history(db_session(), unit_id)
+    if not events:
+        raise DuizhaoError(f"No unit has id {unit_id}, now or before.", status=404)
+    return jsonify({"unit_id": unit_id, "events": [
+        {"action": e.action, "user": e.user, "at": e.at.isoformat() + "Z", "before": e.before, "after": e.after}
+        for e in events
+    ]})
+
+
+# ------------------------------------------------------------------ concordance
+
+@bp.get("/tm/concordance")
+def concordance():
+    check_permission("read")
+    lang = request.args.get("lang") or None
+    result = service.concordance(
+        db_session(), q=request.args.get("q", ""), lang=lang, memory_names=list_arg("memory"),
+        page=int_arg("page", 1, minimum=1, maximum=10**6),
+        per_page=int_arg("per_page", 20, minimum=1, maximum=service.CONCORDANCE_MAX_PER_PAGE),
+    )
+    return jsonify(result.to_dict())

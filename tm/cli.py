@@ -1,0 +1,104 @@
+"""``flask tm ...``: import, export and search the translation memory from a terminal."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from db import db_session
+from errors import DuizhaoError
+from tm import service
+from tm.formats.records import ImportFormatError, UnsupportedLanguage
+
+
+def _fail(err: Exception) -> click.ClickException:
+    return click.ClickException(getattr(err, "message", None) or str(err))
+
+
+@click.group("tm")
+def tm_cli():
+    """Import, export and search the translation memory."""
+
+
+@tm_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--memory", required=True, help="Memory to import into (made if new).")
+@click.option("--format", "file_format", type=click.Choice(service.IMPORT_FORMATS), default=None,
+              help="File format; guessed from the name and content when omitted.")
+@click.option("--user", default=None, help="Recorded as the importer.")
+@with_appcontext
+def import_command(path: str, memory: str, file_format: str | None, user: str | None):
+    """Import a TMX, TSV or CSV file; all or nothing."""
+    session = db_session()
+    size = os.path.getsize(path)
+    with open(path, "rb") as stream, click.progressbar(
+        length=size, label=f"Importing {os.path.basename(path)}", file=sys.stderr,
+        show_pos=False, show_percent=True,
+    ) as bar:
+        def progress(_units: int) -> None:
+            bar.update(stream.tell() - bar.pos)
+
+        try:
+            report = service.import_file(session, memory_name=memory, stream=stream,
+                                         filename=os.path.basename(path), file_format=file_format,
+                                         user=user or os.environ.get("USER"), progress=progress)
+        except (DuizhaoError, ImportFormatError, UnsupportedLanguage) as err:
+            session.rollback()
+            raise _fail(err) from err
+        session.commit()
+        bar.update(size - bar.pos)
+    click.echo(f"{report.added} units added to {report.memory!r}, {report.duplicates} duplicates "
+               f"skipped ({report.read} read).", err=True)
+
+
+@tm_cli.command("export")
+@click.option("--memory", "memories", multiple=True, help="Memory to export (repeat; all when omitted).")
+@click.option("--format", "file_format", type=click.Choice(service.EXPORT_FORMATS), default="tmx",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write here instead of standard output.")
+@with_appcontext
+def export_command(memories: tuple[str, ...], file_format: str, output: str | None):
+    """Export units as TMX 1.4b, TSV or CSV."""
+    session = db_session()
+    try:
+        if output:
+            with open(output, "wb") as stream:
+                count = service.export_units(session, memory_names=memories or None,
+                                             file_format=file_format, stream=stream)
+        else:
+            count = service.export_units(session, memory_names=memories or None,
+                                         file_format=file_format, stream=sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+    except DuizhaoError as err:
+        raise _fail(err) from err
+    click.echo(f"{count} units exported.", err=True)
+
+
+@tm_cli.command("concordance")
+@click.argument("text")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None)
+@click.option("--memory", "memories", multiple=True)
+@click.option("--page", default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@with_appcontext
+def concordance_command(text: str, lang: str | None, memories: tuple[str, ...], page: int, as_json: bool):
+    """Find units whose Chinese or English contains TEXT."""
+    try:
+        result = service.concordance(db_session(), q=text, lang=lang, memory_names=memories or None, page=page)
+    except DuizhaoError as err:
+        raise _fail(err) from err
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result.total} units contain {text!r} ({result.lang}); page {result.page}.")
+    for hit in result.hits:
+        source = getattr(hit.unit, hit.lang)
+        other = hit.unit.en if hit.lang == "zh" else hit.unit.zh
+        marked = source
+        for start, end in reversed(hit.spans):
+            marked = marked[:start] + click.style(marked[start:end], bold=True, fg="yellow") + marked[end:]
+        click.echo(f"[{hit.unit.id}] {marked}\n      {other}")

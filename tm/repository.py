@@ -1,0 +1,341 @@
+"""Storage of the translation memory: small functions over a SQLAlchemy ``Session``.
+
+They never commit: the caller (a view or CLI command) owns the transaction, so an import
+that fails half-way leaves nothing behind.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from tm.core.text import normalize
+from tm.formats.records import UnitRecord
+from tm.models import ImportRun, Memory, Unit, UnitEvent
+from timeutil import utcnow
+
+#: Rows per INSERT batch: large enough to amortise round trips, small enough to keep memory flat.
+IMPORT_BATCH = 2000
+
+#: Unit fields a client may set by hand or through the API.
+EDITABLE_FIELDS = (
+    "zh", "en", "status", "note", "props", "origin_file", "doc_title", "doc_url",
+    "context_prev", "context_next", "usage_count",
+)
+
+
+def pair_hash(zh: str, en: str) -> str:
+    """Identity of a pair as written: the same pair twice is a duplicate, a new translation is not."""
+    return hashlib.sha1(f"{zh}\x00{en}".encode()).hexdigest()
+
+
+def search_keys(zh: str, en: str) -> dict[str, str]:
+    return {"zh_key": normalize(zh, "zh"), "en_key": normalize(en, "en")}
+
+
+# ------------------------------------------------------------------ memories
+
+def memories(session: Session) -> Sequence[Memory]:
+    return session.scalars(select(Memory).order_by(Memory.name)).all()
+
+
+def memory_by_name(session: Session, name: str) -> Memory | None:
+    return session.scalar(select(Memory).where(Memory.name == name))
+
+
+def get_or_create_memory(session: Session, name: str) -> Memory:
+    memory = memory_by_name(session, name)
+    if memory is None:
+        memory = Memory(name=name)
+        session.add(memory)
+        session.flush()
+    return memory
+
+
+def memory_sizes(session: Session) -> dict[int, int]:
+    rows = session.execute(select(Unit.memory_id, func.count()).group_by(Unit.memory_id))
+    return dict(rows.all())
+
+
+# ------------------------------------------------------------------ units
+
+def unit_snapshot(unit: Unit) -> dict:
+    """A unit as plain data, for the event log and the API."""
+    return {
+        "id": unit.id,
+        "memory": unit.memory.name if unit.memory else None,
+        "zh": unit.zh,
+        "en": unit.en,
+        "status": unit.status,
+        "note": unit.note,
+        "props": unit.props or [],
+        "origin_file": unit.origin_file,
+        "doc_title": unit.doc_title,
+        "doc_url": unit.doc_url,
+        "context_prev": unit.context_prev,
+        "context_next": unit.context_next,
+        "usage_count": unit.usage_count,
+        "created_at": unit.created_at.isoformat() + "Z" if unit.created_at else None,
+        "created_by": unit.created_by,
+        "changed_at": unit.changed_at.isoformat() + "Z" if unit.changed_at else None,
+        "changed_by": unit.changed_by,
+    }
+
+
+def get_unit(session: Session, unit_id: int) -> Unit | None:
+    return session.get(Unit, unit_id)
+
+
+def units_by_ids(session: Session, ids: Sequence[int]) -> list[Unit]:
+    if not ids:
+        return []
+    return list(session.scalars(select(Unit).where(Unit.id.in_(ids))))
+
+
+def find_pair(session: Session, memory: Memory, zh: str, en: str) -> Unit | None:
+    return session.scalar(
+        select(Unit).where(Unit.memory_id == memory.id, Unit.pair_hash == pair_hash(zh, en))
+    )
+
+
+def create_unit(session: Session, memory: Memory, fields: dict, *, user: str | None) -> Unit:
+    now = utcnow()
+    unit = Unit(
+        memory=memory,
+        pair_hash=pair_hash(fields["zh"], fields["en"]),
+        created_at=now,
+        created_by=user,
+        changed_at=now,
+        changed_by=user,
+        **search_keys(fields["zh"], fields["en"]),
+        **{k: v for k, v in fields.items() if k in EDITABLE_FIELDS},
+    )
+    session.add(unit)
+    session.flush()
+    _log(session, unit, "create", user, before=None, after=unit_snapshot(unit))
+    return unit
+
+
+def update_unit(session: Session, unit: Unit, fields: dict, *, user: str | None) -> Unit:
+    before = unit_snapshot(unit)
+    for name, value in fields.items():
+        if name in EDITABLE_FIELDS:
+            setattr(unit, name, value)
+    unit.pair_hash = pair_hash(unit.zh, unit.en)
+    for name, value in search_keys(unit.zh, unit.en).items():
+        setattr(unit, name, value)
+    unit.changed_at = utcnow()
+    unit.changed_by = user
+    session.flush()
+    _log(session, unit, "update", user, before=before, after=unit_snapshot(unit))
+    return unit
+
+
+def delete_unit(session: Session, unit: Unit, *, user: str | None) -> None:
+    _log(session, unit, "delete", user, before=unit_snapshot(unit), after=None)
+    session.delete(unit)
+    session.flush()
+
+
+def _log(session: Session, unit: Unit, action: str, user: str | None, *, before, after) -> None:
+    session.add(
+        UnitEvent(unit_id=unit.id, memory_id=unit.memory_id, action=action, user=user,
+                  before=before, after=after)
+    )
+
+
+def unit_history(session: Session, unit_id: int) -> Sequence[UnitEvent]:
+    return session.scalars(
+        select(UnitEvent).where(UnitEvent.unit_id == unit_id).order_by(UnitEvent.id)
+    ).all()
+
+
+# ------------------------------------------------------------------ bulk import
+
+@dataclass
+class ImportCounts:
+    read: int = 0
+    added: int = 0
+    duplicates: int = 0
+
+
+def start_import(session: Session, memory: Memory, *, filename: str, file_format: str,
+                 user: str | None) -> ImportRun:
+    run = ImportRun(memory_id=memory.id, filename=filename, file_format=file_format, user=user)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def import_records(session: Session, memory: Memory, run: ImportRun,
+                   records: Iterable[UnitRecord], *, progress=None) -> ImportCounts:
+    """Insert ``records`` into ``memory`` in batches with Core inserts (no ORM objects kept,
+    so memory stays flat); pairs already in the memory, or earlier in the file, are counted
+    as duplicates and skipped. ``progress(n)`` is called after each batch."""
+    counts = ImportCounts()
+    batch: list[UnitRecord] = []
+    seen_in_file: set[str] = set()
+    for record in records:
+        counts.read += 1
+        batch.append(record)
+        if len(batch) >= IMPORT_BATCH:
+            _insert_batch(session, memory, run, batch, seen_in_file, counts)
+            batch = []
+            if progress:
+                progress(counts.read)
+    if batch:
+        _insert_batch(session, memory, run, batch, seen_in_file, counts)
+        if progress:
+            progress(counts.read)
+    run.added, run.duplicates, run.finished_at = counts.added, counts.duplicates, utcnow()
+    session.add(UnitEvent(import_id=run.id, memory_id=memory.id, action="import", user=run.user,
+                          after={"file": run.filename, "added": counts.added,
+                                 "duplicates": counts.duplicates}))
+    session.flush()
+    return counts
+
+
+def _insert_batch(session: Session, memory: Memory, run: ImportRun, batch: list[UnitRecord],
+                  seen_in_file: set[str], counts: ImportCounts) -> None:
+    hashes = [pair_hash(r.zh, r.en) for r in batch]
+    stored = set(session.scalars(
+        select(Unit.pair_hash).where(Unit.memory_id == memory.id, Unit.pair_hash.in_(set(hashes)))
+    ))
+    now = utcnow()
+    rows = []
+    for record, digest in zip(batch, hashes):
+        if digest in stored or digest in seen_in_file:
+            counts.duplicates += 1
+            continue
+        seen_in_file.add(digest)
+        rows.append(_row_from_record(record, digest, memory.id, run, now))
+    if rows:
+        session.execute(insert(Unit), rows)
+        counts.added += len(rows)
+
+
+def _row_from_record(record: UnitRecord, digest: str, memory_id: int, run: ImportRun,
+                     now: datetime) -> dict:
+    created = _to_naive_utc(record.creationdate) or now
+    return {
+        "memory_id": memory_id,
+        "zh": record.zh,
+        "en": record.en,
+        "zh_lang": record.zh_lang,
+        "en_lang": record.en_lang,
+        **search_keys(record.zh, record.en),
+        "pair_hash": digest,
+        "status": record.status,
+        "note": record.note,
+        "props": [list(p) for p in record.props] or None,
+        "origin_file": record.origin_file or run.filename,
+        "doc_title": record.doc_title,
+        "doc_url": record.doc_url,
+        "context_prev": record.context_prev,
+        "context_next": record.context_next,
+        "usage_count": record.usagecount,
+        "created_at": created,
+        "created_by": record.creationid or run.user,
+        "changed_at": _to_naive_utc(record.changedate) or created,
+        "changed_by": record.changeid or record.creationid or run.user,
+        "import_id": run.id,
+    }
+
+
+def _to_naive_utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return (moment - moment.utcoffset()).replace(tzinfo=None)
+
+
+# ------------------------------------------------------------------ export
+
+def iter_units(session: Session, memory_ids: Sequence[int] | None = None,
+               *, chunk: int = 2000) -> Iterator[Unit]:
+    """Units in id order, fetched in chunks so a million-unit export streams."""
+    query = select(Unit).order_by(Unit.id).execution_options(yield_per=chunk)
+    if memory_ids is not None:
+        query = query.where(Unit.memory_id.in_(memory_ids))
+    for unit in session.scalars(query):
+        yield unit
+
+
+def record_from_unit(unit: Unit) -> UnitRecord:
+    from datetime import timezone
+
+    return UnitRecord(
+        zh=unit.zh,
+        en=unit.en,
+        zh_lang=unit.zh_lang or "zh",
+        en_lang=unit.en_lang or "en",
+        creationdate=unit.created_at.replace(tzinfo=timezone.utc) if unit.created_at else None,
+        changedate=unit.changed_at.replace(tzinfo=timezone.utc) if unit.changed_at else None,
+        creationid=unit.created_by,
+        changeid=unit.changed_by,
+        usagecount=unit.usage_count,
+        note=unit.note,
+        props=tuple(tuple(p) for p in (unit.props or [])),
+        origin_file=unit.origin_file,
+        doc_title=unit.doc_title,
+        doc_url=unit.doc_url,
+        context_prev=unit.context_prev,
+        context_next=unit.context_next,
+        status=unit.status,
+    )
+
+
+def prop_columns(session: Session, memory_ids: Sequence[int] | None) -> list[str]:
+    """``prop:TYPE`` table columns enough for every unit's props (a type repeated n times
+    in one unit needs n columns)."""
+    query = select(Unit.props).where(Unit.props.is_not(None)).execution_options(yield_per=5000)
+    if memory_ids is not None:
+        query = query.where(Unit.memory_id.in_(memory_ids))
+    most: dict[str, int] = {}
+    for props in session.scalars(query):
+        per_unit: dict[str, int] = {}
+        for prop_type, _value in props or []:
+            per_unit[prop_type] = per_unit.get(prop_type, 0) + 1
+        for prop_type, count in per_unit.items():
+            most[prop_type] = max(most.get(prop_type, 0), count)
+    return [f"prop:{t}" for t in sorted(most) for _ in range(most[t])]
+
+
+# ------------------------------------------------------------------ concordance
+
+def concordance_rows(session: Session, key: str, lang: str, memory_ids: Sequence[int] | None,
+                     *, offset: int, limit: int) -> tuple[list[Unit], int]:
+    """Units whose match key in ``lang`` contains ``key``; a page of them and the total."""
+    column = Unit.zh_key if lang == "zh" else Unit.en_key
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    condition = column.like(f"%{escaped}%", escape="\\")
+    query = select(Unit).where(condition)
+    if memory_ids is not None:
+        query = query.where(Unit.memory_id.in_(memory_ids))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Unit.id).offset(offset).limit(limit)).all()
+    return list(rows), total or 0
+
+
+# ------------------------------------------------------------------ change feed
+
+def events_after(session: Session, last_id: int) -> Sequence[UnitEvent]:
+    return session.scalars(
+        select(UnitEvent).where(UnitEvent.id > last_id).order_by(UnitEvent.id)
+    ).all()
+
+
+def last_event_id(session: Session) -> int:
+    return session.scalar(select(func.max(UnitEvent.id))) or 0
+
+
+def page_of_units(session: Session, memory_ids: Sequence[int] | None, *, offset: int,
+                  limit: int) -> tuple[list[Unit], int]:
+    query = select(Unit)
+    if memory_ids is not None:
+        query = query.where(Unit.memory_id.in_(memory_ids))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.order_by(Unit.id).offset(offset).limit(limit))), total

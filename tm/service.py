@@ -1,0 +1,258 @@
+"""Use cases of the translation memory: import, export, units by hand, concordance.
+
+No Flask here: callers pass a ``Session`` and commit (or roll back) themselves.
+"""
+from __future__ import annotations
+
+import io
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy.orm import Session
+
+from errors import DuizhaoError, NotFound
+from tm import repository as repo
+from tm.core.text import SUPPORTED_LANGUAGES, detect_language, normalize
+from tm.formats.records import STATUSES
+from tm.formats.tmx import read_tmx, write_tmx
+from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
+from tm.models import Memory, Unit
+
+IMPORT_FORMATS = ("tmx", "tsv", "csv")
+EXPORT_FORMATS = ("tmx", "tsv", "csv")
+EXPORT_MIMETYPES = {
+    "tmx": "application/x-tmx+xml",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+}
+CONCORDANCE_MAX_PER_PAGE = 100
+#: Characters of context either side of a concordance hit (keyword in context).
+KWIC_WINDOW = 40
+
+
+# ------------------------------------------------------------------ import / export
+
+@dataclass(frozen=True)
+class ImportReport:
+    memory: str
+    filename: str
+    file_format: str
+    read: int
+    added: int
+    duplicates: int
+    import_id: int
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def guess_format(filename: str, head: bytes) -> str:
+    """The import format from the file's name, else from its first bytes."""
+    lowered = filename.lower()
+    for ext in IMPORT_FORMATS:
+        if lowered.endswith("." + ext):
+            return ext
+    if lowered.endswith((".txt", ".tab")):
+        return "tsv"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"<"):
+        return "tmx"
+    return "tsv" if b"\t" in head else "csv"
+
+
+def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filename: str,
+                file_format: str | None = None, user: str | None,
+                progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Import a TMX/TSV/CSV file into a memory (made if new); all or nothing, as the
+    caller commits only when this returns."""
+    if not memory_name or not memory_name.strip():
+        raise DuizhaoError("A memory name is needed to import into.")
+    if file_format is None:
+        head = b""
+        if stream.seekable():
+            head = stream.read(512)
+            stream.seek(0)
+        file_format = guess_format(filename, head)
+    if file_format not in IMPORT_FORMATS:
+        raise DuizhaoError(f"Unknown import format {file_format!r}; use one of {', '.join(IMPORT_FORMATS)}.")
+    memory = repo.get_or_create_memory(session, memory_name.strip())
+    run = repo.start_import(session, memory, filename=filename, file_format=file_format, user=user)
+    if file_format == "tmx":
+        records = read_tmx(stream)
+    else:
+        records = read_table(stream, dialect=file_format)
+    counts = repo.import_records(session, memory, run, records, progress=progress)
+    return ImportReport(memory.name, filename, file_format, counts.read, counts.added,
+                        counts.duplicates, run.id)
+
+
+def resolve_memories(session: Session, names: Sequence[str] | None) -> list[Memory] | None:
+    """Memories by name (404 naming the unknown one); None means all."""
+    if not names:
+        return None
+    found = []
+    for name in names:
+        memory = repo.memory_by_name(session, name)
+        if memory is None:
+            raise NotFound(f"No memory is called {name!r}.", parameter="memory")
+        found.append(memory)
+    return found
+
+
+def export_units(session: Session, *, memory_names: Sequence[str] | None, file_format: str,
+                 stream: BinaryIO, srclang: str = "zh") -> int:
+    """Write the units of the named memories (all when None) to ``stream``; returns the count."""
+    if file_format not in EXPORT_FORMATS:
+        raise DuizhaoError(f"Unknown export format {file_format!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+    memories = resolve_memories(session, memory_names)
+    ids = [m.id for m in memories] if memories is not None else None
+    records = (repo.record_from_unit(u) for u in repo.iter_units(session, ids))
+    if file_format == "tmx":
+        return write_tmx(records, stream, srclang=srclang)
+    # Columns are known before the first row, so a large export streams row by row.
+    columns = ["zh", "en", *METADATA_COLUMNS, *repo.prop_columns(session, ids)]
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
+    try:
+        return write_table(records, text, dialect=file_format, columns=columns)
+    finally:
+        text.detach()
+
+
+# ------------------------------------------------------------------ units by hand
+
+def validate_unit_fields(fields: dict, *, partial: bool) -> dict:
+    """Check a unit's fields from a client; raise with the field named."""
+    unknown = set(fields) - set(repo.EDITABLE_FIELDS) - {"memory"}
+    if unknown:
+        raise DuizhaoError(f"Unknown field(s): {', '.join(sorted(unknown))}.",
+                           allowed=list(repo.EDITABLE_FIELDS))
+    for side in ("zh", "en"):
+        if side in fields or not partial:
+            value = fields.get(side)
+            if not isinstance(value, str) or not value.strip():
+                raise DuizhaoError(f"Field {side!r} must be a non-empty string.", field=side)
+    if "status" in fields and fields["status"] not in STATUSES:
+        raise DuizhaoError(f"Field 'status' must be one of {', '.join(STATUSES)}.", field="status")
+    if "usage_count" in fields and (not isinstance(fields["usage_count"], int) or fields["usage_count"] < 0):
+        raise DuizhaoError("Field 'usage_count' must be a whole number ≥ 0.", field="usage_count")
+    if "props" in fields and fields["props"] is not None:
+        props = fields["props"]
+        if not isinstance(props, list) or not all(
+            isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in props
+        ):
+            raise DuizhaoError("Field 'props' must be a list of [type, value] string pairs.", field="props")
+    for name in ("note", "origin_file", "doc_title", "doc_url", "context_prev", "context_next"):
+        if name in fields and fields[name] is not None and not isinstance(fields[name], str):
+            raise DuizhaoError(f"Field {name!r} must be a string or null.", field=name)
+    return {k: v for k, v in fields.items() if k != "memory"}
+
+
+def create_unit(session: Session, *, memory_name: str, fields: dict, user: str | None) -> tuple[Unit, bool]:
+    """Add a unit by hand; an identical pair already in the memory is returned, not doubled."""
+    fields = validate_unit_fields(fields, partial=False)
+    memory = repo.memory_by_name(session, memory_name)
+    if memory is None:
+        raise NotFound(f"No memory is called {memory_name!r}.", field="memory")
+    existing = repo.find_pair(session, memory, fields["zh"], fields["en"])
+    if existing is not None:
+        return existing, False
+    return repo.create_unit(session, memory, fields, user=user), True
+
+
+def update_unit(session: Session, unit_id: int, fields: dict, *, user: str | None) -> Unit:
+    unit = get_unit(session, unit_id)
+    fields = validate_unit_fields(fields, partial=True)
+    zh, en = fields.get("zh", unit.zh), fields.get("en", unit.en)
+    clash = repo.find_pair(session, unit.memory, zh, en)
+    if clash is not None and clash.id != unit.id:
+        raise DuizhaoError(f"Unit {clash.id} already holds this pair in memory {unit.memory.name!r}.",
+                           status=409, unit_id=clash.id)
+    return repo.update_unit(session, unit, fields, user=user)
+
+
+def delete_unit(session: Session, unit_id: int, *, user: str | None) -> None:
+    repo.delete_unit(session, get_unit(session, unit_id), user=user)
+
+
+def get_unit(session: Session, unit_id: int) -> Unit:
+    unit = repo.get_unit(session, unit_id)
+    if unit is None:
+        raise NotFound(f"No unit has id {unit_id}.")
+    return unit
+
+
+# ------------------------------------------------------------------ concordance
+
+@dataclass(frozen=True)
+class ConcordanceHit:
+    unit: Unit
+    lang: str
+    spans: tuple[tuple[int, int], ...]  # offsets into the unit's text in ``lang``
+
+    def to_dict(self) -> dict:
+        data = repo.unit_snapshot(self.unit)
+        data["hits"] = {self.lang: [list(s) for s in self.spans]}
+        return data
+
+
+@dataclass(frozen=True)
+class ConcordanceResult:
+    query: str
+    lang: str
+    page: int
+    per_page: int
+    total: int
+    hits: list[ConcordanceHit]
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query, "lang": self.lang, "page": self.page, "per_page": self.per_page,
+            "total": self.total, "results": [h.to_dict() for h in self.hits],
+        }
+
+
+def concordance(session: Session, *, q: str, lang: str | None = None,
+                memory_names: Sequence[str] | None = None, page: int = 1,
+                per_page: int = 20) -> ConcordanceResult:
+    """Units whose Chinese or English contains ``q`` (case-insensitive for English,
+    traditional/simplified-insensitive for Chinese), with hit offsets, a page at a time."""
+    if not q or not q.strip():
+        raise DuizhaoError("The search text is empty.", parameter="q")
+    lang = lang or detect_language(q) or "en"
+    if lang not in SUPPORTED_LANGUAGES:
+        raise DuizhaoError(f"Unsupported language {lang!r}; use one of {', '.join(SUPPORTED_LANGUAGES)}.",
+                           parameter="lang", supported=list(SUPPORTED_LANGUAGES))
+    per_page = max(1, min(per_page, CONCORDANCE_MAX_PER_PAGE))
+    page = max(1, page)
+    memories = resolve_memories(session, memory_names)
+    ids = [m.id for m in memories] if memories is not None else None
+    key = normalize(q, lang)
+    units, total = repo.concordance_rows(session, key, lang, ids,
+                                         offset=(page - 1) * per_page, limit=per_page)
+    hits = [ConcordanceHit(u, lang, tuple(find_spans(getattr(u, lang), key, lang))) for u in units]
+    return ConcordanceResult(q, lang, page, per_page, total, hits)
+
+
+def find_spans(text: str, key: str, lang: str) -> list[tuple[int, int]]:
+    """Where ``key`` (a normalised needle) occurs in ``text``, as offsets into ``text``.
+
+    Each character of the text is normalised on its own, so every character of the
+    normalised text knows the original character it came from.
+    """
+    pieces = [normalize(ch, lang) if not ch.isspace() else " " for ch in text]
+    folded, origin = [], []
+    for index, piece in enumerate(pieces):
+        if piece == " " and folded and folded[-1] == " ":
+            continue  # whitespace runs collapse to one space, as in the key
+        for char in piece:
+            folded.append(char)
+            origin.append(index)
+    haystack = "".join(folded)
+    spans, start = [], haystack.find(key)
+    while start >= 0 and key:
+        end = start + len(key)
+        spans.append((origin[start], origin[end - 1] + 1))
+        start = haystack.find(key, end)
+    return spans

@@ -1,0 +1,63 @@
+"""Browser pages of the translation memory. Thin: they call the service and render."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from accounts.auth import actor_name, check_permission
+from db import db_session
+from errors import DuizhaoError
+from tm import repository as repo
+from tm import service
+from tm.formats.records import ImportFormatError, UnsupportedLanguage
+
+bp = Blueprint("tm", __name__)
+
+
+@bp.get("/")
+def index():
+    session = db_session()
+    sizes = repo.memory_sizes(session)
+    memories = [(m, sizes.get(m.id, 0)) for m in repo.memories(session)]
+    return render_template("tm/index.html", memories=memories)
+
+
+@bp.get("/concordance")
+def concordance():
+    check_permission("read")
+    q = request.args.get("q", "")
+    result = error = None
+    if q.strip():
+        try:
+            page = max(1, int(request.args.get("page", 1)))
+        except ValueError:
+            page = 1
+        try:
+            result = service.concordance(db_session(), q=q, lang=request.args.get("lang") or None,
+                                         memory_names=request.args.getlist("memory") or None, page=page)
+        except DuizhaoError as err:
+            error = err.message
+    return render_template("tm/concordance.html", q=q, result=result, error=error,
+                           memories=repo.memories(db_session()), kwic=service.KWIC_WINDOW)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_page():
+    check_permission("edit")
+    session = db_session()
+    report = error = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        memory = request.form.get("memory", "").strip()
+        if upload is None or not upload.filename:
+            error = "Choose a file to import."
+        else:
+            try:
+                report = service.import_file(session, memory_name=memory, stream=upload.stream,
+                                             filename=upload.filename, user=actor_name())
+                session.commit()
+            except (DuizhaoError, ImportFormatError, UnsupportedLanguage) as err:
+                session.rollback()
+                error = getattr(err, "message", None) or str(err)
+    status = 400 if error else 200
+    return render_template("tm/import.html", report=report, error=error,
+                           memories=repo.memories(session)), status

@@ -1,0 +1,66 @@
+"""Small helpers the thin views share: parameters parsed with errors that name them."""
+from __future__ import annotations
+
+from urllib.parse import unquote_to_bytes
+
+from flask import request
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from errors import DuizhaoError
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def int_arg(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise DuizhaoError(f"Parameter {name!r} must be a whole number, not {raw!r}.", parameter=name) from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise DuizhaoError(f"Parameter {name!r} must be between {minimum} and {maximum}.", parameter=name)
+    return value
+
+
+def list_arg(name: str) -> list[str] | None:
+    """A parameter that may repeat or hold commas: ``memory=a&memory=b`` or ``memory=a,b``."""
+    values = [v.strip() for raw in request.args.getlist(name) for v in raw.split(",") if v.strip()]
+    return values or None
+
+
+def json_body() -> dict:
+    """The request's JSON object, or 400 saying what is wrong with it."""
+    if not request.data:
+        raise DuizhaoError("The request has no body; send a JSON object.")
+    try:
+        body = request.get_json(force=True, silent=False)
+    except Exception as err:  # werkzeug raises BadRequest with a parser message
+        raise DuizhaoError(f"The body is not valid JSON: {getattr(err, 'description', err)}") from None
+    if not isinstance(body, dict):
+        raise DuizhaoError("The body must be a JSON object.")
+    return body
+
+
+def reject_invalid_utf8() -> None:
+    """Werkzeug decodes URLs leniently (bad bytes become U+FFFD); say 400 instead of guessing."""
+    environ = request.environ
+    raw_path = environ.get("PATH_INFO", "").encode("latin-1", "replace")
+    raw_query = unquote_to_bytes(environ.get("QUERY_STRING", "").replace("+", " "))
+    for raw, where in ((raw_path, "URL path"), (raw_query, "query string")):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise DuizhaoError(f"The {where} is not valid UTF-8 (byte {err.start}).") from None
+
+
+def require_csrf_header_for_session_writes(identity_via: str | None) -> None:
+    """API writes made with a browser session need the CSRF token in ``X-CSRFToken``;
+    token-authenticated clients cannot be tricked by another site, so they need none."""
+    if request.method in WRITE_METHODS and identity_via == "session":
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except (ValidationError, CSRFError) as err:
+            raise DuizhaoError(f"Missing or invalid X-CSRFToken header: {err}", status=400) from None
