@@ -49,6 +49,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from errors import register_error_handlers
 
     register_error_handlers(app)
+    from tm.live_index import LiveIndex
+
+    app.extensions["tm_live_index"] = LiveIndex()
+    app.extensions["tm_lookup_extras"] = []
     _register_blueprints(app)
     _register_cli(app)
     return app

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from accounts.auth import actor_name, check_permission, current_identity
+from accounts.auth import check_permission, current_identity
 from db import db_session
 from errors import DuizhaoError
 from tm import repository as repo
-from tm import service
+from tm import lookup, service
 from webutil import int_arg, json_body, list_arg, reject_invalid_utf8, require_csrf_header_for_session_writes
 
 bp = Blueprint("tm_api", __name__, url_prefix="/api/v1")
@@ -73,6 +73,7 @@ def import_into_memory(name: str):
     report = service.import_file(session, memory_name=name, stream=stream, filename=filename,
                                  file_format=request.args.get("format"), user=identity.name)
     session.commit()
+    live_index().changed()
     return jsonify(report.to_dict()), 201
 
 
@@ -114,6 +115,7 @@ def create_unit():
     session = db_session()
     unit, created = service.create_unit(session, memory_name=memory_name, fields=body, user=identity.name)
     session.commit()
+    live_index().changed()
     response = jsonify(repo.unit_snapshot(unit))
     response.headers["Location"] = url_for("tm_api.get_unit", unit_id=unit.id)
     return response, 201 if created else 200
@@ -131,6 +133,7 @@ def update_unit(unit_id: int):
     session = db_session()
     unit = service.update_unit(session, unit_id, json_body(), user=identity.name)
     session.commit()
+    live_index().changed()
     return jsonify(repo.unit_snapshot(unit))
 
 
@@ -140,6 +143,7 @@ def delete_unit(unit_id: int):
     session = db_session()
     service.delete_unit(session, unit_id, user=identity.name)
     session.commit()
+    live_index().changed()
     return "", 204
 
 
@@ -167,3 +171,71 @@ def concordance():
         per_page=int_arg("per_page", 20, minimum=1, maximum=service.CONCORDANCE_MAX_PER_PAGE),
     )
     return jsonify(result.to_dict())
+
+
+# ------------------------------------------------------------------ lookup
+
+def live_index():
+    """This process's candidate index (built on first use, refreshed from the event log)."""
+    return current_app.extensions["tm_live_index"]
+
+
+def _lookup_extras(q: str, src: str, tgt: str) -> dict:
+    """What other areas add to a lookup answer (the glossary adds "terms"): registered in
+    ``app.extensions["tm_lookup_extras"]`` so the TM package needs no import of theirs."""
+    extras: dict = {}
+    for extra in current_app.extensions.get("tm_lookup_extras", ()):
+        extras.update(extra(q, src, tgt))
+    return extras
+
+
+def _lookup_answer(request_: lookup.LookupRequest, matches: list[dict]) -> dict:
+    return {"query": request_.q, "src": request_.src, "tgt": request_.tgt, "matches": matches,
+            **_lookup_extras(request_.q, request_.src, request_.tgt)}
+
+
+@bp.route("/tm/lookup", methods=["GET", "POST"])
+def tm_lookup():
+    """Fuzzy matches for one segment; GET takes query parameters, POST the same as JSON."""
+    check_permission("read")
+    params = json_body() if request.method == "POST" else {
+        "q": request.args.get("q"), "src": request.args.get("src"), "tgt": request.args.get("tgt"),
+        "min_score": request.args.get("min_score"), "limit": request.args.get("limit"),
+        "memory": list_arg("memory"), "prev": request.args.get("prev"), "next": request.args.get("next"),
+    }
+    lookup_request = _request_from(params)
+    matches = lookup.lookup(db_session(), live_index(), lookup_request)
+    return jsonify(_lookup_answer(lookup_request, matches))
+
+
+@bp.post("/tm/lookup/batch")
+def tm_lookup_batch():
+    """Many segments at once: ``{"segments": [...], "src", "tgt", "min_score", "limit", "memory"}``;
+    a segment is a string or an object with ``q`` (and ``prev``/``next``)."""
+    check_permission("read")
+    body = json_body()
+    segments = body.get("segments")
+    if not isinstance(segments, list) or not segments:
+        raise DuizhaoError("Field 'segments' must be a non-empty list.", field="segments")
+    if len(segments) > lookup.MAX_BATCH:
+        raise DuizhaoError(f"At most {lookup.MAX_BATCH} segments per batch.", field="segments")
+    shared = {k: body.get(k) for k in ("src", "tgt", "min_score", "limit", "memory")}
+    requests = []
+    for position, segment in enumerate(segments):
+        params = dict(shared, **(segment if isinstance(segment, dict) else {"q": segment}))
+        try:
+            requests.append(_request_from(params))
+        except DuizhaoError as err:
+            raise DuizhaoError(f"Segment {position}: {err.message}", segment=position, **err.details) from None
+    results = lookup.lookup_many(db_session(), live_index(), requests)
+    return jsonify({"results": [_lookup_answer(r, m) for r, m in zip(requests, results)]})
+
+
+def _request_from(params: dict) -> lookup.LookupRequest:
+    unknown = set(params) - {"q", "src", "tgt", "min_score", "limit", "memory", "prev", "next"}
+    if unknown:
+        raise DuizhaoError(f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
+    return lookup.make_request(q=params.get("q"), src=params.get("src"), tgt=params.get("tgt"),
+                               min_score=params.get("min_score"), limit=params.get("limit"),
+                               memories=params.get("memory"), prev=params.get("prev"),
+                               next=params.get("next"))

@@ -102,3 +102,39 @@ def concordance_command(text: str, lang: str | None, memories: tuple[str, ...], 
         for start, end in reversed(hit.spans):
             marked = marked[:start] + click.style(marked[start:end], bold=True, fg="yellow") + marked[end:]
         click.echo(f"[{hit.unit.id}] {marked}\n      {other}")
+
+
+@tm_cli.command("lookup")
+@click.argument("text")
+@click.option("--src", default=None, help="Language of TEXT (detected when omitted).")
+@click.option("--tgt", default=None)
+@click.option("--min-score", default=70.0, show_default=True)
+@click.option("--limit", default=10, show_default=True)
+@click.option("--memory", "memories", multiple=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@with_appcontext
+def lookup_command(text: str, src, tgt, min_score: float, limit: int, memories, as_json: bool):
+    """Fuzzy matches for TEXT, best first."""
+    from flask import current_app
+
+    from tm import lookup
+
+    try:
+        request = lookup.make_request(q=text, src=src, tgt=tgt, min_score=min_score, limit=limit,
+                                      memories=list(memories) or None)
+        matches = lookup.lookup(db_session(), current_app.extensions["tm_live_index"], request)
+    except DuizhaoError as err:
+        raise _fail(err) from err
+    if as_json:
+        click.echo(json.dumps({"query": text, "src": request.src, "tgt": request.tgt, "matches": matches},
+                              ensure_ascii=False, indent=2))
+        return
+    if not matches:
+        click.echo(f"No match ≥ {min_score:g}.")
+    for match in matches:
+        penalties = ", ".join(f"{p['reason']} −{p['points']:g}" for p in match["penalties"])
+        click.echo(click.style(f"{match['score']:6.2f}", bold=True) + f"  [{match['memory']}] {match['source']}")
+        click.echo(f"        → {match.get('adapted_target') or match['target']}"
+                   + (click.style("  (numbers adapted)", fg="green") if match["adapted"] else ""))
+        if penalties:
+            click.echo(f"        penalties: {penalties}")

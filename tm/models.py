@@ -43,9 +43,12 @@ class Unit(Base):
     # The language codes the unit's file used (zh-TW, en-GB ...), given back on export.
     zh_lang: Mapped[str | None] = mapped_column(String(20))
     en_lang: Mapped[str | None] = mapped_column(String(20))
-    # Match keys (tm.core.text): what lookups and concordance compare; stored text stays as written.
+    # Match keys (tm.core.text.normalize): what lookups and concordance compare; the stored
+    # text stays as written. en_tokens holds the key's Moses tokens, space-joined, so the
+    # candidate index builds at start-up without running the tokenizer over every unit.
     zh_key: Mapped[str] = mapped_column(Text, default="")
     en_key: Mapped[str] = mapped_column(Text, default="")
+    en_tokens: Mapped[str] = mapped_column(Text, default="")
     pair_hash: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), default="approved")
     note: Mapped[str | None] = mapped_column(Text)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from tm.core.text import normalize
+from tm.core.text import normalize, tokenize_en
 from tm.formats.records import UnitRecord
 from tm.models import ImportRun, Memory, Unit, UnitEvent
 from timeutil import utcnow
@@ -34,7 +34,9 @@ def pair_hash(zh: str, en: str) -> str:
 
 
 def search_keys(zh: str, en: str) -> dict[str, str]:
-    return {"zh_key": normalize(zh, "zh"), "en_key": normalize(en, "en")}
+    """The derived columns lookups and concordance read (see Unit.zh_key)."""
+    en_key = normalize(en, "en")
+    return {"zh_key": normalize(zh, "zh"), "en_key": en_key, "en_tokens": " ".join(tokenize_en(en_key))}
 
 
 # ------------------------------------------------------------------ memories

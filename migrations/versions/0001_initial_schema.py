@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 03:51:34.798486
+Create Date: 2026-11-28 03:56:31.248029
 """
 from alembic import op
 import sqlalchemy as sa
@@ -149,6 +149,7 @@ def upgrade() -> None:
     sa.Column('en_lang', sa.String(length=20), nullable=True),
     sa.Column('zh_key', sa.Text(), nullable=False),
     sa.Column('en_key', sa.Text(), nullable=False),
+    sa.Column('en_tokens', sa.Text(), nullable=False),
     sa.Column('pair_hash', sa.String(length=40), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),

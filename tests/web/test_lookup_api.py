@@ -1,0 +1,112 @@
+"""Fuzzy lookup through the API, in both directions, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import auth, wmt_pairs
+
+SOCHI_ZH = "俄罗斯总统普京14日在索契会见了来访的美国国务卿蓬佩奥。"
+SOCHI_EN = "Russian President Vladimir Putin met with visiting US Secretary of State Mike Pompeo on the 14th in Sochi."
+TRADE_ZH = "2018年双边贸易总额达到250亿美元。"
+TRADE_EN = "The total value of bilateral trade for 2018 hit US$25 billion."
+
+
+@pytest.fixture
+def editor(client, token_for):
+    token = token_for("admin")
+    client.post("/api/v1/memories", json={"name": "news"}, headers=auth(token))
+    return token
+
+
+def add(client, token, zh, en, memory="news", **fields):
+    response = client.post("/api/v1/units", json={"memory": memory, "zh": zh, "en": en, **fields}, headers=auth(token))
+    assert response.status_code in (200, 201), response.get_json()
+    return response.get_json()["id"]
+
+
+def test_exact_and_fuzzy_in_both_directions(client, editor):
+    for zh, en in wmt_pairs(200):
+        add(client, editor, zh, en)
+    unit = add(client, editor, SOCHI_ZH, SOCHI_EN)
+
+    exact = client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_ZH, "src": "zh", "tgt": "en"}).get_json()
+    top = exact["matches"][0]
+    assert (top["unit_id"], top["score"], top["target"], top["memory"]) == (unit, 100, SOCHI_EN, "news")
+    assert top["penalties"] == [] and top["diff"] == [{"op": "equal", "q": [0, len(SOCHI_ZH)], "s": [0, len(SOCHI_ZH)]}]
+
+    edited = SOCHI_ZH.replace("来访的", "")
+    fuzzy = client.get("/api/v1/tm/lookup", query_string={"q": edited, "src": "zh", "tgt": "en"}).get_json()["matches"]
+    assert fuzzy[0]["unit_id"] == unit and 70 <= fuzzy[0]["score"] < 100
+    deleted = [d for d in fuzzy[0]["diff"] if d["op"] == "delete"]
+    assert [SOCHI_ZH[slice(*d["s"])] for d in deleted] == ["来访的"]
+    assert [m["score"] for m in fuzzy] == sorted((m["score"] for m in fuzzy), reverse=True)
+
+    backwards = client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_EN.lower(), "src": "en", "tgt": "zh"}).get_json()
+    assert backwards["matches"][0]["target"] == SOCHI_ZH
+    assert backwards["matches"][0]["score"] < 100
+    assert {p["reason"] for p in backwards["matches"][0]["penalties"]} == {"case"}
+
+
+def test_numbers_are_adapted_with_scale_words(client, editor):
+    add(client, editor, TRADE_ZH, TRADE_EN)
+    body = client.get("/api/v1/tm/lookup", query_string={"q": "2019年双边贸易总额达到300亿美元。", "src": "zh"}).get_json()
+    match = body["matches"][0]
+    assert match["adapted"] is True
+    assert match["adapted_target"] == "The total value of bilateral trade for 2019 hit US$30 billion."
+    assert 90 <= match["score"] < 100
+
+
+def test_context_match_scores_101(client, editor):
+    add(client, editor, "两国缺乏战略互信。", "They lack mutual trust.", context_prev="甲。", context_next="乙。")
+    body = {"q": "两国缺乏战略互信。", "src": "zh", "tgt": "en", "prev": "甲。", "next": "乙。"}
+    assert client.post("/api/v1/tm/lookup", json=body).get_json()["matches"][0]["score"] == 101
+    other = dict(body, prev="丙。")
+    assert client.post("/api/v1/tm/lookup", json=other).get_json()["matches"][0]["score"] == 100
+
+
+def test_draft_units_carry_a_penalty(client, editor):
+    add(client, editor, SOCHI_ZH, SOCHI_EN, status="draft")
+    match = client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_ZH}).get_json()["matches"][0]
+    assert match["penalties"] == [{"reason": "draft", "points": 5.0}] and match["score"] == 95
+
+
+def test_memory_filter_and_changes_are_seen_at_once(client, editor):
+    client.post("/api/v1/memories", json={"name": "other"}, headers=auth(editor))
+    first = add(client, editor, SOCHI_ZH, SOCHI_EN)
+    second = add(client, editor, SOCHI_ZH, "A second rendering.", memory="other")
+    only_other = client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_ZH, "memory": "other"}).get_json()
+    assert [m["unit_id"] for m in only_other["matches"]] == [second]
+    client.patch(f"/api/v1/units/{first}", json={"zh": "完全不同的句子。"}, headers=auth(editor))
+    client.delete(f"/api/v1/units/{second}", headers=auth(editor))
+    assert client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_ZH}).get_json()["matches"] == []
+
+
+def test_batch_lookup(client, editor):
+    add(client, editor, SOCHI_ZH, SOCHI_EN)
+    add(client, editor, TRADE_ZH, TRADE_EN)
+    body = client.post("/api/v1/tm/lookup/batch", json={"segments": [SOCHI_ZH, {"q": TRADE_ZH}, "毫无关系"], "src": "zh"}).get_json()
+    assert [len(r["matches"]) for r in body["results"]] == [1, 1, 0]
+    assert body["results"][1]["matches"][0]["target"] == TRADE_EN
+
+
+@pytest.mark.parametrize("params, parameter", [
+    ({"q": "   "}, "q"),
+    ({"q": "x", "min_score": "101"}, "min_score"),
+    ({"q": "x", "min_score": "high"}, "min_score"),
+    ({"q": "x", "limit": "0"}, "limit"),
+    ({"q": "x", "src": "de", "tgt": "en"}, "src"),
+    ({"q": "x", "src": "en", "tgt": "fr"}, "tgt"),
+])
+def test_bad_parameters_are_named(client, params, parameter):
+    response = client.get("/api/v1/tm/lookup", query_string=params)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["parameter"] == parameter
+    if parameter in ("src", "tgt"):
+        assert "zh-CN" in error["supported"] and "en" in error["supported"]
+
+
+def test_a_very_long_query_still_answers(client, editor):
+    add(client, editor, SOCHI_ZH, SOCHI_EN)
+    response = client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_ZH * 400})
+    assert response.status_code == 200 and response.get_json()["matches"] == []

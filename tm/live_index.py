@@ -1,0 +1,155 @@
+"""The candidate indexes of one process, built from the database and kept current.
+
+Each worker process holds a ``LiveIndex``: one ``CandidateIndex`` per language over every
+unit. Other processes change the TM too, so before a lookup the index reads the unit event
+log (``tm.models.UnitEvent``) past the last event it applied: ids only grow, and one indexed
+query every ``POLL_INTERVAL`` seconds keeps a unit added through any worker findable through
+every other within a second or so.
+
+Event ids are assigned when a row is inserted but become visible when its transaction
+commits, so a slow transaction can commit an id below one already read. Ids skipped over are
+therefore watched for ``GAP_PATIENCE`` seconds before they are given up.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from tm.core.index import CandidateIndex
+from tm.core.text import NUMBER_UNIT, MatchKey, encode_tokens
+from tm.core.numbers import NUMERAL_RE
+from tm.models import Unit, UnitEvent
+
+#: Seconds between two reads of the event log; lookups in between trust the index as it is.
+POLL_INTERVAL = 0.5
+#: How long an event id that was skipped over may take to commit before it is given up.
+GAP_PATIENCE = 120.0
+#: Rows fetched at a time while building, to keep memory flat.
+BUILD_CHUNK = 20_000
+
+
+def zh_units(zh_key: str) -> str:
+    return NUMERAL_RE.sub(NUMBER_UNIT, zh_key)
+
+
+def en_units(en_tokens: str) -> str:
+    return encode_tokens(en_tokens.split(" ") if en_tokens else ())
+
+
+class LiveIndex:
+    """Candidate indexes over all units, refreshed from the event log; thread-safe."""
+
+    def __init__(self) -> None:
+        self.indexes = {"zh": CandidateIndex("zh"), "en": CandidateIndex("en")}
+        self.memory_of: dict[int, int] = {}
+        self.last_event_id = 0
+        self.gaps: dict[int, float] = {}
+        self.last_poll = 0.0
+        self.built = False
+        self._lock = threading.RLock()
+
+    # -------------------------------------------------------------- building
+
+    def build(self, session: Session) -> None:
+        """(Re)build from every unit in the database."""
+        with self._lock:
+            self.__init__()
+            # Read the event high-water mark first: events after it are replayed by refresh(),
+            # and replaying an add or delete the build already saw is harmless.
+            self.last_event_id = session.scalar(select(UnitEvent.id).order_by(UnitEvent.id.desc()).limit(1)) or 0
+            query = select(Unit.id, Unit.memory_id, Unit.zh_key, Unit.en_tokens).execution_options(
+                yield_per=BUILD_CHUNK)
+            for unit_id, memory_id, zh_key, en_tokens in session.execute(query):
+                self._put(unit_id, memory_id, zh_key, en_tokens)
+            self.built = True
+            self.last_poll = time.monotonic()
+
+    def _put(self, unit_id: int, memory_id: int, zh_key: str, en_tokens: str) -> None:
+        # add_units replaces a unit already indexed under this id.
+        self.indexes["zh"].add_units(unit_id, zh_units(zh_key))
+        self.indexes["en"].add_units(unit_id, en_units(en_tokens))
+        self.memory_of[unit_id] = memory_id
+
+    def _drop(self, unit_id: int) -> None:
+        if self.memory_of.pop(unit_id, None) is not None:
+            self.indexes["zh"].remove(unit_id)
+            self.indexes["en"].remove(unit_id)
+
+    def __len__(self) -> int:
+        return len(self.memory_of)
+
+    def changed(self) -> None:
+        """This process just committed a change: read the event log at the next lookup."""
+        self.last_poll = 0.0
+
+    # -------------------------------------------------------------- keeping current
+
+    def refresh(self, session: Session, *, force: bool = False) -> None:
+        """Apply the events other processes (and this one) logged since the last refresh."""
+        now = time.monotonic()
+        if not self.built:
+            self.build(session)
+            return
+        if not force and now - self.last_poll < POLL_INTERVAL:
+            return
+        with self._lock:
+            self.last_poll = now
+            condition = UnitEvent.id > self.last_event_id
+            if self.gaps:
+                condition = or_(condition, UnitEvent.id.in_(list(self.gaps)))
+            events = session.execute(
+                select(UnitEvent.id, UnitEvent.unit_id, UnitEvent.import_id, UnitEvent.action)
+                .where(condition).order_by(UnitEvent.id)
+            ).all()
+            self._apply(session, events)
+            for event_id, *_ in events:
+                self.gaps.pop(event_id, None)
+                if event_id > self.last_event_id + 1:
+                    for missing in range(self.last_event_id + 1, event_id):
+                        self.gaps.setdefault(missing, now)
+                self.last_event_id = max(self.last_event_id, event_id)
+            self.gaps = {i: t for i, t in self.gaps.items() if now - t < GAP_PATIENCE}
+
+    def _apply(self, session: Session, events: Iterable[tuple]) -> None:
+        changed: set[int] = set()
+        deleted: set[int] = set()
+        imports: list[int] = []
+        for _id, unit_id, import_id, action in events:
+            if action == "import" and import_id is not None:
+                imports.append(import_id)
+            elif action == "delete" and unit_id is not None:
+                deleted.add(unit_id)
+                changed.discard(unit_id)
+            elif unit_id is not None:
+                changed.add(unit_id)
+                deleted.discard(unit_id)
+        for unit_id in deleted:
+            self._drop(unit_id)
+        columns = (Unit.id, Unit.memory_id, Unit.zh_key, Unit.en_tokens)
+        if changed:
+            ids = sorted(changed)
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start:start + 1000]
+                found = session.execute(select(*columns).where(Unit.id.in_(chunk))).all()
+                for row in found:
+                    self._put(*row)
+                for gone in set(chunk) - {row[0] for row in found}:
+                    self._drop(gone)  # changed, then deleted in a transaction not yet seen
+        for import_id in imports:
+            query = select(*columns).where(Unit.import_id == import_id).execution_options(yield_per=BUILD_CHUNK)
+            for row in session.execute(query):
+                self._put(*row)
+
+    # -------------------------------------------------------------- searching
+
+    def search(self, key: MatchKey, *, min_score: float,
+               memory_ids: set[int] | None) -> list[tuple[int, float]]:
+        """(unit id, base score) of every unit whose base score ≥ ``min_score``, best first."""
+        with self._lock:
+            found = self.indexes[key.lang].search(key, min_score=min_score, limit=None)
+            if memory_ids is not None:
+                found = [(i, s) for i, s in found if self.memory_of.get(i) in memory_ids]
+            return found

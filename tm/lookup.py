@@ -1,0 +1,150 @@
+"""The lookup use case: a segment in, ranked past translations out. No Flask here.
+
+    request -> match key -> candidate ids from the live index (exact base scores)
+            -> the units from the database -> tm.core.match.rank (penalties, numbers,
+               context, differences) -> matches
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from errors import DuizhaoError
+from tm import repository as repo
+from tm.core.match import DRAFT_PENALTY, LOWER_PRIORITY_MEMORY_PENALTY, Candidate, rank
+from tm.core.text import SUPPORTED_LANGUAGES, detect_language, match_key
+from tm.live_index import LiveIndex
+from tm.service import resolve_memories
+from tm.formats.langcodes import normalize_lang
+from tm.formats.records import UnsupportedLanguage
+
+DEFAULT_MIN_SCORE = 70.0
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+#: Scoring looks at this many characters of a query at most: a 10,000-character paste still
+#: answers within a second, while the full text is kept for the caller.
+MAX_SCORED_CHARS = 2_000
+#: Beyond the limit, rank this many more candidates: penalties applied in rank() (draft,
+#: numbers, folds) can lift a candidate the index placed just below the cut.
+RANK_SLACK = 20
+MAX_BATCH = 1_000
+
+
+@dataclass(frozen=True)
+class LookupRequest:
+    q: str
+    src: str
+    tgt: str
+    min_score: float = DEFAULT_MIN_SCORE
+    limit: int = DEFAULT_LIMIT
+    memories: tuple[str, ...] | None = None
+    prev: str | None = None
+    next: str | None = None
+
+
+def parse_language(value: str | None, parameter: str) -> str:
+    try:
+        return normalize_lang(value or "")
+    except UnsupportedLanguage as err:
+        raise DuizhaoError(f"Parameter {parameter!r}: unsupported language {value!r}; use one of "
+                           f"{', '.join(err.supported)}.", parameter=parameter,
+                           supported=list(err.supported)) from None
+
+
+def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=None,
+                 prev=None, next=None) -> LookupRequest:  # noqa: A002
+    """Validate raw parameters (from a query string or JSON) into a LookupRequest."""
+    if not isinstance(q, str) or not q.strip():
+        raise DuizhaoError("Parameter 'q' is empty: give the segment to look up.", parameter="q")
+    src = parse_language(src, "src") if src else (detect_language(q) or "en")
+    tgt = parse_language(tgt, "tgt") if tgt else ("en" if src == "zh" else "zh")
+    if src == tgt:
+        raise DuizhaoError(f"Source and target language are both {src!r}.", parameter="tgt")
+    score = _number(min_score, "min_score", DEFAULT_MIN_SCORE, 0, 100)
+    count = int(_number(limit, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, whole=True))
+    for name, value in (("prev", prev), ("next", next)):
+        if value is not None and not isinstance(value, str):
+            raise DuizhaoError(f"Parameter {name!r} must be a string.", parameter=name)
+    if isinstance(memories, str):
+        memories = [m.strip() for m in memories.split(",") if m.strip()]
+    if memories is not None and not (isinstance(memories, (list, tuple)) and all(isinstance(m, str) for m in memories)):
+        raise DuizhaoError("Parameter 'memory' must name memories.", parameter="memory")
+    return LookupRequest(q, src, tgt, score, count, tuple(memories) if memories else None, prev, next)
+
+
+def _number(value, name: str, default: float, low: float, high: float, *, whole: bool = False) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    if number != number or (whole and number != int(number)):
+        kind = "a whole number" if whole else "a number"
+        raise DuizhaoError(f"Parameter {name!r} must be {kind}, not {value!r}.", parameter=name)
+    if not low <= number <= high:
+        raise DuizhaoError(f"Parameter {name!r} must be between {low:g} and {high:g}.", parameter=name)
+    return number
+
+
+def lookup(session: Session, index: LiveIndex, request: LookupRequest) -> list[dict]:
+    """The best matches for ``request``, as dicts ready for JSON, best first."""
+    return lookup_many(session, index, [request])[0]
+
+
+def lookup_many(session: Session, index: LiveIndex, requests: Sequence[LookupRequest]) -> list[list[dict]]:
+    """Several lookups with one index refresh (the batch form)."""
+    index.refresh(session)
+    memory_cache: dict[tuple[str, ...] | None, set[int] | None] = {}
+    priorities = {m.id: m.priority for m in repo.memories(session)}
+    results = []
+    for request in requests:
+        if request.memories not in memory_cache:
+            chosen = resolve_memories(session, request.memories)
+            memory_cache[request.memories] = {m.id for m in chosen} if chosen is not None else None
+        results.append(_lookup_one(session, index, request, memory_cache[request.memories], priorities))
+    return results
+
+
+def _lookup_one(session: Session, index: LiveIndex, request: LookupRequest,
+                memory_ids: set[int] | None, priorities: dict[int, int]) -> list[dict]:
+    query = request.q.strip()[:MAX_SCORED_CHARS]
+    key = match_key(query, request.src)
+    found = index.search(key, min_score=request.min_score, memory_ids=memory_ids)
+    ids = [unit_id for unit_id, _ in found[: request.limit + RANK_SLACK]]
+    units = {u.id: u for u in repo.units_by_ids(session, ids)}
+    searched = memory_ids if memory_ids is not None else set(priorities)
+    top_priority = max((priorities[m] for m in searched if m in priorities), default=0)
+    candidates = []
+    for unit_id in ids:
+        unit = units.get(unit_id)
+        if unit is None:
+            continue  # deleted since the index last heard
+        penalties = []
+        if unit.status == "draft":
+            penalties.append(DRAFT_PENALTY)
+        if priorities.get(unit.memory_id, 0) < top_priority:
+            penalties.append(LOWER_PRIORITY_MEMORY_PENALTY)
+        candidates.append(Candidate(
+            unit_id=unit.id, source=getattr(unit, request.src), target=getattr(unit, request.tgt),
+            memory=unit.memory.name, penalties=tuple(penalties),
+            prev=unit.context_prev, next=unit.context_next,
+        ))
+    matches = rank(key, candidates, lang=request.src, min_score=request.min_score,
+                   limit=request.limit, prev=request.prev, next=request.next)
+    out = []
+    for match in matches:
+        unit = units[match.unit_id]
+        data = match.to_dict()
+        data.update({
+            "status": unit.status, "doc_title": unit.doc_title, "origin_file": unit.origin_file,
+            "created_by": unit.created_by, "changed_by": unit.changed_by,
+            "changed_at": unit.changed_at.isoformat() + "Z" if unit.changed_at else None,
+            "usage_count": unit.usage_count, "note": unit.note,
+        })
+        if not match.adapted:
+            data.pop("adapted_target", None)
+        out.append(data)
+    return out
