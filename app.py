@@ -49,10 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from errors import register_error_handlers
 
     register_error_handlers(app)
-    from tm.live_index import LiveIndex
-
-    app.extensions["tm_live_index"] = LiveIndex()
-    app.extensions["tm_lookup_extras"] = []
+    _init_live_state(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
@@ -81,22 +78,39 @@ def _init_login(app: Flask) -> None:
         return user if user is not None and user.active else None
 
 
+def _init_live_state(app: Flask) -> None:
+    """Per-process structures built from the database on first use and kept current from
+    the event logs: the TM's candidate index and the glossary's term recognizer."""
+    from glossary.api import terms_for_lookup
+    from glossary.service import LiveRecognizer
+    from tm.live_index import LiveIndex
+
+    app.extensions["tm_live_index"] = LiveIndex()
+    app.extensions["glossary_recognizer"] = LiveRecognizer()
+    # Every TM lookup answer carries the glossary terms found in the query.
+    app.extensions["tm_lookup_extras"] = [terms_for_lookup]
+
+
 def _register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
+    from glossary.api import bp as glossary_api_bp
+    from glossary.views import bp as glossary_bp
     from tm.api import bp as tm_api_bp
     from tm.views import bp as tm_bp
 
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(tm_bp)
-    app.register_blueprint(tm_api_bp)
-    app.extensions["csrf"].exempt(tm_api_bp)
+    for blueprint in (accounts_bp, tm_bp, tm_api_bp, glossary_bp, glossary_api_bp):
+        app.register_blueprint(blueprint)
+    # JSON APIs check CSRF themselves, only for browser-session writes (webutil).
+    for api in (tm_api_bp, glossary_api_bp):
+        app.extensions["csrf"].exempt(api)
 
 
 def _register_cli(app: Flask) -> None:
     from accounts.cli import user_cli
+    from demo.cli import demo_cli
+    from glossary.cli import glossary_cli
     from migrations.cli import db_cli
     from tm.cli import tm_cli
-    from demo.cli import demo_cli
 
-    for group in (db_cli, user_cli, tm_cli, demo_cli):
+    for group in (db_cli, user_cli, tm_cli, glossary_cli, demo_cli):
         app.cli.add_command(group)

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from accounts import service as accounts
 from db import db_session
+from glossary import service as glossary
 from tm import repository as repo
 from tm import service as tm
 
@@ -33,7 +34,7 @@ def demo_cli():
               help="Password of the demo users (admin, editor, translator).")
 @with_appcontext
 def load_command(password: str):
-    """Load the demo memories and users; running it again adds nothing twice."""
+    """Load the demo memories, glossary and users; running it again adds nothing twice."""
     session = db_session()
     for filename, memory_name, description in DEMO_MEMORIES:
         with open(DEMO_DIR / filename, "rb") as stream:
@@ -41,6 +42,11 @@ def load_command(password: str):
                                     filename=filename, user="demo")
         repo.memory_by_name(session, memory_name).description = description
         click.echo(f"{memory_name}: {report.added} units added, {report.duplicates} already there.")
+    glossary_file = DEMO_DIR.parent / "glossary" / "demo" / "termbase.tsv"
+    with open(glossary_file, "rb") as stream:
+        report = glossary.import_entries(session, stream, filename="demo-termbase.tsv", file_format="tsv",
+                                         user="demo")
+    click.echo(f"glossary: {report['added']} entries added, {report['updated']} refreshed.")
     for username, role in DEMO_USERS:
         if accounts.user_by_name(session, username) is None:
             accounts.create_user(session, username, password, role)

@@ -16,6 +16,9 @@ class EntryRow(Base):
     __tablename__ = "glossary_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The entry's id in the file it came from (TBX ``id``, the CSV's entry column); a later
+    # import of the same file updates the entry instead of adding a twin.
+    ext_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     concept_type: Mapped[str] = mapped_column(String(20), default="other")
     definition: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
@@ -52,6 +55,7 @@ class TermRow(Base):
     valid_from: Mapped[date | None]
     valid_to: Mapped[date | None]
     note: Mapped[str | None] = mapped_column(Text)
+    term_type: Mapped[str | None] = mapped_column(String(20))
 
     entry: Mapped[EntryRow] = relationship(back_populates="terms")
 

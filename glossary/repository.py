@@ -1,0 +1,135 @@
+"""Storage of the termbase: small functions over a ``Session``; the caller commits."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from glossary.core.model import Entry, Term
+from glossary.models import EntryRow, GlossaryEvent, Proposal, TermRow
+from timeutil import utcnow
+
+TERM_FIELDS = ("lang", "text", "status", "case_sensitive", "do_not_translate", "valid_from",
+               "valid_to", "note", "term_type")
+
+
+def to_domain(row: EntryRow, *, id_from: str = "db") -> Entry:
+    """The pure ``Entry`` of a row; its id is the database id, or with ``id_from="ext"`` the
+    id exchange files know it by."""
+    return Entry(
+        id=row.ext_id if id_from == "ext" and row.ext_id else str(row.id),
+        concept_type=row.concept_type,
+        terms=tuple(Term(**{f: getattr(t, f) for f in TERM_FIELDS if f != "note"}, note=t.note or "")
+                    for t in row.terms),
+        definition=row.definition or "",
+        note=row.note or "",
+        source=row.source_ref or "",
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+    )
+
+
+def apply_domain(row: EntryRow, entry: Entry) -> None:
+    """Copy an ``Entry``'s content (not its id) onto a row, replacing its terms."""
+    row.concept_type = entry.concept_type
+    row.definition = entry.definition or None
+    row.note = entry.note or None
+    row.source_ref = entry.source or None
+    row.valid_from, row.valid_to = entry.valid_from, entry.valid_to
+    row.terms = [
+        TermRow(position=i, **{f: getattr(t, f) for f in TERM_FIELDS if f != "note"}, note=t.note or None)
+        for i, t in enumerate(entry.terms)
+    ]
+
+
+def live_entries(session: Session) -> Sequence[EntryRow]:
+    return session.scalars(
+        select(EntryRow).where(EntryRow.deleted_at.is_(None)).options(selectinload(EntryRow.terms))
+        .order_by(EntryRow.id)
+    ).all()
+
+
+def iter_live_entries(session: Session, *, chunk: int = 1000) -> Iterator[EntryRow]:
+    """Live entries in id order, a chunk at a time (exports of large termbases)."""
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(EntryRow).where(EntryRow.deleted_at.is_(None), EntryRow.id > last)
+            .options(selectinload(EntryRow.terms)).order_by(EntryRow.id).limit(chunk)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+def get_entry(session: Session, entry_id: int) -> EntryRow | None:
+    return session.get(EntryRow, entry_id)
+
+
+def entry_by_ext_id(session: Session, ext_id: str) -> EntryRow | None:
+    return session.scalar(select(EntryRow).where(EntryRow.ext_id == ext_id))
+
+
+def entries_by_ids(session: Session, ids: Sequence[int]) -> Sequence[EntryRow]:
+    return session.scalars(
+        select(EntryRow).where(EntryRow.id.in_(ids)).options(selectinload(EntryRow.terms))
+    ).all()
+
+
+def search(session: Session, *, text: str | None, concept_type: str | None, offset: int,
+           limit: int, include_deleted: bool = False) -> tuple[Sequence[EntryRow], int]:
+    """Entries with a term containing ``text`` (case-insensitive), of a type, a page of them."""
+    query = select(EntryRow)
+    if not include_deleted:
+        query = query.where(EntryRow.deleted_at.is_(None))
+    if concept_type:
+        query = query.where(EntryRow.concept_type == concept_type)
+    if text:
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(
+            EntryRow.id.in_(select(TermRow.entry_id).where(func.lower(TermRow.text).like(pattern, escape="\\"))),
+            func.lower(func.coalesce(EntryRow.definition, "")).like(pattern, escape="\\"),
+        ))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.options(selectinload(EntryRow.terms)).order_by(EntryRow.id)
+                           .offset(offset).limit(limit)).all()
+    return rows, total
+
+
+def counts_by_type(session: Session) -> dict[str, int]:
+    rows = session.execute(select(EntryRow.concept_type, func.count())
+                           .where(EntryRow.deleted_at.is_(None)).group_by(EntryRow.concept_type))
+    return dict(rows.all())
+
+
+def log(session: Session, entry_id: int | None, action: str, user: str | None, *,
+        before: dict | None, after: dict | None) -> None:
+    session.add(GlossaryEvent(entry_id=entry_id, action=action, user=user, before=before, after=after))
+
+
+def history(session: Session, entry_id: int) -> Sequence[GlossaryEvent]:
+    return session.scalars(select(GlossaryEvent).where(GlossaryEvent.entry_id == entry_id)
+                           .order_by(GlossaryEvent.id)).all()
+
+
+def events_after(session: Session, last_id: int) -> Sequence[tuple[int, int | None]]:
+    return session.execute(select(GlossaryEvent.id, GlossaryEvent.entry_id)
+                           .where(GlossaryEvent.id > last_id).order_by(GlossaryEvent.id)).all()
+
+
+def last_event_id(session: Session) -> int:
+    return session.scalar(select(func.max(GlossaryEvent.id))) or 0
+
+
+def proposals(session: Session, *, state: str | None = "open") -> Sequence[Proposal]:
+    query = select(Proposal).order_by(Proposal.id)
+    if state:
+        query = query.where(Proposal.state == state)
+    return session.scalars(query).all()
+
+
+def now() -> dt.datetime:
+    return utcnow()

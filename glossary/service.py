@@ -1,0 +1,323 @@
+"""Use cases of the glossary: editing with history and conflict detection, proposals, merging,
+import and export, and the live term recognizer. No Flask here; callers commit."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterable
+from typing import BinaryIO
+
+from sqlalchemy.orm import Session
+
+from errors import Conflict, DuizhaoError, NotFound
+from glossary import repository as repo
+from glossary.core.model import (CONCEPT_TYPES, STATUSES, Entry, GlossaryFormatError, Term,
+                                 validate_entry)
+from glossary.core.qa import check as qa_check
+from glossary.core.recognize import TermRecognizer
+from glossary.formats.table import iter_table, write_table
+from glossary.formats.tbx import iter_tbx, write_tbx
+from glossary.models import EntryRow, Proposal
+
+IMPORT_FORMATS = ("tbx", "csv", "tsv")
+EXPORT_FORMATS = {"tbx": "basic2008", "tbx3": "v3", "csv": ",", "tsv": "\t"}
+EXPORT_MIMETYPES = {"tbx": "application/x-tbx+xml", "tbx3": "application/x-tbx+xml",
+                    "csv": "text/csv; charset=utf-8", "tsv": "text/tab-separated-values; charset=utf-8"}
+MAX_PER_PAGE = 200
+
+
+# ------------------------------------------------------------------ JSON shape
+
+def _date(value, field: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise DuizhaoError(f"Field {field!r} must be a date as YYYY-MM-DD, not {value!r}.", field=field) from None
+
+
+def entry_from_json(data: dict, *, entry_id: str | None = None) -> Entry:
+    """An Entry from the API's JSON (or a form); raises with the field named."""
+    if not isinstance(data, dict):
+        raise DuizhaoError("An entry must be a JSON object.")
+    terms_data = data.get("terms")
+    if not isinstance(terms_data, list) or not terms_data:
+        raise DuizhaoError("Field 'terms' must be a non-empty list.", field="terms")
+    terms = []
+    for number, t in enumerate(terms_data, 1):
+        if not isinstance(t, dict):
+            raise DuizhaoError(f"Term {number} must be an object.", field="terms")
+        terms.append(Term(
+            lang=t.get("lang") or "", text=(t.get("text") or "").strip(),
+            status=t.get("status") or "preferred",
+            case_sensitive=bool(t.get("case_sensitive")), do_not_translate=bool(t.get("do_not_translate")),
+            valid_from=_date(t.get("valid_from"), f"terms[{number}].valid_from"),
+            valid_to=_date(t.get("valid_to"), f"terms[{number}].valid_to"),
+            note=t.get("note") or "", term_type=t.get("term_type") or None,
+        ))
+    entry = Entry(
+        id=entry_id, concept_type=data.get("concept_type") or "other", terms=tuple(terms),
+        definition=data.get("definition") or "", note=data.get("note") or "",
+        source=data.get("source") or "",
+        valid_from=_date(data.get("valid_from"), "valid_from"), valid_to=_date(data.get("valid_to"), "valid_to"),
+    )
+    try:
+        validate_entry(entry)
+    except GlossaryFormatError as err:
+        raise DuizhaoError(err.reason, field="terms") from None
+    return entry
+
+
+def entry_json(row: EntryRow) -> dict:
+    entry = repo.to_domain(row)
+    return {
+        "id": row.id, "ext_id": row.ext_id, "version": row.version,
+        "concept_type": entry.concept_type, "definition": entry.definition, "note": entry.note,
+        "source": entry.source, "valid_from": _iso(entry.valid_from), "valid_to": _iso(entry.valid_to),
+        "deleted": row.deleted_at is not None,
+        "changed_at": row.changed_at.isoformat() + "Z", "changed_by": row.changed_by,
+        "terms": [term_json(t) for t in entry.terms],
+    }
+
+
+def term_json(term: Term) -> dict:
+    return {"lang": term.lang, "text": term.text, "status": term.status, "term_type": term.term_type,
+            "case_sensitive": term.case_sensitive, "do_not_translate": term.do_not_translate,
+            "valid_from": _iso(term.valid_from), "valid_to": _iso(term.valid_to), "note": term.note}
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _snapshot(row: EntryRow) -> dict:
+    data = entry_json(row)
+    data.pop("changed_at", None)
+    return data
+
+
+# ------------------------------------------------------------------ editing
+
+def get_entry(session: Session, entry_id: int, *, include_deleted: bool = False) -> EntryRow:
+    row = repo.get_entry(session, entry_id)
+    if row is None or (row.deleted_at is not None and not include_deleted):
+        raise NotFound(f"No glossary entry has id {entry_id}.")
+    return row
+
+
+def create_entry(session: Session, entry: Entry, *, user: str | None, action: str = "create") -> EntryRow:
+    validate_entry(entry)
+    now = repo.now()
+    row = EntryRow(created_by=user, changed_by=user, created_at=now, changed_at=now)
+    repo.apply_domain(row, entry)
+    session.add(row)
+    session.flush()
+    row.ext_id = entry.id if entry.id and action == "import" else f"dz{row.id}"
+    repo.log(session, row.id, action, user, before=None, after=_snapshot(row))
+    return row
+
+
+def update_entry(session: Session, entry_id: int, entry: Entry, *, expected_version: int | None,
+                 user: str | None, action: str = "update") -> EntryRow:
+    """Replace an entry's content. ``expected_version`` is the version the editor started from:
+    when someone saved in between, the second editor gets 409 instead of overwriting."""
+    row = get_entry(session, entry_id)
+    if expected_version is not None and expected_version != row.version:
+        raise Conflict(f"Entry {entry_id} was changed by {row.changed_by or 'someone'} at "
+                       f"{row.changed_at:%Y-%m-%d %H:%M} UTC while you edited it (your version "
+                       f"{expected_version}, now {row.version}). Reload it and apply your change again.",
+                       current_version=row.version)
+    validate_entry(entry)
+    before = _snapshot(row)
+    repo.apply_domain(row, entry)
+    row.version += 1
+    row.changed_at, row.changed_by = repo.now(), user
+    session.flush()
+    repo.log(session, row.id, action, user, before=before, after=_snapshot(row))
+    return row
+
+
+def delete_entry(session: Session, entry_id: int, *, expected_version: int | None, user: str | None) -> EntryRow:
+    """Soft delete: the entry leaves lookups and lists, its history stays."""
+    row = get_entry(session, entry_id)
+    if expected_version is not None and expected_version != row.version:
+        raise Conflict(f"Entry {entry_id} changed since you loaded it; reload before deleting.",
+                       current_version=row.version)
+    before = _snapshot(row)
+    row.deleted_at = repo.now()
+    row.version += 1
+    row.changed_at, row.changed_by = row.deleted_at, user
+    repo.log(session, row.id, "delete", user, before=before, after=None)
+    return row
+
+
+def merge_entries(session: Session, keep_id: int, merge_id: int, *, user: str | None) -> EntryRow:
+    """Merge a duplicate into ``keep_id``: its terms and notes join the kept entry (terms it
+    already has are not doubled) and the duplicate is deleted; both histories record it."""
+    if keep_id == merge_id:
+        raise DuizhaoError("An entry cannot be merged with itself.")
+    keep, other = get_entry(session, keep_id), get_entry(session, merge_id)
+    kept, merged = repo.to_domain(keep), repo.to_domain(other)
+    have = {(t.lang, t.text) for t in kept.terms}
+    terms = kept.terms + tuple(t for t in merged.terms if (t.lang, t.text) not in have)
+    join = lambda a, b: "\n".join(x for x in (a, b) if x)  # noqa: E731
+    combined = Entry(id=None, concept_type=kept.concept_type, terms=terms,
+                     definition=kept.definition or merged.definition, note=join(kept.note, merged.note),
+                     source=join(kept.source, merged.source), valid_from=kept.valid_from, valid_to=kept.valid_to)
+    row = update_entry(session, keep_id, combined, expected_version=None, user=user, action="merge")
+    before = _snapshot(other)
+    other.deleted_at = repo.now()
+    other.version += 1
+    repo.log(session, other.id, "merge", user, before=before, after={"merged_into": keep_id})
+    return row
+
+
+# ------------------------------------------------------------------ proposals
+
+def propose(session: Session, data: dict, *, user: str, entry_id: int | None = None) -> Proposal:
+    """A translator proposes a new entry, or (with ``entry_id``) terms for an existing one."""
+    if entry_id is not None:
+        get_entry(session, entry_id)
+        terms = data.get("terms")
+        if not isinstance(terms, list) or not terms:
+            raise DuizhaoError("Field 'terms' must list the terms proposed.", field="terms")
+        current = entry_json(get_entry(session, entry_id))
+        entry_from_json({**current, "terms": current["terms"] + terms})  # validates the result
+    else:
+        entry_from_json(data)
+    proposal = Proposal(entry_id=entry_id, payload=data, proposed_by=user)
+    session.add(proposal)
+    session.flush()
+    return proposal
+
+
+def decide(session: Session, proposal_id: int, *, accept: bool, user: str) -> Proposal:
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None or proposal.state != "open":
+        raise NotFound(f"No open proposal has id {proposal_id}.")
+    if accept:
+        if proposal.entry_id is None:
+            row = create_entry(session, entry_from_json(proposal.payload), user=user)
+            proposal.entry_id = row.id
+        else:
+            current = entry_json(get_entry(session, proposal.entry_id))
+            merged = entry_from_json({**current, "terms": current["terms"] + proposal.payload["terms"]})
+            update_entry(session, proposal.entry_id, merged, expected_version=None, user=user)
+    proposal.state = "accepted" if accept else "rejected"
+    proposal.decided_by, proposal.decided_at = user, repo.now()
+    return proposal
+
+
+# ------------------------------------------------------------------ exchange
+
+def guess_format(filename: str) -> str:
+    lowered = filename.lower()
+    for ext in IMPORT_FORMATS:
+        if lowered.endswith("." + ext):
+            return ext
+    raise DuizhaoError(f"Cannot tell the format of {filename!r}: name it .tbx, .csv or .tsv "
+                       "or pass the format.")
+
+
+def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_format: str | None,
+                   user: str | None) -> dict:
+    """Import a TBX (either dialect), CSV or TSV glossary: all or nothing. An entry whose id
+    matches one imported before replaces it; the rest are added."""
+    file_format = file_format or guess_format(filename)
+    if file_format not in IMPORT_FORMATS:
+        raise DuizhaoError(f"Unknown glossary format {file_format!r}; use one of {', '.join(IMPORT_FORMATS)}.")
+    if file_format == "tbx":
+        entries = iter_tbx(stream)
+    else:
+        import io
+
+        entries = iter_table(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""),
+                             delimiter="," if file_format == "csv" else "\t")
+    added = updated = 0
+    seen: set[str] = set()
+    for ordinal, entry in enumerate(entries, 1):
+        if entry.id is not None:
+            if entry.id in seen:
+                raise GlossaryFormatError("the id appears twice in the file", entry=entry.id)
+            seen.add(entry.id)
+            existing = repo.entry_by_ext_id(session, entry.id)
+            if existing is not None:
+                if existing.deleted_at is not None:
+                    existing.deleted_at = None
+                update_entry(session, existing.id, entry, expected_version=None, user=user, action="import")
+                updated += 1
+                continue
+        create_entry(session, entry, user=user, action="import")
+        added += 1
+        if ordinal % 500 == 0:
+            session.flush()
+    return {"file": filename, "format": file_format, "added": added, "updated": updated}
+
+
+def export_entries(session: Session, stream: BinaryIO, *, file_format: str) -> None:
+    if file_format not in EXPORT_FORMATS:
+        raise DuizhaoError(f"Unknown glossary format {file_format!r}; use one of {', '.join(EXPORT_FORMATS)}.",
+                           parameter="format")
+    entries = (repo.to_domain(row, id_from="ext") for row in repo.iter_live_entries(session))
+    if file_format.startswith("tbx"):
+        write_tbx(entries, stream, dialect=EXPORT_FORMATS[file_format])
+        return
+    import io
+
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
+    try:
+        write_table(entries, text, delimiter=EXPORT_FORMATS[file_format])
+    finally:
+        text.detach()
+
+
+# ------------------------------------------------------------------ recognition
+
+class LiveRecognizer:
+    """This process's term recognizer, built from the database once and updated from the
+    glossary event log, so an edit made through any worker shows in every worker's lookups."""
+
+    POLL_INTERVAL = 0.5
+
+    def __init__(self) -> None:
+        self.recognizer = TermRecognizer()
+        self.last_event_id = 0
+        self.last_poll = 0.0
+        self.built = False
+        self._lock = threading.Lock()
+
+    def changed(self) -> None:
+        self.last_poll = 0.0
+
+    def current(self, session: Session) -> TermRecognizer:
+        now = time.monotonic()
+        if self.built and now - self.last_poll < self.POLL_INTERVAL:
+            return self.recognizer
+        with self._lock:
+            self.last_poll = now
+            if not self.built:
+                self.last_event_id = repo.last_event_id(session)
+                self.recognizer = TermRecognizer(repo.to_domain(r) for r in repo.live_entries(session))
+                self.built = True
+                return self.recognizer
+            events = repo.events_after(session, self.last_event_id)
+            if events:
+                ids = sorted({entry_id for _, entry_id in events if entry_id is not None})
+                rows = repo.entries_by_ids(session, ids)
+                live = [repo.to_domain(r) for r in rows if r.deleted_at is None]
+                self.recognizer.update(remove=[str(i) for i in ids], add=live)
+                self.last_event_id = events[-1][0]
+        return self.recognizer
+
+
+def recognize(session: Session, live: LiveRecognizer, text: str, lang: str, *,
+              on: dt.date | None = None) -> list[dict]:
+    return [hit.to_dict() for hit in live.current(session).find(text, lang, on=on)]
+
+
+def qa(session: Session, live: LiveRecognizer, *, source: str, translation: str, src: str, tgt: str,
+       on: dt.date | None = None) -> list[dict]:
+    issues = qa_check(source, translation, src, tgt, live.current(session), on=on)
+    return [issue.to_dict() for issue in issues]
