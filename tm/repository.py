@@ -6,6 +6,11 @@ that fails half-way leaves nothing behind.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +25,9 @@ from timeutil import utcnow
 
 #: Rows per INSERT batch: large enough to amortise round trips, small enough to keep memory flat.
 IMPORT_BATCH = 2000
+
+#: Processes computing search keys during a large import: one per core.
+KEY_WORKERS = max(1, os.cpu_count() or 1)
 
 #: Unit fields a client may set by hand or through the API.
 EDITABLE_FIELDS = (
@@ -179,18 +187,9 @@ def import_records(session: Session, memory: Memory, run: ImportRun,
     so memory stays flat); pairs already in the memory, or earlier in the file, are counted
     as duplicates and skipped. ``progress(n)`` is called after each batch."""
     counts = ImportCounts()
-    batch: list[UnitRecord] = []
-    seen_in_file: set[str] = set()
-    for record in records:
-        counts.read += 1
-        batch.append(record)
-        if len(batch) >= IMPORT_BATCH:
-            _insert_batch(session, memory, run, batch, seen_in_file, counts)
-            batch = []
-            if progress:
-                progress(counts.read)
-    if batch:
-        _insert_batch(session, memory, run, batch, seen_in_file, counts)
+    for batch, keys in _keyed_batches(records):
+        counts.read += len(batch)
+        _insert_batch(session, memory, run, batch, keys, counts)
         if progress:
             progress(counts.read)
     run.added, run.duplicates, run.finished_at = counts.added, counts.duplicates, utcnow()
@@ -201,20 +200,59 @@ def import_records(session: Session, memory: Memory, run: ImportRun,
     return counts
 
 
+def keys_of_batch(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [search_keys(zh, en) for zh, en in pairs]
+
+
+def _keyed_batches(records: Iterable[UnitRecord]) -> Iterator[tuple[list[UnitRecord], list[dict]]]:
+    """Batches of records with their search keys. Keys (normalisation and Moses tokenizing)
+    cost more than parsing and inserting together, so from the second batch on they are
+    computed in worker processes while this one reads and inserts; a small file never
+    starts a pool."""
+    batches = _batched(records, IMPORT_BATCH)
+    first = next(batches, None)
+    if first is None:
+        return
+    second = next(batches, None)
+    if second is None:
+        yield first, keys_of_batch([(r.zh, r.en) for r in first])
+        return
+    context = multiprocessing.get_context("spawn")  # no fork: the parent holds DB connections
+    with ProcessPoolExecutor(max_workers=KEY_WORKERS, mp_context=context) as pool:
+        pending: deque = deque()
+        for batch in itertools.chain([first, second], batches):
+            pending.append((batch, pool.submit(keys_of_batch, [(r.zh, r.en) for r in batch])))
+            # A bounded read-ahead keeps memory flat however large the file.
+            if len(pending) > 2 * KEY_WORKERS:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+
+def _batched(records: Iterable[UnitRecord], size: int) -> Iterator[list[UnitRecord]]:
+    iterator = iter(records)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
 def _insert_batch(session: Session, memory: Memory, run: ImportRun, batch: list[UnitRecord],
-                  seen_in_file: set[str], counts: ImportCounts) -> None:
+                  keys: list[dict], counts: ImportCounts) -> None:
+    # Earlier batches of this import are already inserted in this transaction, so the
+    # query below sees them too: no set of every hash in the file is kept in memory.
     hashes = [pair_hash(r.zh, r.en) for r in batch]
     stored = set(session.scalars(
         select(Unit.pair_hash).where(Unit.memory_id == memory.id, Unit.pair_hash.in_(set(hashes)))
     ))
     now = utcnow()
     rows = []
-    for record, digest in zip(batch, hashes):
-        if digest in stored or digest in seen_in_file:
+    for record, digest, key in zip(batch, hashes, keys):
+        if digest in stored:
             counts.duplicates += 1
             continue
-        seen_in_file.add(digest)
-        rows.append(_row_from_record(record, digest, memory.id, run, now))
+        stored.add(digest)
+        rows.append(_row_from_record(record, digest, memory.id, run, now) | key)
     if rows:
         session.execute(insert(Unit), rows)
         counts.added += len(rows)
@@ -229,7 +267,6 @@ def _row_from_record(record: UnitRecord, digest: str, memory_id: int, run: Impor
         "en": record.en,
         "zh_lang": record.zh_lang,
         "en_lang": record.en_lang,
-        **search_keys(record.zh, record.en),
         "pair_hash": digest,
         "status": record.status,
         "note": record.note,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 04:00:57.846139
+Create Date: 2026-11-28 04:08:54.802980
 """
 from alembic import op
 import sqlalchemy as sa
@@ -80,6 +80,24 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
+    )
+    op.create_table('alignment_jobs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=500), nullable=False),
+    sa.Column('url', sa.String(length=1000), nullable=True),
+    sa.Column('doc_date', sa.String(length=20), nullable=True),
+    sa.Column('zh_text', sa.Text(), nullable=False),
+    sa.Column('en_text', sa.Text(), nullable=False),
+    sa.Column('state', sa.JSON(), nullable=False),
+    sa.Column('warnings', sa.JSON(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('memory_id', sa.Integer(), nullable=True),
+    sa.Column('created_by', sa.String(length=120), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('changed_at', sa.DateTime(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['memory_id'], ['memories.id'], name=op.f('fk_alignment_jobs_memory_id_memories'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alignment_jobs'))
     )
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -198,6 +216,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 
     op.drop_table('api_tokens')
+    op.drop_table('alignment_jobs')
     op.drop_table('users')
     with op.batch_alter_table('unit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_unit_events_unit_id'))
