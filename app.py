@@ -30,6 +30,8 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         # Anonymous lookups, concordance and exports: on unless ANONYMOUS_READ=0.
         "ANONYMOUS_READ": env.get("ANONYMOUS_READ", "1").strip().lower() not in ("0", "false", "no", "off"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 1024 * 1024,
+        # Build the lookup structures at start-up (with gunicorn --preload: once, before forking).
+        "WARM_UP": env.get("WARM_UP", "0") == "1",
     }
 
 
@@ -52,7 +54,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_live_state(app)
     _register_blueprints(app)
     _register_cli(app)
+    if app.config.get("WARM_UP"):
+        warm_up(app)
     return app
+
+
+def warm_up(app: Flask) -> None:
+    """Build the candidate index and the term recognizer now rather than at the first lookup.
+
+    Under ``gunicorn --preload`` this runs once in the master, and the workers it forks start
+    with both built. The connection pool is dropped afterwards: connections must not be
+    shared across a fork.
+    """
+    with app.app_context():
+        session = db.new_session()
+        try:
+            app.extensions["tm_live_index"].build(session)
+            app.extensions["glossary_recognizer"].current(session)
+        finally:
+            session.close()
+    db.dispose_pool(app)
 
 
 def _require_secret_key(app: Flask) -> None:

@@ -67,6 +67,10 @@ def init_app(app: Flask) -> None:
             session.close()
 
 
+def dispose_pool(app: Flask) -> None:
+    app.extensions["db_engine"].dispose(close=False)
+
+
 def engine() -> Engine:
     return current_app.extensions["db_engine"]
 

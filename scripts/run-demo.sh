@@ -12,4 +12,6 @@ export FLASK_APP=app
 .venv/bin/flask demo load
 HOST=${HOST:-127.0.0.1}; PORT=${PORT:-5000}
 echo "Duizhao on http://$HOST:$PORT/  (demo users admin, editor, translator; password duizhao-demo)"
-exec .venv/bin/gunicorn --bind "$HOST:$PORT" --workers "${WORKERS:-2}" --timeout 120 'app:create_app()'
+# --preload with WARM_UP=1: the master builds the lookup index once and the workers share it.
+export WARM_UP=1
+exec .venv/bin/gunicorn --preload --bind "$HOST:$PORT" --workers "${WORKERS:-2}" --timeout 120 'app:create_app()'
