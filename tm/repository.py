@@ -28,6 +28,8 @@ IMPORT_BATCH = 2000
 
 #: Processes computing search keys during a large import: one per core.
 KEY_WORKERS = max(1, os.cpu_count() or 1)
+#: Batches keyed in this process before a pool of key workers is worth starting.
+INLINE_BATCHES = 5
 
 #: Unit fields a client may set by hand or through the API.
 EDITABLE_FIELDS = (
@@ -206,21 +208,20 @@ def keys_of_batch(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
 
 def _keyed_batches(records: Iterable[UnitRecord]) -> Iterator[tuple[list[UnitRecord], list[dict]]]:
     """Batches of records with their search keys. Keys (normalisation and Moses tokenizing)
-    cost more than parsing and inserting together, so from the second batch on they are
-    computed in worker processes while this one reads and inserts; a small file never
+    cost more than parsing and inserting together, so once a file proves large the keys are
+    computed in worker processes while this one reads and inserts. Starting workers costs
+    seconds, so the first INLINE_BATCHES batches are keyed here and a small file never
     starts a pool."""
     batches = _batched(records, IMPORT_BATCH)
+    for batch in itertools.islice(batches, INLINE_BATCHES):
+        yield batch, keys_of_batch([(r.zh, r.en) for r in batch])
     first = next(batches, None)
     if first is None:
-        return
-    second = next(batches, None)
-    if second is None:
-        yield first, keys_of_batch([(r.zh, r.en) for r in first])
         return
     context = multiprocessing.get_context("spawn")  # no fork: the parent holds DB connections
     with ProcessPoolExecutor(max_workers=KEY_WORKERS, mp_context=context) as pool:
         pending: deque = deque()
-        for batch in itertools.chain([first, second], batches):
+        for batch in itertools.chain([first], batches):
             pending.append((batch, pool.submit(keys_of_batch, [(r.zh, r.en) for r in batch])))
             # A bounded read-ahead keeps memory flat however large the file.
             if len(pending) > 2 * KEY_WORKERS:

@@ -42,7 +42,9 @@ def _comparable(record: UnitRecord) -> tuple:
             record.changeid, record.usagecount, record.note, record.props, record.status)
 
 
-def test_tmx_round_trip_through_cli_keeps_units_and_metadata(app, runner, tmp_path):
+def test_tmx_round_trip_through_cli_keeps_units_and_metadata(app, runner, tmp_path, monkeypatch):
+    monkeypatch.setattr("tm.repository.IMPORT_BATCH", 100)  # several batches ...
+    monkeypatch.setattr("tm.repository.INLINE_BATCHES", 1)  # ... most keyed by worker processes
     records = _wmt_records(300)
     source = tmp_path / "wmt.tmx"
     with open(source, "wb") as stream:
@@ -85,7 +87,9 @@ def test_same_pair_twice_is_one_unit_but_a_new_translation_is_another(app, runne
     assert _unit_count(app) == 21
 
 
-def test_a_file_that_fails_imports_nothing(app, runner, tmp_path):
+def test_a_file_that_fails_imports_nothing(app, runner, tmp_path, monkeypatch):
+    # Key the first batch here and the rest in worker processes, as a large file would be.
+    monkeypatch.setattr("tm.repository.INLINE_BATCHES", 1)
     good = io.BytesIO()
     write_tmx(_wmt_records(2500), good)  # more than one insert batch before the error
     broken = good.getvalue().replace(b"</body>", b"<tu><tuv xml:lang=\"zh\"><seg>\xe5\xad\xa4</seg></tuv></tu></body>")
