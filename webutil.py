@@ -64,3 +64,13 @@ def require_csrf_header_for_session_writes(identity_via: str | None) -> None:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except (ValidationError, CSRFError) as err:
             raise DuizhaoError(f"Missing or invalid X-CSRFToken header: {err}", status=400) from None
+
+
+def api_guard() -> None:
+    """``before_request`` of every JSON API blueprint: strict UTF-8, and the CSRF header on
+    writes made with a browser session."""
+    from accounts.auth import current_identity
+
+    reject_invalid_utf8()
+    identity = current_identity()
+    require_csrf_header_for_session_writes(identity.via if identity else None)

@@ -6,22 +6,17 @@ import io
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from accounts.auth import check_permission, current_identity
+from accounts.auth import check_permission
 from db import db_session
 from errors import DuizhaoError
 from glossary import repository as repo
 from glossary import service
 from tm.lookup import parse_language
-from webutil import int_arg, json_body, reject_invalid_utf8, require_csrf_header_for_session_writes
+from webutil import api_guard, int_arg, json_body
 
 bp = Blueprint("glossary_api", __name__, url_prefix="/api/v1/glossary")
 
-
-@bp.before_request
-def _guard():
-    reject_invalid_utf8()
-    identity = current_identity()
-    require_csrf_header_for_session_writes(identity.via if identity else None)
+bp.before_request(api_guard)
 
 
 def live_recognizer() -> service.LiveRecognizer:

@@ -5,21 +5,16 @@ import io
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from accounts.auth import check_permission, current_identity
+from accounts.auth import check_permission
 from db import db_session
 from errors import DuizhaoError
 from tm import repository as repo
 from tm import lookup, service
-from webutil import int_arg, json_body, list_arg, reject_invalid_utf8, require_csrf_header_for_session_writes
+from webutil import api_guard, int_arg, json_body, list_arg
 
 bp = Blueprint("tm_api", __name__, url_prefix="/api/v1")
 
-
-@bp.before_request
-def _guard():
-    reject_invalid_utf8()
-    identity = current_identity()
-    require_csrf_header_for_session_writes(identity.via if identity else None)
+bp.before_request(api_guard)
 
 
 def _memory_dict(memory, size: int) -> dict:
