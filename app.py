@@ -32,6 +32,8 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 1024 * 1024,
         # Build the lookup structures at start-up (with gunicorn --preload: once, before forking).
         "WARM_UP": env.get("WARM_UP", "0") == "1",
+        # Requests per API token per window, per worker process: "<count>/<seconds>"; "0" = off.
+        "TOKEN_RATE_LIMIT": env.get("TOKEN_RATE_LIMIT", "1200/60"),
     }
 
 
@@ -52,6 +54,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     _init_live_state(app)
+    from accounts.ratelimit import SlidingWindowLimiter
+
+    app.extensions["token_rate_limiter"] = SlidingWindowLimiter.from_setting(app.config["TOKEN_RATE_LIMIT"])
     _register_blueprints(app)
     _register_cli(app)
     if app.config.get("WARM_UP"):

@@ -41,6 +41,10 @@ class Forbidden(DuizhaoError):
     status = 403
 
 
+class RateLimited(DuizhaoError):
+    status = 429
+
+
 def _wants_json() -> bool:
     path = request.path
     return path.startswith(("/api/", "/tmserver/")) or request.accept_mimetypes.best == "application/json"
@@ -59,6 +63,8 @@ def register_error_handlers(app: Flask) -> None:
         response = _respond(err.status, err.message, err.details)
         if err.status == 401 and _wants_json():
             response[0].headers["WWW-Authenticate"] = 'Bearer realm="duizhao"'
+        if "retry_after" in err.details:
+            response[0].headers["Retry-After"] = err.details["retry_after"]
         return response
 
     @app.errorhandler(ImportFormatError)

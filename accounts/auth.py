@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from accounts.models import ApiToken, User
 from db import db_session
-from errors import Forbidden, Unauthorized
+from accounts.ratelimit import retry_after_header
+from errors import Forbidden, RateLimited, Unauthorized
 from timeutil import utcnow
 
 TOKEN_PREFIX = "dz_"
@@ -66,6 +67,17 @@ def _bearer_token() -> str | None:
     return request.view_args.get("token") if request.view_args else None
 
 
+def _enforce_rate_limit(token: ApiToken) -> None:
+    limiter = current_app.extensions.get("token_rate_limiter")
+    if limiter is None:
+        return
+    wait = limiter.hit(token.token_hash)
+    if wait is not None:
+        raise RateLimited(f"Too many requests with this token: at most {limiter.limit} every "
+                          f"{limiter.window:g} seconds. Retry in {retry_after_header(wait)} s.",
+                          retry_after=retry_after_header(wait))
+
+
 def current_identity() -> Identity | None:
     """The identity of this request, resolved once."""
     if "identity" in g:
@@ -77,6 +89,7 @@ def current_identity() -> Identity | None:
         if found is None:
             raise Unauthorized("The API token is unknown or has been revoked.")
         user, row = found
+        _enforce_rate_limit(row)
         row.last_used_at = utcnow()
         db_session().commit()
         identity = Identity(user, "token", row.scope)

@@ -116,6 +116,21 @@ def create_unit():
     return response, 201 if created else 200
 
 
+@bp.post("/units/batch")
+def upsert_units():
+    """Add or update units in one transaction: ``{"memory": name, "units": [{...}, ...]}``."""
+    identity = check_permission("edit")
+    body = json_body()
+    memory_name = body.get("memory")
+    if not isinstance(memory_name, str) or not memory_name:
+        raise DuizhaoError("Field 'memory' must name a memory.", field="memory")
+    session = db_session()
+    outcome = service.upsert_units(session, memory_name=memory_name, items=body.get("units"), user=identity.name)
+    session.commit()
+    live_index().changed()
+    return jsonify({k: len(v) for k, v in outcome.items()} | {"ids": outcome})
+
+
 @bp.get("/units/<int:unit_id>")
 def get_unit(unit_id: int):
     check_permission("read")

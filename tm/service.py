@@ -161,6 +161,51 @@ def create_unit(session: Session, *, memory_name: str, fields: dict, user: str |
     return repo.create_unit(session, memory, fields, user=user), True
 
 
+MAX_BATCH_UNITS = 5_000
+
+
+def upsert_units(session: Session, *, memory_name: str, items: list, user: str | None) -> dict:
+    """Add or update many units at once, idempotently: sending the same batch again creates
+    nothing and changes nothing. An item with an ``id`` updates that unit; one without is
+    matched to a unit of the memory with the same pair (whose other fields it updates), or
+    created. All or nothing: one bad item rejects the batch, naming its position."""
+    if not isinstance(items, list) or not items:
+        raise DuizhaoError("Field 'units' must be a non-empty list.", field="units")
+    if len(items) > MAX_BATCH_UNITS:
+        raise DuizhaoError(f"At most {MAX_BATCH_UNITS} units per batch.", field="units")
+    memory = repo.memory_by_name(session, memory_name)
+    if memory is None:
+        raise NotFound(f"No memory is called {memory_name!r}.", field="memory")
+    outcome = {"created": [], "updated": [], "unchanged": []}
+    for position, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise DuizhaoError("A unit must be a JSON object.")
+            item = dict(item)
+            unit_id = item.pop("id", None)
+            if unit_id is not None:
+                unit = get_unit(session, unit_id) if isinstance(unit_id, int) else None
+                if unit is None or unit.memory_id != memory.id:
+                    raise NotFound(f"No unit {unit_id!r} in memory {memory.name!r}.")
+                fields = validate_unit_fields(item, partial=True)
+            else:
+                fields = validate_unit_fields(item, partial=False)
+                unit = repo.find_pair(session, memory, fields["zh"], fields["en"])
+                if unit is None:
+                    outcome["created"].append(repo.create_unit(session, memory, fields, user=user).id)
+                    continue
+            changes = {k: v for k, v in fields.items() if getattr(unit, k) != v}
+            if changes:
+                update_unit(session, unit.id, changes, user=user)
+                outcome["updated"].append(unit.id)
+            else:
+                outcome["unchanged"].append(unit.id)
+        except DuizhaoError as err:
+            raise DuizhaoError(f"Unit {position}: {err.message}", status=err.status, position=position,
+                               **err.details) from None
+    return outcome
+
+
 def update_unit(session: Session, unit_id: int, fields: dict, *, user: str | None) -> Unit:
     unit = get_unit(session, unit_id)
     fields = validate_unit_fields(fields, partial=True)

@@ -1,0 +1,99 @@
+"""Map the language codes real TM files carry to Duizhao's two languages.
+
+Files say ``zh-CN``, ``ZH-CN``, ``zh_CN``, ``zh-Hans-CN``, ``zh-TW``, ``cmn``, ``chi``,
+``en-US``, ``EN-GB``, ``eng``...  The TM is script-insensitive for matching
+(traditional is folded to simplified in the match key), so every Chinese variant
+is ``'zh'``; callers keep the original spelling where they need to write it back.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal
+
+from tm.formats.records import UnsupportedLanguage
+
+Lang = Literal["zh", "en"]
+
+# Primary subtags (ISO 639-1, 639-2/B, 639-2/T, 639-3 individual and macro
+# languages) that mean "Chinese".  Only Mandarin and the macrolanguage: a file
+# tagged Cantonese (yue) or Hokkien (nan) is not a Mandarin TM and is refused.
+_ZH = frozenset({"zh", "chi", "zho", "cmn"})
+_EN = frozenset({"en", "eng"})
+
+#: What error messages list as accepted, most common first.
+SUPPORTED_CODES: tuple[str, ...] = (
+    "zh", "zh-CN", "zh-Hans", "zh-SG", "zh-TW", "zh-HK", "zh-Hant", "cmn", "chi", "zho",
+    "en", "en-US", "en-GB", "eng",
+)
+
+# BCP 47 tag shape: letters/digits in subtags; '_' is the POSIX-locale spelling many
+# tools emit (zh_CN), and a POSIX suffix like '.UTF-8' or '@euro' is dropped.
+_TAG = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+@lru_cache(maxsize=512)  # files repeat a handful of codes millions of times
+def normalize_lang(code: str) -> Lang:
+    """Return ``'zh'`` or ``'en'`` for any spelling of Chinese or English.
+
+    >>> normalize_lang("ZH_cn"), normalize_lang("zh-Hant-TW"), normalize_lang("eng")
+    ('zh', 'zh', 'en')
+
+    Raises `UnsupportedLanguage` (listing the supported codes) for anything else,
+    including the TMX wildcard ``*all*`` which names no single language.
+    """
+    cleaned = (code or "").strip().split(".", 1)[0].split("@", 1)[0]
+    if not _TAG.match(cleaned):
+        raise UnsupportedLanguage(code, SUPPORTED_CODES)
+    primary = re.split(r"[-_]", cleaned, maxsplit=1)[0].lower()
+    if primary in _ZH:
+        return "zh"
+    if primary in _EN:
+        return "en"
+    raise UnsupportedLanguage(code, SUPPORTED_CODES)
+
+
+def is_supported(code: str) -> bool:
+    """True when `normalize_lang` accepts ``code``."""
+    try:
+        normalize_lang(code)
+    except UnsupportedLanguage:
+        return False
+    return True
+
+
+@lru_cache(maxsize=512)  # a writer asks for the same few tags once per unit
+def canonical_tag(code: str) -> str:
+    """Rewrite a code in BCP 47 casing with hyphens (``zh_cn`` -> ``zh-CN``).
+
+    Used to write the original variant back to a file in the standard spelling.
+    Script subtags get title case, region subtags upper case (RFC 5646 §2.1.1).
+    """
+    normalize_lang(code)  # refuse what we would not read
+    parts = re.split(r"[-_]", code.strip().split(".", 1)[0].split("@", 1)[0])
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif len(part) == 2 and part.isalpha() or len(part) == 3 and part.isdigit():
+            out.append(part.upper())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
+def script_of(code: str) -> Literal["Hans", "Hant"] | None:
+    """The Chinese script a code implies, or None (English, or plain ``zh``/``cmn``).
+
+    ``zh-TW``, ``zh-HK``, ``zh-MO`` and ``zh-Hant*`` imply traditional characters;
+    ``zh-CN``, ``zh-SG`` and ``zh-Hans*`` simplified.
+    """
+    if normalize_lang(code) != "zh":
+        return None
+    subtags = {p.lower() for p in re.split(r"[-_]", code.strip())[1:]}
+    if "hant" in subtags or subtags & {"tw", "hk", "mo"}:
+        return "Hant"
+    if "hans" in subtags or subtags & {"cn", "sg", "my"}:
+        return "Hans"
+    return None

@@ -1,0 +1,460 @@
+"""Read and write TMX 1.4b, streaming and safely.
+
+Reading
+    `read_tmx` parses with lxml's ``iterparse`` and yields one `UnitRecord` per
+    ``<tu>``; each ``<tu>`` is cleared and dropped from the tree once read, so a
+    file of a million units reads in flat memory.  The parser never loads a DTD,
+    never touches the network, never expands entities (``resolve_entities=False``)
+    and refuses any document whose DOCTYPE declares entities at all: internal
+    ones are how "billion laughs" bombs work, external ones how XXE reads files.
+    A TMX file has no use for either.
+
+    Only the Chinese and English ``<tuv>`` of each unit are kept (the first of
+    each, when a file has, say, both zh-CN and zh-TW); other languages of a
+    multilingual memory are skipped (a ``<tu>`` left without Chinese or English
+    is an error that lists the codes it had and the supported ones).  Every
+    spelling in `tm.formats.langcodes` is understood; the original code is kept
+    in ``zh_lang``/``en_lang``.  Header ``srclang`` may be ``*all*``.
+    Whitespace inside ``<seg>`` is kept exactly.
+
+    Metadata: ``creationdate``, ``changedate``, ``creationid``, ``changeid`` and
+    ``usagecount`` are read from the ``<tu>``; where the ``<tu>`` lacks one, it is
+    taken from the translation's ``<tuv>`` (the one not in the header srclang),
+    then from the source's, because several tools (Trados, memoQ) date the
+    variants rather than the unit.  ``<note>`` and ``<prop>`` elements of the
+    ``<tu>`` and of both kept ``<tuv>`` are all kept in document order; several
+    notes are joined with a blank line.  ``tuid``, ``lastusagedate`` and
+    ``creationtool`` are not kept.
+
+Inline markup
+    A ``<seg>`` may mix text with codes.  ``<bpt>``, ``<ept>``, ``<ph>``, ``<it>``
+    and ``<ut>`` hold *native code* (``<b>``, ``{\\b``, ``%s``) — their content,
+    including any ``<sub>`` sub-flow, is dropped; ``<hi>`` marks up *text*, so its
+    text is kept.  The text after every element (its tail) is kept.  Example::
+
+        <seg>Click <bpt i="1">&lt;b&gt;</bpt>here<ept i="1">&lt;/b&gt;</ept></seg>
+        -> "Click here"
+
+    The TM matches on plain text; a writer emits plain text, so codes do not
+    survive a round trip (documented, and tested).
+
+Writing
+    `write_tmx` uses lxml's incremental ``etree.xmlfile`` writer: one ``<tu>`` at
+    a time, constant memory, correct escaping.  Output is TMX 1.4b as OmegaT and
+    translate-toolkit read it: a header with ``creationtool="Duizhao"``,
+    ``segtype="sentence"``, ``o-tmf``, ``adminlang``, ``datatype="plaintext"``,
+    ``srclang``; each ``<tu>`` with its dates (``YYYYMMDDThhmmssZ``), ids,
+    ``usagecount``, ``<note>``, ``<prop>`` s, then one ``<tuv xml:lang=...>``
+    per language, source language first, each with a single ``<seg>``.
+    Fields without a TMX element travel as ``x-`` props (see `tm.formats.records`).
+    Characters XML 1.0 cannot hold are dropped (or refused, on request).
+    Mixed variants (zh-CN and zh-TW units in one file) are written as they are;
+    tools that find the source ``<tuv>`` by the header's exact srclang
+    (translate-toolkit does) then miss the units of the other variant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from typing import BinaryIO, Literal
+
+from lxml import etree
+
+from tm.formats.langcodes import SUPPORTED_CODES, canonical_tag, normalize_lang
+from tm.formats.records import (
+    FIELD_PROPS,
+    STATUSES,
+    ImportFormatError,
+    UnitRecord,
+    UnsupportedLanguage,
+)
+
+__all__ = ["read_tmx", "write_tmx", "format_tmx_date", "parse_tmx_date"]
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+TMX_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+
+# Elements whose content is native code (dropped) versus marked-up text (kept).
+_CODE_TAGS = frozenset({"bpt", "ept", "ph", "it", "ut"})
+# How far into the file we look for the DOCTYPE to report its exact line.
+_PROLOG_PEEK = 64 * 1024
+_PROP_FIELDS = {prop: name for name, prop in FIELD_PROPS}
+_META_ATTRS = ("creationdate", "changedate", "creationid", "changeid", "usagecount")
+# XML 1.0 cannot carry most C0 controls, lone surrogates or U+FFFE/FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def format_tmx_date(when: datetime) -> str:
+    """``datetime`` -> TMX ``YYYYMMDDThhmmssZ`` (converted to UTC)."""
+    return when.astimezone(timezone.utc).strftime(TMX_DATE_FORMAT)
+
+
+def parse_tmx_date(text: str) -> datetime:
+    """TMX date -> aware UTC ``datetime``.
+
+    TMX prescribes ``YYYYMMDDThhmmssZ``; ISO 8601 (``2019-05-14T08:00:00Z``) is also
+    accepted because some exporters write it.  Raises ValueError otherwise.
+    """
+    text = text.strip()
+    if len(text) == 16 and text[8] == "T" and text[15] == "Z" and text[:8].isdigit():
+        # The common case, parsed by hand: strptime is ten times slower.
+        return datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]),
+            int(text[9:11]), int(text[11:13]), int(text[13:15]), tzinfo=timezone.utc,
+        )
+    parsed = datetime.fromisoformat(text)  # raises ValueError for junk
+    if parsed.tzinfo is None:
+        # TMX dates are UTC by definition; a zone-less ISO date means the same.
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _PeekedStream:
+    """A binary stream whose first bytes were already read (to inspect the prolog)."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size is None or size < 0:
+                data, self._head = self._head + self._rest.read(), b""
+                return data
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._rest.read(size)
+
+
+def _entity_line(head: bytes) -> int | None:
+    """Line of the first ``<!ENTITY`` in the file's first bytes (ASCII-compatible encodings)."""
+    at = head.find(b"<!ENTITY")
+    return head.count(b"\n", 0, at) + 1 if at >= 0 else None
+
+
+def _seg_text(seg: etree._Element) -> str:
+    """Plain text of a ``<seg>``: text and ``<hi>`` text kept, code content dropped."""
+    parts = [seg.text or ""]
+    for child in seg:
+        tag = child.tag
+        if tag is etree.Entity:
+            # Only possible with an external DTD (never loaded): refuse, do not guess.
+            raise ImportFormatError(f"undefined entity {child.text}", child.sourceline)
+        if isinstance(tag, str) and tag not in _CODE_TAGS:
+            # <hi> (or anything unknown that is not code): keep its text, recursively.
+            parts.append(_seg_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _syntax_error(err: etree.XMLSyntaxError) -> ImportFormatError:
+    """Turn libxml2's complaint into an ImportFormatError with its line.
+
+    The parser's error log is preferred to the exception's own message: with
+    ``resolve_entities=False`` lxml reports some fatal errors (an undeclared
+    entity) as "no element found" at line 0, while the log keeps the real cause.
+    """
+    msg, line = err.msg or str(err), err.lineno
+    if not line or line < 1:
+        # The log is per thread and may hold older entries: the newest fatal one is ours.
+        fatal = [e for e in err.error_log if e.level_name == "FATAL" and e.line > 0]
+        if fatal:
+            msg, line = fatal[-1].message, fatal[-1].line
+    msg = msg.strip()
+    if "UTF-8" in msg or "encoding" in msg.lower() or "Char 0x" in msg:
+        reason = f"invalid or wrongly declared character encoding ({msg})"
+    else:
+        reason = f"malformed XML ({msg})"
+    return ImportFormatError(reason, line if line and line > 0 else 1)
+
+
+def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
+    """Yield a `UnitRecord` for every ``<tu>`` of a TMX file, streaming.
+
+    ``stream`` is a binary file object (the XML declaration and BOM decide the
+    encoding, as XML requires).  Raises `ImportFormatError` with the line and the
+    reason for malformed XML, a wrong or undeclared encoding, invalid UTF-8, a
+    DOCTYPE that declares entities (bombs, XXE), a ``<tu>`` lacking Chinese or
+    English or with an empty segment, a bad date or usagecount; records read
+    before the error have already been yielded, so callers that must be
+    all-or-nothing import inside one transaction.
+    """
+    head = stream.read(_PROLOG_PEEK)
+    if isinstance(head, str):
+        raise TypeError("read_tmx needs a binary stream (open the file with 'rb')")
+    if not head.strip():
+        raise ImportFormatError("the file is empty", 1)
+    events = etree.iterparse(
+        _PeekedStream(head, stream),
+        events=("end",),
+        tag=("header", "tu"),
+        resolve_entities=False,  # never expand: an entity bomb stays one inert node
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,  # keep libxml2's depth and text-size limits
+        remove_comments=True,
+        remove_pis=True,
+    )
+    source, target = "zh", "en"
+    checked = False
+    try:
+        for _, elem in events:
+            if not checked:
+                # The prolog is fully parsed (and nothing expanded) by the first event.
+                _check_document(elem, head)
+                checked = True
+            if elem.tag == "tu":
+                yield _read_tu(elem, source, target)
+                # Free the unit and everything before it: flat memory however long the file.
+                elem.clear(keep_tail=True)
+                parent = elem.getparent()
+                while elem.getprevious() is not None:
+                    del parent[0]
+            else:
+                if _lang_or_none(elem.get("srclang", "")) == "en":
+                    source, target = "en", "zh"
+                elem.clear(keep_tail=True)
+    except etree.XMLSyntaxError as err:
+        raise _syntax_error(err) from err
+    if not checked:
+        _check_document(events.root, head)  # a well-formed file without units
+
+
+def _check_document(elem: etree._Element, head: bytes) -> None:
+    """Refuse a non-TMX root or a DOCTYPE that declares any entity."""
+    tree = elem.getroottree()
+    root = tree.getroot()
+    if root.tag != "tmx":
+        raise ImportFormatError(f"not a TMX file (root element <{root.tag}>)", root.sourceline)
+    dtd = tree.docinfo.internalDTD
+    for entity in dtd.iterentities() if dtd is not None else ():
+        kind = "external entity (XXE)" if entity.system_url else "entity (possible entity-expansion bomb)"
+        raise ImportFormatError(
+            f"the DOCTYPE declares {kind} {entity.name!r}; TMX files must not declare entities",
+            _entity_line(head) or root.sourceline,
+        )
+
+
+def _read_tu(tu: etree._Element, source: str, target: str) -> UnitRecord:
+    notes: list[str] = []
+    props: list[tuple[str, str]] = []
+    fields: dict[str, object] = {}
+    # 'zh'/'en' -> (original code, tuv attributes, seg); the first variant of each wins.
+    variants: dict[str, tuple[str, dict[str, str], etree._Element | None]] = {}
+    others: list[str] = []
+
+    def note_or_prop(child: etree._Element, tag: str) -> None:
+        if tag == "note":
+            if child.text:
+                notes.append(child.text)
+        elif tag == "prop":
+            ptype = child.get("type")
+            if not ptype:
+                raise ImportFormatError("<prop> has no type attribute", child.sourceline)
+            name = _PROP_FIELDS.get(ptype)
+            if name is None or name in fields:
+                props.append((ptype, child.text or ""))
+            else:
+                fields[name] = child.text or ""
+
+    # One pass over the unit and its two kept variants: lxml element access is
+    # the reader's main cost, so nothing is looked at twice.
+    for child in tu:
+        tag = child.tag
+        if tag != "tuv":
+            note_or_prop(child, tag)
+            continue
+        attrs = dict(child.items())
+        code = attrs.get(XML_LANG) or attrs.get("lang")  # 'lang' is TMX 1.1's spelling
+        if not code:
+            raise ImportFormatError("<tuv> has no xml:lang", child.sourceline)
+        lang = _lang_or_none(code)
+        if lang is None:
+            others.append(code)  # another language of a multilingual memory: skipped
+            continue
+        if lang in variants:
+            continue  # a second Chinese or English variant: the first one wins
+        seg = None
+        for grandchild in child:
+            if grandchild.tag == "seg":
+                seg = grandchild
+            else:
+                note_or_prop(grandchild, grandchild.tag)
+        variants[lang] = (code, attrs, seg)
+
+    texts: dict[str, str] = {}
+    for lang, name in (("zh", "Chinese"), ("en", "English")):
+        if lang not in variants:
+            found = f" (it has {', '.join(others)}; supported codes: {', '.join(SUPPORTED_CODES)})" if others else ""
+            raise ImportFormatError(f"<tu> has no {name} variant{found}", tu.sourceline)
+        code, _, seg = variants[lang]
+        if seg is None:
+            raise ImportFormatError(f'<tuv xml:lang="{code}"> has no <seg>', tu.sourceline)
+        text = _seg_text(seg)
+        if not text.strip():
+            raise ImportFormatError(f'<tuv xml:lang="{code}"> has an empty <seg>', seg.sourceline)
+        texts[lang] = text
+
+    # Metadata: the unit's own, else the translation variant's, else the source's.
+    owners = (dict(tu.items()), variants[target][1], variants[source][1])
+    meta: dict[str, object] = {}
+    for attr in _META_ATTRS:
+        for owner in owners:
+            raw = owner.get(attr)
+            if raw:
+                meta[attr] = _parse_meta(attr, raw, tu.sourceline)
+                break
+
+    status = fields.pop("status", "approved")
+    if status not in STATUSES:
+        raise ImportFormatError(
+            f"x-status must be 'draft' or 'approved', not {status!r}", tu.sourceline
+        )
+    return UnitRecord(
+        zh=texts["zh"],
+        en=texts["en"],
+        note="\n\n".join(notes) or None,
+        props=tuple(props),
+        status=status,  # type: ignore[arg-type]
+        zh_lang=variants["zh"][0],
+        en_lang=variants["en"][0],
+        **fields,  # type: ignore[arg-type]
+        **meta,  # type: ignore[arg-type]
+    )
+
+
+def _lang_or_none(code: str) -> str | None:
+    try:
+        return normalize_lang(code)
+    except UnsupportedLanguage:
+        return None  # '*all*', or a third language of a multilingual memory
+
+
+def _parse_meta(attr: str, raw: str, line: int | None) -> object:
+    if attr.endswith("date"):
+        try:
+            return parse_tmx_date(raw)
+        except ValueError as err:
+            raise ImportFormatError(
+                f"{attr} {raw!r} is not a TMX date (YYYYMMDDThhmmssZ)", line
+            ) from err
+    if attr == "usagecount":
+        if not raw.strip().isdigit():
+            raise ImportFormatError(f"usagecount {raw!r} is not a whole number", line)
+        return int(raw)
+    return raw
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _xml_safe(text: str, what: str, index: int, invalid_xml: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold, or ValueError naming one."""
+    bad = _NOT_XML.search(text)
+    if bad is None:
+        return text
+    if invalid_xml == "drop":
+        return _NOT_XML.sub("", text)
+    raise ValueError(
+        f"unit {index}: {what} contains U+{ord(bad.group()):04X}, which XML 1.0 cannot hold"
+    )
+
+
+def _source_tag(srclang: str) -> str:
+    if srclang == "*all*":
+        return srclang
+    if srclang in ("zh", "en"):
+        return {"zh": "zh-CN", "en": "en-US"}[srclang]
+    return canonical_tag(srclang)
+
+
+def write_tmx(
+    records: Iterable[UnitRecord],
+    stream: BinaryIO,
+    *,
+    srclang: str = "zh",
+    invalid_xml: Literal["drop", "error"] = "drop",
+) -> int:
+    """Write ``records`` to ``stream`` (binary) as TMX 1.4b; return the number written.
+
+    ``srclang`` names the source language: ``'zh'`` (header ``zh-CN``), ``'en'``
+    (``en-US``), a full tag such as ``'zh-TW'``, or ``'*all*'``.  Each ``<tuv>``
+    carries its record's own ``zh_lang``/``en_lang`` in BCP 47 spelling.
+
+    XML 1.0 cannot hold most C0 control characters (a stray U+0008 occurs in real
+    news data), lone surrogates, U+FFFE or U+FFFF.  By default they are dropped,
+    as OmegaT and translate-toolkit do, so one bad unit cannot block an export;
+    ``invalid_xml="error"`` raises ValueError naming the unit instead.
+    """
+    if invalid_xml not in ("drop", "error"):
+        raise ValueError(f"invalid_xml must be 'drop' or 'error', not {invalid_xml!r}")
+    header_lang = _source_tag(srclang)
+    zh_first = header_lang == "*all*" or normalize_lang(header_lang) == "zh"
+    count = 0
+    with etree.xmlfile(stream, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        # OmegaT writes this DOCTYPE; readers do not fetch it (it names no URL).
+        xf.write_doctype('<!DOCTYPE tmx SYSTEM "tmx14.dtd">')
+        with xf.element("tmx", version="1.4"):
+            xf.write("\n  ")
+            xf.write(
+                etree.Element(
+                    "header",
+                    creationtool="Duizhao",
+                    creationtoolversion="1",
+                    segtype="sentence",
+                    **{"o-tmf": "Duizhao", "adminlang": "en-US", "srclang": header_lang},
+                    datatype="plaintext",
+                )
+            )
+            xf.write("\n  ")
+            with xf.element("body"):
+                for count, record in enumerate(records, start=1):
+                    xf.write("\n    ")
+                    xf.write(_tu_element(record, count, zh_first, invalid_xml))
+                xf.write("\n  ")
+            xf.write("\n")
+    return count
+
+
+def _tu_element(
+    record: UnitRecord, index: int, zh_first: bool, invalid_xml: str
+) -> etree._Element:
+    def clean(text: str, what: str) -> str:
+        return _xml_safe(text, what, index, invalid_xml)
+
+    attrs: dict[str, str] = {}
+    if record.creationdate is not None:
+        attrs["creationdate"] = format_tmx_date(record.creationdate)
+    if record.creationid:
+        attrs["creationid"] = clean(record.creationid, "creationid")
+    if record.changedate is not None:
+        attrs["changedate"] = format_tmx_date(record.changedate)
+    if record.changeid:
+        attrs["changeid"] = clean(record.changeid, "changeid")
+    if record.usagecount:
+        attrs["usagecount"] = str(record.usagecount)
+    tu = etree.Element("tu", attrs)
+    if record.note:
+        etree.SubElement(tu, "note").text = clean(record.note, "note")
+    for name, ptype in FIELD_PROPS:
+        value = getattr(record, name)
+        if value is not None:
+            etree.SubElement(tu, "prop", type=ptype).text = clean(value, ptype)
+    for ptype, value in record.props:
+        etree.SubElement(tu, "prop", type=clean(ptype, "prop type")).text = clean(value, ptype)
+    variants = [(record.zh_lang, record.zh, "zh"), (record.en_lang, record.en, "en")]
+    if not zh_first:
+        variants.reverse()
+    for code, text, lang in variants:
+        tuv = etree.SubElement(tu, "tuv", {XML_LANG: canonical_tag(code)})
+        etree.SubElement(tuv, "seg").text = clean(text, lang)
+    return tu
