@@ -1,0 +1,216 @@
+"""The glossary's data model: concept-oriented entries as TBX models them.
+
+An :class:`Entry` is one concept (an institution, a person, a title ...); its :class:`Term` s are
+the names of that concept in Chinese and English, each with a usage status. Both are plain frozen
+dataclasses: the pure core, the exchange formats and the service layer pass them around, and
+nothing here touches a database or the web.
+
+Validity periods are inclusive on both ends and open where a date is missing. An entry or term
+outside its period does not apply to a lookup dated on a given day (``applies_on``): "US
+Secretary of State Mike Pompeo" names somebody else after 2021-01-20.
+
+Term types follow TBX-Basic's ``termType`` picklist. They are optional; QA uses them so that a
+full form followed by its abbreviation ("Chinese Academy of Social Sciences ... CASS"), which is
+ordinary news style, is not reported as an inconsistent rendering.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+LANGUAGES = ("zh", "en")
+
+PREFERRED = "preferred"
+ADMITTED = "admitted"
+DEPRECATED = "deprecated"
+FORBIDDEN = "forbidden"
+#: Statuses from best to worst; the order is the sort order of target terms in a hit.
+STATUSES = (PREFERRED, ADMITTED, DEPRECATED, FORBIDDEN)
+#: Statuses a translator may use.
+ACCEPTABLE_STATUSES = frozenset({PREFERRED, ADMITTED})
+STATUS_RANK = {status: rank for rank, status in enumerate(STATUSES)}
+
+CONCEPT_TYPES = ("institution", "media_outlet", "person", "place", "title", "event", "other")
+
+#: TBX-Basic's termType picklist (ISO 12620 names).
+TERM_TYPES = ("fullForm", "acronym", "abbreviation", "shortForm", "variant", "phrase")
+#: Term types that stand in for a full form already used in the same text.
+SHORT_TERM_TYPES = frozenset({"acronym", "abbreviation", "shortForm"})
+
+
+# Characters XML 1.0 cannot carry (and no glossary needs): writers would fail on them later.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# A term is one line: no tabs or line breaks either.
+_NOT_IN_TERM = re.compile("[\t\n\r\x85\u2028\u2029]")
+
+
+class GlossaryError(Exception):
+    """Base class of the glossary's domain errors."""
+
+
+class GlossaryFormatError(GlossaryError, ValueError):
+    """An entry or a file that breaks the glossary's rules.
+
+    ``entry`` names the entry (its id, or ``#n`` for the n-th entry of a file) and ``line`` is
+    the line of the file where it starts, when known; both are part of the message.
+    """
+
+    def __init__(self, message: str, *, entry: str | None = None, line: int | None = None):
+        self.reason = message
+        self.entry = entry
+        self.line = line
+        where = []
+        if entry is not None:
+            where.append(f"entry {entry}")
+        if line is not None:
+            where.append(f"line {line}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+def _applies(valid_from: dt.date | None, valid_to: dt.date | None, on: dt.date | None) -> bool:
+    if on is None:
+        return True
+    if isinstance(on, dt.datetime):  # a datetime is a date subclass but does not compare to one
+        on = on.date()
+    return (valid_from is None or valid_from <= on) and (valid_to is None or on <= valid_to)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One name of a concept in one language."""
+
+    lang: str
+    text: str
+    status: str = PREFERRED
+    case_sensitive: bool = False
+    do_not_translate: bool = False
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    note: str = ""
+    term_type: str | None = None
+
+    def applies_on(self, on: dt.date | None) -> bool:
+        """Whether the term may be used on day ``on`` (always, when ``on`` is None)."""
+        return _applies(self.valid_from, self.valid_to, on)
+
+    @property
+    def acceptable(self) -> bool:
+        """Preferred or admitted: a translator may use it."""
+        return self.status in ACCEPTABLE_STATUSES
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One concept with its terms in both languages."""
+
+    id: str | None
+    concept_type: str
+    terms: tuple[Term, ...] = field(default_factory=tuple)
+    definition: str = ""
+    note: str = ""
+    source: str = ""
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+    def __post_init__(self):
+        # Terms are kept grouped by language, in the order each language first appears (a
+        # stable regrouping), as every exchange format stores them: an entry then equals itself
+        # after any round trip. A tuple keeps the entry immutable and hashable.
+        terms = tuple(self.terms)
+        langs = list(dict.fromkeys(getattr(t, "lang", None) for t in terms))
+        if len(langs) > 1:
+            terms = tuple(t for lang in langs for t in terms if getattr(t, "lang", None) == lang)
+        object.__setattr__(self, "terms", terms)
+
+    def applies_on(self, on: dt.date | None) -> bool:
+        """Whether the concept exists on day ``on`` (always, when ``on`` is None)."""
+        return _applies(self.valid_from, self.valid_to, on)
+
+    def terms_in(self, lang: str, *, on: dt.date | None = None) -> tuple[Term, ...]:
+        """The terms in ``lang`` that apply on day ``on``, best status first (stable)."""
+        terms = [t for t in self.terms if t.lang == lang and t.applies_on(on)]
+        return tuple(sorted(terms, key=lambda t: STATUS_RANK.get(t.status, len(STATUSES))))
+
+    def preferred(self, lang: str, *, on: dt.date | None = None) -> Term | None:
+        """The best term in ``lang`` a translator may use on ``on``, or None."""
+        for term in self.terms_in(lang, on=on):
+            if term.acceptable:
+                return term
+        return None
+
+    @property
+    def label(self) -> str:
+        """A short human name for messages: the id, or the first term."""
+        if self.id is not None:
+            return str(self.id)
+        return repr(self.terms[0].text) if self.terms else "(empty entry)"
+
+
+def _check_period(valid_from, valid_to, what: str) -> None:
+    for value in (valid_from, valid_to):
+        if value is not None and not isinstance(value, dt.date):
+            raise GlossaryFormatError(f"{what} validity date {value!r} is not a date")
+    if valid_from is not None and valid_to is not None and valid_from > valid_to:
+        raise GlossaryFormatError(f"{what} is valid from {valid_from} after it ends on {valid_to}")
+
+
+def validate_term(term: Term, *, number: int | None = None) -> None:
+    """Raise :class:`GlossaryFormatError` unless ``term`` is well formed on its own.
+
+    Checks: a supported language, a non-empty one-line text without surrounding spaces, a
+    known status and term type, a validity period that does not end before it starts, and no
+    control characters that XML cannot carry. ``number`` (its place in the entry) names a term
+    that has no usable text.
+    """
+    which = f"term {number}" if number is not None else "term"
+    if not isinstance(term, Term):
+        raise GlossaryFormatError(f"{which} is not a Term")
+    if not term.lang:
+        raise GlossaryFormatError(f"{which} ({term.text!r}) is missing its language")
+    if term.lang not in LANGUAGES:
+        raise GlossaryFormatError(f"{which} ({term.text!r}) has unsupported language {term.lang!r}")
+    if not term.text or not term.text.strip():
+        raise GlossaryFormatError(f"{which} ({term.lang}) is empty")
+    if term.text != term.text.strip():
+        raise GlossaryFormatError(f"term {term.text!r} has leading or trailing whitespace")
+    if _NOT_XML.search(term.text) or _NOT_IN_TERM.search(term.text):
+        raise GlossaryFormatError(f"term {term.text!r} contains a control character or line break")
+    if _NOT_XML.search(term.note):
+        raise GlossaryFormatError(f"the note of term {term.text!r} contains a control character")
+    if term.status not in STATUSES:
+        raise GlossaryFormatError(
+            f"term {term.text!r} has unknown status {term.status!r} (expected one of {', '.join(STATUSES)})")
+    if term.term_type is not None and term.term_type not in TERM_TYPES:
+        raise GlossaryFormatError(f"term {term.text!r} has unknown term type {term.term_type!r}")
+    _check_period(term.valid_from, term.valid_to, f"term {term.text!r}")
+
+
+def validate_entry(entry: Entry) -> None:
+    """Raise :class:`GlossaryFormatError` unless ``entry`` is a well-formed glossary entry.
+
+    Checks: a known concept type, at least one term, each term as :func:`validate_term` does,
+    no term twice (same language and text), an entry validity period that does not end before
+    it starts, and no control characters in the entry's texts. The error names the entry;
+    readers add the line number.
+    """
+    label = entry.label
+    try:
+        if entry.concept_type not in CONCEPT_TYPES:
+            raise GlossaryFormatError(
+                f"unknown concept type {entry.concept_type!r} (expected one of {', '.join(CONCEPT_TYPES)})")
+        if not entry.terms:
+            raise GlossaryFormatError("entry has no terms")
+        for name in ("definition", "note", "source"):
+            if _NOT_XML.search(getattr(entry, name)):
+                raise GlossaryFormatError(f"the entry's {name} contains a control character")
+        _check_period(entry.valid_from, entry.valid_to, "entry")
+        seen: set[tuple[str, str]] = set()
+        for number, term in enumerate(entry.terms, 1):
+            validate_term(term, number=number)
+            key = (term.lang, term.text)
+            if key in seen:
+                raise GlossaryFormatError(f"duplicate term {term.text!r} ({term.lang})")
+            seen.add(key)
+    except GlossaryFormatError as err:
+        raise GlossaryFormatError(err.reason, entry=label) from None
