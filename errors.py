@@ -5,7 +5,7 @@ everything else gets an HTML page in plain words.
 """
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from glossary.core.model import GlossaryFormatError
@@ -60,6 +60,9 @@ def _respond(status: int, message: str, details: dict | None = None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DuizhaoError)
     def _domain_error(err: DuizhaoError):
+        if err.status == 401 and not _wants_json():
+            # A person in a browser is sent to log in, and comes back here afterwards.
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         response = _respond(err.status, err.message, err.details)
         if err.status == 401 and _wants_json():
             response[0].headers["WWW-Authenticate"] = 'Bearer realm="duizhao"'
