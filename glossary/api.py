@@ -198,6 +198,7 @@ def export_glossary():
                     headers={"Content-Disposition": f'attachment; filename="glossary.{extension}"'})
 
 
-def terms_for_lookup(q: str, src: str, tgt: str) -> dict:
-    """What a TM lookup answer carries from the glossary: the terms found in the query."""
-    return {"terms": service.recognize(db_session(), live_recognizer(), q, src)}
+def terms_for_lookup(q: str, src: str, tgt: str, *, on: dt.date | None = None) -> dict:
+    """What a TM lookup answer carries from the glossary: the terms found in the query that
+    apply on the day ``on`` (all, when None)."""
+    return {"terms": service.recognize(db_session(), live_recognizer(), q, src, on=on)}

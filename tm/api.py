@@ -190,18 +190,18 @@ def live_index():
     return current_app.extensions["tm_live_index"]
 
 
-def _lookup_extras(q: str, src: str, tgt: str) -> dict:
+def _lookup_extras(q: str, src: str, tgt: str, on) -> dict:
     """What other areas add to a lookup answer (the glossary adds "terms"): registered in
     ``app.extensions["tm_lookup_extras"]`` so the TM package needs no import of theirs."""
     extras: dict = {}
     for extra in current_app.extensions.get("tm_lookup_extras", ()):
-        extras.update(extra(q, src, tgt))
+        extras.update(extra(q, src, tgt, on=on))
     return extras
 
 
 def _lookup_answer(request_: lookup.LookupRequest, matches: list[dict]) -> dict:
     return {"query": request_.q, "src": request_.src, "tgt": request_.tgt, "matches": matches,
-            **_lookup_extras(request_.q, request_.src, request_.tgt)}
+            **_lookup_extras(request_.q, request_.src, request_.tgt, request_.on)}
 
 
 @bp.route("/tm/lookup", methods=["GET", "POST"])
@@ -212,6 +212,7 @@ def tm_lookup():
         "q": request.args.get("q"), "src": request.args.get("src"), "tgt": request.args.get("tgt"),
         "min_score": request.args.get("min_score"), "limit": request.args.get("limit"),
         "memory": list_arg("memory"), "prev": request.args.get("prev"), "next": request.args.get("next"),
+        "date": request.args.get("date"),
     }
     lookup_request = _request_from(params)
     matches = lookup.lookup(db_session(), live_index(), lookup_request)
@@ -229,7 +230,7 @@ def tm_lookup_batch():
         raise DuizhaoError("Field 'segments' must be a non-empty list.", field="segments")
     if len(segments) > lookup.MAX_BATCH:
         raise DuizhaoError(f"At most {lookup.MAX_BATCH} segments per batch.", field="segments")
-    shared = {k: body.get(k) for k in ("src", "tgt", "min_score", "limit", "memory")}
+    shared = {k: body.get(k) for k in ("src", "tgt", "min_score", "limit", "memory", "date")}
     requests = []
     for position, segment in enumerate(segments):
         params = dict(shared, **(segment if isinstance(segment, dict) else {"q": segment}))
@@ -242,10 +243,10 @@ def tm_lookup_batch():
 
 
 def _request_from(params: dict) -> lookup.LookupRequest:
-    unknown = set(params) - {"q", "src", "tgt", "min_score", "limit", "memory", "prev", "next"}
+    unknown = set(params) - {"q", "src", "tgt", "min_score", "limit", "memory", "prev", "next", "date"}
     if unknown:
         raise DuizhaoError(f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
     return lookup.make_request(q=params.get("q"), src=params.get("src"), tgt=params.get("tgt"),
                                min_score=params.get("min_score"), limit=params.get("limit"),
                                memories=params.get("memory"), prev=params.get("prev"),
-                               next=params.get("next"))
+                               next=params.get("next"), on=params.get("date"))

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ class LookupRequest:
     memories: tuple[str, ...] | None = None
     prev: str | None = None
     next: str | None = None
+    #: The day of the text (for glossary terms with validity periods); None: today's view of all.
+    on: dt.date | None = None
 
 
 def parse_language(value: str | None, parameter: str) -> str:
@@ -54,7 +57,7 @@ def parse_language(value: str | None, parameter: str) -> str:
 
 
 def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=None,
-                 prev=None, next=None) -> LookupRequest:  # noqa: A002
+                 prev=None, next=None, on=None) -> LookupRequest:  # noqa: A002
     """Validate raw parameters (from a query string or JSON) into a LookupRequest."""
     if not isinstance(q, str) or not q.strip():
         raise DuizhaoError("Parameter 'q' is empty: give the segment to look up.", parameter="q")
@@ -71,7 +74,17 @@ def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=
         memories = [m.strip() for m in memories.split(",") if m.strip()]
     if memories is not None and not (isinstance(memories, (list, tuple)) and all(isinstance(m, str) for m in memories)):
         raise DuizhaoError("Parameter 'memory' must name memories.", parameter="memory")
-    return LookupRequest(q, src, tgt, score, count, tuple(memories) if memories else None, prev, next)
+    return LookupRequest(q, src, tgt, score, count, tuple(memories) if memories else None, prev, next,
+                         _day(on))
+
+
+def _day(value) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise DuizhaoError(f"Parameter 'date' must be YYYY-MM-DD, not {value!r}.", parameter="date") from None
 
 
 def _number(value, name: str, default: float, low: float, high: float, *, whole: bool = False) -> float:

@@ -110,3 +110,18 @@ def test_qa_reports_missing_and_forbidden_terms(client, editor):
     issues = client.post("/api/v1/glossary/qa", json=body).get_json()["issues"]
     kinds = sorted(i["kind"] for i in issues)
     assert any("missing" in k for k in kinds) and any("forbidden" in k for k in kinds)
+
+
+def test_a_dated_lookup_knows_which_term_applies(client, editor):
+    create(client, editor, {"concept_type": "title", "terms": [
+        {"lang": "zh", "text": "美国国务卿"},
+        {"lang": "en", "text": "US Secretary of State Mike Pompeo", "valid_from": "2018-04-26", "valid_to": "2021-01-20"},
+        {"lang": "en", "text": "US Secretary of State"}]})
+
+    def rendering(day):
+        terms = client.get("/api/v1/tm/lookup", query_string={"q": "美国国务卿访问索契", "date": day}).get_json()["terms"]
+        return [t["text"] for t in terms[0]["targets"]]
+
+    assert "US Secretary of State Mike Pompeo" in rendering("2019-05-14")
+    assert rendering("2022-01-01") == ["US Secretary of State"]
+    assert client.get("/api/v1/tm/lookup", query_string={"q": "x", "date": "May 14"}).status_code == 400
