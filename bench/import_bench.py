@@ -10,7 +10,10 @@ process, so its peak memory (ru_maxrss of the child) is the importer's alone.
 Printed, each with the baseline measured in the same run:
 * import units/s and peak memory, against reading the same TMX alone (read_tmx) in a child;
 * concordance latency (median, p95) for Chinese and English words and phrases at N units,
-  against a brute-force scan of every unit's match key in Python (what an index must beat).
+  against a brute-force scan of every unit's match key in Python (what an index must beat);
+* the lookup service end to end (live index built from the database at start-up: its build
+  time and the memory it adds; then tm.lookup.lookup for edited copies of stored segments,
+  Chinese and English, with the database fetch and ranking included).
 """
 from __future__ import annotations
 
@@ -105,7 +108,48 @@ def main() -> None:
             print(f"concordance {lang}: median {med * 1000:7.1f} ms  p95 {p95 * 1000:7.1f} ms   "
                   f"brute-force scan in Python median {statistics.median(brute) * 1000:7.1f} ms "
                   f"({statistics.median(brute) / med:.1f}×); hits per query {min(totals):,}–{max(totals):,}")
+        bench_lookup(app, session, keys)
         session.close()
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def bench_lookup(app, session, keys) -> None:
+    from sqlalchemy import select
+    from tm import lookup
+    from tm.models import Unit
+
+    index = app.extensions["tm_live_index"]
+    before = _rss_mb()
+    start = time.perf_counter()
+    index.build(session)
+    print(f"live index build from the database: {time.perf_counter() - start:.1f} s for {len(index):,} units, "
+          f"+{_rss_mb() - before:,.0f} MB resident")
+    rng = random.Random(1)
+    ids = [i for (i,) in session.execute(select(Unit.id).order_by(Unit.id))]
+    sample = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(rng.sample(ids, 200))))}
+    for lang in ("zh", "en"):
+        timings, found = [], 0
+        for unit in sample.values():
+            text = getattr(unit, lang)
+            # An edited copy: a word or character dropped from the middle.
+            if lang == "en":
+                words = text.split()
+                edited = " ".join(words[: len(words) // 2] + words[len(words) // 2 + 1:]) if len(words) > 3 else text
+            else:
+                edited = text[: len(text) // 2] + text[len(text) // 2 + 1:] if len(text) > 6 else text
+            request = lookup.make_request(q=edited, src=lang)
+            start = time.perf_counter()
+            matches = lookup.lookup(session, index, request)
+            timings.append(time.perf_counter() - start)
+            found += any(m["unit_id"] == unit.id for m in matches)
+        timings.sort()
+        print(f"lookup service {lang}: median {statistics.median(timings) * 1000:6.1f} ms  "
+              f"p99 {timings[int(0.99 * (len(timings) - 1))] * 1000:6.1f} ms  "
+              f"(source unit among the matches for {found}/{len(timings)} edited copies)")
 
 
 if __name__ == "__main__":
