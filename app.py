@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from flask import Flask
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 import db
 
@@ -107,7 +108,7 @@ def _init_login(app: Flask) -> None:
 def _init_live_state(app: Flask) -> None:
     """Per-process structures built from the database on first use and kept current from
     the event logs: the TM's candidate index and the glossary's term recognizer."""
-    from glossary.api import terms_for_lookup
+    from glossary.api import term_pairs_for_alignment, terms_for_lookup
     from glossary.service import LiveRecognizer
     from tm.live_index import LiveIndex
 
@@ -115,19 +116,38 @@ def _init_live_state(app: Flask) -> None:
     app.extensions["glossary_recognizer"] = LiveRecognizer()
     # Every TM lookup answer carries the glossary terms found in the query.
     app.extensions["tm_lookup_extras"] = [terms_for_lookup]
+    # The glossary's term pairs are evidence for the sentence aligner.
+    app.extensions["align_glossary_pairs"] = term_pairs_for_alignment
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` ids stop at the 32-bit limit both databases share: a larger one is a 404,
+    not an overflow error from the driver."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _register_blueprints(app: Flask) -> None:
+    import apiref
+    import cattools
     from accounts.views import bp as accounts_bp
     from glossary.api import bp as glossary_api_bp
     from glossary.views import bp as glossary_bp
+    from tm.align_api import bp as align_api_bp
+    from tm.align_views import bp as align_bp
     from tm.api import bp as tm_api_bp
     from tm.views import bp as tm_bp
 
-    for blueprint in (accounts_bp, tm_bp, tm_api_bp, glossary_bp, glossary_api_bp):
+    app.url_map.converters["int"] = BoundedIntConverter
+    for blueprint in (accounts_bp, tm_bp, tm_api_bp, align_bp, align_api_bp, glossary_bp, glossary_api_bp):
         app.register_blueprint(blueprint)
-    # JSON APIs check CSRF themselves, only for browser-session writes (webutil).
-    for api in (tm_api_bp, glossary_api_bp):
+    cattools.init_app(app)  # tmserver (/tmserver), MyMemory (/api/mymemory), feeds (/feeds)
+    apiref.init_app(app)  # /api/v1/openapi.json and the /api/ page
+    # JSON APIs check CSRF themselves, only for browser-session writes (webutil.api_guard);
+    # the CAT-tool doors only read.
+    for api in (tm_api_bp, align_api_bp, glossary_api_bp, app.blueprints["mymemory"]):
         app.extensions["csrf"].exempt(api)
 
 

@@ -47,7 +47,7 @@ class RateLimited(DuizhaoError):
 
 def _wants_json() -> bool:
     path = request.path
-    return path.startswith(("/api/", "/tmserver/")) or request.accept_mimetypes.best == "application/json"
+    return path.startswith(("/api/", "/tmserver/", "/feeds/")) or request.accept_mimetypes.best == "application/json"
 
 
 def _respond(status: int, message: str, details: dict | None = None):

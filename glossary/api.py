@@ -202,3 +202,14 @@ def terms_for_lookup(q: str, src: str, tgt: str, *, on: dt.date | None = None) -
     """What a TM lookup answer carries from the glossary: the terms found in the query that
     apply on the day ``on`` (all, when None)."""
     return {"terms": service.recognize(db_session(), live_recognizer(), q, src, on=on)}
+
+
+def term_pairs_for_alignment() -> list[tuple[str, str]]:
+    """(zh, en) pairs of every live entry's terms: evidence for the sentence aligner."""
+    pairs = []
+    for row in repo.live_entries(db_session()):
+        entry = repo.to_domain(row)
+        zh = [t.text for t in entry.terms if t.lang == "zh"]
+        en = [t.text for t in entry.terms if t.lang == "en"]
+        pairs.extend((z, e) for z in zh for e in en)
+    return pairs

@@ -3,6 +3,7 @@ import and export, and the live term recognizer. No Flask here; callers commit."
 from __future__ import annotations
 
 import datetime as dt
+import io
 import threading
 import time
 from collections.abc import Iterable
@@ -231,29 +232,32 @@ def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_fo
     if file_format == "tbx":
         entries = iter_tbx(stream)
     else:
-        import io
-
         entries = iter_table(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""),
                              delimiter="," if file_format == "csv" else "\t")
-    added = updated = 0
+    outcomes = {"added": 0, "updated": 0}
     seen: set[str] = set()
-    for ordinal, entry in enumerate(entries, 1):
-        if entry.id is not None:
-            if entry.id in seen:
-                raise GlossaryFormatError("the id appears twice in the file", entry=entry.id)
-            seen.add(entry.id)
-            existing = repo.entry_by_ext_id(session, entry.id)
-            if existing is not None:
-                if existing.deleted_at is not None:
-                    existing.deleted_at = None
-                update_entry(session, existing.id, entry, expected_version=None, user=user, action="import")
-                updated += 1
-                continue
-        create_entry(session, entry, user=user, action="import")
-        added += 1
-        if ordinal % 500 == 0:
-            session.flush()
-    return {"file": filename, "format": file_format, "added": added, "updated": updated}
+    try:
+        for entry in entries:
+            outcomes[_import_one(session, entry, seen, user)] += 1
+    except UnicodeDecodeError as err:
+        raise GlossaryFormatError(f"the file is not UTF-8 text (byte {err.start} of a line cannot be "
+                                  "decoded); save it as UTF-8 and try again") from None
+    return {"file": filename, "format": file_format, **outcomes}
+
+
+def _import_one(session: Session, entry: Entry, seen: set[str], user: str | None) -> str:
+    """Add an imported entry, or update the one an earlier import brought; says which."""
+    if entry.id is not None:
+        if entry.id in seen:
+            raise GlossaryFormatError("the id appears twice in the file", entry=entry.id)
+        seen.add(entry.id)
+        existing = repo.entry_by_ext_id(session, entry.id)
+        if existing is not None:
+            existing.deleted_at = None  # a re-import brings a deleted entry back
+            update_entry(session, existing.id, entry, expected_version=None, user=user, action="import")
+            return "updated"
+    create_entry(session, entry, user=user, action="import")
+    return "added"
 
 
 def export_entries(session: Session, stream: BinaryIO, *, file_format: str) -> None:
@@ -264,8 +268,6 @@ def export_entries(session: Session, stream: BinaryIO, *, file_format: str) -> N
     if file_format.startswith("tbx"):
         write_tbx(entries, stream, dialect=EXPORT_FORMATS[file_format])
         return
-    import io
-
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
     try:
         write_table(entries, text, delimiter=EXPORT_FORMATS[file_format])

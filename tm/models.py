@@ -92,6 +92,8 @@ class UnitEvent(Base):
     """
 
     __tablename__ = "unit_events"
+    # Feeds ask "the last event of this memory" for their ETag without scanning the log.
+    __table_args__ = (Index("ix_unit_events_memory_id_id", "memory_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # No foreign key: the history of a deleted unit must outlive it.

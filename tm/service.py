@@ -14,13 +14,15 @@ from sqlalchemy.orm import Session
 
 from errors import DuizhaoError, NotFound
 from tm import repository as repo
-from tm.core.text import SUPPORTED_LANGUAGES, detect_language, normalize
+from tm.core.text import SUPPORTED_LANGUAGES, detect_language, match_key, normalize
+from tm.formats import sniff_format
 from tm.formats.records import STATUSES
 from tm.formats.tmx import read_tmx, write_tmx
+from tm.formats.xliff import read_xliff
 from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
 from tm.models import Memory, Unit
 
-IMPORT_FORMATS = ("tmx", "tsv", "csv")
+IMPORT_FORMATS = ("tmx", "xliff", "tsv", "csv")
 EXPORT_FORMATS = ("tmx", "tsv", "csv")
 EXPORT_MIMETYPES = {
     "tmx": "application/x-tmx+xml",
@@ -49,17 +51,10 @@ class ImportReport:
 
 
 def guess_format(filename: str, head: bytes) -> str:
-    """The import format from the file's name, else from its first bytes."""
-    lowered = filename.lower()
-    for ext in IMPORT_FORMATS:
-        if lowered.endswith("." + ext):
-            return ext
-    if lowered.endswith((".txt", ".tab")):
-        return "tsv"
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if stripped.startswith(b"<"):
-        return "tmx"
-    return "tsv" if b"\t" in head else "csv"
+    """The import format from the file's first bytes and name."""
+    if filename.lower().endswith((".xlf", ".xliff")) or b"<xliff" in head:
+        return "xliff"
+    return sniff_format(filename, head)
 
 
 def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filename: str,
@@ -72,7 +67,7 @@ def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filenam
     if file_format is None:
         head = b""
         if stream.seekable():
-            head = stream.read(512)
+            head = stream.read(4096)
             stream.seek(0)
         file_format = guess_format(filename, head)
     if file_format not in IMPORT_FORMATS:
@@ -81,6 +76,8 @@ def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filenam
     run = repo.start_import(session, memory, filename=filename, file_format=file_format, user=user)
     if file_format == "tmx":
         records = read_tmx(stream)
+    elif file_format == "xliff":
+        records = read_xliff(stream)  # translated and approved units only (see tm.formats.xliff)
     else:
         records = read_table(stream, dialect=file_format)
     counts = repo.import_records(session, memory, run, records, progress=progress)
@@ -280,24 +277,13 @@ def concordance(session: Session, *, q: str, lang: str | None = None,
     return ConcordanceResult(q, lang, page, per_page, total, hits)
 
 
-def find_spans(text: str, key: str, lang: str) -> list[tuple[int, int]]:
-    """Where ``key`` (a normalised needle) occurs in ``text``, as offsets into ``text``.
-
-    Each character of the text is normalised on its own, so every character of the
-    normalised text knows the original character it came from.
-    """
-    pieces = [normalize(ch, lang) if not ch.isspace() else " " for ch in text]
-    folded, origin = [], []
-    for index, piece in enumerate(pieces):
-        if piece == " " and folded and folded[-1] == " ":
-            continue  # whitespace runs collapse to one space, as in the key
-        for char in piece:
-            folded.append(char)
-            origin.append(index)
-    haystack = "".join(folded)
-    spans, start = [], haystack.find(key)
-    while start >= 0 and key:
-        end = start + len(key)
-        spans.append((origin[start], origin[end - 1] + 1))
-        start = haystack.find(key, end)
+def find_spans(text: str, needle: str, lang: str) -> list[tuple[int, int]]:
+    """Where ``needle`` (a normalised search string) occurs in ``text``, as offsets into
+    ``text`` as written: found in the text's match key, mapped back through its offsets."""
+    key = match_key(text, lang)
+    spans, start = [], key.text.find(needle)
+    while start >= 0 and needle:
+        end = start + len(needle)
+        spans.append(key.to_original(start, end))
+        start = key.text.find(needle, end)
     return spans

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 04:08:54.802980
+Create Date: 2026-11-28 04:41:43.090086
 """
 from alembic import op
 import sqlalchemy as sa
@@ -69,6 +69,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_unit_events'))
     )
     with op.batch_alter_table('unit_events', schema=None) as batch_op:
+        batch_op.create_index('ix_unit_events_memory_id_id', ['memory_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_unit_events_unit_id'), ['unit_id'], unique=False)
 
     op.create_table('users',
@@ -220,6 +221,7 @@ def downgrade() -> None:
     op.drop_table('users')
     with op.batch_alter_table('unit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_unit_events_unit_id'))
+        batch_op.drop_index('ix_unit_events_memory_id_id')
 
     op.drop_table('unit_events')
     op.drop_table('memories')

@@ -45,7 +45,7 @@ from tm.formats.records import ImportFormatError, UnitRecord, UnsupportedLanguag
 from tm.formats.tmx import _entity_line, _PeekedStream, _syntax_error
 
 __all__ = ["read_xliff", "plain_text", "xliff_version", "NS_12", "NS_20", "NS_21", "safe_parser",
-           "check_entities"]
+           "first_child", "local_name", "check_entities"]
 
 NS_12 = "urn:oasis:names:tc:xliff:document:1.2"
 NS_20 = "urn:oasis:names:tc:xliff:document:2.0"
@@ -65,7 +65,8 @@ STATES_12_DRAFT = frozenset({"translated"})
 STATES_20 = {"translated": "draft", "reviewed": "approved", "final": "approved"}
 
 
-def _local(tag) -> str:
+def local_name(tag) -> str:
+    """The tag without its namespace ("" for comments and entities): 1.2 and 2.x share names."""
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
@@ -76,7 +77,7 @@ def plain_text(elem: etree._Element, *, version: int) -> str:
     for child in elem:
         if child.tag is etree.Entity:
             raise ImportFormatError(f"undefined entity {child.text}", child.sourceline)
-        if isinstance(child.tag, str) and _local(child.tag) not in codes:
+        if isinstance(child.tag, str) and local_name(child.tag) not in codes:
             parts.append(plain_text(child, version=version))
         parts.append(child.tail or "")
     return "".join(parts)
@@ -84,8 +85,8 @@ def plain_text(elem: etree._Element, *, version: int) -> str:
 
 def xliff_version(root: etree._Element) -> int:
     """1 for XLIFF 1.x, 2 for 2.x; ImportFormatError for anything else."""
-    if _local(root.tag) != "xliff":
-        raise ImportFormatError(f"not an XLIFF file (root element <{_local(root.tag) or root.tag}>)",
+    if local_name(root.tag) != "xliff":
+        raise ImportFormatError(f"not an XLIFF file (root element <{local_name(root.tag) or root.tag}>)",
                                 root.sourceline)
     namespace = etree.QName(root.tag).namespace
     if namespace in _NS_2X or (namespace is None and (root.get("version") or "").startswith("2")):
@@ -154,7 +155,7 @@ def read_xliff(stream: BinaryIO) -> Iterator[UnitRecord]:
                 if version == 2:
                     langs = _pair(elem.get("srcLang"), elem.get("trgLang"), elem.sourceline)
                 continue
-            name = _local(elem.tag)
+            name = local_name(elem.tag)
             if event == "start":
                 if name == "file":
                     origin = elem.get("original")
@@ -194,9 +195,10 @@ def _record(source_text: str, target_text: str, langs, *, status: str, note: str
                       zh_lang=zh_code, en_lang=en_code)
 
 
-def _child(elem: etree._Element, name: str) -> etree._Element | None:
+def first_child(elem: etree._Element, name: str) -> etree._Element | None:
+    """The first child called ``name`` (any namespace), or None."""
     for child in elem:
-        if _local(child.tag) == name:
+        if local_name(child.tag) == name:
             return child
     return None
 
@@ -206,7 +208,7 @@ def _read_trans_unit(tu: etree._Element, langs, origin: str | None) -> UnitRecor
         raise ImportFormatError("<trans-unit> outside a <file> with languages", tu.sourceline)
     if tu.get("translate") == "no":
         return None
-    source, target = _child(tu, "source"), _child(tu, "target")
+    source, target = first_child(tu, "source"), first_child(tu, "target")
     if source is None:
         raise ImportFormatError("<trans-unit> has no <source>", tu.sourceline)
     if target is None:
@@ -221,20 +223,20 @@ def _read_trans_unit(tu: etree._Element, langs, origin: str | None) -> UnitRecor
     source_text, target_text = plain_text(source, version=1), plain_text(target, version=1)
     if not source_text.strip() or not target_text.strip():
         return None
-    notes = [n.text.strip() for n in tu if _local(n.tag) == "note" and n.text and n.text.strip()]
+    notes = [n.text.strip() for n in tu if local_name(n.tag) == "note" and n.text and n.text.strip()]
     return _record(source_text, target_text, langs, status=status, note="\n\n".join(notes) or None,
                    origin=origin)
 
 
 def _read_unit(unit: etree._Element, langs, origin: str | None) -> Iterator[UnitRecord]:
-    notes_elem = _child(unit, "notes")
+    notes_elem = first_child(unit, "notes")
     notes = [n.text.strip() for n in (notes_elem if notes_elem is not None else ())
-             if _local(n.tag) == "note" and n.text and n.text.strip()]
+             if local_name(n.tag) == "note" and n.text and n.text.strip()]
     for segment in unit:
-        if _local(segment.tag) != "segment":
+        if local_name(segment.tag) != "segment":
             continue
         status = STATES_20.get(segment.get("state", "initial"))
-        source, target = _child(segment, "source"), _child(segment, "target")
+        source, target = first_child(segment, "source"), first_child(segment, "target")
         if source is None:
             raise ImportFormatError("<segment> has no <source>", segment.sourceline)
         if status is None or target is None:

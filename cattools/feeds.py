@@ -1,0 +1,113 @@
+"""Stable export URLs for CAT tools that poll: ``GET /feeds/tm/<memory>.tmx``.
+
+OmegaT team projects (and scripts) fetch a remote file on every project load or sync; most
+of the time nothing has changed. Each feed therefore has a strong ``ETag`` and a
+``Last-Modified`` derived from the memory's change log without exporting anything, so a
+conditional request (``If-None-Match`` / ``If-Modified-Since``) is answered 304 with two
+small indexed queries. Clients that send no header put their token in the path:
+``/feeds/<token>/tm/<memory>.tmx``.
+
+`conditional_feed` is the reusable part: it takes a validator and a callable that produces
+the body, and calls the callable only when the client's copy is stale. The glossary feeds
+(TBX-Basic, OmegaT's tab-separated glossary) plug into it the same way.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accounts.auth import check_permission
+from db import db_session
+from errors import DuizhaoError, NotFound
+from tm import repository as repo
+from tm import service
+from tm.models import Memory, Unit, UnitEvent
+from webutil import reject_invalid_utf8
+
+bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+bp.before_request(reject_invalid_utf8)
+
+
+@bp.errorhandler(DuizhaoError)
+def _error(err: DuizhaoError):
+    """Feeds are fetched by programs: a JSON error with the status, never a login redirect
+    (OmegaT would store the login page as the memory)."""
+    response = jsonify({"error": {"status": err.status, "message": err.message, **err.details}})
+    response.status_code = err.status
+    if err.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="duizhao"'
+    return response
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What a feed's validators are made of: cheap to compute, changes with every edit."""
+
+    etag: str  # the opaque value, without quotes
+    last_modified: datetime  # aware UTC
+
+
+def conditional_feed(state: FeedState, produce: Callable[[], bytes], *, mimetype: str,
+                     filename: str) -> Response:
+    """A 304 when the client's copy is current, else the body ``produce()`` makes.
+
+    ``If-None-Match`` wins over ``If-Modified-Since`` (RFC 9110 §13.2.2). The ETag is strong:
+    the body is byte-for-byte the same for the same state (exports carry no timestamp).
+    ``Cache-Control: no-cache`` lets clients and proxies keep a copy but revalidate each time.
+    """
+    headers = {"Cache-Control": "no-cache", "Vary": "Authorization"}
+    if request.if_none_match:
+        # Weak comparison, as RFC 9110 prescribes for If-None-Match.
+        fresh = request.if_none_match.contains_weak(state.etag) or request.if_none_match.star_tag
+    else:
+        since = request.if_modified_since
+        fresh = since is not None and state.last_modified.replace(microsecond=0) <= since
+    if fresh:
+        response = Response(status=304, headers=headers)
+    else:
+        response = Response(produce(), mimetype=mimetype, headers={
+            **headers, "Content-Disposition": f'inline; filename="{filename}"'})
+    response.set_etag(state.etag)
+    response.last_modified = state.last_modified
+    return response
+
+
+def tm_feed_state(session: Session, memory: Memory) -> FeedState:
+    """The validators of a memory's export: its id, the last event touching it, its size.
+
+    Every change to a memory's units (create, update, delete, import) writes a UnitEvent with
+    the memory's id, and event ids only grow; the count guards against an event id reused by
+    a recreated database. The memory id tells a recreated memory of the same name apart.
+    """
+    last_id, last_at = session.execute(
+        select(UnitEvent.id, UnitEvent.at).where(UnitEvent.memory_id == memory.id)
+        .order_by(UnitEvent.id.desc()).limit(1)
+    ).first() or (0, None)
+    size = session.scalar(select(func.count()).select_from(Unit).where(Unit.memory_id == memory.id))
+    moment = last_at or memory.created_at
+    return FeedState(f"tm-{memory.id}-{last_id}-{size}", moment.replace(tzinfo=timezone.utc))
+
+
+@bp.get("/tm/<memory>.tmx")
+@bp.get("/<token>/tm/<memory>.tmx")
+def tm_tmx(memory: str, token: str | None = None):
+    """The memory as TMX 1.4b (the file ``flask tm export`` writes)."""
+    check_permission("read")
+    session = db_session()
+    found = repo.memory_by_name(session, memory)
+    if found is None:
+        raise NotFound(f"No memory is called {memory!r}.")
+
+    def produce() -> bytes:
+        buffer = io.BytesIO()
+        service.export_units(session, memory_names=[found.name], file_format="tmx", stream=buffer)
+        return buffer.getvalue()
+
+    return conditional_feed(tm_feed_state(session, found), produce,
+                            mimetype=service.EXPORT_MIMETYPES["tmx"], filename=f"{found.name}.tmx")

@@ -1,0 +1,1 @@
+"""Tests against the real server, started as separate processes on loopback."""

@@ -1,0 +1,124 @@
+"""Start the real service (gunicorn, ``create_app()`` from the environment) as a separate process
+and set it up with the real CLI: ``flask db upgrade``, ``flask tm import``, ``flask user``.
+
+Each server gets its own loopback port and a ``SECRET_KEY``; ``DATABASE_URL`` is a temporary
+SQLite file or the session's PostgreSQL database (the ``postgres_url`` fixture of
+tests/conftest.py: skipped without a server on a developer's machine, failed under CI=true).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.helpers import ROOT
+
+PYTHON = sys.executable
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "FLASK_DEBUG")}
+    env.update({"DATABASE_URL": database_url, "SECRET_KEY": "live-test-secret-" + str(os.getpid()),
+                "ANONYMOUS_READ": "1", "PYTHONPATH": str(ROOT)})
+    return env
+
+
+def flask(database_url: str, *args: str) -> str:
+    """Run ``flask --app app ARGS`` as an operator would; returns standard output."""
+    return flask_all(database_url, args)[0]
+
+
+def flask_all(database_url: str, *commands: tuple[str, ...]) -> list[str]:
+    """Several independent ``flask --app app`` commands at once (each loads the app: seconds)."""
+    running = [(args, subprocess.Popen([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT,
+                                       env=server_env(database_url), stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)) for args in commands]
+    outputs = []
+    for args, process in running:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, f"flask {' '.join(args)} failed:\n{out}\n{err}"
+        outputs.append(out)
+    return outputs
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        # SIGINT is gunicorn's quick shutdown; SIGTERM would wait for the graceful timeout.
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def launch_server(database_url: str, log: Path) -> Server:
+    """gunicorn with one sync worker on a free loopback port (not yet answering)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
+         "app:create_app()"],
+        cwd=ROOT, env=server_env(database_url), stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return Server(f"http://127.0.0.1:{port}", process, log)
+
+
+def wait_until_up(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError(f"the server exited:\n{server.log.read_text(errors='replace')[-3000:]}")
+        try:
+            # The master listens before its worker has loaded the app: wait for an answer.
+            requests.get(f"{server.url}/api/v1/memories", timeout=10)
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.1)
+    raise AssertionError(f"the server did not answer within {START_TIMEOUT:.0f} s:\n"
+                         f"{server.log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture
+def servers(tmp_path):
+    """``servers(database_url, count=1)`` starts that many server processes at once and returns
+    them when all answer; all are stopped at the end of the test."""
+    started: list[Server] = []
+
+    def start(database_url: str, count: int = 1) -> list[Server]:
+        batch = [launch_server(database_url, tmp_path / f"server{len(started) + i}.log") for i in range(count)]
+        started.extend(batch)
+        for server in batch:
+            wait_until_up(server)
+        return batch
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def clean_postgres_url(postgres_url):
+    """The session's migrated PostgreSQL database, emptied for this test."""
+    from tests.conftest import _truncate_all
+
+    _truncate_all(postgres_url)
+    return postgres_url
