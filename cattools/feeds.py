@@ -1,4 +1,5 @@
-"""Stable export URLs for CAT tools that poll: ``GET /feeds/tm/<memory>.tmx``.
+"""Stable export URLs for CAT tools that poll: ``GET /feeds/tm/<memory>.tmx``, and the
+glossary as ``/feeds/glossary/all.tbx`` (TBX-Basic) and ``/feeds/glossary/all.txt`` (OmegaT).
 
 OmegaT team projects (and scripts) fetch a remote file on every project load or sync; most
 of the time nothing has changed. Each feed therefore has a strong ``ETag`` and a
@@ -8,8 +9,7 @@ small indexed queries. Clients that send no header put their token in the path:
 ``/feeds/<token>/tm/<memory>.tmx``.
 
 `conditional_feed` is the reusable part: it takes a validator and a callable that produces
-the body, and calls the callable only when the client's copy is stale. The glossary feeds
-(TBX-Basic, OmegaT's tab-separated glossary) plug into it the same way.
+the body, and calls the callable only when the client's copy is stale.
 """
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ from sqlalchemy.orm import Session
 from accounts.auth import check_permission
 from db import db_session
 from errors import DuizhaoError, NotFound
+from glossary import repository as glossary_repo
+from glossary import service as glossary_service
+from glossary.models import EntryRow, GlossaryEvent
 from tm import repository as repo
 from tm import service
 from tm.models import Memory, Unit, UnitEvent
@@ -111,3 +114,75 @@ def tm_tmx(memory: str, token: str | None = None):
 
     return conditional_feed(tm_feed_state(session, found), produce,
                             mimetype=service.EXPORT_MIMETYPES["tmx"], filename=f"{found.name}.tmx")
+
+
+# ------------------------------------------------------------------ glossary feeds
+
+def glossary_feed_state(session: Session) -> FeedState:
+    """The validators of the termbase's export: the last glossary event and the live size."""
+    last_id, last_at = session.execute(
+        select(GlossaryEvent.id, GlossaryEvent.at).order_by(GlossaryEvent.id.desc()).limit(1)
+    ).first() or (0, None)
+    size = session.scalar(select(func.count()).select_from(EntryRow).where(EntryRow.deleted_at.is_(None)))
+    moment = last_at or datetime(2000, 1, 1)
+    return FeedState(f"glossary-{last_id}-{size}", moment.replace(tzinfo=timezone.utc))
+
+
+@bp.get("/glossary/all.tbx")
+@bp.get("/<token>/glossary/all.tbx")
+def glossary_tbx(token: str | None = None):
+    """The termbase as TBX-Basic 2008 (martif), which OmegaT and translate-toolkit read."""
+    check_permission("read")
+    session = db_session()
+
+    def produce() -> bytes:
+        buffer = io.BytesIO()
+        glossary_service.export_entries(session, buffer, file_format="tbx")
+        return buffer.getvalue()
+
+    return conditional_feed(glossary_feed_state(session), produce,
+                            mimetype=glossary_service.EXPORT_MIMETYPES["tbx"], filename="all.tbx")
+
+
+@bp.get("/glossary/all.txt")
+@bp.get("/<token>/glossary/all.txt")
+def glossary_omegat(token: str | None = None):
+    """OmegaT's tab-separated glossary (UTF-8, as OmegaT reads ``.txt`` glossaries): one line
+    per source term and acceptable target term, ``source<TAB>target<TAB>comment``; the
+    comment gives the status and, for forbidden and deprecated terms, what to use instead.
+    ``?src=zh`` (default) or ``?src=en`` picks the direction."""
+    check_permission("read")
+    src = request.args.get("src", "zh")
+    if src not in ("zh", "en"):
+        raise DuizhaoError("Parameter 'src' must be 'zh' or 'en'.", parameter="src",
+                           supported=["zh", "en"])
+    session = db_session()
+
+    def produce() -> bytes:
+        entries = (glossary_repo.to_domain(row) for row in glossary_repo.iter_live_entries(session))
+        return omegat_glossary(entries, src=src).encode("utf-8")
+
+    state = glossary_feed_state(session)
+    return conditional_feed(FeedState(f"{state.etag}-{src}", state.last_modified), produce,
+                            mimetype="text/plain", filename="all.txt")
+
+
+def omegat_glossary(entries, *, src: str) -> str:
+    """Lines of OmegaT's glossary format for ``entries``, source language ``src``."""
+    tgt = "en" if src == "zh" else "zh"
+    lines = []
+    for entry in entries:
+        targets = [t for t in entry.terms_in(tgt) if t.acceptable]
+        if not targets:
+            continue
+        preferred = targets[0].text
+        for source in entry.terms_in(src):
+            for target in targets:
+                comment = [
+                    "" if source.status == "preferred" else f"{source.status} source form",
+                    "" if target.status == "preferred" else f"{target.status} rendering; preferred: {preferred}",
+                    entry.definition,
+                ]
+                cells = [source.text, target.text, "; ".join(c for c in comment if c)]
+                lines.append("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in cells))
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -60,3 +60,30 @@ def test_feed_tokens_and_errors(client, token_for, app):
     assert client.get(f"/feeds/{reader}/tm/news.tmx").status_code == 200
     assert client.get("/feeds/tm/news.tmx", headers=auth(reader)).status_code == 200
     assert client.get("/feeds/dz_wrong/tm/news.tmx").status_code == 401
+
+
+def test_glossary_feeds_tbx_and_omegat_with_conditional_requests(client, token_for):
+    from glossary.formats.tbx import read_tbx
+
+    editor = token_for("editor")
+    entry = {"concept_type": "place", "terms": [
+        {"lang": "zh", "text": "乌克兰"}, {"lang": "en", "text": "Ukraine"},
+        {"lang": "en", "text": "the Ukraine", "status": "forbidden"}]}
+    created = client.post("/api/v1/glossary/entries", json=entry, headers=auth(editor)).get_json()
+
+    tbx = client.get(f"/feeds/{editor}/glossary/all.tbx")
+    assert tbx.status_code == 200 and tbx.headers["ETag"]
+    (read,) = read_tbx(io.BytesIO(tbx.data))
+    assert [(t.text, t.status) for t in read.terms] == [("乌克兰", "preferred"), ("Ukraine", "preferred"),
+                                                        ("the Ukraine", "forbidden")]
+    assert client.get("/feeds/glossary/all.tbx", headers={"If-None-Match": tbx.headers["ETag"]}).status_code == 304
+
+    omegat = client.get("/feeds/glossary/all.txt")
+    assert omegat.get_data(as_text=True).splitlines() == ["乌克兰\tUkraine\t"]
+    reverse = client.get("/feeds/glossary/all.txt?src=en").get_data(as_text=True).splitlines()
+    assert reverse == ["Ukraine\t乌克兰\t", "the Ukraine\t乌克兰\tforbidden source form"]
+
+    body = {**entry, "version": created["version"], "terms": entry["terms"][:2]}
+    client.put(f"/api/v1/glossary/entries/{created['id']}", json=body, headers=auth(editor))
+    changed = client.get("/feeds/glossary/all.tbx", headers={"If-None-Match": tbx.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tbx.headers["ETag"]
