@@ -57,6 +57,8 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     parser.add_argument("--keep", default=None, help="folder for the TMX and database (kept)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="skip the import when --keep already holds the database (re-measure lookups)")
     args = parser.parse_args()
 
     folder = Path(args.keep or tempfile.mkdtemp(prefix="duizhao-bench-"))
@@ -68,15 +70,23 @@ def main() -> None:
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", FLASK_APP="app", PYTHONPATH=str(ROOT))
 
     print(f"TMX: {tmx} ({tmx.stat().st_size / 2**20:.0f} MB, {args.units:,} units); database {url.split('://')[0]}")
+    if not (args.reuse and args.keep):
+        bench_import(tmx, args.units, env)
+    measure_queries(url)
+
+
+def bench_import(tmx: Path, units: int, env: dict) -> None:
     read_s, read_mb, _ = child([PYTHON, "-c", "import sys; from tm.formats.tmx import read_tmx;"
                                 f"n=sum(1 for _ in read_tmx(open({str(tmx)!r}, 'rb'))); print(n)"], env)
     child([PYTHON, "-m", "flask", "db", "upgrade"], env)
     import_s, import_mb, report = child([PYTHON, "-m", "flask", "tm", "import", str(tmx), "--memory", "bench"], env)
-    print(f"read_tmx alone:  {args.units / read_s:10,.0f} units/s   peak {read_mb:7.0f} MB")
-    print(f"flask tm import: {args.units / import_s:10,.0f} units/s   peak {import_mb:7.0f} MB   "
+    print(f"read_tmx alone:  {units / read_s:10,.0f} units/s   peak {read_mb:7.0f} MB")
+    print(f"flask tm import: {units / import_s:10,.0f} units/s   peak {import_mb:7.0f} MB   "
           f"({import_s:.0f} s; {read_s / import_s:.2f}× the reader's speed)")
     print("  " + report.strip().splitlines()[-1])
 
+
+def measure_queries(url: str) -> None:
     os.environ.update(DATABASE_URL=url, SECRET_KEY="bench")
     from app import create_app
     from db import new_session
