@@ -23,6 +23,8 @@ from errors import Forbidden, RateLimited, Unauthorized
 from timeutil import utcnow
 
 TOKEN_PREFIX = "dz_"
+#: Seconds within which a token's "last used" time is not written again.
+LAST_USED_PRECISION = 60
 
 #: What each permission needs: a minimum role, and whether a read-scoped token suffices.
 PERMISSIONS = {
@@ -90,8 +92,11 @@ def current_identity() -> Identity | None:
             raise Unauthorized("The API token is unknown or has been revoked.")
         user, row = found
         _enforce_rate_limit(row)
-        row.last_used_at = utcnow()
-        db_session().commit()
+        now = utcnow()
+        # A write per request would make every lookup a transaction; a minute's precision will do.
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= LAST_USED_PRECISION:
+            row.last_used_at = now
+            db_session().commit()
         identity = Identity(user, "token", row.scope)
     elif current_user.is_authenticated:
         identity = Identity(current_user._get_current_object(), "session", "write")
