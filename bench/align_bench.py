@@ -1,0 +1,191 @@
+"""Sentence-alignment benchmark: accuracy on the gold sets, speed and memory.
+
+    .venv/bin/python bench/align_bench.py            # everything (about 10 minutes on 2 cores)
+    .venv/bin/python bench/align_bench.py --quick    # accuracy only, no LOO, no Bible
+
+Reads the data in place from ../shared/data/align (never copied) and scores with
+../shared/tools/align_score.py, run as a subprocess, so the figures are the published
+definitions: exact F1 (null beads count) and strict F1 (vecalign/Bertalign's).
+
+* mac-dev (6 novel chapters, zh→en), nonlit-aca and nonlit-mag (en→zh): exact and strict F1.
+* mac-dev leave-one-document-out: for each chapter, the weights are picked from a small grid
+  around the defaults on the other five and scored on the held-out one.
+* A 100-sentence pair, warm (model, dictionary and jieba loaded): seconds.
+* Bible prefixes of 1k, 2k and 5k English sentences (with the Chinese lines the gold aligns to
+  them), each in a fresh process: seconds and peak resident memory (ru_maxrss).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+DATA = SHARED / "data" / "align"
+SCORER = SHARED / "tools" / "align_score.py"
+sys.path.insert(0, str(ROOT))
+
+from tm.core.align import DEFAULT_WEIGHTS, align  # noqa: E402
+
+#: (set, side A folder, side B folder, language of side A)
+SETS = {
+    "mac-dev": ("zh", "en", "zh"),
+    "nonlit-aca": ("src", "tgt", "en"),
+    "nonlit-mag": ("src", "tgt", "en"),
+}
+#: The LOO grid: the weights that moved exact F1 most while tuning, each around its default.
+LOO_GRID = {"length": (0.1, 0.2, 0.3), "skip": (-0.2, -0.3, -0.45)}
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def documents(name: str):
+    side_a, side_b, lang = SETS[name]
+    for gold in sorted((DATA / name / "gold").glob("*.align")):
+        doc = gold.stem
+        yield doc, lines(DATA / name / side_a / doc), lines(DATA / name / side_b / doc), lang
+
+
+class CachedEmbedder:
+    """Embeds each distinct text once per benchmark run, so grid searches cost DP time only."""
+
+    def __init__(self):
+        from tm.core.align import _use
+
+        self.embed, self.cache = _use(), {}
+
+    def __call__(self, texts):
+        import numpy as np
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self.embed(missing)))
+        return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, 512), "f4")
+
+
+def write_beads(beads, path: Path) -> None:
+    path.write_text(
+        "".join(f"[{','.join(map(str, b.src))}]:[{','.join(map(str, b.tgt))}]\n" for b in beads),
+        encoding="utf-8",
+    )
+
+
+def score(gold_dir: Path, test_dir: Path, names: list[str] | None = None) -> tuple[float, float]:
+    """(exact F1, strict F1) from align_score.py over ``names`` (default: every gold file)."""
+    if names is not None:
+        picked = Path(tempfile.mkdtemp(prefix="gold-"))
+        for n in names:
+            (picked / f"{n}.align").write_bytes((gold_dir / f"{n}.align").read_bytes())
+        gold_dir = picked
+    out = subprocess.run([sys.executable, str(SCORER), str(gold_dir), str(test_dir)],
+                         check=True, capture_output=True, text=True).stdout
+    match = re.search(r"exact_f1=([\d.]+) strict_f1=([\d.]+)", out)
+    return float(match.group(1)), float(match.group(2))
+
+
+def accuracy(name: str, embed, weights=DEFAULT_WEIGHTS, out_dir: Path | None = None):
+    out_dir = out_dir or Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    for doc, a, b, lang in documents(name):
+        write_beads(align(a, b, src_lang=lang, weights=weights, embed=embed), out_dir / f"{doc}.align")
+    return out_dir
+
+
+def leave_one_out(embed) -> tuple[float, float, list[str]]:
+    """Micro exact/strict F1 of held-out chapters, weights picked on the other five."""
+    docs = [d for d, *_ in documents("mac-dev")]
+    gold = DATA / "mac-dev" / "gold"
+    runs = {}
+    for values in itertools.product(*LOO_GRID.values()):
+        weights = dataclasses.replace(DEFAULT_WEIGHTS, **dict(zip(LOO_GRID, values)))
+        runs[values] = accuracy("mac-dev", embed, weights)
+    held_out_dir = Path(tempfile.mkdtemp(prefix="loo-"))
+    picks = []
+    for doc in docs:
+        others = [d for d in docs if d != doc]
+        best = max(runs, key=lambda v: score(gold, runs[v], others)[0])
+        picks.append(f"{doc}:{dict(zip(LOO_GRID, best))}")
+        (held_out_dir / f"{doc}.align").write_bytes((runs[best] / f"{doc}.align").read_bytes())
+    exact, strict = score(gold, held_out_dir)
+    return exact, strict, picks
+
+
+def hundred_sentence_pair():
+    """The first 100 Chinese sentences of mac-dev 001 and the English the gold aligns to them."""
+    gold = [re.findall(r"\[([\d,]*)\]", line) for line in lines(DATA / "mac-dev/gold/001.align")]
+    en_end = max(int(j) for zh, en in gold if zh and int(zh.split(",")[0]) < 100
+                 for j in en.split(",") if j) + 1
+    return lines(DATA / "mac-dev/zh/001")[:100], lines(DATA / "mac-dev/en/001")[:en_end]
+
+
+def bible_prefix(n_en: int):
+    gold = [re.findall(r"\[([\d,]*)\]", line) for line in lines(DATA / "bible-en-zh/gold/001.align")]
+    zh_end = max(int(k) for en, zh in gold if en and int(en.split(",")[0]) < n_en
+                 for k in zh.split(",") if k) + 1
+    return lines(DATA / "bible-en-zh/src/001")[:n_en], lines(DATA / "bible-en-zh/tgt/001")[:zh_end]
+
+
+def bible_child(n_en: int) -> None:
+    """Run in a fresh process: align one Bible prefix, print seconds and peak memory as JSON."""
+    en, zh = bible_prefix(n_en)
+    start, cpu = time.perf_counter(), time.process_time()
+    beads = align(en, zh, src_lang="en")
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"en": len(en), "zh": len(zh), "beads": len(beads), "seconds": round(seconds, 1),
+                      "cpu_seconds": round(cpu, 1), "peak_mb": round(peak_mb)}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="accuracy only")
+    parser.add_argument("--bible-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--bible", default="1000,2000,5000", help="Bible prefix sizes")
+    args = parser.parse_args()
+    if args.bible_child:
+        bible_child(args.bible_child)
+        return
+
+    embed = CachedEmbedder()
+    print("accuracy (exact F1 / strict F1, align_score.py):")
+    for name in SETS:
+        start = time.perf_counter()
+        exact, strict = score(DATA / name / "gold", accuracy(name, embed))
+        print(f"  {name:11s} exact F1 {exact:.3f}  strict F1 {strict:.3f}"
+              f"   ({time.perf_counter() - start:.0f} s)", flush=True)
+    if args.quick:
+        return
+
+    exact, strict, picks = leave_one_out(embed)
+    print(f"  mac-dev leave-one-document-out: exact F1 {exact:.3f}  strict F1 {strict:.3f}")
+    print("    weights picked:", "; ".join(picks), flush=True)
+
+    zh, en = hundred_sentence_pair()
+    align(zh[:20], en[:25], src_lang="zh")  # warm up: model, dictionary, jieba
+    start, cpu = time.perf_counter(), time.process_time()
+    align(zh, en, src_lang="zh")
+    print(f"speed: {len(zh)} zh × {len(en)} en sentences, warm: "
+          f"{time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU",
+          flush=True)
+
+    for n in (int(x) for x in args.bible.split(",")):
+        out = subprocess.run([sys.executable, __file__, "--bible-child", str(n)],
+                             check=True, capture_output=True, text=True).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        print(f"bible {r['en']} en × {r['zh']} zh: {r['seconds']} s wall, {r['cpu_seconds']} s CPU, "
+              f"peak {r['peak_mb']} MB (fresh process; model load included in the peak only)",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

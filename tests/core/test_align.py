@@ -1,0 +1,223 @@
+"""Sentence alignment: gold-standard documents, small hand cases, the command line."""
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from tm.align import main as cli_main
+from tm.core.align import Bead, align
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+ALIGN_DATA = SHARED / "data" / "align"
+
+needs_shared = pytest.mark.skipif(not ALIGN_DATA.is_dir(), reason="../shared is not available")
+
+#: Measured exact F1 of mac-dev chapter 006 with the default weights: 0.910. The floor leaves
+#: room for small numeric differences between machines and BLAS builds, not for a broken
+#: aligner (length-only or 1-1-only alignment scores far below it).
+MAC_DEV_006_FLOOR = 0.87
+
+
+def scorer():
+    """The shared scorer, imported in place (it is the project's reference, not ours to copy)."""
+    spec = importlib.util.spec_from_file_location("align_score", SHARED / "tools" / "align_score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def exact_f1(gold, beads):
+    score = scorer()
+    test = [(b.src, b.tgt) for b in beads]
+    hits, n_test, n_gold = score.exact_counts(gold, test)
+    return score.f1(hits / n_test, hits / n_gold)
+
+
+def lines(path):
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def gold_window(name, side_a, side_b, doc, first_bead, n_beads):
+    """A stretch of a gold-aligned document: its sentences and its beads, renumbered from 0.
+
+    The non-literary sets concatenate many texts into one file; a window of consecutive beads
+    is a document of test size that still comes from real, human-aligned data.
+    """
+    gold = scorer().read_beads(ALIGN_DATA / name / "gold" / f"{doc}.align")
+    window = gold[first_bead : first_bead + n_beads]
+    a0 = min(i for src, _ in window for i in src)
+    b0 = min(j for _, tgt in window for j in tgt)
+    a1 = max(i for src, _ in window for i in src) + 1
+    b1 = max(j for _, tgt in window for j in tgt) + 1
+    beads = [(tuple(i - a0 for i in s), tuple(j - b0 for j in t)) for s, t in window]
+    a = lines(ALIGN_DATA / name / side_a / doc)[a0:a1]
+    b = lines(ALIGN_DATA / name / side_b / doc)[b0:b1]
+    return a, b, beads
+
+
+def assert_is_partition(beads, n_src, n_tgt):
+    """Beads are monotone and cover every sentence of both sides exactly once, in order."""
+    src = [i for b in beads for i in b.src]
+    tgt = [j for b in beads for j in b.tgt]
+    assert src == list(range(n_src))
+    assert tgt == list(range(n_tgt))
+    assert all(b.src or b.tgt for b in beads)
+    assert all(0.0 <= b.score <= 1.0 for b in beads)
+
+
+# --------------------------------------------------------------------------- gold data
+
+
+@needs_shared
+def test_nonliterary_academic_text_is_aligned_almost_perfectly():
+    en, zh, gold = gold_window("nonlit-aca", "src", "tgt", "001", 0, 150)
+    beads = align(en, zh)  # English first: the language is detected
+    assert_is_partition(beads, len(en), len(zh))
+    assert exact_f1(gold, beads) >= 0.97
+
+
+@needs_shared
+def test_novel_chapter_reaches_measured_floor():
+    zh = lines(ALIGN_DATA / "mac-dev" / "zh" / "006")
+    en = lines(ALIGN_DATA / "mac-dev" / "en" / "006")
+    gold = scorer().read_beads(ALIGN_DATA / "mac-dev" / "gold" / "006.align")
+    beads = align(zh, en, src_lang="zh")
+    assert_is_partition(beads, len(zh), len(en))
+    assert exact_f1(gold, beads) >= MAC_DEV_006_FLOOR
+    # Literary translation splits Chinese sentences: the aligner must find 1-2 and longer beads.
+    assert sum(1 for b in beads if len(b.tgt) >= 2) >= 0.15 * len(beads)
+
+
+@needs_shared
+def test_sides_swapped_give_mirrored_beads():
+    en, zh, _ = gold_window("nonlit-aca", "src", "tgt", "001", 300, 30)
+    forward = align(en, zh, src_lang="en")
+    backward = align(zh, en, src_lang="zh")
+    assert [(b.src, b.tgt) for b in forward] == [(b.tgt, b.src) for b in backward]
+
+
+# --------------------------------------------------------------------------- hand cases
+
+ZH = [
+    "今天上午，国务院总理在北京会见了来访的法国外交部长。",
+    "双方就气候变化、贸易和教育合作交换了意见，并签署了三项协议。",
+    "会谈结束后，两国部长共同会见了记者。",
+    "据悉，这是法国外长今年第二次访华。",
+]
+EN = [
+    "This morning the Premier of the State Council met the visiting French foreign minister in Beijing.",
+    "The two sides exchanged views on climate change, trade and cooperation in education.",
+    "They also signed three agreements.",
+    "After the talks the two ministers met the press together.",
+    "It is the French foreign minister's second visit to China this year.",
+]
+
+
+def test_one_to_two_bead():
+    beads = align(ZH, EN)
+    assert [(b.src, b.tgt) for b in beads] == [
+        ((0,), (0,)), ((1,), (1, 2)), ((2,), (3,)), ((3,), (4,))]
+    assert all(b.score > 0.5 for b in beads)
+
+
+def test_unmatched_sentence_becomes_zero_to_one_bead():
+    # A wire-service credit line has no counterpart in the Chinese story.
+    credit = "Reporting by John Smith in London; editing by Jane Doe and Peter Brown."
+    en = [EN[0], EN[1] + " " + EN[2], EN[3], EN[4], credit]
+    beads = align(ZH, en)
+    assert [(b.src, b.tgt) for b in beads] == [
+        ((0,), (0,)), ((1,), (1,)), ((2,), (2,)), ((3,), (3,)), ((), (4,))]
+    assert beads[-1].score == 0.0
+
+
+def test_glossary_and_numbers_are_evidence():
+    zh = ["甲方应在30日内付款。", "乙方负责维护服务器。"]
+    en = ["Party B maintains the servers.", "Party A shall pay within 30 days."]
+    beads = align(zh, en, glossary=[("甲方", "Party A"), ("乙方", "Party B")])
+    assert_is_partition(beads, 2, 2)  # monotone: crossing pairs cannot both be 1-1
+
+
+def test_paragraph_boundaries_are_respected():
+    from tm.core.segment import split_sentences
+
+    zh_text = "\n".join(ZH[:2]) + "\n" + "".join(ZH[2:])
+    en_text = "\n".join([EN[0], " ".join(EN[1:3]), " ".join(EN[3:])])
+    zh = split_sentences(zh_text, "zh")
+    en = split_sentences(en_text, "en")
+    beads = align(zh, en)  # Segments carry their paragraph numbers
+    assert [(b.src, b.tgt) for b in beads] == [
+        ((0,), (0,)), ((1,), (1, 2)), ((2,), (3,)), ((3,), (4,))]
+
+
+def test_empty_side_leaves_everything_unaligned():
+    assert align(ZH[:2], []) == [Bead((0,), (), 0.0), Bead((1,), (), 0.0)]
+    assert align([], []) == []
+
+
+def test_beads_are_frozen():
+    bead = align(ZH[:1], EN[:1])[0]
+    with pytest.raises(AttributeError):
+        bead.score = 1.0
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_cli_presplit_prints_beads_in_file_order(tmp_path, capsys):
+    en = write(tmp_path, "en.txt", "\n".join(EN) + "\n")
+    zh = write(tmp_path, "zh.txt", "\n".join(ZH) + "\n", encoding="gb18030")
+    assert cli_main(["--presplit", str(en), str(zh)]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["[0]:[0]", "[1,2]:[1]", "[3]:[2]", "[4]:[3]"]
+    assert "gb18030" in err
+
+
+ZH_TRADITIONAL = [
+    "今天上午，國務院總理在北京會見了來訪的法國外交部長。",
+    "雙方就氣候變化、貿易和教育合作交換了意見，並簽署了三項協議。",
+]
+
+
+def test_cli_raw_texts_print_tsv(tmp_path, capsys):
+    zh = write(tmp_path, "zh.txt", "".join(ZH_TRADITIONAL), encoding="big5")
+    en = write(tmp_path, "en.txt", " ".join(EN[:3]))
+    assert cli_main([str(zh), str(en)]) == 0
+    out, err = capsys.readouterr()
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert [r[0] for r in rows] == ZH_TRADITIONAL
+    assert rows[1][1] == " ".join(EN[1:3])
+    assert all(re.fullmatch(r"[01]\.\d{3}", r[2]) for r in rows)
+    assert "big5" in err
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "message"),
+    [
+        ("", "Hello world.", "empty"),
+        ("你好。", "我很好。", "same language"),
+        ("12345 ...", "Hello.", "neither Chinese nor English"),
+    ],
+)
+def test_cli_bad_input_exits_2(tmp_path, capsys, a, b, message):
+    path_a, path_b = write(tmp_path, "a.txt", a), write(tmp_path, "b.txt", b)
+    assert cli_main([str(path_a), str(path_b)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_missing_file_exits_2(tmp_path, capsys):
+    assert cli_main([str(tmp_path / "nope.txt"), str(tmp_path / "nope2.txt")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_cli_warns_on_very_different_lengths(tmp_path, capsys):
+    zh = write(tmp_path, "zh.txt", "\n".join(ZH[:1]))
+    en = write(tmp_path, "en.txt", "\n".join(EN))
+    assert cli_main(["--presplit", str(zh), str(en)]) == 0
+    assert "very different lengths" in capsys.readouterr().err

@@ -1,0 +1,145 @@
+"""JSON API for harvesting TM from article pairs, under ``/api/v1/align``. Thin: parse, call
+``tm.harvest``, commit.
+
+    POST /api/v1/align                      align two texts, store nothing          read
+    POST /api/v1/align/jobs                 align and keep as a job to review       edit
+    GET  /api/v1/align/jobs/<id>            the job: sentences, beads, version      edit
+    PUT  /api/v1/align/jobs/<id>            {"beads": [...], "version": n}          edit
+    POST /api/v1/align/jobs/<id>/store      {"memory": name}: approved pairs → TM   edit
+
+Texts come as JSON strings (``{"zh": ..., "en": ...}``) or as a multipart form whose ``zh`` and
+``en`` are files (UTF-8, GB18030 or Big5) or text fields. ``hard_wrapped`` (true/false) says the
+texts break lines inside paragraphs, so only blank lines end one. Optional job fields: ``title``,
+``url`` (http/https), ``date`` (YYYY-MM-DD).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from accounts.auth import check_permission, current_identity
+from db import db_session
+from errors import DuizhaoError
+from tm import harvest
+from webutil import json_body, reject_invalid_utf8, require_csrf_header_for_session_writes
+
+bp = Blueprint("align_api", __name__, url_prefix="/api/v1/align")
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+@bp.before_request
+def _guard():
+    reject_invalid_utf8()
+    identity = current_identity()
+    require_csrf_header_for_session_writes(identity.via if identity else None)
+
+
+def glossary_pairs() -> list[tuple[str, str]]:
+    """(zh, en) term pairs for the aligner, from the callable another area registers in
+    ``app.extensions["align_glossary_pairs"]`` (the TM package imports no glossary code)."""
+    provider = current_app.extensions.get("align_glossary_pairs")
+    return list(provider()) if provider is not None else []
+
+
+def aligner_embedder():
+    """A sentence encoder registered in ``app.extensions["align_embedder"]`` (tests register a
+    fast one); None means the aligner's default."""
+    return current_app.extensions.get("align_embedder")
+
+
+def prepare_from_request() -> tuple[harvest.Prepared, dict]:
+    """Align the texts of this request; returns the result and the request's other fields."""
+    if request.mimetype in FORM_TYPES:
+        fields = request.form.to_dict()
+        texts = {}
+        for slot in ("zh", "en"):
+            upload = request.files.get(slot)
+            if upload is not None and upload.filename:
+                texts[slot] = upload.read()
+            else:
+                texts[slot] = fields.get(slot, "")
+    else:
+        fields = json_body()
+        texts = {slot: fields.get(slot) for slot in ("zh", "en")}
+        for slot, value in texts.items():
+            if value is not None and not isinstance(value, str):
+                raise DuizhaoError(f"Field {slot!r} must be a string.", field=slot)
+    prepared = harvest.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
+                               hard_wrapped=_flag(fields, "hard_wrapped"), embed=aligner_embedder())
+    return prepared, fields
+
+
+def _flag(fields: dict, name: str) -> bool:
+    """A yes/no field: a JSON boolean, or a form's "1"/"on"/"true" (absent means no)."""
+    value = fields.get(name, False)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("", "0", "false", "off", "no", "1", "true", "on", "yes"):
+        return value.strip().lower() in ("1", "true", "on", "yes")
+    raise DuizhaoError(f"Field {name!r} must be true or false.", field=name)
+
+
+@bp.post("")
+def align_texts():
+    """Align two texts and return sentences with offsets, beads and warnings; stores nothing."""
+    check_permission("read")
+    prepared, _fields = prepare_from_request()
+    return jsonify(prepared.to_dict())
+
+
+@bp.post("/jobs")
+def create_job():
+    identity = check_permission("edit")
+    fields = request.form.to_dict() if request.mimetype in FORM_TYPES else json_body()
+    harvest.check_metadata(_text(fields, "title"), _text(fields, "url"), _text(fields, "date"))
+    prepared, fields = prepare_from_request()
+    session = db_session()
+    job = harvest.create_job(session, prepared, title=_text(fields, "title"), url=_text(fields, "url"),
+                             doc_date=_text(fields, "date"), user=identity.name)
+    session.commit()
+    response = jsonify(harvest.job_dict(job))
+    response.headers["Location"] = url_for("align_api.get_job", job_id=job.id)
+    return response, 201
+
+
+def _text(fields: dict, name: str) -> str | None:
+    value = fields.get(name)
+    if value is not None and not isinstance(value, str):
+        raise DuizhaoError(f"Field {name!r} must be a string.", field=name)
+    return value
+
+
+@bp.get("/jobs/<int:job_id>")
+def get_job(job_id: int):
+    check_permission("edit")
+    return jsonify(harvest.job_dict(harvest.get_job(db_session(), job_id)))
+
+
+@bp.put("/jobs/<int:job_id>")
+def save_job(job_id: int):
+    check_permission("edit")
+    body = json_body()
+    session = db_session()
+    try:
+        job = harvest.save_job(session, job_id, body.get("beads"), expected_version=body.get("version"))
+    except DuizhaoError:
+        session.rollback()
+        raise
+    session.commit()
+    return jsonify({"id": job.id, "version": job.version, "status": job.status,
+                    "changed_at": job.changed_at.isoformat() + "Z"})
+
+
+@bp.post("/jobs/<int:job_id>/store")
+def store_job(job_id: int):
+    identity = check_permission("edit")
+    body = json_body()
+    session = db_session()
+    try:
+        report = harvest.store_job(session, job_id, memory_name=body.get("memory"), user=identity.name)
+    except DuizhaoError:
+        session.rollback()
+        raise
+    session.commit()
+    current_app.extensions["tm_live_index"].changed()
+    return jsonify(report.to_dict()), 201

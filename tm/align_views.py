@@ -1,0 +1,70 @@
+"""Browser pages for harvesting TM from article pairs: the upload form and the review page.
+
+The review page is driven by ``static/align.js`` through the JSON API in ``tm.align_api``;
+these views only render, and create the job when the form is posted.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from accounts.auth import actor_name, check_permission
+from db import db_session
+from errors import DuizhaoError
+from tm import harvest
+from tm import repository as repo
+from tm.align_api import aligner_embedder, glossary_pairs
+
+bp = Blueprint("align", __name__, url_prefix="/align")
+
+#: Upload fields of the form, and the text areas they stand in for.
+_UPLOADS = {"zh": "zh_file", "en": "en_file"}
+
+
+def _editor_or_login():
+    """None if this user may review alignments; else a redirect to the login page."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    check_permission("edit")
+    return None
+
+
+@bp.route("", methods=["GET", "POST"])
+def new():
+    """The form: paste or upload the Chinese article and its English version."""
+    if (login := _editor_or_login()) is not None:
+        return login
+    session = db_session()
+    error = None
+    if request.method == "POST":
+        texts = {}
+        for slot, upload_field in _UPLOADS.items():
+            upload = request.files.get(upload_field)
+            texts[slot] = upload.read() if upload is not None and upload.filename else request.form.get(slot, "")
+        try:
+            harvest.check_metadata(request.form.get("title"), request.form.get("url"), request.form.get("date"))
+            prepared = harvest.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
+                                       hard_wrapped=bool(request.form.get("hard_wrapped")),
+                                       embed=aligner_embedder())
+            job = harvest.create_job(session, prepared, title=request.form.get("title"),
+                                     url=request.form.get("url"), doc_date=request.form.get("date"),
+                                     user=actor_name())
+            session.commit()
+        except DuizhaoError as err:
+            session.rollback()
+            error = err.message
+        else:
+            return redirect(url_for("align.review", job_id=job.id), code=303)
+    return render_template("align/new.html", error=error, form=request.form,
+                           jobs=harvest.recent_jobs(session)), 400 if error else 200
+
+
+@bp.get("/<int:job_id>")
+def review(job_id: int):
+    """Review one alignment: the beads side by side, edited with mouse and keyboard."""
+    if (login := _editor_or_login()) is not None:
+        return login
+    session = db_session()
+    job = harvest.get_job(session, job_id)
+    return render_template("align/review.html", job=job, data=harvest.job_dict(job),
+                           memories=repo.memories(session), low=harvest.LOW_CONFIDENCE)

@@ -1,0 +1,416 @@
+"""Harvest translation memory from a published article and its translation.
+
+The reviewer's workflow: paste or upload a Chinese article and its English version
+(``prepare`` checks, decodes, segments and aligns them), keep the alignment as a job
+(``create_job``) that the browser saves as the reviewer edits it (``save_job``, guarded by a
+version number so two tabs cannot overwrite each other), and finally store the approved
+pairs as TM units (``store_job``). Nothing reaches the TM before that last step.
+
+No Flask here: callers pass a ``Session`` and commit. After ``store_job`` the caller also tells
+the live candidate index that units changed.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from errors import Conflict, DuizhaoError, NotFound
+from tm import repository as repo
+from tm.core.align import align
+from tm.core.segment import Segment, split_sentences
+from tm.core.text import detect_language
+from tm.formats.records import UnitRecord
+from tm.models import AlignmentJob
+from timeutil import utcnow
+
+#: What each slot holds, in the words the messages use.
+SLOT_NAMES = {"zh": "Chinese", "en": "English"}
+#: One side with this many times the sentences of the other is probably not the same text (or
+#: a truncated one); we still align what matches but say so. The CLI uses the same threshold.
+SENTENCE_RATIO_WARNING = 2.0
+#: Sentences per side we align in one request. The aligner is roughly linear, about 9 s for a
+#: chapter of a few hundred sentences on two cores, and a request must answer within the worker
+#: timeout (120 s in scripts/run-demo.sh); a book belongs on the command line (python -m tm.align).
+MAX_SENTENCES = 1000
+#: Beads scoring below this are shown shaded and labelled "low confidence" for review.
+LOW_CONFIDENCE = 0.5
+MAX_TITLE = 500
+MAX_URL = 1000
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+Embedder = Callable[[list[str]], object]
+
+
+# ------------------------------------------------------------------ preparing an alignment
+
+@dataclass(frozen=True)
+class AlignedBead:
+    """Sentence indices of each side aligned together (either may be empty) and a 0..1 score."""
+
+    zh: tuple[int, ...]
+    en: tuple[int, ...]
+    score: float
+
+    def to_dict(self) -> dict:
+        return {"zh": list(self.zh), "en": list(self.en), "score": self.score}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Both texts as decoded, their sentences (with offsets into the texts), the beads and
+    whatever the reviewer should be told (encodings used, lopsided lengths)."""
+
+    zh_text: str
+    en_text: str
+    zh: list[Segment]
+    en: list[Segment]
+    beads: list[AlignedBead]
+    warnings: list[str] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "zh": [_segment_dict(s) for s in self.zh],
+            "en": [_segment_dict(s) for s in self.en],
+            "beads": [b.to_dict() for b in self.beads],
+            "warnings": list(self.warnings),
+            "encodings": dict(self.encodings),
+        }
+
+
+def _segment_dict(segment: Segment) -> dict:
+    return {"text": segment.text, "start": segment.start, "end": segment.end,
+            "paragraph": segment.paragraph}
+
+
+def decode_upload(data: bytes, slot: str) -> tuple[str, str]:
+    """Text of an uploaded file: UTF-8, else GB18030 or Big5 (the CLI's detection, which
+    tells the two legacy encodings apart by how many dictionary words each decoding forms).
+    Returns (text, encoding); raises naming the slot when no encoding fits."""
+    from tm.align import InputError, decode
+
+    try:
+        return decode(data, SLOT_NAMES[slot])
+    except InputError:
+        raise DuizhaoError(
+            f"The encoding of the {SLOT_NAMES[slot]} file could not be determined: it is not "
+            "UTF-8, GB18030 or Big5 text. Save it as UTF-8 and upload it again.", field=slot,
+        ) from None
+
+
+def _as_text(value: str | bytes | None, slot: str, warnings: list[str],
+             encodings: dict[str, str]) -> str:
+    if value is None:
+        value = ""
+    if isinstance(value, bytes):
+        value, encoding = decode_upload(value, slot)
+        encodings[slot] = encoding
+        if encoding != "utf-8":
+            warnings.append(f"The {SLOT_NAMES[slot]} file was decoded as {encoding.upper()}.")
+    if not isinstance(value, str):
+        raise DuizhaoError(f"The {SLOT_NAMES[slot]} text must be a string.", field=slot)
+    return value
+
+
+def check_slots(zh_text: str, en_text: str) -> None:
+    """Raise with a clear message when a text is missing or in the wrong slot."""
+    for slot, text in (("zh", zh_text), ("en", en_text)):
+        if not text.strip():
+            raise DuizhaoError(f"The {SLOT_NAMES[slot]} text is empty: paste the {SLOT_NAMES[slot]} "
+                               "article or upload it as a .txt file.", field=slot)
+    zh_lang, en_lang = detect_language(zh_text), detect_language(en_text)
+    if zh_lang == "en" and en_lang == "zh":
+        raise DuizhaoError("The texts are swapped: the Chinese slot holds English and the English "
+                           "slot holds Chinese. Exchange them and try again.", field="zh")
+    for slot, lang in (("zh", zh_lang), ("en", en_lang)):
+        if lang is None:
+            raise DuizhaoError(f"The {SLOT_NAMES[slot]} text contains neither Chinese nor English "
+                               "words.", field=slot)
+        if lang != slot:
+            raise DuizhaoError(f"The {SLOT_NAMES[slot]} slot holds {SLOT_NAMES[lang]} text; put the "
+                               f"{SLOT_NAMES[slot]} article there.", field=slot)
+
+
+def length_warnings(zh: Sequence[Segment], en: Sequence[Segment]) -> list[str]:
+    """Say so when one side has far more sentences than the other."""
+    n, m = len(zh), len(en)
+    if max(n, m) <= SENTENCE_RATIO_WARNING * max(min(n, m), 1):
+        return []
+    longer, shorter = ("English", "Chinese") if m > n else ("Chinese", "English")
+    ratio = max(n, m) / max(min(n, m), 1)
+    return [f"The {longer} has {ratio:.0f}× the sentences of the {shorter} ({max(n, m)} against "
+            f"{min(n, m)}): is one of them a different or shortened text? What matches is aligned; "
+            "the rest is left unaligned for review."]
+
+
+def prepare(zh_text: str | bytes | None, en_text: str | bytes | None, *,
+            glossary_pairs: Sequence[tuple[str, str]] = (), hard_wrapped: bool = False,
+            embed: Embedder | None = None) -> Prepared:
+    """Check, decode (uploads given as bytes), segment and align an article and its translation.
+
+    ``glossary_pairs`` are (zh, en) terms the aligner counts as translations of each other;
+    ``hard_wrapped`` texts end paragraphs only at blank lines (see ``split_sentences``);
+    ``embed`` replaces the aligner's sentence encoder (tests use a fast lexical one).
+    """
+    warnings: list[str] = []
+    encodings: dict[str, str] = {}
+    zh_text = _as_text(zh_text, "zh", warnings, encodings)
+    en_text = _as_text(en_text, "en", warnings, encodings)
+    check_slots(zh_text, en_text)
+    zh = split_sentences(zh_text, "zh", hard_wrapped=hard_wrapped)
+    en = split_sentences(en_text, "en", hard_wrapped=hard_wrapped)
+    for slot, sentences in (("zh", zh), ("en", en)):
+        if len(sentences) > MAX_SENTENCES:
+            raise DuizhaoError(f"The {SLOT_NAMES[slot]} text has {len(sentences):,} sentences; at most "
+                               f"{MAX_SENTENCES:,} are aligned here. Split it, or use python -m tm.align.",
+                               field=slot)
+    warnings.extend(length_warnings(zh, en))
+    pairs = [(z, e) for z, e in glossary_pairs if z and e]
+    beads = align(zh, en, src_lang="zh", glossary=pairs, embed=embed)
+    aligned = [AlignedBead(tuple(b.src), tuple(b.tgt), round(float(b.score), 4)) for b in beads]
+    return Prepared(zh_text, en_text, zh, en, aligned, warnings, encodings)
+
+
+# ------------------------------------------------------------------ jobs
+
+def check_metadata(title: str | None, url: str | None, doc_date: str | None) -> tuple[str, str | None, str | None]:
+    """A job's title, URL and date, stripped and checked (callers check before aligning, so a
+    typo in the URL does not cost an alignment)."""
+    title = (title or "").strip()
+    if len(title) > MAX_TITLE:
+        raise DuizhaoError(f"The title is longer than {MAX_TITLE} characters.", field="title")
+    url = (url or "").strip() or None
+    if url is not None:
+        parts = urlsplit(url)
+        # Shown as a link on the review page: only web addresses, never javascript: and the like.
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL:
+            raise DuizhaoError("The URL must be a web address starting with http:// or https://.",
+                               field="url")
+    doc_date = (doc_date or "").strip() or None
+    if doc_date is not None and not _DATE.match(doc_date):
+        raise DuizhaoError("The date must be written YYYY-MM-DD (or YYYY-MM, or YYYY).", field="date")
+    return title, url, doc_date
+
+
+def create_job(session: Session, prepared: Prepared, *, title: str | None = None,
+               url: str | None = None, doc_date: str | None = None,
+               user: str | None = None) -> AlignmentJob:
+    """Keep a prepared alignment as a job to review; no beads are approved yet."""
+    title, url, doc_date = check_metadata(title, url, doc_date)
+    state = {
+        "zh": [_segment_dict(s) for s in prepared.zh],
+        "en": [_segment_dict(s) for s in prepared.en],
+        "beads": [dict(b.to_dict(), approved=False) for b in prepared.beads],
+    }
+    now = utcnow()
+    job = AlignmentJob(title=title, url=url, doc_date=doc_date, zh_text=prepared.zh_text,
+                       en_text=prepared.en_text, state=state, warnings=list(prepared.warnings),
+                       status="review", created_by=user, created_at=now, changed_at=now, version=1)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, job_id: int) -> AlignmentJob:
+    job = session.get(AlignmentJob, job_id)
+    if job is None:
+        raise NotFound(f"No alignment job has id {job_id}.")
+    return job
+
+
+def recent_jobs(session: Session, *, limit: int = 20) -> list[AlignmentJob]:
+    """The jobs changed last, for picking up a review where it was left."""
+    query = select(AlignmentJob).order_by(AlignmentJob.changed_at.desc(), AlignmentJob.id.desc())
+    return list(session.scalars(query.limit(limit)))
+
+
+def job_dict(job: AlignmentJob) -> dict:
+    """A job as the API gives it (the texts themselves stay on the server)."""
+    state = job.state or {}
+    beads = state.get("beads", [])
+    return {
+        "id": job.id,
+        "title": job.title,
+        "url": job.url,
+        "date": job.doc_date,
+        "status": job.status,
+        "version": job.version,
+        "warnings": list(job.warnings or []),
+        "zh": state.get("zh", []),
+        "en": state.get("en", []),
+        "beads": beads,
+        "approved": sum(1 for b in beads if b.get("approved")),
+        "low_confidence": LOW_CONFIDENCE,
+        "memory_id": job.memory_id,
+        "created_by": job.created_by,
+        "created_at": job.created_at.isoformat() + "Z" if job.created_at else None,
+        "changed_at": job.changed_at.isoformat() + "Z" if job.changed_at else None,
+    }
+
+
+def validate_beads(beads: object, n_zh: int, n_en: int) -> list[dict]:
+    """The beads of a save, checked: every sentence of both sides exactly once, in order
+    (so the alignment stays monotone), no empty bead. Returns them cleaned."""
+    if not isinstance(beads, list):
+        raise DuizhaoError("Field 'beads' must be a list.", field="beads")
+    cleaned: list[dict] = []
+    next_index = {"zh": 0, "en": 0}
+    sizes = {"zh": n_zh, "en": n_en}
+    for position, bead in enumerate(beads):
+        if not isinstance(bead, dict):
+            raise DuizhaoError(f"Bead {position} must be an object.", field="beads", bead=position)
+        clean: dict = {}
+        for side in ("zh", "en"):
+            indices = bead.get(side, [])
+            if not isinstance(indices, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in indices
+            ):
+                raise DuizhaoError(f"Bead {position}: '{side}' must be a list of sentence numbers.",
+                                   field="beads", bead=position)
+            for index in indices:
+                if index != next_index[side] or index >= sizes[side]:
+                    expected = next_index[side]
+                    problem = (f"{SLOT_NAMES[side]} sentence {expected} is missing or out of order"
+                               if expected < sizes[side] else
+                               f"the {SLOT_NAMES[side]} text has only {sizes[side]} sentences")
+                    raise DuizhaoError(f"Bead {position}: {problem} (found {index}). The beads must "
+                                       "cover every sentence exactly once, in order.",
+                                       field="beads", bead=position)
+                next_index[side] += 1
+            clean[side] = indices
+        if not clean["zh"] and not clean["en"]:
+            raise DuizhaoError(f"Bead {position} holds no sentence.", field="beads", bead=position)
+        score = bead.get("score")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
+                                  or not 0 <= score <= 1):
+            raise DuizhaoError(f"Bead {position}: 'score' must be a number from 0 to 1, or null.",
+                               field="beads", bead=position)
+        approved = bead.get("approved", False)
+        if not isinstance(approved, bool):
+            raise DuizhaoError(f"Bead {position}: 'approved' must be true or false.",
+                               field="beads", bead=position)
+        clean["score"] = None if score is None else float(score)
+        clean["approved"] = approved
+        cleaned.append(clean)
+    for side in ("zh", "en"):
+        if next_index[side] != sizes[side]:
+            raise DuizhaoError(f"The beads leave out {SLOT_NAMES[side]} sentence {next_index[side]}"
+                               f"{' and later ones' if sizes[side] - next_index[side] > 1 else ''}. "
+                               "The beads must cover every sentence exactly once, in order.",
+                               field="beads")
+    return cleaned
+
+
+def save_job(session: Session, job_id: int, beads: object, *, expected_version: object) -> AlignmentJob:
+    """Replace a job's beads, if nobody saved since ``expected_version``; returns the job with
+    its new version. A stale version is a 409 naming the current one."""
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise DuizhaoError("Field 'version' must be the job's version number, as last read.",
+                           field="version")
+    job = get_job(session, job_id)
+    state = job.state or {}
+    cleaned = validate_beads(beads, len(state.get("zh", [])), len(state.get("en", [])))
+    new_state = dict(state, beads=cleaned)
+    # Compare-and-set in the database, so two workers saving at once cannot both win.
+    result = session.execute(
+        update(AlignmentJob)
+        .where(AlignmentJob.id == job_id, AlignmentJob.version == expected_version)
+        .values(state=new_state, version=AlignmentJob.version + 1, changed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(job)
+    if result.rowcount != 1:
+        raise Conflict(f"This alignment was saved elsewhere (another tab or another reviewer) and "
+                       f"is now at version {job.version}, not {expected_version}. Reload it to "
+                       "see the latest state.", current_version=job.version)
+    return job
+
+
+@dataclass(frozen=True)
+class StoreReport:
+    job_id: int
+    memory: str
+    approved: int
+    added: int
+    duplicates: int
+    skipped_one_sided: int
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+_LATIN_BREAK = re.compile(r"(?<=[A-Za-z0-9])\s*[\r\n]+\s*(?=[A-Za-z0-9])")
+_LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
+
+
+def _joined(sentences: list[dict], indices: list[int], lang: str) -> str:
+    """The text of a bead's sentences as one line: a hard-wrapped sentence keeps no line break
+    (Chinese lines join without a space, except between Latin words; English runs of whitespace
+    become one space)."""
+    if lang == "en":
+        return " ".join(" ".join(sentences[i]["text"].split()) for i in indices)
+    text = "".join(sentences[i]["text"] for i in indices)
+    return _LINE_BREAK.sub("", _LATIN_BREAK.sub(" ", text)).strip()
+
+
+def approved_records(job: AlignmentJob, *, user: str | None) -> tuple[list[UnitRecord], int]:
+    """The job's approved beads with both sides as TM records, and how many approved beads
+    had only one side (those cannot be stored). Context is the Chinese sentence before and
+    after the pair in the document, as a CAT tool would send it for a 101% match."""
+    state = job.state or {}
+    zh, en = state.get("zh", []), state.get("en", [])
+    props: list[tuple[str, str]] = []
+    if job.doc_date:
+        props.append(("x-doc-date", job.doc_date))
+    records, one_sided = [], 0
+    for bead in state.get("beads", []):
+        if not bead.get("approved"):
+            continue
+        if not bead["zh"] or not bead["en"]:
+            one_sided += 1
+            continue
+        first, last = bead["zh"][0], bead["zh"][-1]
+        records.append(UnitRecord(
+            zh=_joined(zh, bead["zh"], "zh"),
+            en=_joined(en, bead["en"], "en"),
+            creationid=user,
+            changeid=user,
+            props=tuple(props),
+            origin_file=f"alignment:{job.id}",
+            doc_title=job.title or None,
+            doc_url=job.url,
+            context_prev=_joined(zh, [first - 1], "zh") if first > 0 else None,
+            context_next=_joined(zh, [last + 1], "zh") if last + 1 < len(zh) else None,
+            status="approved",
+        ))
+    return records, one_sided
+
+
+def store_job(session: Session, job_id: int, *, memory_name: object, user: str | None) -> StoreReport:
+    """Write the job's approved two-sided beads into ``memory_name`` (made if new) as units,
+    through the importer: a pair already in the memory is counted, not doubled, and the run
+    is logged. The caller commits, then tells the live index (``changed()``)."""
+    if not isinstance(memory_name, str) or not memory_name.strip():
+        raise DuizhaoError("Choose a memory to store the approved pairs in.", field="memory")
+    memory_name = memory_name.strip()
+    if len(memory_name) > 120:
+        raise DuizhaoError("A memory name has at most 120 characters.", field="memory")
+    job = get_job(session, job_id)
+    records, one_sided = approved_records(job, user=user)
+    if not records:
+        raise DuizhaoError("No approved pair to store: approve the pairs to keep first (a pair "
+                           "needs both a Chinese and an English side).", field="beads")
+    memory = repo.get_or_create_memory(session, memory_name)
+    run = repo.start_import(session, memory, filename=f"alignment:{job.id}", file_format="align",
+                            user=user)
+    counts = repo.import_records(session, memory, run, records)
+    job.status = "stored"
+    job.memory_id = memory.id
+    job.changed_at = utcnow()
+    session.flush()
+    return StoreReport(job.id, memory.name, len(records), counts.added, counts.duplicates, one_sided)
