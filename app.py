@@ -72,6 +72,9 @@ def warm_up(app: Flask) -> None:
     with both built. The connection pool is dropped afterwards: connections must not be
     shared across a fork.
     """
+    from tm.core import text
+
+    text.warm_up()  # OpenCC, Moses and the folding tables, before the first request
     with app.app_context():
         session = db.new_session()
         try:

@@ -179,6 +179,7 @@ def concordance():
         db_session(), q=request.args.get("q", ""), lang=lang, memory_names=list_arg("memory"),
         page=int_arg("page", 1, minimum=1, maximum=10**6),
         per_page=int_arg("per_page", 20, minimum=1, maximum=service.CONCORDANCE_MAX_PER_PAGE),
+        index=live_index(),
     )
     return jsonify(result.to_dict())
 

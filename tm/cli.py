@@ -88,7 +88,10 @@ def export_command(memories: tuple[str, ...], file_format: str, output: str | No
 def concordance_command(text: str, lang: str | None, memories: tuple[str, ...], page: int, as_json: bool):
     """Find units whose Chinese or English contains TEXT."""
     try:
-        result = service.concordance(db_session(), q=text, lang=lang, memory_names=memories or None, page=page)
+        from flask import current_app
+
+        result = service.concordance(db_session(), q=text, lang=lang, memory_names=memories or None, page=page,
+                                     index=current_app.extensions["tm_live_index"])
     except DuizhaoError as err:
         raise _fail(err) from err
     if as_json:

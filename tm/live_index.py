@@ -62,8 +62,14 @@ class LiveIndex:
             self.last_event_id = session.scalar(select(UnitEvent.id).order_by(UnitEvent.id.desc()).limit(1)) or 0
             query = select(Unit.id, Unit.memory_id, Unit.zh_key, Unit.en_tokens).execution_options(
                 yield_per=BUILD_CHUNK)
+            zh_rows, en_rows = [], []
             for unit_id, memory_id, zh_key, en_tokens in session.execute(query):
-                self._put(unit_id, memory_id, zh_key, en_tokens)
+                zh_rows.append((unit_id, zh_units(zh_key)))
+                en_rows.append((unit_id, en_units(en_tokens)))
+                self.memory_of[unit_id] = memory_id
+            # One bulk build per language: adding a million units one by one re-merges often.
+            self.indexes["zh"].build_units(zh_rows)
+            self.indexes["en"].build_units(en_rows)
             self.built = True
             self.last_poll = time.monotonic()
 
@@ -144,6 +150,19 @@ class LiveIndex:
                 self._put(*row)
 
     # -------------------------------------------------------------- searching
+
+    def units(self, unit_id: int, lang: str) -> str | None:
+        """The scoring units indexed for a unit, or None when the index does not hold it."""
+        index = self.indexes[lang]
+        return index.units(unit_id) if unit_id in index else None
+
+    def containing(self, units: str, lang: str, *, memory_ids: set[int] | None) -> list[int]:
+        """Ids of the units whose scoring units in ``lang`` contain ``units``, ascending."""
+        with self._lock:
+            found = self.indexes[lang].containing(units)
+            if memory_ids is not None:
+                found = [i for i in found if self.memory_of.get(i) in memory_ids]
+            return sorted(found)
 
     def search(self, key: MatchKey, *, min_score: float,
                memory_ids: set[int] | None) -> list[tuple[int, float]]:

@@ -144,6 +144,8 @@ def _lookup_one(session: Session, index: LiveIndex, request: LookupRequest,
             unit_id=unit.id, source=getattr(unit, request.src), target=getattr(unit, request.tgt),
             memory=unit.memory.name, penalties=tuple(penalties),
             prev=unit.context_prev, next=unit.context_next,
+            # The indexed units let rank() drop a hopeless candidate without tokenizing it.
+            units=index.units(unit.id, request.src),
         ))
     matches = rank(key, candidates, lang=request.src, min_score=request.min_score,
                    limit=request.limit, prev=request.prev, next=request.next)

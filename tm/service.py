@@ -5,6 +5,7 @@ No Flask here: callers pass a ``Session`` and commit (or roll back) themselves.
 from __future__ import annotations
 
 import io
+import re
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from errors import DuizhaoError, NotFound
 from tm import repository as repo
-from tm.core.text import SUPPORTED_LANGUAGES, detect_language, match_key, normalize
+from tm.core.text import NUMBER_UNIT, SUPPORTED_LANGUAGES, detect_language, match_key
 from tm.formats import sniff_format
 from tm.formats.records import STATUSES
 from tm.formats.tmx import read_tmx, write_tmx
 from tm.formats.xliff import read_xliff
 from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
+from tm.live_index import LiveIndex
 from tm.models import Memory, Unit
 
 IMPORT_FORMATS = ("tmx", "xliff", "tsv", "csv")
@@ -257,9 +259,15 @@ class ConcordanceResult:
 
 def concordance(session: Session, *, q: str, lang: str | None = None,
                 memory_names: Sequence[str] | None = None, page: int = 1,
-                per_page: int = 20) -> ConcordanceResult:
-    """Units whose Chinese or English contains ``q`` (case-insensitive for English,
-    traditional/simplified-insensitive for Chinese), with hit offsets, a page at a time."""
+                per_page: int = 20, index: LiveIndex | None = None) -> ConcordanceResult:
+    """Units whose Chinese or English contains ``q``, with hit offsets, a page at a time.
+
+    Chinese matches as a substring, traditional or simplified; English matches whole words
+    and phrases, case-insensitive (as CAT tools' concordance does: "trade" does not find
+    "trademark"). The live index answers without scanning; a needle with a number is looked
+    up in the database instead, since the index keeps numbers only as "some number" (and
+    so is everything when no ``index`` is given, where English matches any substring).
+    """
     if not q or not q.strip():
         raise DuizhaoError("The search text is empty.", parameter="q")
     lang = lang or detect_language(q) or "en"
@@ -270,20 +278,28 @@ def concordance(session: Session, *, q: str, lang: str | None = None,
     page = max(1, page)
     memories = resolve_memories(session, memory_names)
     ids = [m.id for m in memories] if memories is not None else None
-    key = normalize(q, lang)
-    units, total = repo.concordance_rows(session, key, lang, ids,
-                                         offset=(page - 1) * per_page, limit=per_page)
-    hits = [ConcordanceHit(u, lang, tuple(find_spans(getattr(u, lang), key, lang))) for u in units]
+    needle = match_key(q, lang)
+    offset = (page - 1) * per_page
+    if index is None or NUMBER_UNIT in needle.units or not needle.units:
+        units, total = repo.concordance_rows(session, needle.text, lang, ids, offset=offset, limit=per_page)
+    else:
+        index.refresh(session)
+        found = index.containing(needle.units, lang, memory_ids=set(ids) if ids is not None else None)
+        total = len(found)
+        by_id = {u.id: u for u in repo.units_by_ids(session, found[offset:offset + per_page])}
+        units = [by_id[i] for i in found[offset:offset + per_page] if i in by_id]
+    hits = [ConcordanceHit(u, lang, tuple(find_spans(getattr(u, lang), needle.text, lang))) for u in units]
     return ConcordanceResult(q, lang, page, per_page, total, hits)
 
 
 def find_spans(text: str, needle: str, lang: str) -> list[tuple[int, int]]:
     """Where ``needle`` (a normalised search string) occurs in ``text``, as offsets into
-    ``text`` as written: found in the text's match key, mapped back through its offsets."""
+    ``text`` as written: found in the text's match key, mapped back through its offsets.
+    In English only whole words count, as in the search itself."""
+    if not needle:
+        return []
     key = match_key(text, lang)
-    spans, start = [], key.text.find(needle)
-    while start >= 0 and needle:
-        end = start + len(needle)
-        spans.append(key.to_original(start, end))
-        start = key.text.find(needle, end)
-    return spans
+    pattern = re.escape(needle)
+    if lang == "en":
+        pattern = rf"(?<!\w){pattern}(?!\w)"
+    return [key.to_original(m.start(), m.end()) for m in re.finditer(pattern, key.text)]

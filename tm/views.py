@@ -1,7 +1,7 @@
 """Browser pages of the translation memory. Thin: they call the service and render."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 
 from accounts.auth import actor_name, check_permission
 from db import db_session
@@ -33,7 +33,8 @@ def concordance():
             page = 1
         try:
             result = service.concordance(db_session(), q=q, lang=request.args.get("lang") or None,
-                                         memory_names=request.args.getlist("memory") or None, page=page)
+                                         memory_names=request.args.getlist("memory") or None, page=page,
+                                         index=current_app.extensions["tm_live_index"])
         except DuizhaoError as err:
             error = err.message
     return render_template("tm/concordance.html", q=q, result=result, error=error,

@@ -1,0 +1,169 @@
+"""The candidate index: upkeep, and exactness against a brute-force scan on real sentences."""
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from tm.core import index as index_module
+from tm.core.index import CandidateIndex
+from tm.core.match import base_score
+from tm.core.text import match_key, scoring_units
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+PARALLEL = SHARED / "data" / "parallel"
+SAMPLE = 1500
+
+
+@lru_cache(maxsize=None)
+def sentences(lang: str) -> tuple[str, ...]:
+    """A fixed sample of real sentences: WMT news, TICO-19 and Tatoeba, read in place."""
+    if not PARALLEL.is_dir():
+        pytest.skip(f"shared data not found at {PARALLEL}")
+    rng = random.Random(7)
+    lines: list[str] = []
+    for path in sorted((PARALLEL / "wmt_newstest_zh_en").glob(f"newstest2019*.{lang}")):
+        lines += path.read_text(encoding="utf-8").splitlines()[:600]
+    lines += (PARALLEL / "tico19_zh_en" / f"tico19-test.{lang}").read_text(encoding="utf-8").splitlines()[:400]
+    with open(PARALLEL / "tatoeba_cmn" / "cmn.txt", encoding="utf-8-sig") as handle:
+        pairs = [line.split("\t") for line in handle]
+    lines += [p[1] if lang == "zh" else p[0] for p in rng.sample(pairs, 600)]
+    lines = [line.strip() for line in lines if line.strip()]
+    rng.shuffle(lines)
+    return tuple(lines[:SAMPLE])
+
+
+def edit(text: str, lang: str, rng: random.Random, edits: int) -> str:
+    """Drop, insert, swap or replace a few characters (zh) or words (en)."""
+    parts = list(text) if lang == "zh" else text.split()
+    for _ in range(edits):
+        if not parts:
+            break
+        i = rng.randrange(len(parts))
+        kind = rng.choice("dist")
+        if kind == "d":
+            del parts[i]
+        elif kind == "i":
+            parts.insert(i, rng.choice(parts))
+        elif kind == "s" and i + 1 < len(parts):
+            parts[i], parts[i + 1] = parts[i + 1], parts[i]
+        else:
+            parts[i] = rng.choice(parts)
+    return ("" if lang == "zh" else " ").join(parts)
+
+
+@lru_cache(maxsize=None)
+def tm(lang: str) -> tuple[CandidateIndex, tuple[str, ...]]:
+    """An index over the sample plus edited copies (so there are many near neighbours)."""
+    rng = random.Random(11)
+    base = sentences(lang)
+    texts = list(base) + [edit(rng.choice(base), lang, rng, rng.randint(1, 4)) for _ in range(len(base))]
+    index = CandidateIndex(lang).build(enumerate(texts))
+    return index, tuple(scoring_units(t, lang) for t in texts)
+
+
+def brute_force(units: str, stored: tuple[str, ...], min_score: float) -> dict[int, float]:
+    hits = {}
+    for i, other in enumerate(stored):
+        score = base_score(units, other, score_cutoff=min_score)
+        if score >= min_score and score > 0:
+            hits[i] = score
+    return hits
+
+
+def test_add_remove_update_and_len():
+    index = CandidateIndex("zh").build([(1, "今天天气很好"), (2, "今天天气不好"), (3, "明天见")])
+    assert len(index) == 3 and 2 in index
+    assert index.candidates("今天天气很好", min_score=90) == [1]
+    assert index.candidates("今天天气很好", min_score=50) == [1, 2]
+    assert index.remove(1) and not index.remove(1)
+    assert len(index) == 2 and 1 not in index
+    assert index.candidates("今天天气很好", min_score=50) == [2]
+    index.update(2, "今天天气很好")
+    assert index.search("今天天气很好") == [(2, 100.0)]
+    index.add(4, match_key("今天天氣很好!", "zh"))
+    assert [i for i, _ in index.search("今天天气很好")] == [2, 4]
+
+
+def test_compaction_keeps_the_live_units():
+    index = CandidateIndex("en").build((i, f"sentence unit{i} here") for i in range(3000))
+    for i in range(2500):
+        index.remove(i)
+    assert len(index) == 500
+    assert index.candidates("sentence unit2999 here", limit=1, slack=0) == [2999]
+    assert index.units(2999) == scoring_units("sentence unit2999 here", "en")
+
+
+def test_units_added_one_by_one_fold_into_the_frozen_postings(monkeypatch):
+    monkeypatch.setattr(index_module, "_DELTA_MIN", 50)
+    texts = sentences("zh")[:300]
+    grown = CandidateIndex("zh")
+    for i, text in enumerate(texts):
+        grown.add(i, text)
+    assert grown._posted.size and grown._delta  # folded at least once, some still added
+    built = CandidateIndex("zh").build(enumerate(texts))
+    for text in texts[:40]:
+        assert grown.search(text, min_score=50, limit=None) == built.search(text, min_score=50, limit=None)
+    assert grown.grams() == built.grams()
+
+
+def test_short_queries_scan_their_length_window():
+    index = CandidateIndex("zh").build([(1, "好"), (2, "好的"), (3, "你")])
+    assert index.candidates("好") == [1]
+    assert index.candidates("好的") == [2]
+    assert index.candidates("") == []
+
+
+def test_english_uses_words():
+    index = CandidateIndex("en").build([(1, "The cat sat on the mat."), (2, "A dog barked.")])
+    assert index.search("the cat sat on a mat.") == [(1, pytest.approx(100 * 6 / 7))]
+
+
+def test_slack_returns_near_ties_beyond_the_limit():
+    query = "今天北京的天气很好，阳光明媚"
+    index = CandidateIndex("zh").build((i, query + "呀" * (i % 2)) for i in range(6))
+    assert len(index.candidates(query, limit=1)) == 6  # 14/15 is within 10 points of 100
+    assert len(index.candidates(query, limit=1, slack=0)) == 3
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lang=st.sampled_from(["zh", "en"]),
+    seed=st.integers(0, 10**6),
+    edits=st.integers(0, 6),
+    min_score=st.sampled_from([50, 60, 70, 70, 80, 90]),
+)
+def test_index_finds_every_match_the_brute_force_finds(lang, seed, edits, min_score):
+    index, stored = tm(lang)
+    rng = random.Random(seed)
+    query = edit(rng.choice(sentences(lang)), lang, rng, edits)
+    units = scoring_units(query, lang)
+    assume(units)  # an empty query looks nothing up
+    expected = brute_force(units, stored, min_score)
+    got = dict(index.search(query, min_score=min_score, limit=None))
+    assert got.keys() == expected.keys()
+    for i, score in expected.items():
+        assert got[i] == pytest.approx(score)
+
+
+@pytest.mark.parametrize("lang, side", [("zh", 0), ("en", 1)])
+def test_containing_finds_exactly_the_units_holding_the_run(lang, side):
+    """Concordance through the index: every unit whose units hold the needle, no other,
+    for single units (no gram of their own), runs, and rows added after the build."""
+    from tests.helpers import wmt_pairs
+
+    pairs = wmt_pairs(1500)
+    index = CandidateIndex(lang).build((i, pair[side]) for i, pair in enumerate(pairs))
+    for i, pair in enumerate(wmt_pairs(100, "newstest2020.zho-eng")):
+        index.add(10_000 + i, pair[side])
+    stored = {i: index.units(i) for i in [*range(len(pairs)), *range(10_000, 10_100)]}
+    rng = random.Random(7)
+    for _ in range(150):
+        units = stored[rng.choice(list(stored))]
+        start, length = rng.randrange(len(units)), rng.choice([1, 1, 2, 3, 6])
+        needle = units[start:start + length]
+        assert set(index.containing(needle)) == {i for i, u in stored.items() if needle in u}

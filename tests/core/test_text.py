@@ -1,0 +1,129 @@
+"""Match keys: normalisation for matching, tokens and the offset map back to the original."""
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tm.core.text import (
+    NUMBER_UNIT,
+    detect_language,
+    han_ratio,
+    match_key,
+    normalize,
+    scoring_units,
+    tokenize_en,
+)
+
+
+def test_language_detection_is_kept():
+    assert detect_language("习近平在G20峰会上发表讲话") == "zh"
+    assert detect_language("The G20 summit opened today.") == "en"
+    assert detect_language("2019 !!") is None
+    assert han_ratio("中a") == 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "key"),
+    [
+        ("ＡＢＣ１２３", "en", "abc123"),  # full-width folded, case folded
+        ("Hello，World！", "en", "hello,world!"),
+        ("你好，世界。", "zh", "你好,世界."),
+        ("他说：“好。”", "zh", '他说:"好."'),
+        ("《人民日报》", "zh", '"人民日报"'),
+        ("等等……", "zh", "等等..."),
+        ("wait...", "en", "wait..."),
+        ("  two   spaces\tand tab  ", "en", "two spaces and tab"),
+        ("使用 Python 编程", "zh", "使用python编程"),
+        ("臺灣的電腦軟體", "zh", "台湾的电脑软体"),
+        ("香港經濟發展", "zh", "香港经济发展"),
+        ("Straße", "en", "strasse"),
+        ("e\u0301te\u0301", "en", "été"),
+    ],
+)
+def test_normalize(text, lang, key):
+    assert normalize(text, lang) == key
+
+
+def test_traditional_and_simplified_share_a_key():
+    assert normalize("國務院發佈通知", "zh") == normalize("国务院发布通知", "zh")
+
+
+def test_skip_leaves_one_fold_out():
+    assert normalize("ＡＢ", "en", skip="width") == "ａｂ"
+    assert normalize("ＡＢ", "en", skip="case") == "AB"
+    assert normalize("臺灣。", "zh", skip="script") == "臺灣."
+    assert normalize("臺灣。", "zh", skip="punctuation") == "台湾。"
+    assert normalize("a  b", "en", skip="whitespace") == "a  b"
+
+
+def test_unsupported_language():
+    with pytest.raises(ValueError):
+        normalize("x", "fr")
+
+
+def test_tokenize_en_does_not_escape():
+    tokens = tokenize_en("AT&T's price, $5")
+    assert "&" in tokens and "&amp;" not in tokens
+    assert tokens[-4:] == ["price", ",", "$", "5"]
+
+
+def test_match_key_tokens_and_spans_point_at_the_original():
+    text = "臺灣：２０１８年，GDP增長3.5%。"
+    key = match_key(text, "zh")
+    assert key.text == "台湾:2018年,gdp增长3.5%."
+    assert key.numbers == ("2018", "3.5")
+    assert key.units.count(NUMBER_UNIT) == 2
+    pieces = [text[a:b] for a, b in key.spans]
+    assert pieces[:3] == ["臺", "灣", "："]
+    assert pieces[3] == "２０１８"
+    assert "3.5" in pieces
+
+
+def test_match_key_english_tokens():
+    text = "  The  COVID-19 cases rose to 1,200 in May…"
+    key = match_key(text, "en")
+    assert key.tokens == ("the", "covid-19", "cases", "rose", "to", "1,200", "in", "may", "...")
+    assert [text[a:b] for a, b in key.spans] == [
+        "The", "COVID-19", "cases", "rose", "to", "1,200", "in", "May", "…",
+    ]
+    assert key.numbers == ("1,200",)
+    assert key.to_original(0, 3) == (2, 5)
+
+
+def test_scoring_units_equal_match_key_units():
+    for text, lang in [("It cost $1,000 in 2018.", "en"), ("２０１８年增长3.5万", "zh"), ("", "en")]:
+        assert scoring_units(text, lang) == match_key(text, lang).units
+
+
+_ALPHABET = st.sampled_from(
+    list(string.ascii_letters + string.digits + " \t.,!?\"'-")
+    + list("中国经济發展臺灣，。、：；？！“”《》（）…—　ＡＢ１２ﬁé\u0301ß")
+)
+_TEXT = st.text(_ALPHABET, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, st.sampled_from(["zh", "en"]))
+def test_match_key_is_consistent_with_normalize(text, lang):
+    key = match_key(text, lang)
+    assert key.text == normalize(text, lang)
+    assert key.units == scoring_units(text, lang)
+    assert len(key.offsets) == len(key.offset_ends) == len(key.text)
+    assert len(key.tokens) == len(key.units) == len(key.spans)
+    for start, end in zip(key.offsets, key.offset_ends):
+        assert 0 <= start < end <= len(text)
+    previous = 0
+    for start, end in key.spans:
+        assert 0 <= start <= end <= len(text)
+        assert start >= previous
+        previous = start
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXT, st.sampled_from(["zh", "en"]))
+def test_normalize_is_idempotent(text, lang):
+    once = normalize(text, lang)
+    assert normalize(once, lang) == once

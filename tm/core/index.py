@@ -1,0 +1,465 @@
+"""The candidate index: finds, without scanning, every stored segment that can reach a score.
+
+One index per language side. Each stored segment is kept as its scoring units (the ``units``
+of tm.core.text.match_key: characters for Chinese, one code per Moses token for English) and
+posted under its q-grams: character bigrams for Chinese (most Chinese words are two
+characters), word bigrams for English (pairs of Moses tokens: rarer than single words, so the
+lists read are short; character trigrams were measured slower still). A gram is coded as an
+integer (code points of 21 bits each); the posting lists live in one sorted array of gram
+codes, an offsets array and one array of 32-bit row numbers, built with numpy in one pass
+("frozen"); units added later go to a small dict of per-gram arrays that is folded into the
+frozen arrays once it grows past a share of them.
+
+A lookup is exact, not heuristic. Scoring is Levenshtein over units normalised by the longer
+side (tm.core.match), which gives two filters no true match can fail:
+
+* length window: score ≥ s needs min(len)/max(len) ≥ s/100;
+* count filter (the q-gram lemma): texts at edit distance d share at least
+  L − q + 1 − q·d q-grams, L the longer length, d ≤ max_edits(L, s).
+
+So a candidate must share at least T of the query's grams, hence at least one of any
+``grams − T + 1`` of them: the rarest ones are read ("rare-term selection"). Reading a few more
+rare lists raises the count a candidate must reach in them, which prunes the rest cheaply.
+Frozen rows are numbered in order of length, so the length window is one range of rows and
+each posting list is cut to it with two binary searches before anything is counted; the count
+is then checked against the lemma's bound for each row's own length. Survivors are rescored
+exactly with rapidfuzz's Levenshtein and a score cutoff. Queries too short for the lemma to
+bound anything scan the rows of their length window instead.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from array import array
+from collections import Counter
+from typing import Hashable, Iterable
+
+import numpy as np
+from rapidfuzz import process
+
+from tm.core.match import MIN_SCORE, SCORER, length_window, max_edits
+from tm.core.text import SUPPORTED_LANGUAGES, MatchKey, scoring_units
+
+#: Gram length per language: character bigrams for Chinese, word bigrams for English. Word
+#: unigrams need fewer lists but long ones ("the", "you"): on the 1M-unit benchmark TM bigrams
+#: halved the mean English search time (2.55 → 1.29 ms CPU) and p99 (6.8 → 2.7 ms).
+GRAM = {"zh": 2, "en": 2}
+#: Matches a lookup returns by default: what a translator reads.
+CANDIDATE_LIMIT = 10
+#: Beyond ``limit``, also return candidates whose base score is within this many points of the
+#: last one kept: the penalties tm.core.match.rank applies (folds, numbers) can reorder them.
+PENALTY_SLACK = 10.0
+#: After the required rare lists, keep reading lists no longer than this share of the rows
+#: (and at least EXTRA_LIST_MIN): each raises the count a candidate must reach, so fewer
+#: survivors need exact rescoring. On the 1M-unit benchmark TM (zh, CPU time) 1 % gave
+#: p99 2.4 ms against 5.1 ms for a fixed 2,000, at the same median.
+EXTRA_LIST_SHARE = 0.01
+EXTRA_LIST_MIN = 2_000
+#: ... or no longer than this many times the postings read so far (an upper bound on the
+#: survivors, each of which costs an exact rescoring).
+EXTRA_LIST_FACTOR = 4.0
+#: Postings of at least 1/this of the window make a dense count over the window's rows
+#: cheaper than sorting them.
+_DENSE_COUNT_RATIO = 16
+#: Rescoring a row exactly costs about as much as reading this many postings: past that many
+#: postings per row of the length window, scoring the whole window is cheaper.
+_SCAN_RATIO = 32
+#: Length recorded for a removed row: outside every length window.
+_DEAD = 2**32 - 1
+#: Rebuild the rows once removed ones are this share of them and at least _COMPACT_MIN.
+_COMPACT_SHARE = 0.5
+_COMPACT_MIN = 1_000
+#: Fold added units into the frozen posting arrays once their postings pass this share of the
+#: frozen ones (and _DELTA_MIN): a fold costs a rebuild, so it is amortised over many adds.
+_DELTA_SHARE = 0.25
+_DELTA_MIN = 200_000
+#: Bits per code point in a gram code: Unicode needs 21.
+_CODE_BITS = 21
+
+
+class CandidateIndex:
+    """In-memory n-gram index over the scoring units of one language side.
+
+    Unit ids are any hashable values (database ids); ``build``, ``add``, ``remove`` and
+    ``update`` keep it current, ``candidates`` answers lookups. English units use token codes
+    that belong to this process (tm.core.text.encode_tokens): build the index in the process
+    that serves it. Not thread-safe for writes: serve lookups from one writer, or processes.
+    """
+
+    def __init__(self, lang: str) -> None:
+        if lang not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"unsupported language {lang!r}")
+        self.lang = lang
+        self.gram = GRAM[lang]
+        self._clear()
+
+    def _clear(self) -> None:
+        self._ids: list[Hashable | None] = []
+        self._units: list[str | None] = []
+        self._lengths = array("I")
+        self._rows: dict[Hashable, int] = {}
+        self._dead = 0
+        # Rows below _frozen_rows are sorted by length (_frozen_lengths, as frozen), so a
+        # length window is one contiguous range of rows, and of every posting list.
+        self._frozen_rows = 0
+        self._frozen_lengths = np.empty(0, dtype=np.uint32)
+        # Frozen postings: gram codes (sorted), offsets into _posted, row numbers.
+        self._codes = np.empty(0, dtype=np.uint64)
+        self._offsets = np.zeros(1, dtype=np.int64)
+        self._posted = np.empty(0, dtype=np.int32)
+        # Postings of units added since the last freeze.
+        self._delta: dict[int, array] = {}
+        self._delta_size = 0
+
+    # --- writing ------------------------------------------------------------------------
+
+    def build(self, items: Iterable[tuple[Hashable, str | MatchKey]]) -> "CandidateIndex":
+        """Replace the contents with ``items``: (unit id, source text or its MatchKey)."""
+        return self.build_units((unit_id, self._units_of(text)) for unit_id, text in items)
+
+    def build_units(self, items: Iterable[tuple[Hashable, str]]) -> "CandidateIndex":
+        """Replace the contents with (unit id, precomputed scoring units) pairs."""
+        self._clear()
+        for unit_id, units in items:
+            self._append(unit_id, units)
+        self._freeze()
+        return self
+
+    def _units_of(self, text: str | MatchKey) -> str:
+        if isinstance(text, MatchKey):
+            if text.lang != self.lang:
+                raise ValueError(f"a {text.lang} key in the {self.lang} index")
+            return text.units
+        return scoring_units(text, self.lang)
+
+    def _gram_codes(self, units: str) -> list[int]:
+        if self.gram == 1:
+            return [ord(c) for c in units]
+        return [(ord(a) << _CODE_BITS) | ord(b) for a, b in zip(units, units[1:])]
+
+    def add(self, unit_id: Hashable, text: str | MatchKey) -> None:
+        """Index one unit; an id already present is replaced (see ``update``)."""
+        self.add_units(unit_id, self._units_of(text))
+
+    def add_units(self, unit_id: Hashable, units: str) -> None:
+        """Index one unit by its precomputed scoring units (``match_key(...).units``)."""
+        row = self._append(unit_id, units)
+        codes = set(self._gram_codes(units))
+        for code in codes:
+            posting = self._delta.get(code)
+            if posting is None:
+                self._delta[code] = array("i", (row,))
+            else:
+                posting.append(row)
+        self._delta_size += len(codes)
+        if self._delta_size > max(_DELTA_MIN, _DELTA_SHARE * len(self._posted)):
+            self._freeze()
+
+    def _append(self, unit_id: Hashable, units: str) -> int:
+        if unit_id in self._rows:
+            self.remove(unit_id)
+        row = len(self._ids)
+        self._ids.append(unit_id)
+        self._units.append(units)
+        self._lengths.append(len(units))
+        self._rows[unit_id] = row
+        return row
+
+    def update(self, unit_id: Hashable, text: str | MatchKey) -> None:
+        """The unit's source text changed."""
+        self.add(unit_id, text)
+
+    def remove(self, unit_id: Hashable) -> bool:
+        """Forget a unit; False when it was not indexed. Its postings go at the next compaction."""
+        row = self._rows.pop(unit_id, None)
+        if row is None:
+            return False
+        self._ids[row] = None
+        self._units[row] = None
+        self._lengths[row] = _DEAD
+        self._dead += 1
+        if self._dead >= _COMPACT_MIN and self._dead >= _COMPACT_SHARE * len(self._ids):
+            self._compact()
+        return True
+
+    def _compact(self) -> None:
+        self._freeze()
+
+    def _freeze(self) -> None:
+        """Renumber the live rows by length and post them all into the frozen arrays, in one
+        vectorised pass. Removed rows go."""
+        live = sorted(
+            ((len(u), unit_id, u) for unit_id, u in zip(self._ids, self._units) if u is not None),
+            key=lambda item: item[0],
+        )
+        self._ids = [unit_id for _, unit_id, _ in live]
+        self._units = units = [u for _, _, u in live]
+        self._lengths = array("I", (n for n, _, _ in live))
+        self._rows = {unit_id: row for row, unit_id in enumerate(self._ids)}
+        self._dead = 0
+        self._frozen_rows = len(units)
+        self._frozen_lengths = np.array(self._lengths, dtype=np.uint32)
+        lengths = self._frozen_lengths.astype(np.int64)
+        points = np.frombuffer("".join(units).encode("utf-32-le"), dtype=np.uint32)
+        rows = np.repeat(np.arange(len(units), dtype=np.int32), lengths)
+        points = points.astype(np.uint64)
+        if self.gram == 2:
+            same_unit = rows[:-1] == rows[1:]
+            codes = ((points[:-1] << np.uint64(_CODE_BITS)) | points[1:])[same_unit]
+            rows = rows[:-1][same_unit]
+        else:
+            codes = points
+        del points
+        # Rows come in ascending order; a stable sort by code keeps each list ascending.
+        order = np.argsort(codes, kind="stable")
+        codes = codes[order]
+        rows = rows[order]
+        del order
+        if codes.size:
+            keep = np.ones(codes.size, dtype=bool)
+            keep[1:] = (codes[1:] != codes[:-1]) | (rows[1:] != rows[:-1])
+            codes, rows = codes[keep], rows[keep]
+            starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        else:
+            starts = np.empty(0, dtype=np.int64)
+        self._codes = codes[starts]
+        self._offsets = np.r_[starts, codes.size].astype(np.int64)
+        self._posted = np.ascontiguousarray(rows, dtype=np.int32)
+        self._delta = {}
+        self._delta_size = 0
+
+    # --- reading ------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, unit_id: object) -> bool:
+        return unit_id in self._rows
+
+    def units(self, unit_id: Hashable) -> str:
+        """The scoring units stored for ``unit_id``."""
+        return self._units[self._rows[unit_id]]  # type: ignore[return-value]
+
+    def grams(self) -> int:
+        """How many distinct grams are posted."""
+        if not self._delta:
+            return int(self._codes.size)
+        frozen = set(self._codes.tolist())
+        return len(frozen) + sum(1 for code in self._delta if code not in frozen)
+
+    def nbytes(self) -> int:
+        """Approximate memory held by the index, in bytes (arrays, units, containers)."""
+        total = self._codes.nbytes + self._offsets.nbytes + self._posted.nbytes
+        total += self._lengths.itemsize * len(self._lengths)
+        total += sys.getsizeof(self._ids) + sys.getsizeof(self._units) + sys.getsizeof(self._rows)
+        total += sum(sys.getsizeof(u) for u in self._units if u is not None)
+        total += self._frozen_lengths.nbytes
+        total += sys.getsizeof(self._delta) + sum(sys.getsizeof(a) for a in self._delta.values())
+        return total
+
+    def candidates(
+        self,
+        key: str | MatchKey,
+        *,
+        min_score: float = MIN_SCORE,
+        limit: int | None = CANDIDATE_LIMIT,
+        slack: float = PENALTY_SLACK,
+    ) -> list[Hashable]:
+        """Ids of the units whose base score against ``key`` is ≥ ``min_score``, best first.
+
+        The best ``limit``, plus any within ``slack`` points of the last of them (penalties
+        applied later may reorder those); ``limit=None`` returns all.
+        """
+        found = self.search(key, min_score=min_score, limit=limit, slack=slack)
+        return [unit_id for unit_id, _ in found]
+
+    def search(
+        self,
+        key: str | MatchKey,
+        *,
+        min_score: float = MIN_SCORE,
+        limit: int | None = CANDIDATE_LIMIT,
+        slack: float = PENALTY_SLACK,
+    ) -> list[tuple[Hashable, float]]:
+        """Like ``candidates``, with each id's exact base score (0–100, before penalties).
+
+        An empty query (nothing left after normalisation) finds nothing.
+        """
+        units = self._units_of(key)
+        rows = self._filter(units, min_score)
+        if rows.size == 0:
+            return []
+        choices = [self._units[r] for r in rows.tolist()]
+        found = process.extract(
+            units, choices, scorer=SCORER, score_cutoff=min_score / 100.0, limit=None
+        )
+        scored = [(self._ids[int(rows[pos])], 100.0 * score) for _, score, pos in found]
+        scored.sort(key=lambda item: -item[1])
+        if limit is not None and len(scored) > limit:
+            floor = scored[limit - 1][1] - slack if limit > 0 else math.inf
+            keep = limit
+            while keep < len(scored) and scored[keep][1] >= floor:
+                keep += 1
+            scored = scored[:keep]
+        return scored
+
+    def containing(self, units: str) -> list[Hashable]:
+        """Ids of the units whose scoring units contain ``units`` as a run (concordance), in
+        no particular order. Exact: postings narrow the rows, a substring test decides.
+
+        With two units or more, a row must hold every gram of the needle, so the rarest gram's
+        list bounds the work. A single unit (one English word, one Chinese character) has no
+        gram of its own; it stands first in grams whose codes form one contiguous range (codes
+        are ``first << _CODE_BITS | second``), and second in others found by a mask; a row made
+        of that unit alone, or ending in it, is caught by the second case or the scan of rows
+        too short to post any gram.
+        """
+        if not units or not self._rows:
+            return []
+        q = self.gram
+        if len(units) >= q:
+            codes = list(dict.fromkeys(self._gram_codes(units)))
+            postings = self._postings(codes, 0, self._frozen_rows)
+            postings.sort(key=lambda item: item[0])
+            size, arrays = postings[0]
+            if size == 0:
+                return []
+            rows = np.unique(np.concatenate(arrays))
+            for size, arrays in postings[1:4]:  # a few more lists prune cheaply; the test decides
+                rows = np.intersect1d(rows, np.concatenate(arrays) if arrays else np.empty(0, np.int32),
+                                      assume_unique=False)
+        else:
+            rows = self._rows_with_unit(ord(units))
+        texts = self._units
+        return [self._ids[r] for r in rows.tolist() if texts[r] is not None and units in texts[r]]
+
+    def _rows_with_unit(self, code: int) -> np.ndarray:
+        """Rows in which the unit ``code`` occurs: a superset, tested by the caller."""
+        found = []
+        if self._codes.size:
+            low, high = np.searchsorted(self._codes, np.array([code << _CODE_BITS, (code + 1) << _CODE_BITS],
+                                                              dtype=np.uint64))
+            found.append(self._posted[self._offsets[low]:self._offsets[high]])
+            second = np.flatnonzero((self._codes & np.uint64((1 << _CODE_BITS) - 1)) == code)
+            found += [self._posted[self._offsets[i]:self._offsets[i + 1]] for i in second.tolist()]
+        # Rows added since the last freeze, and rows too short to post a gram.
+        short = np.flatnonzero(self._frozen_lengths[: self._frozen_rows] < self.gram)
+        found += [short.astype(np.int32), np.arange(self._frozen_rows, len(self._ids), dtype=np.int32)]
+        return np.unique(np.concatenate(found)) if found else np.empty(0, np.int32)
+
+    def _postings(
+        self, codes: list[int], first: int, last: int
+    ) -> list[tuple[int, list[np.ndarray]]]:
+        """(size, arrays) of each gram's postings: the frozen ones within rows [first, last)
+        (the length window) plus rows added since."""
+        out = []
+        if self._codes.size:
+            wanted = np.fromiter(codes, dtype=np.uint64, count=len(codes))
+            at = np.minimum(np.searchsorted(self._codes, wanted), self._codes.size - 1)
+            hit = self._codes[at] == wanted
+            starts = np.where(hit, self._offsets[at], 0).tolist()
+            ends = np.where(hit, self._offsets[at + 1], 0).tolist()
+        else:
+            starts = ends = [0] * len(codes)
+        posted = self._posted
+        bounds = np.array((first, last), dtype=posted.dtype)
+        for code, start, end in zip(codes, starts, ends):
+            arrays = []
+            if end > start:
+                posting = posted[start:end]
+                # Same dtype as the list: a mixed-type searchsorted copies the whole list.
+                a, b = np.searchsorted(posting, bounds)
+                if b > a:
+                    arrays.append(posting[a:b])
+            added = self._delta.get(code)
+            if added is not None:
+                arrays.append(np.frombuffer(added, dtype=np.int32))
+            out.append((sum(a.size for a in arrays), arrays))
+        return out
+
+    def _filter(self, units: str, min_score: float) -> np.ndarray:
+        """Rows that pass the length window and the count filter."""
+        m = len(units)
+        if m == 0 or not self._rows:
+            return np.empty(0, dtype=np.int64)
+        low, high = length_window(m, min_score)
+        # Frozen rows are sorted by length: the window is rows [first, last).
+        window_lengths = self._frozen_lengths.dtype.type
+        first = int(np.searchsorted(self._frozen_lengths, window_lengths(low), side="left"))
+        last = int(np.searchsorted(self._frozen_lengths, window_lengths(min(high, _DEAD)), side="right"))
+        window = last - first + (len(self._ids) - self._frozen_rows)
+        q = self.gram
+        lengths = np.frombuffer(self._lengths, dtype=np.uint32)
+        need_shared = min(
+            (L - q + 1 - q * max_edits(L, min_score) for L in range(m, max(m, high) + 1)),
+            default=0,
+        )
+        if need_shared <= 0:
+            return self._scan_window(first, last, low, high)
+
+        counts = Counter(self._gram_codes(units))
+        grams = list(counts)
+        postings = self._postings(grams, first, last)
+        ordered = sorted(range(len(grams)), key=lambda i: postings[i][0])
+        total = m - q + 1
+        must_cover = total - need_shared + 1
+        budget = max(EXTRA_LIST_MIN, EXTRA_LIST_SHARE * lengths.size)
+        covered = 0
+        read = 0
+        lists: list[np.ndarray] = []
+        weights: list[int] = []
+        for i in ordered:
+            size, arrays = postings[i]
+            if covered >= must_cover:
+                # One more list lifts the count every survivor needs by one: worth it while
+                # the list is short, or short against what the survivors would cost to score.
+                if size > budget and size > EXTRA_LIST_FACTOR * read:
+                    break
+            elif read + size >= _SCAN_RATIO * window:
+                # Reading the lists would cost more than scoring the whole window.
+                return self._scan_window(first, last, low, high)
+            covered += counts[grams[i]]
+            read += size
+            lists += arrays
+            weights += [counts[grams[i]]] * len(arrays)
+        if not lists:
+            return np.empty(0, dtype=np.int64)
+        unread = total - covered
+        posted = np.concatenate(lists) if len(lists) > 1 else lists[0]
+        if need_shared - unread <= 1:
+            rows = np.unique(posted)
+            row_lengths = lengths[rows]
+            return rows[(row_lengths >= low) & (row_lengths <= high)]
+        # Most grams occur once in a query: count without weights then (integer bincount).
+        w = None
+        if any(weight != 1 for weight in weights):
+            w = np.repeat(np.asarray(weights, dtype=np.int32), [a.size for a in lists])
+        span = last - first
+        if posted.size * _DENSE_COUNT_RATIO >= window:
+            # Count over the window only: frozen rows [first, last), then the added rows.
+            if self._frozen_rows == len(self._ids):
+                slots = posted - first
+            else:
+                slots = np.where(
+                    posted >= self._frozen_rows, posted - self._frozen_rows + span, posted - first
+                )
+            tally = np.bincount(slots, weights=w, minlength=window)
+            hits = np.flatnonzero(tally >= need_shared - unread)
+            tally = tally[hits]
+            rows = np.where(hits >= span, hits - span + self._frozen_rows, hits + first)
+        else:
+            rows, inverse = np.unique(posted, return_inverse=True)
+            tally = np.bincount(inverse, weights=w)
+        row_lengths = lengths[rows].astype(np.int64)
+        in_window = (row_lengths >= low) & (row_lengths <= high)
+        rows, tally, row_lengths = rows[in_window], tally[in_window], row_lengths[in_window]
+        # The lemma's bound for each row's own longer length, not just the weakest one.
+        longer = np.maximum(row_lengths, m)
+        need = longer - q + 1 - q * max_edits(longer, min_score)
+        return rows[tally >= need - unread]
+
+    def _scan_window(self, first: int, last: int, low: int, high: int) -> np.ndarray:
+        """Every live row in the length window: frozen rows [first, last) and added ones."""
+        rows = np.r_[np.arange(first, last), np.arange(self._frozen_rows, len(self._ids))]
+        row_lengths = np.frombuffer(self._lengths, dtype=np.uint32)[rows]
+        return rows[(row_lengths >= low) & (row_lengths <= high)]
