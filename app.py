@@ -48,6 +48,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     db.import_models()
+    from i18n import init_i18n
+
+    init_i18n(app)
     CSRFProtect(app)
     _init_login(app)
 
@@ -142,9 +145,12 @@ def _register_blueprints(app: Flask) -> None:
     from tm.align_views import bp as align_bp
     from tm.api import bp as tm_api_bp
     from tm.views import bp as tm_bp
+    from workbench.views import bp as workbench_bp
+    from workbench.views import home_bp
 
     app.url_map.converters["int"] = BoundedIntConverter
-    for blueprint in (accounts_bp, tm_bp, tm_api_bp, align_bp, align_api_bp, glossary_bp, glossary_api_bp):
+    for blueprint in (accounts_bp, tm_bp, tm_api_bp, align_bp, align_api_bp, glossary_bp, glossary_api_bp,
+                      workbench_bp, home_bp):
         app.register_blueprint(blueprint)
     cattools.init_app(app)  # tmserver (/tmserver), MyMemory (/api/mymemory), feeds (/feeds)
     apiref.init_app(app)  # /api/v1/openapi.json and the /api/ page

@@ -17,7 +17,7 @@ def _safe_next(target: str | None) -> str:
     # Only local paths: an open redirect after login is a phishing aid.
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("tm.index")
+    return url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -36,7 +36,7 @@ def login():
 @bp.post("/logout")
 def logout():
     logout_user()
-    return redirect(url_for("tm.index"))
+    return redirect(url_for("home.index"))
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ scripts/setup.sh --dev
 # Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 if ! command -v chromium >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 # PostgreSQL runs on every machine of this project; start it if it is down.
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -13,14 +13,6 @@ from tm.formats.records import ImportFormatError, UnsupportedLanguage
 bp = Blueprint("tm", __name__)
 
 
-@bp.get("/")
-def index():
-    session = db_session()
-    sizes = repo.memory_sizes(session)
-    memories = [(m, sizes.get(m.id, 0)) for m in repo.memories(session)]
-    return render_template("tm/index.html", memories=memories)
-
-
 @bp.get("/concordance")
 def concordance():
     check_permission("read")

@@ -1,0 +1,142 @@
+"""The interface in Chinese and English (Flask-Babel).
+
+The language comes from the ``lang`` cookie when the reader chose one with the switch in the
+header (``/lang/<code>``), otherwise from the browser's Accept-Language. The catalogue lives in
+``translations/zh/LC_MESSAGES/messages.po``; ``init_i18n`` compiles it to ``messages.mo`` when
+the .mo is missing or older, so a fresh checkout needs no ``pybabel compile`` step.
+
+Extract new strings with ``pybabel extract -F babel.cfg -o translations/messages.pot .`` and
+merge them with ``pybabel update -i translations/messages.pot -d translations``.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, redirect, request, url_for
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
+
+LANGUAGES = ("en", "zh")
+#: The switch shows each language in its own name.
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+bp = Blueprint("i18n", __name__)
+
+#: Closed vocabularies stored in English (glossary statuses and types, roles, token scopes),
+#: shown through ``word`` in templates: ``{{ word(t.status) }}`` or ``{{ t.status|word }}``.
+#: Unknown values pass through.
+VOCABULARY = {
+    "preferred": _l("preferred"), "admitted": _l("admitted"), "deprecated": _l("deprecated"),
+    "forbidden": _l("forbidden"), "institution": _l("institution"), "media_outlet": _l("media outlet"),
+    "person": _l("person"), "place": _l("place"), "title": _l("title"), "event": _l("event"),
+    "other": _l("other"), "fullForm": _l("full form"), "acronym": _l("acronym"),
+    "abbreviation": _l("abbreviation"), "shortForm": _l("short form"), "variant": _l("variant"),
+    "phrase": _l("phrase"), "translator": _l("translator"), "editor": _l("editor"), "admin": _l("admin"),
+    "read": _l("read"), "write": _l("write"), "draft": _l("draft"), "approved": _l("approved"),
+    "pending": _l("pending"), "accepted": _l("accepted"), "rejected": _l("rejected"),
+    "zh": _l("Chinese"), "en": _l("English"),
+    "create": _l("created"), "update": _l("changed"), "delete": _l("deleted"), "merge": _l("merged"),
+    "import": _l("imported"), "missing_term": _l("missing term"), "forbidden_term": _l("forbidden term"),
+    "deprecated_term": _l("deprecated term"), "inconsistent_variants": _l("inconsistent variants"),
+}
+
+
+def word(value) -> str:
+    """A stored vocabulary value (``"preferred"``, ``"media_outlet"``) in the reader's language."""
+    label = VOCABULARY.get(value) if isinstance(value, str) else None
+    return str(label) if label is not None else ("" if value is None else str(value))
+
+
+def select_locale() -> str:
+    """The cookie's choice, else the best match for Accept-Language, else English."""
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    # zh-CN, zh-Hans, zh-TW all match "zh": werkzeug compares the primary tag.
+    return request.accept_languages.best_match(LANGUAGES) or _primary_match() or "en"
+
+
+def _primary_match() -> str | None:
+    for value, _quality in request.accept_languages:
+        primary = value.split("-")[0].split("_")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return None
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
+
+
+@bp.get("/lang/<code>")
+def switch_language(code: str):
+    """Remember the reader's language in a cookie and go back where they were."""
+    target = request.args.get("next") or request.referrer or url_for("home.index")
+    parts = urlsplit(target)
+    # Only ever go back to a page of this site (no open redirect).
+    if parts.netloc and parts.netloc != request.host:
+        target = url_for("home.index")
+    else:
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        if not target.startswith("/") or target.startswith("//"):
+            target = url_for("home.index")
+    response = redirect(target)
+    if code in LANGUAGES:
+        response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+    return response
+
+
+def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
+    """Compile every ``messages.po`` under ``directory`` whose .mo is missing or older.
+
+    Written to a temporary file and renamed, so several workers starting at once never read a
+    half-written catalogue. Returns the .mo files written.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=po.parent.parent.name)
+        fd, tmp = tempfile.mkstemp(dir=po.parent, prefix=".messages-", suffix=".mo")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                write_mo(out, catalog, use_fuzzy=False)
+            os.replace(tmp, mo)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(mo)
+    return written
+
+
+def init_i18n(app: Flask) -> None:
+    """Set up Flask-Babel, the language switch and the template helpers on ``app``."""
+    try:
+        compile_catalogues()
+    except OSError as err:  # a read-only checkout with a stale .mo still serves the old one
+        app.logger.warning("Could not compile the message catalogues: %s", err)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    Babel(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+    app.add_template_filter(word, "word")
+    app.add_template_global(word, "word")
+
+    @app.context_processor
+    def _language_context():
+        return {"lang_code": "zh-Hans" if current_language() == "zh" else "en",
+                "ui_language": current_language(), "language_names": LANGUAGE_NAMES}

@@ -1,0 +1,476 @@
+/* Duizhao workbench: lookup as you type and the concordance. No build step, no dependencies.
+ * Every text from the server or the user goes into the page with textContent, never innerHTML. */
+(function () {
+  "use strict";
+
+  var DEBOUNCE_MS = 150;
+  var HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/g;
+  var LATIN = /[A-Za-z]/g;
+  var NUMBER = /\d+(?:[.,]\d+)*/g;
+  var messagesNode = document.getElementById("wb-messages");
+  var M = messagesNode ? JSON.parse(messagesNode.textContent) : {};
+
+  function t(key, values) {
+    var text = M[key] || key;
+    if (values) {
+      Object.keys(values).forEach(function (name) {
+        text = text.split("%(" + name + ")s").join(String(values[name]));
+      });
+    }
+    return text;
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (name) {
+        var value = attrs[name];
+        if (value === null || value === undefined || value === false) return;
+        if (name === "text") node.textContent = value;
+        else if (name === "className") node.className = value;
+        else node.setAttribute(name, value === true ? "" : value);
+      });
+    }
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  /* Same rule as tm.core.text.detect_language: a Han character weighs about four letters. */
+  function detectLanguage(text) {
+    var han = (text.match(HAN) || []).length;
+    var latin = (text.match(LATIN) || []).length;
+    if (!han && !latin) return null;
+    return han * 4 >= latin ? "zh" : "en";
+  }
+
+  function bandOf(score) {
+    if (score >= 101) return "context";
+    if (score >= 100) return "exact";
+    if (score >= 95) return "95-99";
+    if (score >= 85) return "85-94";
+    if (score >= 75) return "75-84";
+    if (score >= 50) return "50-74";
+    return "none";
+  }
+
+  function formatScore(score) {
+    return String(Math.round(score * 100) / 100);
+  }
+
+  function langAttr(code) {
+    return code === "zh" ? "zh-Hans" : "en";
+  }
+
+  function formatDate(iso) {
+    if (!iso) return "";
+    return iso.slice(0, 10);
+  }
+
+  async function errorMessage(response) {
+    try {
+      var body = await response.json();
+      if (body && body.error && body.error.message) return t("serverError", {message: body.error.message});
+    } catch (ignored) { /* not JSON: fall through */ }
+    return t("serverError", {message: response.status + " " + response.statusText});
+  }
+
+  /* ------------------------------------------------------------------ lookup */
+
+  function initLookup(root) {
+    var box = document.getElementById("wb-q");
+    var list = document.getElementById("wb-matches");
+    var status = document.getElementById("wb-status");
+    var marked = document.getElementById("wb-marked");
+    var detected = document.getElementById("wb-detected");
+    var memory = document.getElementById("wb-memory");
+    var minScore = document.getElementById("wb-min");
+    var url = root.getAttribute("data-lookup-url");
+    var timer = null;
+    var controller = null;
+    var selected = -1;
+    var pendingSince = null; // performance.now() of the input event whose answer is awaited
+    var latencies = [];
+    window.wbLatencies = latencies;
+
+    function direction() {
+      var chosen = root.querySelector("input[name=direction]:checked").value;
+      if (chosen === "zh-en") return ["zh", "en"];
+      if (chosen === "en-zh") return ["en", "zh"];
+      var src = detectLanguage(box.value) || "zh";
+      return [src, src === "zh" ? "en" : "zh"];
+    }
+
+    function showDirection() {
+      var pair = direction();
+      var auto = root.querySelector("input[name=direction]:checked").value === "auto";
+      detected.textContent = auto && box.value.trim() ? t("detected", {direction: t(pair[0] === "zh" ? "zhen" : "enzh")}) : "";
+    }
+
+    function schedule() {
+      if (pendingSince === null) pendingSince = performance.now();
+      clearTimeout(timer);
+      timer = setTimeout(run, DEBOUNCE_MS);
+      showDirection();
+    }
+
+    async function run() {
+      var q = box.value.trim();
+      if (controller) controller.abort();
+      if (!q) {
+        controller = null;
+        pendingSince = null;
+        list.replaceChildren();
+        renderTerms("", []);
+        status.textContent = t("typeToSearch");
+        return;
+      }
+      var pair = direction();
+      var params = new URLSearchParams({q: q, src: pair[0], tgt: pair[1], min_score: minScore.value, limit: "10"});
+      if (memory.value) params.set("memory", memory.value);
+      controller = new AbortController();
+      var mine = controller;
+      status.textContent = t("searching");
+      root.setAttribute("aria-busy", "true");
+      try {
+        var response = await fetch(url + "?" + params.toString(), {
+          signal: mine.signal, headers: {"Accept": "application/json"}, credentials: "same-origin"});
+        if (!response.ok) {
+          status.textContent = await errorMessage(response);
+          list.replaceChildren();
+          return;
+        }
+        var body = await response.json();
+        if (mine !== controller) return; // a newer request is on its way
+        render(body);
+        if (pendingSince !== null) {
+          latencies.push(performance.now() - pendingSince);
+          pendingSince = null;
+        }
+        root.setAttribute("data-rendered-query", body.query);
+      } catch (err) {
+        if (err.name === "AbortError") return;
+        status.textContent = t("networkError");
+      } finally {
+        if (mine === controller) root.removeAttribute("aria-busy");
+      }
+    }
+
+    function render(body) {
+      renderTerms(body.query, body.terms || [], body.src);
+      list.replaceChildren();
+      selected = -1;
+      var matches = body.matches || [];
+      status.textContent = matches.length ? "" : t("noMatches");
+      matches.forEach(function (match, index) {
+        list.appendChild(renderMatch(match, index, body));
+      });
+      if (matches.length) select(0, false);
+    }
+
+    function renderMatch(match, index, body) {
+      var band = bandOf(match.score);
+      var targetText = match.adapted_target || match.target;
+      var targetId = "wb-target-" + index;
+      var copyButton = el("button", {type: "button", className: "wb-copy", "aria-describedby": targetId,
+        text: t("copy")});
+      copyButton.addEventListener("click", function () { copyTarget(index); });
+      var penalties = (match.penalties || []).map(function (p) {
+        return el("li", {text: (M["penalty_" + p.reason] || p.reason) + " −" + formatScore(p.points)});
+      });
+      var meta = el("dl", {className: "wb-meta"}, [
+        el("dt", {text: t("memory")}), el("dd", {text: match.memory || ""}),
+        match.doc_title ? el("dt", {text: t("document")}) : null,
+        match.doc_title ? el("dd", {text: match.doc_title}) : null,
+        el("dt", {text: t("date")}), el("dd", {text: formatDate(match.changed_at)}),
+        el("dt", {text: t("who")}), el("dd", {text: match.changed_by || match.created_by || "—"}),
+        match.status === "draft" ? el("dt", {text: t("status")}) : null,
+        match.status === "draft" ? el("dd", {text: t("draft")}) : null,
+      ]);
+      var item = el("li", {className: "wb-match", tabindex: "-1", "data-index": String(index),
+        "data-band": band}, [
+        el("div", {className: "wb-match-head"}, [
+          el("span", {className: "wb-band wb-band-" + band}, [
+            el("span", {className: "wb-score", text: formatScore(match.score)}), " " + t("bandword_" + band)]),
+          match.adapted ? el("span", {className: "wb-adapted", text: t("adapted")}) : null,
+        ]),
+        el("div", {className: "wb-pair"}, [
+          el("div", {className: "wb-source"}, [
+            el("span", {className: "wb-caption", text: t("source")}),
+            diffView(body.query, match, body.src)]),
+          el("div", {className: "wb-target"}, [
+            el("span", {className: "wb-caption", text: t("target")}),
+            targetView(match, targetId, body.tgt),
+            copyButton]),
+        ]),
+        penalties.length ? el("div", {className: "wb-penalties"}, [
+          el("span", {className: "wb-caption", text: t("penalties")}), el("ul", {}, penalties)]) : null,
+        meta,
+      ]);
+      item.addEventListener("click", function (event) {
+        if (event.target.closest("button")) return;
+        select(index, false);
+      });
+      item.wbTarget = targetText;
+      return item;
+    }
+
+    /* The target to use; in an adapted target the numbers carried over from the query are marked. */
+    function targetView(match, id, tgt) {
+      var p = el("p", {id: id, className: "wb-target-text", lang: langAttr(tgt)});
+      if (!match.adapted_target) {
+        p.textContent = match.target;
+        return p;
+      }
+      var original = {};
+      (match.target.match(NUMBER) || []).forEach(function (n) { original[n] = true; });
+      var pos = 0;
+      match.adapted_target.replace(NUMBER, function (number, offset) {
+        p.appendChild(document.createTextNode(match.adapted_target.slice(pos, offset)));
+        p.appendChild(original[number] ? document.createTextNode(number)
+          : el("mark", {className: "wb-num", title: t("adapted"), text: number}));
+        pos = offset + number.length;
+        return number;
+      });
+      p.appendChild(document.createTextNode(match.adapted_target.slice(pos)));
+      return p;
+    }
+
+    /* The matched source as written, with what the query lacks struck out (<del>) and what
+     * only the query has inserted (<ins>): read left to right it turns the source into the query. */
+    function diffView(query, match, src) {
+      var p = el("p", {className: "wb-diff", lang: langAttr(src)});
+      var ops = match.diff || [];
+      if (!ops.length) {
+        p.textContent = match.source;
+        return p;
+      }
+      ops.forEach(function (op) {
+        var sText = match.source.slice(op.s[0], op.s[1]);
+        var qText = query.slice(op.q[0], op.q[1]);
+        if (op.op === "equal") p.appendChild(document.createTextNode(sText));
+        if ((op.op === "delete" || op.op === "replace") && sText) {
+          p.appendChild(el("del", {title: t("deleted"), text: sText}));
+        }
+        if ((op.op === "insert" || op.op === "replace") && qText) {
+          p.appendChild(el("ins", {title: t("inserted"), text: qText}));
+        }
+      });
+      return p;
+    }
+
+    function renderTerms(query, terms, src) {
+      marked.replaceChildren();
+      if (!query) {
+        marked.textContent = t("typeToSearch");
+        return;
+      }
+      marked.setAttribute("lang", langAttr(src || detectLanguage(query) || "zh"));
+      var sorted = terms.slice().sort(function (a, b) { return a.start - b.start || b.end - a.end; });
+      var pos = 0;
+      sorted.forEach(function (term, index) {
+        if (term.start < pos) return; // overlaps one already marked
+        marked.appendChild(document.createTextNode(query.slice(pos, term.start)));
+        var tipId = "wb-tip-" + index;
+        var renderings = (term.targets || []).map(function (target) {
+          var words = [target.text, "(" + (M[target.status] || target.status) + ")"];
+          if (target.do_not_translate) words.push("— " + t("doNotTranslate"));
+          return el("li", {lang: langAttr(target.lang), text: words.join(" ")});
+        });
+        var tip = el("span", {className: "wb-tip", role: "tooltip", id: tipId}, [
+          el("span", {className: "wb-tip-title", text: t("renderings") + " · " +
+            (M[term.term && term.term.status] || (term.term && term.term.status) || "")}),
+          el("ul", {}, renderings),
+          term.definition ? el("span", {className: "wb-tip-def", text: term.definition}) : null,
+        ]);
+        var mark = el("span", {className: "wb-term", tabindex: "0", "aria-describedby": tipId,
+          "data-entry": term.entry_id}, [el("mark", {text: query.slice(term.start, term.end)}), tip]);
+        mark.addEventListener("keydown", function (event) {
+          if (event.key === "Escape") mark.classList.add("wb-tip-hidden");
+        });
+        mark.addEventListener("blur", function () { mark.classList.remove("wb-tip-hidden"); });
+        marked.appendChild(mark);
+        pos = term.end;
+      });
+      marked.appendChild(document.createTextNode(query.slice(pos)));
+      if (!sorted.length) {
+        marked.appendChild(el("span", {className: "wb-muted", text: " — " + t("noTerms")}));
+      }
+    }
+
+    function items() {
+      return Array.prototype.slice.call(list.querySelectorAll(".wb-match"));
+    }
+
+    function select(index, focus) {
+      var all = items();
+      if (!all.length) return;
+      selected = Math.max(0, Math.min(index, all.length - 1));
+      all.forEach(function (node, i) {
+        if (i === selected) node.setAttribute("aria-current", "true"); else node.removeAttribute("aria-current");
+        node.classList.toggle("wb-selected", i === selected);
+      });
+      if (focus) {
+        all[selected].focus();
+        all[selected].scrollIntoView({block: "nearest"});
+      }
+    }
+
+    async function copyTarget(index) {
+      var all = items();
+      var item = all[index === undefined ? selected : index];
+      if (!item) return;
+      try {
+        await navigator.clipboard.writeText(item.wbTarget);
+        status.textContent = t("copied");
+      } catch (err) {
+        status.textContent = t("copyFailed");
+      }
+      root.setAttribute("data-copied", item.wbTarget);
+    }
+
+    function switchDirection() {
+      var pair = direction();
+      var next = pair[0] === "zh" ? "en-zh" : "zh-en";
+      root.querySelector("input[name=direction][value='" + next + "']").checked = true;
+      showDirection();
+      run();
+    }
+
+    function typing(target) {
+      return target && (target.tagName === "TEXTAREA" || target.tagName === "INPUT" ||
+        target.tagName === "SELECT" || target.isContentEditable);
+    }
+
+    document.addEventListener("keydown", function (event) {
+      if (event.altKey && (event.key === "d" || event.key === "D" || event.code === "KeyD")) {
+        event.preventDefault();
+        switchDirection();
+        return;
+      }
+      if (event.ctrlKey && event.key === "Enter") {
+        event.preventDefault();
+        copyTarget();
+        return;
+      }
+      if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+      if (event.key === "/") {
+        event.preventDefault();
+        box.focus();
+      } else if (event.key === "j" || event.key === "ArrowDown") {
+        if (!items().length) return;
+        event.preventDefault();
+        select(selected + 1, true);
+      } else if (event.key === "k" || event.key === "ArrowUp") {
+        if (!items().length) return;
+        event.preventDefault();
+        select(selected - 1, true);
+      } else if (event.key === "c") {
+        event.preventDefault();
+        copyTarget();
+      }
+    });
+
+    box.addEventListener("input", schedule);
+    memory.addEventListener("change", run);
+    minScore.addEventListener("change", run);
+    root.querySelectorAll("input[name=direction]").forEach(function (radio) {
+      radio.addEventListener("change", function () { showDirection(); run(); });
+    });
+    status.textContent = t("typeToSearch");
+    var initial = new URLSearchParams(location.search).get("q");
+    if (initial) {
+      box.value = initial;
+      schedule();
+    }
+  }
+
+  /* ------------------------------------------------------------------ concordance */
+
+  function initConcordance(form) {
+    var table = document.getElementById("wb-kwic");
+    var tbody = table.querySelector("tbody");
+    var status = document.getElementById("wb-cstatus");
+    var pages = document.getElementById("wb-cpages");
+    var controller = null;
+    var KWIC = 30;
+
+    async function search(page) {
+      var data = new FormData(form);
+      var q = String(data.get("q") || "").trim();
+      if (!q) return;
+      var dated = data.get("since") || data.get("until");
+      var params = new URLSearchParams({q: q, page: String(page), per_page: "20"});
+      ["lang", "memory", "since", "until"].forEach(function (name) {
+        if (data.get(name)) params.set(name, data.get(name));
+      });
+      if (!dated) { params.delete("since"); params.delete("until"); }
+      var url = (dated ? form.getAttribute("data-dated-url") : form.getAttribute("data-api-url")) + "?" + params;
+      if (controller) controller.abort();
+      controller = new AbortController();
+      status.textContent = t("searching");
+      try {
+        var response = await fetch(url, {signal: controller.signal, headers: {"Accept": "application/json"},
+          credentials: "same-origin"});
+        if (!response.ok) {
+          status.textContent = await errorMessage(response);
+          table.hidden = true;
+          pages.replaceChildren();
+          return;
+        }
+        render(await response.json());
+        history.replaceState(null, "", "?" + new URLSearchParams({q: q}).toString());
+      } catch (err) {
+        if (err.name !== "AbortError") status.textContent = t("networkError");
+      }
+    }
+
+    function render(body) {
+      tbody.replaceChildren();
+      var other = body.lang === "zh" ? "en" : "zh";
+      body.results.forEach(function (unit) {
+        var text = unit[body.lang];
+        var spans = (unit.hits && unit.hits[body.lang]) || [[0, 0]];
+        var first = spans[0];
+        var before = text.slice(Math.max(0, first[0] - KWIC), first[0]);
+        var after = text.slice(first[1], first[1] + KWIC);
+        tbody.appendChild(el("tr", {}, [
+          el("td", {className: "wb-left", lang: langAttr(body.lang), text: (first[0] > KWIC ? "…" : "") + before}),
+          el("td", {className: "wb-hit", lang: langAttr(body.lang)}, [el("mark", {text: text.slice(first[0], first[1])})]),
+          el("td", {lang: langAttr(body.lang), text: after + (first[1] + KWIC < text.length ? "…" : "")}),
+          el("td", {lang: langAttr(other), text: unit[other]}),
+          el("td", {text: unit.memory}),
+          el("td", {text: formatDate(unit.changed_at || unit.created_at)}),
+        ]));
+      });
+      table.hidden = !body.results.length;
+      status.textContent = body.results.length ? t("hits", {total: body.total}) : t("notFound");
+      var count = Math.max(1, Math.ceil(body.total / body.per_page));
+      pages.replaceChildren();
+      if (body.page > 1) {
+        var prev = el("button", {type: "button", text: "← " + t("previous")});
+        prev.addEventListener("click", function () { search(body.page - 1); });
+        pages.appendChild(prev);
+      }
+      pages.appendChild(el("span", {text: " " + t("page", {page: body.page, pages: count}) + " "}));
+      if (body.page < count) {
+        var next = el("button", {type: "button", text: t("next") + " →"});
+        next.addEventListener("click", function () { search(body.page + 1); });
+        pages.appendChild(next);
+      }
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      search(1);
+    });
+    if (form.elements.q.value.trim()) search(1);
+  }
+
+  var lookupRoot = document.querySelector(".wb-lookup");
+  if (lookupRoot) initLookup(lookupRoot);
+  var concordanceForm = document.getElementById("wb-conc-form");
+  if (concordanceForm) initConcordance(concordanceForm);
+})();

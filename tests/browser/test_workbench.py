@@ -1,0 +1,265 @@
+"""The workbench in headless Chromium on the demo data: lookup as you type, article analysis and
+export, glossary edits seen in lookups, roles, both interface languages, accessibility, phone
+width, escaping, and the keystroke-to-matches latency (printed)."""
+from __future__ import annotations
+
+import io
+import re
+import statistics
+
+import pytest
+
+from tests.browser.support_workbench import (  # noqa: F401  (fixtures)
+    ROOT, axe_source, screenshot, wb_browser, wb_login, wb_page, wb_server,
+)
+
+pytestmark = pytest.mark.browser
+
+#: A seed-article sentence with 到访的 left out: a fuzzy match whose difference is a deletion.
+EDITED = "5月14日，俄罗斯总统弗拉基米尔·普京在索契会见了美国国务卿迈克·蓬佩奥。"
+SEED_ARTICLE = [line.split("\t")[0] for line in
+                (ROOT / "demo" / "seed_article.tsv").read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
+
+
+def type_query(page, text: str) -> None:
+    page.fill("#wb-q", "")
+    page.locator("#wb-q").press_sequentially(text, delay=5)
+    page.wait_for_function("q => document.querySelector('.wb-lookup').dataset.renderedQuery === q", arg=text.strip())
+
+
+def test_lookup_shows_differences_terms_and_keyboard(wb_page):
+    page = wb_page
+    page.goto("/workbench/")
+    type_query(page, EDITED)
+    first = page.locator(".wb-match").first
+    assert first.get_attribute("data-band") in ("85-94", "95-99")
+    assert re.match(r"\d", first.locator(".wb-band").inner_text())
+    assert "到访的" in first.locator(".wb-diff del").all_inner_texts()
+    assert "Pompeo" in first.locator(".wb-target-text").inner_text()
+    # Glossary terms are marked in the query, with renderings on keyboard focus.
+    term = page.locator(".wb-term", has_text="索契")
+    assert term.count() == 1
+    page.keyboard.press("Escape")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "wb-q"
+    page.keyboard.press("Tab")
+    tooltip = term.locator("[role=tooltip]")
+    term.focus()
+    assert tooltip.is_visible() and "Sochi" in tooltip.inner_text()
+    # Keyboard: j moves to the next match, c copies the selected target.
+    page.locator("h1").click()
+    count = page.locator(".wb-match").count()
+    page.keyboard.press("j")
+    selected = page.locator(".wb-match[aria-current=true]")
+    assert selected.get_attribute("data-index") == ("1" if count > 1 else "0")
+    page.keyboard.press("k")
+    page.keyboard.press("c")
+    copied = page.locator(".wb-lookup").get_attribute("data-copied")
+    assert copied and "Pompeo" in copied
+    screenshot(page, "workbench-lookup")
+    # A number-only difference: the target is adapted and the new number marked.
+    type_query(page, "2017年美俄双边贸易总额为250亿美元，约为中俄贸易额的四分之一。")
+    assert page.locator(".wb-match").first.locator(".wb-adapted").count() == 1
+    assert page.locator(".wb-match").first.locator("mark.wb-num").all_inner_texts() == ["2017"]
+    page.locator("h1").click()
+    # Alt+D switches the direction.
+    page.keyboard.press("Alt+d")
+    assert page.locator("input[name=direction][value=en-zh]").is_checked()
+
+
+def test_keystroke_latency(wb_page, capsys):
+    page = wb_page
+    page.goto("/workbench/")
+    text = "俄罗斯总统普京在索契会见了美国国务卿蓬佩奥"
+    timings = []
+    for length in range(1, len(text) + 1):
+        page.evaluate("() => { window.wbLatencies.length = 0; }")
+        page.locator("#wb-q").press_sequentially(text[length - 1])
+        page.wait_for_function("q => document.querySelector('.wb-lookup').dataset.renderedQuery === q",
+                               arg=text[:length])
+        timings.append(page.evaluate("window.wbLatencies[window.wbLatencies.length - 1]"))
+    median = statistics.median(timings)
+    with capsys.disabled():
+        print(f"\nworkbench keystroke-to-rendered-matches latency over {len(timings)} keystrokes: "
+              f"median {median:.0f} ms (incl. 150 ms debounce), max {max(timings):.0f} ms")
+    assert median < 1500
+
+
+def test_article_analysis_and_xliff_round_trip(wb_page):
+    from tm.formats.xliff import read_xliff
+
+    page = wb_page
+    wb_login(page, "editor")  # to import the export back
+    page.goto("/workbench/article")
+    page.fill("#wb-text", "\n".join(SEED_ARTICLE))
+    page.locator(".wb-article-form button[type=submit]").click()
+    bands = page.locator("#wb-bands")
+    bands.wait_for()
+    context = int(bands.locator("tr[data-band=context] td").first.inner_text())
+    exact = int(bands.locator("tr[data-band=exact] td").first.inner_text())
+    total = int(bands.locator("tfoot td").first.inner_text())
+    assert total == len(SEED_ARTICLE) and context + exact == total and context > 0
+    assert page.locator(".wb-chart svg rect").count() == 8
+    screenshot(page, "workbench-article")
+
+    page.select_option("#wb-format", "xliff12")
+    with page.expect_download() as download_info:
+        page.locator(".wb-export button[type=submit]").click()
+    data = open(download_info.value.path(), "rb").read()
+    assert b"alt-trans" in data
+    records = list(read_xliff(io.BytesIO(data)))
+    assert len(records) == len(SEED_ARTICLE)
+    assert any("Sochi" in r.en for r in records)
+    # Re-import through the API: every exact or in-context target is learned back.
+    token = page.locator("meta[name=csrf-token]").get_attribute("content")
+    imported = page.request.post("/api/v1/memories/round-trip/import", headers={"X-CSRFToken": token},
+                                 multipart={"file": {"name": "article.xlf", "mimeType": "application/xml", "buffer": data}})
+    assert imported.status == 201, imported.text()
+    assert imported.json()["added"] == len(SEED_ARTICLE)
+
+    page.select_option("#wb-format", "xliff20")
+    with page.expect_download() as download_info:
+        page.locator(".wb-export button[type=submit]").click()
+    data = open(download_info.value.path(), "rb").read()
+    assert b"urn:oasis:names:tc:xliff:matches:2.0" in data and b"urn:oasis:names:tc:xliff:glossary:2.0" in data
+
+
+def test_editor_changes_a_term_and_the_lookup_shows_it(wb_page):
+    page = wb_page
+    wb_login(page, "editor")
+    entry = page.request.get("/api/v1/glossary/entries", params={"q": "索契"}).json()["entries"][0]
+    page.goto(f"/glossary/{entry['id']}/edit")
+    field = page.locator("input[name$='-text'][value='Sochi']")
+    field.fill("Sochi (Krasnodar Krai)")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    page.goto("/workbench/")
+    type_query(page, "他在索契。")
+    tooltip = page.locator(".wb-term", has_text="索契").locator("[role=tooltip]")
+    assert "Sochi (Krasnodar Krai)" in tooltip.inner_text()
+
+
+def test_translator_cannot_reach_editing_pages(wb_page):
+    page = wb_page
+    wb_login(page, "translator")
+    response = page.goto("/import")
+    assert response.status == 403
+    assert "editor" in page.locator("main").inner_text()
+
+
+#: Words that stay as they are in the Chinese interface: names, formats, the other language's name.
+KEEP = {"duizhao", "english", "xliff", "tsv", "tmx", "csv", "api", "url", "id", "zh", "en", "tbx", "ctrl", "alt", "enter", "txt", "docx", "word", "xlf"}
+
+
+def english_labels(page) -> list[str]:
+    texts = page.evaluate("""() => {
+      const out = [];
+      const pick = 'h1,h2,h3,label,legend,button,th,caption,figcaption,summary,dt,nav a,option,.wb-help,.wb-status,title';
+      document.querySelectorAll(pick).forEach(n => {
+        if (n.closest('[data-user-text]') || n.closest('.wb-meta dd') || n.closest('td')) return;
+        out.push(n.textContent);
+      });
+      document.querySelectorAll('[aria-label],[placeholder],[title]').forEach(n => {
+        ['aria-label', 'placeholder', 'title'].forEach(a => n.getAttribute(a) && out.push(n.getAttribute(a)));
+      });
+      return out;
+    }""")
+    memories = {m["name"] for m in page.request.get("/api/v1/memories").json()["memories"]}
+    left = []
+    for text in texts:
+        for word in re.findall(r"[A-Za-z][A-Za-z-]{2,}", text):
+            if word.lower() not in KEEP and not any(word in name for name in memories):
+                left.append(f"{word!r} in {text.strip()[:60]!r}")
+    return left
+
+
+def test_chinese_interface_has_no_english_labels_left(wb_page):
+    page = wb_page
+    page.goto("/workbench/")
+    page.locator(".lang-switch a[hreflang=zh-Hans]").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    type_query(page, EDITED)
+    pages = {"/workbench/": None, "/workbench/concordance?q=索契": "#wb-kwic tbody tr",
+             "/glossary/": None, "/concordance?q=索契": None, "/workbench/article": None}
+    for path, wait in pages.items():
+        if path != "/workbench/":
+            page.goto(path)
+        if wait:
+            page.locator(wait).first.wait_for()
+        assert english_labels(page) == [], path
+    screenshot(page, "workbench-article-zh")
+    page.goto("/workbench/")
+    type_query(page, EDITED)
+    assert english_labels(page) == []
+    screenshot(page, "workbench-lookup-zh")
+    # The choice sticks: the English switch brings English back on every page.
+    page.locator(".lang-switch a[hreflang=en]").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Look up a segment"
+
+
+def run_axe(page, source: str) -> list[dict]:
+    page.add_script_tag(content=source)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_axe_finds_no_serious_violations(wb_page):
+    source = axe_source()
+    page = wb_page
+    found = {}
+    page.goto("/")
+    found["/"] = run_axe(page, source)
+    screenshot(page, "home")
+    page.goto("/workbench/")
+    type_query(page, EDITED)
+    page.locator(".wb-term").first.focus()
+    found["lookup"] = run_axe(page, source)
+    page.goto("/workbench/concordance?q=索契")
+    page.locator("#wb-kwic tbody tr").first.wait_for()
+    found["concordance"] = run_axe(page, source)
+    screenshot(page, "workbench-concordance")
+    page.goto("/workbench/article")
+    page.fill("#wb-text", "\n".join(SEED_ARTICLE[:6]))
+    page.locator(".wb-article-form button[type=submit]").click()
+    page.locator("#wb-bands").wait_for()
+    found["article"] = run_axe(page, source)
+    page.goto("/glossary/")
+    found["glossary"] = run_axe(page, source)
+    page.goto("/lang/zh?next=/workbench/")
+    type_query(page, EDITED)
+    found["lookup (zh)"] = run_axe(page, source)
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_phone_width_has_no_horizontal_scroll(wb_page):
+    page = wb_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    for path in ("/", "/workbench/", "/workbench/concordance?q=索契", "/workbench/article", "/glossary/"):
+        page.goto(path)
+        if path == "/workbench/":
+            type_query(page, EDITED)
+        if "concordance" in path:
+            page.locator("#wb-kwic tbody tr").first.wait_for()
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 375px"
+    page.goto("/workbench/")
+    type_query(page, EDITED)
+    screenshot(page, "workbench-lookup-phone")
+
+
+def test_script_in_a_segment_shows_as_text(wb_page):
+    page = wb_page
+    evil = "<script>window.__owned = 1</script><img src=x onerror=\"window.__owned = 2\">索契"
+    page.goto("/workbench/")
+    type_query(page, evil)
+    assert evil in page.locator("#wb-marked").inner_text()
+    page.goto("/workbench/article")
+    page.fill("#wb-text", evil)
+    page.locator(".wb-article-form button[type=submit]").click()
+    page.locator("#wb-segments").wait_for()
+    assert "<script>" in page.locator("#wb-segments tbody").inner_text()
+    assert page.evaluate("window.__owned === undefined")

@@ -1,0 +1,332 @@
+"""The translator's workbench: lookup as you type, concordance, article analysis and export.
+
+Thin views: they compose the TM lookup (``tm.lookup``) and the glossary recognizer
+(``glossary.service``) and render. The lookup page itself asks ``/api/v1/tm/lookup`` from the
+browser (``static/workbench.js``); the article page works without JavaScript.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from accounts.auth import check_permission
+from db import db_session
+from errors import DuizhaoError
+from glossary import service as glossary_service
+from tm import lookup as tm_lookup
+from tm import repository as tm_repo
+from tm import service as tm_service
+from tm.core.segment import split_sentences
+from tm.core.text import detect_language
+from tm.formats.records import ImportFormatError
+from workbench import analysis, export
+
+bp = Blueprint("workbench", __name__, url_prefix="/workbench")
+#: The start page composes the TM and the glossary, so it lives here rather than in either.
+home_bp = Blueprint("home", __name__)
+
+
+@home_bp.get("/")
+def index():
+    """Memories and the glossary with their sizes and growth, and a lookup box."""
+    from workbench.stats import home_charts
+
+    session = db_session()
+    sizes = tm_repo.memory_sizes(session)
+    memories = [(m, sizes.get(m.id, 0)) for m in tm_repo.memories(session)]
+    return render_template("tm/index.html", memories=memories, growth=home_charts(session))
+
+#: An article is looked up in one batch; the batch API's cap keeps a paste from tying up a worker.
+MAX_SEGMENTS = tm_lookup.MAX_BATCH
+#: Candidates kept per segment for the table and the XLIFF alternatives.
+CANDIDATES = 3
+#: Matches from 75 are pre-filled by default (CAT tools' usual pre-translate floor).
+DEFAULT_THRESHOLD = 75
+#: With a date filter the concordance reads at most this many hits, then filters and pages them.
+DATE_FILTER_SCAN = 2_000
+UPLOAD_EXTENSIONS = (".txt", ".docx", ".xlf", ".xliff", ".xlf2")
+
+BAND_LABELS = {
+    "context": _l("Context match (101)"),
+    "exact": _l("Exact (100)"),
+    "95-99": _l("95–99"),
+    "85-94": _l("85–94"),
+    "75-84": _l("75–84"),
+    "50-74": _l("50–74"),
+    "none": _l("No match"),
+    "repetition": _l("Repetitions"),
+}
+BAND_WORDS = {
+    "context": _l("in context"), "exact": _l("exact"), "95-99": _l("high fuzzy"),
+    "85-94": _l("fuzzy"), "75-84": _l("low fuzzy"), "50-74": _l("weak"), "none": _l("no match"),
+    "repetition": _l("repeated"),
+}
+
+
+def shortcuts() -> list[tuple[str, str]]:
+    """The keyboard shortcuts listed on the lookup page (keys, what they do)."""
+    return [
+        ("/", _("Focus the search box")),
+        ("j / ↓", _("Next match (when not typing)")),
+        ("k / ↑", _("Previous match (when not typing)")),
+        ("c · Ctrl+Enter", _("Copy the selected target")),
+        ("Alt+D", _("Switch the direction")),
+    ]
+
+
+def js_messages() -> dict[str, str]:
+    """Every text static/workbench.js shows, in the reader's language."""
+    return {
+        "searching": _("Searching…"), "noMatches": _("No matches in the memory."),
+        "typeToSearch": _("Type or paste a segment to see matches."),
+        "copy": _("Copy"), "copied": _("Copied to the clipboard."),
+        "copyFailed": _("The browser did not allow copying; select the text and copy it by hand."),
+        "adapted": _("numbers adapted"), "penalties": _("Penalties"),
+        "memory": _("Memory"), "document": _("Document"), "date": _("Date"), "who": _("By"),
+        "source": _("Source with differences"), "target": _("Translation"),
+        "score": _("Score"), "status": _("Status"), "renderings": _("Renderings"),
+        "notFound": _("Nothing found."), "page": _("Page %(page)s of %(pages)s"),
+        "previous": _("Previous"), "next": _("Next"), "hits": _("%(total)s units found."),
+        "networkError": _("The server could not be reached. Check the connection and try again."),
+        "serverError": _("The server could not answer: %(message)s"),
+        "termsFound": _("Glossary terms in the segment"), "noTerms": _("No glossary terms in the segment."),
+        "inserted": _("only in your segment"), "deleted": _("only in the memory"),
+        "draft": _("draft"), "approved": _("approved"), "preferred": _("preferred"),
+        "admitted": _("admitted"), "deprecated": _("deprecated"), "forbidden": _("forbidden"),
+        "doNotTranslate": _("do not translate"),
+        "penalty_draft": _("draft unit"), "penalty_lower-priority memory": _("lower-priority memory"),
+        "penalty_width": _("full/half width"), "penalty_punctuation": _("punctuation"),
+        "penalty_case": _("upper/lower case"), "penalty_script": _("traditional/simplified"),
+        "penalty_whitespace": _("spacing"), "penalty_formatting": _("formatting"),
+        "penalty_number": _("number changed"), "penalty_unadapted number": _("number not adapted"),
+        "detected": _("detected: %(direction)s"), "zhen": _("Chinese → English"), "enzh": _("English → Chinese"),
+        "latency": _("%(ms)s ms"),
+        **{f"band_{key}": str(label) for key, label in BAND_LABELS.items()},
+        **{f"bandword_{key}": str(label) for key, label in BAND_WORDS.items()},
+    }
+
+
+def _memories():
+    return tm_repo.memories(db_session())
+
+
+@bp.get("/")
+def lookup_page():
+    check_permission("read")
+    return render_template("workbench/lookup.html", memories=_memories(), shortcuts=shortcuts(),
+                           messages=js_messages())
+
+
+@bp.get("/concordance")
+def concordance_page():
+    check_permission("read")
+    return render_template("workbench/concordance.html", memories=_memories(), messages=js_messages(),
+                           q=request.args.get("q", ""))
+
+
+def _date(name: str) -> dt.date | None:
+    value = request.args.get(name) or None
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise DuizhaoError(_("The date %(value)s is not a date like 2024-05-31.", value=value),
+                           parameter=name) from None
+
+
+@bp.get("/concordance.json")
+def concordance_json():
+    """The concordance API's answer, filtered by the date of the last change (``since``,
+    ``until``, inclusive). The API has no date filter yet, so this reads up to
+    DATE_FILTER_SCAN hits and pages what is left."""
+    check_permission("read")
+    try:
+        return jsonify(_dated_concordance())
+    except DuizhaoError as err:  # this page's script reads errors as the API gives them
+        return jsonify({"error": {"status": err.status, "message": err.message, **err.details}}), err.status
+
+
+def _dated_concordance() -> dict:
+    since, until = _date("since"), _date("until")
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    per_page = min(max(1, request.args.get("per_page", 20, type=int) or 20), tm_service.CONCORDANCE_MAX_PER_PAGE)
+    q = request.args.get("q", "")
+    memories = [m for m in request.args.getlist("memory") if m] or None
+    session = db_session()
+    kept, scan_page = [], 1
+    while True:
+        result = tm_service.concordance(session, q=q, lang=request.args.get("lang") or None,
+                                        memory_names=memories, page=scan_page,
+                                        per_page=tm_service.CONCORDANCE_MAX_PER_PAGE)
+        for hit in result.hits:
+            day = (hit.unit.changed_at or hit.unit.created_at).date()
+            if (since is None or day >= since) and (until is None or day <= until):
+                kept.append(hit)
+        if scan_page * result.per_page >= min(result.total, DATE_FILTER_SCAN):
+            break
+        scan_page += 1
+    shown = kept[(page - 1) * per_page: page * per_page]
+    return {"query": result.query, "lang": result.lang, "page": page, "per_page": per_page,
+            "total": len(kept), "truncated": result.total > DATE_FILTER_SCAN,
+            "results": [h.to_dict() for h in shown]}
+
+
+# ------------------------------------------------------------------ article mode
+
+@dataclass
+class ArticleRow:
+    number: int
+    text: str
+    band: str
+    matches: list[dict]
+    terms: list[dict]
+
+    @property
+    def best(self) -> dict | None:
+        return self.matches[0] if self.matches else None
+
+
+def _threshold() -> int:
+    raw = request.form.get("threshold", "") or str(DEFAULT_THRESHOLD)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise DuizhaoError(_("The threshold must be a whole number from 50 to 101.")) from None
+    if not 50 <= value <= 101:
+        raise DuizhaoError(_("The threshold must be a whole number from 50 to 101."))
+    return value
+
+
+def _article_text() -> tuple[str, str | None]:
+    """The article from the upload (if any) or the text box, and the upload's file name."""
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        name = upload.filename
+        suffix = PurePath(name).suffix.lower()
+        data = upload.read()
+        if suffix == ".docx":
+            return _docx_text(data), name
+        if suffix in (".xlf", ".xliff", ".xlf2"):
+            try:
+                return "\n".join(export.xliff_sources(data)), name
+            except ImportFormatError as err:
+                raise DuizhaoError(_("The XLIFF file could not be read: %(reason)s", reason=str(err))) from None
+        if suffix == ".txt":
+            try:
+                return data.decode("utf-8-sig"), name
+            except UnicodeDecodeError:
+                raise DuizhaoError(_("The text file is not in UTF-8. Save it as UTF-8 and upload it again.")) from None
+        raise DuizhaoError(_("Upload a plain text (.txt), Word (.docx) or XLIFF (.xlf) file."))
+    return request.form.get("text", ""), None
+
+
+def _docx_text(data: bytes) -> str:
+    from zipfile import BadZipFile
+
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (BadZipFile, KeyError, ValueError) as err:
+        raise DuizhaoError(_("The Word file could not be read; is it a .docx file?")) from err
+    paragraphs = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            paragraphs.extend(cell.text for cell in row.cells)
+    return "\n".join(p for p in paragraphs if p.strip())
+
+
+def _direction(text: str) -> tuple[str, str]:
+    chosen = request.form.get("direction", "auto")
+    if chosen == "zh-en":
+        return "zh", "en"
+    if chosen == "en-zh":
+        return "en", "zh"
+    src = detect_language(text) or "zh"
+    return src, ("en" if src == "zh" else "zh")
+
+
+def _segments(text: str, src: str) -> list[str]:
+    if not text.strip():
+        raise DuizhaoError(_("The article is empty: paste a text or choose a file."))
+    segments = [s.text for s in split_sentences(text, src)]
+    if len(segments) > MAX_SEGMENTS:
+        raise DuizhaoError(_("The article has %(count)s segments; at most %(max)s can be analysed at once. "
+                             "Split it into parts.", count=len(segments), max=MAX_SEGMENTS))
+    return segments
+
+
+def _lookup_all(segments: list[str], src: str, tgt: str, *, limit: int = CANDIDATES) -> list[list[dict]]:
+    # The neighbouring segments go along, so a segment in the same context as stored scores 101.
+    requests = [tm_lookup.make_request(q=s, src=src, tgt=tgt, min_score=analysis.LOWEST_BAND, limit=limit,
+                                       prev=segments[i - 1] if i else "",
+                                       next=segments[i + 1] if i + 1 < len(segments) else "")
+                for i, s in enumerate(segments)]
+    return tm_lookup.lookup_many(db_session(), current_app.extensions["tm_live_index"], requests)
+
+
+def _terms(text: str, src: str, _tgt: str = "") -> list[dict]:
+    return glossary_service.recognize(db_session(), current_app.extensions["glossary_recognizer"], text, src)
+
+
+@bp.route("/article", methods=["GET", "POST"])
+def article_page():
+    check_permission("read")
+    context = {"text": "", "rows": None, "report": None, "error": None, "direction": "auto",
+               "threshold": DEFAULT_THRESHOLD, "band_labels": BAND_LABELS, "band_words": BAND_WORDS,
+               "rows_order": analysis.ROWS, "filename": None}
+    if request.method == "GET":
+        return render_template("workbench/article.html", **context)
+    context["direction"] = request.form.get("direction", "auto")
+    try:
+        context["threshold"] = _threshold()
+        text, filename = _article_text()
+        context["text"], context["filename"] = text, filename
+        src, tgt = _direction(text)
+        segments = _segments(text, src)
+        found = _lookup_all(segments, src, tgt)
+    except DuizhaoError as err:
+        context["error"] = err.message
+        return render_template("workbench/article.html", **context), 400
+    report = analysis.analyse(segments, [m[0]["score"] if m else None for m in found])
+    rows = [ArticleRow(n, text_, band_, matches, _terms(text_, src))
+            for n, (text_, band_, matches) in enumerate(zip(segments, report.segment_bands, found), 1)]
+    context.update(rows=rows, report=report, bars=analysis.chart_bars(report), src=src, tgt=tgt)
+    return render_template("workbench/article.html", **context)
+
+
+@bp.post("/article/export")
+def article_export():
+    check_permission("read")
+    file_format = request.form.get("format", "xliff12")
+    if file_format not in export.FORMATS:
+        raise DuizhaoError(_("Choose XLIFF 1.2, XLIFF 2.0 or TSV."), parameter="format")
+    threshold = _threshold()
+    text = request.form.get("text", "")
+    src, tgt = _direction(text)
+    segments = _segments(text, src)
+    if file_format == "tsv":
+        found = _lookup_all(segments, src, tgt, limit=1)
+        body = export.export_tsv(segments, [m[0] if m else None for m in found], src, tgt, threshold=threshold)
+    else:
+        def lookup_fn(batch: list[str], s: str, t: str) -> list[list[dict]]:
+            return _lookup_all(batch, s, t)
+
+        body = export.export_xliff(segments, src, tgt, version=1 if file_format == "xliff12" else 2,
+                                   lookup=lookup_fn, terms=_terms, threshold=threshold)
+    filename = f"article-{src}-{tgt}.{export.EXTENSIONS[file_format]}"
+    return Response(body, mimetype=export.MIMETYPES[file_format],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.app_context_processor
+def _workbench_nav() -> dict:
+    """Tells base.html the workbench is there, so its header links to it."""
+    return {"workbench_enabled": True}
