@@ -3,7 +3,9 @@
 (function () {
   "use strict";
 
-  var DEBOUNCE_MS = 150;
+  // Long enough to coalesce a burst of keys (and an IME composition), short enough that a
+  // keystroke to rendered matches stays well under 150 ms.
+  var DEBOUNCE_MS = 60;
   var HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/g;
   var LATIN = /[A-Za-z]/g;
   var NUMBER = /\d+(?:[.,]\d+)*/g;

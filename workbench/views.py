@@ -325,8 +325,3 @@ def article_export():
     return Response(body, mimetype=export.MIMETYPES[file_format],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
-
-@bp.app_context_processor
-def _workbench_nav() -> dict:
-    """Tells base.html the workbench is there, so its header links to it."""
-    return {"workbench_enabled": True}
