@@ -44,6 +44,12 @@ def json_body() -> dict:
     return body
 
 
+def history_json(events) -> list[dict]:
+    """Change-log rows (UnitEvent, GlossaryEvent) as the API shows them."""
+    return [{"action": e.action, "user": e.user, "at": e.at.isoformat() + "Z", "before": e.before,
+             "after": e.after} for e in events]
+
+
 def reject_invalid_utf8() -> None:
     """Werkzeug decodes URLs leniently (bad bytes become U+FFFD); say 400 instead of guessing."""
     environ = request.environ

@@ -12,7 +12,7 @@ from errors import DuizhaoError
 from glossary import repository as repo
 from glossary import service
 from tm.lookup import parse_language
-from webutil import api_guard, int_arg, json_body
+from webutil import api_guard, history_json, int_arg, json_body
 
 bp = Blueprint("glossary_api", __name__, url_prefix="/api/v1/glossary")
 
@@ -95,9 +95,7 @@ def entry_history(entry_id: int):
     events = repo.history(db_session(), entry_id)
     if not events:
         raise DuizhaoError(f"No glossary entry has id {entry_id}, now or before.", status=404)
-    return jsonify({"entry_id": entry_id, "events": [
-        {"action": e.action, "user": e.user, "at": e.at.isoformat() + "Z", "before": e.before, "after": e.after}
-        for e in events]})
+    return jsonify({"entry_id": entry_id, "events": history_json(events)})
 
 
 @bp.post("/entries/<int:entry_id>/merge")

@@ -10,7 +10,7 @@ from db import db_session
 from errors import DuizhaoError
 from tm import repository as repo
 from tm import lookup, service
-from webutil import api_guard, int_arg, json_body, list_arg
+from webutil import api_guard, history_json, int_arg, json_body, list_arg
 
 bp = Blueprint("tm_api", __name__, url_prefix="/api/v1")
 
@@ -100,13 +100,18 @@ def list_units():
                     "units": [repo.unit_snapshot(u) for u in units]})
 
 
+def _memory_field(body: dict) -> str:
+    memory_name = body.get("memory")
+    if not isinstance(memory_name, str) or not memory_name:
+        raise DuizhaoError("Field 'memory' must name a memory.", field="memory")
+    return memory_name
+
+
 @bp.post("/units")
 def create_unit():
     identity = check_permission("edit")
     body = json_body()
-    memory_name = body.get("memory")
-    if not isinstance(memory_name, str) or not memory_name:
-        raise DuizhaoError("Field 'memory' must name a memory.", field="memory")
+    memory_name = _memory_field(body)
     session = db_session()
     unit, created = service.create_unit(session, memory_name=memory_name, fields=body, user=identity.name)
     session.commit()
@@ -121,9 +126,7 @@ def upsert_units():
     """Add or update units in one transaction: ``{"memory": name, "units": [{...}, ...]}``."""
     identity = check_permission("edit")
     body = json_body()
-    memory_name = body.get("memory")
-    if not isinstance(memory_name, str) or not memory_name:
-        raise DuizhaoError("Field 'memory' must name a memory.", field="memory")
+    memory_name = _memory_field(body)
     session = db_session()
     outcome = service.upsert_units(session, memory_name=memory_name, items=body.get("units"), user=identity.name)
     session.commit()
@@ -163,10 +166,7 @@ def unit_history(unit_id: int):
     events = repo.unit_history(db_session(), unit_id)
     if not events:
         raise DuizhaoError(f"No unit has id {unit_id}, now or before.", status=404)
-    return jsonify({"unit_id": unit_id, "events": [
-        {"action": e.action, "user": e.user, "at": e.at.isoformat() + "Z", "before": e.before, "after": e.after}
-        for e in events
-    ]})
+    return jsonify({"unit_id": unit_id, "events": history_json(events)})
 
 
 # ------------------------------------------------------------------ concordance

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tm.core.index import CandidateIndex
 from tm.core.text import NUMBER_UNIT, MatchKey, encode_tokens
 from tm.core.numbers import NUMERAL_RE
+from tm import repository as repo
 from tm.models import Unit, UnitEvent
 
 #: Seconds between two reads of the event log; lookups in between trust the index as it is.
@@ -59,7 +60,7 @@ class LiveIndex:
             self.__init__()
             # Read the event high-water mark first: events after it are replayed by refresh(),
             # and replaying an add or delete the build already saw is harmless.
-            self.last_event_id = session.scalar(select(UnitEvent.id).order_by(UnitEvent.id.desc()).limit(1)) or 0
+            self.last_event_id = repo.last_event_id(session)
             query = select(Unit.id, Unit.memory_id, Unit.zh_key, Unit.en_tokens).execution_options(
                 yield_per=BUILD_CHUNK)
             zh_rows, en_rows = [], []

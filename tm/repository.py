@@ -362,12 +362,6 @@ def concordance_rows(session: Session, key: str, lang: str, memory_ids: Sequence
 
 # ------------------------------------------------------------------ change feed
 
-def events_after(session: Session, last_id: int) -> Sequence[UnitEvent]:
-    return session.scalars(
-        select(UnitEvent).where(UnitEvent.id > last_id).order_by(UnitEvent.id)
-    ).all()
-
-
 def last_event_id(session: Session) -> int:
     return session.scalar(select(func.max(UnitEvent.id))) or 0
 
