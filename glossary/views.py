@@ -77,7 +77,7 @@ def edit(entry_id: int | None = None):
     identity = check_permission("propose")
     editor = identity.user.has_role("editor")
     session = db_session()
-    error = None
+    error, status = None, 200
     row = service.get_entry(session, entry_id) if entry_id else None
     data = service.entry_json(row) if row else {"concept_type": "institution", "terms": [], "version": None}
     if request.method == "POST":
@@ -107,11 +107,11 @@ def edit(entry_id: int | None = None):
         except (DuizhaoError, GlossaryFormatError) as err:
             session.rollback()
             error = getattr(err, "message", None) or str(err)
+            status = getattr(err, "status", 400)  # 409 when someone saved in between
     blank = {"lang": "", "text": "", "status": "preferred"}
     terms = list(data.get("terms") or []) + [dict(blank) for _ in range(BLANK_TERM_ROWS)]
     return render_template("glossary/edit.html", entry=data, entry_id=entry_id, terms=terms, error=error,
-                           types=CONCEPT_TYPES, statuses=STATUSES, term_types=TERM_TYPES, editor=editor), \
-        (409 if error and "while you edited" in error else 400 if error else 200)
+                           types=CONCEPT_TYPES, statuses=STATUSES, term_types=TERM_TYPES, editor=editor), status
 
 
 @bp.post("/<int:entry_id>/delete")
