@@ -115,9 +115,13 @@ def history(session: Session, entry_id: int) -> Sequence[GlossaryEvent]:
                            .order_by(GlossaryEvent.id)).all()
 
 
-def events_after(session: Session, last_id: int) -> Sequence[tuple[int, int | None]]:
+def events_after(session: Session, last_id: int, also: Sequence[int] = ()) -> Sequence[tuple[int, int | None]]:
+    """(event id, entry id) of events after ``last_id``, and of the ids in ``also``."""
+    condition = GlossaryEvent.id > last_id
+    if also:
+        condition = or_(condition, GlossaryEvent.id.in_(also))
     return session.execute(select(GlossaryEvent.id, GlossaryEvent.entry_id)
-                           .where(GlossaryEvent.id > last_id).order_by(GlossaryEvent.id)).all()
+                           .where(condition).order_by(GlossaryEvent.id)).all()
 
 
 def last_event_id(session: Session) -> int:

@@ -12,6 +12,7 @@ from typing import BinaryIO
 from sqlalchemy.orm import Session
 
 from errors import Conflict, DuizhaoError, NotFound
+from eventlog import EventCursor
 from glossary import repository as repo
 from glossary.core.model import (CONCEPT_TYPES, STATUSES, Entry, GlossaryFormatError, Term,
                                  validate_entry)
@@ -285,7 +286,7 @@ class LiveRecognizer:
 
     def __init__(self) -> None:
         self.recognizer = TermRecognizer()
-        self.last_event_id = 0
+        self.cursor = EventCursor()
         self.last_poll = 0.0
         self.built = False
         self._lock = threading.Lock()
@@ -300,17 +301,17 @@ class LiveRecognizer:
         with self._lock:
             self.last_poll = now
             if not self.built:
-                self.last_event_id = repo.last_event_id(session)
+                self.cursor = EventCursor(repo.last_event_id(session))
                 self.recognizer = TermRecognizer(repo.to_domain(r) for r in repo.live_entries(session))
                 self.built = True
                 return self.recognizer
-            events = repo.events_after(session, self.last_event_id)
+            events = repo.events_after(session, *self.cursor.wanted())
             if events:
                 ids = sorted({entry_id for _, entry_id in events if entry_id is not None})
                 rows = repo.entries_by_ids(session, ids)
                 live = [repo.to_domain(r) for r in rows if r.deleted_at is None]
                 self.recognizer.update(remove=[str(i) for i in ids], add=live)
-                self.last_event_id = events[-1][0]
+            self.cursor.advance((event_id for event_id, _ in events), now=now)
         return self.recognizer
 
 

@@ -6,9 +6,8 @@ log (``tm.models.UnitEvent``) past the last event it applied: ids only grow, and
 query every ``POLL_INTERVAL`` seconds keeps a unit added through any worker findable through
 every other within a second or so.
 
-Event ids are assigned when a row is inserted but become visible when its transaction
-commits, so a slow transaction can commit an id below one already read. Ids skipped over are
-therefore watched for ``GAP_PATIENCE`` seconds before they are given up.
+An ``eventlog.EventCursor`` makes sure an event committed late by a slow transaction (an
+import) is not skipped.
 """
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from eventlog import EventCursor
 from tm.core.index import CandidateIndex
 from tm.core.text import NUMBER_UNIT, MatchKey, encode_tokens
 from tm.core.numbers import NUMERAL_RE
@@ -26,8 +26,6 @@ from tm.models import Unit, UnitEvent
 
 #: Seconds between two reads of the event log; lookups in between trust the index as it is.
 POLL_INTERVAL = 0.5
-#: How long an event id that was skipped over may take to commit before it is given up.
-GAP_PATIENCE = 120.0
 #: Rows fetched at a time while building, to keep memory flat.
 BUILD_CHUNK = 20_000
 
@@ -46,8 +44,7 @@ class LiveIndex:
     def __init__(self) -> None:
         self.indexes = {"zh": CandidateIndex("zh"), "en": CandidateIndex("en")}
         self.memory_of: dict[int, int] = {}
-        self.last_event_id = 0
-        self.gaps: dict[int, float] = {}
+        self.cursor = EventCursor()
         self.last_poll = 0.0
         self.built = False
         self._lock = threading.RLock()
@@ -60,7 +57,7 @@ class LiveIndex:
             self.__init__()
             # Read the event high-water mark first: events after it are replayed by refresh(),
             # and replaying an add or delete the build already saw is harmless.
-            self.last_event_id = repo.last_event_id(session)
+            self.cursor = EventCursor(repo.last_event_id(session))
             query = select(Unit.id, Unit.memory_id, Unit.zh_key, Unit.en_tokens).execution_options(
                 yield_per=BUILD_CHUNK)
             zh_rows, en_rows = [], []
@@ -104,21 +101,16 @@ class LiveIndex:
             return
         with self._lock:
             self.last_poll = now
-            condition = UnitEvent.id > self.last_event_id
-            if self.gaps:
-                condition = or_(condition, UnitEvent.id.in_(list(self.gaps)))
+            after, gaps = self.cursor.wanted()
+            condition = UnitEvent.id > after
+            if gaps:
+                condition = or_(condition, UnitEvent.id.in_(gaps))
             events = session.execute(
                 select(UnitEvent.id, UnitEvent.unit_id, UnitEvent.import_id, UnitEvent.action)
                 .where(condition).order_by(UnitEvent.id)
             ).all()
             self._apply(session, events)
-            for event_id, *_ in events:
-                self.gaps.pop(event_id, None)
-                if event_id > self.last_event_id + 1:
-                    for missing in range(self.last_event_id + 1, event_id):
-                        self.gaps.setdefault(missing, now)
-                self.last_event_id = max(self.last_event_id, event_id)
-            self.gaps = {i: t for i, t in self.gaps.items() if now - t < GAP_PATIENCE}
+            self.cursor.advance((event[0] for event in events), now=now)
 
     def _apply(self, session: Session, events: Iterable[tuple]) -> None:
         changed: set[int] = set()
