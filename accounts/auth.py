@@ -13,13 +13,15 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import ApiToken, User
-from db import db_session
 from accounts.ratelimit import retry_after_header
+from db import db_session
 from errors import Forbidden, RateLimited, Unauthorized
+from i18n import word
 from timeutil import utcnow
 
 TOKEN_PREFIX = "dz_"
@@ -89,7 +91,7 @@ def current_identity() -> Identity | None:
     if token:
         found = user_for_token(token)
         if found is None:
-            raise Unauthorized("The API token is unknown or has been revoked.")
+            raise Unauthorized(_("The API token is unknown or has been revoked."))
         user, row = found
         _enforce_rate_limit(row)
         now = utcnow()
@@ -111,11 +113,12 @@ def check_permission(permission: str) -> Identity | None:
     if identity is None:
         if permission == "read" and current_app.config["ANONYMOUS_READ"]:
             return None
-        raise Unauthorized("Log in or send an API token to do this.")
+        raise Unauthorized(_("Log in or send an API token to do this."))
     if identity.via == "token" and identity.scope != "write" and not token_read_ok:
-        raise Forbidden("This API token is read-only; a write-scoped token is needed.")
+        raise Forbidden(_("This API token is read-only; a write-scoped token is needed."))
     if not identity.user.has_role(min_role):
-        raise Forbidden(f"This needs the {min_role} role; you are a {identity.user.role}.")
+        raise Forbidden(_("This needs the %(needed)s role; you are a %(role)s.", needed=word(min_role),
+                                role=word(identity.user.role)))
     return identity
 
 

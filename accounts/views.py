@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import service
@@ -29,7 +30,7 @@ def login():
         if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-        error = "Unknown user name or wrong password."
+        error = _("Unknown user name or wrong password.")
     return render_template("accounts/login.html", error=error), 401 if error else 200
 
 
@@ -48,7 +49,7 @@ def tokens():
         try:
             if "revoke" in request.form:
                 service.revoke_token(session, current_user, int(request.form["revoke"]))
-                flash("Token revoked.")
+                flash(_("Token revoked."))
             else:
                 _token, new_secret = service.create_token(
                     session, current_user, name=request.form.get("name", ""),

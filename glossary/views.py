@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from accounts.auth import check_permission, current_identity
 from db import db_session
@@ -92,7 +93,7 @@ def edit(entry_id: int | None = None):
                     added = [t for t in data["terms"] if (t["lang"], t["text"]) not in known]
                     proposal = service.propose(session, {"terms": added}, user=identity.name, entry_id=row.id)
                 session.commit()
-                flash(f"Thank you: your proposal {proposal.id} waits for an editor.")
+                flash(_("Thank you: your proposal %(number)s waits for an editor.", number=proposal.id))
                 return redirect(url_for("glossary.index"))
             entry = service.entry_from_json(data)
             if row is None:
@@ -102,7 +103,7 @@ def edit(entry_id: int | None = None):
                                            user=identity.name)
             session.commit()
             live_recognizer().changed()
-            flash("Entry saved.")
+            flash(_("Entry saved."))
             return redirect(url_for("glossary.show", entry_id=row.id))
         except (DuizhaoError, GlossaryFormatError) as err:
             session.rollback()
@@ -122,7 +123,7 @@ def delete(entry_id: int):
                          user=identity.name)
     session.commit()
     live_recognizer().changed()
-    flash(f"Entry {entry_id} deleted; its history is kept.")
+    flash(_("Entry %(number)s deleted; its history is kept.", number=entry_id))
     return redirect(url_for("glossary.index"))
 
 
@@ -135,10 +136,10 @@ def merge(entry_id: int):
         service.merge_entries(session, entry_id, other, user=identity.name)
         session.commit()
         live_recognizer().changed()
-        flash(f"Entry {other} merged into this one.")
+        flash(_("Entry %(number)s merged into this one.", number=other))
     except (ValueError, DuizhaoError) as err:
         session.rollback()
-        flash(getattr(err, "message", None) or "Give the id of the entry to merge.", "error")
+        flash(getattr(err, "message", None) or _("Give the number of the entry to merge."), "error")
     return redirect(url_for("glossary.show", entry_id=entry_id))
 
 
@@ -156,7 +157,8 @@ def decide(proposal_id: int):
     service.decide(session, proposal_id, accept=accept, user=identity.name)
     session.commit()
     live_recognizer().changed()
-    flash(f"Proposal {proposal_id} {'accepted' if accept else 'rejected'}.")
+    flash(_("Proposal %(number)s accepted.", number=proposal_id) if accept
+          else _("Proposal %(number)s rejected.", number=proposal_id))
     return redirect(url_for("glossary.proposals"))
 
 
@@ -171,7 +173,7 @@ def qa():
 
         source, translation = form.get("source", ""), form.get("translation", "")
         if not source.strip() or not translation.strip():
-            error = "Give both the source text and its translation."
+            error = _("Give both the source text and its translation.")
         else:
             src = detect_language(source) or "zh"
             tgt = "en" if src == "zh" else "zh"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 
 from accounts.auth import actor_name, check_permission
 from db import db_session
@@ -42,7 +43,7 @@ def import_page():
         upload = request.files.get("file")
         memory = request.form.get("memory", "").strip()
         if upload is None or not upload.filename:
-            error = "Choose a file to import."
+            error = _("Choose a file to import.")
         else:
             try:
                 report = service.import_file(session, memory_name=memory, stream=upload.stream,

@@ -59,3 +59,12 @@ def test_qa_page_reports_problems(client, make_user):
     page = client.post("/glossary/qa", data={"csrf_token": csrf, "source": "人民日报发表评论",
                                              "translation": "The newspaper ran a commentary."})
     assert page.status_code == 200 and "missing" in page.get_data(as_text=True).lower()
+
+
+def test_messages_from_the_server_are_in_the_reader_s_language(client, make_user):
+    csrf = login(client, make_user, "tr", "translator")
+    refused = client.get("/glossary/proposals", headers={"Accept-Language": "zh-CN"})
+    assert refused.status_code == 403 and "此操作需要“编辑”角色" in refused.get_data(as_text=True)
+    client.post("/glossary/new", data=entry_form(csrf), headers={"Accept-Language": "zh-CN"})
+    page = client.get("/glossary/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "您的提议" in page and "waits for an editor" not in page
