@@ -22,7 +22,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, os.environ.get("DUIZHAO_ALIGN_THREADS", "1"))
 
 from tm.core.align import align  # noqa: E402
-from tm.core.lexicon import load_lexicon  # noqa: E402
+from tm.core.encoding import UnknownEncoding, decode_text  # noqa: E402
 from tm.core.segment import split_sentences  # noqa: E402
 from tm.core.text import detect_language  # noqa: E402
 
@@ -39,36 +39,11 @@ class InputError(Exception):
 
 
 def decode(data: bytes, name: str) -> tuple[str, str]:
-    """Decode a file's bytes as UTF-8, else GB18030 or Big5; return (text, encoding).
-
-    Big5 bytes usually also decode as GB18030, into nonsense, so when both legacy encodings
-    succeed the one whose text forms more dictionary words wins.
-    """
+    """(text, encoding) of a file's bytes; InputError naming the file when none fits."""
     try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    candidates = []
-    for encoding in ("gb18030", "big5"):
-        try:
-            candidates.append((data.decode(encoding), encoding))
-        except UnicodeDecodeError:
-            continue
-    if not candidates:
-        raise InputError(f"{name}: not UTF-8, GB18030 or Big5 text")
-    if len(candidates) == 1:
-        return candidates[0]
-    return max(candidates, key=lambda c: (_word_share(c[0]), c[1] == "gb18030"))
-
-
-def _word_share(text: str) -> float:
-    """Share of adjacent Han-character pairs that are dictionary words: real Chinese text is
-    dense with two-character words, mis-decoded text almost never forms one."""
-    lexicon = load_lexicon()
-    sample = text[:20_000]
-    pairs = [sample[k : k + 2] for k in range(len(sample) - 1)]
-    pairs = [p for p in pairs if all("\u4e00" <= c <= "\u9fff" for c in p)]
-    return sum(p in lexicon for p in pairs) / len(pairs) if pairs else 0.0
+        return decode_text(data)
+    except UnknownEncoding as err:
+        raise InputError(f"{name}: {err}") from None
 
 
 def read_text(path: Path) -> str:

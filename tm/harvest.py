@@ -23,6 +23,7 @@ from errors import Conflict, DuizhaoError, NotFound
 from tm import repository as repo
 from tm.core.align import align
 from tm.core.segment import Segment, split_sentences
+from tm.core.encoding import UnknownEncoding, decode_text
 from tm.core.text import detect_language
 from tm.formats.records import UnitRecord
 from tm.models import AlignmentJob
@@ -89,14 +90,12 @@ def _segment_dict(segment: Segment) -> dict:
 
 
 def decode_upload(data: bytes, slot: str) -> tuple[str, str]:
-    """Text of an uploaded file: UTF-8, else GB18030 or Big5 (the CLI's detection, which
+    """Text of an uploaded file: UTF-8, else GB18030 or Big5 (tm.core.encoding, which
     tells the two legacy encodings apart by how many dictionary words each decoding forms).
     Returns (text, encoding); raises naming the slot when no encoding fits."""
-    from tm.align import InputError, decode
-
     try:
-        return decode(data, SLOT_NAMES[slot])
-    except InputError:
+        return decode_text(data)
+    except UnknownEncoding:
         raise DuizhaoError(
             f"The encoding of the {SLOT_NAMES[slot]} file could not be determined: it is not "
             "UTF-8, GB18030 or Big5 text. Save it as UTF-8 and upload it again.", field=slot,
