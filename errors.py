@@ -1,7 +1,8 @@
 """Domain errors and the one place that turns errors into responses.
 
 API paths (``/api/``, ``/tmserver/``) get JSON ``{"error": {"status", "message", ...}}``;
-everything else gets an HTML page in plain words.
+everything else gets an HTML page in plain words. Either way the message is in the reader's
+language: raise sites pass a ``messages.Message`` and ``_respond`` translates it.
 """
 from __future__ import annotations
 
@@ -9,11 +10,17 @@ from flask import Flask, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from glossary.core.model import GlossaryFormatError
+from i18n import translate_message
+from messages import Message, N_
 from tm.formats.records import ImportFormatError, UnsupportedLanguage
 
 
 class DuizhaoError(Exception):
-    """An error whose message is meant for the user; ``status`` is its HTTP status."""
+    """An error whose message is meant for the user; ``status`` is its HTTP status.
+
+    ``message`` is a ``messages.Message`` so that the response can be in the reader's language
+    (a plain str is shown as it is).
+    """
 
     status = 400
 
@@ -51,10 +58,15 @@ def _wants_json() -> bool:
 
 
 def _respond(status: int, message: str, details: dict | None = None):
+    # Only a Message has a translation; any other text (werkzeug's descriptions) is English, and
+    # the page says so to screen readers and to the browser's hyphenation.
+    english = not isinstance(message, Message)
+    message = translate_message(message)
     if _wants_json():
         body = {"error": {"status": status, "message": message, **(details or {})}}
         return jsonify(body), status
-    return render_template("error.html", status=status, message=message, details=details or {}), status
+    return render_template("error.html", status=status, message=message, details=details or {},
+                           message_in_english=english), status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -72,22 +84,24 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ImportFormatError)
     def _import_error(err: ImportFormatError):
-        return _respond(400, str(err), {"line": err.line, "reason": err.reason})
+        return _respond(400, err.message, {"line": err.line, "reason": translate_message(err.reason)})
 
     @app.errorhandler(UnsupportedLanguage)
     def _language_error(err: UnsupportedLanguage):
-        return _respond(400, str(err), {"supported": list(err.supported)})
+        return _respond(400, err.message, {"supported": list(err.supported)})
 
     @app.errorhandler(GlossaryFormatError)
     def _glossary_error(err: GlossaryFormatError):
-        return _respond(400, str(err))
+        return _respond(400, err.message)
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
         message = err.description or err.name
         if err.code == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
-            message = f"The upload is larger than the limit of {limit // (1024 * 1024)} MB." if limit else message
+            if limit:
+                message = Message(N_("The upload is larger than the limit of {megabytes} MB."),
+                                  megabytes=limit // (1024 * 1024))
         response = _respond(err.code or 500, message)
         if err.code == 405 and hasattr(err, "valid_methods") and err.valid_methods:
             response[0].headers["Allow"] = ", ".join(err.valid_methods)

@@ -5,8 +5,12 @@ header (``/lang/<code>``), otherwise from the browser's Accept-Language. The cat
 ``translations/zh/LC_MESSAGES/messages.po``; ``init_i18n`` compiles it to ``messages.mo`` when
 the .mo is missing or older, so a fresh checkout needs no ``pybabel compile`` step.
 
-Extract new strings with ``pybabel extract -F babel.cfg -o translations/messages.pot .`` and
-merge them with ``pybabel update -i translations/messages.pot -d translations``.
+Extract new strings with ``pybabel extract -F babel.cfg -k _l -k N_ -o translations/messages.pot .``
+and merge them with ``pybabel update -i translations/messages.pot -d translations``.
+
+Errors raised below the views carry a ``messages.Message`` (the English sentence, its template and
+its parameters); ``translate_message`` turns one into the reader's language at the edge (errors.py
+and the views that show an error themselves).
 """
 from __future__ import annotations
 
@@ -16,8 +20,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 from flask_babel import lazy_gettext as _l
+
+from messages import Message, Word
 
 LANGUAGES = ("en", "zh")
 #: The switch shows each language in its own name.
@@ -51,6 +57,33 @@ def word(value) -> str:
     """A stored vocabulary value (``"preferred"``, ``"media_outlet"``) in the reader's language."""
     label = VOCABULARY.get(value) if isinstance(value, str) else None
     return str(label) if label is not None else ("" if value is None else str(value))
+
+
+def translate_message(text) -> str:
+    """A message in the reader's language: a :class:`messages.Message` is looked up by its
+    template and formatted with its parameters (those that are Messages translated first, Words
+    shown through ``word``); any other string is returned unchanged (it is already what the
+    reader should see, or has no translation, like werkzeug's own descriptions).
+
+    Works outside a request too, where it gives the English sentence.
+    """
+    if not isinstance(text, Message):
+        return "" if text is None else str(text)
+    params = {name: _translated(value) for name, value in text.params.items()}
+    try:
+        return gettext(text.template).format(**params)
+    except (IndexError, KeyError, ValueError):
+        # A translation whose placeholders do not match its template (the catalogue test guards
+        # against it): the English sentence is better than a 500 in place of a 400.
+        return text.template.format(**params)
+
+
+def _translated(value):
+    if isinstance(value, Message):
+        return translate_message(value)
+    if isinstance(value, Word):
+        return word(str(value))
+    return value
 
 
 def select_locale() -> str:

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from errors import DuizhaoError
+from messages import Message, N_
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -19,9 +20,11 @@ def int_arg(name: str, default: int, *, minimum: int | None = None, maximum: int
     try:
         value = int(raw)
     except ValueError:
-        raise DuizhaoError(f"Parameter {name!r} must be a whole number, not {raw!r}.", parameter=name) from None
+        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be a whole number, not {value!r}."),
+                                   parameter=name, value=raw), parameter=name) from None
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise DuizhaoError(f"Parameter {name!r} must be between {minimum} and {maximum}.", parameter=name)
+        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be between {low} and {high}."),
+                                   parameter=name, low=minimum, high=maximum), parameter=name)
     return value
 
 
@@ -34,13 +37,14 @@ def list_arg(name: str) -> list[str] | None:
 def json_body() -> dict:
     """The request's JSON object, or 400 saying what is wrong with it."""
     if not request.data:
-        raise DuizhaoError("The request has no body; send a JSON object.")
+        raise DuizhaoError(Message(N_("The request has no body; send a JSON object.")))
     try:
         body = request.get_json(force=True, silent=False)
     except Exception as err:  # werkzeug raises BadRequest with a parser message
-        raise DuizhaoError(f"The body is not valid JSON: {getattr(err, 'description', err)}") from None
+        raise DuizhaoError(Message(N_("The body is not valid JSON: {problem}"),
+                                   problem=getattr(err, "description", err))) from None
     if not isinstance(body, dict):
-        raise DuizhaoError("The body must be a JSON object.")
+        raise DuizhaoError(Message(N_("The body must be a JSON object.")))
     return body
 
 
@@ -55,11 +59,12 @@ def reject_invalid_utf8() -> None:
     environ = request.environ
     raw_path = environ.get("PATH_INFO", "").encode("latin-1", "replace")
     raw_query = unquote_to_bytes(environ.get("QUERY_STRING", "").replace("+", " "))
-    for raw, where in ((raw_path, "URL path"), (raw_query, "query string")):
+    for raw, problem in ((raw_path, N_("The URL path is not valid UTF-8 (byte {byte}).")),
+                         (raw_query, N_("The query string is not valid UTF-8 (byte {byte})."))):
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as err:
-            raise DuizhaoError(f"The {where} is not valid UTF-8 (byte {err.start}).") from None
+            raise DuizhaoError(Message(problem, byte=err.start)) from None
 
 
 def require_csrf_header_for_session_writes(identity_via: str | None) -> None:
@@ -69,7 +74,8 @@ def require_csrf_header_for_session_writes(identity_via: str | None) -> None:
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except (ValidationError, CSRFError) as err:
-            raise DuizhaoError(f"Missing or invalid X-CSRFToken header: {err}", status=400) from None
+            raise DuizhaoError(Message(N_("Missing or invalid X-CSRFToken header: {problem}"), problem=str(err)),
+                               status=400) from None
 
 
 def api_guard() -> None:

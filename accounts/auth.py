@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app, g, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -21,7 +20,7 @@ from accounts.models import ApiToken, User
 from accounts.ratelimit import retry_after_header
 from db import db_session
 from errors import Forbidden, RateLimited, Unauthorized
-from i18n import word
+from messages import Message, N_, Word
 from timeutil import utcnow
 
 TOKEN_PREFIX = "dz_"
@@ -77,8 +76,9 @@ def _enforce_rate_limit(token: ApiToken) -> None:
         return
     wait = limiter.hit(token.token_hash)
     if wait is not None:
-        raise RateLimited(f"Too many requests with this token: at most {limiter.limit} every "
-                          f"{limiter.window:g} seconds. Retry in {retry_after_header(wait)} s.",
+        raise RateLimited(Message(N_("Too many requests with this token: at most {limit} every {window:g} "
+                                     "seconds. Retry in {retry_after} s."), limit=limiter.limit,
+                                  window=limiter.window, retry_after=retry_after_header(wait)),
                           retry_after=retry_after_header(wait))
 
 
@@ -91,7 +91,7 @@ def current_identity() -> Identity | None:
     if token:
         found = user_for_token(token)
         if found is None:
-            raise Unauthorized(_("The API token is unknown or has been revoked."))
+            raise Unauthorized(Message(N_("The API token is unknown or has been revoked.")))
         user, row = found
         _enforce_rate_limit(row)
         now = utcnow()
@@ -113,12 +113,12 @@ def check_permission(permission: str) -> Identity | None:
     if identity is None:
         if permission == "read" and current_app.config["ANONYMOUS_READ"]:
             return None
-        raise Unauthorized(_("Log in or send an API token to do this."))
+        raise Unauthorized(Message(N_("Log in or send an API token to do this.")))
     if identity.via == "token" and identity.scope != "write" and not token_read_ok:
-        raise Forbidden(_("This API token is read-only; a write-scoped token is needed."))
+        raise Forbidden(Message(N_("This API token is read-only; a write-scoped token is needed.")))
     if not identity.user.has_role(min_role):
-        raise Forbidden(_("This needs the %(needed)s role; you are a %(role)s.", needed=word(min_role),
-                                role=word(identity.user.role)))
+        raise Forbidden(Message(N_("This needs the {needed} role; you are a {role}."), needed=Word(min_role),
+                                role=Word(identity.user.role)))
     return identity
 
 

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from accounts.auth import hash_token, new_token_secret
 from accounts.models import ROLES, ApiToken, User
 from errors import DuizhaoError, NotFound
+from messages import Message, N_
 from timeutil import utcnow
 
 MIN_PASSWORD_LENGTH = 8
@@ -19,13 +20,15 @@ TOKEN_SCOPES = ("read", "write")
 def create_user(session: Session, username: str, password: str, role: str) -> User:
     username = username.strip()
     if not username:
-        raise DuizhaoError("A user name is needed.", field="username")
+        raise DuizhaoError(Message(N_("A user name is needed.")), field="username")
     if role not in ROLES:
-        raise DuizhaoError(f"Role must be one of {', '.join(ROLES)}.", field="role")
+        raise DuizhaoError(Message(N_("Role must be one of {roles}."), roles=", ".join(ROLES)), field="role")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DuizhaoError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+        raise DuizhaoError(Message(N_("The password needs at least {count} characters."), count=MIN_PASSWORD_LENGTH),
+                           field="password")
     if user_by_name(session, username):
-        raise DuizhaoError(f"A user called {username!r} exists already.", status=409)
+        raise DuizhaoError(Message(N_("A user called {username!r} exists already."), username=username),
+                           status=409)
     user = User(username=username, password_hash=generate_password_hash(password), role=role)
     session.add(user)
     session.flush()
@@ -50,7 +53,8 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 def create_token(session: Session, user: User, *, name: str, scope: str) -> tuple[ApiToken, str]:
     """A new token for ``user``; the secret is returned once and only its hash is kept."""
     if scope not in TOKEN_SCOPES:
-        raise DuizhaoError(f"Scope must be one of {', '.join(TOKEN_SCOPES)}.", field="scope")
+        raise DuizhaoError(Message(N_("Scope must be one of {scopes}."), scopes=", ".join(TOKEN_SCOPES)),
+                           field="scope")
     secret = new_token_secret()
     token = ApiToken(user_id=user.id, name=name.strip() or "token", token_hash=hash_token(secret),
                      prefix=secret[:10], scope=scope)
@@ -62,7 +66,7 @@ def create_token(session: Session, user: User, *, name: str, scope: str) -> tupl
 def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None or (token.user_id != user.id and not user.has_role("admin")):
-        raise NotFound(f"No token {token_id} of yours.")
+        raise NotFound(Message(N_("No token {token_id} of yours."), token_id=token_id))
     token.revoked_at = token.revoked_at or utcnow()
     return token
 

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from accounts import service
 from db import db_session
 from errors import DuizhaoError
+from i18n import translate_message
 
 bp = Blueprint("accounts", __name__)
 
@@ -56,6 +57,6 @@ def tokens():
                     scope=request.form.get("scope", "read"))
             session.commit()
         except DuizhaoError as err:
-            flash(err.message, "error")
+            flash(translate_message(err.message), "error")
     return render_template("accounts/tokens.html", tokens=service.tokens_of(session, current_user),
                            new_secret=new_secret)

@@ -28,6 +28,8 @@ from errors import DuizhaoError, NotFound
 from glossary import repository as glossary_repo
 from glossary import service as glossary_service
 from glossary.models import EntryRow, GlossaryEvent
+from i18n import translate_message
+from messages import Message, N_
 from tm import repository as repo
 from tm import service
 from tm.models import Memory, Unit, UnitEvent
@@ -41,7 +43,8 @@ bp.before_request(reject_invalid_utf8)
 def _error(err: DuizhaoError):
     """Feeds are fetched by programs: a JSON error with the status, never a login redirect
     (OmegaT would store the login page as the memory)."""
-    response = jsonify({"error": {"status": err.status, "message": err.message, **err.details}})
+    response = jsonify({"error": {"status": err.status, "message": translate_message(err.message),
+                                  **err.details}})
     response.status_code = err.status
     if err.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="duizhao"'
@@ -105,7 +108,7 @@ def tm_tmx(memory: str, token: str | None = None):
     session = db_session()
     found = repo.memory_by_name(session, memory)
     if found is None:
-        raise NotFound(f"No memory is called {memory!r}.")
+        raise NotFound(Message(N_("No memory is called {name!r}."), name=memory))
 
     def produce() -> bytes:
         buffer = io.BytesIO()
@@ -154,8 +157,8 @@ def glossary_omegat(token: str | None = None):
     check_permission("read")
     src = request.args.get("src", "zh")
     if src not in ("zh", "en"):
-        raise DuizhaoError("Parameter 'src' must be 'zh' or 'en'.", parameter="src",
-                           supported=["zh", "en"])
+        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be 'zh' or 'en'."), parameter="src"),
+                           parameter="src", supported=["zh", "en"])
     session = db_session()
 
     def produce() -> bytes:

@@ -21,6 +21,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 from accounts.auth import Identity, check_permission, user_for_token
 from db import db_session
 from errors import DuizhaoError, Unauthorized
+from i18n import translate_message
+from messages import Message, N_
 from tm import lookup
 from tm import repository as repo
 from tm.formats.langcodes import canonical_tag, normalize_lang
@@ -43,17 +45,19 @@ def _guard():
         # MyMemory's own "key" parameter: the only credential such clients know how to send.
         found = user_for_token(key)
         if found is None:
-            raise Unauthorized("The API token given as 'key' is unknown or has been revoked.")
+            raise Unauthorized(Message(N_("The API token given as {parameter!r} is unknown or has been revoked."),
+                                       parameter="key"))
         user, row = found
         g.identity = Identity(user, "token", row.scope)
 
 
 @bp.errorhandler(DuizhaoError)
 def _error(err: DuizhaoError):
+    message = translate_message(err.message)
     body = {
         "responseData": {"translatedText": None, "match": 0},
-        "responseStatus": err.status, "responseDetails": err.message, "matches": [],
-        "error": {"status": err.status, "message": err.message, **err.details},
+        "responseStatus": err.status, "responseDetails": message, "matches": [],
+        "error": {"status": err.status, "message": message, **err.details},
     }
     return jsonify(body), err.status
 
@@ -64,6 +68,8 @@ def get():
     check_permission("read")
     q = request.args.get("q", "")
     if not q.strip():
+        # MyMemory's own words (here and for a bad langpair), which its clients may recognise: kept
+        # verbatim, in English, whatever the reader's language.
         raise DuizhaoError("NO QUERY SPECIFIED. Example request: get?q=Hello World!&langpair=en|it",
                            parameter="q")
     tags = parse_langpair(request.args.get("langpair", ""))

@@ -42,6 +42,7 @@ from flask import Blueprint, current_app, jsonify, request
 from accounts.auth import check_permission
 from db import db_session
 from errors import DuizhaoError
+from messages import Message, N_
 from tm import lookup
 from tm.formats.langcodes import normalize_lang
 from tm.formats.records import UnsupportedLanguage
@@ -140,7 +141,7 @@ def raw_unit_text(environ: dict) -> str | None:
     try:
         return unquote(encoded.encode("latin-1").decode("utf-8"), errors="strict")
     except (UnicodeDecodeError, UnicodeEncodeError):
-        raise DuizhaoError("The text in the URL is not valid UTF-8.") from None
+        raise DuizhaoError(Message(N_("The text in the URL is not valid UTF-8."))) from None
 
 
 def fold_placeholders(text: str) -> str:

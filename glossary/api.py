@@ -11,6 +11,7 @@ from db import db_session
 from errors import DuizhaoError
 from glossary import repository as repo
 from glossary import service
+from messages import Message, N_
 from tm.lookup import parse_language
 from webutil import api_guard, history_json, int_arg, json_body
 
@@ -35,13 +36,15 @@ def _day(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise DuizhaoError(f"Parameter 'date' must be YYYY-MM-DD, not {value!r}.", parameter="date") from None
+        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be YYYY-MM-DD, not {value!r}."),
+                                   parameter="date", value=value), parameter="date") from None
 
 
 def _version(body: dict) -> int | None:
     version = body.get("version")
     if version is not None and not isinstance(version, int):
-        raise DuizhaoError("Field 'version' must be the whole number the entry had when you loaded it.",
+        raise DuizhaoError(Message(N_("Field {field!r} must be the whole number the entry had when you "
+                                      "loaded it."), field="version"),
                            field="version")
     return version
 
@@ -94,7 +97,8 @@ def entry_history(entry_id: int):
     check_permission("read")
     events = repo.history(db_session(), entry_id)
     if not events:
-        raise DuizhaoError(f"No glossary entry has id {entry_id}, now or before.", status=404)
+        raise DuizhaoError(Message(N_("No glossary entry has id {entry_id}, now or before."), entry_id=entry_id),
+                           status=404)
     return jsonify({"entry_id": entry_id, "events": history_json(events)})
 
 
@@ -104,7 +108,8 @@ def merge_entry(entry_id: int):
     identity = check_permission("edit")
     other = json_body().get("merge")
     if not isinstance(other, int):
-        raise DuizhaoError("Field 'merge' must be the id of the duplicate entry.", field="merge")
+        raise DuizhaoError(Message(N_("Field {field!r} must be the id of the duplicate entry."), field="merge"),
+                           field="merge")
     row = service.merge_entries(db_session(), entry_id, other, user=identity.name)
     return _committed(jsonify(service.entry_json(row)))
 
@@ -123,7 +128,8 @@ def create_proposal():
     body = json_body()
     entry_id = body.get("entry_id")
     if entry_id is not None and not isinstance(entry_id, int):
-        raise DuizhaoError("Field 'entry_id' must be an entry's id.", field="entry_id")
+        raise DuizhaoError(Message(N_("Field {field!r} must be an entry's id."), field="entry_id"),
+                           field="entry_id")
     data = {"terms": body.get("terms")} if entry_id is not None else body.get("entry")
     proposal = service.propose(db_session(), data, user=identity.name, entry_id=entry_id)
     db_session().commit()
@@ -149,7 +155,7 @@ def recognize():
     params = json_body() if request.method == "POST" else request.args
     text = params.get("text")
     if not isinstance(text, str) or not text.strip():
-        raise DuizhaoError("Parameter 'text' is empty.", parameter="text")
+        raise DuizhaoError(Message(N_("Parameter {parameter!r} is empty."), parameter="text"), parameter="text")
     from tm.core.text import detect_language
 
     lang = parse_language(params.get("lang"), "lang") if params.get("lang") else (detect_language(text) or "en")
@@ -164,7 +170,7 @@ def qa():
     body = json_body()
     for name in ("source", "translation"):
         if not isinstance(body.get(name), str) or not body[name].strip():
-            raise DuizhaoError(f"Field {name!r} must be a non-empty string.", field=name)
+            raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field=name), field=name)
     from tm.core.text import detect_language
 
     src = parse_language(body.get("src"), "src") if body.get("src") else (detect_language(body["source"]) or "en")
@@ -179,7 +185,7 @@ def import_glossary():
     identity = check_permission("edit")
     upload = request.files.get("file")
     if upload is None:
-        raise DuizhaoError("No file: send it as multipart field 'file'.")
+        raise DuizhaoError(Message(N_("No file: send it as multipart field {field!r}."), field="file"))
     report = service.import_entries(db_session(), upload.stream, filename=upload.filename or "upload",
                                     file_format=request.args.get("format"), user=identity.name)
     return _committed((jsonify(report), 201))

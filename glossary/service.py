@@ -21,6 +21,7 @@ from glossary.core.recognize import TermRecognizer
 from glossary.formats.table import iter_table, write_table
 from glossary.formats.tbx import iter_tbx, write_tbx
 from glossary.models import EntryRow, Proposal
+from messages import Message, N_
 
 IMPORT_FORMATS = ("tbx", "csv", "tsv")
 EXPORT_FORMATS = {"tbx": "basic2008", "tbx3": "v3", "csv": ",", "tsv": "\t"}
@@ -37,20 +38,21 @@ def _date(value, field: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise DuizhaoError(f"Field {field!r} must be a date as YYYY-MM-DD, not {value!r}.", field=field) from None
+        raise DuizhaoError(Message(N_("Field {field!r} must be a date as YYYY-MM-DD, not {value!r}."),
+                                   field=field, value=value), field=field) from None
 
 
 def entry_from_json(data: dict, *, entry_id: str | None = None) -> Entry:
     """An Entry from the API's JSON (or a form); raises with the field named."""
     if not isinstance(data, dict):
-        raise DuizhaoError("An entry must be a JSON object.")
+        raise DuizhaoError(Message(N_("An entry must be a JSON object.")))
     terms_data = data.get("terms")
     if not isinstance(terms_data, list) or not terms_data:
-        raise DuizhaoError("Field 'terms' must be a non-empty list.", field="terms")
+        raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty list."), field="terms"), field="terms")
     terms = []
     for number, t in enumerate(terms_data, 1):
         if not isinstance(t, dict):
-            raise DuizhaoError(f"Term {number} must be an object.", field="terms")
+            raise DuizhaoError(Message(N_("Term {number} must be an object."), number=number), field="terms")
         terms.append(Term(
             lang=t.get("lang") or "", text=(t.get("text") or "").strip(),
             status=t.get("status") or "preferred",
@@ -105,7 +107,7 @@ def _snapshot(row: EntryRow) -> dict:
 def get_entry(session: Session, entry_id: int, *, include_deleted: bool = False) -> EntryRow:
     row = repo.get_entry(session, entry_id)
     if row is None or (row.deleted_at is not None and not include_deleted):
-        raise NotFound(f"No glossary entry has id {entry_id}.")
+        raise NotFound(Message(N_("No glossary entry has id {entry_id}."), entry_id=entry_id))
     return row
 
 
@@ -127,9 +129,12 @@ def update_entry(session: Session, entry_id: int, entry: Entry, *, expected_vers
     when someone saved in between, the second editor gets 409 instead of overwriting."""
     row = get_entry(session, entry_id)
     if expected_version is not None and expected_version != row.version:
-        raise Conflict(f"Entry {entry_id} was changed by {row.changed_by or 'someone'} at "
-                       f"{row.changed_at:%Y-%m-%d %H:%M} UTC while you edited it (your version "
-                       f"{expected_version}, now {row.version}). Reload it and apply your change again.",
+        changed_by = row.changed_by or Message(N_("someone"))
+        raise Conflict(Message(N_("Entry {entry_id} was changed by {user} at {at} UTC while you edited it "
+                                  "(your version {yours}, now {current}). Reload it and apply your change "
+                                  "again."), entry_id=entry_id, user=changed_by,
+                               at=f"{row.changed_at:%Y-%m-%d %H:%M}", yours=expected_version,
+                               current=row.version),
                        current_version=row.version)
     validate_entry(entry)
     before = _snapshot(row)
@@ -145,7 +150,8 @@ def delete_entry(session: Session, entry_id: int, *, expected_version: int | Non
     """Soft delete: the entry leaves lookups and lists, its history stays."""
     row = get_entry(session, entry_id)
     if expected_version is not None and expected_version != row.version:
-        raise Conflict(f"Entry {entry_id} changed since you loaded it; reload before deleting.",
+        raise Conflict(Message(N_("Entry {entry_id} changed since you loaded it; reload before deleting."),
+                               entry_id=entry_id),
                        current_version=row.version)
     before = _snapshot(row)
     row.deleted_at = repo.now()
@@ -159,7 +165,7 @@ def merge_entries(session: Session, keep_id: int, merge_id: int, *, user: str | 
     """Merge a duplicate into ``keep_id``: its terms and notes join the kept entry (terms it
     already has are not doubled) and the duplicate is deleted; both histories record it."""
     if keep_id == merge_id:
-        raise DuizhaoError("An entry cannot be merged with itself.")
+        raise DuizhaoError(Message(N_("An entry cannot be merged with itself.")))
     keep, other = get_entry(session, keep_id), get_entry(session, merge_id)
     kept, merged = repo.to_domain(keep), repo.to_domain(other)
     have = {(t.lang, t.text) for t in kept.terms}
@@ -184,7 +190,8 @@ def propose(session: Session, data: dict, *, user: str, entry_id: int | None = N
         get_entry(session, entry_id)
         terms = data.get("terms")
         if not isinstance(terms, list) or not terms:
-            raise DuizhaoError("Field 'terms' must list the terms proposed.", field="terms")
+            raise DuizhaoError(Message(N_("Field {field!r} must list the terms proposed."), field="terms"),
+                               field="terms")
         current = entry_json(get_entry(session, entry_id))
         entry_from_json({**current, "terms": current["terms"] + terms})  # validates the result
     else:
@@ -198,7 +205,7 @@ def propose(session: Session, data: dict, *, user: str, entry_id: int | None = N
 def decide(session: Session, proposal_id: int, *, accept: bool, user: str) -> Proposal:
     proposal = session.get(Proposal, proposal_id)
     if proposal is None or proposal.state != "open":
-        raise NotFound(f"No open proposal has id {proposal_id}.")
+        raise NotFound(Message(N_("No open proposal has id {proposal_id}."), proposal_id=proposal_id))
     if accept:
         if proposal.entry_id is None:
             row = create_entry(session, entry_from_json(proposal.payload), user=user)
@@ -219,8 +226,8 @@ def guess_format(filename: str) -> str:
     for ext in IMPORT_FORMATS:
         if lowered.endswith("." + ext):
             return ext
-    raise DuizhaoError(f"Cannot tell the format of {filename!r}: name it .tbx, .csv or .tsv "
-                       "or pass the format.")
+    raise DuizhaoError(Message(N_("Cannot tell the format of {filename!r}: name it .tbx, .csv or .tsv "
+                                  "or pass the format."), filename=filename))
 
 
 def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_format: str | None,
@@ -229,7 +236,8 @@ def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_fo
     matches one imported before replaces it; the rest are added."""
     file_format = file_format or guess_format(filename)
     if file_format not in IMPORT_FORMATS:
-        raise DuizhaoError(f"Unknown glossary format {file_format!r}; use one of {', '.join(IMPORT_FORMATS)}.")
+        raise DuizhaoError(Message(N_("Unknown glossary format {format!r}; use one of {formats}."),
+                                   format=file_format, formats=", ".join(IMPORT_FORMATS)))
     if file_format == "tbx":
         entries = iter_tbx(stream)
     else:
@@ -241,8 +249,8 @@ def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_fo
         for entry in entries:
             outcomes[_import_one(session, entry, seen, user)] += 1
     except UnicodeDecodeError as err:
-        raise GlossaryFormatError(f"the file is not UTF-8 text (byte {err.start} of a line cannot be "
-                                  "decoded); save it as UTF-8 and try again") from None
+        raise GlossaryFormatError(Message(N_("the file is not UTF-8 text (byte {byte} of a line cannot be "
+                                             "decoded); save it as UTF-8 and try again"), byte=err.start)) from None
     return {"file": filename, "format": file_format, **outcomes}
 
 
@@ -250,7 +258,7 @@ def _import_one(session: Session, entry: Entry, seen: set[str], user: str | None
     """Add an imported entry, or update the one an earlier import brought; says which."""
     if entry.id is not None:
         if entry.id in seen:
-            raise GlossaryFormatError("the id appears twice in the file", entry=entry.id)
+            raise GlossaryFormatError(Message(N_("the id appears twice in the file")), entry=entry.id)
         seen.add(entry.id)
         existing = repo.entry_by_ext_id(session, entry.id)
         if existing is not None:
@@ -263,7 +271,8 @@ def _import_one(session: Session, entry: Entry, seen: set[str], user: str | None
 
 def export_entries(session: Session, stream: BinaryIO, *, file_format: str) -> None:
     if file_format not in EXPORT_FORMATS:
-        raise DuizhaoError(f"Unknown glossary format {file_format!r}; use one of {', '.join(EXPORT_FORMATS)}.",
+        raise DuizhaoError(Message(N_("Unknown glossary format {format!r}; use one of {formats}."),
+                                   format=file_format, formats=", ".join(EXPORT_FORMATS)),
                            parameter="format")
     entries = (repo.to_domain(row, id_from="ext") for row in repo.iter_live_entries(session))
     if file_format.startswith("tbx"):

@@ -11,6 +11,7 @@ from glossary import repository as repo
 from glossary import service
 from glossary.api import live_recognizer
 from glossary.core.model import CONCEPT_TYPES, STATUSES, TERM_TYPES, GlossaryFormatError
+from i18n import translate_message
 
 bp = Blueprint("glossary", __name__, url_prefix="/glossary")
 
@@ -107,7 +108,7 @@ def edit(entry_id: int | None = None):
             return redirect(url_for("glossary.show", entry_id=row.id))
         except (DuizhaoError, GlossaryFormatError) as err:
             session.rollback()
-            error = getattr(err, "message", None) or str(err)
+            error = translate_message(err.message)
             status = getattr(err, "status", 400)  # 409 when someone saved in between
     blank = {"lang": "", "text": "", "status": "preferred"}
     terms = list(data.get("terms") or []) + [dict(blank) for _ in range(BLANK_TERM_ROWS)]
@@ -139,7 +140,8 @@ def merge(entry_id: int):
         flash(_("Entry %(number)s merged into this one.", number=other))
     except (ValueError, DuizhaoError) as err:
         session.rollback()
-        flash(getattr(err, "message", None) or _("Give the number of the entry to merge."), "error")
+        flash(translate_message(err.message) if isinstance(err, DuizhaoError)
+              else _("Give the number of the entry to merge."), "error")
     return redirect(url_for("glossary.show", entry_id=entry_id))
 
 

@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from accounts.auth import check_permission, current_identity
 from db import db_session
 from errors import DuizhaoError
+from messages import Message, N_
 from tm import harvest
 from webutil import json_body, reject_invalid_utf8, require_csrf_header_for_session_writes
 
@@ -63,7 +64,7 @@ def prepare_from_request() -> tuple[harvest.Prepared, dict]:
         texts = {slot: fields.get(slot) for slot in ("zh", "en")}
         for slot, value in texts.items():
             if value is not None and not isinstance(value, str):
-                raise DuizhaoError(f"Field {slot!r} must be a string.", field=slot)
+                raise DuizhaoError(Message(N_("Field {field!r} must be a string."), field=slot), field=slot)
     prepared = harvest.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
                                hard_wrapped=_flag(fields, "hard_wrapped"), embed=aligner_embedder())
     return prepared, fields
@@ -76,7 +77,7 @@ def _flag(fields: dict, name: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("", "0", "false", "off", "no", "1", "true", "on", "yes"):
         return value.strip().lower() in ("1", "true", "on", "yes")
-    raise DuizhaoError(f"Field {name!r} must be true or false.", field=name)
+    raise DuizhaoError(Message(N_("Field {field!r} must be true or false."), field=name), field=name)
 
 
 @bp.post("")
@@ -105,7 +106,7 @@ def create_job():
 def _text(fields: dict, name: str) -> str | None:
     value = fields.get(name)
     if value is not None and not isinstance(value, str):
-        raise DuizhaoError(f"Field {name!r} must be a string.", field=name)
+        raise DuizhaoError(Message(N_("Field {field!r} must be a string."), field=name), field=name)
     return value
 
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 from accounts.auth import actor_name, check_permission
 from db import db_session
 from errors import DuizhaoError
+from i18n import translate_message
 from tm import harvest
 from tm import repository as repo
 from tm.align_api import aligner_embedder, glossary_pairs
@@ -52,7 +53,7 @@ def new():
             session.commit()
         except DuizhaoError as err:
             session.rollback()
-            error = err.message
+            error = translate_message(err.message)
         else:
             return redirect(url_for("align.review", job_id=job.id), code=303)
     return render_template("align/new.html", error=error, form=request.form,

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from accounts.auth import check_permission
 from db import db_session
 from errors import DuizhaoError
+from messages import Message, N_
 from tm import repository as repo
 from tm import lookup, service
 from webutil import api_guard, history_json, int_arg, json_body, list_arg
@@ -38,15 +39,16 @@ def create_memory():
     body = json_body()
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise DuizhaoError("Field 'name' must be a non-empty string.", field="name")
+        raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field="name"), field="name")
     session = db_session()
     if repo.memory_by_name(session, name.strip()):
-        raise DuizhaoError(f"A memory called {name.strip()!r} exists already.", status=409)
+        raise DuizhaoError(Message(N_("A memory called {name!r} exists already."), name=name.strip()), status=409)
     memory = repo.get_or_create_memory(session, name.strip())
     memory.description = str(body.get("description") or "")
     priority = body.get("priority", 0)
     if not isinstance(priority, int):
-        raise DuizhaoError("Field 'priority' must be a whole number.", field="priority")
+        raise DuizhaoError(Message(N_("Field {field!r} must be a whole number."), field="priority"),
+                           field="priority")
     memory.priority = priority
     session.commit()
     return jsonify(_memory_dict(memory, 0)), 201
@@ -62,7 +64,8 @@ def import_into_memory(name: str):
     elif request.data:
         stream, filename = io.BytesIO(request.get_data()), request.args.get("filename", "upload")
     else:
-        raise DuizhaoError("No file: send it as multipart field 'file' or as the request body.")
+        raise DuizhaoError(Message(N_("No file: send it as multipart field {field!r} or as the request body."),
+                                   field="file"))
     session = db_session()
     # A failed import raises before the commit; closing the session then discards it all.
     report = service.import_file(session, memory_name=name, stream=stream, filename=filename,
@@ -103,7 +106,7 @@ def list_units():
 def _memory_field(body: dict) -> str:
     memory_name = body.get("memory")
     if not isinstance(memory_name, str) or not memory_name:
-        raise DuizhaoError("Field 'memory' must name a memory.", field="memory")
+        raise DuizhaoError(Message(N_("Field {field!r} must name a memory."), field="memory"), field="memory")
     return memory_name
 
 
@@ -165,7 +168,7 @@ def unit_history(unit_id: int):
     check_permission("read")
     events = repo.unit_history(db_session(), unit_id)
     if not events:
-        raise DuizhaoError(f"No unit has id {unit_id}, now or before.", status=404)
+        raise DuizhaoError(Message(N_("No unit has id {unit_id}, now or before."), unit_id=unit_id), status=404)
     return jsonify({"unit_id": unit_id, "events": history_json(events)})
 
 
@@ -228,9 +231,11 @@ def tm_lookup_batch():
     body = json_body()
     segments = body.get("segments")
     if not isinstance(segments, list) or not segments:
-        raise DuizhaoError("Field 'segments' must be a non-empty list.", field="segments")
+        raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty list."), field="segments"),
+                           field="segments")
     if len(segments) > lookup.MAX_BATCH:
-        raise DuizhaoError(f"At most {lookup.MAX_BATCH} segments per batch.", field="segments")
+        raise DuizhaoError(Message(N_("At most {count} segments per batch."), count=lookup.MAX_BATCH),
+                           field="segments")
     shared = {k: body.get(k) for k in ("src", "tgt", "min_score", "limit", "memory", "date")}
     requests = []
     for position, segment in enumerate(segments):
@@ -238,7 +243,8 @@ def tm_lookup_batch():
         try:
             requests.append(_request_from(params))
         except DuizhaoError as err:
-            raise DuizhaoError(f"Segment {position}: {err.message}", segment=position, **err.details) from None
+            raise DuizhaoError(Message(N_("Segment {position}: {problem}"), position=position, problem=err.message),
+                               segment=position, **err.details) from None
     results = lookup.lookup_many(db_session(), live_index(), requests)
     return jsonify({"results": [_lookup_answer(r, m) for r, m in zip(requests, results)]})
 
@@ -246,7 +252,7 @@ def tm_lookup_batch():
 def _request_from(params: dict) -> lookup.LookupRequest:
     unknown = set(params) - {"q", "src", "tgt", "min_score", "limit", "memory", "prev", "next", "date"}
     if unknown:
-        raise DuizhaoError(f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
+        raise DuizhaoError(Message(N_("Unknown parameter(s): {parameters}."), parameters=", ".join(sorted(unknown))))
     return lookup.make_request(q=params.get("q"), src=params.get("src"), tgt=params.get("tgt"),
                                min_score=params.get("min_score"), limit=params.get("limit"),
                                memories=params.get("memory"), prev=params.get("prev"),

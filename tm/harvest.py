@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from errors import Conflict, DuizhaoError, NotFound
+from messages import Message, N_
 from tm import repository as repo
 from tm.core.align import align
 from tm.core.segment import Segment, split_sentences
@@ -29,8 +30,8 @@ from tm.formats.records import UnitRecord
 from tm.models import AlignmentJob
 from timeutil import utcnow
 
-#: What each slot holds, in the words the messages use.
-SLOT_NAMES = {"zh": "Chinese", "en": "English"}
+#: What each slot holds, in the words the messages use (translated with them: see ``_slot``).
+SLOT_NAMES = {"zh": N_("Chinese"), "en": N_("English")}
 #: One side with this many times the sentences of the other is probably not the same text (or
 #: a truncated one); we still align what matches but say so. The CLI uses the same threshold.
 SENTENCE_RATIO_WARNING = 2.0
@@ -41,6 +42,8 @@ MAX_SENTENCES = 1000
 #: Beads scoring below this are shown shaded and labelled "low confidence" for review.
 LOW_CONFIDENCE = 0.5
 MAX_TITLE = 500
+#: The length of Memory.name in the database.
+MAX_MEMORY_NAME = 120
 MAX_URL = 1000
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -84,6 +87,11 @@ class Prepared:
         }
 
 
+def _slot(slot: str) -> Message:
+    """The slot's language as a phrase of a message: "Chinese", “中文” for a Chinese reader."""
+    return Message(SLOT_NAMES[slot])
+
+
 def _segment_dict(segment: Segment) -> dict:
     return {"text": segment.text, "start": segment.start, "end": segment.end,
             "paragraph": segment.paragraph}
@@ -96,9 +104,9 @@ def decode_upload(data: bytes, slot: str) -> tuple[str, str]:
     try:
         return decode_text(data)
     except UnknownEncoding:
-        raise DuizhaoError(
-            f"The encoding of the {SLOT_NAMES[slot]} file could not be determined: it is not "
-            "UTF-8, GB18030 or Big5 text. Save it as UTF-8 and upload it again.", field=slot,
+        raise DuizhaoError(Message(
+            N_("The encoding of the {slot} file could not be determined: it is not UTF-8, GB18030 or "
+               "Big5 text. Save it as UTF-8 and upload it again."), slot=_slot(slot)), field=slot,
         ) from None
 
 
@@ -112,7 +120,7 @@ def _as_text(value: str | bytes | None, slot: str, warnings: list[str],
         if encoding != "utf-8":
             warnings.append(f"The {SLOT_NAMES[slot]} file was decoded as {encoding.upper()}.")
     if not isinstance(value, str):
-        raise DuizhaoError(f"The {SLOT_NAMES[slot]} text must be a string.", field=slot)
+        raise DuizhaoError(Message(N_("The {slot} text must be a string."), slot=_slot(slot)), field=slot)
     return value
 
 
@@ -120,19 +128,19 @@ def check_slots(zh_text: str, en_text: str) -> None:
     """Raise with a clear message when a text is missing or in the wrong slot."""
     for slot, text in (("zh", zh_text), ("en", en_text)):
         if not text.strip():
-            raise DuizhaoError(f"The {SLOT_NAMES[slot]} text is empty: paste the {SLOT_NAMES[slot]} "
-                               "article or upload it as a .txt file.", field=slot)
+            raise DuizhaoError(Message(N_("The {slot} text is empty: paste the {slot} article or upload it "
+                                          "as a .txt file."), slot=_slot(slot)), field=slot)
     zh_lang, en_lang = detect_language(zh_text), detect_language(en_text)
     if zh_lang == "en" and en_lang == "zh":
-        raise DuizhaoError("The texts are swapped: the Chinese slot holds English and the English "
-                           "slot holds Chinese. Exchange them and try again.", field="zh")
+        raise DuizhaoError(Message(N_("The texts are swapped: the Chinese slot holds English and the English "
+                                      "slot holds Chinese. Exchange them and try again.")), field="zh")
     for slot, lang in (("zh", zh_lang), ("en", en_lang)):
         if lang is None:
-            raise DuizhaoError(f"The {SLOT_NAMES[slot]} text contains neither Chinese nor English "
-                               "words.", field=slot)
+            raise DuizhaoError(Message(N_("The {slot} text contains neither Chinese nor English words."),
+                                       slot=_slot(slot)), field=slot)
         if lang != slot:
-            raise DuizhaoError(f"The {SLOT_NAMES[slot]} slot holds {SLOT_NAMES[lang]} text; put the "
-                               f"{SLOT_NAMES[slot]} article there.", field=slot)
+            raise DuizhaoError(Message(N_("The {slot} slot holds {lang} text; put the {slot} article there."),
+                                       slot=_slot(slot), lang=_slot(lang)), field=slot)
 
 
 def length_warnings(zh: Sequence[Segment], en: Sequence[Segment]) -> list[str]:
@@ -165,9 +173,9 @@ def prepare(zh_text: str | bytes | None, en_text: str | bytes | None, *,
     en = split_sentences(en_text, "en", hard_wrapped=hard_wrapped)
     for slot, sentences in (("zh", zh), ("en", en)):
         if len(sentences) > MAX_SENTENCES:
-            raise DuizhaoError(f"The {SLOT_NAMES[slot]} text has {len(sentences):,} sentences; at most "
-                               f"{MAX_SENTENCES:,} are aligned here. Split it, or use python -m tm.align.",
-                               field=slot)
+            raise DuizhaoError(Message(N_("The {slot} text has {count:,} sentences; at most {most:,} are aligned "
+                                          "here. Split it, or use python -m tm.align."),
+                                       slot=_slot(slot), count=len(sentences), most=MAX_SENTENCES), field=slot)
     warnings.extend(length_warnings(zh, en))
     pairs = [(z, e) for z, e in glossary_pairs if z and e]
     beads = align(zh, en, src_lang="zh", glossary=pairs, embed=embed)
@@ -182,17 +190,19 @@ def check_metadata(title: str | None, url: str | None, doc_date: str | None) -> 
     typo in the URL does not cost an alignment)."""
     title = (title or "").strip()
     if len(title) > MAX_TITLE:
-        raise DuizhaoError(f"The title is longer than {MAX_TITLE} characters.", field="title")
+        raise DuizhaoError(Message(N_("The title is longer than {most} characters."), most=MAX_TITLE),
+                           field="title")
     url = (url or "").strip() or None
     if url is not None:
         parts = urlsplit(url)
         # Shown as a link on the review page: only web addresses, never javascript: and the like.
         if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL:
-            raise DuizhaoError("The URL must be a web address starting with http:// or https://.",
+            raise DuizhaoError(Message(N_("The URL must be a web address starting with http:// or https://.")),
                                field="url")
     doc_date = (doc_date or "").strip() or None
     if doc_date is not None and not _DATE.match(doc_date):
-        raise DuizhaoError("The date must be written YYYY-MM-DD (or YYYY-MM, or YYYY).", field="date")
+        raise DuizhaoError(Message(N_("The date must be written YYYY-MM-DD (or YYYY-MM, or YYYY).")),
+                           field="date")
     return title, url, doc_date
 
 
@@ -218,7 +228,7 @@ def create_job(session: Session, prepared: Prepared, *, title: str | None = None
 def get_job(session: Session, job_id: int) -> AlignmentJob:
     job = session.get(AlignmentJob, job_id)
     if job is None:
-        raise NotFound(f"No alignment job has id {job_id}.")
+        raise NotFound(Message(N_("No alignment job has id {job_id}."), job_id=job_id))
     return job
 
 
@@ -256,52 +266,58 @@ def validate_beads(beads: object, n_zh: int, n_en: int) -> list[dict]:
     """The beads of a save, checked: every sentence of both sides exactly once, in order
     (so the alignment stays monotone), no empty bead. Returns them cleaned."""
     if not isinstance(beads, list):
-        raise DuizhaoError("Field 'beads' must be a list.", field="beads")
+        raise DuizhaoError(Message(N_("Field {field!r} must be a list."), field="beads"), field="beads")
     cleaned: list[dict] = []
     next_index = {"zh": 0, "en": 0}
     sizes = {"zh": n_zh, "en": n_en}
     for position, bead in enumerate(beads):
         if not isinstance(bead, dict):
-            raise DuizhaoError(f"Bead {position} must be an object.", field="beads", bead=position)
+            raise DuizhaoError(Message(N_("Bead {position} must be an object."), position=position),
+                               field="beads", bead=position)
         clean: dict = {}
         for side in ("zh", "en"):
             indices = bead.get(side, [])
             if not isinstance(indices, list) or not all(
                 isinstance(i, int) and not isinstance(i, bool) for i in indices
             ):
-                raise DuizhaoError(f"Bead {position}: '{side}' must be a list of sentence numbers.",
-                                   field="beads", bead=position)
+                raise DuizhaoError(Message(N_("Bead {position}: {field!r} must be a list of sentence numbers."),
+                                           position=position, field=side), field="beads", bead=position)
             for index in indices:
                 if index != next_index[side] or index >= sizes[side]:
                     expected = next_index[side]
-                    problem = (f"{SLOT_NAMES[side]} sentence {expected} is missing or out of order"
+                    problem = (Message(N_("{slot} sentence {expected} is missing or out of order"),
+                                       slot=_slot(side), expected=expected)
                                if expected < sizes[side] else
-                               f"the {SLOT_NAMES[side]} text has only {sizes[side]} sentences")
-                    raise DuizhaoError(f"Bead {position}: {problem} (found {index}). The beads must "
-                                       "cover every sentence exactly once, in order.",
+                               Message(N_("the {slot} text has only {count} sentences"),
+                                       slot=_slot(side), count=sizes[side]))
+                    raise DuizhaoError(Message(N_("Bead {position}: {problem} (found {index}). The beads must "
+                                                  "cover every sentence exactly once, in order."),
+                                               position=position, problem=problem, index=index),
                                        field="beads", bead=position)
                 next_index[side] += 1
             clean[side] = indices
         if not clean["zh"] and not clean["en"]:
-            raise DuizhaoError(f"Bead {position} holds no sentence.", field="beads", bead=position)
+            raise DuizhaoError(Message(N_("Bead {position} holds no sentence."), position=position),
+                               field="beads", bead=position)
         score = bead.get("score")
         if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
                                   or not 0 <= score <= 1):
-            raise DuizhaoError(f"Bead {position}: 'score' must be a number from 0 to 1, or null.",
-                               field="beads", bead=position)
+            raise DuizhaoError(Message(N_("Bead {position}: {field!r} must be a number from 0 to 1, or null."),
+                                       position=position, field="score"), field="beads", bead=position)
         approved = bead.get("approved", False)
         if not isinstance(approved, bool):
-            raise DuizhaoError(f"Bead {position}: 'approved' must be true or false.",
-                               field="beads", bead=position)
+            raise DuizhaoError(Message(N_("Bead {position}: {field!r} must be true or false."),
+                                       position=position, field="approved"), field="beads", bead=position)
         clean["score"] = None if score is None else float(score)
         clean["approved"] = approved
         cleaned.append(clean)
     for side in ("zh", "en"):
         if next_index[side] != sizes[side]:
-            raise DuizhaoError(f"The beads leave out {SLOT_NAMES[side]} sentence {next_index[side]}"
-                               f"{' and later ones' if sizes[side] - next_index[side] > 1 else ''}. "
-                               "The beads must cover every sentence exactly once, in order.",
-                               field="beads")
+            problem = (N_("The beads leave out {slot} sentence {index} and later ones. The beads must cover "
+                          "every sentence exactly once, in order.") if sizes[side] - next_index[side] > 1
+                       else N_("The beads leave out {slot} sentence {index}. The beads must cover every "
+                               "sentence exactly once, in order."))
+            raise DuizhaoError(Message(problem, slot=_slot(side), index=next_index[side]), field="beads")
     return cleaned
 
 
@@ -309,8 +325,8 @@ def save_job(session: Session, job_id: int, beads: object, *, expected_version: 
     """Replace a job's beads, if nobody saved since ``expected_version``; returns the job with
     its new version. A stale version is a 409 naming the current one."""
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise DuizhaoError("Field 'version' must be the job's version number, as last read.",
-                           field="version")
+        raise DuizhaoError(Message(N_("Field {field!r} must be the job's version number, as last read."),
+                                   field="version"), field="version")
     job = get_job(session, job_id)
     state = job.state or {}
     cleaned = validate_beads(beads, len(state.get("zh", [])), len(state.get("en", [])))
@@ -324,9 +340,10 @@ def save_job(session: Session, job_id: int, beads: object, *, expected_version: 
     )
     session.refresh(job)
     if result.rowcount != 1:
-        raise Conflict(f"This alignment was saved elsewhere (another tab or another reviewer) and "
-                       f"is now at version {job.version}, not {expected_version}. Reload it to "
-                       "see the latest state.", current_version=job.version)
+        raise Conflict(Message(N_("This alignment was saved elsewhere (another tab or another reviewer) and "
+                                  "is now at version {current}, not {yours}. Reload it to see the latest "
+                                  "state."), current=job.version, yours=expected_version),
+                       current_version=job.version)
     return job
 
 
@@ -395,15 +412,16 @@ def store_job(session: Session, job_id: int, *, memory_name: object, user: str |
     through the importer: a pair already in the memory is counted, not doubled, and the run
     is logged. The caller commits, then tells the live index (``changed()``)."""
     if not isinstance(memory_name, str) or not memory_name.strip():
-        raise DuizhaoError("Choose a memory to store the approved pairs in.", field="memory")
+        raise DuizhaoError(Message(N_("Choose a memory to store the approved pairs in.")), field="memory")
     memory_name = memory_name.strip()
-    if len(memory_name) > 120:
-        raise DuizhaoError("A memory name has at most 120 characters.", field="memory")
+    if len(memory_name) > MAX_MEMORY_NAME:
+        raise DuizhaoError(Message(N_("A memory name has at most {most} characters."), most=MAX_MEMORY_NAME),
+                           field="memory")
     job = get_job(session, job_id)
     records, one_sided = approved_records(job, user=user)
     if not records:
-        raise DuizhaoError("No approved pair to store: approve the pairs to keep first (a pair "
-                           "needs both a Chinese and an English side).", field="beads")
+        raise DuizhaoError(Message(N_("No approved pair to store: approve the pairs to keep first (a pair "
+                                      "needs both a Chinese and an English side).")), field="beads")
     memory = repo.get_or_create_memory(session, memory_name)
     run = repo.start_import(session, memory, filename=f"alignment:{job.id}", file_format="align",
                             user=user)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from errors import DuizhaoError
+from messages import Message, N_
 from tm import repository as repo
 from tm.core.match import DRAFT_PENALTY, LOWER_PRIORITY_MEMORY_PENALTY, Candidate, rank
 from tm.core.text import SUPPORTED_LANGUAGES, detect_language, match_key
@@ -51,8 +52,9 @@ def parse_language(value: str | None, parameter: str) -> str:
     try:
         return normalize_lang(value or "")
     except UnsupportedLanguage as err:
-        raise DuizhaoError(f"Parameter {parameter!r}: unsupported language {value!r}; use one of "
-                           f"{', '.join(err.supported)}.", parameter=parameter,
+        raise DuizhaoError(Message(N_("Parameter {parameter!r}: unsupported language {value!r}; use one of "
+                                      "{supported}."), parameter=parameter, value=value,
+                                   supported=", ".join(err.supported)), parameter=parameter,
                            supported=list(err.supported)) from None
 
 
@@ -60,20 +62,23 @@ def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=
                  prev=None, next=None, on=None) -> LookupRequest:  # noqa: A002
     """Validate raw parameters (from a query string or JSON) into a LookupRequest."""
     if not isinstance(q, str) or not q.strip():
-        raise DuizhaoError("Parameter 'q' is empty: give the segment to look up.", parameter="q")
+        raise DuizhaoError(Message(N_("Parameter {parameter!r} is empty: give the segment to look up."),
+                                   parameter="q"), parameter="q")
     src = parse_language(src, "src") if src else (detect_language(q) or "en")
     tgt = parse_language(tgt, "tgt") if tgt else ("en" if src == "zh" else "zh")
     if src == tgt:
-        raise DuizhaoError(f"Source and target language are both {src!r}.", parameter="tgt")
+        raise DuizhaoError(Message(N_("Source and target language are both {lang!r}."), lang=src), parameter="tgt")
     score = _number(min_score, "min_score", DEFAULT_MIN_SCORE, 0, 100)
     count = int(_number(limit, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, whole=True))
     for name, value in (("prev", prev), ("next", next)):
         if value is not None and not isinstance(value, str):
-            raise DuizhaoError(f"Parameter {name!r} must be a string.", parameter=name)
+            raise DuizhaoError(Message(N_("Parameter {parameter!r} must be a string."), parameter=name),
+                               parameter=name)
     if isinstance(memories, str):
         memories = [m.strip() for m in memories.split(",") if m.strip()]
     if memories is not None and not (isinstance(memories, (list, tuple)) and all(isinstance(m, str) for m in memories)):
-        raise DuizhaoError("Parameter 'memory' must name memories.", parameter="memory")
+        raise DuizhaoError(Message(N_("Parameter {parameter!r} must name memories."), parameter="memory"),
+                           parameter="memory")
     return LookupRequest(q, src, tgt, score, count, tuple(memories) if memories else None, prev, next,
                          _day(on))
 
@@ -84,7 +89,8 @@ def _day(value) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise DuizhaoError(f"Parameter 'date' must be YYYY-MM-DD, not {value!r}.", parameter="date") from None
+        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be YYYY-MM-DD, not {value!r}."),
+                                   parameter="date", value=value), parameter="date") from None
 
 
 def _number(value, name: str, default: float, low: float, high: float, *, whole: bool = False) -> float:
@@ -95,10 +101,12 @@ def _number(value, name: str, default: float, low: float, high: float, *, whole:
     except (TypeError, ValueError):
         number = float("nan")
     if number != number or (whole and number != int(number)):
-        kind = "a whole number" if whole else "a number"
-        raise DuizhaoError(f"Parameter {name!r} must be {kind}, not {value!r}.", parameter=name)
+        problem = (N_("Parameter {parameter!r} must be a whole number, not {value!r}.") if whole
+                   else N_("Parameter {parameter!r} must be a number, not {value!r}."))
+        raise DuizhaoError(Message(problem, parameter=name, value=value), parameter=name)
     if not low <= number <= high:
-        raise DuizhaoError(f"Parameter {name!r} must be between {low:g} and {high:g}.", parameter=name)
+        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be between {low:g} and {high:g}."),
+                                   parameter=name, low=low, high=high), parameter=name)
     return number
 
 

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from messages import Message, N_
 from tm.formats.langcodes import normalize_lang
 from tm.formats.records import ImportFormatError, UnsupportedLanguage
 from tm.formats.tmx import _syntax_error
@@ -135,10 +136,10 @@ def _langs(source: str | None, target: str | None, line: int | None) -> tuple[st
     try:
         pair = normalize_lang(source or ""), normalize_lang(target or "")
     except UnsupportedLanguage:
-        raise ImportFormatError(f"the file's languages {source}→{target} are not Chinese and English",
-                                line) from None
+        raise ImportFormatError(Message(N_("the file's languages {source}→{target} are not Chinese and English"),
+                                        source=source, target=target), line) from None
     if pair[0] == pair[1]:
-        raise ImportFormatError(f"source and target language are both {pair[0]!r}", line)
+        raise ImportFormatError(Message(N_("source and target language are both {lang!r}"), lang=pair[0]), line)
     return pair
 
 

@@ -14,6 +14,7 @@ from typing import BinaryIO
 from sqlalchemy.orm import Session
 
 from errors import DuizhaoError, NotFound
+from messages import Message, N_
 from tm import repository as repo
 from tm.core.text import NUMBER_UNIT, SUPPORTED_LANGUAGES, detect_language, match_key
 from tm.formats import sniff_format
@@ -65,7 +66,7 @@ def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filenam
     """Import a TMX/TSV/CSV file into a memory (made if new); all or nothing, as the
     caller commits only when this returns."""
     if not memory_name or not memory_name.strip():
-        raise DuizhaoError("A memory name is needed to import into.")
+        raise DuizhaoError(Message(N_("A memory name is needed to import into.")))
     if file_format is None:
         head = b""
         if stream.seekable():
@@ -73,7 +74,8 @@ def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filenam
             stream.seek(0)
         file_format = guess_format(filename, head)
     if file_format not in IMPORT_FORMATS:
-        raise DuizhaoError(f"Unknown import format {file_format!r}; use one of {', '.join(IMPORT_FORMATS)}.")
+        raise DuizhaoError(Message(N_("Unknown import format {format!r}; use one of {formats}."),
+                                   format=file_format, formats=", ".join(IMPORT_FORMATS)))
     memory = repo.get_or_create_memory(session, memory_name.strip())
     run = repo.start_import(session, memory, filename=filename, file_format=file_format, user=user)
     if file_format == "tmx":
@@ -95,7 +97,7 @@ def resolve_memories(session: Session, names: Sequence[str] | None) -> list[Memo
     for name in names:
         memory = repo.memory_by_name(session, name)
         if memory is None:
-            raise NotFound(f"No memory is called {name!r}.", parameter="memory")
+            raise NotFound(Message(N_("No memory is called {name!r}."), name=name), parameter="memory")
         found.append(memory)
     return found
 
@@ -104,7 +106,8 @@ def export_units(session: Session, *, memory_names: Sequence[str] | None, file_f
                  stream: BinaryIO, srclang: str = "zh") -> int:
     """Write the units of the named memories (all when None) to ``stream``; returns the count."""
     if file_format not in EXPORT_FORMATS:
-        raise DuizhaoError(f"Unknown export format {file_format!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+        raise DuizhaoError(Message(N_("Unknown export format {format!r}; use one of {formats}."),
+                                   format=file_format, formats=", ".join(EXPORT_FORMATS)))
     memories = resolve_memories(session, memory_names)
     ids = [m.id for m in memories] if memories is not None else None
     records = (repo.record_from_unit(u) for u in repo.iter_units(session, ids))
@@ -125,26 +128,30 @@ def validate_unit_fields(fields: dict, *, partial: bool) -> dict:
     """Check a unit's fields from a client; raise with the field named."""
     unknown = set(fields) - set(repo.EDITABLE_FIELDS) - {"memory"}
     if unknown:
-        raise DuizhaoError(f"Unknown field(s): {', '.join(sorted(unknown))}.",
+        raise DuizhaoError(Message(N_("Unknown field(s): {fields}."), fields=", ".join(sorted(unknown))),
                            allowed=list(repo.EDITABLE_FIELDS))
     for side in ("zh", "en"):
         if side in fields or not partial:
             value = fields.get(side)
             if not isinstance(value, str) or not value.strip():
-                raise DuizhaoError(f"Field {side!r} must be a non-empty string.", field=side)
+                raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field=side),
+                                   field=side)
     if "status" in fields and fields["status"] not in STATUSES:
-        raise DuizhaoError(f"Field 'status' must be one of {', '.join(STATUSES)}.", field="status")
+        raise DuizhaoError(Message(N_("Field {field!r} must be one of {values}."), field="status",
+                                   values=", ".join(STATUSES)), field="status")
     if "usage_count" in fields and (not isinstance(fields["usage_count"], int) or fields["usage_count"] < 0):
-        raise DuizhaoError("Field 'usage_count' must be a whole number ≥ 0.", field="usage_count")
+        raise DuizhaoError(Message(N_("Field {field!r} must be a whole number ≥ 0."), field="usage_count"),
+                           field="usage_count")
     if "props" in fields and fields["props"] is not None:
         props = fields["props"]
         if not isinstance(props, list) or not all(
             isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in props
         ):
-            raise DuizhaoError("Field 'props' must be a list of [type, value] string pairs.", field="props")
+            raise DuizhaoError(Message(N_("Field {field!r} must be a list of [type, value] string pairs."),
+                                       field="props"), field="props")
     for name in ("note", "origin_file", "doc_title", "doc_url", "context_prev", "context_next"):
         if name in fields and fields[name] is not None and not isinstance(fields[name], str):
-            raise DuizhaoError(f"Field {name!r} must be a string or null.", field=name)
+            raise DuizhaoError(Message(N_("Field {field!r} must be a string or null."), field=name), field=name)
     return {k: v for k, v in fields.items() if k != "memory"}
 
 
@@ -153,7 +160,7 @@ def create_unit(session: Session, *, memory_name: str, fields: dict, user: str |
     fields = validate_unit_fields(fields, partial=False)
     memory = repo.memory_by_name(session, memory_name)
     if memory is None:
-        raise NotFound(f"No memory is called {memory_name!r}.", field="memory")
+        raise NotFound(Message(N_("No memory is called {name!r}."), name=memory_name), field="memory")
     existing = repo.find_pair(session, memory, fields["zh"], fields["en"])
     if existing is not None:
         return existing, False
@@ -169,23 +176,24 @@ def upsert_units(session: Session, *, memory_name: str, items: list, user: str |
     matched to a unit of the memory with the same pair (whose other fields it updates), or
     created. All or nothing: one bad item rejects the batch, naming its position."""
     if not isinstance(items, list) or not items:
-        raise DuizhaoError("Field 'units' must be a non-empty list.", field="units")
+        raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty list."), field="units"), field="units")
     if len(items) > MAX_BATCH_UNITS:
-        raise DuizhaoError(f"At most {MAX_BATCH_UNITS} units per batch.", field="units")
+        raise DuizhaoError(Message(N_("At most {count} units per batch."), count=MAX_BATCH_UNITS), field="units")
     memory = repo.memory_by_name(session, memory_name)
     if memory is None:
-        raise NotFound(f"No memory is called {memory_name!r}.", field="memory")
+        raise NotFound(Message(N_("No memory is called {name!r}."), name=memory_name), field="memory")
     outcome = {"created": [], "updated": [], "unchanged": []}
     for position, item in enumerate(items):
         try:
             if not isinstance(item, dict):
-                raise DuizhaoError("A unit must be a JSON object.")
+                raise DuizhaoError(Message(N_("A unit must be a JSON object.")))
             item = dict(item)
             unit_id = item.pop("id", None)
             if unit_id is not None:
                 unit = get_unit(session, unit_id) if isinstance(unit_id, int) else None
                 if unit is None or unit.memory_id != memory.id:
-                    raise NotFound(f"No unit {unit_id!r} in memory {memory.name!r}.")
+                    raise NotFound(Message(N_("No unit {unit_id!r} in memory {memory!r}."), unit_id=unit_id,
+                                           memory=memory.name))
                 fields = validate_unit_fields(item, partial=True)
             else:
                 fields = validate_unit_fields(item, partial=False)
@@ -200,8 +208,8 @@ def upsert_units(session: Session, *, memory_name: str, items: list, user: str |
             else:
                 outcome["unchanged"].append(unit.id)
         except DuizhaoError as err:
-            raise DuizhaoError(f"Unit {position}: {err.message}", status=err.status, position=position,
-                               **err.details) from None
+            raise DuizhaoError(Message(N_("Unit {position}: {problem}"), position=position, problem=err.message),
+                               status=err.status, position=position, **err.details) from None
     return outcome
 
 
@@ -211,7 +219,8 @@ def update_unit(session: Session, unit_id: int, fields: dict, *, user: str | Non
     zh, en = fields.get("zh", unit.zh), fields.get("en", unit.en)
     clash = repo.find_pair(session, unit.memory, zh, en)
     if clash is not None and clash.id != unit.id:
-        raise DuizhaoError(f"Unit {clash.id} already holds this pair in memory {unit.memory.name!r}.",
+        raise DuizhaoError(Message(N_("Unit {unit_id} already holds this pair in memory {memory!r}."),
+                                   unit_id=clash.id, memory=unit.memory.name),
                            status=409, unit_id=clash.id)
     return repo.update_unit(session, unit, fields, user=user)
 
@@ -223,7 +232,7 @@ def delete_unit(session: Session, unit_id: int, *, user: str | None) -> None:
 def get_unit(session: Session, unit_id: int) -> Unit:
     unit = repo.get_unit(session, unit_id)
     if unit is None:
-        raise NotFound(f"No unit has id {unit_id}.")
+        raise NotFound(Message(N_("No unit has id {unit_id}."), unit_id=unit_id))
     return unit
 
 
@@ -269,10 +278,11 @@ def concordance(session: Session, *, q: str, lang: str | None = None,
     so is everything when no ``index`` is given, where English matches any substring).
     """
     if not q or not q.strip():
-        raise DuizhaoError("The search text is empty.", parameter="q")
+        raise DuizhaoError(Message(N_("The search text is empty.")), parameter="q")
     lang = lang or detect_language(q) or "en"
     if lang not in SUPPORTED_LANGUAGES:
-        raise DuizhaoError(f"Unsupported language {lang!r}; use one of {', '.join(SUPPORTED_LANGUAGES)}.",
+        raise DuizhaoError(Message(N_("Unsupported language {lang!r}; use one of {supported}."), lang=lang,
+                                   supported=", ".join(SUPPORTED_LANGUAGES)),
                            parameter="lang", supported=list(SUPPORTED_LANGUAGES))
     per_page = max(1, min(per_page, CONCORDANCE_MAX_PER_PAGE))
     page = max(1, page)

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from accounts.auth import actor_name, check_permission
 from db import db_session
 from errors import DuizhaoError
+from i18n import translate_message
 from tm import repository as repo
 from tm import service
 from tm.formats.records import ImportFormatError, UnsupportedLanguage
@@ -29,7 +30,7 @@ def concordance():
                                          memory_names=request.args.getlist("memory") or None, page=page,
                                          index=current_app.extensions["tm_live_index"])
         except DuizhaoError as err:
-            error = err.message
+            error = translate_message(err.message)
     return render_template("tm/concordance.html", q=q, result=result, error=error,
                            memories=repo.memories(db_session()), kwic=service.KWIC_WINDOW)
 
@@ -51,7 +52,7 @@ def import_page():
                 session.commit()
             except (DuizhaoError, ImportFormatError, UnsupportedLanguage) as err:
                 session.rollback()
-                error = getattr(err, "message", None) or str(err)
+                error = translate_message(err.message)
     status = 400 if error else 200
     return render_template("tm/import.html", report=report, error=error,
                            memories=repo.memories(session)), status

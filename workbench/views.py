@@ -19,6 +19,8 @@ from accounts.auth import check_permission
 from db import db_session
 from errors import DuizhaoError
 from glossary import service as glossary_service
+from i18n import translate_message
+from messages import Message, N_
 from tm import lookup as tm_lookup
 from tm import repository as tm_repo
 from tm import service as tm_service
@@ -137,7 +139,7 @@ def _date(name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise DuizhaoError(_("The date %(value)s is not a date like 2024-05-31.", value=value),
+        raise DuizhaoError(Message(N_("The date {value} is not a date like 2024-05-31."), value=value),
                            parameter=name) from None
 
 
@@ -150,7 +152,8 @@ def concordance_json():
     try:
         return jsonify(_dated_concordance())
     except DuizhaoError as err:  # this page's script reads errors as the API gives them
-        return jsonify({"error": {"status": err.status, "message": err.message, **err.details}}), err.status
+        return jsonify({"error": {"status": err.status, "message": translate_message(err.message),
+                                  **err.details}}), err.status
 
 
 def _dated_concordance() -> dict:
@@ -198,9 +201,9 @@ def _threshold() -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise DuizhaoError(_("The threshold must be a whole number from 50 to 101.")) from None
+        raise DuizhaoError(Message(N_("The threshold must be a whole number from 50 to 101."))) from None
     if not 50 <= value <= 101:
-        raise DuizhaoError(_("The threshold must be a whole number from 50 to 101."))
+        raise DuizhaoError(Message(N_("The threshold must be a whole number from 50 to 101.")))
     return value
 
 
@@ -217,13 +220,15 @@ def _article_text() -> tuple[str, str | None]:
             try:
                 return "\n".join(export.xliff_sources(data)), name
             except ImportFormatError as err:
-                raise DuizhaoError(_("The XLIFF file could not be read: %(reason)s", reason=str(err))) from None
+                raise DuizhaoError(Message(N_("The XLIFF file could not be read: {reason}"),
+                                           reason=err.message)) from None
         if suffix == ".txt":
             try:
                 return data.decode("utf-8-sig"), name
             except UnicodeDecodeError:
-                raise DuizhaoError(_("The text file is not in UTF-8. Save it as UTF-8 and upload it again.")) from None
-        raise DuizhaoError(_("Upload a plain text (.txt), Word (.docx) or XLIFF (.xlf) file."))
+                raise DuizhaoError(Message(N_("The text file is not in UTF-8. Save it as UTF-8 and upload it "
+                                              "again."))) from None
+        raise DuizhaoError(Message(N_("Upload a plain text (.txt), Word (.docx) or XLIFF (.xlf) file.")))
     return request.form.get("text", ""), None
 
 
@@ -235,7 +240,7 @@ def _docx_text(data: bytes) -> str:
     try:
         document = docx.Document(io.BytesIO(data))
     except (BadZipFile, KeyError, ValueError) as err:
-        raise DuizhaoError(_("The Word file could not be read; is it a .docx file?")) from err
+        raise DuizhaoError(Message(N_("The Word file could not be read; is it a .docx file?"))) from err
     paragraphs = [p.text for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:
@@ -255,11 +260,11 @@ def _direction(text: str) -> tuple[str, str]:
 
 def _segments(text: str, src: str) -> list[str]:
     if not text.strip():
-        raise DuizhaoError(_("The article is empty: paste a text or choose a file."))
+        raise DuizhaoError(Message(N_("The article is empty: paste a text or choose a file.")))
     segments = [s.text for s in split_sentences(text, src)]
     if len(segments) > MAX_SEGMENTS:
-        raise DuizhaoError(_("The article has %(count)s segments; at most %(max)s can be analysed at once. "
-                             "Split it into parts.", count=len(segments), max=MAX_SEGMENTS))
+        raise DuizhaoError(Message(N_("The article has {count} segments; at most {most} can be analysed at once. "
+                                      "Split it into parts."), count=len(segments), most=MAX_SEGMENTS))
     return segments
 
 
@@ -293,7 +298,7 @@ def article_page():
         segments = _segments(text, src)
         found = _lookup_all(segments, src, tgt)
     except DuizhaoError as err:
-        context["error"] = err.message
+        context["error"] = translate_message(err.message)
         return render_template("workbench/article.html", **context), 400
     report = analysis.analyse(segments, [m[0]["score"] if m else None for m in found])
     rows = [ArticleRow(n, text_, band_, matches, _terms(text_, src))
@@ -307,7 +312,7 @@ def article_export():
     check_permission("read")
     file_format = request.form.get("format", "xliff12")
     if file_format not in export.FORMATS:
-        raise DuizhaoError(_("Choose XLIFF 1.2, XLIFF 2.0 or TSV."), parameter="format")
+        raise DuizhaoError(Message(N_("Choose XLIFF 1.2, XLIFF 2.0 or TSV.")), parameter="format")
     threshold = _threshold()
     text = request.form.get("text", "")
     src, tgt = _direction(text)

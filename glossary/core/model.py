@@ -19,6 +19,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from messages import Message, N_
+
 LANGUAGES = ("zh", "en")
 
 PREFERRED = "preferred"
@@ -53,19 +55,22 @@ class GlossaryFormatError(GlossaryError, ValueError):
     """An entry or a file that breaks the glossary's rules.
 
     ``entry`` names the entry (its id, or ``#n`` for the n-th entry of a file) and ``line`` is
-    the line of the file where it starts, when known; both are part of the message.
+    the line of the file where it starts, when known; both are part of ``message``. ``reason``
+    is the sentence without them, a `messages.Message` the web shows in the reader's language.
     """
 
     def __init__(self, message: str, *, entry: str | None = None, line: int | None = None):
         self.reason = message
         self.entry = entry
         self.line = line
-        where = []
-        if entry is not None:
-            where.append(f"entry {entry}")
-        if line is not None:
-            where.append(f"line {line}")
-        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+        if entry is not None and line is not None:
+            message = Message(N_("entry {entry}, line {line}: {reason}"), entry=entry, line=line, reason=message)
+        elif entry is not None:
+            message = Message(N_("entry {entry}: {reason}"), entry=entry, reason=message)
+        elif line is not None:
+            message = Message(N_("line {line}: {reason}"), line=line, reason=message)
+        self.message = message
+        super().__init__(message)
 
 
 def _applies(valid_from: dt.date | None, valid_to: dt.date | None, on: dt.date | None) -> bool:
@@ -144,15 +149,17 @@ class Entry:
         """A short human name for messages: the id, or the first term."""
         if self.id is not None:
             return str(self.id)
-        return repr(self.terms[0].text) if self.terms else "(empty entry)"
+        return repr(self.terms[0].text) if self.terms else Message(N_("(empty entry)"))
 
 
-def _check_period(valid_from, valid_to, what: str) -> None:
+def _check_period(valid_from, valid_to, what: Message) -> None:
     for value in (valid_from, valid_to):
         if value is not None and not isinstance(value, dt.date):
-            raise GlossaryFormatError(f"{what} validity date {value!r} is not a date")
+            raise GlossaryFormatError(Message(N_("{what} validity date {value!r} is not a date"),
+                                              what=what, value=value))
     if valid_from is not None and valid_to is not None and valid_from > valid_to:
-        raise GlossaryFormatError(f"{what} is valid from {valid_from} after it ends on {valid_to}")
+        raise GlossaryFormatError(Message(N_("{what} is valid from {start} after it ends on {end}"),
+                                          what=what, start=valid_from, end=valid_to))
 
 
 def validate_term(term: Term, *, number: int | None = None) -> None:
@@ -163,27 +170,34 @@ def validate_term(term: Term, *, number: int | None = None) -> None:
     control characters that XML cannot carry. ``number`` (its place in the entry) names a term
     that has no usable text.
     """
-    which = f"term {number}" if number is not None else "term"
+    which = Message(N_("term {number}"), number=number) if number is not None else Message(N_("term"))
     if not isinstance(term, Term):
-        raise GlossaryFormatError(f"{which} is not a Term")
+        raise GlossaryFormatError(Message(N_("{which} is not a Term"), which=which))
     if not term.lang:
-        raise GlossaryFormatError(f"{which} ({term.text!r}) is missing its language")
+        raise GlossaryFormatError(Message(N_("{which} ({text!r}) is missing its language"),
+                                          which=which, text=term.text))
     if term.lang not in LANGUAGES:
-        raise GlossaryFormatError(f"{which} ({term.text!r}) has unsupported language {term.lang!r}")
+        raise GlossaryFormatError(Message(N_("{which} ({text!r}) has unsupported language {lang!r}"),
+                                          which=which, text=term.text, lang=term.lang))
     if not term.text or not term.text.strip():
-        raise GlossaryFormatError(f"{which} ({term.lang}) is empty")
+        raise GlossaryFormatError(Message(N_("{which} ({lang}) is empty"), which=which, lang=term.lang))
     if term.text != term.text.strip():
-        raise GlossaryFormatError(f"term {term.text!r} has leading or trailing whitespace")
+        raise GlossaryFormatError(Message(N_("term {text!r} has leading or trailing whitespace"),
+                                          text=term.text))
     if _NOT_XML.search(term.text) or _NOT_IN_TERM.search(term.text):
-        raise GlossaryFormatError(f"term {term.text!r} contains a control character or line break")
+        raise GlossaryFormatError(Message(N_("term {text!r} contains a control character or line break"),
+                                          text=term.text))
     if _NOT_XML.search(term.note):
-        raise GlossaryFormatError(f"the note of term {term.text!r} contains a control character")
+        raise GlossaryFormatError(Message(N_("the note of term {text!r} contains a control character"),
+                                          text=term.text))
     if term.status not in STATUSES:
-        raise GlossaryFormatError(
-            f"term {term.text!r} has unknown status {term.status!r} (expected one of {', '.join(STATUSES)})")
+        raise GlossaryFormatError(Message(
+            N_("term {text!r} has unknown status {status!r} (expected one of {expected})"),
+            text=term.text, status=term.status, expected=", ".join(STATUSES)))
     if term.term_type is not None and term.term_type not in TERM_TYPES:
-        raise GlossaryFormatError(f"term {term.text!r} has unknown term type {term.term_type!r}")
-    _check_period(term.valid_from, term.valid_to, f"term {term.text!r}")
+        raise GlossaryFormatError(Message(N_("term {text!r} has unknown term type {term_type!r}"),
+                                          text=term.text, term_type=term.term_type))
+    _check_period(term.valid_from, term.valid_to, Message(N_("term {text!r}"), text=term.text))
 
 
 def validate_entry(entry: Entry) -> None:
@@ -197,20 +211,23 @@ def validate_entry(entry: Entry) -> None:
     label = entry.label
     try:
         if entry.concept_type not in CONCEPT_TYPES:
-            raise GlossaryFormatError(
-                f"unknown concept type {entry.concept_type!r} (expected one of {', '.join(CONCEPT_TYPES)})")
+            raise GlossaryFormatError(Message(
+                N_("unknown concept type {concept_type!r} (expected one of {expected})"),
+                concept_type=entry.concept_type, expected=", ".join(CONCEPT_TYPES)))
         if not entry.terms:
-            raise GlossaryFormatError("entry has no terms")
+            raise GlossaryFormatError(Message(N_("entry has no terms")))
         for name in ("definition", "note", "source"):
             if _NOT_XML.search(getattr(entry, name)):
-                raise GlossaryFormatError(f"the entry's {name} contains a control character")
-        _check_period(entry.valid_from, entry.valid_to, "entry")
+                raise GlossaryFormatError(Message(N_("the entry's {field} contains a control character"),
+                                                  field=name))
+        _check_period(entry.valid_from, entry.valid_to, Message(N_("entry")))
         seen: set[tuple[str, str]] = set()
         for number, term in enumerate(entry.terms, 1):
             validate_term(term, number=number)
             key = (term.lang, term.text)
             if key in seen:
-                raise GlossaryFormatError(f"duplicate term {term.text!r} ({term.lang})")
+                raise GlossaryFormatError(Message(N_("duplicate term {text!r} ({lang})"),
+                                                  text=term.text, lang=term.lang))
             seen.add(key)
     except GlossaryFormatError as err:
         raise GlossaryFormatError(err.reason, entry=label) from None

@@ -43,6 +43,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from glossary.core.model import Entry, GlossaryFormatError, Term, validate_entry, validate_term
+from messages import Message, N_
 
 __all__ = ["COLUMNS", "dumps_table", "iter_table", "read_table", "write_table"]
 
@@ -81,7 +82,7 @@ def iter_table(source, *, delimiter: str | None = None) -> Iterator[Entry]:
     with _open_text(source, "r") as f:
         header_line = f.readline()
         if not header_line.strip():
-            raise GlossaryFormatError("the table is empty: a header row is required", line=1)
+            raise GlossaryFormatError(Message(N_("the table is empty: a header row is required")), line=1)
         if delimiter is None:
             delimiter = "\t" if "\t" in header_line else ","
         lines = itertools.chain([header_line], f)
@@ -89,13 +90,15 @@ def iter_table(source, *, delimiter: str | None = None) -> Iterator[Entry]:
         header = [name.strip() for name in next(reader)]
         unknown = [name for name in header if name not in COLUMNS]
         if unknown:
-            raise GlossaryFormatError(f"unknown column(s) {', '.join(map(repr, unknown))}; "
-                                      f"expected some of {', '.join(COLUMNS)}", line=1)
+            raise GlossaryFormatError(Message(N_("unknown column(s) {unknown}; expected some of {expected}"),
+                                              unknown=", ".join(map(repr, unknown)),
+                                              expected=", ".join(COLUMNS)), line=1)
         missing = [name for name in REQUIRED if name not in header]
         if missing:
-            raise GlossaryFormatError(f"missing column(s) {', '.join(missing)}", line=1)
+            raise GlossaryFormatError(Message(N_("missing column(s) {missing}"), missing=", ".join(missing)),
+                                      line=1)
         if len(set(header)) != len(header):
-            raise GlossaryFormatError("a column appears twice in the header", line=1)
+            raise GlossaryFormatError(Message(N_("a column appears twice in the header")), line=1)
 
         group: list[tuple[int, dict]] = []
         seen: set[str] = set()
@@ -106,19 +109,21 @@ def iter_table(source, *, delimiter: str | None = None) -> Iterator[Entry]:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) > len(header):
-                raise GlossaryFormatError(f"{len(row)} fields where the header has {len(header)}", line=line)
+                raise GlossaryFormatError(Message(N_("{found} fields where the header has {expected}"),
+                                                  found=len(row), expected=len(header)), line=line)
             # Free text is kept as written (round trips are lossless); codes and dates are trimmed.
             record = {name: cell if name in _FREE_TEXT else cell.strip() for name, cell in zip(header, row)}
             entry_id = record.get("entry_id", "")
             if not entry_id:
-                raise GlossaryFormatError("row without an entry_id", line=line)
+                raise GlossaryFormatError(Message(N_("row without an entry_id")), line=line)
             if group and entry_id != group[0][1]["entry_id"]:
                 yield _entry(group)
                 group = []
             if not group:
                 if entry_id in seen:
-                    raise GlossaryFormatError("duplicate entry id: rows of an entry must be consecutive",
-                                              entry=entry_id, line=line)
+                    raise GlossaryFormatError(
+                        Message(N_("duplicate entry id: rows of an entry must be consecutive")),
+                        entry=entry_id, line=line)
                 seen.add(entry_id)
             group.append((line, record))
         if group:
@@ -134,7 +139,7 @@ def _entry(group: list[tuple[int, dict]]) -> Entry:
     first_line, first = group[0]
     entry_id = first["entry_id"]
 
-    def fail(message: str, line: int = first_line):
+    def fail(message: Message, line: int = first_line):
         raise GlossaryFormatError(message, entry=entry_id, line=line)
 
     def parse_date(value: str, column: str, line: int) -> dt.date | None:
@@ -143,7 +148,7 @@ def _entry(group: list[tuple[int, dict]]) -> Entry:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            fail(f"{column} {value!r} is not an ISO date (YYYY-MM-DD)", line)
+            fail(Message(N_("{what} {value!r} is not an ISO date (YYYY-MM-DD)"), what=column, value=value), line)
 
     def parse_bool(value: str, column: str, line: int) -> bool:
         low = value.lower()
@@ -151,7 +156,7 @@ def _entry(group: list[tuple[int, dict]]) -> Entry:
             return True
         if low in _FALSE:
             return False
-        fail(f"{column} {value!r} is not yes or no", line)
+        fail(Message(N_("{column} {value!r} is not yes or no"), column=column, value=value), line)
 
     entry_fields = {name: first.get(name, "") for name in ENTRY_COLUMNS}
     terms = []
@@ -159,7 +164,8 @@ def _entry(group: list[tuple[int, dict]]) -> Entry:
         for name in ENTRY_COLUMNS:
             value = record.get(name, "")
             if value and value != entry_fields[name]:
-                fail(f"{name} {value!r} conflicts with {entry_fields[name]!r} on the entry's first row", line)
+                fail(Message(N_("{column} {value!r} conflicts with {first!r} on the entry's first row"),
+                             column=name, value=value, first=entry_fields[name]), line)
         term = Term(
             lang=record.get("lang", ""),
             text=record.get("term", ""),
@@ -216,7 +222,7 @@ def write_table(entries: Iterable[Entry], dest, *, delimiter: str | None = None)
         writer.writerow(COLUMNS)
         for ordinal, entry in enumerate(entries, 1):
             if entry.id is None or str(entry.id) == "":
-                raise GlossaryFormatError("a table needs an entry id to group the entry's rows",
+                raise GlossaryFormatError(Message(N_("a table needs an entry id to group the entry's rows")),
                                           entry=f"#{ordinal}")
             validate_entry(entry)  # the entry has an id here, so the error names it
             for index, term in enumerate(entry.terms):

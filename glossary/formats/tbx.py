@@ -62,6 +62,7 @@ from lxml import etree
 from glossary.core.model import (
     DEPRECATED, FORBIDDEN, LANGUAGES, PREFERRED, Entry, GlossaryFormatError, Term, validate_entry,
 )
+from messages import Message, N_
 
 __all__ = ["DIALECTS", "TBX_V3_NS", "dumps_tbx", "iter_tbx", "read_tbx", "write_tbx"]
 
@@ -139,7 +140,8 @@ def iter_tbx(source) -> Iterator[Entry]:
                 entry = _read_entry(el, ordinal)
                 if entry is not None and entry.id is not None:
                     if entry.id in seen_ids:
-                        raise GlossaryFormatError("duplicate entry id", entry=entry.id, line=el.sourceline)
+                        raise GlossaryFormatError(Message(N_("duplicate entry id")), entry=entry.id,
+                                                  line=el.sourceline)
                     seen_ids.add(entry.id)
                 # Free what has been read: a TBX file can be gigabytes.
                 el.clear(keep_tail=False)
@@ -149,8 +151,8 @@ def iter_tbx(source) -> Iterator[Entry]:
                 if entry is not None:
                     yield entry
         except etree.XMLSyntaxError as err:
-            raise GlossaryFormatError(f"broken XML: {err.msg}", entry=f"#{ordinal + 1}",
-                                      line=err.lineno) from err
+            raise GlossaryFormatError(Message(N_("broken XML: {problem}"), problem=err.msg),
+                                      entry=f"#{ordinal + 1}", line=err.lineno) from err
         if not root_checked:  # a document without entries: still say what is wrong with it
             _check_root(events.root)
 
@@ -164,29 +166,31 @@ def _check_root(root) -> None:
     docinfo = root.getroottree().docinfo
     dtd = docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
-        raise GlossaryFormatError("the document declares entities in its DTD; entity declarations "
-                                  "are refused (expansion bombs, external entities)", line=root.sourceline)
+        raise GlossaryFormatError(Message(N_("the document declares entities in its DTD; entity declarations "
+                                             "are refused (expansion bombs, external entities)")),
+                                  line=root.sourceline)
     if _local(root) not in ("martif", "tbx"):
-        raise GlossaryFormatError(f"not a TBX file: the root element is <{_local(root)}>, "
-                                  "expected <martif> (TBX 2008) or <tbx> (TBX v3)", line=root.sourceline)
+        raise GlossaryFormatError(Message(N_("not a TBX file: the root element is <{root}>, "
+                                             "expected <martif> (TBX 2008) or <tbx> (TBX v3)"), root=_local(root)),
+                                  line=root.sourceline)
 
 
 def _parse_date(value: str, what: str, fail) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        fail(f"{what} {value.strip()!r} is not an ISO date (YYYY-MM-DD)")
+        fail(Message(N_("{what} {value!r} is not an ISO date (YYYY-MM-DD)"), what=what, value=value.strip()))
 
 
 def _read_entry(el, ordinal: int) -> Entry | None:
     entry_id = el.get("id")
     label = entry_id if entry_id is not None else f"#{ordinal}"
 
-    def fail(message: str, line: int | None = None):
+    def fail(message: Message, line: int | None = None):
         raise GlossaryFormatError(message, entry=label, line=line or el.sourceline)
 
     for _ in el.iter(etree.Entity):
-        fail("unresolved entity reference; entities are refused")
+        fail(Message(N_("unresolved entity reference; entities are refused")))
 
     fields = {"definition": "", "concept_type": "other", "source": "", "note": "",
               "valid_from": None, "valid_to": None}
@@ -203,7 +207,8 @@ def _read_entry(el, ordinal: int) -> Entry | None:
             fields["source"] = _text(child)
         elif name == "admin" and kind in ("x-validFrom", "x-validTo"):
             key = "valid_from" if kind == "x-validFrom" else "valid_to"
-            fields[key] = _parse_date(_text(child), f"entry {kind}", lambda m: fail(m, child.sourceline))
+            fields[key] = _parse_date(_text(child), Message(N_("entry {category}"), category=kind),
+                                      lambda m: fail(m, child.sourceline))
         elif name == "note":
             fields["note"] = _text(child)
         elif name in ("descripGrp", "adminGrp"):
@@ -215,7 +220,7 @@ def _read_entry(el, ordinal: int) -> Entry | None:
         if name in _LANG_TAGS:
             lang = child.get(XML_LANG) or child.get("lang")
             if not lang or not lang.strip():
-                fail("a language section is missing its xml:lang", child.sourceline)
+                fail(Message(N_("a language section is missing its xml:lang")), child.sourceline)
             lang = lang.strip().lower().replace("_", "-").split("-")[0]
             if lang not in LANGUAGES:
                 other_languages = True  # a language this glossary does not hold
@@ -255,12 +260,14 @@ def _read_term(section, lang: str, fail) -> Term:
             value = _text(node).strip()
             status = _STATUS_IN.get(value.removesuffix("-admn-sts"))
             if status is None:
-                fail(f"unknown status {value!r} for term {text!r}", node.sourceline)
+                fail(Message(N_("unknown status {value!r} for term {text!r}"), value=value, text=text),
+                     node.sourceline)
             values["status"] = status
         elif name == "termNote" and kind == "x-usageStatus":
             value = _text(node).strip()
             if value != FORBIDDEN:
-                fail(f"unknown x-usageStatus {value!r} for term {text!r}", node.sourceline)
+                fail(Message(N_("unknown x-usageStatus {value!r} for term {text!r}"), value=value, text=text),
+                     node.sourceline)
             values["forbidden"] = True
         elif name == "termNote" and kind == "termType":
             values["term_type"] = _text(node).strip() or None
@@ -269,17 +276,19 @@ def _read_term(section, lang: str, fail) -> Term:
             values["case_sensitive" if kind == "x-caseSensitive" else "do_not_translate"] = flag
         elif name == "admin" and kind in ("x-validFrom", "x-validTo"):
             key = "valid_from" if kind == "x-validFrom" else "valid_to"
-            values[key] = _parse_date(_text(node), f"term {kind}", lambda m: fail(m, node.sourceline))
+            values[key] = _parse_date(_text(node), Message(N_("term {category}"), category=kind),
+                                      lambda m: fail(m, node.sourceline))
         elif name == "note":
             values["note"] = _text(node)
     if text is None:
-        fail("a term section has no <term>", line)
+        fail(Message(N_("a term section has no <term>")), line)
     if not text:
-        fail(f"empty term ({lang})", line)
+        fail(Message(N_("empty term ({lang})"), lang=lang), line)
     status = values.pop("status") or PREFERRED
     if values.pop("forbidden"):
         if status != DEPRECATED:
-            fail(f"term {text!r} is marked forbidden but its administrativeStatus is {status}", line)
+            fail(Message(N_("term {text!r} is marked forbidden but its administrativeStatus is {status}"),
+                         text=text, status=status), line)
         status = FORBIDDEN
     return Term(lang=lang, text=text, status=status, **values)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import PurePath
 from typing import IO, Literal
 
+from messages import Message, N_
 from tm.formats.records import ImportFormatError, UnitRecord
 from tm.formats.tmx import read_tmx
 from tm.formats.tsv import as_buffered, read_table
@@ -43,8 +44,8 @@ def sniff_format(filename: str | None, first_bytes: bytes) -> Format:
     if "," in header:
         return "csv"
     raise ImportFormatError(
-        "cannot tell the file's format: expected TMX (XML), or a TSV/CSV table whose "
-        "header row names the zh and en columns",
+        Message(N_("cannot tell the file's format: expected TMX (XML), or a TSV/CSV table whose "
+                   "header row names the zh and en columns")),
         1,
     )
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
+from messages import Message, N_
+
 Status = Literal["draft", "approved"]
 STATUSES: tuple[str, ...] = ("draft", "approved")
 
@@ -113,13 +115,17 @@ class ImportFormatError(Exception):
     """A translation-memory file cannot be read.
 
     ``line`` is the 1-based line of the input where the problem was found (None
-    when unknown, e.g. an empty file); ``reason`` is the human sentence without it.
+    when unknown, e.g. an empty file); ``reason`` is the human sentence without it (a
+    `messages.Message`, so that the web can show it in the reader's language); ``message``
+    is the two together.
     """
 
     def __init__(self, reason: str, line: int | None = None) -> None:
         self.reason = reason
         self.line = line
-        super().__init__(f"line {line}: {reason}" if line is not None else reason)
+        self.message = (Message(N_("line {line}: {reason}"), line=line, reason=reason)
+                        if line is not None else reason)
+        super().__init__(self.message)
 
 
 class UnsupportedLanguage(Exception):
@@ -128,7 +134,9 @@ class UnsupportedLanguage(Exception):
     def __init__(self, code: str, supported: tuple[str, ...]) -> None:
         self.code = code
         self.supported = supported
-        super().__init__(
-            f"unsupported language {code!r}: Duizhao stores Chinese and English only "
-            f"(supported codes: {', '.join(supported)})"
+        self.message = Message(
+            N_("unsupported language {code!r}: Duizhao stores Chinese and English only "
+               "(supported codes: {supported})"),
+            code=code, supported=", ".join(supported),
         )
+        super().__init__(self.message)

@@ -62,6 +62,7 @@ from typing import BinaryIO, Literal
 
 from lxml import etree
 
+from messages import Message, N_
 from tm.formats.langcodes import SUPPORTED_CODES, canonical_tag, normalize_lang
 from tm.formats.records import (
     FIELD_PROPS,
@@ -147,7 +148,7 @@ def _seg_text(seg: etree._Element) -> str:
         tag = child.tag
         if tag is etree.Entity:
             # Only possible with an external DTD (never loaded): refuse, do not guess.
-            raise ImportFormatError(f"undefined entity {child.text}", child.sourceline)
+            raise ImportFormatError(Message(N_("undefined entity {entity}"), entity=child.text), child.sourceline)
         if isinstance(tag, str) and tag not in _CODE_TAGS:
             # <hi> (or anything unknown that is not code): keep its text, recursively.
             parts.append(_seg_text(child))
@@ -170,9 +171,9 @@ def _syntax_error(err: etree.XMLSyntaxError) -> ImportFormatError:
             msg, line = fatal[-1].message, fatal[-1].line
     msg = msg.strip()
     if "UTF-8" in msg or "encoding" in msg.lower() or "Char 0x" in msg:
-        reason = f"invalid or wrongly declared character encoding ({msg})"
+        reason = Message(N_("invalid or wrongly declared character encoding ({problem})"), problem=msg)
     else:
-        reason = f"malformed XML ({msg})"
+        reason = Message(N_("malformed XML ({problem})"), problem=msg)
     return ImportFormatError(reason, line if line and line > 0 else 1)
 
 
@@ -191,7 +192,7 @@ def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
     if isinstance(head, str):
         raise TypeError("read_tmx needs a binary stream (open the file with 'rb')")
     if not head.strip():
-        raise ImportFormatError("the file is empty", 1)
+        raise ImportFormatError(Message(N_("the file is empty")), 1)
     events = etree.iterparse(
         _PeekedStream(head, stream),
         events=("end",),
@@ -233,14 +234,22 @@ def _check_document(elem: etree._Element, head: bytes) -> None:
     tree = elem.getroottree()
     root = tree.getroot()
     if root.tag != "tmx":
-        raise ImportFormatError(f"not a TMX file (root element <{root.tag}>)", root.sourceline)
+        raise ImportFormatError(Message(N_("not a TMX file (root element <{root}>)"), root=root.tag),
+                                root.sourceline)
     dtd = tree.docinfo.internalDTD
     for entity in dtd.iterentities() if dtd is not None else ():
-        kind = "external entity (XXE)" if entity.system_url else "entity (possible entity-expansion bomb)"
-        raise ImportFormatError(
-            f"the DOCTYPE declares {kind} {entity.name!r}; TMX files must not declare entities",
-            _entity_line(head) or root.sourceline,
-        )
+        raise ImportFormatError(entity_refused(entity, "TMX"), _entity_line(head) or root.sourceline)
+
+
+def entity_refused(entity, file_format: str) -> Message:
+    """Why a DOCTYPE's entity declaration is refused (TMX and XLIFF alike)."""
+    if entity.system_url:
+        problem = N_("the DOCTYPE declares external entity (XXE) {name!r}; {format} files must not declare "
+                     "entities")
+    else:
+        problem = N_("the DOCTYPE declares entity (possible entity-expansion bomb) {name!r}; {format} files "
+                     "must not declare entities")
+    return Message(problem, name=entity.name, format=file_format)
 
 
 def _read_tu(tu: etree._Element, source: str, target: str) -> UnitRecord:
@@ -258,7 +267,7 @@ def _read_tu(tu: etree._Element, source: str, target: str) -> UnitRecord:
         elif tag == "prop":
             ptype = child.get("type")
             if not ptype:
-                raise ImportFormatError("<prop> has no type attribute", child.sourceline)
+                raise ImportFormatError(Message(N_("<prop> has no type attribute")), child.sourceline)
             name = _PROP_FIELDS.get(ptype)
             if name is None or name in fields:
                 props.append((ptype, child.text or ""))
@@ -275,7 +284,7 @@ def _read_tu(tu: etree._Element, source: str, target: str) -> UnitRecord:
         attrs = dict(child.items())
         code = attrs.get(XML_LANG) or attrs.get("lang")  # 'lang' is TMX 1.1's spelling
         if not code:
-            raise ImportFormatError("<tuv> has no xml:lang", child.sourceline)
+            raise ImportFormatError(Message(N_("<tuv> has no xml:lang")), child.sourceline)
         lang = _lang_or_none(code)
         if lang is None:
             others.append(code)  # another language of a multilingual memory: skipped
@@ -291,16 +300,22 @@ def _read_tu(tu: etree._Element, source: str, target: str) -> UnitRecord:
         variants[lang] = (code, attrs, seg)
 
     texts: dict[str, str] = {}
-    for lang, name in (("zh", "Chinese"), ("en", "English")):
+    for lang, name in (("zh", N_("Chinese")), ("en", N_("English"))):
         if lang not in variants:
-            found = f" (it has {', '.join(others)}; supported codes: {', '.join(SUPPORTED_CODES)})" if others else ""
-            raise ImportFormatError(f"<tu> has no {name} variant{found}", tu.sourceline)
+            if others:
+                problem = Message(N_("<tu> has no {lang} variant (it has {codes}; supported codes: {supported})"),
+                                  lang=Message(name), codes=", ".join(others),
+                                  supported=", ".join(SUPPORTED_CODES))
+            else:
+                problem = Message(N_("<tu> has no {lang} variant"), lang=Message(name))
+            raise ImportFormatError(problem, tu.sourceline)
         code, _, seg = variants[lang]
         if seg is None:
-            raise ImportFormatError(f'<tuv xml:lang="{code}"> has no <seg>', tu.sourceline)
+            raise ImportFormatError(Message(N_('<tuv xml:lang="{code}"> has no <seg>'), code=code), tu.sourceline)
         text = _seg_text(seg)
         if not text.strip():
-            raise ImportFormatError(f'<tuv xml:lang="{code}"> has an empty <seg>', seg.sourceline)
+            raise ImportFormatError(Message(N_('<tuv xml:lang="{code}"> has an empty <seg>'), code=code),
+                                    seg.sourceline)
         texts[lang] = text
 
     # Metadata: the unit's own, else the translation variant's, else the source's.
@@ -316,7 +331,7 @@ def _read_tu(tu: etree._Element, source: str, target: str) -> UnitRecord:
     status = fields.pop("status", "approved")
     if status not in STATUSES:
         raise ImportFormatError(
-            f"x-status must be 'draft' or 'approved', not {status!r}", tu.sourceline
+            Message(N_("x-status must be 'draft' or 'approved', not {status!r}"), status=status), tu.sourceline
         )
     return UnitRecord(
         zh=texts["zh"],
@@ -344,11 +359,12 @@ def _parse_meta(attr: str, raw: str, line: int | None) -> object:
             return parse_tmx_date(raw)
         except ValueError as err:
             raise ImportFormatError(
-                f"{attr} {raw!r} is not a TMX date (YYYYMMDDThhmmssZ)", line
+                Message(N_("{attribute} {value!r} is not a TMX date (YYYYMMDDThhmmssZ)"), attribute=attr, value=raw),
+                line,
             ) from err
     if attr == "usagecount":
         if not raw.strip().isdigit():
-            raise ImportFormatError(f"usagecount {raw!r} is not a whole number", line)
+            raise ImportFormatError(Message(N_("usagecount {value!r} is not a whole number"), value=raw), line)
         return int(raw)
     return raw
 

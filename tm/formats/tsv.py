@@ -45,6 +45,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from typing import IO, Literal
 
+from messages import Message, N_
 from tm.formats.langcodes import normalize_lang
 from tm.formats.records import STATUSES, ImportFormatError, UnitRecord, UnsupportedLanguage
 from tm.formats.tmx import parse_tmx_date
@@ -78,7 +79,7 @@ def _decoded_lines(stream: IO) -> Iterator[str]:
     """
     first = stream.read(0)
     if isinstance(first, str):
-        yield from _counted(stream, "the text stream's encoding")
+        yield from _counted(stream, Message(N_("the text stream's encoding")))
         return
     buffered = as_buffered(stream)
     if buffered.peek(2)[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -89,8 +90,8 @@ def _decoded_lines(stream: IO) -> Iterator[str]:
             yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as err:
             raise ImportFormatError(
-                f"not valid UTF-8 (byte 0x{raw[err.start]:02x} at column {err.start + 1}); "
-                "save the file as UTF-8",
+                Message(N_("not valid UTF-8 (byte 0x{byte:02x} at column {column}); save the file as UTF-8"),
+                        byte=raw[err.start], column=err.start + 1),
                 number,
             ) from err
 
@@ -103,7 +104,8 @@ def _counted(lines: Iterator[str], encoding: str) -> Iterator[str]:
             yield line
     except UnicodeDecodeError as err:
         # The decoder works in blocks, so the bad byte is on this line or a later one.
-        raise ImportFormatError(f"not valid {encoding} at or after this line ({err.reason})", number + 1) from err
+        raise ImportFormatError(Message(N_("not valid {encoding} at or after this line ({problem})"),
+                                        encoding=encoding, problem=err.reason), number + 1) from err
 
 
 def as_buffered(stream: IO[bytes]) -> io.BufferedIOBase:
@@ -160,7 +162,8 @@ def _rows(lines: Iterator[str], dialect: Dialect) -> Iterator[tuple[int, list[st
         except StopIteration:
             return
         except csv.Error as err:
-            raise ImportFormatError(f"malformed CSV ({err})", reader.line_num) from err
+            raise ImportFormatError(Message(N_("malformed CSV ({problem})"), problem=str(err)),
+                                    reader.line_num) from err
         if any(cell.strip() for cell in row):
             yield start, row
         start = reader.line_num + 1
@@ -198,32 +201,37 @@ def read_table(stream: IO, *, dialect: Dialect = "tsv") -> Iterator[UnitRecord]:
     try:
         header_line, header = next(rows)
     except StopIteration:
-        raise ImportFormatError("the file is empty (a header row with zh and en is needed)", 1) from None
+        raise ImportFormatError(Message(N_("the file is empty (a header row with zh and en is needed)")),
+                                1) from None
     columns: list[str] = []
     codes: dict[str, str] = {}
     for cell in header:
         key, code = _column_role(cell)
         if not key:
             raise ImportFormatError(
-                f"unknown column {cell!r} (known: zh, en, {', '.join(METADATA_COLUMNS)}, "
-                "or prop:NAME for anything else)",
+                Message(N_("unknown column {column!r} (known: zh, en, {known}, or prop:NAME for anything else)"),
+                        column=cell, known=", ".join(METADATA_COLUMNS)),
                 header_line,
             )
         if key in columns and not key.startswith(PROP_PREFIX):
-            raise ImportFormatError(f"column {cell!r} appears twice", header_line)
+            raise ImportFormatError(Message(N_("column {column!r} appears twice"), column=cell), header_line)
         if code:
             codes[key] = code
         columns.append(key)
     for lang in ("zh", "en"):
         if lang not in columns:
             raise ImportFormatError(
-                f"missing column {lang!r} (the header has: {', '.join(header)})", header_line
+                Message(N_("missing column {column!r} (the header has: {header})"), column=lang,
+                        header=", ".join(header)),
+                header_line,
             )
 
     for line, cells in rows:
         if len(cells) != len(columns):
             raise ImportFormatError(
-                f"expected {len(columns)} cells as in the header, found {len(cells)}", line
+                Message(N_("expected {expected} cells as in the header, found {found}"), expected=len(columns),
+                        found=len(cells)),
+                line,
             )
         yield _record(columns, cells, codes, line)
 
@@ -237,8 +245,9 @@ def _record(columns: list[str], cells: list[str], codes: dict[str, str], line: i
                 props.append((key[len(PROP_PREFIX):], cell))
         elif key in ("zh", "en"):
             if not cell.strip():
-                side = "Chinese" if key == "zh" else "English"
-                raise ImportFormatError(f"the {side} side ({key}) is empty", line)
+                side = Message(N_("Chinese") if key == "zh" else N_("English"))
+                raise ImportFormatError(Message(N_("the {side} side ({column}) is empty"), side=side, column=key),
+                                        line)
             values[key] = cell
         elif cell:
             values[key] = _convert(key, cell, line)
@@ -257,24 +266,29 @@ def _convert(key: str, cell: str, line: int) -> object:
             return parse_tmx_date(cell)
         except ValueError as err:
             raise ImportFormatError(
-                f"{key} {cell!r} is not a date (use ISO 8601 such as 2019-05-14T08:00:00Z)", line
+                Message(N_("{column} {value!r} is not a date (use ISO 8601 such as 2019-05-14T08:00:00Z)"),
+                        column=key, value=cell),
+                line,
             ) from err
     if key == "usagecount":
         if not cell.strip().isdigit():
-            raise ImportFormatError(f"usagecount {cell!r} is not a whole number", line)
+            raise ImportFormatError(Message(N_("usagecount {value!r} is not a whole number"), value=cell), line)
         return int(cell)
     if key == "status":
         status = cell.strip().lower()
         if status not in STATUSES:
-            raise ImportFormatError(f"status must be 'approved' or 'draft', not {cell!r}", line)
+            raise ImportFormatError(Message(N_("status must be 'approved' or 'draft', not {value!r}"), value=cell),
+                                    line)
         return status
     if key in ("zh_lang", "en_lang"):
         try:
             lang = normalize_lang(cell)
         except UnsupportedLanguage as err:
-            raise ImportFormatError(str(err), line) from err
+            raise ImportFormatError(err.message, line) from err
         if lang != key[:2]:
-            raise ImportFormatError(f"{key} {cell!r} is not a {'Chinese' if key == 'zh_lang' else 'English'} code", line)
+            problem = (N_("{column} {value!r} is not a Chinese code") if key == "zh_lang"
+                       else N_("{column} {value!r} is not an English code"))
+            raise ImportFormatError(Message(problem, column=key, value=cell), line)
     return cell
 
 

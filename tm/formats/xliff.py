@@ -40,9 +40,10 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from messages import Message, N_
 from tm.formats.langcodes import normalize_lang
 from tm.formats.records import ImportFormatError, UnitRecord, UnsupportedLanguage
-from tm.formats.tmx import _entity_line, _PeekedStream, _syntax_error
+from tm.formats.tmx import _entity_line, _PeekedStream, _syntax_error, entity_refused
 
 __all__ = ["read_xliff", "plain_text", "xliff_version", "NS_12", "NS_20", "NS_21", "safe_parser",
            "first_child", "local_name", "check_entities"]
@@ -76,7 +77,7 @@ def plain_text(elem: etree._Element, *, version: int) -> str:
     parts = [elem.text or ""]
     for child in elem:
         if child.tag is etree.Entity:
-            raise ImportFormatError(f"undefined entity {child.text}", child.sourceline)
+            raise ImportFormatError(Message(N_("undefined entity {entity}"), entity=child.text), child.sourceline)
         if isinstance(child.tag, str) and local_name(child.tag) not in codes:
             parts.append(plain_text(child, version=version))
         parts.append(child.tail or "")
@@ -86,24 +87,23 @@ def plain_text(elem: etree._Element, *, version: int) -> str:
 def xliff_version(root: etree._Element) -> int:
     """1 for XLIFF 1.x, 2 for 2.x; ImportFormatError for anything else."""
     if local_name(root.tag) != "xliff":
-        raise ImportFormatError(f"not an XLIFF file (root element <{local_name(root.tag) or root.tag}>)",
-                                root.sourceline)
+        raise ImportFormatError(Message(N_("not an XLIFF file (root element <{root}>)"),
+                                        root=local_name(root.tag) or root.tag), root.sourceline)
     namespace = etree.QName(root.tag).namespace
     if namespace in _NS_2X or (namespace is None and (root.get("version") or "").startswith("2")):
         return 2
     if namespace in _NS_1X or namespace is None:
         return 1
-    raise ImportFormatError(f"unknown XLIFF namespace {namespace!r}", root.sourceline)
+    raise ImportFormatError(Message(N_("unknown XLIFF namespace {namespace!r}"), namespace=namespace),
+                            root.sourceline)
 
 
 def check_entities(tree: etree._ElementTree, head: bytes | None = None) -> None:
     """Refuse a DOCTYPE that declares any entity (bombs, XXE); XLIFF needs none."""
     dtd = tree.docinfo.internalDTD
     for entity in dtd.iterentities() if dtd is not None else ():
-        kind = "external entity (XXE)" if entity.system_url else "entity (possible entity-expansion bomb)"
         line = (_entity_line(head) if head else None) or tree.getroot().sourceline
-        raise ImportFormatError(
-            f"the DOCTYPE declares {kind} {entity.name!r}; XLIFF files must not declare entities", line)
+        raise ImportFormatError(entity_refused(entity, "XLIFF"), line)
 
 
 def safe_parser() -> etree.XMLParser:
@@ -115,14 +115,14 @@ def safe_parser() -> etree.XMLParser:
 def _pair(source: str | None, target: str | None, line: int | None) -> tuple[str, str, str, str]:
     """(source lang, target lang, original source code, original target code)."""
     if not source or not target:
-        raise ImportFormatError("the file does not name both its source and target language", line)
+        raise ImportFormatError(Message(N_("the file does not name both its source and target language")), line)
     try:
         pair = normalize_lang(source), normalize_lang(target)
     except UnsupportedLanguage:
-        raise ImportFormatError(
-            f"the file's languages {source}→{target} are not Chinese and English", line) from None
+        raise ImportFormatError(Message(N_("the file's languages {source}→{target} are not Chinese and English"),
+                                        source=source, target=target), line) from None
     if pair[0] == pair[1]:
-        raise ImportFormatError(f"source and target language are both {pair[0]!r}", line)
+        raise ImportFormatError(Message(N_("source and target language are both {lang!r}"), lang=pair[0]), line)
     return pair[0], pair[1], source, target
 
 
@@ -139,7 +139,7 @@ def read_xliff(stream: BinaryIO) -> Iterator[UnitRecord]:
     if isinstance(head, str):
         raise TypeError("read_xliff needs a binary stream (open the file with 'rb')")
     if not head.strip():
-        raise ImportFormatError("the file is empty", 1)
+        raise ImportFormatError(Message(N_("the file is empty")), 1)
     events = etree.iterparse(
         _PeekedStream(head, stream), events=("start", "end"), resolve_entities=False,
         no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
@@ -174,7 +174,7 @@ def read_xliff(stream: BinaryIO) -> Iterator[UnitRecord]:
     except etree.XMLSyntaxError as err:
         raise _syntax_error(err) from err
     if not version:
-        raise ImportFormatError("not an XLIFF file (no root element)", 1)
+        raise ImportFormatError(Message(N_("not an XLIFF file (no root element)")), 1)
 
 
 def _forget(elem: etree._Element) -> None:
@@ -205,12 +205,12 @@ def first_child(elem: etree._Element, name: str) -> etree._Element | None:
 
 def _read_trans_unit(tu: etree._Element, langs, origin: str | None) -> UnitRecord | None:
     if langs is None:
-        raise ImportFormatError("<trans-unit> outside a <file> with languages", tu.sourceline)
+        raise ImportFormatError(Message(N_("<trans-unit> outside a <file> with languages")), tu.sourceline)
     if tu.get("translate") == "no":
         return None
     source, target = first_child(tu, "source"), first_child(tu, "target")
     if source is None:
-        raise ImportFormatError("<trans-unit> has no <source>", tu.sourceline)
+        raise ImportFormatError(Message(N_("<trans-unit> has no <source>")), tu.sourceline)
     if target is None:
         return None
     state = target.get("state")
@@ -238,7 +238,7 @@ def _read_unit(unit: etree._Element, langs, origin: str | None) -> Iterator[Unit
         status = STATES_20.get(segment.get("state", "initial"))
         source, target = first_child(segment, "source"), first_child(segment, "target")
         if source is None:
-            raise ImportFormatError("<segment> has no <source>", segment.sourceline)
+            raise ImportFormatError(Message(N_("<segment> has no <source>")), segment.sourceline)
         if status is None or target is None:
             continue
         source_text, target_text = plain_text(source, version=2), plain_text(target, version=2)

@@ -1,0 +1,57 @@
+"""Sentences for people, written in the Flask-free layers and translated at the edge.
+
+The service layer and the format readers raise errors the user reads, but they cannot translate
+them: they run without a request (the CLI, tests, benchmarks) and import nothing of Flask. So a
+raise site marks its English template with ``N_`` (which only tells ``pybabel extract -k N_`` to
+collect it) and passes a :class:`Message`::
+
+    raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field="zh"))
+
+A ``Message`` *is* the English sentence (a ``str``), so logs, ``str(err)``, the CLI and
+comparisons in tests are unchanged; it also keeps its template and parameters, from which
+``i18n.translate_message`` builds the sentence in the reader's language. Templates use
+``str.format`` fields (``{name}``, ``{name!r}``, ``{count:,}``); a literal brace is doubled.
+
+A parameter may itself be a ``Message`` (a phrase such as "the Chinese text", translated
+first), or a :class:`Word`: a stored vocabulary value such as a role, shown through
+``i18n.word``. Anything else is inserted as it is (names, numbers, what the user sent).
+
+This module imports nothing but the standard library, so even the pure cores may use it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["N_", "Message", "Word"]
+
+
+def N_(template: str) -> str:
+    """Mark ``template`` for extraction into the catalogue; returns it unchanged."""
+    return template
+
+
+class Message(str):
+    """The English sentence ``template.format(**params)``, keeping ``template`` and ``params``."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, /, **params: Any) -> Message:
+        self = super().__new__(cls, template.format(**params))
+        self.template = template
+        self.params = params
+        return self
+
+    def __reduce__(self):
+        # str's own pickling would rebuild from the finished sentence, treating it as a template
+        # (a brace in a file name would then break it): rebuild from the parts instead.
+        return _rebuild, (type(self), self.template, self.params)
+
+
+class Word(str):
+    """A stored vocabulary value (a role, a token scope, a status): the edge shows it through
+    ``i18n.word``, so ``"editor"`` reads “编辑” in Chinese; in English it stays the value."""
+
+
+def _rebuild(cls: type[Message], template: str, params: dict[str, Any]) -> Message:
+    return cls(template, **params)
