@@ -293,12 +293,26 @@
           if (event.key === "Escape") mark.classList.add("wb-tip-hidden");
         });
         mark.addEventListener("blur", function () { mark.classList.remove("wb-tip-hidden"); });
+        mark.addEventListener("mouseenter", function () { keepInView(tip); });
+        mark.addEventListener("focus", function () { keepInView(tip); });
         marked.appendChild(mark);
         pos = term.end;
       });
       marked.appendChild(document.createTextNode(query.slice(pos)));
       if (!sorted.length) {
         marked.appendChild(el("span", {className: "wb-muted", text: " — " + t("noTerms")}));
+      }
+    }
+
+    // A tooltip opens below its term, starting at the term's left edge; for a term near the right
+    // edge of a phone screen that would run off the page, so it is shifted back into view.
+    function keepInView(tip) {
+      tip.style.left = "";
+      var margin = 8;
+      var box = tip.getBoundingClientRect();
+      var overflow = box.right - (document.documentElement.clientWidth - margin);
+      if (overflow > 0) {
+        tip.style.left = Math.min(overflow, box.left - margin) * -1 + "px";
       }
     }
 

@@ -253,6 +253,27 @@ def test_phone_width_has_no_horizontal_scroll(wb_page):
     screenshot(page, "workbench-lookup-phone")
 
 
+def test_term_tooltips_stay_on_a_phone_screen(wb_page):
+    page = wb_page
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto("/workbench/")
+    # Padding pushes the last term towards the right edge, where an unshifted tooltip spills over.
+    type_query(page, "会见了美国国务卿迈克·蓬佩奥，双方在索契")
+    terms = page.locator(".wb-term")
+    assert terms.count() >= 2
+    width = page.evaluate("document.documentElement.clientWidth")
+    spans = []
+    for index in range(terms.count()):
+        term = terms.nth(index)
+        term.focus()
+        tip = term.locator("[role=tooltip]")
+        assert tip.is_visible()
+        box = tip.bounding_box()
+        spans.append((term.inner_text().split("\n")[0], box["x"], box["x"] + box["width"]))
+    assert all(left >= 0 and right <= width for _, left, right in spans), (width, spans)
+    screenshot(page, "workbench-term-tooltip-phone")
+
+
 def test_script_in_a_segment_shows_as_text(wb_page):
     page = wb_page
     evil = "<script>window.__owned = 1</script><img src=x onerror=\"window.__owned = 2\">索契"
