@@ -132,7 +132,9 @@ def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
     """Compile every ``messages.po`` under ``directory`` whose .mo is missing or older.
 
     Written to a temporary file and renamed, so several workers starting at once never read a
-    half-written catalogue. Returns the .mo files written.
+    half-written catalogue; the file is made readable by all (0644, less what the umask takes
+    away), as a checkout's files are, since mkstemp makes it 0600 and a service running as
+    another user than whoever compiled it must read it. Returns the .mo files written.
     """
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
@@ -146,6 +148,7 @@ def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
             catalog = read_po(handle, locale=po.parent.parent.name)
         fd, tmp = tempfile.mkstemp(dir=po.parent, prefix=".messages-", suffix=".mo")
         try:
+            os.fchmod(fd, 0o644 & ~_umask())
             with os.fdopen(fd, "wb") as out:
                 write_mo(out, catalog, use_fuzzy=False)
             os.replace(tmp, mo)
@@ -154,6 +157,13 @@ def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
             raise
         written.append(mo)
     return written
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def init_i18n(app: Flask) -> None:

@@ -379,7 +379,8 @@ ROUTES.extend([
     Route(A1, "post", "Align a Chinese text with its English version (stores nothing)", "alignment", "read",
           description="Texts as JSON strings or multipart files (UTF-8, GB18030 or Big5; the encoding used is "
                       "reported). Returns the sentences with offsets into the texts, the beads (sentence numbers "
-                      "of each side and a 0–1 score) and warnings (lopsided lengths, legacy encodings).",
+                      "of each side and a 0–1 score) and warnings (lopsided lengths, legacy encodings) in the "
+                      "reader's language.",
           body=_TEXTS_BODY, responses={"200": json_response("The alignment.", _ALIGNMENT)}),
     Route(f"{A1}/jobs", "post", "Align and keep the result as a job to review", "alignment", "edit",
           body=_TEXTS_BODY, responses={"201": json_response("The new job, version 1.", _JOB)}),

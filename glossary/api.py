@@ -11,6 +11,7 @@ from db import db_session
 from errors import DuizhaoError
 from glossary import repository as repo
 from glossary import service
+from i18n import translate_message
 from messages import Message, N_
 from tm.lookup import parse_language
 from webutil import api_guard, history_json, int_arg, json_body
@@ -175,9 +176,18 @@ def qa():
 
     src = parse_language(body.get("src"), "src") if body.get("src") else (detect_language(body["source"]) or "en")
     tgt = parse_language(body.get("tgt"), "tgt") if body.get("tgt") else ("en" if src == "zh" else "zh")
+    if src == tgt:
+        raise DuizhaoError(Message(N_("Fields {src!r} and {tgt!r} must name different languages "
+                                      "(both are {lang!r})."), src="src", tgt="tgt", lang=src), field="tgt")
     issues = service.qa(db_session(), live_recognizer(), source=body["source"], translation=body["translation"],
                         src=src, tgt=tgt, on=_day(body.get("date")))
-    return jsonify({"src": src, "tgt": tgt, "issues": issues})
+    return jsonify({"src": src, "tgt": tgt, "issues": issues_for_reader(issues)})
+
+
+def issues_for_reader(issues: list[dict]) -> list[dict]:
+    """QA issues with their sentences in the reader's language; what programs read (kind,
+    severity, spans, terms) stays as it is."""
+    return [dict(issue, message=translate_message(issue["message"])) for issue in issues]
 
 
 @bp.post("/import")

@@ -9,7 +9,7 @@ from db import db_session
 from errors import DuizhaoError
 from glossary import repository as repo
 from glossary import service
-from glossary.api import live_recognizer
+from glossary.api import issues_for_reader, live_recognizer
 from glossary.core.model import CONCEPT_TYPES, STATUSES, TERM_TYPES, GlossaryFormatError
 from i18n import translate_message
 
@@ -179,6 +179,6 @@ def qa():
         else:
             src = detect_language(source) or "zh"
             tgt = "en" if src == "zh" else "zh"
-            issues = service.qa(db_session(), live_recognizer(), source=source, translation=translation,
-                                src=src, tgt=tgt)
+            issues = issues_for_reader(service.qa(db_session(), live_recognizer(), source=source,
+                                                  translation=translation, src=src, tgt=tgt))
     return render_template("glossary/qa.html", issues=issues, error=error, form=form), 400 if error else 200

@@ -7,6 +7,8 @@
     PUT  /api/v1/align/jobs/<id>            {"beads": [...], "version": n}          edit
     POST /api/v1/align/jobs/<id>/store      {"memory": name}: approved pairs → TM   edit
 
+Warnings (a legacy encoding, lopsided lengths) are sentences in the reader's language.
+
 Texts come as JSON strings (``{"zh": ..., "en": ...}``) or as a multipart form whose ``zh`` and
 ``en`` are files (UTF-8, GB18030 or Big5) or text fields. ``hard_wrapped`` (true/false) says the
 texts break lines inside paragraphs, so only blank lines end one. Optional job fields: ``title``,
@@ -19,6 +21,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from accounts.auth import check_permission, current_identity
 from db import db_session
 from errors import DuizhaoError
+from i18n import translate_message
 from messages import Message, N_
 from tm import harvest
 from webutil import json_body, reject_invalid_utf8, require_csrf_header_for_session_writes
@@ -70,6 +73,11 @@ def prepare_from_request() -> tuple[harvest.Prepared, dict]:
     return prepared, fields
 
 
+def for_reader(alignment: dict) -> dict:
+    """An alignment or a job (``to_dict``, ``job_dict``) with its warnings in the reader's language."""
+    return dict(alignment, warnings=[translate_message(w) for w in alignment.get("warnings", [])])
+
+
 def _flag(fields: dict, name: str) -> bool:
     """A yes/no field: a JSON boolean, or a form's "1"/"on"/"true" (absent means no)."""
     value = fields.get(name, False)
@@ -85,7 +93,7 @@ def align_texts():
     """Align two texts and return sentences with offsets, beads and warnings; stores nothing."""
     check_permission("read")
     prepared, _fields = prepare_from_request()
-    return jsonify(prepared.to_dict())
+    return jsonify(for_reader(prepared.to_dict()))
 
 
 @bp.post("/jobs")
@@ -98,7 +106,7 @@ def create_job():
     job = harvest.create_job(session, prepared, title=_text(fields, "title"), url=_text(fields, "url"),
                              doc_date=_text(fields, "date"), user=identity.name)
     session.commit()
-    response = jsonify(harvest.job_dict(job))
+    response = jsonify(for_reader(harvest.job_dict(job)))
     response.headers["Location"] = url_for("align_api.get_job", job_id=job.id)
     return response, 201
 
@@ -113,7 +121,7 @@ def _text(fields: dict, name: str) -> str | None:
 @bp.get("/jobs/<int:job_id>")
 def get_job(job_id: int):
     check_permission("edit")
-    return jsonify(harvest.job_dict(harvest.get_job(db_session(), job_id)))
+    return jsonify(for_reader(harvest.job_dict(harvest.get_job(db_session(), job_id))))
 
 
 @bp.put("/jobs/<int:job_id>")

@@ -14,7 +14,7 @@ from errors import DuizhaoError
 from i18n import translate_message
 from tm import harvest
 from tm import repository as repo
-from tm.align_api import aligner_embedder, glossary_pairs
+from tm.align_api import aligner_embedder, for_reader, glossary_pairs
 
 bp = Blueprint("align", __name__, url_prefix="/align")
 
@@ -67,5 +67,5 @@ def review(job_id: int):
         return login
     session = db_session()
     job = harvest.get_job(session, job_id)
-    return render_template("align/review.html", job=job, data=harvest.job_dict(job),
+    return render_template("align/review.html", job=job, data=for_reader(harvest.job_dict(job)),
                            memories=repo.memories(session), low=harvest.LOW_CONFIDENCE)

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from errors import Conflict, DuizhaoError, NotFound
-from messages import Message, N_
+from messages import Message, N_, from_data, to_data
 from tm import repository as repo
 from tm.core.align import align
 from tm.core.segment import Segment, split_sentences
@@ -67,14 +67,15 @@ class AlignedBead:
 @dataclass(frozen=True)
 class Prepared:
     """Both texts as decoded, their sentences (with offsets into the texts), the beads and
-    whatever the reviewer should be told (encodings used, lopsided lengths)."""
+    whatever the reviewer should be told (encodings used, lopsided lengths) as Messages, which
+    the web layer shows in the reader's language."""
 
     zh_text: str
     en_text: str
     zh: list[Segment]
     en: list[Segment]
     beads: list[AlignedBead]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
     encodings: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -110,7 +111,7 @@ def decode_upload(data: bytes, slot: str) -> tuple[str, str]:
         ) from None
 
 
-def _as_text(value: str | bytes | None, slot: str, warnings: list[str],
+def _as_text(value: str | bytes | None, slot: str, warnings: list[Message],
              encodings: dict[str, str]) -> str:
     if value is None:
         value = ""
@@ -118,7 +119,8 @@ def _as_text(value: str | bytes | None, slot: str, warnings: list[str],
         value, encoding = decode_upload(value, slot)
         encodings[slot] = encoding
         if encoding != "utf-8":
-            warnings.append(f"The {SLOT_NAMES[slot]} file was decoded as {encoding.upper()}.")
+            warnings.append(Message(N_("The {slot} file was decoded as {encoding}."), slot=_slot(slot),
+                                    encoding=encoding.upper()))
     if not isinstance(value, str):
         raise DuizhaoError(Message(N_("The {slot} text must be a string."), slot=_slot(slot)), field=slot)
     return value
@@ -143,16 +145,17 @@ def check_slots(zh_text: str, en_text: str) -> None:
                                        slot=_slot(slot), lang=_slot(lang)), field=slot)
 
 
-def length_warnings(zh: Sequence[Segment], en: Sequence[Segment]) -> list[str]:
+def length_warnings(zh: Sequence[Segment], en: Sequence[Segment]) -> list[Message]:
     """Say so when one side has far more sentences than the other."""
     n, m = len(zh), len(en)
     if max(n, m) <= SENTENCE_RATIO_WARNING * max(min(n, m), 1):
         return []
-    longer, shorter = ("English", "Chinese") if m > n else ("Chinese", "English")
+    longer, shorter = ("en", "zh") if m > n else ("zh", "en")
     ratio = max(n, m) / max(min(n, m), 1)
-    return [f"The {longer} has {ratio:.0f}× the sentences of the {shorter} ({max(n, m)} against "
-            f"{min(n, m)}): is one of them a different or shortened text? What matches is aligned; "
-            "the rest is left unaligned for review."]
+    return [Message(N_("The {longer} has {ratio:.0f}× the sentences of the {shorter} ({more} against {fewer}): "
+                       "is one of them a different or shortened text? What matches is aligned; the rest is "
+                       "left unaligned for review."),
+                    longer=_slot(longer), shorter=_slot(shorter), ratio=ratio, more=max(n, m), fewer=min(n, m))]
 
 
 def prepare(zh_text: str | bytes | None, en_text: str | bytes | None, *,
@@ -164,7 +167,7 @@ def prepare(zh_text: str | bytes | None, en_text: str | bytes | None, *,
     ``hard_wrapped`` texts end paragraphs only at blank lines (see ``split_sentences``);
     ``embed`` replaces the aligner's sentence encoder (tests use a fast lexical one).
     """
-    warnings: list[str] = []
+    warnings: list[Message] = []
     encodings: dict[str, str] = {}
     zh_text = _as_text(zh_text, "zh", warnings, encodings)
     en_text = _as_text(en_text, "en", warnings, encodings)
@@ -209,7 +212,9 @@ def check_metadata(title: str | None, url: str | None, doc_date: str | None) -> 
 def create_job(session: Session, prepared: Prepared, *, title: str | None = None,
                url: str | None = None, doc_date: str | None = None,
                user: str | None = None) -> AlignmentJob:
-    """Keep a prepared alignment as a job to review; no beads are approved yet."""
+    """Keep a prepared alignment as a job to review; no beads are approved yet. The warnings are
+    stored as templates and parameters (``messages.to_data``), to be shown in the language of
+    whoever reads the job."""
     title, url, doc_date = check_metadata(title, url, doc_date)
     state = {
         "zh": [_segment_dict(s) for s in prepared.zh],
@@ -218,7 +223,7 @@ def create_job(session: Session, prepared: Prepared, *, title: str | None = None
     }
     now = utcnow()
     job = AlignmentJob(title=title, url=url, doc_date=doc_date, zh_text=prepared.zh_text,
-                       en_text=prepared.en_text, state=state, warnings=list(prepared.warnings),
+                       en_text=prepared.en_text, state=state, warnings=[to_data(w) for w in prepared.warnings],
                        status="review", created_by=user, created_at=now, changed_at=now, version=1)
     session.add(job)
     session.flush()
@@ -238,8 +243,15 @@ def recent_jobs(session: Session, *, limit: int = 20) -> list[AlignmentJob]:
     return list(session.scalars(query.limit(limit)))
 
 
+def job_warnings(job: AlignmentJob) -> list[str]:
+    """The job's warnings as Messages (a job stored before they were kept as templates holds
+    plain English strings, which come back as they are)."""
+    return [from_data(w) for w in job.warnings or []]
+
+
 def job_dict(job: AlignmentJob) -> dict:
-    """A job as the API gives it (the texts themselves stay on the server)."""
+    """A job as the API gives it (the texts themselves stay on the server); the web layer
+    translates the warnings."""
     state = job.state or {}
     beads = state.get("beads", [])
     return {
@@ -249,7 +261,7 @@ def job_dict(job: AlignmentJob) -> dict:
         "date": job.doc_date,
         "status": job.status,
         "version": job.version,
-        "warnings": list(job.warnings or []),
+        "warnings": job_warnings(job),
         "zh": state.get("zh", []),
         "en": state.get("en", []),
         "beads": beads,

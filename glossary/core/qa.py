@@ -14,6 +14,9 @@ word boundaries with plurals and possessives ("People's Daily's" counts as Peopl
 * ``inconsistent_variants`` (warning): one concept rendered with two different acceptable terms in
   the translation ("Nicolás Maduro" ... "Nicolas Maduro"). Abbreviations, acronyms and short forms
   are left out of this check: a full form followed by its abbreviation is ordinary news style.
+
+An issue's ``message`` is a ``messages.Message``: the English sentence, which the web layer shows
+in the reader's language with ``i18n.translate_message``.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 
 from glossary.core.model import DEPRECATED, FORBIDDEN, SHORT_TERM_TYPES, Entry
 from glossary.core.recognize import TermHit, TermRecognizer
+from messages import Message, N_, Word
 
 __all__ = ["QaIssue", "check", "MISSING_TERM", "FORBIDDEN_TERM", "DEPRECATED_TERM", "INCONSISTENT_VARIANTS"]
 
@@ -45,7 +49,7 @@ class QaIssue:
 
     kind: str
     severity: str
-    message: str
+    message: Message
     entry: Entry
     source_span: tuple[int, int] | None = None
     target_span: tuple[int, int] | None = None
@@ -71,7 +75,21 @@ def _key(entry: Entry):
 
 
 def _quoted(texts) -> str:
-    return " or ".join(f"“{t}”" for t in texts)
+    """“a” or “b” or “c”: the joining word is part of a message, so it is translated too."""
+    quoted = [f"“{t}”" for t in texts]
+    joined: str = quoted[0]
+    for text in quoted[1:]:
+        joined = Message(N_("{first} or {second}"), first=joined, second=text)
+    return joined
+
+
+#: The forbidden/deprecated term message, by (has advice, has a note).
+_UNWANTED = {
+    (False, False): N_("{status} term “{term}”"),
+    (True, False): N_("{status} term “{term}”; use {expected}"),
+    (False, True): N_("{status} term “{term}” ({note})"),
+    (True, True): N_("{status} term “{term}”; use {expected} ({note})"),
+}
 
 
 def check(source: str, translation: str, src_lang: str, tgt_lang: str, recognizer: TermRecognizer,
@@ -131,7 +149,8 @@ def _missing(source_hits: list[TermHit], translation: str, rendered: set, render
         reported.add(key)
         issues.append(QaIssue(
             MISSING_TERM, ERROR,
-            f"“{hit.surface}” should be translated as {_quoted(expected)}",
+            Message(N_("“{term}” should be translated as {expected}"), term=hit.surface,
+                    expected=_quoted(expected)),
             hit.entry, source_span=(hit.start, hit.end), expected=expected,
         ))
     return issues
@@ -145,12 +164,16 @@ def _unwanted(target_hits: list[TermHit], tgt_lang: str) -> list[QaIssue]:
             continue
         expected = tuple(t.text for t in hit.entry.terms if t.lang == tgt_lang and t.acceptable)
         forbidden = hit.term.status == FORBIDDEN
-        advice = f"; use {_quoted(expected)}" if expected else ""
+        params = {"status": Word(hit.term.status), "term": hit.surface}
+        if expected:
+            params["expected"] = _quoted(expected)
+        if hit.term.note:
+            params["note"] = hit.term.note
+        message = Message(_UNWANTED[bool(expected), bool(hit.term.note)], **params)
         issues.append(QaIssue(
             FORBIDDEN_TERM if forbidden else DEPRECATED_TERM,
             ERROR if forbidden else WARNING,
-            f"{'forbidden' if forbidden else 'deprecated'} term “{hit.surface}”{advice}"
-            + (f" ({hit.term.note})" if hit.term.note else ""),
+            message,
             hit.entry, target_span=(hit.start, hit.end), expected=expected, found=(hit.surface,),
         ))
     return issues
@@ -168,10 +191,14 @@ def _inconsistent(target_hits: list[TermHit]) -> list[QaIssue]:
             continue
         second = next(h for h in hits if h.term.text != hits[0].term.text)
         preferred = hits[0].entry.preferred(hits[0].lang)
-        advice = f"; prefer “{preferred.text}”" if preferred is not None else ""
+        if preferred is not None:
+            message = Message(N_("one concept written as {variants} in the same text; prefer “{preferred}”"),
+                              variants=_quoted(variants), preferred=preferred.text)
+        else:
+            message = Message(N_("one concept written as {variants} in the same text"), variants=_quoted(variants))
         issues.append(QaIssue(
             INCONSISTENT_VARIANTS, WARNING,
-            f"one concept written as {_quoted(variants)} in the same text{advice}",
+            message,
             hits[0].entry, target_span=(second.start, second.end),
             expected=(preferred.text,) if preferred is not None else (), found=tuple(variants),
         ))
