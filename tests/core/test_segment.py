@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tm.core.segment import Segment, split_sentences
+from tm.core.segment import Segment, split_clauses, split_sentences
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 WMT = SHARED / "data" / "parallel" / "wmt_newstest_zh_en"
@@ -195,3 +195,23 @@ def test_offsets_map_back_and_cover_all_text(text, lang, hard_wrapped):
     assert "".join(covered.split()) == "".join(text.split())
     paragraphs = [s.paragraph for s in segments]
     assert paragraphs == sorted(paragraphs)
+
+
+# --------------------------------------------------------------------------- clauses
+
+
+def test_chinese_clauses_end_at_commas_semicolons_and_colons():
+    assert split_clauses("大家都说不存在的东西一定存在，比如王二，假如他不存在，这个名字是从哪里来的？", "zh") == [
+        "大家都说不存在的东西一定存在，", "比如王二，", "假如他不存在，", "这个名字是从哪里来的？"]
+
+
+def test_english_clauses_keep_numbers_whole_and_drop_slight_pieces():
+    assert split_clauses("Trade reached $1,000 million in 2017; imports, however, fell by half.", "en") == [
+        "Trade reached $1,000 million in 2017;", "fell by half."]
+
+
+def test_dashes_bound_clauses_and_a_sentence_without_clauses_stays_whole():
+    assert split_clauses("The plan — announced on Monday by the ministry — was welcomed by all.", "en") == [
+        "announced on Monday by the ministry", "was welcomed by all."]
+    assert split_clauses("好。", "zh") == ["好。"]
+    assert split_clauses("Yes, sir.", "en") == ["Yes, sir."]

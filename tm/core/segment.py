@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["Segment", "split_sentences"]
+__all__ = ["Segment", "split_clauses", "split_sentences"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,12 @@ class Segment:
 
 
 _CLOSERS = "”’」』）)】》〉\"'"
+#: Clause boundaries: after a comma, semicolon or colon, and at a dash.
+_ZH_CLAUSE = re.compile(r"(?<=[，；：,;:])|(?<=——)")
+_EN_CLAUSE = re.compile(r"(?<=[,;:])\s+|\s+(?=—)|(?<=—)")
+#: Shorter pieces (a vocative, "he said") are too slight to be told apart by meaning.
+_MIN_ZH_CLAUSE_CHARS = 4
+_MIN_EN_CLAUSE_WORDS = 3
 _PARAGRAPH_ANY_NEWLINE = re.compile(r"\r\n|\r|\n")
 _PARAGRAPH_BLANK_LINE = re.compile(r"(?:\r\n|\r|\n)[ \t\u3000]*(?:\r\n|\r|\n)\s*")
 
@@ -102,6 +108,23 @@ def split_sentences(text: str, lang: str, *, hard_wrapped: bool = False) -> list
                 made = True
         paragraph += made
     return segments
+
+
+def split_clauses(sentence: str, lang: str) -> list[str]:
+    """The clauses of one sentence: its pieces between commas, semicolons, colons and dashes,
+    leaving out those under four Chinese characters or three English words; the whole
+    sentence when nothing is left.
+
+    A translator who moves a sentence boundary moves it to a clause boundary, so the aligner
+    compares clauses with the neighbouring sentences to see a boundary in the wrong place.
+    """
+    if lang == "zh":
+        pieces = (piece.strip() for piece in _ZH_CLAUSE.split(sentence))
+        kept = [piece for piece in pieces if len(piece) >= _MIN_ZH_CLAUSE_CHARS]
+    else:
+        pieces = (piece.strip() for piece in _EN_CLAUSE.split(sentence))
+        kept = [piece for piece in pieces if len(piece.split()) >= _MIN_EN_CLAUSE_WORDS]
+    return kept or [sentence]
 
 
 def _paragraph_spans(text: str, breaks: re.Pattern[str]) -> list[tuple[int, int]]:
