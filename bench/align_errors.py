@@ -5,9 +5,9 @@
 
 For mac-dev the same table is given for the Bertalign (LaBSE) output shipped with the data
 (``auto/``), so one sees which shapes a stronger sentence encoder recovers: in November 2026
-Bertalign found 14 of the 25 gold 2-2 beads and 8 of the 12 2-3 beads, Duizhao 8 and 4, while
-Duizhao missed fewer 1-1 beads (33 against 41) and fewer 1-2 to 1-4 beads (35 against 44);
-114 gold beads missed in all against Bertalign's 119.
+Bertalign found 14 of the 25 gold 2-2 beads and 8 of the 12 2-3 beads, Duizhao 8 and 5, while
+Duizhao missed fewer 1-1 beads (32 against 41) and fewer 1-2 to 1-4 beads (32 against 44);
+109 gold beads missed in all against Bertalign's 119.
 
 Reads the data in place from ../shared/data/align (never copied).
 """

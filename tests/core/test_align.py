@@ -14,8 +14,8 @@ ALIGN_DATA = SHARED / "data" / "align"
 
 needs_shared = pytest.mark.skipif(not ALIGN_DATA.is_dir(), reason="../shared is not available")
 
-#: Measured exact F1 of mac-dev chapter 006 with the default weights: 0.919 (0.910 before the
-#: clause evidence). The floor leaves room for small numeric differences between machines and
+#: Measured exact F1 of mac-dev chapter 006 with the default weights: 0.924 (0.910 before the
+#: clause and quotation evidence). The floor leaves room for small numeric differences between machines and
 #: BLAS builds, not for a broken aligner (length-only or 1-1-only alignment scores far below it).
 MAC_DEV_006_FLOOR = 0.89
 
@@ -88,6 +88,19 @@ def test_novel_chapter_reaches_measured_floor():
     assert exact_f1(gold, beads) >= MAC_DEV_006_FLOOR
     # Literary translation splits Chinese sentences: the aligner must find 1-2 and longer beads.
     assert sum(1 for b in beads if len(b.tgt) >= 2) >= 0.15 * len(beads)
+
+
+@needs_shared
+def test_dialogue_is_cut_where_its_quotations_close():
+    # Dream of the Red Chamber, ch. 6: "'Have you told Her Ladyship yet?' / 'No, ma'am. / I was
+    # waiting for your instructions.'": the short reply opens a quotation the next sentence
+    # closes, so it belongs with the Chinese reply 周瑞家的道：“等奶奶的示下。”
+    gold = scorer().read_beads(ALIGN_DATA / "mac-dev" / "gold" / "003.align")
+    question = next(k for k, (src, _) in enumerate(gold) if 181 in src)
+    zh, en, window = gold_window("mac-dev", "zh", "en", "003", question - 4, 10)
+    assert [(b.src, b.tgt) for b in align(zh, en, src_lang="zh")] == window
+    blind = align(zh, en, src_lang="zh", weights=dataclasses.replace(DEFAULT_WEIGHTS, quotes=0.0))
+    assert [(b.src, b.tgt) for b in blind] != window
 
 
 @needs_shared
