@@ -13,7 +13,7 @@ definitions: exact F1 (null beads count) and strict F1 (vecalign/Bertalign's).
   exact F1 without the clause and quotation evidence, with the first, and with both.
 * A 100-sentence pair, warm (model, dictionary and jieba loaded): seconds.
 * Bible prefixes of 1k, 2k and 5k English sentences (with the Chinese lines the gold aligns to
-  them), each in a fresh process: seconds and peak resident memory (ru_maxrss).
+  them), each in a fresh process: seconds and peak resident memory (VmHWM).
 """
 from __future__ import annotations
 
@@ -136,13 +136,24 @@ def bible_prefix(n_en: int):
     return lines(DATA / "bible-en-zh/src/001")[:n_en], lines(DATA / "bible-en-zh/tgt/001")[:zh_end]
 
 
+def peak_resident_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries ru_maxrss over
+    from the parent through fork and exec, so a child of a big benchmark process would report
+    the parent's peak instead of its own."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    except (OSError, AttributeError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def bible_child(n_en: int) -> None:
     """Run in a fresh process: align one Bible prefix, print seconds and peak memory as JSON."""
     en, zh = bible_prefix(n_en)
     start, cpu = time.perf_counter(), time.process_time()
     beads = align(en, zh, src_lang="en")
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_resident_mb()
     print(json.dumps({"en": len(en), "zh": len(zh), "beads": len(beads), "seconds": round(seconds, 1),
                       "cpu_seconds": round(cpu, 1), "peak_mb": round(peak_mb)}))
 
