@@ -75,6 +75,11 @@ def engine() -> Engine:
     return current_app.extensions["db_engine"]
 
 
+def session_factory() -> sessionmaker[Session]:
+    """What ``new_session`` calls, for work that outlives the app context (a streamed body)."""
+    return current_app.extensions["db_sessionmaker"]
+
+
 def new_session() -> Session:
     """A session outside the request's (for background work); the caller closes it."""
     return current_app.extensions["db_sessionmaker"]()

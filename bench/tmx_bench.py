@@ -1,6 +1,7 @@
 """TMX reader benchmark: a million-unit file, units per second, memory.
 
     .venv/bin/python bench/tmx_bench.py [--units 1000000] [--traced 100000] [--keep DIR]
+    .venv/bin/python bench/tmx_bench.py --units 0 --feed-units 100000   # the feed's memory only
 
 Builds a TMX file in a temporary folder with ``write_tmx`` from real sentences in
 ``../shared/data/parallel`` (WMT news, TICO-19, Tatoeba: about 51,000 pairs) plus
@@ -19,6 +20,9 @@ Then reads it back with ``read_tmx`` and prints:
 * ``tracemalloc``'s peak over the first ``--traced`` units of a second read
   (tracemalloc slows allocation several-fold, so it does not time the first read).
 
+First (``--feed-units``), the memory a TMX feed needs: the body built whole, as the feed did
+before, against the chunks ``iter_tmx`` streams.
+
 ``bench_read(path)`` returns the figures as a dict, for a benchmark that goes on
 to import into the database.
 """
@@ -26,6 +30,7 @@ to import into the database.
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
 import os
 import re
@@ -42,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a plain script
 
 from tm.formats.records import UnitRecord  # noqa: E402  (after the path tweak above)
-from tm.formats.tmx import read_tmx, write_tmx  # noqa: E402
+from tm.formats.tmx import iter_tmx, read_tmx, write_tmx  # noqa: E402
 
 PARALLEL = ROOT.parent / "shared" / "data" / "parallel"
 T0 = datetime(2021, 1, 1, tzinfo=timezone.utc)
@@ -165,12 +170,44 @@ def bench_read(path: Path, *, traced: int = 100_000) -> dict[str, float]:
     return figures
 
 
+def bench_feed_memory(units: int) -> dict[str, float]:
+    """Peak Python memory (tracemalloc) of serving ``units`` units as a TMX feed: the whole body
+    built in memory (what the feed did before) against the streamed chunks of ``iter_tmx``."""
+    pairs = base_pairs()
+    peaks = {}
+    for name in ("whole_body", "streamed"):
+        tracemalloc.start()
+        try:
+            if name == "whole_body":
+                buffer = io.BytesIO()
+                write_tmx(generate_records(units, pairs), buffer)
+                size = len(buffer.getvalue())
+                del buffer
+            else:
+                size = sum(len(chunk) for chunk in iter_tmx(generate_records(units, pairs)))
+            peaks[name] = tracemalloc.get_traced_memory()[1] / 1e6
+        finally:
+            tracemalloc.stop()
+    return {"units": units, "body_mb": size / 1e6, "whole_body_peak_mb": peaks["whole_body"],
+            "streamed_peak_mb": peaks["streamed"]}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="TMX reader benchmark")
     parser.add_argument("--units", type=int, default=1_000_000)
     parser.add_argument("--traced", type=int, default=100_000, help="units read under tracemalloc (0: skip)")
     parser.add_argument("--keep", type=Path, help="write the TMX file here and keep it")
+    parser.add_argument("--feed-units", type=int, default=100_000,
+                        help="units served as a feed, whole against streamed (0: skip)")
     args = parser.parse_args(argv)
+    if args.feed_units:
+        feed = bench_feed_memory(args.feed_units)
+        print(f"feed: {feed['units']:,} units, a {feed['body_mb']:.0f} MB body; peak Python memory "
+              f"{feed['whole_body_peak_mb']:.1f} MB built whole (the baseline) against "
+              f"{feed['streamed_peak_mb']:.1f} MB streamed in chunks "
+              f"({feed['whole_body_peak_mb'] / feed['streamed_peak_mb']:.0f}x less)", flush=True)
+    if not args.units:
+        return
 
     with tempfile.TemporaryDirectory(prefix="duizhao-bench-") as tmp:
         folder = args.keep or Path(tmp)

@@ -14,7 +14,7 @@ the body, and calls the callable only when the client's copy is stale.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.auth import check_permission
-from db import db_session
+from db import db_session, session_factory
 from errors import DuizhaoError, NotFound
 from glossary import repository as glossary_repo
 from glossary import service as glossary_service
@@ -59,9 +59,10 @@ class FeedState:
     last_modified: datetime  # aware UTC
 
 
-def conditional_feed(state: FeedState, produce: Callable[[], bytes], *, mimetype: str,
-                     filename: str) -> Response:
-    """A 304 when the client's copy is current, else the body ``produce()`` makes.
+def conditional_feed(state: FeedState, produce: Callable[[], bytes | Iterator[bytes]], *,
+                     mimetype: str, filename: str) -> Response:
+    """A 304 when the client's copy is current, else the body ``produce()`` makes: bytes, or
+    an iterator of chunks, which is streamed.
 
     ``If-None-Match`` wins over ``If-Modified-Since`` (RFC 9110 §13.2.2). The ETag is strong:
     the body is byte-for-byte the same for the same state (exports carry no timestamp).
@@ -110,13 +111,22 @@ def tm_tmx(memory: str, token: str | None = None):
     if found is None:
         raise NotFound(Message(N_("No memory is called {name!r}."), name=memory))
 
-    def produce() -> bytes:
-        buffer = io.BytesIO()
-        service.export_units(session, memory_names=[found.name], file_format="tmx", stream=buffer)
-        return buffer.getvalue()
+    make_session = session_factory()
+
+    def produce() -> Iterator[bytes]:
+        # Streamed: a million-unit memory would otherwise sit in memory whole, once per request.
+        return _streamed_export(make_session, found.name)
 
     return conditional_feed(tm_feed_state(session, found), produce,
                             mimetype=service.EXPORT_MIMETYPES["tmx"], filename=f"{found.name}.tmx")
+
+
+def _streamed_export(make_session: Callable[[], Session], memory: str) -> Iterator[bytes]:
+    """The memory's TMX, read in a session of its own that lasts as long as the download and
+    is closed when it ends or the client goes away (the server closes the body). The request's
+    own session ends with the request, so a slow download holds no lock of it."""
+    with make_session() as session:
+        yield from service.export_tmx_chunks(session, memory_names=[memory])
 
 
 # ------------------------------------------------------------------ glossary feeds

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -19,7 +19,7 @@ from tm import repository as repo
 from tm.core.text import NUMBER_UNIT, SUPPORTED_LANGUAGES, detect_language, match_key
 from tm.formats import sniff_format
 from tm.formats.records import STATUSES
-from tm.formats.tmx import read_tmx, write_tmx
+from tm.formats.tmx import iter_tmx, read_tmx, write_tmx
 from tm.formats.xliff import read_xliff
 from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
 from tm.live_index import LiveIndex
@@ -108,9 +108,7 @@ def export_units(session: Session, *, memory_names: Sequence[str] | None, file_f
     if file_format not in EXPORT_FORMATS:
         raise DuizhaoError(Message(N_("Unknown export format {format!r}; use one of {formats}."),
                                    format=file_format, formats=", ".join(EXPORT_FORMATS)))
-    memories = resolve_memories(session, memory_names)
-    ids = [m.id for m in memories] if memories is not None else None
-    records = (repo.record_from_unit(u) for u in repo.iter_units(session, ids))
+    ids, records = _export_records(session, memory_names)
     if file_format == "tmx":
         return write_tmx(records, stream, srclang=srclang)
     # Columns are known before the first row, so a large export streams row by row.
@@ -120,6 +118,21 @@ def export_units(session: Session, *, memory_names: Sequence[str] | None, file_f
         return write_table(records, text, dialect=file_format, columns=columns)
     finally:
         text.detach()
+
+
+def export_tmx_chunks(session: Session, *, memory_names: Sequence[str] | None,
+                      srclang: str = "zh") -> Iterator[bytes]:
+    """The TMX export of the named memories as chunks of bytes, read from the database while
+    they are sent. The memories are looked up now, so a wrong name fails before the first
+    chunk; the units are read as the chunks are taken."""
+    _ids, records = _export_records(session, memory_names)
+    return iter_tmx(records, srclang=srclang)
+
+
+def _export_records(session: Session, memory_names: Sequence[str] | None):
+    memories = resolve_memories(session, memory_names)
+    ids = [m.id for m in memories] if memories is not None else None
+    return ids, (repo.record_from_unit(u) for u in repo.iter_units(session, ids))
 
 
 # ------------------------------------------------------------------ units by hand

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from tm.formats.records import ImportFormatError, UnitRecord
-from tm.formats.tmx import format_tmx_date, parse_tmx_date, read_tmx, write_tmx
+from tm.formats.tmx import format_tmx_date, iter_tmx, parse_tmx_date, read_tmx, write_tmx
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 WMT = SHARED / "data" / "parallel" / "wmt_newstest_zh_en"
@@ -64,6 +64,15 @@ def to_bytes(records, **kwargs) -> bytes:
     buffer = io.BytesIO()
     write_tmx(records, buffer, **kwargs)
     return buffer.getvalue()
+
+
+def test_chunks_join_to_the_written_document():
+    records = rich_records([(f"第{i}句。", f"Sentence {i}.") for i in range(1, 1101)])
+    chunks = list(iter_tmx(records, units_per_chunk=500))
+    assert len(chunks) == 3  # after units 500 and 1,000, then the rest with the closing tags
+    assert b"".join(chunks) == to_bytes(records)
+    assert read_bytes(b"".join(chunks)) == records
+    assert b"".join(iter_tmx([])) == to_bytes([])
 
 
 def read_bytes(data: bytes) -> list[UnitRecord]:

@@ -50,6 +50,24 @@ def test_feed_etag_changes_with_the_memory_and_304s(client, token_for, app):
     assert client.get("/feeds/tm/news.tmx", headers={"If-None-Match": tag}).status_code == 304
 
 
+def test_tmx_feed_streams_the_same_bytes_as_an_export(client, token_for, runner, tmp_path):
+    # 1,200 units: more than two of the writer's 500-unit chunks, so the body really comes in
+    # pieces, read from the database while it is sent.
+    admin = token_for("admin")
+    pairs = wmt_pairs(1200)
+    import_pairs(client, admin, pairs)
+    response = client.get("/feeds/tm/news.tmx", buffered=False)
+    assert response.status_code == 200 and response.is_streamed
+    chunks = list(response.response)
+    response.close()
+    assert len(chunks) >= 3
+    body = b"".join(chunks)
+    assert [(r.zh, r.en) for r in read_tmx(io.BytesIO(body))] == pairs
+    exported = runner.invoke(args=["tm", "export", "--memory", "news", "-o", str(tmp_path / "news.tmx")])
+    assert exported.exit_code == 0, exported.output
+    assert (tmp_path / "news.tmx").read_bytes() == body
+
+
 def test_feed_tokens_and_errors(client, token_for, app):
     admin = token_for("admin")
     import_pairs(client, admin, wmt_pairs(2))
