@@ -519,7 +519,6 @@ class _Leakage:
     """
 
     def __init__(self, aligner: _Aligner, band: _Band):
-        self.aligner = aligner
         longest = aligner.longest
         n, m = aligner.n, aligner.m
         # Rows are Chinese sentences s and columns English nodes: a bead ending at node row
