@@ -15,24 +15,29 @@ from __future__ import annotations
 
 import argparse
 import collections
-import re
+import functools
+import importlib.util
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from align_bench import DATA, SETS, CachedEmbedder, documents, lines  # noqa: E402
+from align_bench import DATA, SCORER, SETS, CachedEmbedder, documents  # noqa: E402
 
 from tm.core.align import align  # noqa: E402
 
 
+@functools.cache
+def _scorer():
+    """The shared scorer, imported in place, so beads are read as it reads them."""
+    spec = importlib.util.spec_from_file_location("align_score", SCORER)
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    return scorer
+
+
 def read_beads(path: Path) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
-    beads = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        sides = re.findall(r"\[([\d, ]*)\]", line)
-        if len(sides) == 2:
-            beads.append(tuple(tuple(int(x) for x in side.split(",") if x.strip()) for side in sides))
-    return beads
+    return _scorer().read_beads(path)
 
 
 def missed_by_shape(gold, found) -> tuple[collections.Counter, collections.Counter, list]:

@@ -27,7 +27,7 @@ from tm.core.segment import Segment, split_sentences
 from tm.core.encoding import UnknownEncoding, decode_text
 from tm.core.text import detect_language
 from tm.formats.records import UnitRecord
-from tm.models import AlignmentJob
+from tm.models import AlignmentJob, Memory
 from timeutil import utcnow
 
 #: What each slot holds, in the words the messages use (translated with them: see ``_slot``).
@@ -42,8 +42,7 @@ MAX_SENTENCES = 1000
 #: Beads scoring below this are shown shaded and labelled "low confidence" for review.
 LOW_CONFIDENCE = 0.5
 MAX_TITLE = 500
-#: The length of Memory.name in the database.
-MAX_MEMORY_NAME = 120
+MAX_MEMORY_NAME = Memory.__table__.c.name.type.length
 MAX_URL = 1000
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
