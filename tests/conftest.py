@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from migrations.cli import upgrade
+from tests.helpers import require_shared
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -136,3 +137,9 @@ def token_for(app, make_user):
         return secret
 
     return make
+
+
+@pytest.fixture
+def shared_data() -> None:
+    """For ``tests.helpers.needs_shared``: ../shared must be there (fails under CI=true)."""
+    require_shared()

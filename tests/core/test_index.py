@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import require_shared
 from tm.core import index as index_module
 from tm.core.index import CandidateIndex
 from tm.core.match import base_score
@@ -22,8 +23,7 @@ SAMPLE = 1500
 @lru_cache(maxsize=None)
 def sentences(lang: str) -> tuple[str, ...]:
     """A fixed sample of real sentences: WMT news, TICO-19 and Tatoeba, read in place."""
-    if not PARALLEL.is_dir():
-        pytest.skip(f"shared data not found at {PARALLEL}")
+    require_shared(PARALLEL)
     rng = random.Random(7)
     lines: list[str] = []
     for path in sorted((PARALLEL / "wmt_newstest_zh_en").glob(f"newstest2019*.{lang}")):

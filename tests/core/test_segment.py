@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import needs_shared
 from tm.core.segment import Segment, split_clauses, split_sentences
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 WMT = SHARED / "data" / "parallel" / "wmt_newstest_zh_en"
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not available")
 
 
 def texts(text, lang, **kw):

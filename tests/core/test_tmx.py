@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from tests.helpers import require_shared
 from tm.formats.records import ImportFormatError, UnitRecord
 from tm.formats.tmx import format_tmx_date, iter_tmx, parse_tmx_date, read_tmx, write_tmx
 
@@ -26,8 +27,7 @@ T0 = datetime(2019, 5, 14, 8, 30, 0, tzinfo=timezone.utc)
 def wmt_pairs(name: str = "newstest2019.zho-eng", limit: int = 300) -> list[tuple[str, str]]:
     """Real news pairs, read in place (WMT text must never be copied into the repo)."""
     zh_path, en_path = WMT / f"{name}.zh", WMT / f"{name}.en"
-    if not zh_path.exists():
-        pytest.skip(f"shared data not found at {WMT}")
+    require_shared(zh_path)
     with zh_path.open(encoding="utf-8") as zh, en_path.open(encoding="utf-8") as en:
         return [(z.rstrip("\n"), e.rstrip("\n")) for z, e in itertools.islice(zip(zh, en), limit)]
 

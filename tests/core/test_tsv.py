@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.core.test_tmx import SHARED, rich_records, wmt_pairs
+from tests.helpers import require_shared
 from tm.formats import read_units, sniff_format
 from tm.formats.records import ImportFormatError, UnitRecord
 from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
@@ -262,8 +263,7 @@ def test_demo_files_read_and_keep_their_provenance(name, pairs):
 def test_no_wmt_text_is_shipped():
     """WMT news sets may be used in place but never copied into the repository."""
     wmt = SHARED / "data" / "parallel" / "wmt_newstest_zh_en"
-    if not wmt.exists():
-        pytest.skip("shared data not found")
+    require_shared(wmt)
     news = {line.strip() for path in wmt.glob("*.zh") for line in path.read_text(encoding="utf-8").splitlines()}
     news |= {line.strip() for path in wmt.glob("*.en") for line in path.read_text(encoding="utf-8").splitlines()}
     news.discard("")
