@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from errors import Conflict, DuizhaoError, NotFound
 from messages import Message, N_, from_data, to_data
 from tm import repository as repo
-from tm.core.align import align
+from tm.core.align import Bead, align, unaligned_passages
 from tm.core.segment import Segment, split_sentences
 from tm.core.encoding import UnknownEncoding, decode_text
 from tm.core.text import detect_language
@@ -35,6 +35,9 @@ SLOT_NAMES = {"zh": N_("Chinese"), "en": N_("English")}
 #: One side with this many times the sentences of the other is probably not the same text (or
 #: a truncated one); we still align what matches but say so. The CLI uses the same threshold.
 SENTENCE_RATIO_WARNING = 2.0
+#: A gap of at least this many sentences on one side is a passage the other text leaves out
+#: (or adds): worth a warning of its own, whatever the two lengths are.
+PASSAGE_WARNING = 3
 #: Sentences per side we align in one request. The aligner is roughly linear, about 9 s for a
 #: chapter of a few hundred sentences on two cores, and a request must answer within the worker
 #: timeout (120 s in scripts/run-demo.sh); a book belongs on the command line (python -m tm.align).
@@ -157,6 +160,21 @@ def length_warnings(zh: Sequence[Segment], en: Sequence[Segment]) -> list[Messag
                     longer=_slot(longer), shorter=_slot(shorter), ratio=ratio, more=max(n, m), fewer=min(n, m))]
 
 
+def passage_warnings(beads: Sequence[Bead], zh_count: int, en_count: int) -> list[Message]:
+    """Name each passage of at least ``PASSAGE_WARNING`` sentences that one text has and the
+    other leaves out, so the reviewer looks there first. The beads align Chinese (src) with
+    English (tgt); sentence numbers count from 1, as a reader does."""
+    warnings: list[Message] = []
+    for side, first, last in unaligned_passages(beads, PASSAGE_WARNING):
+        slot, other = ("zh", "en") if side == "src" else ("en", "zh")
+        warnings.append(Message(
+            N_("{slot} sentences {first}–{last} ({count} of {total}) have no counterpart in the "
+               "{other}: left unaligned. Is it a passage one text leaves out?"),
+            slot=_slot(slot), other=_slot(other), first=first + 1, last=last + 1,
+            count=last - first + 1, total=zh_count if slot == "zh" else en_count))
+    return warnings
+
+
 def prepare(zh_text: str | bytes | None, en_text: str | bytes | None, *,
             glossary_pairs: Sequence[tuple[str, str]] = (), hard_wrapped: bool = False,
             embed: Embedder | None = None) -> Prepared:
@@ -181,6 +199,7 @@ def prepare(zh_text: str | bytes | None, en_text: str | bytes | None, *,
     warnings.extend(length_warnings(zh, en))
     pairs = [(z, e) for z, e in glossary_pairs if z and e]
     beads = align(zh, en, src_lang="zh", glossary=pairs, embed=embed)
+    warnings.extend(passage_warnings(beads, len(zh), len(en)))
     aligned = [AlignedBead(tuple(b.src), tuple(b.tgt), round(float(b.score), 4)) for b in beads]
     return Prepared(zh_text, en_text, zh, en, aligned, warnings, encodings)
 

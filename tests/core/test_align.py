@@ -296,6 +296,17 @@ def test_cli_presplit_prints_beads_in_file_order(tmp_path, capsys):
     assert "gb18030" in err
 
 
+@needs_shared
+def test_cli_names_a_passage_the_translation_leaves_out(tmp_path, capsys):
+    pairs = wmt_pairs(240)[200:240]
+    zh = write(tmp_path, "zh.txt", "\n".join(z for z, _ in pairs) + "\n")
+    en = write(tmp_path, "en.txt", "\n".join(e for k, (_, e) in enumerate(pairs) if not 15 <= k < 25) + "\n")
+    assert cli_main(["--presplit", str(zh), str(en)]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[15:25] == [f"[{k}]:[]" for k in range(15, 25)]
+    assert f"{zh}: sentences 16-25 have no counterpart in the other text" in err
+
+
 ZH_TRADITIONAL = [
     "今天上午，國務院總理在北京會見了來訪的法國外交部長。",
     "雙方就氣候變化、貿易和教育合作交換了意見，並簽署了三項協議。",

@@ -14,6 +14,8 @@ import pytest
 
 from tests.align_support import lexical_embed
 from tests.helpers import ROOT, SHARED, auth
+from tm.core.align import Bead
+from tm.harvest import passage_warnings
 
 ACA = SHARED / "data" / "align" / "nonlit-aca"
 
@@ -35,15 +37,17 @@ def editor(token_for):
 
 
 def aca_texts(lines: int = 40) -> tuple[str, str, list[tuple[list[int], list[int]]]]:
-    """The start of a real academic text and its translation (read in place), one sentence a
+    """The first ``lines`` sentences of a real academic text and their translation (read in
+    place, cut where the gold says the translation of those sentences ends), one sentence a
     line joined into raw text, and the gold beads as (zh lines, en lines)."""
-    zh = (ACA / "tgt" / "001").read_text(encoding="utf-8").splitlines()[:lines]
-    en = (ACA / "src" / "001").read_text(encoding="utf-8").splitlines()[:lines]
     gold = []
     for row in (ACA / "gold" / "001.align").read_text().splitlines():
         en_ids, zh_ids = (json.loads(part) for part in row.split(":"))
-        if zh_ids and en_ids and max(zh_ids) < lines - 2 and max(en_ids) < lines - 2:
+        if zh_ids and en_ids and max(en_ids) < lines:
             gold.append((zh_ids, en_ids))
+    zh_lines = max(i for zh_ids, _ in gold for i in zh_ids) + 1
+    zh = (ACA / "tgt" / "001").read_text(encoding="utf-8").splitlines()[:zh_lines]
+    en = (ACA / "src" / "001").read_text(encoding="utf-8").splitlines()[:lines]
     return "\n".join(zh), "\n".join(en), gold
 
 
@@ -140,6 +144,17 @@ def test_very_different_lengths_align_what_matches_and_warn(client):
     beads = [(bead["zh"], bead["en"]) for bead in body["beads"]]
     assert beads == [([0], [0]), ([1], [1]), ([2], [2])] + [([], [k]) for k in range(3, 9)]
     assert all(bead["score"] == 0 for bead in body["beads"][3:])
+    # ...and the reviewer is told where: sentences counted from 1, as a reader counts.
+    assert body["warnings"][1].startswith("English sentences 4–9 (6 of 9) have no counterpart in the Chinese")
+
+
+def test_each_passage_left_out_is_named():
+    beads = [Bead((0,), (0,), 0.9), Bead((1,), (), 0.0), Bead((), (1,), 0.0), Bead((2,), (), 0.0),
+             Bead((3,), (), 0.0), Bead((4,), (2,), 0.8), Bead((5,), (), 0.0), Bead((6,), (), 0.0)]
+    warnings = passage_warnings(beads, 7, 3)
+    # One gap holding zh 2-4 and en 2 (only the Chinese run is long enough); zh 6-7 is too short.
+    assert warnings == ["Chinese sentences 2–4 (3 of 7) have no counterpart in the English: left unaligned. "
+                        "Is it a passage one text leaves out?"]
 
 
 def test_nothing_is_stored_before_approval_and_store_keeps_context_and_metadata(client, editor):

@@ -41,6 +41,9 @@ EXTRA = ("The city also opened two subway lines. Tickets cost three yuan. A muse
 LOPSIDED_EN = ("The English has 3× the sentences of the Chinese (9 against 3): is one of them a different or "
                "shortened text? What matches is aligned; the rest is left unaligned for review.")
 LOPSIDED_ZH = "英文的句子数是中文的 3 倍（9 句对 3 句）：其中一篇是否是另一篇文本或删节版？能对应的部分已对齐，其余部分留作未对齐，供审校。"
+PASSAGE_EN = ("English sentences 4–9 (6 of 9) have no counterpart in the Chinese: left unaligned. Is it a "
+              "passage one text leaves out?")
+PASSAGE_ZH = "英文第 4–9 句（共 9 句中的 6 句）在中文中没有对应，已留作未对齐：是否有一篇删去或增加了这一段？"
 
 
 @pytest.fixture
@@ -166,9 +169,9 @@ def test_a_legacy_encoding_warning_is_stored_as_a_template_and_read_in_either_la
 
 def test_a_lopsided_alignment_warns_in_the_reader_s_language(app, client, fast_encoder):
     texts = {"zh": ZH, "en": EN + " " + EXTRA}
-    assert app.test_client().post("/api/v1/align", json=texts).get_json()["warnings"] == [LOPSIDED_EN]
+    assert app.test_client().post("/api/v1/align", json=texts).get_json()["warnings"] == [LOPSIDED_EN, PASSAGE_EN]
     _chinese(client)
-    assert client.post("/api/v1/align", json=texts).get_json()["warnings"] == [LOPSIDED_ZH]
+    assert client.post("/api/v1/align", json=texts).get_json()["warnings"] == [LOPSIDED_ZH, PASSAGE_ZH]
 
 
 def test_the_review_page_shows_the_warning_in_the_reader_s_language(app, client, make_user, fast_encoder):

@@ -50,7 +50,7 @@ from tm.core.lexicon import chinese_words, english_stems, load_lexicon, stem
 from tm.core.segment import split_clauses
 from tm.core.text import detect_language
 
-__all__ = ["Bead", "Weights", "align", "DEFAULT_WEIGHTS"]
+__all__ = ["Bead", "Weights", "align", "unaligned_passages", "DEFAULT_WEIGHTS"]
 
 Embedder = Callable[[list[str]], np.ndarray]
 
@@ -193,6 +193,29 @@ def align(
     if zh_first:
         return beads
     return [Bead(b.tgt, b.src, b.score) for b in beads]
+
+
+def unaligned_passages(beads: Sequence[Bead], shortest: int = 3) -> list[tuple[str, int, int]]:
+    """Runs of at least ``shortest`` unaligned sentences of one side, each within one gap (a
+    gap may hold unaligned sentences of both sides), as ("src" or "tgt", first, last), 0-based
+    and inclusive: the passages one text has and the other leaves out."""
+    passages: list[tuple[str, int, int]] = []
+    gap: dict[str, list[int]] = {"src": [], "tgt": []}
+
+    def close_gap():
+        for side, run in gap.items():
+            if len(run) >= shortest:
+                passages.append((side, run[0], run[-1]))
+        gap["src"], gap["tgt"] = [], []
+
+    for bead in beads:
+        if bead.src and bead.tgt:
+            close_gap()
+        else:
+            gap["src"] += bead.src
+            gap["tgt"] += bead.tgt
+    close_gap()
+    return passages
 
 
 def _texts_and_paragraphs(sentences, paragraphs):
