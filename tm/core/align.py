@@ -77,7 +77,7 @@ CONFIDENCE_SLOPE = 4.1
 UNRELATED_SPREADS = 0.5
 UNRELATED_DISTANCE = 10
 UNRELATED_MIN_SAMPLES = 24
-#: Gain of leaving a block unaligned in the coarse pass, which only has to find the corridor.
+#: Gain of the first block of a gap in the coarse pass, which only has to find the corridor.
 COARSE_SKIP = -0.3
 #: Below this many DP cells the whole grid is searched; above it, coarse-to-fine.
 FULL_GRID_CELLS = 400_000
@@ -837,7 +837,11 @@ def _corridor(zv, ev, lz, le, log_ratio, w: Weights) -> _Band:
         ler = _take_runs(np.convolve(cle, np.ones(b), "valid"), cols - b)
         ratio = np.log(ler / np.maximum(lzr, 1.0)) - log_ratio
         quality[(a, b)] = (a + b) * (cos - w.length * ratio**2)
-    path = _viterbi(blocks, blocks, coarse, quality, COARSE_SKIP, COARSE_SKIP)
+    # A passage one text lacks spans whole blocks: gaps here are cheap to extend too, or the
+    # coarse path bends round a long one and the corridor loses the true path (a 200-sentence
+    # passage missing from a 1,000-sentence article: exact F1 0.868 with per-block skips,
+    # 0.981 with gaps; 0.985 with no passage missing).
+    path = _viterbi(blocks, blocks, coarse, quality, COARSE_SKIP, w.gap_extend)
     lo = np.full(n + 1, m, dtype=np.int64)
     hi = np.zeros(n + 1, dtype=np.int64)
     for s, t, a, b in path:
