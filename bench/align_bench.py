@@ -10,7 +10,8 @@ definitions: exact F1 (null beads count) and strict F1 (vecalign/Bertalign's).
 * mac-dev (6 novel chapters, zh→en), nonlit-aca and nonlit-mag (en→zh): exact and strict F1.
 * News with passages missing: articles of consecutive WMT newstest lines (2017, tuned on;
   2020, held out) with a passage dropped from one side ("abridged") or replaced by sentences of
-  another story ("comparable"); with the per-sentence skip of earlier versions, with gaps
+  another story ("comparable"), and one 1,000-line article lacking 200 lines (long enough
+  for the coarse-to-fine search); with the per-sentence skip of earlier versions, with gaps
   priced per passage, and with the unrelated level too (the defaults); the gold sets likewise.
 * mac-dev leave-one-document-out: for each chapter, the weights are picked from a small grid
   around the defaults on the other five and scored on the held-out one; and each chapter's

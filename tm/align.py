@@ -29,8 +29,6 @@ from tm.core.text import detect_language  # noqa: E402
 #: Warn when one side has this many times the sentences of the other: probably not a translation
 #: of the same text, or one of them is truncated.
 SENTENCE_RATIO_WARNING = 2.0
-#: Warn about a passage of this many sentences or more that one text has and the other lacks.
-PASSAGE_WARNING = 3
 #: English/Chinese character ratios outside this range are unusual for a full translation
 #: (typical news and fiction run from about 2 to 4 English characters per Chinese one).
 CHAR_RATIO_RANGE = (0.8, 8.0)
@@ -97,7 +95,7 @@ def run(path_a: Path, path_b: Path, presplit: bool, out) -> None:
     en_chars = sum(map(len, texts_b if lang_a == "zh" else texts_a))
     _warn_if_lopsided(len(texts_a), len(texts_b), zh_chars, en_chars)
     beads = align(side_a, side_b, src_lang=lang_a)
-    for side, first, last in unaligned_passages(beads, PASSAGE_WARNING):
+    for side, first, last in unaligned_passages(beads):
         path = path_a if side == "src" else path_b
         print(f"warning: {path}: sentences {first + 1}-{last + 1} have no counterpart in the other "
               "text (left unaligned)", file=sys.stderr)

@@ -35,9 +35,6 @@ SLOT_NAMES = {"zh": N_("Chinese"), "en": N_("English")}
 #: One side with this many times the sentences of the other is probably not the same text (or
 #: a truncated one); we still align what matches but say so. The CLI uses the same threshold.
 SENTENCE_RATIO_WARNING = 2.0
-#: A gap of at least this many sentences on one side is a passage the other text leaves out
-#: (or adds): worth a warning of its own, whatever the two lengths are.
-PASSAGE_WARNING = 3
 #: Sentences per side we align in one request. The aligner is roughly linear, about 9 s for a
 #: chapter of a few hundred sentences on two cores, and a request must answer within the worker
 #: timeout (120 s in scripts/run-demo.sh); a book belongs on the command line (python -m tm.align).
@@ -161,11 +158,11 @@ def length_warnings(zh: Sequence[Segment], en: Sequence[Segment]) -> list[Messag
 
 
 def passage_warnings(beads: Sequence[Bead], zh_count: int, en_count: int) -> list[Message]:
-    """Name each passage of at least ``PASSAGE_WARNING`` sentences that one text has and the
-    other leaves out, so the reviewer looks there first. The beads align Chinese (src) with
+    """Name each passage that one text has and the other leaves out (``unaligned_passages``),
+    whatever the two lengths are, so the reviewer looks there first. The beads align Chinese (src) with
     English (tgt); sentence numbers count from 1, as a reader does."""
     warnings: list[Message] = []
-    for side, first, last in unaligned_passages(beads, PASSAGE_WARNING):
+    for side, first, last in unaligned_passages(beads):
         slot, other = ("zh", "en") if side == "src" else ("en", "zh")
         warnings.append(Message(
             N_("{slot} sentences {first}–{last} ({count} of {total}) have no counterpart in the "

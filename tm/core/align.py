@@ -77,6 +77,9 @@ CONFIDENCE_SLOPE = 4.1
 UNRELATED_SPREADS = 0.5
 UNRELATED_DISTANCE = 10
 UNRELATED_MIN_SAMPLES = 24
+#: Unaligned sentences of one side in a row that make a passage one text leaves out, which the
+#: harvest and the command line name in a warning (``unaligned_passages``).
+PASSAGE_SENTENCES = 3
 #: Gain of the first block of a gap in the coarse pass, which only has to find the corridor.
 COARSE_SKIP = -0.3
 #: Below this many DP cells the whole grid is searched; above it, coarse-to-fine.
@@ -195,7 +198,8 @@ def align(
     return [Bead(b.tgt, b.src, b.score) for b in beads]
 
 
-def unaligned_passages(beads: Sequence[Bead], shortest: int = 3) -> list[tuple[str, int, int]]:
+def unaligned_passages(beads: Sequence[Bead],
+                       shortest: int = PASSAGE_SENTENCES) -> list[tuple[str, int, int]]:
     """Runs of at least ``shortest`` unaligned sentences of one side, each within one gap (a
     gap may hold unaligned sentences of both sides), as ("src" or "tgt", first, last), 0-based
     and inclusive: the passages one text has and the other leaves out."""
