@@ -66,8 +66,8 @@ class AlignedBead:
 @dataclass(frozen=True)
 class Prepared:
     """Both texts as decoded, their sentences (with offsets into the texts), the beads and
-    whatever the reviewer should be told (encodings used, lopsided lengths) as Messages, which
-    the web layer shows in the reader's language."""
+    whatever the reviewer should be told (encodings used, lopsided lengths, passages one text
+    leaves out) as Messages, which the web layer shows in the reader's language."""
 
     zh_text: str
     en_text: str
