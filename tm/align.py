@@ -21,14 +21,11 @@ from pathlib import Path
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, os.environ.get("DUIZHAO_ALIGN_THREADS", "1"))
 
-from tm.core.align import align, unaligned_passages  # noqa: E402
+from tm.core.align import SENTENCE_RATIO_WARNING, align, unaligned_passages  # noqa: E402
 from tm.core.encoding import UnknownEncoding, decode_text  # noqa: E402
 from tm.core.segment import split_sentences  # noqa: E402
 from tm.core.text import detect_language  # noqa: E402
 
-#: Warn when one side has this many times the sentences of the other: probably not a translation
-#: of the same text, or one of them is truncated.
-SENTENCE_RATIO_WARNING = 2.0
 #: English/Chinese character ratios outside this range are unusual for a full translation
 #: (typical news and fiction run from about 2 to 4 English characters per Chinese one).
 CHAR_RATIO_RANGE = (0.8, 8.0)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from errors import Conflict, DuizhaoError, NotFound
 from messages import Message, N_, from_data, to_data
 from tm import repository as repo
-from tm.core.align import Bead, align, unaligned_passages
+from tm.core.align import SENTENCE_RATIO_WARNING, Bead, align, unaligned_passages
 from tm.core.segment import Segment, split_sentences
 from tm.core.encoding import UnknownEncoding, decode_text
 from tm.core.text import detect_language
@@ -32,9 +32,6 @@ from timeutil import utcnow
 
 #: What each slot holds, in the words the messages use (translated with them: see ``_slot``).
 SLOT_NAMES = {"zh": N_("Chinese"), "en": N_("English")}
-#: One side with this many times the sentences of the other is probably not the same text (or
-#: a truncated one); we still align what matches but say so. The CLI uses the same threshold.
-SENTENCE_RATIO_WARNING = 2.0
 #: Sentences per side we align in one request. The aligner is roughly linear, about 9 s for a
 #: chapter of a few hundred sentences on two cores, and a request must answer within the worker
 #: timeout (120 s in scripts/run-demo.sh); a book belongs on the command line (python -m tm.align).

@@ -80,6 +80,9 @@ UNRELATED_MIN_SAMPLES = 24
 #: Unaligned sentences of one side in a row that make a passage one text leaves out, which the
 #: harvest and the command line name in a warning (``unaligned_passages``).
 PASSAGE_SENTENCES = 3
+#: One side with more than this many times the sentences of the other is probably not the same
+#: text, or a shortened one: the harvest and the command line still align it, and warn.
+SENTENCE_RATIO_WARNING = 2.0
 #: Gain of the first block of a gap in the coarse pass, which only has to find the corridor.
 COARSE_SKIP = -0.3
 #: Below this many DP cells the whole grid is searched; above it, coarse-to-fine.
