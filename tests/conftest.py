@@ -16,10 +16,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from migrations.cli import upgrade
-from tests.helpers import require_shared
+from tests.helpers import IN_CI, require_shared
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def _postgres_unavailable(reason: str):

@@ -14,7 +14,6 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 WMT = SHARED / "data" / "parallel" / "wmt_newstest_zh_en"
 
 
-
 def texts(text, lang, **kw):
     return [s.text for s in split_sentences(text, lang, **kw)]
 
