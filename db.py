@@ -82,7 +82,7 @@ def session_factory() -> sessionmaker[Session]:
 
 def new_session() -> Session:
     """A session outside the request's (for background work); the caller closes it."""
-    return current_app.extensions["db_sessionmaker"]()
+    return session_factory()()
 
 
 def db_session() -> Session:
