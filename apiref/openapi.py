@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from glossary.core.model import CONCEPT_TYPES
+
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
 
@@ -267,22 +269,23 @@ TERM = {"type": "object", "required": ["lang", "text"], "properties": {
     "case_sensitive": {"type": "boolean"}, "do_not_translate": {"type": "boolean"},
     "valid_from": {"type": ["string", "null"], "format": "date"}, "valid_to": {"type": ["string", "null"], "format": "date"},
     "note": STRING, "term_type": {"type": ["string", "null"]}}}
+CONCEPT_TYPE = {"type": "string", "enum": list(CONCEPT_TYPES), "default": "other"}
 COMPONENTS["schemas"].update({
     "Term": TERM,
     "EntryFields": {"type": "object", "required": ["terms"], "properties": {
         "terms": {"type": "array", "minItems": 1, "items": ref("Term")},
-        "concept_type": STRING, "definition": STRING, "note": STRING, "source": STRING,
+        "concept_type": CONCEPT_TYPE, "definition": STRING, "note": STRING, "source": STRING,
         "valid_from": {"type": ["string", "null"], "format": "date"},
         "valid_to": {"type": ["string", "null"], "format": "date"},
         "version": {"type": "integer", "description": "For PUT: the version you loaded (optimistic locking)."}}},
     "Entry": {"type": "object", "properties": {
-        "id": INTEGER, "version": INTEGER, "concept_type": STRING, "deleted": {"type": "boolean"},
+        "id": INTEGER, "version": INTEGER, "concept_type": CONCEPT_TYPE, "deleted": {"type": "boolean"},
         "terms": {"type": "array", "items": ref("Term")}}},
     "Proposal": {"type": "object", "properties": {
         "id": INTEGER, "entry_id": {"type": ["integer", "null"]}, "payload": {}, "proposed_by": STRING,
         "proposed_at": STRING, "state": STRING, "decided_by": {"type": ["string", "null"]}}},
 })
-ENTRY_EXAMPLE = {"concept_type": "organization", "terms": [
+ENTRY_EXAMPLE = {"concept_type": "institution", "terms": [
     {"lang": "zh", "text": "中国社会科学院"}, {"lang": "en", "text": "Chinese Academy of Social Sciences"}]}
 OBJECT = {"type": "object"}
 

@@ -120,3 +120,12 @@ def test_the_lookup_example_is_what_the_service_answers(client, token_for):
     answer = client.get("/api/v1/tm/lookup", query_string={"q": LOOKUP_EXAMPLE["query"], "src": "zh", "tgt": "en"}).get_json()
     keys = ("source", "target", "memory", "score", "base_score", "penalties", "adapted", "adapted_target", "in_context", "diff")
     assert {k: answer["matches"][0][k] for k in keys} == {k: LOOKUP_EXAMPLE["matches"][0][k] for k in keys}
+
+
+def test_the_glossary_entry_example_is_accepted(client, token_for):
+    """The documented entry example must pass the glossary's own validation."""
+    from apiref.openapi import ENTRY_EXAMPLE
+
+    answer = client.post("/api/v1/glossary/entries", json=ENTRY_EXAMPLE, headers=auth(token_for("editor")))
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["concept_type"] == ENTRY_EXAMPLE["concept_type"]
