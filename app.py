@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
@@ -88,15 +89,28 @@ def warm_up(app: Flask) -> None:
     db.dispose_pool(app)
 
 
+#: Where ``make run`` keeps the key it made once for this installation (never committed).
+SECRET_KEY_FILE = "secret_key"
+
+
 def _require_secret_key(app: Flask) -> None:
     # A guessable fallback key must never reach production: only tests and the debug
     # server may run on a throwaway one.
     if app.config.get("SECRET_KEY"):
         return
+    # `flask --app app ...` beside `make run` should sign with the same key the server uses,
+    # without the operator exporting it by hand.
+    key_file = Path(app.instance_path) / SECRET_KEY_FILE
+    if key_file.is_file():
+        key = key_file.read_text(encoding="utf-8").strip()
+        if key:
+            app.config["SECRET_KEY"] = key
+            return
     if app.testing or app.debug:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
         return
-    raise ConfigError("SECRET_KEY is not set: export SECRET_KEY=... (see README).")
+    raise ConfigError(f"SECRET_KEY is not set and {key_file} does not exist: export SECRET_KEY=... "
+                      "(see README).")
 
 
 def _init_login(app: Flask) -> None:
