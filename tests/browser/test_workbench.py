@@ -92,7 +92,7 @@ def test_article_analysis_and_xliff_round_trip(wb_page):
     from tm.formats.xliff import read_xliff
 
     page = wb_page
-    wb_login(page, "editor")  # to import the export back
+    wb_login(page, "admin")  # to import the export back into a new memory
     page.goto("/workbench/article")
     page.fill("#wb-text", "\n".join(SEED_ARTICLE))
     page.locator(".wb-article-form button[type=submit]").click()
