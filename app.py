@@ -5,8 +5,10 @@ and the tests all build the app through it. Wiring only; the work lives in the p
 """
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
+from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
@@ -23,6 +25,12 @@ class ConfigError(RuntimeError):
     pass
 
 
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
 def _settings_from_environment(app: Flask) -> dict[str, Any]:
     env = os.environ
     return {
@@ -33,8 +41,15 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 1024 * 1024,
         # Build the lookup structures at start-up (with gunicorn --preload: once, before forking).
         "WARM_UP": env.get("WARM_UP", "0") == "1",
-        # Requests per API token per window, per worker process: "<count>/<seconds>"; "0" = off.
+        # Requests per API token per window, all workers together: "<count>/<seconds>"; "0" = off.
         "TOKEN_RATE_LIMIT": env.get("TOKEN_RATE_LIMIT", "1200/60"),
+        # Where the rate-limit counters live (accounts.ratelimit): the database unless a
+        # `limits` storage URI such as redis://host:6379 is given.
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or None,
+        # Only over HTTPS may the session cookie be marked Secure: the deployment says so.
+        "SESSION_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), False),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
     }
 
 
@@ -58,9 +73,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     _init_live_state(app)
-    from accounts.ratelimit import SlidingWindowLimiter
+    from accounts import ratelimit
 
-    app.extensions["token_rate_limiter"] = SlidingWindowLimiter.from_setting(app.config["TOKEN_RATE_LIMIT"])
+    ratelimit.init_app(app)
+    _init_security_headers(app)
     _register_blueprints(app)
     _register_cli(app)
     if app.config.get("WARM_UP"):
@@ -88,15 +104,28 @@ def warm_up(app: Flask) -> None:
     db.dispose_pool(app)
 
 
+#: Where ``make run`` keeps the key it made once for this installation (never committed).
+SECRET_KEY_FILE = "secret_key"
+
+
 def _require_secret_key(app: Flask) -> None:
     # A guessable fallback key must never reach production: only tests and the debug
     # server may run on a throwaway one.
     if app.config.get("SECRET_KEY"):
         return
+    # `flask --app app ...` beside `make run` should sign with the same key the server uses,
+    # without the operator exporting it by hand.
+    key_file = Path(app.instance_path) / SECRET_KEY_FILE
+    if key_file.is_file():
+        key = key_file.read_text(encoding="utf-8").strip()
+        if key:
+            app.config["SECRET_KEY"] = key
+            return
     if app.testing or app.debug:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
         return
-    raise ConfigError("SECRET_KEY is not set: export SECRET_KEY=... (see README).")
+    raise ConfigError(f"SECRET_KEY is not set and {key_file} does not exist: export SECRET_KEY=... "
+                      "(see README).")
 
 
 def _init_login(app: Flask) -> None:
@@ -107,8 +136,42 @@ def _init_login(app: Flask) -> None:
 
     @manager.user_loader
     def _load_user(user_id: str):
-        user = db.db_session().get(User, int(user_id))
-        return user if user is not None and user.active else None
+        # The session holds "<id>:<session_token>" (User.get_id): a cookie from before a
+        # logout or a password change names a token the user no longer has.
+        number, _, token = user_id.partition(":")
+        if not number.isdigit() or not token:
+            return None
+        user = db.db_session().get(User, int(number))
+        if user is None or not user.active or not user.session_token:
+            return None
+        return user if hmac.compare_digest(user.session_token, token) else None
+
+
+#: Every page's scripts and styles are files under /static/ (JSON data blocks are not scripts),
+#: so nothing inline is allowed, and no other site may frame a page (clickjacking).
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+    "connect-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'",
+    "form-action 'self'", "frame-ancestors 'none'",
+))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",  # for browsers that predate frame-ancestors
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def _init_security_headers(app: Flask) -> None:
+    """The same headers on every response. A hook rather than Flask-Talisman: its last release
+    is from 2023, and of what it does we need only these four fixed headers (HTTPS redirects
+    and HSTS belong to the proxy that terminates TLS)."""
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
 
 def _init_live_state(app: Flask) -> None:

@@ -6,7 +6,7 @@ language: raise sites pass a ``messages.Message`` and ``_respond`` translates it
 """
 from __future__ import annotations
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from glossary.core.model import GlossaryFormatError
@@ -75,11 +75,11 @@ def register_error_handlers(app: Flask) -> None:
         if err.status == 401 and not _wants_json():
             # A person in a browser is sent to log in, and comes back here afterwards.
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-        response = _respond(err.status, err.message, err.details)
+        response = make_response(_respond(err.status, err.message, err.details))
         if err.status == 401 and _wants_json():
-            response[0].headers["WWW-Authenticate"] = 'Bearer realm="duizhao"'
+            response.headers["WWW-Authenticate"] = 'Bearer realm="duizhao"'
         if "retry_after" in err.details:
-            response[0].headers["Retry-After"] = err.details["retry_after"]
+            response.headers["Retry-After"] = err.details["retry_after"]
         return response
 
     @app.errorhandler(ImportFormatError)

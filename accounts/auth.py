@@ -16,10 +16,10 @@ from flask import current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from accounts import ratelimit
 from accounts.models import ApiToken, User
-from accounts.ratelimit import retry_after_header
 from db import db_session
-from errors import Forbidden, RateLimited, Unauthorized
+from errors import Forbidden, Unauthorized
 from messages import Message, N_, Word
 from timeutil import utcnow
 
@@ -70,16 +70,20 @@ def _bearer_token() -> str | None:
     return request.view_args.get("token") if request.view_args else None
 
 
-def _enforce_rate_limit(token: ApiToken) -> None:
-    limiter = current_app.extensions.get("token_rate_limiter")
-    if limiter is None:
-        return
-    wait = limiter.hit(token.token_hash)
-    if wait is not None:
-        raise RateLimited(Message(N_("Too many requests with this token: at most {limit} every {window:g} "
-                                     "seconds. Retry in {retry_after} s."), limit=limiter.limit,
-                                  window=limiter.window, retry_after=retry_after_header(wait)),
-                          retry_after=retry_after_header(wait))
+def token_identity(token: str, *, unknown: Message | None = None) -> Identity:
+    """Who this API token is, counted against the token's rate limit whichever way it came
+    (header, URL, MyMemory's ``key=``); 401 with ``unknown`` (or the usual words) if it is not one."""
+    found = user_for_token(token)
+    if found is None:
+        raise Unauthorized(unknown or Message(N_("The API token is unknown or has been revoked.")))
+    user, row = found
+    ratelimit.check_token(row.token_hash)
+    now = utcnow()
+    # A write per request would make every lookup a transaction; a minute's precision will do.
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= LAST_USED_PRECISION:
+        row.last_used_at = now
+        db_session().commit()
+    return Identity(user, "token", row.scope)
 
 
 def current_identity() -> Identity | None:
@@ -89,17 +93,7 @@ def current_identity() -> Identity | None:
     identity = None
     token = _bearer_token()
     if token:
-        found = user_for_token(token)
-        if found is None:
-            raise Unauthorized(Message(N_("The API token is unknown or has been revoked.")))
-        user, row = found
-        _enforce_rate_limit(row)
-        now = utcnow()
-        # A write per request would make every lookup a transaction; a minute's precision will do.
-        if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= LAST_USED_PRECISION:
-            row.last_used_at = now
-            db_session().commit()
-        identity = Identity(user, "token", row.scope)
+        identity = token_identity(token)
     elif current_user.is_authenticated:
         identity = Identity(current_user._get_current_object(), "session", "write")
     g.identity = identity

@@ -45,3 +45,21 @@ def token_command(username: str, name: str, scope: str):
     _token, secret = service.create_token(session, user, name=name, scope=scope)
     session.commit()
     click.echo(secret)
+
+
+@user_cli.command("password")
+@click.argument("username")
+@click.password_option(help="Asked for when not given.")
+@with_appcontext
+def password_command(username: str, password: str):
+    """Set USERNAME's password; their browser sessions end (API tokens stay valid)."""
+    session = db_session()
+    user = service.user_by_name(session, username)
+    if user is None:
+        raise click.ClickException(f"No user called {username!r}.")
+    try:
+        service.set_password(user, password)
+    except DuizhaoError as err:
+        raise click.ClickException(err.message) from err
+    session.commit()
+    click.echo(f"Password of {username} changed; their browser sessions have ended.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base
@@ -22,6 +22,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), default="translator")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every browser session's id: a new value (at logout, at a password change)
+    # invalidates every session cookie issued before, including copies of it.
+    session_token: Mapped[str | None] = mapped_column(String(64))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -39,7 +42,9 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # What Flask-Login keeps in the session: the loader accepts it only while the user's
+        # session_token is still this one (Flask-Login's "alternative tokens").
+        return f"{self.id}:{self.session_token or ''}"
 
     def has_role(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -64,3 +69,14 @@ class ApiToken(Base):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class RateLimitCounter(Base):
+    """One rate-limit window of one key (see ``accounts.ratelimit``): shared by every worker."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    # Unix time the window ends; a float so that every engine compares it the same way.
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

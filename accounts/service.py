@@ -1,6 +1,8 @@
 """Accounts use cases: users, passwords, API tokens. No Flask here."""
 from __future__ import annotations
 
+import functools
+import secrets
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -43,11 +45,40 @@ def users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.username)).all()
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    # Made once per process, with the same method and cost as every real hash.
+    return generate_password_hash(secrets.token_hex(16))
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user if the password is theirs. An unknown or inactive user costs one password
+    check too, so the answer's timing does not tell which user names exist."""
     user = user_by_name(session, username.strip())
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
+    if user is None or not user.active or not matches:
         return None
     return user
+
+
+def start_session(user: User) -> None:
+    """Give the user a session token if they have none yet (browser sessions carry it)."""
+    if not user.session_token:
+        user.session_token = secrets.token_urlsafe(32)
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every browser session of the user, copies of the cookie included."""
+    user.session_token = secrets.token_urlsafe(32)
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password; every browser session made with the old one ends."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DuizhaoError(Message(N_("The password needs at least {count} characters."), count=MIN_PASSWORD_LENGTH),
+                           field="password")
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)
 
 
 def create_token(session: Session, user: User, *, name: str, scope: str) -> tuple[ApiToken, str]:

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from accounts import service
+from accounts import ratelimit, service
 from db import db_session
 from errors import DuizhaoError
 from i18n import translate_message
@@ -26,17 +26,27 @@ def _safe_next(target: str | None) -> str:
 def login():
     error = None
     if request.method == "POST":
-        user = service.authenticate(db_session(), request.form.get("username", ""),
-                                    request.form.get("password", ""))
+        username = request.form.get("username", "").strip()
+        # Over the limit the password is not checked at all: the right one is refused too.
+        ratelimit.check_login(username)
+        session = db_session()
+        user = service.authenticate(session, username, request.form.get("password", ""))
         if user is not None:
+            service.start_session(user)
+            session.commit()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
+        ratelimit.count_failed_login(username)
         error = _("Unknown user name or wrong password.")
     return render_template("accounts/login.html", error=error), 401 if error else 200
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Server-side: a copy of this session's cookie must not outlive the logout.
+        service.end_sessions(current_user._get_current_object())
+        db_session().commit()
     logout_user()
     return redirect(url_for("home.index"))
 

@@ -48,6 +48,8 @@ def _error(err: DuizhaoError):
     response.status_code = err.status
     if err.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="duizhao"'
+    if "retry_after" in err.details:
+        response.headers["Retry-After"] = err.details["retry_after"]
     return response
 
 

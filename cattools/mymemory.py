@@ -18,9 +18,9 @@ import math
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from accounts.auth import Identity, check_permission, user_for_token
+from accounts.auth import check_permission, token_identity
 from db import db_session
-from errors import DuizhaoError, Unauthorized
+from errors import DuizhaoError
 from i18n import translate_message
 from messages import Message, N_
 from tm import lookup
@@ -43,12 +43,9 @@ def _guard():
     key = request.args.get("key")
     if key and not request.headers.get("Authorization"):
         # MyMemory's own "key" parameter: the only credential such clients know how to send.
-        found = user_for_token(key)
-        if found is None:
-            raise Unauthorized(Message(N_("The API token given as {parameter!r} is unknown or has been revoked."),
-                                       parameter="key"))
-        user, row = found
-        g.identity = Identity(user, "token", row.scope)
+        # It is a token like any other, rate limit included.
+        g.identity = token_identity(key, unknown=Message(
+            N_("The API token given as {parameter!r} is unknown or has been revoked."), parameter="key"))
 
 
 @bp.errorhandler(DuizhaoError)
@@ -59,7 +56,10 @@ def _error(err: DuizhaoError):
         "responseStatus": err.status, "responseDetails": message, "matches": [],
         "error": {"status": err.status, "message": message, **err.details},
     }
-    return jsonify(body), err.status
+    response = jsonify(body)
+    if "retry_after" in err.details:
+        response.headers["Retry-After"] = err.details["retry_after"]
+    return response, err.status
 
 
 @bp.get("/get")

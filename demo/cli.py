@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from accounts import service as accounts
 from db import db_session
+from glossary import repository as glossary_repo
 from glossary import service as glossary
 from tm import repository as repo
 from tm import service as tm
@@ -34,8 +35,13 @@ def demo_cli():
               help="Password of the demo users (admin, editor, translator).")
 @with_appcontext
 def load_command(password: str):
-    """Load the demo memories, glossary and users; running it again adds nothing twice."""
+    """Load the demo memories, glossary and users into an empty database; otherwise do nothing."""
     session = db_session()
+    # `make run` calls this at every start: re-importing would revert what editors changed in
+    # demo entries and bring back what they deleted, so the demo goes only into an empty store.
+    if repo.memories(session) or glossary_repo.has_entries(session):
+        click.echo("The database holds memories or glossary entries already: the demo is not loaded again.")
+        return
     for filename, memory_name, description in DEMO_MEMORIES:
         with open(DEMO_DIR / filename, "rb") as stream:
             report = tm.import_file(session, memory_name=memory_name, stream=stream,

@@ -124,6 +124,11 @@ def events_after(session: Session, last_id: int, also: Sequence[int] = ()) -> Se
                            .where(condition).order_by(GlossaryEvent.id)).all()
 
 
+def has_entries(session: Session) -> bool:
+    """Whether the glossary ever held an entry (deleted ones count: they were someone's work)."""
+    return session.scalar(select(EntryRow.id).limit(1)) is not None
+
+
 def last_event_id(session: Session) -> int:
     return session.scalar(select(func.max(GlossaryEvent.id))) or 0
 

@@ -82,6 +82,8 @@
   /* ------------------------------------------------------------------ lookup */
 
   function initLookup(root) {
+    // Matches come as one types; the form itself never submits (no inline handler: the CSP forbids it).
+    root.querySelector("form.wb-query").addEventListener("submit", function (event) { event.preventDefault(); });
     var box = document.getElementById("wb-q");
     var list = document.getElementById("wb-matches");
     var status = document.getElementById("wb-status");

@@ -25,6 +25,18 @@ def require_shared(path: Path = SHARED) -> None:
 needs_shared = pytest.mark.usefixtures("shared_data")
 
 
+def make_memory(app, name: str) -> None:
+    """An empty memory called ``name`` (only an admin may create one through the web)."""
+    from db import new_session
+    from tm import repository
+
+    with app.app_context():
+        session = new_session()
+        repository.get_or_create_memory(session, name)
+        session.commit()
+        session.close()
+
+
 def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 

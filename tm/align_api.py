@@ -24,6 +24,7 @@ from errors import DuizhaoError
 from i18n import translate_message
 from messages import Message, N_
 from tm import harvest
+from tm.api import check_may_write_into
 from webutil import json_body, reject_invalid_utf8, require_csrf_header_for_session_writes
 
 bp = Blueprint("align_api", __name__, url_prefix="/api/v1/align")
@@ -145,6 +146,7 @@ def store_job(job_id: int):
     body = json_body()
     session = db_session()
     try:
+        check_may_write_into(session, body.get("memory"))
         report = harvest.store_job(session, job_id, memory_name=body.get("memory"), user=identity.name)
     except DuizhaoError:
         session.rollback()

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from accounts.auth import check_permission
 from db import db_session
-from errors import DuizhaoError
+from errors import DuizhaoError, Forbidden
 from messages import Message, N_
 from tm import repository as repo
 from tm import lookup, service
@@ -24,6 +24,20 @@ def _memory_dict(memory, size: int) -> dict:
 
 
 # ------------------------------------------------------------------ memories
+
+def check_may_write_into(session, name: object, *, field: str = "memory") -> None:
+    """Writing into a memory that does not exist creates it, and creating memories is the
+    admin's: an editor (or an editor's write token) gets 403 naming the memory instead.
+    The CLI is the operator and does not ask."""
+    if not isinstance(name, str) or not name.strip() or repo.memory_by_name(session, name.strip()) is not None:
+        return
+    try:
+        check_permission("admin")
+    except Forbidden:
+        raise Forbidden(Message(N_("There is no memory called {name!r}, and only an admin may create one: "
+                                   "choose an existing memory or ask an admin to create it."),
+                                name=name.strip()), field=field) from None
+
 
 @bp.get("/memories")
 def list_memories():
@@ -67,6 +81,7 @@ def import_into_memory(name: str):
         raise DuizhaoError(Message(N_("No file: send it as multipart field {field!r} or as the request body."),
                                    field="file"))
     session = db_session()
+    check_may_write_into(session, name)
     # A failed import raises before the commit; closing the session then discards it all.
     report = service.import_file(session, memory_name=name, stream=stream, filename=filename,
                                  file_format=request.args.get("format"), user=identity.name)

@@ -9,6 +9,9 @@ import hashlib
 import itertools
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
@@ -219,7 +222,8 @@ def _keyed_batches(records: Iterable[UnitRecord]) -> Iterator[tuple[list[UnitRec
     if first is None:
         return
     context = multiprocessing.get_context("spawn")  # no fork: the parent holds DB connections
-    with ProcessPoolExecutor(max_workers=KEY_WORKERS, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=KEY_WORKERS, mp_context=context, initializer=_key_worker_init,
+                             initargs=(os.getpid(),)) as pool:
         pending: deque = deque()
         for batch in itertools.chain([first], batches):
             pending.append((batch, pool.submit(keys_of_batch, [(r.zh, r.en) for r in batch])))
@@ -230,6 +234,29 @@ def _keyed_batches(records: Iterable[UnitRecord]) -> Iterator[tuple[list[UnitRec
         while pending:
             done, future = pending.popleft()
             yield done, future.result()
+
+
+#: Seconds between a key worker's checks that the importing process is still alive.
+PARENT_CHECK_INTERVAL = 0.5
+
+
+def _key_worker_init(parent_pid: int) -> None:
+    """Make a key worker end with the import that started it.
+
+    A worker waits on a queue whose other end it holds itself, so when the importing process
+    is killed (kill -9, an OOM kill, a gunicorn timeout) nothing ever wakes it: it would run
+    on forever. A daemon thread watches the parent and ends the process once it is gone; and
+    SIGTERM takes its default action again, in case the parent's environment ignored it.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def watch() -> None:
+        # The worker is re-parented (to init or a subreaper) when its parent dies.
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_INTERVAL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _batched(records: Iterable[UnitRecord], size: int) -> Iterator[list[UnitRecord]]:

@@ -10,6 +10,7 @@ from errors import DuizhaoError
 from i18n import translate_message
 from tm import repository as repo
 from tm import service
+from tm.api import check_may_write_into
 from tm.formats.records import ImportFormatError, UnsupportedLanguage
 
 bp = Blueprint("tm", __name__)
@@ -40,19 +41,21 @@ def import_page():
     check_permission("edit")
     session = db_session()
     report = error = None
+    status = 200
     if request.method == "POST":
         upload = request.files.get("file")
         memory = request.form.get("memory", "").strip()
         if upload is None or not upload.filename:
-            error = _("Choose a file to import.")
+            error, status = _("Choose a file to import."), 400
         else:
             try:
+                check_may_write_into(session, memory)
                 report = service.import_file(session, memory_name=memory, stream=upload.stream,
                                              filename=upload.filename, user=actor_name())
                 session.commit()
             except (DuizhaoError, ImportFormatError, UnsupportedLanguage) as err:
                 session.rollback()
                 error = translate_message(err.message)
-    status = 400 if error else 200
+                status = err.status if isinstance(err, DuizhaoError) else 400
     return render_template("tm/import.html", report=report, error=error,
                            memories=repo.memories(session)), status

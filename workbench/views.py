@@ -39,6 +39,9 @@ def index():
     """Memories and the glossary with their sizes and growth, and a lookup box."""
     from workbench.stats import home_charts
 
+    # The memories' names and sizes are data like any other: with ANONYMOUS_READ=0 an
+    # anonymous visitor is sent to log in.
+    check_permission("read")
     session = db_session()
     sizes = tm_repo.memory_sizes(session)
     memories = [(m, sizes.get(m.id, 0)) for m in tm_repo.memories(session)]

@@ -116,6 +116,8 @@ def browser_page(request, browser, live_server):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
+    # What the Content-Security-Policy blocks (an inline script or style) is only reported on the console.
+    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:

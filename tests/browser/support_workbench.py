@@ -107,6 +107,8 @@ def wb_page(wb_browser, wb_server):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
+    # What the Content-Security-Policy blocks (an inline script or style) is only reported on the console.
+    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.js_errors = errors
     yield page
     context.close()

@@ -32,7 +32,7 @@ def bead_texts(page, index: int) -> tuple[str, str]:
 
 def test_review_edit_reload_approve_store_and_look_up(browser_page):
     page = browser_page
-    login(page, "editor")
+    login(page, "admin")  # it stores into a new memory, which only an admin may create
     page.goto("/align")
     page.fill("#title", "Sochi talks leave structural conflict unresolved")
     page.fill("#date", "2019-05-16")

@@ -1,6 +1,8 @@
 """The demo data the README's first command loads."""
 from __future__ import annotations
 
+from tests.helpers import auth
+
 
 def test_demo_load_is_complete_and_idempotent(runner, client):
     first = runner.invoke(args=["demo", "load"])
@@ -11,7 +13,7 @@ def test_demo_load_is_complete_and_idempotent(runner, client):
     assert client.get("/api/v1/glossary/entries").get_json()["total"] >= 80
 
     again = runner.invoke(args=["demo", "load"])
-    assert again.exit_code == 0 and "0 units added" in again.output
+    assert again.exit_code == 0 and "not loaded again" in again.output
     assert {m["name"]: m["units"] for m in client.get("/api/v1/memories").get_json()["memories"]} == memories
 
     # The seed article is findable with its glossary terms, as a translator would meet it.
@@ -19,3 +21,30 @@ def test_demo_load_is_complete_and_idempotent(runner, client):
     assert any(t["targets"][0]["text"].startswith("Institute of Russian") for t in lookup["terms"])
     tatoeba = client.get("/api/v1/units", query_string={"memory": "everyday", "per_page": 1}).get_json()["units"][0]
     assert any(p[0] == "attribution" or "attribution" in p[0] for p in tatoeba["props"])
+
+
+def test_demo_load_never_reverts_what_editors_changed(runner, client, token_for):
+    """`make run` loads the demo at every start: an edited or deleted demo entry stays as the
+    editor left it."""
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    headers = auth(token_for("editor"))
+    entries = client.get("/api/v1/glossary/entries", query_string={"per_page": 2}).get_json()["entries"]
+    edited, deleted = entries[0], entries[1]
+    body = client.get(f"/api/v1/glossary/entries/{edited['id']}").get_json()
+    for term in body["terms"]:
+        term["status"] = "deprecated"
+    saved = client.put(f"/api/v1/glossary/entries/{edited['id']}", json=body, headers=headers)
+    assert saved.status_code == 200, saved.get_json()
+    gone = client.delete(f"/api/v1/glossary/entries/{deleted['id']}",
+                         query_string={"version": deleted["version"]}, headers=headers)
+    assert gone.status_code in (200, 204), gone.get_data(as_text=True)
+    unit = client.get("/api/v1/units", query_string={"memory": "everyday", "per_page": 1}).get_json()["units"][0]
+    assert client.delete(f"/api/v1/units/{unit['id']}", headers=headers).status_code in (200, 204)
+    sizes = {m["name"]: m["units"] for m in client.get("/api/v1/memories").get_json()["memories"]}
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+
+    after = client.get(f"/api/v1/glossary/entries/{edited['id']}").get_json()
+    assert {t["status"] for t in after["terms"]} == {"deprecated"}
+    assert client.get(f"/api/v1/glossary/entries/{deleted['id']}").get_json()["deleted"] is True
+    assert {m["name"]: m["units"] for m in client.get("/api/v1/memories").get_json()["memories"]} == sizes

@@ -33,15 +33,39 @@ def test_a_bad_item_rejects_the_whole_batch(client, token_for):
 
 
 def test_requests_over_the_token_rate_get_429(app, client, token_for):
-    from accounts.ratelimit import SlidingWindowLimiter
-
-    app.extensions["token_rate_limiter"] = SlidingWindowLimiter(limit=3, window=60)
+    app.config["TOKEN_RATE_LIMIT"] = "3/60"
     token = token_for("translator", "read")
     statuses = [client.get("/api/v1/memories", headers=auth(token)).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     limited = client.get("/api/v1/memories", headers=auth(token))
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert "3" in limited.get_json()["error"]["message"]
     assert client.get("/api/v1/memories", headers=auth(token_for("translator", "read"))).status_code == 200
+
+
+def test_the_token_rate_is_shared_by_workers_and_by_every_way_of_sending_the_token(app, client, token_for,
+                                                                                   database_url):
+    """Two app instances on one database stand for two gunicorn workers; MyMemory's key= and
+    tmserver's URL carry the same token and count against the same limit."""
+    from app import create_app
+
+    app.config["TOKEN_RATE_LIMIT"] = "4/60"
+    token = token_for("translator", "read")
+    other_worker = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                               "TOKEN_RATE_LIMIT": "4/60"})
+    try:
+        assert client.get("/api/v1/memories", headers=auth(token)).status_code == 200
+        assert other_worker.test_client().get("/api/v1/memories", headers=auth(token)).status_code == 200
+        assert client.get("/api/mymemory/get", query_string={"q": "你好", "langpair": "zh|en",
+                                                              "key": token}).status_code == 200
+        assert client.get(f"/tmserver/{token}/zh/en/unit/你好").status_code == 200
+        over = [client.get("/api/mymemory/get", query_string={"q": "你好", "langpair": "zh|en", "key": token}),
+                client.get(f"/tmserver/{token}/zh/en/unit/你好"),
+                other_worker.test_client().get("/api/v1/memories", headers=auth(token))]
+        assert [r.status_code for r in over] == [429, 429, 429]
+        assert all(int(r.headers["Retry-After"]) >= 1 for r in over)
+    finally:
+        other_worker.extensions["db_engine"].dispose()
 
 
 def test_tokens_are_made_listed_and_revoked_in_the_browser(client, make_user):

@@ -20,7 +20,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from messages import Message, N_, Word
-from tests.helpers import ROOT, auth
+from tests.helpers import ROOT, auth, make_memory
 
 CATALOGUE = ROOT / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 #: Where no user-facing message is raised: tests, benchmarks, and the command line (English).
@@ -103,7 +103,8 @@ def test_permission_errors_show_roles_in_the_reader_s_words(client, token_for):
     assert refused.get_json()["error"]["message"] == "此操作需要“管理员”角色；您的角色是“编辑”。"
 
 
-def test_a_broken_upload_names_its_line_in_chinese(client, editor):
+def test_a_broken_upload_names_its_line_in_chinese(app, client, editor):
+    make_memory(app, "news")
     _chinese(client)
     table = "zh\ten\n人民日报\tPeople's Daily\n新华社\t\n"
     response = client.post("/api/v1/memories/news/import?filename=news.tsv", data=table.encode(),
@@ -130,7 +131,8 @@ def test_glossary_file_errors_are_translated(client, token_for):
     ("news.tsv", "zh\ten\n人民日报\tPeople's Daily\n新华社\t\n", "第 3 行：英文一侧（en）为空"),
     ("news.tmx", TMX_WITHOUT_ENGLISH, "第 6 行：&lt;tu&gt; 没有英文变体"),
 ])
-def test_the_import_page_shows_a_file_error_in_chinese(client, make_user, filename, content, expected):
+def test_the_import_page_shows_a_file_error_in_chinese(app, client, make_user, filename, content, expected):
+    make_memory(app, "news")
     csrf = _login(client, make_user, "ed", "editor")
     _chinese(client)
     page = client.post("/import", data={"csrf_token": csrf, "memory": "news",

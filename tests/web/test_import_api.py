@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import io
 
-from tests.helpers import auth, wmt_pairs
+import pytest
+
+from tests.helpers import auth, make_memory, wmt_pairs
 from tm.formats.records import UnitRecord
 from tm.formats.tmx import write_tmx
 
@@ -12,6 +14,12 @@ def _tmx(pairs) -> bytes:
     buffer = io.BytesIO()
     write_tmx([UnitRecord(zh=z, en=e) for z, e in pairs], buffer)
     return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def news_memory(app):
+    """Editors import into memories an admin made."""
+    make_memory(app, "news")
 
 
 def _upload(client, token, data: bytes, name="file.tmx", memory="news"):
@@ -70,3 +78,39 @@ def test_upload_over_the_limit_gets_413(app, client, token_for):
     response = _upload(client, token, _tmx(wmt_pairs(40)))
     assert response.status_code == 413
     assert "limit" in response.get_json()["error"]["message"]
+
+
+def test_an_editor_cannot_create_a_memory_by_importing_into_a_new_name(app, client, token_for, make_user):
+    """Creating memories is the admin's: an editor's write token, the import page and the
+    aligner's store all refuse a memory that does not exist, and nothing is created."""
+    editor = token_for("editor")
+    refused = _upload(client, editor, _tmx(wmt_pairs(2)), memory="brand-new")
+    assert refused.status_code == 403
+    assert "brand-new" in refused.get_json()["error"]["message"]
+    assert refused.get_json()["error"]["field"] == "memory"
+
+    username, password = make_user("page-editor", "editor")
+    page = client.get("/login").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    assert client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf}).status_code == 302
+    form = client.post("/import", data={"csrf_token": csrf, "memory": "also-new",
+                                        "file": (io.BytesIO(_tmx(wmt_pairs(2))), "f.tmx")},
+                       content_type="multipart/form-data")
+    assert form.status_code == 403 and "also-new" in form.get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf})
+
+    job = client.post("/api/v1/align/jobs", json={"zh": "第一句。", "en": "The first sentence."},
+                      headers=auth(editor)).get_json()
+    beads = [dict(b, approved=True) for b in job["beads"]]
+    client.put(f"/api/v1/align/jobs/{job['id']}", json={"version": job["version"], "beads": beads},
+               headers=auth(editor))
+    stored = client.post(f"/api/v1/align/jobs/{job['id']}/store", json={"memory": "third-new"},
+                         headers=auth(editor))
+    assert stored.status_code == 403
+
+    names = {m["name"] for m in client.get("/api/v1/memories").get_json()["memories"]}
+    assert names == {"news"}
+    # An admin may, and an editor may import into what exists.
+    assert _upload(client, token_for("admin"), _tmx(wmt_pairs(2)), memory="brand-new").status_code == 201
+    assert _upload(client, editor, _tmx(wmt_pairs(3)), memory="brand-new").status_code == 201
