@@ -33,9 +33,13 @@ def import_models() -> None:
     import glossary.models  # noqa: F401
 
 
-def make_engine(url: str, **engine_options) -> Engine:
+#: Seconds a SQLite connection waits for another's write lock before it gives up.
+SQLITE_LOCK_WAIT = 30
+
+
+def make_engine(url: str, *, lock_wait: float = SQLITE_LOCK_WAIT, **engine_options) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **engine_options)
+        engine = create_engine(url, connect_args={"timeout": lock_wait}, **engine_options)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):

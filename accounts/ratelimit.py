@@ -1,8 +1,9 @@
 """Rate limits every worker process shares: wrong passwords, and requests per API token.
 
 Flask-Limiter holds the counters in a storage all gunicorn workers see. By default that is a
-table of the app's own database (``rate_limits``, the scheme ``duizhao-db://`` registered here
-as a storage of the `limits` library: one atomic upsert per hit, on SQLite and PostgreSQL);
+table of the app's own database on PostgreSQL, and of a SQLite file beside the TM's on SQLite
+(``rate_limits``, the scheme ``duizhao-db://`` registered here as a storage of the `limits`
+library: one atomic upsert per hit);
 ``RATELIMIT_STORAGE_URI`` may name any other storage `limits` speaks, e.g. ``redis://host:6379``.
 Windows are fixed (Flask-Limiter's default strategy).
 
@@ -23,18 +24,20 @@ import itertools
 import logging
 import math
 import time
+from pathlib import Path
 
 from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from limits.storage import Storage
-from sqlalchemy import case, create_engine, delete, select, text
+from sqlalchemy import case, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from accounts.models import RateLimitCounter
+from db import make_engine
 from errors import RateLimited
 from messages import Message, N_
 
@@ -122,10 +125,16 @@ def _storage_engine(app: Flask) -> Engine:
     engine = app.extensions["db_engine"]
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return engine
-    # An import holds SQLite's single write lock for as long as it runs. Counting a request
-    # must not wait the app's 30 s for it: after a short wait the request goes through
-    # uncounted (see _storage_failed).
-    return create_engine(engine.url, connect_args={"timeout": SQLITE_LOCK_WAIT})
+    # SQLite has one write lock per file, and an import holds it for as long as it runs:
+    # counters in the TM's own file would make every token request wait for the import. So
+    # on SQLite they live in a file of their own beside it (they are counters, not data: no
+    # migration, the table is made on first use). A short lock wait still bounds the rare
+    # contention between workers (see _storage_failed).
+    path = Path(engine.url.database)
+    counters = make_engine(str(engine.url.set(database=str(path.with_name(f"{path.stem}-ratelimits.sqlite3")))),
+                           lock_wait=SQLITE_LOCK_WAIT)
+    RateLimitCounter.__table__.create(counters, checkfirst=True)
+    return counters
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.helpers import auth, wmt_pairs
 
 
@@ -66,6 +68,27 @@ def test_the_token_rate_is_shared_by_workers_and_by_every_way_of_sending_the_tok
         assert all(int(r.headers["Retry-After"]) >= 1 for r in over)
     finally:
         other_worker.extensions["db_engine"].dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_token_rate_still_counts_while_an_import_holds_sqlite_s_write_lock(app, client, token_for,
+                                                                              database_url):
+    """On SQLite an import holds the file's one write lock for as long as it runs; the counters
+    live in a file of their own, so token requests are still counted (not waved through)."""
+    import sqlite3
+
+    app.config["TOKEN_RATE_LIMIT"] = "2/60"
+    token = token_for("translator", "read")
+    # Used once before: the token's last-use time is then not written again within a minute.
+    assert client.get("/api/v1/memories", headers=auth(token)).status_code == 200
+    importer = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0)
+    try:
+        importer.execute("BEGIN IMMEDIATE")  # what a running import holds
+        statuses = [client.get("/api/v1/memories", headers=auth(token)).status_code for _ in range(2)]
+    finally:
+        importer.rollback()
+        importer.close()
+    assert statuses == [200, 429]
 
 
 def test_tokens_are_made_listed_and_revoked_in_the_browser(client, make_user):
