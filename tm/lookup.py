@@ -17,6 +17,7 @@ from messages import Message, N_
 from tm import repository as repo
 from tm.core.match import DRAFT_PENALTY, LOWER_PRIORITY_MEMORY_PENALTY, Candidate, rank
 from tm.core.text import SUPPORTED_LANGUAGES, detect_language, match_key
+from tm.core.index import RESCORE_BUDGET, SearchStats
 from tm.live_index import LiveIndex
 from tm.service import resolve_memories
 from tm.formats.langcodes import normalize_lang
@@ -32,6 +33,12 @@ MAX_SCORED_CHARS = 2_000
 #: numbers, folds) can lift a candidate the index placed just below the cut.
 RANK_SLACK = 20
 MAX_BATCH = 1_000
+#: Rows one request may have rescored in all (tm.core.index.RESCORE_BUDGET each at most):
+#: a batch of MAX_BATCH segments at min_score 0 on a million units stays within seconds.
+BATCH_RESCORE_BUDGET = 400_000
+#: ... and each lookup of a batch at least this many, however the budget is spent: enough for
+#: the count filter's survivors at usual thresholds, and for a fair bounded search below them.
+MIN_RESCORE_BUDGET = 2_000
 
 
 @dataclass(frozen=True)
@@ -121,20 +128,29 @@ def lookup_many(session: Session, index: LiveIndex, requests: Sequence[LookupReq
     memory_cache: dict[tuple[str, ...] | None, set[int] | None] = {}
     priorities = {m.id: m.priority for m in repo.memories(session)}
     results = []
-    for request in requests:
+    spent = 0
+    for position, request in enumerate(requests):
         if request.memories not in memory_cache:
             chosen = resolve_memories(session, request.memories)
             memory_cache[request.memories] = {m.id for m in chosen} if chosen is not None else None
-        results.append(_lookup_one(session, index, request, memory_cache[request.memories], priorities))
+        # The batch's budget is shared out as it goes: a share of what is left per lookup.
+        share = (BATCH_RESCORE_BUDGET - spent) // (len(requests) - position)
+        stats = SearchStats()
+        results.append(_lookup_one(session, index, request, memory_cache[request.memories], priorities,
+                                   budget=min(RESCORE_BUDGET, max(MIN_RESCORE_BUDGET, share)), stats=stats))
+        spent += stats.rescored
     return results
 
 
 def _lookup_one(session: Session, index: LiveIndex, request: LookupRequest,
-                memory_ids: set[int] | None, priorities: dict[int, int]) -> list[dict]:
+                memory_ids: set[int] | None, priorities: dict[int, int], *, budget: int,
+                stats: SearchStats) -> list[dict]:
     query = request.q.strip()[:MAX_SCORED_CHARS]
     key = match_key(query, request.src)
-    found = index.search(key, min_score=request.min_score, memory_ids=memory_ids)
-    ids = [unit_id for unit_id, _ in found[: request.limit + RANK_SLACK]]
+    wanted = request.limit + RANK_SLACK
+    found = index.search(key, min_score=request.min_score, memory_ids=memory_ids, limit=wanted,
+                         budget=budget, stats=stats)
+    ids = [unit_id for unit_id, _ in found[:wanted]]
     units = {u.id: u for u in repo.units_by_ids(session, ids)}
     searched = memory_ids if memory_ids is not None else set(priorities)
     top_priority = max((priorities[m] for m in searched if m in priorities), default=0)
