@@ -366,7 +366,7 @@ class CandidateIndex:
             rows = self._filter(units, tier, scan_limit=budget - stats.rescored, allowed=allowed)
             if rows is None or rows.size > budget - stats.rescored:
                 break
-            scored = self._rescore(units, rows, tier, stats)
+            scored = self._rescore(units, rows, tier, stats, limit, slack)
             if tier == min_score or (len(scored) >= limit and scored[limit - 1][1] - slack >= tier):
                 return self._cut(scored, limit, slack)
         scored = self._bounded(units, min_score, max(budget - stats.rescored, limit), allowed, limit,
@@ -383,19 +383,24 @@ class CandidateIndex:
             return np.isin(np.frombuffer(self._groups, dtype=np.int64)[rows], wanted)
         return allowed
 
-    def _rescore(self, units: str, rows: np.ndarray, min_score: float,
-                 stats: SearchStats) -> list[tuple[Hashable, float]]:
-        """(id, base score) of ``rows`` scoring ≥ min_score, best first: rapidfuzz, exactly."""
+    def _rescore(self, units: str, rows: np.ndarray, min_score: float, stats: SearchStats,
+                 limit: int | None = None, slack: float = 0.0) -> list[tuple[Hashable, float]]:
+        """(id, base score) of ``rows`` scoring ≥ min_score, best first: rapidfuzz, exactly.
+        With a ``limit``, only the best ``limit`` and those within ``slack`` of the last."""
         stats.rescored += int(rows.size)
         if rows.size == 0:
             return []
         choices = [self._units[r] for r in rows.tolist()]
-        found = process.extract(
-            units, choices, scorer=SCORER, score_cutoff=min_score / 100.0, limit=None
-        )
-        scored = [(self._ids[int(rows[pos])], 100.0 * score) for _, score, pos in found]
-        scored.sort(key=lambda item: -item[1])
-        return scored
+        # One array of scores (no tuple per row): cheap even for a window of many rows.
+        scores = 100.0 * process.cdist([units], choices, scorer=SCORER, dtype=np.float64,
+                                       score_cutoff=min_score / 100.0)[0]
+        keep = np.flatnonzero(scores >= min_score)
+        if limit is not None and keep.size > limit:
+            floor = np.partition(scores[keep], keep.size - limit)[keep.size - limit] - slack
+            keep = keep[scores[keep] >= floor]
+        keep = keep[np.argsort(-scores[keep], kind="stable")]
+        ids = self._ids
+        return [(ids[r], s) for r, s in zip(rows[keep].tolist(), scores[keep].tolist())]
 
     @staticmethod
     def _cut(scored: list[tuple[Hashable, float]], limit: int | None,
@@ -678,7 +683,7 @@ class CandidateIndex:
             longer_edge = np.maximum(edge, m)
             edge_edits = np.maximum(np.abs(edge - m), np.ceil((longer_edge - q + 1 - unread) / q))
             best_left_out = max(best_left_out, float((100.0 * (1 - edge_edits / longer_edge)).max()))
-        scored = self._rescore(units, rows, min_score, stats)
+        scored = self._rescore(units, rows, min_score, stats, limit, slack)
         floor = min_score
         if len(scored) >= limit:
             floor = max(floor, scored[limit - 1][1] - slack)
