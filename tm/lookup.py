@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+import params
 from errors import DuizhaoError
 from messages import Message, N_
 from tm import repository as repo
@@ -56,6 +57,8 @@ class LookupRequest:
 
 
 def parse_language(value: str | None, parameter: str) -> str:
+    """A language parameter (``zh``, ``zh-Hans``, ``en-GB``...) as ``zh`` or ``en``."""
+    params.text(value, parameter)
     try:
         return normalize_lang(value or "")
     except UnsupportedLanguage as err:
@@ -68,19 +71,18 @@ def parse_language(value: str | None, parameter: str) -> str:
 def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=None,
                  prev=None, next=None, on=None) -> LookupRequest:  # noqa: A002
     """Validate raw parameters (from a query string or JSON) into a LookupRequest."""
-    if not isinstance(q, str) or not q.strip():
+    q = params.text(q, "q")
+    if q is None or not q.strip():
         raise DuizhaoError(Message(N_("Parameter {parameter!r} is empty: give the segment to look up."),
                                    parameter="q"), parameter="q")
-    src = parse_language(src, "src") if src else (detect_language(q) or "en")
-    tgt = parse_language(tgt, "tgt") if tgt else ("en" if src == "zh" else "zh")
+    # Only None and "" mean "not given": a value of the wrong type ([], 0) is an error, not absent.
+    src = parse_language(src, "src") if src not in (None, "") else (detect_language(q) or "en")
+    tgt = parse_language(tgt, "tgt") if tgt not in (None, "") else ("en" if src == "zh" else "zh")
     if src == tgt:
         raise DuizhaoError(Message(N_("Source and target language are both {lang!r}."), lang=src), parameter="tgt")
-    score = _number(min_score, "min_score", DEFAULT_MIN_SCORE, 0, 100)
-    count = int(_number(limit, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, whole=True))
-    for name, value in (("prev", prev), ("next", next)):
-        if value is not None and not isinstance(value, str):
-            raise DuizhaoError(Message(N_("Parameter {parameter!r} must be a string."), parameter=name),
-                               parameter=name)
+    score = params.decimal_number(min_score, "min_score", default=DEFAULT_MIN_SCORE, low=0, high=100)
+    count = params.whole_number(limit, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    prev, next = params.text(prev, "prev"), params.text(next, "next")  # noqa: A001
     if isinstance(memories, str):
         memories = [m.strip() for m in memories.split(",") if m.strip()]
     if memories is not None and not (isinstance(memories, (list, tuple)) and all(isinstance(m, str) for m in memories)):
@@ -93,28 +95,12 @@ def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=
 def _day(value) -> dt.date | None:
     if value in (None, ""):
         return None
+    params.text(value, "date")
     try:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
         raise DuizhaoError(Message(N_("Parameter {parameter!r} must be YYYY-MM-DD, not {value!r}."),
                                    parameter="date", value=value), parameter="date") from None
-
-
-def _number(value, name: str, default: float, low: float, high: float, *, whole: bool = False) -> float:
-    if value is None or value == "":
-        return default
-    try:
-        number = float(value) if not isinstance(value, bool) else float("nan")
-    except (TypeError, ValueError):
-        number = float("nan")
-    if number != number or (whole and number != int(number)):
-        problem = (N_("Parameter {parameter!r} must be a whole number, not {value!r}.") if whole
-                   else N_("Parameter {parameter!r} must be a number, not {value!r}."))
-        raise DuizhaoError(Message(problem, parameter=name, value=value), parameter=name)
-    if not low <= number <= high:
-        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be between {low:g} and {high:g}."),
-                                   parameter=name, low=low, high=high), parameter=name)
-    return number
 
 
 def lookup(session: Session, index: LiveIndex, request: LookupRequest) -> list[dict]:
