@@ -34,13 +34,15 @@ MAX_SCORED_CHARS = 2_000
 #: numbers, folds) can lift a candidate the index placed just below the cut.
 RANK_SLACK = 20
 MAX_BATCH = 1_000
-#: Rows one request may have rescored in all (tm.core.index.RESCORE_BUDGET each at most):
-#: a batch of MAX_BATCH segments at min_score 0 on a million units stays within seconds.
-BATCH_RESCORE_BUDGET = 400_000
-#: ... and each lookup of a batch at least this many, however the budget is spent: the count
-#: filter's survivors at usual thresholds are a few dozen. Measured on a 100k-unit TM (zh), a
-#: batch of 1,000 new segments at min_score 0 took 5.2 s of CPU with 2,000, 3.1 s with 500.
-MIN_RESCORE_BUDGET = 500
+#: Rows one request may have rescored in all (tm.core.index.RESCORE_BUDGET each at most),
+#: shared out as the batch goes (what is left over the segments left)...
+BATCH_RESCORE_BUDGET = 1_000_000
+#: ... and each lookup at least this many: the count filter's survivors at usual thresholds are
+#: a few dozen (at most a few thousand on the 1M-unit benchmark TM at 70), and a search that
+#: would rescore more falls back to the bounded search. Measured on a 100k-unit TM (zh), a
+#: batch of 1,000 new segments at min_score 0 took 3.1 s of CPU with (400k, 500), 4.3 s with
+#: (1M, 1,000), 5.2 s with (400k, 2,000).
+MIN_RESCORE_BUDGET = 1_000
 
 
 @dataclass(frozen=True)
