@@ -7,6 +7,7 @@ from flask import request
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
+import params
 from errors import DuizhaoError
 from messages import Message, N_
 
@@ -14,18 +15,8 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def int_arg(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be a whole number, not {value!r}."),
-                                   parameter=name, value=raw), parameter=name) from None
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be between {low} and {high}."),
-                                   parameter=name, low=minimum, high=maximum), parameter=name)
-    return value
+    """A whole-number query parameter (``params.whole_number``): 400 naming it when it is not one."""
+    return params.whole_number(request.args.get(name), name, default=default, low=minimum, high=maximum)
 
 
 def list_arg(name: str) -> list[str] | None:
@@ -45,6 +36,7 @@ def json_body() -> dict:
                                    problem=getattr(err, "description", err))) from None
     if not isinstance(body, dict):
         raise DuizhaoError(Message(N_("The body must be a JSON object.")))
+    params.check_json_text(body)
     return body
 
 

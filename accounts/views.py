@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import ratelimit, service
 from db import db_session
+import params
 from errors import DuizhaoError
 from i18n import translate_message
 
@@ -56,10 +57,12 @@ def logout():
 def tokens():
     session = db_session()
     new_secret = None
+    status = 200
     if request.method == "POST":
         try:
             if "revoke" in request.form:
-                service.revoke_token(session, current_user, int(request.form["revoke"]))
+                token_id = params.whole_number(request.form["revoke"], "revoke", low=1, high=2**63 - 1)
+                service.revoke_token(session, current_user, token_id)
                 flash(_("Token revoked."))
             else:
                 _token, new_secret = service.create_token(
@@ -67,6 +70,8 @@ def tokens():
                     scope=request.form.get("scope", "read"))
             session.commit()
         except DuizhaoError as err:
+            session.rollback()
             flash(translate_message(err.message), "error")
+            status = err.status
     return render_template("accounts/tokens.html", tokens=service.tokens_of(session, current_user),
-                           new_secret=new_secret)
+                           new_secret=new_secret), status

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from accounts.auth import check_permission
 from db import db_session
+import params
 from errors import DuizhaoError
 from glossary import repository as repo
 from glossary import service
@@ -32,8 +33,9 @@ def _committed(response):
 
 
 def _day(value: str | None) -> dt.date | None:
-    if not value:
+    if value is None or value == "":
         return None
+    params.text(value, "date")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -43,7 +45,9 @@ def _day(value: str | None) -> dt.date | None:
 
 def _version(body: dict) -> int | None:
     version = body.get("version")
-    if version is not None and not isinstance(version, int):
+    # bool is an int to Python, and a version past 32 bits is no version (PostgreSQL refuses it).
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)
+                                or not 0 <= version < 2**31):
         raise DuizhaoError(Message(N_("Field {field!r} must be the whole number the entry had when you "
                                       "loaded it."), field="version"),
                            field="version")
@@ -87,9 +91,8 @@ def update_entry(entry_id: int):
 @bp.delete("/entries/<int:entry_id>")
 def delete_entry(entry_id: int):
     identity = check_permission("edit")
-    version = request.args.get("version")
-    service.delete_entry(db_session(), entry_id, expected_version=int(version) if version and version.isdigit() else None,
-                         user=identity.name)
+    version = params.whole_number(request.args.get("version"), "version", low=0, high=2**31 - 1)
+    service.delete_entry(db_session(), entry_id, expected_version=version, user=identity.name)
     return _committed(("", 204))
 
 
@@ -153,14 +156,15 @@ def _proposal_json(p) -> dict:
 def recognize():
     """Glossary terms in a text: ``text``, ``lang`` (detected when absent), ``date``."""
     check_permission("read")
-    params = json_body() if request.method == "POST" else request.args
-    text = params.get("text")
+    args = json_body() if request.method == "POST" else request.args
+    text = args.get("text")
     if not isinstance(text, str) or not text.strip():
         raise DuizhaoError(Message(N_("Parameter {parameter!r} is empty."), parameter="text"), parameter="text")
     from tm.core.text import detect_language
 
-    lang = parse_language(params.get("lang"), "lang") if params.get("lang") else (detect_language(text) or "en")
-    terms = service.recognize(db_session(), live_recognizer(), text, lang, on=_day(params.get("date")))
+    lang = args.get("lang")
+    lang = parse_language(lang, "lang") if lang not in (None, "") else (detect_language(text) or "en")
+    terms = service.recognize(db_session(), live_recognizer(), text, lang, on=_day(args.get("date")))
     return jsonify({"lang": lang, "terms": terms})
 
 
@@ -174,8 +178,9 @@ def qa():
             raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field=name), field=name)
     from tm.core.text import detect_language
 
-    src = parse_language(body.get("src"), "src") if body.get("src") else (detect_language(body["source"]) or "en")
-    tgt = parse_language(body.get("tgt"), "tgt") if body.get("tgt") else ("en" if src == "zh" else "zh")
+    src, tgt = body.get("src"), body.get("tgt")
+    src = parse_language(src, "src") if src not in (None, "") else (detect_language(body["source"]) or "en")
+    tgt = parse_language(tgt, "tgt") if tgt not in (None, "") else ("en" if src == "zh" else "zh")
     if src == tgt:
         raise DuizhaoError(Message(N_("Fields {src!r} and {tgt!r} must name different languages "
                                       "(both are {lang!r})."), src="src", tgt="tgt", lang=src), field="tgt")

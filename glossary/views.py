@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from accounts.auth import check_permission, current_identity
 from db import db_session
+import params
 from errors import DuizhaoError
 from glossary import repository as repo
 from glossary import service
@@ -18,6 +19,8 @@ bp = Blueprint("glossary", __name__, url_prefix="/glossary")
 #: Blank term rows offered under an entry's terms in the edit form.
 BLANK_TERM_ROWS = 3
 PER_PAGE = 50
+#: Pages past this show the last one served (the API's own bound for its page parameter).
+MAX_PAGE = 10**6
 
 
 def _can_edit() -> bool:
@@ -31,10 +34,7 @@ def index():
     session = db_session()
     q = request.args.get("q", "").strip()
     concept_type = request.args.get("type") or None
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = params.lenient_page(request.args.get("page"), most=MAX_PAGE)
     rows, total = repo.search(session, text=q or None, concept_type=concept_type,
                               offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
     return render_template("glossary/index.html", rows=rows, total=total, q=q, concept_type=concept_type,

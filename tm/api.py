@@ -195,7 +195,7 @@ def concordance():
     lang = request.args.get("lang") or None
     result = service.concordance(
         db_session(), q=request.args.get("q", ""), lang=lang, memory_names=list_arg("memory"),
-        page=int_arg("page", 1, minimum=1, maximum=10**6),
+        page=int_arg("page", 1, minimum=1, maximum=service.MAX_PAGE),
         per_page=int_arg("per_page", 20, minimum=1, maximum=service.CONCORDANCE_MAX_PER_PAGE),
         index=live_index(),
     )

@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from eventlog import EventCursor
-from tm.core.index import CandidateIndex
+from tm.core.index import RESCORE_BUDGET, CandidateIndex, SearchStats
 from tm.core.text import NUMBER_UNIT, MatchKey, encode_tokens
 from tm.core.numbers import NUMERAL_RE
 from tm import repository as repo
@@ -62,8 +62,8 @@ class LiveIndex:
                 yield_per=BUILD_CHUNK)
             zh_rows, en_rows = [], []
             for unit_id, memory_id, zh_key, en_tokens in session.execute(query):
-                zh_rows.append((unit_id, zh_units(zh_key)))
-                en_rows.append((unit_id, en_units(en_tokens)))
+                zh_rows.append((unit_id, zh_units(zh_key), memory_id))
+                en_rows.append((unit_id, en_units(en_tokens), memory_id))
                 self.memory_of[unit_id] = memory_id
             # One bulk build per language: adding a million units one by one re-merges often.
             self.indexes["zh"].build_units(zh_rows)
@@ -73,8 +73,8 @@ class LiveIndex:
 
     def _put(self, unit_id: int, memory_id: int, zh_key: str, en_tokens: str) -> None:
         # add_units replaces a unit already indexed under this id.
-        self.indexes["zh"].add_units(unit_id, zh_units(zh_key))
-        self.indexes["en"].add_units(unit_id, en_units(en_tokens))
+        self.indexes["zh"].add_units(unit_id, zh_units(zh_key), group=memory_id)
+        self.indexes["en"].add_units(unit_id, en_units(en_tokens), group=memory_id)
         self.memory_of[unit_id] = memory_id
 
     def _drop(self, unit_id: int) -> None:
@@ -157,11 +157,12 @@ class LiveIndex:
                 found = [i for i in found if self.memory_of.get(i) in memory_ids]
             return sorted(found)
 
-    def search(self, key: MatchKey, *, min_score: float,
-               memory_ids: set[int] | None) -> list[tuple[int, float]]:
-        """(unit id, base score) of every unit whose base score ≥ ``min_score``, best first."""
+    def search(self, key: MatchKey, *, min_score: float, memory_ids: set[int] | None,
+               limit: int | None, slack: float = 0.0, budget: int | None = RESCORE_BUDGET,
+               stats: SearchStats | None = None) -> list[tuple[int, float]]:
+        """(unit id, base score) of the best ``limit`` units in ``memory_ids`` (None: all)
+        whose base score ≥ ``min_score``, best first; at most ``budget`` rows rescored
+        (``CandidateIndex.search``)."""
         with self._lock:
-            found = self.indexes[key.lang].search(key, min_score=min_score, limit=None)
-            if memory_ids is not None:
-                found = [(i, s) for i, s in found if self.memory_of.get(i) in memory_ids]
-            return found
+            return self.indexes[key.lang].search(key, min_score=min_score, limit=limit, slack=slack,
+                                                 groups=memory_ids, budget=budget, stats=stats)

@@ -33,6 +33,8 @@ EXPORT_MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
 }
 CONCORDANCE_MAX_PER_PAGE = 100
+#: The last concordance page served (the API refuses a page past it; the browser page shows it).
+MAX_PAGE = 10**6
 #: Characters of context either side of a concordance hit (keyword in context).
 KWIC_WINDOW = 40
 

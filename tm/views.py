@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from accounts.auth import actor_name, check_permission
 from db import db_session
+import params
 from errors import DuizhaoError
 from i18n import translate_message
 from tm import repository as repo
@@ -22,10 +23,7 @@ def concordance():
     q = request.args.get("q", "")
     result = error = None
     if q.strip():
-        try:
-            page = max(1, int(request.args.get("page", 1)))
-        except ValueError:
-            page = 1
+        page = params.lenient_page(request.args.get("page"), most=service.MAX_PAGE)
         try:
             result = service.concordance(db_session(), q=q, lang=request.args.get("lang") or None,
                                          memory_names=request.args.getlist("memory") or None, page=page,

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.auth import check_permission
 from db import db_session
+import params
 from errors import DuizhaoError
 from glossary import service as glossary_service
 from i18n import translate_message
@@ -161,7 +162,7 @@ def concordance_json():
 
 def _dated_concordance() -> dict:
     since, until = _date("since"), _date("until")
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = params.lenient_page(request.args.get("page"), most=tm_service.MAX_PAGE)
     per_page = min(max(1, request.args.get("per_page", 20, type=int) or 20), tm_service.CONCORDANCE_MAX_PER_PAGE)
     q = request.args.get("q", "")
     memories = [m for m in request.args.getlist("memory") if m] or None

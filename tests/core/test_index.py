@@ -167,3 +167,92 @@ def test_containing_finds_exactly_the_units_holding_the_run(lang, side):
         start, length = rng.randrange(len(units)), rng.choice([1, 1, 2, 3, 6])
         needle = units[start:start + length]
         assert set(index.containing(needle)) == {i for i, u in stored.items() if needle in u}
+
+
+def top(scores: dict[int, float], limit: int) -> list[float]:
+    return sorted(scores.values(), reverse=True)[:limit]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_min_score_zero_finds_the_true_best_matches(lang):
+    """min_score 0 is a threshold like any other: the best ``limit`` scores of a brute-force
+    scan over every unit, with the default budget (the few thousand rows fit in it)."""
+    index, stored = tm(lang)
+    rng = random.Random(5)
+    for _ in range(25):
+        query = edit(rng.choice(sentences(lang)), lang, rng, rng.randint(0, 30))
+        units = scoring_units(query, lang)
+        if not units:
+            continue
+        stats = index_module.SearchStats()
+        got = index.search(query, min_score=0, limit=10, slack=0, stats=stats)
+        every = {i: base_score(units, other) for i, other in enumerate(stored)}
+        assert [s for _, s in got][:10] == pytest.approx(top(every, 10))
+        assert stats.exact and stats.rescored <= index_module.RESCORE_BUDGET
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("min_score", [0, 20, 45])
+def test_low_thresholds_rescore_at_most_the_budget(lang, min_score):
+    """Where the q-gram lemma bounds nothing and the window outgrows the budget, a search
+    rescores ``budget`` rows (those with the best score bounds) and no more; what it returns
+    is scored exactly, sorted, and holds the brute-force best matches of 60 or more."""
+    index, stored = tm(lang)
+    rng = random.Random(min_score)
+    budget = 300
+    for _ in range(20):
+        query = edit(rng.choice(sentences(lang)), lang, rng, rng.randint(0, 8))
+        units = scoring_units(query, lang)
+        if not units:
+            continue
+        stats = index_module.SearchStats()
+        got = index.search(query, min_score=min_score, limit=10, slack=0, budget=budget, stats=stats)
+        assert stats.rescored <= budget + 2 * len(stored) // 10
+        scores = [s for _, s in got]
+        assert scores == sorted(scores, reverse=True) and all(s >= min_score for s in scores)
+        for unit, score in got:
+            assert score == pytest.approx(base_score(units, stored[unit]))
+        expected = brute_force(units, stored, 60)
+        best = sorted(expected, key=expected.get, reverse=True)[:10]
+        assert set(best) <= {unit for unit, _ in got}
+
+
+def test_the_bounded_search_is_bounded_on_a_window_of_every_row():
+    """A one-character query at min_score 0 has every row in its length window: the work is
+    the budget, not the index."""
+    index = CandidateIndex("zh").build((i, "中国" * (1 + i % 40) + str(i)) for i in range(5000))
+    stats = index_module.SearchStats()
+    got = index.search("中", min_score=0, limit=5, budget=500, stats=stats)
+    assert stats.rescored <= 500 and not stats.exact
+    assert len(got) >= 5 and [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("min_score", [50, 55, 65, 75])
+def test_thresholds_of_50_and_more_stay_exact(lang, min_score):
+    """At 50 and above, with or without a limit, the index returns the brute-force set."""
+    index, stored = tm(lang)
+    rng = random.Random(min_score + 1)
+    for _ in range(15):
+        query = edit(rng.choice(sentences(lang)), lang, rng, rng.randint(0, 6))
+        units = scoring_units(query, lang)
+        if not units:
+            continue
+        expected = brute_force(units, stored, min_score)
+        everything = dict(index.search(query, min_score=min_score, limit=None))
+        assert everything.keys() == expected.keys()
+        stats = index_module.SearchStats()
+        limited = index.search(query, min_score=min_score, limit=10, slack=0, stats=stats)
+        assert [s for _, s in limited][:10] == pytest.approx(top(expected, 10)) and stats.exact
+
+
+def test_groups_filter_before_the_limit():
+    """A search restricted to some groups (memories) gets the best matches of those groups,
+    even when every better match sits in another."""
+    query = "今天北京的天气很好，阳光明媚"
+    rows = [(i, query, 1) for i in range(50)] + [(100 + i, query[:-i - 1], 2) for i in range(6)]
+    index = CandidateIndex("zh").build_units((i, scoring_units(t, "zh"), g) for i, t, g in rows)
+    assert [i for i, _ in index.search(query, min_score=0, limit=3, slack=0, groups={2})] == [100, 101, 102]
+    index.add(200, query[:-1], group=3)
+    assert index.candidates(query, min_score=0, limit=1, slack=0, groups={3}) == [200]
+    assert index.search(query, min_score=0, limit=3, groups={4}) == []

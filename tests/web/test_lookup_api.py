@@ -110,3 +110,38 @@ def test_a_very_long_query_still_answers(client, editor):
     add(client, editor, SOCHI_ZH, SOCHI_EN)
     response = client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_ZH * 400})
     assert response.status_code == 200 and response.get_json()["matches"] == []
+
+
+def import_pairs(client, token, pairs, memory="news"):
+    table = "zh\ten\n" + "".join(f"{zh}\t{en}\n" for zh, en in pairs)
+    response = client.post(f"/api/v1/memories/{memory}/import", data=table.encode(),
+                           query_string={"format": "tsv", "filename": "news.tsv"}, headers=auth(token))
+    assert response.status_code == 201, response.get_json()
+
+
+def test_min_score_zero_answers_every_door_best_first(client, editor):
+    """min_score=0 (issue 12, item 1: it ran until the worker was killed) is a threshold like
+    any other: every door answers with the best matches, sorted, and a lookup limited to one
+    memory gets that memory's best even when every better match is elsewhere."""
+    import_pairs(client, editor, wmt_pairs(400))
+    client.post("/api/v1/memories", json={"name": "small"}, headers=auth(editor))
+    add(client, editor, "中国人", "Chinese people", memory="small")
+
+    def scores(matches):
+        found = [m["score"] for m in matches]
+        assert found == sorted(found, reverse=True)
+        return found
+
+    got = client.get("/api/v1/tm/lookup", query_string={"q": "中国", "min_score": 0})
+    assert got.status_code == 200 and len(scores(got.get_json()["matches"])) == 10
+    posted = client.post("/api/v1/tm/lookup", json={"q": SOCHI_EN, "min_score": 0, "limit": 100})
+    assert posted.status_code == 200 and len(scores(posted.get_json()["matches"])) == 100
+    batch = client.post("/api/v1/tm/lookup/batch", json={"segments": [z for z, _ in wmt_pairs(300)],
+                                                         "src": "zh", "min_score": 0, "limit": 3})
+    assert batch.status_code == 200
+    results = batch.get_json()["results"]
+    assert all(r["matches"][0]["score"] >= 99 and len(scores(r["matches"])) == 3 for r in results)
+    mymemory = client.get("/api/mymemory/get", query_string={"q": "中国", "langpair": "zh|en", "min_score": 0})
+    assert mymemory.status_code == 200 and mymemory.get_json()["matches"]
+    small = client.get("/api/v1/tm/lookup", query_string={"q": "中国", "min_score": 0, "memory": "small"})
+    assert [m["target"] for m in small.get_json()["matches"]] == ["Chinese people"]

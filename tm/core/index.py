@@ -25,6 +25,27 @@ each posting list is cut to it with two binary searches before anything is count
 is then checked against the lemma's bound for each row's own length. Survivors are rescored
 exactly with rapidfuzz's Levenshtein and a score cutoff. Queries too short for the lemma to
 bound anything scan the rows of their length window instead.
+
+What is exact and what is bounded. Below about 55 the bigram lemma bounds nothing
+(L − 1 − 2·⌊L/2⌋ ≤ 0 at 50) and min_score 0 opens the length window to every row, so a search
+could rescore the whole index; every request must finish within a bound, whatever its
+parameters. So:
+
+* ``limit=None`` (or ``budget=None``) returns every match ≥ min_score, exactly: the caller
+  asks for all of them, and pays for it. No request parameter reaches this path.
+* With a ``limit``, a search tries EXACT_TIERS of threshold above min_score first, highest
+  first, then min_score itself; each tier's result is exact, and complete for the caller once
+  the limit-th score minus the slack is at or above the tier (nothing below the tier can
+  belong to the answer). At min_score ≥ 50 the answer is exact as long as the count
+  filter's survivors, or the window a tier must scan, fit in ``budget`` rows (RESCORE_BUDGET).
+* Otherwise the bounded search rescores the ``budget`` rows with the highest upper bound on
+  their score (from the grams they share, counted over at most POSTING_BUDGET postings, and
+  their length) and returns the best of those; ``SearchStats.exact`` says when the bounds
+  prove that nothing left out could have made the answer. What it misses sits where scores
+  say little (below 50 or so, where most rows of the query's length tie).
+
+The window's upper length is clamped to the longest stored row, so the range the lemma's
+bound is taken over is bounded by what is stored, not by the threshold.
 """
 from __future__ import annotations
 
@@ -32,7 +53,8 @@ import math
 import sys
 from array import array
 from collections import Counter
-from typing import Hashable, Iterable
+from dataclasses import dataclass
+from typing import Collection, Hashable, Iterable
 
 import numpy as np
 from rapidfuzz import process
@@ -75,6 +97,26 @@ _DELTA_SHARE = 0.25
 _DELTA_MIN = 200_000
 #: Bits per code point in a gram code: Unicode needs 21.
 _CODE_BITS = 21
+#: Thresholds a search with a limit tries first, highest first, before the caller's own: at
+#: these the count filter of bigrams prunes (it bounds nothing at 50 or below, where
+#: L − 1 − 2·⌊L/2⌋ ≤ 0), and most answers are complete at the first.
+EXACT_TIERS = (70.0, 60.0)
+#: Rows a search with a limit rescores at most (rapidfuzz, about 1–3 µs a row of news-sentence
+#: length): a few tens of milliseconds, whatever min_score asks for.
+RESCORE_BUDGET = 20_000
+#: Postings a search with a limit reads at most where it falls back to the bounded search
+#: (the rarest lists first): a few milliseconds of counting with numpy.
+POSTING_BUDGET = 1_000_000
+
+
+@dataclass
+class SearchStats:
+    """What one ``CandidateIndex.search`` did: rows rescored, postings read by the bounded
+    fallback, and whether the answer is proven exact (see the module docstring)."""
+
+    rescored: int = 0
+    postings: int = 0
+    exact: bool = True
 
 
 class CandidateIndex:
@@ -97,7 +139,13 @@ class CandidateIndex:
         self._ids: list[Hashable | None] = []
         self._units: list[str | None] = []
         self._lengths = array("I")
+        # A small integer per row (the caller's memory id): lookups restricted to some groups
+        # filter rows before the limit, so a restricted lookup still gets its best matches.
+        self._groups = array("q")
         self._rows: dict[Hashable, int] = {}
+        # Longest row ever indexed since the last freeze: bounds the length window (min_score 0
+        # opens it to every length) and the range the count filter's bound is taken over.
+        self._longest = 0
         self._dead = 0
         # Rows below _frozen_rows are sorted by length (_frozen_lengths, as frozen), so a
         # length window is one contiguous range of rows, and of every posting list.
@@ -117,11 +165,11 @@ class CandidateIndex:
         """Replace the contents with ``items``: (unit id, source text or its MatchKey)."""
         return self.build_units((unit_id, self._units_of(text)) for unit_id, text in items)
 
-    def build_units(self, items: Iterable[tuple[Hashable, str]]) -> "CandidateIndex":
-        """Replace the contents with (unit id, precomputed scoring units) pairs."""
+    def build_units(self, items: Iterable[tuple]) -> "CandidateIndex":
+        """Replace the contents with (unit id, precomputed scoring units[, group]) tuples."""
         self._clear()
-        for unit_id, units in items:
-            self._append(unit_id, units)
+        for item in items:
+            self._append(*item)
         self._freeze()
         return self
 
@@ -137,13 +185,14 @@ class CandidateIndex:
             return [ord(c) for c in units]
         return [(ord(a) << _CODE_BITS) | ord(b) for a, b in zip(units, units[1:])]
 
-    def add(self, unit_id: Hashable, text: str | MatchKey) -> None:
+    def add(self, unit_id: Hashable, text: str | MatchKey, *, group: int = 0) -> None:
         """Index one unit; an id already present is replaced (see ``update``)."""
-        self.add_units(unit_id, self._units_of(text))
+        self.add_units(unit_id, self._units_of(text), group=group)
 
-    def add_units(self, unit_id: Hashable, units: str) -> None:
-        """Index one unit by its precomputed scoring units (``match_key(...).units``)."""
-        row = self._append(unit_id, units)
+    def add_units(self, unit_id: Hashable, units: str, *, group: int = 0) -> None:
+        """Index one unit by its precomputed scoring units (``match_key(...).units``), in
+        ``group`` (what ``search(groups=...)`` restricts to)."""
+        row = self._append(unit_id, units, group)
         codes = set(self._gram_codes(units))
         for code in codes:
             posting = self._delta.get(code)
@@ -155,19 +204,21 @@ class CandidateIndex:
         if self._delta_size > max(_DELTA_MIN, _DELTA_SHARE * len(self._posted)):
             self._freeze()
 
-    def _append(self, unit_id: Hashable, units: str) -> int:
+    def _append(self, unit_id: Hashable, units: str, group: int = 0) -> int:
         if unit_id in self._rows:
             self.remove(unit_id)
         row = len(self._ids)
         self._ids.append(unit_id)
         self._units.append(units)
         self._lengths.append(len(units))
+        self._groups.append(group)
+        self._longest = max(self._longest, len(units))
         self._rows[unit_id] = row
         return row
 
-    def update(self, unit_id: Hashable, text: str | MatchKey) -> None:
-        """The unit's source text changed."""
-        self.add(unit_id, text)
+    def update(self, unit_id: Hashable, text: str | MatchKey, *, group: int = 0) -> None:
+        """The unit's source text (or group) changed."""
+        self.add(unit_id, text, group=group)
 
     def remove(self, unit_id: Hashable) -> bool:
         """Forget a unit; False when it was not indexed. Its postings go at the next compaction."""
@@ -189,12 +240,15 @@ class CandidateIndex:
         """Renumber the live rows by length and post them all into the frozen arrays, in one
         vectorised pass. Removed rows go."""
         live = sorted(
-            ((len(u), unit_id, u) for unit_id, u in zip(self._ids, self._units) if u is not None),
+            ((len(u), unit_id, u, g)
+             for unit_id, u, g in zip(self._ids, self._units, self._groups) if u is not None),
             key=lambda item: item[0],
         )
-        self._ids = [unit_id for _, unit_id, _ in live]
-        self._units = units = [u for _, _, u in live]
-        self._lengths = array("I", (n for n, _, _ in live))
+        self._ids = [unit_id for _, unit_id, _, _ in live]
+        self._units = units = [u for _, _, u, _ in live]
+        self._lengths = array("I", (n for n, _, _, _ in live))
+        self._groups = array("q", (g for _, _, _, g in live))
+        self._longest = live[-1][0] if live else 0
         self._rows = {unit_id: row for row, unit_id in enumerate(self._ids)}
         self._dead = 0
         self._frozen_rows = len(units)
@@ -251,6 +305,7 @@ class CandidateIndex:
         """Approximate memory held by the index, in bytes (arrays, units, containers)."""
         total = self._codes.nbytes + self._offsets.nbytes + self._posted.nbytes
         total += self._lengths.itemsize * len(self._lengths)
+        total += self._groups.itemsize * len(self._groups)
         total += sys.getsizeof(self._ids) + sys.getsizeof(self._units) + sys.getsizeof(self._rows)
         total += sum(sys.getsizeof(u) for u in self._units if u is not None)
         total += self._frozen_lengths.nbytes
@@ -264,13 +319,16 @@ class CandidateIndex:
         min_score: float = MIN_SCORE,
         limit: int | None = CANDIDATE_LIMIT,
         slack: float = PENALTY_SLACK,
+        groups: Collection[int] | None = None,
+        budget: int | None = RESCORE_BUDGET,
     ) -> list[Hashable]:
         """Ids of the units whose base score against ``key`` is ≥ ``min_score``, best first.
 
         The best ``limit``, plus any within ``slack`` points of the last of them (penalties
-        applied later may reorder those); ``limit=None`` returns all.
+        applied later may reorder those); ``limit=None`` returns all. See ``search``.
         """
-        found = self.search(key, min_score=min_score, limit=limit, slack=slack)
+        found = self.search(key, min_score=min_score, limit=limit, slack=slack, groups=groups,
+                            budget=budget)
         return [unit_id for unit_id, _ in found]
 
     def search(
@@ -280,23 +338,76 @@ class CandidateIndex:
         min_score: float = MIN_SCORE,
         limit: int | None = CANDIDATE_LIMIT,
         slack: float = PENALTY_SLACK,
+        groups: Collection[int] | None = None,
+        budget: int | None = RESCORE_BUDGET,
+        stats: SearchStats | None = None,
     ) -> list[tuple[Hashable, float]]:
         """Like ``candidates``, with each id's exact base score (0–100, before penalties).
 
+        ``groups`` keeps only rows indexed in those groups, before the limit is applied.
+        With a ``limit``, at most ``budget`` rows are rescored (see the module docstring for
+        when the answer is then exact); ``limit=None`` or ``budget=None`` asks for every match
+        and bounds nothing: not for untrusted parameters. ``stats``, if given, is filled in.
         An empty query (nothing left after normalisation) finds nothing.
         """
+        stats = stats if stats is not None else SearchStats()
         units = self._units_of(key)
-        rows = self._filter(units, min_score)
+        if not units or not self._rows or (limit is not None and limit <= 0):
+            return []
+        allowed = self._allowed(groups)
+        if limit is None or budget is None:
+            rows = self._filter(units, min_score, scan_limit=None, allowed=allowed)
+            return self._cut(self._rescore(units, rows, min_score, stats), limit, slack)
+        budget = max(budget, limit)
+        # Tiers of threshold, highest first: the count filter is strong at the top ones, and
+        # most lookups are answered completely there (the limit-th score minus the slack is
+        # above the tier, so nothing below it can belong to the answer).
+        for tier in [t for t in EXACT_TIERS if t > min_score] + [min_score]:
+            rows = self._filter(units, tier, scan_limit=budget - stats.rescored, allowed=allowed)
+            if rows is None or rows.size > budget - stats.rescored:
+                break
+            scored = self._rescore(units, rows, tier, stats, limit, slack)
+            if tier == min_score or (len(scored) >= limit and scored[limit - 1][1] - slack >= tier):
+                return self._cut(scored, limit, slack)
+        scored = self._bounded(units, min_score, max(budget - stats.rescored, limit), allowed, limit,
+                               slack, stats)
+        return self._cut(scored, limit, slack)
+
+    def _allowed(self, groups: Collection[int] | None):
+        """A function rows -> bool mask of the rows in ``groups`` (None: every row)."""
+        if groups is None:
+            return None
+        wanted = np.fromiter(groups, dtype=np.int64, count=len(groups))
+
+        def allowed(rows: np.ndarray) -> np.ndarray:
+            return np.isin(np.frombuffer(self._groups, dtype=np.int64)[rows], wanted)
+        return allowed
+
+    def _rescore(self, units: str, rows: np.ndarray, min_score: float, stats: SearchStats,
+                 limit: int | None = None, slack: float = 0.0) -> list[tuple[Hashable, float]]:
+        """(id, base score) of ``rows`` scoring ≥ min_score, best first: rapidfuzz, exactly.
+        With a ``limit``, only the best ``limit`` and those within ``slack`` of the last."""
+        stats.rescored += int(rows.size)
         if rows.size == 0:
             return []
         choices = [self._units[r] for r in rows.tolist()]
-        found = process.extract(
-            units, choices, scorer=SCORER, score_cutoff=min_score / 100.0, limit=None
-        )
-        scored = [(self._ids[int(rows[pos])], 100.0 * score) for _, score, pos in found]
-        scored.sort(key=lambda item: -item[1])
+        # One array of scores (no tuple per row): cheap even for a window of many rows.
+        scores = 100.0 * process.cdist([units], choices, scorer=SCORER, dtype=np.float64,
+                                       score_cutoff=min_score / 100.0)[0]
+        keep = np.flatnonzero(scores >= min_score)
+        if limit is not None and keep.size > limit:
+            floor = np.partition(scores[keep], keep.size - limit)[keep.size - limit] - slack
+            keep = keep[scores[keep] >= floor]
+        keep = keep[np.argsort(-scores[keep], kind="stable")]
+        ids = self._ids
+        return [(ids[r], s) for r, s in zip(rows[keep].tolist(), scores[keep].tolist())]
+
+    @staticmethod
+    def _cut(scored: list[tuple[Hashable, float]], limit: int | None,
+             slack: float) -> list[tuple[Hashable, float]]:
+        """The best ``limit`` of ``scored`` (sorted) and those within ``slack`` of the last."""
         if limit is not None and len(scored) > limit:
-            floor = scored[limit - 1][1] - slack if limit > 0 else math.inf
+            floor = scored[limit - 1][1] - slack
             keep = limit
             while keep < len(scored) and scored[keep][1] >= floor:
                 keep += 1
@@ -377,25 +488,38 @@ class CandidateIndex:
             out.append((sum(a.size for a in arrays), arrays))
         return out
 
-    def _filter(self, units: str, min_score: float) -> np.ndarray:
-        """Rows that pass the length window and the count filter."""
-        m = len(units)
-        if m == 0 or not self._rows:
-            return np.empty(0, dtype=np.int64)
+    def _window(self, m: int, min_score: float) -> tuple[int, int, int, int]:
+        """(low, high, first, last): the lengths a row may have to reach min_score against a
+        query of ``m`` units, clamped to the longest row, and frozen rows [first, last)."""
         low, high = length_window(m, min_score)
-        # Frozen rows are sorted by length: the window is rows [first, last).
+        high = min(high, max(self._longest, m))
         window_lengths = self._frozen_lengths.dtype.type
         first = int(np.searchsorted(self._frozen_lengths, window_lengths(low), side="left"))
-        last = int(np.searchsorted(self._frozen_lengths, window_lengths(min(high, _DEAD)), side="right"))
+        last = int(np.searchsorted(self._frozen_lengths, window_lengths(high), side="right"))
+        return low, high, first, last
+
+    def _need_shared(self, m: int, high: int, min_score: float) -> int:
+        """The fewest grams a row of the window must share with the query (the q-gram lemma,
+        at its weakest over the longer lengths L in [m, high]). ``high`` is clamped to the
+        longest row, so the range is bounded by what is stored, whatever min_score is."""
+        q = self.gram
+        longer = np.arange(m, max(m, high) + 1, dtype=np.int64)
+        return int((longer - q + 1 - q * max_edits(longer, min_score)).min())
+
+    def _filter(self, units: str, min_score: float, *, scan_limit: int | None,
+                allowed=None) -> np.ndarray | None:
+        """Rows that pass the length window, the count filter and ``allowed``; None when that
+        would take scanning a window of more than ``scan_limit`` rows (or reading more than
+        POSTING_BUDGET postings to count)."""
+        m = len(units)
+        low, high, first, last = self._window(m, min_score)
         window = last - first + (len(self._ids) - self._frozen_rows)
+        can_scan = scan_limit is None or window <= scan_limit
         q = self.gram
         lengths = np.frombuffer(self._lengths, dtype=np.uint32)
-        need_shared = min(
-            (L - q + 1 - q * max_edits(L, min_score) for L in range(m, max(m, high) + 1)),
-            default=0,
-        )
+        need_shared = self._need_shared(m, high, min_score)
         if need_shared <= 0:
-            return self._scan_window(first, last, low, high)
+            return self._keep(self._scan_window(first, last, low, high), allowed) if can_scan else None
 
         counts = Counter(self._gram_codes(units))
         grams = list(counts)
@@ -415,9 +539,11 @@ class CandidateIndex:
                 # the list is short, or short against what the survivors would cost to score.
                 if size > budget and size > EXTRA_LIST_FACTOR * read:
                     break
-            elif read + size >= _SCAN_RATIO * window:
+            elif can_scan and read + size >= _SCAN_RATIO * window:
                 # Reading the lists would cost more than scoring the whole window.
-                return self._scan_window(first, last, low, high)
+                return self._keep(self._scan_window(first, last, low, high), allowed)
+            elif scan_limit is not None and read + size > POSTING_BUDGET:
+                return None
             covered += counts[grams[i]]
             read += size
             lists += arrays
@@ -429,7 +555,21 @@ class CandidateIndex:
         if need_shared - unread <= 1:
             rows = np.unique(posted)
             row_lengths = lengths[rows]
-            return rows[(row_lengths >= low) & (row_lengths <= high)]
+            return self._keep(rows[(row_lengths >= low) & (row_lengths <= high)], allowed)
+        rows, tally = self._tally(posted, lists, weights, first, last, window,
+                                  at_least=need_shared - unread)
+        row_lengths = lengths[rows].astype(np.int64)
+        in_window = (row_lengths >= low) & (row_lengths <= high)
+        rows, tally, row_lengths = rows[in_window], tally[in_window], row_lengths[in_window]
+        # The lemma's bound for each row's own longer length, not just the weakest one.
+        longer = np.maximum(row_lengths, m)
+        need = longer - q + 1 - q * max_edits(longer, min_score)
+        return self._keep(rows[tally >= need - unread], allowed)
+
+    def _tally(self, posted: np.ndarray, lists: list[np.ndarray], weights: list[int],
+               first: int, last: int, window: int, *, at_least: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, how many of the read grams each shares, weighted by the query's counts) for
+        the rows posted in ``lists`` and sharing at least ``at_least``."""
         # Most grams occur once in a query: count without weights then (integer bincount).
         w = None
         if any(weight != 1 for weight in weights):
@@ -444,22 +584,108 @@ class CandidateIndex:
                     posted >= self._frozen_rows, posted - self._frozen_rows + span, posted - first
                 )
             tally = np.bincount(slots, weights=w, minlength=window)
-            hits = np.flatnonzero(tally >= need_shared - unread)
+            hits = np.flatnonzero(tally >= at_least)
             tally = tally[hits]
             rows = np.where(hits >= span, hits - span + self._frozen_rows, hits + first)
         else:
             rows, inverse = np.unique(posted, return_inverse=True)
             tally = np.bincount(inverse, weights=w)
-        row_lengths = lengths[rows].astype(np.int64)
-        in_window = (row_lengths >= low) & (row_lengths <= high)
-        rows, tally, row_lengths = rows[in_window], tally[in_window], row_lengths[in_window]
-        # The lemma's bound for each row's own longer length, not just the weakest one.
-        longer = np.maximum(row_lengths, m)
-        need = longer - q + 1 - q * max_edits(longer, min_score)
-        return rows[tally >= need - unread]
+        return rows, tally
+
+    @staticmethod
+    def _keep(rows: np.ndarray, allowed) -> np.ndarray:
+        return rows if allowed is None or rows.size == 0 else rows[allowed(rows)]
 
     def _scan_window(self, first: int, last: int, low: int, high: int) -> np.ndarray:
         """Every live row in the length window: frozen rows [first, last) and added ones."""
         rows = np.r_[np.arange(first, last), np.arange(self._frozen_rows, len(self._ids))]
         row_lengths = np.frombuffer(self._lengths, dtype=np.uint32)[rows]
         return rows[(row_lengths >= low) & (row_lengths <= high)]
+
+    def _bounded(self, units: str, min_score: float, budget: int, allowed, limit: int,
+                 slack: float, stats: SearchStats) -> list[tuple[Hashable, float]]:
+        """The best matches among the ``budget`` rows of the length window with the highest
+        upper bound on their score, all scored ≥ ``min_score``; exact (``stats.exact``) when
+        every row left out is bounded below the answer's floor.
+
+        A row of L units sharing c of the query's grams (c + unread for lists not read) needs
+        at least max(|m − L|, ⌈(max(m, L) − q + 1 − c) / q⌉) edits: that bounds its score from
+        above. Rows sharing no gram read are bounded by length alone, so of those only the
+        ones nearest the query's length are candidates.
+        """
+        m = len(units)
+        q = self.gram
+        low, high, first, last = self._window(m, min_score)
+        lengths = np.frombuffer(self._lengths, dtype=np.uint32)
+        counts = Counter(self._gram_codes(units))
+        grams = list(counts)
+        postings = sorted(zip(self._postings(grams, first, last), grams), key=lambda item: item[0][0])
+        total = max(m - q + 1, 0)
+        covered = read = 0
+        lists: list[np.ndarray] = []
+        weights: list[int] = []
+        for (size, arrays), gram in postings:
+            # The rarest lists first: they say the most per posting read.
+            if lists and read + size > POSTING_BUDGET:
+                break
+            covered += counts[gram]
+            read += size
+            lists += arrays
+            weights += [counts[gram]] * len(arrays)
+        stats.postings += read
+        unread = total - covered
+        window = last - first + (len(self._ids) - self._frozen_rows)
+        if lists:
+            posted = np.concatenate(lists) if len(lists) > 1 else lists[0]
+            shared_rows, tally = self._tally(posted, lists, weights, first, last, window)
+        else:
+            shared_rows, tally = np.empty(0, dtype=np.int64), np.empty(0)
+        # Rows sharing no gram read: the frozen ones nearest the query's length (rows are in
+        # order of length), and every row added since the last freeze; with a group filter,
+        # every allowed row of the window (the nearest-length ones may all be elsewhere).
+        if allowed is not None:
+            near = self._scan_window(first, last, low, high)
+            near = near[allowed(near)]
+            complete = True
+        else:
+            middle = int(np.searchsorted(self._frozen_lengths, np.uint32(min(m, _DEAD - 1))))
+            start, stop = max(first, middle - budget), min(last, middle + budget)
+            near = np.r_[np.arange(start, stop), np.arange(self._frozen_rows, len(self._ids))]
+            complete = start == first and stop == last
+        rows = np.union1d(shared_rows, near).astype(np.int64)
+        row_lengths = lengths[rows].astype(np.int64)
+        keep = (row_lengths >= low) & (row_lengths <= high)
+        if allowed is not None:
+            keep &= allowed(rows)
+        rows, row_lengths = rows[keep], row_lengths[keep]
+        shared = np.zeros(rows.size)
+        if shared_rows.size:
+            at = np.minimum(np.searchsorted(shared_rows, rows), shared_rows.size - 1)
+            shared = np.where(shared_rows[at] == rows, tally[at], 0)
+        longer = np.maximum(row_lengths, m)
+        edits = np.maximum(np.abs(row_lengths - m), np.ceil((longer - q + 1 - shared - unread) / q))
+        bound = 100.0 * (1.0 - edits / np.maximum(longer, 1))
+        if rows.size > budget:
+            # Many rows share a bound (every row of the query's length sharing no gram has
+            # the same): among them, those sharing more grams, then nearer in length, first.
+            order = bound + 1e-3 * shared - 1e-6 * np.abs(row_lengths - m)
+            chosen = np.argpartition(-order, budget - 1)[:budget]
+            left_out = np.ones(rows.size, dtype=bool)
+            left_out[chosen] = False
+            best_left_out = float(bound[left_out].max())
+            rows = rows[chosen]
+        else:
+            best_left_out = -math.inf
+        if not complete and near.size:
+            # Rows beyond the nearest-length ones share no gram read: bounded by length alone.
+            edge = np.array([self._frozen_lengths[start - 1] if start > first else m,
+                             self._frozen_lengths[stop] if stop < last else m], dtype=np.int64)
+            longer_edge = np.maximum(edge, m)
+            edge_edits = np.maximum(np.abs(edge - m), np.ceil((longer_edge - q + 1 - unread) / q))
+            best_left_out = max(best_left_out, float((100.0 * (1 - edge_edits / longer_edge)).max()))
+        scored = self._rescore(units, rows, min_score, stats, limit, slack)
+        floor = min_score
+        if len(scored) >= limit:
+            floor = max(floor, scored[limit - 1][1] - slack)
+        stats.exact = best_left_out < floor
+        return scored
