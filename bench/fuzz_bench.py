@@ -158,7 +158,7 @@ def logged_exceptions(log: Path, offset: int = 0) -> Counter:
             if j < len(lines):
                 found[re.sub(r"\s+", " ", lines[j])[:200]] += 1
         elif "WORKER TIMEOUT" in line or "was sent SIGKILL" in line:
-            found[re.sub(r"^\[[^]]*\] \[\d+\] ", "", line)[:120]] += 1
+            found[re.sub(r"\d+", "N", re.sub(r"^\[[^]]*\] \[\d+\] ", "", line))[:120]] += 1
     return found
 
 

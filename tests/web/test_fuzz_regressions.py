@@ -51,6 +51,15 @@ def upload(id, url, filename, data: bytes, **kw):
 LOOKUP = "/api/v1/tm/lookup"
 ZH = "中国"
 TSV = "zh\ten\n中国政府高度重视环境保护。\tThe Chinese government attaches great importance to the environment.\n"
+TMX_YEAR_1 = b"""<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header creationtool="t" creationtoolversion="1" segtype="sentence" o-tmf="t" adminlang="en"
+srclang="zh-CN" datatype="plaintext"/><body>
+<tu creationdate="0001-01-01T00:00:00+01:00"><tuv xml:lang="zh-CN"><seg>\xe4\xb8\xad\xe5\x9b\xbd</seg></tuv>
+<tuv xml:lang="en"><seg>China</seg></tuv></tu></body></tmx>"""
+XLIFF_UNDECLARED_PREFIX = b"""<?xml version="1.0" encoding="UTF-8"?>
+<xliff version="2.0" xmlns="urn:oasis:names:tc:xliff:document:2.0" srcLang="en" trgLang="zh-CN"><x:undeclared>t</x:undeclared>
+<file id="f1"><unit id="u1"><segment state="final"><source>China</source><target>\xe4\xb8\xad\xe5\x9b\xbd</target></segment></unit>
+</file></xliff>"""
 ITEM1 = "issue 12 item 1 (min_score near 0 stalls the index), fixed on another branch"
 ITEM4 = "issue 12 item 4 (over-long values are a database error on PostgreSQL), fixed on another branch"
 ITEM8 = "issue 12 item 8 (other 500s), fixed on another branch"
@@ -98,11 +107,19 @@ REPROS = [
               reason=ITEM8, expect=(200, 400)),
     post_json("qa-translation-surrogate", "/api/v1/glossary/qa", {"source": "0x10", "translation": "opened higher \ud800today."},
               fails_on=BOTH, reason=ITEM8, expect=(200, 400)),
+    # -- item 8: files that make the importers raise something other than a format error
+    upload("import-tmx-date-year-1-with-offset", "/api/v1/memories/fuzz/import", "a.tmx", TMX_YEAR_1,
+           fails_on=BOTH, reason=ITEM8, expect=(400,)),
+    upload("import-xliff-undeclared-prefix", "/api/v1/memories/fuzz/import", "a.xlf", XLIFF_UNDECLARED_PREFIX,
+           fails_on=BOTH, reason=ITEM8, expect=(400,)),
     # -- item 4: over-long values on PostgreSQL
     upload("import-memory-name-130", f"/api/v1/memories/{'m' * 130}/import", "a.tsv", TSV.encode(),
            fails_on=("postgresql",), reason=ITEM4),
     upload("import-filename-600", "/api/v1/memories/fuzz/import", "x" * 600 + ".tsv", TSV.encode(),
            fails_on=("postgresql",), reason=ITEM4),
+    upload("glossary-import-term-1100", "/api/v1/glossary/import", "g.tsv",
+           f"entry_id\tlang\tterm\ng1\tzh\t{'中' * 1100}\ng1\ten\tChina\n".encode(), fails_on=("postgresql",),
+           reason=ITEM4),
     # -- NEW: NUL characters on PostgreSQL
     upload("import-memory-name-nul", "/api/v1/memories/a%00b/import", "a.tsv", TSV.encode(),
            fails_on=("postgresql",), reason=NUL),
