@@ -192,6 +192,11 @@ def test_length_window_follows_from_the_score():
     assert length_window(1, 70) == (1, 1)
 
 
+@pytest.mark.parametrize("score", [0, -0.0, 5e-324, 1e-300])
+def test_a_score_that_bounds_nothing_opens_the_window(score):
+    assert length_window(10, score) == (0, 2**31 - 1)
+
+
 _TEXT = st.text(st.sampled_from(list("中国经济發展臺灣，。ab AB12３ .,!")), max_size=30)
 
 

@@ -168,14 +168,19 @@ def max_edits(length, min_score: float):
     return edits.astype("int64") if hasattr(edits, "astype") else int(edits)
 
 
+#: The longest length a window reaches: where the score bounds nothing (both engines' int limit).
+_UNBOUNDED = 2**31 - 1
+
+
 def length_window(length: int, min_score: float) -> tuple[int, int]:
     """Lengths (in units) a text may have to score ≥ min_score against one of ``length``.
 
     Distance ≥ |len_a − len_b|, so score ≥ s forces min(len)/max(len) ≥ s/100.
     """
-    if min_score <= 0:
-        return 0, 2**31 - 1
     ratio = min_score / 100.0
+    # A score so small that it is 0 as a ratio (5e-324) opens the window as 0 does.
+    if ratio <= 0 or length / ratio >= _UNBOUNDED:
+        return max(0, math.ceil(length * ratio - _EPS)), _UNBOUNDED
     low = math.ceil(length * ratio - _EPS)
     high = math.floor(length / ratio + _EPS)
     return low, high
