@@ -35,6 +35,8 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "WARM_UP": env.get("WARM_UP", "0") == "1",
         # Requests per API token per window, per worker process: "<count>/<seconds>"; "0" = off.
         "TOKEN_RATE_LIMIT": env.get("TOKEN_RATE_LIMIT", "1200/60"),
+        # Seconds a request waits for another transaction's lock before answering 503.
+        "DB_LOCK_TIMEOUT": float(env.get("DB_LOCK_TIMEOUT", db.DEFAULT_LOCK_TIMEOUT)),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from glossary.core.model import Entry, Term
@@ -71,6 +71,32 @@ def get_entry(session: Session, entry_id: int) -> EntryRow | None:
 
 def entry_by_ext_id(session: Session, ext_id: str) -> EntryRow | None:
     return session.scalar(select(EntryRow).where(EntryRow.ext_id == ext_id))
+
+
+def lock_entry(session: Session, entry_id: int, *, version: int | None) -> bool:
+    """Take the entry's row for the rest of this transaction if it is still at ``version`` (at
+    any version when None); False when it is not.
+
+    A compare-and-set: a no-op UPDATE guarded by the version. Another transaction holding the row
+    makes it wait (PostgreSQL re-checks the version once that one commits; SQLite has a single
+    writer), so the version check and the write that follows are atomic on both engines.
+    """
+    condition = [EntryRow.id == entry_id]
+    if version is not None:
+        condition.append(EntryRow.version == version)
+    result = session.execute(update(EntryRow).where(*condition).values(version=EntryRow.version)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def close_proposal(session: Session, proposal_id: int, *, state: str, user: str) -> bool:
+    """Move an open proposal to ``state`` (accepted, rejected); False when it was not open any
+    more: of two editors deciding at once, exactly one gets True."""
+    result = session.execute(
+        update(Proposal).where(Proposal.id == proposal_id, Proposal.state == "open")
+        .values(state=state, decided_by=user, decided_at=now()).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def entries_by_ids(session: Session, ids: Sequence[int]) -> Sequence[EntryRow]:

@@ -123,21 +123,41 @@ def create_entry(session: Session, entry: Entry, *, user: str | None, action: st
     return row
 
 
-def update_entry(session: Session, entry_id: int, entry: Entry, *, expected_version: int | None,
-                 user: str | None, action: str = "update") -> EntryRow:
-    """Replace an entry's content. ``expected_version`` is the version the editor started from:
-    when someone saved in between, the second editor gets 409 instead of overwriting."""
-    row = get_entry(session, entry_id)
-    if expected_version is not None and expected_version != row.version:
+def _locked(session: Session, row: EntryRow, expected_version: int | None, conflict) -> EntryRow:
+    """Hold ``row`` for this transaction at the version the editor started from (any version when
+    None) and read it again as it now is; ``conflict(row)`` makes the error when someone saved
+    in between (the row then shows what they saved)."""
+    held = repo.lock_entry(session, row.id, version=expected_version)
+    session.refresh(row)
+    if not held:
+        raise conflict(row)
+    return row
+
+
+def _edit_conflict(entry_id: int, expected_version: int | None):
+    def conflict(row: EntryRow) -> Conflict:
         changed_by = row.changed_by or Message(N_("someone"))
-        raise Conflict(Message(N_("Entry {entry_id} was changed by {user} at {at} UTC while you edited it "
-                                  "(your version {yours}, now {current}). Reload it and apply your change "
-                                  "again."), entry_id=entry_id, user=changed_by,
-                               at=f"{row.changed_at:%Y-%m-%d %H:%M}", yours=expected_version,
-                               current=row.version),
-                       current_version=row.version)
+        return Conflict(Message(N_("Entry {entry_id} was changed by {user} at {at} UTC while you edited it "
+                                   "(your version {yours}, now {current}). Reload it and apply your change "
+                                   "again."), entry_id=entry_id, user=changed_by,
+                                at=f"{row.changed_at:%Y-%m-%d %H:%M}", yours=expected_version,
+                                current=row.version),
+                        current_version=row.version)
+    return conflict
+
+
+def update_entry(session: Session, entry_id: int, entry: Entry, *, expected_version: int | None,
+                 user: str | None, action: str = "update", revive: bool = False) -> EntryRow:
+    """Replace an entry's content. ``expected_version`` is the version the editor started from:
+    when someone saved in between, the second editor gets 409 instead of overwriting (checked
+    and written atomically). ``revive`` brings a deleted entry back (a re-import)."""
+    row = get_entry(session, entry_id, include_deleted=revive)
     validate_entry(entry)
+    _locked(session, row, expected_version, _edit_conflict(entry_id, expected_version))
+    if row.deleted_at is not None and not revive:
+        raise NotFound(Message(N_("No glossary entry has id {entry_id}."), entry_id=entry_id))
     before = _snapshot(row)
+    row.deleted_at = None
     repo.apply_domain(row, entry)
     row.version += 1
     row.changed_at, row.changed_by = repo.now(), user
@@ -149,10 +169,15 @@ def update_entry(session: Session, entry_id: int, entry: Entry, *, expected_vers
 def delete_entry(session: Session, entry_id: int, *, expected_version: int | None, user: str | None) -> EntryRow:
     """Soft delete: the entry leaves lookups and lists, its history stays."""
     row = get_entry(session, entry_id)
-    if expected_version is not None and expected_version != row.version:
-        raise Conflict(Message(N_("Entry {entry_id} changed since you loaded it; reload before deleting."),
-                               entry_id=entry_id),
-                       current_version=row.version)
+
+    def conflict(current: EntryRow) -> Conflict:
+        return Conflict(Message(N_("Entry {entry_id} changed since you loaded it; reload before deleting."),
+                                entry_id=entry_id),
+                        current_version=current.version)
+
+    _locked(session, row, expected_version, conflict)
+    if row.deleted_at is not None:
+        raise NotFound(Message(N_("No glossary entry has id {entry_id}."), entry_id=entry_id))
     before = _snapshot(row)
     row.deleted_at = repo.now()
     row.version += 1
@@ -167,6 +192,13 @@ def merge_entries(session: Session, keep_id: int, merge_id: int, *, user: str | 
     if keep_id == merge_id:
         raise DuizhaoError(Message(N_("An entry cannot be merged with itself.")))
     keep, other = get_entry(session, keep_id), get_entry(session, merge_id)
+    # Both rows are held before either is read for the merge, always the lower id first, so
+    # two merges of the same pair (either way round) wait for each other instead of deadlocking.
+    for row in sorted((keep, other), key=lambda r: r.id):
+        _locked(session, row, None, _edit_conflict(row.id, None))
+    for row in (keep, other):
+        if row.deleted_at is not None:
+            raise NotFound(Message(N_("No glossary entry has id {entry_id}."), entry_id=row.id))
     kept, merged = repo.to_domain(keep), repo.to_domain(other)
     have = {(t.lang, t.text) for t in kept.terms}
     terms = kept.terms + tuple(t for t in merged.terms if (t.lang, t.text) not in have)
@@ -202,20 +234,31 @@ def propose(session: Session, data: dict, *, user: str, entry_id: int | None = N
     return proposal
 
 
+_DECISIONS = {"accepted": N_("accepted"), "rejected": N_("rejected")}
+
+
 def decide(session: Session, proposal_id: int, *, accept: bool, user: str) -> Proposal:
+    """Accept or reject an open proposal; of two editors deciding at once, the second gets 409."""
     proposal = session.get(Proposal, proposal_id)
-    if proposal is None or proposal.state != "open":
+    if proposal is None:
         raise NotFound(Message(N_("No open proposal has id {proposal_id}."), proposal_id=proposal_id))
+    if not repo.close_proposal(session, proposal_id, state="accepted" if accept else "rejected", user=user):
+        session.refresh(proposal)
+        raise Conflict(Message(N_("Proposal {proposal_id} was {state} by {user} already."),
+                               proposal_id=proposal_id, state=Message(_DECISIONS[proposal.state]),
+                               user=proposal.decided_by or Message(N_("someone"))),
+                       state=proposal.state)
+    session.refresh(proposal)
     if accept:
         if proposal.entry_id is None:
             row = create_entry(session, entry_from_json(proposal.payload), user=user)
             proposal.entry_id = row.id
         else:
-            current = entry_json(get_entry(session, proposal.entry_id))
+            # Held before it is read, so an edit saved meanwhile is not overwritten by the merge.
+            row = get_entry(session, proposal.entry_id)
+            current = entry_json(_locked(session, row, None, _edit_conflict(row.id, None)))
             merged = entry_from_json({**current, "terms": current["terms"] + proposal.payload["terms"]})
             update_entry(session, proposal.entry_id, merged, expected_version=None, user=user)
-    proposal.state = "accepted" if accept else "rejected"
-    proposal.decided_by, proposal.decided_at = user, repo.now()
     return proposal
 
 
