@@ -69,8 +69,25 @@ def get_entry(session: Session, entry_id: int) -> EntryRow | None:
     return session.get(EntryRow, entry_id)
 
 
-def entry_by_ext_id(session: Session, ext_id: str) -> EntryRow | None:
-    return session.scalar(select(EntryRow).where(EntryRow.ext_id == ext_id))
+def entry_from_file(session: Session, origin: str, ext_id: str) -> EntryRow | None:
+    """The entry an earlier import of the file ``origin`` brought with the id ``ext_id``."""
+    return session.scalar(select(EntryRow).where(EntryRow.origin == origin, EntryRow.ext_id == ext_id))
+
+
+def live_entries_with_terms(session: Session, terms: Sequence[Term]) -> list[EntryRow]:
+    """Live entries whose terms are exactly ``terms`` (the same languages and texts, in any
+    order), lowest id first."""
+    wanted = {(t.lang, t.text) for t in terms}
+    if not wanted:
+        return []
+    lang, text = min(wanted)
+    candidates = session.scalars(
+        select(EntryRow).where(EntryRow.deleted_at.is_(None),
+                               EntryRow.id.in_(select(TermRow.entry_id).where(TermRow.lang == lang,
+                                                                              TermRow.text == text)))
+        .options(selectinload(EntryRow.terms)).order_by(EntryRow.id)
+    ).all()
+    return [row for row in candidates if {(t.lang, t.text) for t in row.terms} == wanted]
 
 
 def lock_entry(session: Session, entry_id: int, *, version: int | None) -> bool:

@@ -2,11 +2,12 @@
 import and export, and the live term recognizer. No Flask here; callers commit."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from glossary.core.qa import check as qa_check
 from glossary.core.recognize import TermRecognizer
 from glossary.formats.table import iter_table, write_table
 from glossary.formats.tbx import iter_tbx, write_tbx
-from glossary.models import EntryRow, Proposal
+from glossary.models import ORIGIN_LENGTH, EntryRow, Proposal
 from messages import Message, N_
 
 IMPORT_FORMATS = ("tbx", "csv", "tsv")
@@ -77,7 +78,7 @@ def entry_from_json(data: dict, *, entry_id: str | None = None) -> Entry:
 def entry_json(row: EntryRow) -> dict:
     entry = repo.to_domain(row)
     return {
-        "id": row.id, "ext_id": row.ext_id, "version": row.version,
+        "id": row.id, "ext_id": row.ext_id, "origin": row.origin, "version": row.version,
         "concept_type": entry.concept_type, "definition": entry.definition, "note": entry.note,
         "source": entry.source, "valid_from": _iso(entry.valid_from), "valid_to": _iso(entry.valid_to),
         "deleted": row.deleted_at is not None,
@@ -111,14 +112,19 @@ def get_entry(session: Session, entry_id: int, *, include_deleted: bool = False)
     return row
 
 
-def create_entry(session: Session, entry: Entry, *, user: str | None, action: str = "create") -> EntryRow:
+def create_entry(session: Session, entry: Entry, *, user: str | None, action: str = "create",
+                 origin: str | None = None) -> EntryRow:
+    """Add an entry; an imported one (``origin``: the file's name) keeps the id it has there."""
     validate_entry(entry)
     now = repo.now()
     row = EntryRow(created_by=user, changed_by=user, created_at=now, changed_at=now)
     repo.apply_domain(row, entry)
     session.add(row)
     session.flush()
-    row.ext_id = entry.id if entry.id and action == "import" else f"dz{row.id}"
+    if entry.id and origin is not None:
+        row.origin, row.ext_id = origin, entry.id
+    else:
+        row.ext_id = f"dz{row.id}"
     repo.log(session, row.id, action, user, before=None, after=_snapshot(row))
     return row
 
@@ -275,8 +281,10 @@ def guess_format(filename: str) -> str:
 
 def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_format: str | None,
                    user: str | None) -> dict:
-    """Import a TBX (either dialect), CSV or TSV glossary: all or nothing. An entry whose id
-    matches one imported before replaces it; the rest are added."""
+    """Import a TBX (either dialect), CSV or TSV glossary: all or nothing. An entry an earlier
+    import of the same file brought (the same file name and id in it) is replaced, and so is a
+    live entry with exactly the same terms; the rest are added. Ids are unique only within a
+    file, so an entry is never matched by its id alone."""
     file_format = file_format or guess_format(filename)
     if file_format not in IMPORT_FORMATS:
         raise DuizhaoError(Message(N_("Unknown glossary format {format!r}; use one of {formats}."),
@@ -288,27 +296,43 @@ def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_fo
                              delimiter="," if file_format == "csv" else "\t")
     outcomes = {"added": 0, "updated": 0}
     seen: set[str] = set()
+    written: set[int] = set()
+    origin = filename[:ORIGIN_LENGTH]
     try:
         for entry in entries:
-            outcomes[_import_one(session, entry, seen, user)] += 1
+            outcomes[_import_one(session, entry, origin, seen, written, user)] += 1
     except UnicodeDecodeError as err:
         raise GlossaryFormatError(Message(N_("the file is not UTF-8 text (byte {byte} of a line cannot be "
                                              "decoded); save it as UTF-8 and try again"), byte=err.start)) from None
     return {"file": filename, "format": file_format, **outcomes}
 
 
-def _import_one(session: Session, entry: Entry, seen: set[str], user: str | None) -> str:
-    """Add an imported entry, or update the one an earlier import brought; says which."""
+def _import_one(session: Session, entry: Entry, origin: str, seen: set[str], written: set[int],
+                user: str | None) -> str:
+    """Add an imported entry, or update the one it matches (see ``import_entries``); says which.
+    ``written`` holds the entries this import wrote, which its later entries do not match."""
+    existing = None
     if entry.id is not None:
         if entry.id in seen:
             raise GlossaryFormatError(Message(N_("the id appears twice in the file")), entry=entry.id)
         seen.add(entry.id)
-        existing = repo.entry_by_ext_id(session, entry.id)
-        if existing is not None:
-            existing.deleted_at = None  # a re-import brings a deleted entry back
-            update_entry(session, existing.id, entry, expected_version=None, user=user, action="import")
-            return "updated"
-    create_entry(session, entry, user=user, action="import")
+        existing = repo.entry_from_file(session, origin, entry.id)
+    adopt = False
+    if existing is None:
+        same_terms = [row for row in repo.live_entries_with_terms(session, entry.terms) if row.id not in written]
+        if same_terms:
+            existing = same_terms[0]
+            # Imported before origins were kept: from now on it is this file's entry.
+            adopt = existing.origin is None and entry.id is not None and not (existing.ext_id or "dz").startswith("dz")
+    if existing is not None:
+        # A re-import brings a deleted entry back.
+        row = update_entry(session, existing.id, entry, expected_version=None, user=user, action="import",
+                           revive=True)
+        if adopt:
+            row.origin, row.ext_id = origin, entry.id
+        written.add(row.id)
+        return "updated"
+    written.add(create_entry(session, entry, user=user, action="import", origin=origin).id)
     return "added"
 
 
@@ -317,7 +341,7 @@ def export_entries(session: Session, stream: BinaryIO, *, file_format: str) -> N
         raise DuizhaoError(Message(N_("Unknown glossary format {format!r}; use one of {formats}."),
                                    format=file_format, formats=", ".join(EXPORT_FORMATS)),
                            parameter="format")
-    entries = (repo.to_domain(row, id_from="ext") for row in repo.iter_live_entries(session))
+    entries = _with_unique_ids(repo.iter_live_entries(session))
     if file_format.startswith("tbx"):
         write_tbx(entries, stream, dialect=EXPORT_FORMATS[file_format])
         return
@@ -326,6 +350,18 @@ def export_entries(session: Session, stream: BinaryIO, *, file_format: str) -> N
         write_table(entries, text, delimiter=EXPORT_FORMATS[file_format])
     finally:
         text.detach()
+
+
+def _with_unique_ids(rows: Iterable[EntryRow]) -> Iterator[Entry]:
+    """Entries as exported: each with the id its file knew it by, unless another file's entry
+    took that id already (ids are unique only within a file); then with its own "dz<id>"."""
+    used: set[str] = set()
+    for row in rows:
+        entry = repo.to_domain(row, id_from="ext")
+        if entry.id in used:
+            entry = dataclasses.replace(entry, id=f"dz{row.id}")
+        used.add(entry.id)
+        yield entry
 
 
 # ------------------------------------------------------------------ recognition
