@@ -18,6 +18,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 DEFAULT_LOCK_TIMEOUT = 10
 #: Migrations and other one-off commands may wait longer for the service's transactions.
 MIGRATION_LOCK_TIMEOUT = 30
+#: What a command-line import says when it waited DB_LOCK_TIMEOUT for a lock in vain.
+LOCKED_IMPORT = ("The database stayed locked by another change (another import, perhaps); nothing was "
+                 "imported. Try again when it has finished, or set DB_LOCK_TIMEOUT to wait longer.")
 
 # Stable constraint names, so Alembic migrations can refer to them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {

@@ -8,8 +8,10 @@ second round on both engines.
 from __future__ import annotations
 
 import functools
+import io
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -212,8 +214,6 @@ def impatient_server(database_url, tmp_path):
 
 
 def test_a_write_blocked_by_a_running_import_gets_503_with_retry_after(impatient_server, make_user):
-    import io
-
     from db import new_session
     from tm import service
 
@@ -242,11 +242,50 @@ def test_a_write_blocked_by_a_running_import_gets_503_with_retry_after(impatient
     assert retried.status_code == 200
 
 
+def test_a_read_with_a_new_token_during_an_import_is_answered(impatient_server, make_user):
+    from db import new_session
+    from tm import service
+
+    app, server = impatient_server
+    admin = _token(app, make_user, "admin")
+    assert requests.post(f"{server}/api/v1/memories", json={"name": "news"}, headers=auth(admin)).status_code == 201
+    reader = _token(app, make_user, "translator")  # never used: its first request notes the time
+    with app.app_context():
+        importing = new_session()
+        service.import_file(importing, memory_name="news", stream=io.BytesIO(_tsv([("新闻", "News")])),
+                            filename="big.tsv", file_format="tsv", user="cli")
+        try:
+            answer = requests.get(f"{server}/api/v1/memories", headers=auth(reader), timeout=TIMEOUT)
+        finally:
+            importing.rollback()
+            importing.close()
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_command_line_import_blocked_too_long_says_so(impatient_server, tmp_path):
+    from db import new_session
+    from tm import service
+
+    app, _server = impatient_server
+    path = tmp_path / "late.tsv"
+    path.write_bytes(_tsv([("新闻", "News")]))
+    with app.app_context():
+        importing = new_session()
+        service.import_file(importing, memory_name="news", stream=io.BytesIO(_tsv([("快讯", "Newsflash")])),
+                            filename="first.tsv", file_format="tsv", user="cli")
+        try:
+            result = app.test_cli_runner().invoke(args=["tm", "import", str(path), "--memory", "news"])
+        finally:
+            importing.commit()
+            importing.close()
+    assert result.exit_code == 1 and "stayed locked" in result.output, result.output
+
+
 def _token(app, make_user, role: str) -> str:
     from accounts import service
     from db import new_session
 
-    username = f"{role}-impatient"
+    username = f"{role}-{uuid.uuid4().hex[:6]}"
     make_user(username, role)
     with app.app_context():
         session = new_session()
