@@ -157,7 +157,9 @@ def update_entry(session: Session, entry_id: int, entry: Entry, *, expected_vers
     """Replace an entry's content. ``expected_version`` is the version the editor started from:
     when someone saved in between, the second editor gets 409 instead of overwriting (checked
     and written atomically). ``revive`` brings a deleted entry back (a re-import)."""
-    row = get_entry(session, entry_id, include_deleted=revive)
+    # A deleted entry is found too: an editor whose version predates the deletion is told of it
+    # as of any other change (409), not that the entry never existed.
+    row = get_entry(session, entry_id, include_deleted=True)
     validate_entry(entry)
     _locked(session, row, expected_version, _edit_conflict(entry_id, expected_version))
     if row.deleted_at is not None and not revive:
@@ -174,7 +176,7 @@ def update_entry(session: Session, entry_id: int, entry: Entry, *, expected_vers
 
 def delete_entry(session: Session, entry_id: int, *, expected_version: int | None, user: str | None) -> EntryRow:
     """Soft delete: the entry leaves lookups and lists, its history stays."""
-    row = get_entry(session, entry_id)
+    row = get_entry(session, entry_id, include_deleted=True)
 
     def conflict(current: EntryRow) -> Conflict:
         return Conflict(Message(N_("Entry {entry_id} changed since you loaded it; reload before deleting."),

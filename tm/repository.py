@@ -227,9 +227,12 @@ def import_records(session: Session, memory: Memory, run: ImportRun,
     counts = ImportCounts()
     for batch, keys in _keyed_batches(records):
         counts.read += len(batch)
-        _insert_batch(session, memory, run, batch, keys, counts)
+        _insert_batch(session, memory, run, batch, keys)
         if progress:
             progress(counts.read)
+    # Counted once at the end: the driver cannot say how many rows of a batch were skipped.
+    counts.added = session.scalar(select(func.count()).select_from(Unit).where(Unit.import_id == run.id)) or 0
+    counts.duplicates = counts.read - counts.added
     run.added, run.duplicates, run.finished_at = counts.added, counts.duplicates, utcnow()
     session.add(UnitEvent(import_id=run.id, memory_id=memory.id, action="import", user=run.user,
                           after={"file": run.filename, "added": counts.added,
@@ -275,7 +278,7 @@ def _batched(records: Iterable[UnitRecord], size: int) -> Iterator[list[UnitReco
 
 
 def _insert_batch(session: Session, memory: Memory, run: ImportRun, batch: list[UnitRecord],
-                  keys: list[dict], counts: ImportCounts) -> None:
+                  keys: list[dict]) -> None:
     # Earlier batches of this import are already inserted in this transaction, so the
     # query below sees them too: no set of every hash in the file is kept in memory.
     hashes = [pair_hash(r.zh, r.en) for r in batch]
@@ -286,18 +289,13 @@ def _insert_batch(session: Session, memory: Memory, run: ImportRun, batch: list[
     rows = []
     for record, digest, key in zip(batch, hashes, keys):
         if digest in stored:
-            counts.duplicates += 1
             continue
         stored.add(digest)
         rows.append(_row_from_record(record, digest, memory.id, run, now) | key)
     if rows:
         # A pair added by hand since the query above (units are not held by the import's
         # lock) is skipped as a duplicate instead of failing the whole import.
-        statement = (insert_ignoring_conflicts(session, Unit.__table__, "memory_id", "pair_hash")
-                     .returning(Unit.__table__.c.id))
-        added = len(session.execute(statement, rows).all())
-        counts.added += added
-        counts.duplicates += len(rows) - added
+        session.execute(insert_ignoring_conflicts(session, Unit.__table__, "memory_id", "pair_hash"), rows)
 
 
 def _row_from_record(record: UnitRecord, digest: str, memory_id: int, run: ImportRun,

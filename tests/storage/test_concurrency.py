@@ -190,6 +190,9 @@ def test_unit_creations_during_an_import_of_the_same_pairs_lose_nothing(server, 
 
     answers = [a for batch in race(4, act) for a in batch]
     assert all(a.status_code in (200, 201) for a in answers), [a.text for a in answers if a.status_code >= 300]
+    report = answers[0].json()
+    by_hand = sum(a.status_code == 201 for a in answers[1:])
+    assert report["added"] + by_hand == 300 and report["duplicates"] == by_hand
     units = requests.get(f"{server}/api/v1/units", params={"memory": memory, "per_page": 1}).json()
     assert units["total"] == 300
 
