@@ -106,6 +106,20 @@ def lock_entry(session: Session, entry_id: int, *, version: int | None) -> bool:
     return result.rowcount == 1
 
 
+#: Key of the PostgreSQL advisory lock that makes glossary imports take turns; any constant
+#: other code does not use.
+GLOSSARY_IMPORT_LOCK = 0x64_7A_67  # "dzg"
+
+
+def lock_glossary_for_import(session: Session) -> None:
+    """Hold the glossary against other imports until this transaction ends. Two imports that
+    update the same entries in different orders would each wait for a row the other holds (a
+    deadlock on PostgreSQL); imports are rare, so they simply take turns. SQLite has a single
+    writer and needs nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(GLOSSARY_IMPORT_LOCK)))
+
+
 def close_proposal(session: Session, proposal_id: int, *, state: str, user: str) -> bool:
     """Move an open proposal to ``state`` (accepted, rejected); False when it was not open any
     more: of two editors deciding at once, exactly one gets True."""

@@ -296,6 +296,7 @@ def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_fo
     else:
         entries = iter_table(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""),
                              delimiter="," if file_format == "csv" else "\t")
+    repo.lock_glossary_for_import(session)
     outcomes = {"added": 0, "updated": 0}
     seen: set[str] = set()
     written: set[int] = set()

@@ -118,6 +118,29 @@ def test_two_editors_accepting_one_proposal_add_its_term_once(server, token_for)
         assert [t["text"] for t in terms].count("CNSA") == 1
 
 
+def test_two_glossary_imports_updating_the_same_entries_in_opposite_orders_both_succeed(server, token_for):
+    editors = [token_for("editor"), token_for("editor")]
+    entries = [(f"第{i}号小行星", f"Asteroid {i}") for i in range(40)]
+
+    def tbx(pairs) -> bytes:
+        body = "".join(f'<termEntry id="a{zh}"><langSet xml:lang="zh"><tig><term>{zh}</term></tig></langSet>'
+                       f'<langSet xml:lang="en"><tig><term>{en}</term></tig></langSet></termEntry>' for zh, en in pairs)
+        return f'<martif type="TBX-Basic"><text><body>{body}</body></text></martif>'.encode()
+
+    def upload(http, token, name, pairs):
+        return http.post(f"{server}/api/v1/glossary/import", headers=auth(token),
+                         files={"file": (name, tbx(pairs), "application/x-tbx+xml")})
+
+    assert upload(requests, editors[0], "base.tbx", entries).status_code == 201
+    for number in range(ROUNDS):
+        # Other files with the same terms update the same entries, one forwards, one backwards.
+        orders = [entries, entries[::-1]]
+        answers = race(2, lambda http, i: upload(http, editors[i], f"copy{number}-{i}.tbx", orders[i]))
+        assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+        assert [a.json()["updated"] for a in answers] == [40, 40]
+    assert requests.get(f"{server}/api/v1/glossary/entries").json()["total"] == 40
+
+
 # ------------------------------------------------------------------ units and imports
 
 @pytest.fixture
