@@ -50,6 +50,8 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), False),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
+        # Seconds a request waits for another transaction's lock before answering 503.
+        "DB_LOCK_TIMEOUT": float(env.get("DB_LOCK_TIMEOUT", db.DEFAULT_LOCK_TIMEOUT)),
     }
 
 

@@ -8,9 +8,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, g, current_app
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+#: Seconds a request waits for a lock another transaction holds (an import, say) before it gives
+#: up with 503 and Retry-After: well under gunicorn's timeout, so a worker is never killed waiting.
+DEFAULT_LOCK_TIMEOUT = 10
+#: Migrations and other one-off commands may wait longer for the service's transactions.
+MIGRATION_LOCK_TIMEOUT = 30
+#: What a command-line import says when it waited DB_LOCK_TIMEOUT for a lock in vain.
+LOCKED_IMPORT = ("The database stayed locked by another change (another import, perhaps); nothing was "
+                 "imported. Try again when it has finished, or set DB_LOCK_TIMEOUT to wait longer.")
 
 # Stable constraint names, so Alembic migrations can refer to them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -33,13 +43,12 @@ def import_models() -> None:
     import glossary.models  # noqa: F401
 
 
-#: Seconds a SQLite connection waits for another's write lock before it gives up.
-SQLITE_LOCK_WAIT = 30
-
-
-def make_engine(url: str, *, lock_wait: float = SQLITE_LOCK_WAIT, **engine_options) -> Engine:
+def make_engine(url: str, *, lock_timeout: float = MIGRATION_LOCK_TIMEOUT, **engine_options) -> Engine:
+    """An engine whose statements wait at most ``lock_timeout`` seconds for another transaction's
+    lock (SQLite's busy timeout, PostgreSQL's ``lock_timeout``); then they fail with an
+    ``OperationalError``, which the app answers with 503."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": lock_wait}, **engine_options)
+        engine = create_engine(url, connect_args={"timeout": lock_timeout}, **engine_options)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -51,7 +60,17 @@ def make_engine(url: str, *, lock_wait: float = SQLITE_LOCK_WAIT, **engine_optio
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **engine_options)
+    milliseconds = max(1, round(lock_timeout * 1000))
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": f"-c lock_timeout={milliseconds}"},
+                         **engine_options)
+
+
+def insert_ignoring_conflicts(session: Session, table: Table, *index_elements: str):
+    """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` in the session's dialect: of two
+    transactions inserting the same key at once, the second waits for the first and then inserts
+    nothing (no IntegrityError), so it can read the winner's row instead."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
 
 
 def default_sqlite_url(instance_path: str) -> str:
@@ -60,7 +79,8 @@ def default_sqlite_url(instance_path: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"],
+                         lock_timeout=float(app.config.get("DB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)))
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
 

@@ -7,6 +7,7 @@ language: raise sites pass a ``messages.Message`` and ``_respond`` translates it
 from __future__ import annotations
 
 from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from glossary.core.model import GlossaryFormatError
@@ -52,6 +53,10 @@ class RateLimited(DuizhaoError):
     status = 429
 
 
+#: Seconds a client is told to wait after a 503 for a lock held by another transaction.
+BUSY_RETRY_AFTER = 5
+
+
 def _wants_json() -> bool:
     path = request.path
     return path.startswith(("/api/", "/tmserver/", "/feeds/")) or request.accept_mimetypes.best == "application/json"
@@ -93,6 +98,26 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GlossaryFormatError)
     def _glossary_error(err: GlossaryFormatError):
         return _respond(400, err.message)
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(err: OperationalError):
+        # A lock wait that ran out (an import holding the SQLite write lock, PostgreSQL's
+        # lock_timeout), a deadlock, a serialization failure, a lost connection: nothing was
+        # written, and the same request a moment later will most likely succeed.
+        app.logger.warning("database busy: %s", str(err.orig).splitlines()[0] if err.orig else err)
+        response = _respond(503, Message(N_("The database is busy with another change (an import, perhaps); "
+                                            "nothing was changed. Please try again in {seconds} seconds."),
+                                         seconds=BUSY_RETRY_AFTER))
+        response[0].headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return response
+
+    @app.errorhandler(IntegrityError)
+    def _simultaneous_change(err: IntegrityError):
+        # The constraints that concurrent requests can trip are checked before writing; one
+        # still firing means another request stored the same thing at the same moment.
+        app.logger.warning("integrity error: %s", str(err.orig).splitlines()[0] if err.orig else err)
+        return _respond(409, Message(N_("Someone else stored the same data at the same moment; nothing of "
+                                        "yours was changed. Reload and try again.")))
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from accounts import ratelimit
 from accounts.models import ApiToken, User
@@ -82,7 +83,12 @@ def token_identity(token: str, *, unknown: Message | None = None) -> Identity:
     # A write per request would make every lookup a transaction; a minute's precision will do.
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= LAST_USED_PRECISION:
         row.last_used_at = now
-        db_session().commit()
+        try:
+            db_session().commit()
+        except OperationalError:
+            # The database is locked by a long write (a command-line import on SQLite): the
+            # timestamp is a courtesy and can wait for the next request; this one goes on.
+            db_session().rollback()
     return Identity(user, "token", row.scope)
 
 

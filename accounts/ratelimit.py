@@ -132,7 +132,7 @@ def _storage_engine(app: Flask) -> Engine:
     # contention between workers (see _storage_failed).
     path = Path(engine.url.database)
     counters = make_engine(str(engine.url.set(database=str(path.with_name(f"{path.stem}-ratelimits.sqlite3")))),
-                           lock_wait=SQLITE_LOCK_WAIT)
+                           lock_timeout=SQLITE_LOCK_WAIT)
     RateLimitCounter.__table__.create(counters, checkfirst=True)
     return counters
 

@@ -6,8 +6,9 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import OperationalError
 
-from db import db_session
+from db import LOCKED_IMPORT, db_session
 from errors import DuizhaoError
 from glossary import service
 from glossary.core.model import GlossaryFormatError
@@ -33,6 +34,9 @@ def import_command(path: str, file_format: str | None, user: str | None):
     except (DuizhaoError, GlossaryFormatError) as err:
         session.rollback()
         raise click.ClickException(getattr(err, "message", None) or str(err)) from err
+    except OperationalError as err:
+        session.rollback()
+        raise click.ClickException(f"{LOCKED_IMPORT} ({str(err.orig).strip()})") from err
     session.commit()
     click.echo(f"{report['added']} entries added, {report['updated']} updated.", err=True)
 

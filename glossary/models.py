@@ -3,22 +3,30 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base
 from timeutil import utcnow
 
 
+#: Characters of an import's file name kept as its entries' origin.
+ORIGIN_LENGTH = 500
+
+
 class EntryRow(Base):
     """One concept (an institution, a person, a place ...) with its terms in both languages."""
 
     __tablename__ = "glossary_entries"
+    # A file's ids are unique only within that file: two vendors' files both have a "c1".
+    __table_args__ = (UniqueConstraint("origin", "ext_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # The entry's id in the file it came from (TBX ``id``, the CSV's entry column); a later
-    # import of the same file updates the entry instead of adding a twin.
-    ext_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # The entry's id in the file it came from (TBX ``id``, the CSV's entry column), and that
+    # file's name: a later import of the same file updates the entry instead of adding a twin.
+    # Entries made here have no origin and the id "dz<id>", which exports carry.
+    ext_id: Mapped[str | None] = mapped_column(String(200))
+    origin: Mapped[str | None] = mapped_column(String(ORIGIN_LENGTH))
     concept_type: Mapped[str] = mapped_column(String(20), default="other")
     definition: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)

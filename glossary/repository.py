@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from glossary.core.model import Entry, Term
@@ -69,8 +69,65 @@ def get_entry(session: Session, entry_id: int) -> EntryRow | None:
     return session.get(EntryRow, entry_id)
 
 
-def entry_by_ext_id(session: Session, ext_id: str) -> EntryRow | None:
-    return session.scalar(select(EntryRow).where(EntryRow.ext_id == ext_id))
+def entry_from_file(session: Session, origin: str, ext_id: str) -> EntryRow | None:
+    """The entry an earlier import of the file ``origin`` brought with the id ``ext_id``."""
+    return session.scalar(select(EntryRow).where(EntryRow.origin == origin, EntryRow.ext_id == ext_id))
+
+
+def live_entries_with_terms(session: Session, terms: Sequence[Term]) -> list[EntryRow]:
+    """Live entries whose terms are exactly ``terms`` (the same languages and texts, in any
+    order), lowest id first."""
+    wanted = {(t.lang, t.text) for t in terms}
+    if not wanted:
+        return []
+    lang, text = min(wanted)
+    candidates = session.scalars(
+        select(EntryRow).where(EntryRow.deleted_at.is_(None),
+                               EntryRow.id.in_(select(TermRow.entry_id).where(TermRow.lang == lang,
+                                                                              TermRow.text == text)))
+        .options(selectinload(EntryRow.terms)).order_by(EntryRow.id)
+    ).all()
+    return [row for row in candidates if {(t.lang, t.text) for t in row.terms} == wanted]
+
+
+def lock_entry(session: Session, entry_id: int, *, version: int | None) -> bool:
+    """Take the entry's row for the rest of this transaction if it is still at ``version`` (at
+    any version when None); False when it is not.
+
+    A compare-and-set: a no-op UPDATE guarded by the version. Another transaction holding the row
+    makes it wait (PostgreSQL re-checks the version once that one commits; SQLite has a single
+    writer), so the version check and the write that follows are atomic on both engines.
+    """
+    condition = [EntryRow.id == entry_id]
+    if version is not None:
+        condition.append(EntryRow.version == version)
+    result = session.execute(update(EntryRow).where(*condition).values(version=EntryRow.version)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+#: Key of the PostgreSQL advisory lock that makes glossary imports take turns; any constant
+#: other code does not use.
+GLOSSARY_IMPORT_LOCK = 0x64_7A_67  # "dzg"
+
+
+def lock_glossary_for_import(session: Session) -> None:
+    """Hold the glossary against other imports until this transaction ends. Two imports that
+    update the same entries in different orders would each wait for a row the other holds (a
+    deadlock on PostgreSQL); imports are rare, so they simply take turns. SQLite has a single
+    writer and needs nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(GLOSSARY_IMPORT_LOCK)))
+
+
+def close_proposal(session: Session, proposal_id: int, *, state: str, user: str) -> bool:
+    """Move an open proposal to ``state`` (accepted, rejected); False when it was not open any
+    more: of two editors deciding at once, exactly one gets True."""
+    result = session.execute(
+        update(Proposal).where(Proposal.id == proposal_id, Proposal.state == "open")
+        .values(state=state, decided_by=user, decided_at=now()).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def entries_by_ids(session: Session, ids: Sequence[int]) -> Sequence[EntryRow]:

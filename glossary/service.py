@@ -2,11 +2,12 @@
 import and export, and the live term recognizer. No Flask here; callers commit."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from glossary.core.qa import check as qa_check
 from glossary.core.recognize import TermRecognizer
 from glossary.formats.table import iter_table, write_table
 from glossary.formats.tbx import iter_tbx, write_tbx
-from glossary.models import EntryRow, Proposal
+from glossary.models import ORIGIN_LENGTH, EntryRow, Proposal
 from messages import Message, N_
 
 IMPORT_FORMATS = ("tbx", "csv", "tsv")
@@ -77,7 +78,7 @@ def entry_from_json(data: dict, *, entry_id: str | None = None) -> Entry:
 def entry_json(row: EntryRow) -> dict:
     entry = repo.to_domain(row)
     return {
-        "id": row.id, "ext_id": row.ext_id, "version": row.version,
+        "id": row.id, "ext_id": row.ext_id, "origin": row.origin, "version": row.version,
         "concept_type": entry.concept_type, "definition": entry.definition, "note": entry.note,
         "source": entry.source, "valid_from": _iso(entry.valid_from), "valid_to": _iso(entry.valid_to),
         "deleted": row.deleted_at is not None,
@@ -111,33 +112,60 @@ def get_entry(session: Session, entry_id: int, *, include_deleted: bool = False)
     return row
 
 
-def create_entry(session: Session, entry: Entry, *, user: str | None, action: str = "create") -> EntryRow:
+def create_entry(session: Session, entry: Entry, *, user: str | None, action: str = "create",
+                 origin: str | None = None) -> EntryRow:
+    """Add an entry; an imported one (``origin``: the file's name) keeps the id it has there."""
     validate_entry(entry)
     now = repo.now()
     row = EntryRow(created_by=user, changed_by=user, created_at=now, changed_at=now)
     repo.apply_domain(row, entry)
     session.add(row)
     session.flush()
-    row.ext_id = entry.id if entry.id and action == "import" else f"dz{row.id}"
+    if entry.id and origin is not None:
+        row.origin, row.ext_id = origin, entry.id
+    else:
+        row.ext_id = f"dz{row.id}"
     repo.log(session, row.id, action, user, before=None, after=_snapshot(row))
     return row
 
 
-def update_entry(session: Session, entry_id: int, entry: Entry, *, expected_version: int | None,
-                 user: str | None, action: str = "update") -> EntryRow:
-    """Replace an entry's content. ``expected_version`` is the version the editor started from:
-    when someone saved in between, the second editor gets 409 instead of overwriting."""
-    row = get_entry(session, entry_id)
-    if expected_version is not None and expected_version != row.version:
+def _locked(session: Session, row: EntryRow, expected_version: int | None, conflict) -> EntryRow:
+    """Hold ``row`` for this transaction at the version the editor started from (any version when
+    None) and read it again as it now is; ``conflict(row)`` makes the error when someone saved
+    in between (the row then shows what they saved)."""
+    held = repo.lock_entry(session, row.id, version=expected_version)
+    session.refresh(row)
+    if not held:
+        raise conflict(row)
+    return row
+
+
+def _edit_conflict(entry_id: int, expected_version: int | None):
+    def conflict(row: EntryRow) -> Conflict:
         changed_by = row.changed_by or Message(N_("someone"))
-        raise Conflict(Message(N_("Entry {entry_id} was changed by {user} at {at} UTC while you edited it "
-                                  "(your version {yours}, now {current}). Reload it and apply your change "
-                                  "again."), entry_id=entry_id, user=changed_by,
-                               at=f"{row.changed_at:%Y-%m-%d %H:%M}", yours=expected_version,
-                               current=row.version),
-                       current_version=row.version)
+        return Conflict(Message(N_("Entry {entry_id} was changed by {user} at {at} UTC while you edited it "
+                                   "(your version {yours}, now {current}). Reload it and apply your change "
+                                   "again."), entry_id=entry_id, user=changed_by,
+                                at=f"{row.changed_at:%Y-%m-%d %H:%M}", yours=expected_version,
+                                current=row.version),
+                        current_version=row.version)
+    return conflict
+
+
+def update_entry(session: Session, entry_id: int, entry: Entry, *, expected_version: int | None,
+                 user: str | None, action: str = "update", revive: bool = False) -> EntryRow:
+    """Replace an entry's content. ``expected_version`` is the version the editor started from:
+    when someone saved in between, the second editor gets 409 instead of overwriting (checked
+    and written atomically). ``revive`` brings a deleted entry back (a re-import)."""
+    # A deleted entry is found too: an editor whose version predates the deletion is told of it
+    # as of any other change (409), not that the entry never existed.
+    row = get_entry(session, entry_id, include_deleted=True)
     validate_entry(entry)
+    _locked(session, row, expected_version, _edit_conflict(entry_id, expected_version))
+    if row.deleted_at is not None and not revive:
+        raise NotFound(Message(N_("No glossary entry has id {entry_id}."), entry_id=entry_id))
     before = _snapshot(row)
+    row.deleted_at = None
     repo.apply_domain(row, entry)
     row.version += 1
     row.changed_at, row.changed_by = repo.now(), user
@@ -148,11 +176,16 @@ def update_entry(session: Session, entry_id: int, entry: Entry, *, expected_vers
 
 def delete_entry(session: Session, entry_id: int, *, expected_version: int | None, user: str | None) -> EntryRow:
     """Soft delete: the entry leaves lookups and lists, its history stays."""
-    row = get_entry(session, entry_id)
-    if expected_version is not None and expected_version != row.version:
-        raise Conflict(Message(N_("Entry {entry_id} changed since you loaded it; reload before deleting."),
-                               entry_id=entry_id),
-                       current_version=row.version)
+    row = get_entry(session, entry_id, include_deleted=True)
+
+    def conflict(current: EntryRow) -> Conflict:
+        return Conflict(Message(N_("Entry {entry_id} changed since you loaded it; reload before deleting."),
+                                entry_id=entry_id),
+                        current_version=current.version)
+
+    _locked(session, row, expected_version, conflict)
+    if row.deleted_at is not None:
+        raise NotFound(Message(N_("No glossary entry has id {entry_id}."), entry_id=entry_id))
     before = _snapshot(row)
     row.deleted_at = repo.now()
     row.version += 1
@@ -167,6 +200,13 @@ def merge_entries(session: Session, keep_id: int, merge_id: int, *, user: str | 
     if keep_id == merge_id:
         raise DuizhaoError(Message(N_("An entry cannot be merged with itself.")))
     keep, other = get_entry(session, keep_id), get_entry(session, merge_id)
+    # Both rows are held before either is read for the merge, always the lower id first, so
+    # two merges of the same pair (either way round) wait for each other instead of deadlocking.
+    for row in sorted((keep, other), key=lambda r: r.id):
+        _locked(session, row, None, _edit_conflict(row.id, None))
+    for row in (keep, other):
+        if row.deleted_at is not None:
+            raise NotFound(Message(N_("No glossary entry has id {entry_id}."), entry_id=row.id))
     kept, merged = repo.to_domain(keep), repo.to_domain(other)
     have = {(t.lang, t.text) for t in kept.terms}
     terms = kept.terms + tuple(t for t in merged.terms if (t.lang, t.text) not in have)
@@ -202,20 +242,31 @@ def propose(session: Session, data: dict, *, user: str, entry_id: int | None = N
     return proposal
 
 
+_DECISIONS = {"accepted": N_("accepted"), "rejected": N_("rejected")}
+
+
 def decide(session: Session, proposal_id: int, *, accept: bool, user: str) -> Proposal:
+    """Accept or reject an open proposal; of two editors deciding at once, the second gets 409."""
     proposal = session.get(Proposal, proposal_id)
-    if proposal is None or proposal.state != "open":
+    if proposal is None:
         raise NotFound(Message(N_("No open proposal has id {proposal_id}."), proposal_id=proposal_id))
+    if not repo.close_proposal(session, proposal_id, state="accepted" if accept else "rejected", user=user):
+        session.refresh(proposal)
+        raise Conflict(Message(N_("Proposal {proposal_id} was {state} by {user} already."),
+                               proposal_id=proposal_id, state=Message(_DECISIONS[proposal.state]),
+                               user=proposal.decided_by or Message(N_("someone"))),
+                       state=proposal.state)
+    session.refresh(proposal)
     if accept:
         if proposal.entry_id is None:
             row = create_entry(session, entry_from_json(proposal.payload), user=user)
             proposal.entry_id = row.id
         else:
-            current = entry_json(get_entry(session, proposal.entry_id))
+            # Held before it is read, so an edit saved meanwhile is not overwritten by the merge.
+            row = get_entry(session, proposal.entry_id)
+            current = entry_json(_locked(session, row, None, _edit_conflict(row.id, None)))
             merged = entry_from_json({**current, "terms": current["terms"] + proposal.payload["terms"]})
             update_entry(session, proposal.entry_id, merged, expected_version=None, user=user)
-    proposal.state = "accepted" if accept else "rejected"
-    proposal.decided_by, proposal.decided_at = user, repo.now()
     return proposal
 
 
@@ -232,8 +283,10 @@ def guess_format(filename: str) -> str:
 
 def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_format: str | None,
                    user: str | None) -> dict:
-    """Import a TBX (either dialect), CSV or TSV glossary: all or nothing. An entry whose id
-    matches one imported before replaces it; the rest are added."""
+    """Import a TBX (either dialect), CSV or TSV glossary: all or nothing. An entry an earlier
+    import of the same file brought (the same file name and id in it) is replaced, and so is a
+    live entry with exactly the same terms; the rest are added. Ids are unique only within a
+    file, so an entry is never matched by its id alone."""
     file_format = file_format or guess_format(filename)
     if file_format not in IMPORT_FORMATS:
         raise DuizhaoError(Message(N_("Unknown glossary format {format!r}; use one of {formats}."),
@@ -243,29 +296,46 @@ def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_fo
     else:
         entries = iter_table(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""),
                              delimiter="," if file_format == "csv" else "\t")
+    repo.lock_glossary_for_import(session)
     outcomes = {"added": 0, "updated": 0}
     seen: set[str] = set()
+    written: set[int] = set()
+    origin = filename[:ORIGIN_LENGTH]
     try:
         for entry in entries:
-            outcomes[_import_one(session, entry, seen, user)] += 1
+            outcomes[_import_one(session, entry, origin, seen, written, user)] += 1
     except UnicodeDecodeError as err:
         raise GlossaryFormatError(Message(N_("the file is not UTF-8 text (byte {byte} of a line cannot be "
                                              "decoded); save it as UTF-8 and try again"), byte=err.start)) from None
     return {"file": filename, "format": file_format, **outcomes}
 
 
-def _import_one(session: Session, entry: Entry, seen: set[str], user: str | None) -> str:
-    """Add an imported entry, or update the one an earlier import brought; says which."""
+def _import_one(session: Session, entry: Entry, origin: str, seen: set[str], written: set[int],
+                user: str | None) -> str:
+    """Add an imported entry, or update the one it matches (see ``import_entries``); says which.
+    ``written`` holds the entries this import wrote, which its later entries do not match."""
+    existing = None
     if entry.id is not None:
         if entry.id in seen:
             raise GlossaryFormatError(Message(N_("the id appears twice in the file")), entry=entry.id)
         seen.add(entry.id)
-        existing = repo.entry_by_ext_id(session, entry.id)
-        if existing is not None:
-            existing.deleted_at = None  # a re-import brings a deleted entry back
-            update_entry(session, existing.id, entry, expected_version=None, user=user, action="import")
-            return "updated"
-    create_entry(session, entry, user=user, action="import")
+        existing = repo.entry_from_file(session, origin, entry.id)
+    adopt = False
+    if existing is None:
+        same_terms = [row for row in repo.live_entries_with_terms(session, entry.terms) if row.id not in written]
+        if same_terms:
+            existing = same_terms[0]
+            # Imported before origins were kept: from now on it is this file's entry.
+            adopt = existing.origin is None and entry.id is not None and not (existing.ext_id or "dz").startswith("dz")
+    if existing is not None:
+        # A re-import brings a deleted entry back.
+        row = update_entry(session, existing.id, entry, expected_version=None, user=user, action="import",
+                           revive=True)
+        if adopt:
+            row.origin, row.ext_id = origin, entry.id
+        written.add(row.id)
+        return "updated"
+    written.add(create_entry(session, entry, user=user, action="import", origin=origin).id)
     return "added"
 
 
@@ -274,7 +344,7 @@ def export_entries(session: Session, stream: BinaryIO, *, file_format: str) -> N
         raise DuizhaoError(Message(N_("Unknown glossary format {format!r}; use one of {formats}."),
                                    format=file_format, formats=", ".join(EXPORT_FORMATS)),
                            parameter="format")
-    entries = (repo.to_domain(row, id_from="ext") for row in repo.iter_live_entries(session))
+    entries = _with_unique_ids(repo.iter_live_entries(session))
     if file_format.startswith("tbx"):
         write_tbx(entries, stream, dialect=EXPORT_FORMATS[file_format])
         return
@@ -283,6 +353,18 @@ def export_entries(session: Session, stream: BinaryIO, *, file_format: str) -> N
         write_table(entries, text, delimiter=EXPORT_FORMATS[file_format])
     finally:
         text.detach()
+
+
+def _with_unique_ids(rows: Iterable[EntryRow]) -> Iterator[Entry]:
+    """Entries as exported: each with the id its file knew it by, unless another file's entry
+    took that id already (ids are unique only within a file); then with its own "dz<id>"."""
+    used: set[str] = set()
+    for row in rows:
+        entry = repo.to_domain(row, id_from="ext")
+        if entry.id in used:
+            entry = dataclasses.replace(entry, id=f"dz{row.id}")
+        used.add(entry.id)
+        yield entry
 
 
 # ------------------------------------------------------------------ recognition

@@ -55,9 +55,9 @@ def create_memory():
     if not isinstance(name, str) or not name.strip():
         raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field="name"), field="name")
     session = db_session()
-    if repo.memory_by_name(session, name.strip()):
+    memory, created = repo.create_memory(session, name.strip())
+    if not created:
         raise DuizhaoError(Message(N_("A memory called {name!r} exists already."), name=name.strip()), status=409)
-    memory = repo.get_or_create_memory(session, name.strip())
     memory.description = str(body.get("description") or "")
     priority = body.get("priority", 0)
     if not isinstance(priority, int):

@@ -7,8 +7,9 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import OperationalError
 
-from db import db_session
+from db import LOCKED_IMPORT, db_session
 from errors import DuizhaoError
 from tm import service
 from tm.formats.records import ImportFormatError, UnsupportedLanguage
@@ -48,6 +49,9 @@ def import_command(path: str, memory: str, file_format: str | None, user: str | 
         except (DuizhaoError, ImportFormatError, UnsupportedLanguage) as err:
             session.rollback()
             raise _fail(err) from err
+        except OperationalError as err:
+            session.rollback()
+            raise click.ClickException(f"{LOCKED_IMPORT} ({str(err.orig).strip()})") from err
         session.commit()
         bar.update(size - bar.pos)
     click.echo(f"{report.added} units added to {report.memory!r}, {report.duplicates} duplicates "

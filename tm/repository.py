@@ -18,8 +18,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+
+from db import insert_ignoring_conflicts
 
 from tm.core.text import normalize, tokenize_en
 from tm.formats.records import UnitRecord
@@ -63,12 +65,38 @@ def memory_by_name(session: Session, name: str) -> Memory | None:
 
 
 def get_or_create_memory(session: Session, name: str) -> Memory:
+    return create_memory(session, name)[0]
+
+
+def create_memory(session: Session, name: str) -> tuple[Memory, bool]:
+    """The memory called ``name``, made if new, and whether this call made it. Of two
+    transactions making the same name at once, the second waits for the first to commit and
+    gets its memory (no unique violation)."""
     memory = memory_by_name(session, name)
-    if memory is None:
-        memory = Memory(name=name)
-        session.add(memory)
-        session.flush()
-    return memory
+    if memory is not None:
+        return memory, False
+    statement = (insert_ignoring_conflicts(session, Memory.__table__, "name")
+                 .values(name=name, description="", priority=0, created_at=utcnow())
+                 .returning(Memory.__table__.c.id))
+    created = session.execute(statement).scalar() is not None
+    return memory_by_name(session, name), created
+
+
+#: First key of the PostgreSQL advisory locks that serialise writes of many units into one memory
+#: (the second key is the memory's id); any constant other code does not use.
+MEMORY_WRITE_LOCK = 0x64_7A_69  # "dzi"
+
+
+def lock_memory_for_bulk_write(session: Session, memory: Memory) -> None:
+    """Hold ``memory`` against other bulk writes (imports, batches) until this transaction ends.
+
+    Two imports that insert overlapping pairs in different orders each wait for a row the other
+    inserted: a deadlock on PostgreSQL. Imports into one memory therefore take turns; imports into
+    different memories do not wait for each other. SQLite needs nothing: it has a single writer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:kind, :memory_id)"),
+                        {"kind": MEMORY_WRITE_LOCK, "memory_id": memory.id})
 
 
 def memory_sizes(session: Session) -> dict[int, int]:
@@ -117,22 +145,29 @@ def find_pair(session: Session, memory: Memory, zh: str, en: str) -> Unit | None
     )
 
 
-def create_unit(session: Session, memory: Memory, fields: dict, *, user: str | None) -> Unit:
+def create_unit(session: Session, memory: Memory, fields: dict, *, user: str | None) -> tuple[Unit, bool]:
+    """Add a unit, or find the same pair already in the memory: (unit, True when added). The pair
+    is inserted only if absent, in one statement, so of many requests adding one pair at once
+    exactly one adds it and the others get that unit."""
     now = utcnow()
-    unit = Unit(
-        memory=memory,
-        pair_hash=pair_hash(fields["zh"], fields["en"]),
-        created_at=now,
-        created_by=user,
-        changed_at=now,
-        changed_by=user,
+    row = {
+        "memory_id": memory.id,
+        "pair_hash": pair_hash(fields["zh"], fields["en"]),
+        "created_at": now,
+        "created_by": user,
+        "changed_at": now,
+        "changed_by": user,
         **search_keys(fields["zh"], fields["en"]),
         **{k: v for k, v in fields.items() if k in EDITABLE_FIELDS},
-    )
-    session.add(unit)
-    session.flush()
+    }
+    statement = (insert_ignoring_conflicts(session, Unit.__table__, "memory_id", "pair_hash")
+                 .values(row).returning(Unit.__table__.c.id))
+    unit_id = session.execute(statement).scalar()
+    if unit_id is None:
+        return find_pair(session, memory, fields["zh"], fields["en"]), False
+    unit = session.get(Unit, unit_id)
     _log(session, unit, "create", user, before=None, after=unit_snapshot(unit))
-    return unit
+    return unit, True
 
 
 def update_unit(session: Session, unit: Unit, fields: dict, *, user: str | None) -> Unit:
@@ -191,12 +226,16 @@ def import_records(session: Session, memory: Memory, run: ImportRun,
     """Insert ``records`` into ``memory`` in batches with Core inserts (no ORM objects kept,
     so memory stays flat); pairs already in the memory, or earlier in the file, are counted
     as duplicates and skipped. ``progress(n)`` is called after each batch."""
+    lock_memory_for_bulk_write(session, memory)
     counts = ImportCounts()
     for batch, keys in _keyed_batches(records):
         counts.read += len(batch)
-        _insert_batch(session, memory, run, batch, keys, counts)
+        _insert_batch(session, memory, run, batch, keys)
         if progress:
             progress(counts.read)
+    # Counted once at the end: the driver cannot say how many rows of a batch were skipped.
+    counts.added = session.scalar(select(func.count()).select_from(Unit).where(Unit.import_id == run.id)) or 0
+    counts.duplicates = counts.read - counts.added
     run.added, run.duplicates, run.finished_at = counts.added, counts.duplicates, utcnow()
     session.add(UnitEvent(import_id=run.id, memory_id=memory.id, action="import", user=run.user,
                           after={"file": run.filename, "added": counts.added,
@@ -266,7 +305,7 @@ def _batched(records: Iterable[UnitRecord], size: int) -> Iterator[list[UnitReco
 
 
 def _insert_batch(session: Session, memory: Memory, run: ImportRun, batch: list[UnitRecord],
-                  keys: list[dict], counts: ImportCounts) -> None:
+                  keys: list[dict]) -> None:
     # Earlier batches of this import are already inserted in this transaction, so the
     # query below sees them too: no set of every hash in the file is kept in memory.
     hashes = [pair_hash(r.zh, r.en) for r in batch]
@@ -277,13 +316,13 @@ def _insert_batch(session: Session, memory: Memory, run: ImportRun, batch: list[
     rows = []
     for record, digest, key in zip(batch, hashes, keys):
         if digest in stored:
-            counts.duplicates += 1
             continue
         stored.add(digest)
         rows.append(_row_from_record(record, digest, memory.id, run, now) | key)
     if rows:
-        session.execute(insert(Unit), rows)
-        counts.added += len(rows)
+        # A pair added by hand since the query above (units are not held by the import's
+        # lock) is skipped as a duplicate instead of failing the whole import.
+        session.execute(insert_ignoring_conflicts(session, Unit.__table__, "memory_id", "pair_hash"), rows)
 
 
 def _row_from_record(record: UnitRecord, digest: str, memory_id: int, run: ImportRun,

@@ -179,7 +179,7 @@ def create_unit(session: Session, *, memory_name: str, fields: dict, user: str |
     existing = repo.find_pair(session, memory, fields["zh"], fields["en"])
     if existing is not None:
         return existing, False
-    return repo.create_unit(session, memory, fields, user=user), True
+    return repo.create_unit(session, memory, fields, user=user)
 
 
 MAX_BATCH_UNITS = 5_000
@@ -197,6 +197,7 @@ def upsert_units(session: Session, *, memory_name: str, items: list, user: str |
     memory = repo.memory_by_name(session, memory_name)
     if memory is None:
         raise NotFound(Message(N_("No memory is called {name!r}."), name=memory_name), field="memory")
+    repo.lock_memory_for_bulk_write(session, memory)
     outcome = {"created": [], "updated": [], "unchanged": []}
     for position, item in enumerate(items):
         try:
@@ -214,8 +215,10 @@ def upsert_units(session: Session, *, memory_name: str, items: list, user: str |
                 fields = validate_unit_fields(item, partial=False)
                 unit = repo.find_pair(session, memory, fields["zh"], fields["en"])
                 if unit is None:
-                    outcome["created"].append(repo.create_unit(session, memory, fields, user=user).id)
-                    continue
+                    unit, created = repo.create_unit(session, memory, fields, user=user)
+                    if created:
+                        outcome["created"].append(unit.id)
+                        continue
             changes = {k: v for k, v in fields.items() if getattr(unit, k) != v}
             if changes:
                 update_unit(session, unit.id, changes, user=user)

@@ -198,7 +198,8 @@ def _templates() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
 
     def skip(dirname: str) -> bool:
-        relative = Path(dirname).resolve().relative_to(ROOT).parts
+        # absolute(), not resolve(): .venv may be a symlink to a virtualenv elsewhere.
+        relative = Path(dirname).absolute().relative_to(ROOT).parts
         return not (relative and (relative[0] in NOT_SCANNED or relative[0].startswith((".", "_"))))
 
     for filename, lineno, message, _comments, _context in extract_from_dir(
