@@ -71,6 +71,7 @@ from tm.formats.records import (
     ImportFormatError,
     UnitRecord,
     UnsupportedLanguage,
+    segment_problem,
 )
 
 __all__ = ["iter_tmx", "read_tmx", "write_tmx", "format_tmx_date", "parse_tmx_date"]
@@ -113,7 +114,22 @@ def parse_tmx_date(text: str) -> datetime:
     if parsed.tzinfo is None:
         # TMX dates are UTC by definition; a zone-less ISO date means the same.
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError as err:  # 0001-01-01T00:00+05:00 is in year 0 in UTC
+        raise DateOutOfRange(text) from err
+
+
+class DateOutOfRange(ValueError):
+    """A date with an offset that lands before year 1 or after year 9999 in UTC."""
+
+
+def date_problem(err: ValueError, what: str, value: str, not_a_date: Message) -> Message:
+    """Why a date field is refused: out of range, else ``not_a_date`` (the reader's own words)."""
+    if isinstance(err, DateOutOfRange):
+        return Message(N_("{what} {value!r} falls outside the years 1 to 9999 once converted to UTC"),
+                       what=what, value=value)
+    return not_a_date
 
 
 # --------------------------------------------------------------------------- reading
@@ -318,6 +334,9 @@ def _read_tu(tu: etree._Element, source: str, target: str) -> UnitRecord:
             raise ImportFormatError(Message(N_('<tuv xml:lang="{code}"> has an empty <seg>'), code=code),
                                     seg.sourceline)
         texts[lang] = text
+    too_long = segment_problem(texts["zh"], texts["en"])
+    if too_long is not None:
+        raise ImportFormatError(too_long, tu.sourceline)
 
     # Metadata: the unit's own, else the translation variant's, else the source's.
     owners = (dict(tu.items()), variants[target][1], variants[source][1])
@@ -360,8 +379,8 @@ def _parse_meta(attr: str, raw: str, line: int | None) -> object:
             return parse_tmx_date(raw)
         except ValueError as err:
             raise ImportFormatError(
-                Message(N_("{attribute} {value!r} is not a TMX date (YYYYMMDDThhmmssZ)"), attribute=attr, value=raw),
-                line,
+                date_problem(err, attr, raw, Message(N_("{attribute} {value!r} is not a TMX date (YYYYMMDDThhmmssZ)"),
+                                                     attribute=attr, value=raw)), line,
             ) from err
     if attr == "usagecount":
         if not raw.strip().isdigit():

@@ -47,8 +47,8 @@ from typing import IO, Literal
 
 from messages import Message, N_
 from tm.formats.langcodes import normalize_lang
-from tm.formats.records import STATUSES, ImportFormatError, UnitRecord, UnsupportedLanguage
-from tm.formats.tmx import parse_tmx_date
+from tm.formats.records import STATUSES, ImportFormatError, UnitRecord, UnsupportedLanguage, segment_problem
+from tm.formats.tmx import date_problem, parse_tmx_date
 
 __all__ = ["read_table", "write_table", "METADATA_COLUMNS", "Dialect"]
 
@@ -254,6 +254,9 @@ def _record(columns: list[str], cells: list[str], codes: dict[str, str], line: i
     for lang in ("zh", "en"):
         if lang in codes:
             values.setdefault(f"{lang}_lang", codes[lang])
+    too_long = segment_problem(str(values.get("zh", "")), str(values.get("en", "")))
+    if too_long is not None:
+        raise ImportFormatError(too_long, line)
     try:
         return UnitRecord(props=tuple(props), **values)  # type: ignore[arg-type]
     except ValueError as err:  # what UnitRecord itself refuses
@@ -266,9 +269,8 @@ def _convert(key: str, cell: str, line: int) -> object:
             return parse_tmx_date(cell)
         except ValueError as err:
             raise ImportFormatError(
-                Message(N_("{column} {value!r} is not a date (use ISO 8601 such as 2019-05-14T08:00:00Z)"),
-                        column=key, value=cell),
-                line,
+                date_problem(err, key, cell, Message(N_("{column} {value!r} is not a date (use ISO 8601 such as "
+                                                        "2019-05-14T08:00:00Z)"), column=key, value=cell)), line,
             ) from err
     if key == "usagecount":
         if not cell.strip().isdigit():
