@@ -39,7 +39,7 @@ import datetime as dt
 import io
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from glossary.core.model import Entry, GlossaryFormatError, Term, validate_entry, validate_term
@@ -72,10 +72,13 @@ def _open_text(source, mode: str):
         yield source
 
 
-def iter_table(source, *, delimiter: str | None = None) -> Iterator[Entry]:
+def iter_table(source, *, delimiter: str | None = None,
+               check: Callable[[Entry], None] | None = None) -> Iterator[Entry]:
     """Entries of a CSV/TSV glossary, one at a time (path or text file object).
 
     Raises :class:`GlossaryFormatError` with the entry id and line on the first bad row.
+    ``check`` (the storage's own rules, such as column lengths) is called on each entry; the
+    error it raises gets the line of the entry's first row.
     """
     if delimiter is None and isinstance(source, (str, os.PathLike)):
         delimiter = _delimiter_for(source)
@@ -117,7 +120,7 @@ def iter_table(source, *, delimiter: str | None = None) -> Iterator[Entry]:
             if not entry_id:
                 raise GlossaryFormatError(Message(N_("row without an entry_id")), line=line)
             if group and entry_id != group[0][1]["entry_id"]:
-                yield _entry(group)
+                yield _checked(group, check)
                 group = []
             if not group:
                 if entry_id in seen:
@@ -127,12 +130,22 @@ def iter_table(source, *, delimiter: str | None = None) -> Iterator[Entry]:
                 seen.add(entry_id)
             group.append((line, record))
         if group:
-            yield _entry(group)
+            yield _checked(group, check)
 
 
 def read_table(source, *, delimiter: str | None = None) -> list[Entry]:
     """All entries of a CSV/TSV glossary; see :func:`iter_table`."""
     return list(iter_table(source, delimiter=delimiter))
+
+
+def _checked(group: list[tuple[int, dict]], check: Callable[[Entry], None] | None) -> Entry:
+    entry = _entry(group)
+    if check is not None:
+        try:
+            check(entry)
+        except GlossaryFormatError as err:
+            raise GlossaryFormatError(err.reason, entry=err.entry, line=group[0][0]) from None
+    return entry
 
 
 def _entry(group: list[tuple[int, dict]]) -> Entry:

@@ -54,7 +54,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from lxml import etree
@@ -118,8 +118,12 @@ def _open_binary(source, mode: str):
         yield source
 
 
-def iter_tbx(source) -> Iterator[Entry]:
-    """Entries of a TBX file (path or binary file object), one at a time, in either dialect."""
+def iter_tbx(source, *, check: Callable[[Entry], None] | None = None) -> Iterator[Entry]:
+    """Entries of a TBX file (path or binary file object), one at a time, in either dialect.
+
+    ``check`` (the storage's own rules, such as column lengths) is called on each entry; the
+    ``GlossaryFormatError`` it raises gets the entry's line.
+    """
     with _open_binary(source, "rb") as f:
         # Only entry elements raise events (in any namespace): the rest is read by _read_entry.
         events = etree.iterparse(
@@ -138,6 +142,11 @@ def iter_tbx(source) -> Iterator[Entry]:
                     root_checked = True
                 ordinal += 1
                 entry = _read_entry(el, ordinal)
+                if entry is not None and check is not None:
+                    try:
+                        check(entry)
+                    except GlossaryFormatError as err:
+                        raise GlossaryFormatError(err.reason, entry=err.entry, line=el.sourceline) from None
                 if entry is not None and entry.id is not None:
                     if entry.id in seen_ids:
                         raise GlossaryFormatError(Message(N_("duplicate entry id")), entry=entry.id,
