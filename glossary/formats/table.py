@@ -44,6 +44,7 @@ from contextlib import contextmanager
 
 from glossary.core.model import Entry, GlossaryFormatError, Term, validate_entry, validate_term
 from messages import Message, N_
+from tm.formats.bounded import RecordTooLarge, bounded_lines, line_too_long
 
 __all__ = ["COLUMNS", "dumps_table", "iter_table", "read_table", "write_table"]
 
@@ -83,12 +84,13 @@ def iter_table(source, *, delimiter: str | None = None,
     if delimiter is None and isinstance(source, (str, os.PathLike)):
         delimiter = _delimiter_for(source)
     with _open_text(source, "r") as f:
-        header_line = f.readline()
+        lines = _bounded(f)
+        header_line = next(lines, "")
         if not header_line.strip():
             raise GlossaryFormatError(Message(N_("the table is empty: a header row is required")), line=1)
         if delimiter is None:
             delimiter = "\t" if "\t" in header_line else ","
-        lines = itertools.chain([header_line], f)
+        lines = itertools.chain([header_line], lines)
         reader = csv.reader(lines, delimiter=delimiter)
         header = [name.strip() for name in next(reader)]
         unknown = [name for name in header if name not in COLUMNS]
@@ -136,6 +138,16 @@ def iter_table(source, *, delimiter: str | None = None,
 def read_table(source, *, delimiter: str | None = None) -> list[Entry]:
     """All entries of a CSV/TSV glossary; see :func:`iter_table`."""
     return list(iter_table(source, delimiter=delimiter))
+
+
+def _bounded(f) -> Iterator[str]:
+    """The file's lines, none longer than MAX_LINE_CHARS (one line read whole is the cost)."""
+    number = 0
+    try:
+        for number, line in enumerate(bounded_lines(f), 1):
+            yield line
+    except RecordTooLarge as err:
+        raise GlossaryFormatError(line_too_long(err.limit), line=number + 1) from None
 
 
 def _checked(group: list[tuple[int, dict]], check: Callable[[Entry], None] | None) -> Entry:

@@ -156,3 +156,51 @@ def test_a_bad_file_is_a_400_naming_its_line_and_imports_nothing(client, token_f
     error = response.get_json()["error"]
     assert error["line"] == line and reason in error["message"]
     assert client.get("/api/v1/units").get_json()["total"] == 0
+
+
+# ------------------------------------------------------------------ one record past its bound
+
+def test_a_tmx_unit_of_17_mb_is_refused_naming_the_line_before_it(client, token_for):
+    props = b'<prop type="x-filler">v</prop>' * 600_000
+    # The first unit (line 3) carries the props; the error names the line read whole before it.
+    data = _tmx().replace(b"<tu><tuv", b"<tu>" + props + b"<tuv", 1)
+    response = _import(client, token_for("admin"), data, "big.tmx")
+    assert response.status_code == 400, response.get_json()
+    error = response.get_json()["error"]
+    assert error["line"] == 2 and "next unit is larger than 16 MB" in error["message"]
+    assert client.get("/api/v1/memories").get_json()["memories"] == []
+
+
+def test_a_tsv_line_of_over_a_million_characters_is_refused(client, token_for):
+    data = f"zh\ten\n你好\thello\n中国\t{'a' * 1_100_000}\n".encode()
+    response = _import(client, token_for("admin"), data, "long.tsv")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["line"] == 3 and "1,048,576 characters" in error["message"]
+    assert client.get("/api/v1/memories").get_json()["memories"] == []
+
+
+@pytest.mark.parametrize("filename, data", [
+    ("big.tbx", b'<?xml version="1.0"?>\n<martif type="TBX-Basic" xml:lang="en"><text><body>\n'
+                b'<termEntry id="a"><langSet xml:lang="en"><tig><term>CASS</term></tig></langSet></termEntry>\n'
+                b'<termEntry id="b"><note>' + b"<hi>x</hi>" * 1_800_000 + b'</note><langSet xml:lang="en"><tig>'
+                b'<term>NPC</term></tig></langSet></termEntry>\n</body></text></martif>'),
+    ("long.tsv", b"entry_id\tlang\tterm\nok\ten\tCASS\nb\ten\t" + b"a" * 1_100_000 + b"\n"),
+])
+def test_a_glossary_record_past_its_bound_is_refused(client, token_for, filename, data):
+    response = client.post("/api/v1/glossary/import", headers=auth(token_for("editor")),
+                           data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "the most one" in response.get_json()["error"]["message"]
+    assert client.get("/api/v1/glossary/entries").get_json()["total"] == 0
+
+
+def test_an_alignment_upload_past_its_bound_is_a_413_before_decoding(client, token_for):
+    from tm import harvest
+
+    zh = ("中国社会科学院发布报告。" * (harvest.MAX_TEXT_BYTES // 12)).encode("utf-8")
+    response = client.post("/api/v1/align", headers=auth(token_for("editor")),
+                           data={"zh": (io.BytesIO(zh), "zh.txt"), "en": (io.BytesIO(b"A report."), "en.txt")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["field"] == "zh"

@@ -64,6 +64,7 @@ from typing import BinaryIO, Literal
 from lxml import etree
 
 from messages import Message, N_
+from tm.formats.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from tm.formats.langcodes import SUPPORTED_CODES, canonical_tag, normalize_lang
 from tm.formats.records import (
     FIELD_PROPS,
@@ -210,8 +211,9 @@ def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
         raise TypeError("read_tmx needs a binary stream (open the file with 'rb')")
     if not head.strip():
         raise ImportFormatError(Message(N_("the file is empty")), 1)
+    bounded = RecordBoundedStream(_PeekedStream(head, stream))
     events = etree.iterparse(
-        _PeekedStream(head, stream),
+        bounded,
         events=("end",),
         tag=("header", "tu"),
         resolve_entities=False,  # never expand: an entity bomb stays one inert node
@@ -223,6 +225,7 @@ def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
     )
     source, target = "zh", "en"
     checked = False
+    last_line = 1
     try:
         for _, elem in events:
             if not checked:
@@ -240,8 +243,12 @@ def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
                 if _lang_or_none(elem.get("srclang", "")) == "en":
                     source, target = "en", "zh"
                 elem.clear(keep_tail=True)
+            last_line = elem.sourceline or last_line
+            bounded.record_done()
     except etree.XMLSyntaxError as err:
         raise _syntax_error(err) from err
+    except RecordTooLarge as err:
+        raise ImportFormatError(unit_too_large(err.limit), last_line) from None
     if not checked:
         _check_document(events.root, head)  # a well-formed file without units
 

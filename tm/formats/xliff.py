@@ -41,6 +41,7 @@ from typing import BinaryIO
 from lxml import etree
 
 from messages import Message, N_
+from tm.formats.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from tm.formats.langcodes import normalize_lang
 from tm.formats.records import ImportFormatError, UnitRecord, UnsupportedLanguage, segment_problem
 from tm.formats.tmx import _entity_line, _PeekedStream, _syntax_error, entity_refused
@@ -140,11 +141,13 @@ def read_xliff(stream: BinaryIO) -> Iterator[UnitRecord]:
         raise TypeError("read_xliff needs a binary stream (open the file with 'rb')")
     if not head.strip():
         raise ImportFormatError(Message(N_("the file is empty")), 1)
+    bounded = RecordBoundedStream(_PeekedStream(head, stream))
     events = etree.iterparse(
-        _PeekedStream(head, stream), events=("start", "end"), resolve_entities=False,
+        bounded, events=("start", "end"), resolve_entities=False,
         no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
     )
     version = 0
+    last_line = 1
     langs: tuple[str, str, str, str] | None = None
     origin: str | None = None
     try:
@@ -169,12 +172,18 @@ def read_xliff(stream: BinaryIO) -> Iterator[UnitRecord]:
                 record = _read_trans_unit(elem, langs, origin)
                 if record is not None:
                     yield record
+                last_line = elem.sourceline or last_line
                 _forget(elem)
+                bounded.record_done()
             elif version == 2 and name == "unit":
                 yield from _read_unit(elem, langs, origin)
+                last_line = elem.sourceline or last_line
                 _forget(elem)
+                bounded.record_done()
     except etree.XMLSyntaxError as err:
         raise _syntax_error(err) from err
+    except RecordTooLarge as err:
+        raise ImportFormatError(unit_too_large(err.limit), last_line) from None
     if not version:
         raise ImportFormatError(Message(N_("not an XLIFF file (no root element)")), 1)
 
