@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from accounts.auth import hash_token, new_token_secret
 from accounts.models import ROLES, ApiToken, User
 from errors import DuizhaoError, NotFound
+from fieldlimits import require_fits
 from messages import Message, N_
 from timeutil import utcnow
 
@@ -23,6 +24,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
     username = username.strip()
     if not username:
         raise DuizhaoError(Message(N_("A user name is needed.")), field="username")
+    require_fits(User.username, username, field="username")
     if role not in ROLES:
         raise DuizhaoError(Message(N_("Role must be one of {roles}."), roles=", ".join(ROLES)), field="role")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -87,6 +89,7 @@ def create_token(session: Session, user: User, *, name: str, scope: str) -> tupl
         raise DuizhaoError(Message(N_("Scope must be one of {scopes}."), scopes=", ".join(TOKEN_SCOPES)),
                            field="scope")
     secret = new_token_secret()
+    require_fits(ApiToken.name, name.strip(), field="name")
     token = ApiToken(user_id=user.id, name=name.strip() or "token", token_hash=hash_token(secret),
                      prefix=secret[:10], scope=scope)
     session.add(token)

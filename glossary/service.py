@@ -20,6 +20,7 @@ from glossary.core.model import (CONCEPT_TYPES, STATUSES, Entry, GlossaryFormatE
 from glossary.core.qa import check as qa_check
 from glossary.core.recognize import TermRecognizer
 from glossary.formats.table import iter_table, write_table
+from glossary.limits import check_entry, entry_problem
 from glossary.formats.tbx import iter_tbx, write_tbx
 from glossary.models import ORIGIN_LENGTH, EntryRow, Proposal
 from messages import Message, N_
@@ -72,6 +73,9 @@ def entry_from_json(data: dict, *, entry_id: str | None = None) -> Entry:
         validate_entry(entry)
     except GlossaryFormatError as err:
         raise DuizhaoError(err.reason, field="terms") from None
+    too_long = entry_problem(entry)
+    if too_long is not None:
+        raise DuizhaoError(too_long[1], field=too_long[0])
     return entry
 
 
@@ -116,6 +120,7 @@ def create_entry(session: Session, entry: Entry, *, user: str | None, action: st
                  origin: str | None = None) -> EntryRow:
     """Add an entry; an imported one (``origin``: the file's name) keeps the id it has there."""
     validate_entry(entry)
+    check_entry(entry)
     now = repo.now()
     row = EntryRow(created_by=user, changed_by=user, created_at=now, changed_at=now)
     repo.apply_domain(row, entry)
@@ -292,10 +297,10 @@ def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_fo
         raise DuizhaoError(Message(N_("Unknown glossary format {format!r}; use one of {formats}."),
                                    format=file_format, formats=", ".join(IMPORT_FORMATS)))
     if file_format == "tbx":
-        entries = iter_tbx(stream)
+        entries = iter_tbx(stream, check=check_entry)
     else:
         entries = iter_table(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""),
-                             delimiter="," if file_format == "csv" else "\t")
+                             delimiter="," if file_format == "csv" else "\t", check=check_entry)
     repo.lock_glossary_for_import(session)
     outcomes = {"added": 0, "updated": 0}
     seen: set[str] = set()

@@ -60,7 +60,7 @@ def prepare_from_request() -> tuple[harvest.Prepared, dict]:
         for slot in ("zh", "en"):
             upload = request.files.get(slot)
             if upload is not None and upload.filename:
-                texts[slot] = upload.read()
+                texts[slot] = upload.read(harvest.MAX_TEXT_BYTES + 1)  # prepare() refuses more
             else:
                 texts[slot] = fields.get(slot, "")
     else:

@@ -41,7 +41,10 @@ def new():
         texts = {}
         for slot, upload_field in _UPLOADS.items():
             upload = request.files.get(upload_field)
-            texts[slot] = upload.read() if upload is not None and upload.filename else request.form.get(slot, "")
+            if upload is not None and upload.filename:
+                texts[slot] = upload.read(harvest.MAX_TEXT_BYTES + 1)  # prepare() refuses more
+            else:
+                texts[slot] = request.form.get(slot, "")
         try:
             harvest.check_metadata(request.form.get("title"), request.form.get("url"), request.form.get("date"))
             prepared = harvest.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),

@@ -8,9 +8,11 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from accounts.auth import check_permission
 from db import db_session
 from errors import DuizhaoError, Forbidden
+from fieldlimits import require_fits
 from messages import Message, N_
 from tm import repository as repo
 from tm import lookup, service
+from tm.models import Memory
 from webutil import api_guard, history_json, int_arg, json_body, list_arg
 
 bp = Blueprint("tm_api", __name__, url_prefix="/api/v1")
@@ -54,6 +56,7 @@ def create_memory():
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field="name"), field="name")
+    require_fits(Memory.name, name.strip(), field="name")
     session = db_session()
     memory, created = repo.create_memory(session, name.strip())
     if not created:

@@ -36,6 +36,12 @@ SLOT_NAMES = {"zh": N_("Chinese"), "en": N_("English")}
 #: chapter of a few hundred sentences on two cores, and a request must answer within the worker
 #: timeout (120 s in scripts/run-demo.sh); a book belongs on the command line (python -m tm.align).
 MAX_SENTENCES = 1000
+#: Characters of one text, checked before it is split: 1,000 sentences of news are about
+#: 100,000 characters, and the text box cannot send more than 500,000 bytes anyway.
+MAX_TEXT_CHARS = 500_000
+#: Bytes of an uploaded text read at most (four per character covers UTF-8, GB18030 and Big5):
+#: a larger upload is refused before it is decoded.
+MAX_TEXT_BYTES = 4 * MAX_TEXT_CHARS
 #: Beads scoring below this are shown shaded and labelled "low confidence" for review.
 LOW_CONFIDENCE = 0.5
 MAX_TITLE = 500
@@ -112,6 +118,8 @@ def _as_text(value: str | bytes | None, slot: str, warnings: list[Message],
     if value is None:
         value = ""
     if isinstance(value, bytes):
+        if len(value) > MAX_TEXT_BYTES:
+            raise _too_long(slot)
         value, encoding = decode_upload(value, slot)
         encodings[slot] = encoding
         if encoding != "utf-8":
@@ -119,7 +127,15 @@ def _as_text(value: str | bytes | None, slot: str, warnings: list[Message],
                                     encoding=encoding.upper()))
     if not isinstance(value, str):
         raise DuizhaoError(Message(N_("The {slot} text must be a string."), slot=_slot(slot)), field=slot)
+    if len(value) > MAX_TEXT_CHARS:
+        raise _too_long(slot)
     return value
+
+
+def _too_long(slot: str) -> DuizhaoError:
+    return DuizhaoError(Message(N_("The {slot} text is longer than {most:,} characters, the most aligned here. "
+                                   "Split it, or use python -m tm.align."), slot=_slot(slot), most=MAX_TEXT_CHARS),
+                        status=413, field=slot)
 
 
 def check_slots(zh_text: str, en_text: str) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from db import insert_ignoring_conflicts
-
+from fieldlimits import fit, fit_language_tag
 from tm.core.text import normalize, tokenize_en
 from tm.formats.records import UnitRecord
 from tm.models import ImportRun, Memory, Unit, UnitEvent
@@ -215,7 +215,9 @@ class ImportCounts:
 
 def start_import(session: Session, memory: Memory, *, filename: str, file_format: str,
                  user: str | None) -> ImportRun:
-    run = ImportRun(memory_id=memory.id, filename=filename, file_format=file_format, user=user)
+    # A file's name is a record of where units came from, not a key: cut to fit, not refused.
+    run = ImportRun(memory_id=memory.id, filename=fit(ImportRun.filename, filename), file_format=file_format,
+                    user=user)
     session.add(run)
     session.flush()
     return run
@@ -328,26 +330,28 @@ def _insert_batch(session: Session, memory: Memory, run: ImportRun, batch: list[
 def _row_from_record(record: UnitRecord, digest: str, memory_id: int, run: ImportRun,
                      now: datetime) -> dict:
     created = _to_naive_utc(record.creationdate) or now
+    # A file's metadata is another tool's: the user cannot shorten it, and nothing matches on
+    # it, so what exceeds a column is cut to fit (README, "Over-long values") on every engine.
     return {
         "memory_id": memory_id,
         "zh": record.zh,
         "en": record.en,
-        "zh_lang": record.zh_lang,
-        "en_lang": record.en_lang,
+        "zh_lang": fit_language_tag(Unit.zh_lang, record.zh_lang),
+        "en_lang": fit_language_tag(Unit.en_lang, record.en_lang),
         "pair_hash": digest,
         "status": record.status,
         "note": record.note,
         "props": [list(p) for p in record.props] or None,
-        "origin_file": record.origin_file or run.filename,
-        "doc_title": record.doc_title,
-        "doc_url": record.doc_url,
+        "origin_file": fit(Unit.origin_file, record.origin_file or run.filename),
+        "doc_title": fit(Unit.doc_title, record.doc_title),
+        "doc_url": fit(Unit.doc_url, record.doc_url),
         "context_prev": record.context_prev,
         "context_next": record.context_next,
         "usage_count": record.usagecount,
         "created_at": created,
-        "created_by": record.creationid or run.user,
+        "created_by": fit(Unit.created_by, record.creationid or run.user),
         "changed_at": _to_naive_utc(record.changedate) or created,
-        "changed_by": record.changeid or record.creationid or run.user,
+        "changed_by": fit(Unit.changed_by, record.changeid or record.creationid or run.user),
         "import_id": run.id,
     }
 

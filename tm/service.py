@@ -14,11 +14,12 @@ from typing import BinaryIO
 from sqlalchemy.orm import Session
 
 from errors import DuizhaoError, NotFound
+from fieldlimits import length_problem, require_fits
 from messages import Message, N_
 from tm import repository as repo
 from tm.core.text import NUMBER_UNIT, SUPPORTED_LANGUAGES, detect_language, match_key
 from tm.formats import sniff_format
-from tm.formats.records import STATUSES
+from tm.formats.records import MAX_SEGMENT_CHARS, STATUSES
 from tm.formats.tmx import iter_tmx, read_tmx, write_tmx
 from tm.formats.xliff import read_xliff
 from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
@@ -69,6 +70,7 @@ def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filenam
     caller commits only when this returns."""
     if not memory_name or not memory_name.strip():
         raise DuizhaoError(Message(N_("A memory name is needed to import into.")))
+    require_fits(Memory.name, memory_name.strip(), field="memory")
     if file_format is None:
         head = b""
         if stream.seekable():
@@ -167,6 +169,12 @@ def validate_unit_fields(fields: dict, *, partial: bool) -> dict:
     for name in ("note", "origin_file", "doc_title", "doc_url", "context_prev", "context_next"):
         if name in fields and fields[name] is not None and not isinstance(fields[name], str):
             raise DuizhaoError(Message(N_("Field {field!r} must be a string or null."), field=name), field=name)
+    # A client can shorten what it sends, so here an over-long value is refused, not cut.
+    for name in ("origin_file", "doc_title", "doc_url"):
+        require_fits(getattr(Unit, name), fields.get(name), field=name)
+    for side in ("zh", "en"):
+        if isinstance(fields.get(side), str) and len(fields[side]) > MAX_SEGMENT_CHARS:
+            raise DuizhaoError(length_problem(side, fields[side], MAX_SEGMENT_CHARS), field=side)
     return {k: v for k, v in fields.items() if k != "memory"}
 
 

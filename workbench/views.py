@@ -7,9 +7,7 @@ browser (``static/workbench.js``); the article page works without JavaScript.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
-from pathlib import PurePath
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -27,8 +25,8 @@ from tm import repository as tm_repo
 from tm import service as tm_service
 from tm.core.segment import split_sentences
 from tm.core.text import detect_language
-from tm.formats.records import ImportFormatError
 from workbench import analysis, export
+from workbench import upload as upload_reader
 
 bp = Blueprint("workbench", __name__, url_prefix="/workbench")
 #: The start page composes the TM and the glossary, so it lives here rather than in either.
@@ -56,7 +54,6 @@ CANDIDATES = 3
 DEFAULT_THRESHOLD = 75
 #: With a date filter the concordance reads at most this many hits, then filters and pages them.
 DATE_FILTER_SCAN = 2_000
-UPLOAD_EXTENSIONS = (".txt", ".docx", ".xlf", ".xliff", ".xlf2")
 
 BAND_LABELS = {
     "context": _l("Context match (101)"),
@@ -215,41 +212,10 @@ def _article_text() -> tuple[str, str | None]:
     """The article from the upload (if any) or the text box, and the upload's file name."""
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        name = upload.filename
-        suffix = PurePath(name).suffix.lower()
-        data = upload.read()
-        if suffix == ".docx":
-            return _docx_text(data), name
-        if suffix in (".xlf", ".xliff", ".xlf2"):
-            try:
-                return "\n".join(export.xliff_sources(data)), name
-            except ImportFormatError as err:
-                raise DuizhaoError(Message(N_("The XLIFF file could not be read: {reason}"),
-                                           reason=err.message)) from None
-        if suffix == ".txt":
-            try:
-                return data.decode("utf-8-sig"), name
-            except UnicodeDecodeError:
-                raise DuizhaoError(Message(N_("The text file is not in UTF-8. Save it as UTF-8 and upload it "
-                                              "again."))) from None
-        raise DuizhaoError(Message(N_("Upload a plain text (.txt), Word (.docx) or XLIFF (.xlf) file.")))
-    return request.form.get("text", ""), None
-
-
-def _docx_text(data: bytes) -> str:
-    from zipfile import BadZipFile
-
-    import docx
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (BadZipFile, KeyError, ValueError) as err:
-        raise DuizhaoError(Message(N_("The Word file could not be read; is it a .docx file?"))) from err
-    paragraphs = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            paragraphs.extend(cell.text for cell in row.cells)
-    return "\n".join(p for p in paragraphs if p.strip())
+        return upload_reader.read_upload(upload.stream, upload.filename, max_segments=MAX_SEGMENTS), upload.filename
+    text = request.form.get("text", "")
+    upload_reader.check_length(text)
+    return text, None
 
 
 def _direction(text: str) -> tuple[str, str]:
@@ -303,7 +269,7 @@ def article_page():
         found = _lookup_all(segments, src, tgt)
     except DuizhaoError as err:
         context["error"] = translate_message(err.message)
-        return render_template("workbench/article.html", **context), 400
+        return render_template("workbench/article.html", **context), err.status
     report = analysis.analyse(segments, [m[0]["score"] if m else None for m in found])
     rows = [ArticleRow(n, text_, band_, matches, _terms(text_, src))
             for n, (text_, band_, matches) in enumerate(zip(segments, report.segment_bands, found), 1)]

@@ -39,11 +39,12 @@ import datetime as dt
 import io
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from glossary.core.model import Entry, GlossaryFormatError, Term, validate_entry, validate_term
 from messages import Message, N_
+from tm.formats.bounded import RecordTooLarge, bounded_lines, line_too_long
 
 __all__ = ["COLUMNS", "dumps_table", "iter_table", "read_table", "write_table"]
 
@@ -72,20 +73,24 @@ def _open_text(source, mode: str):
         yield source
 
 
-def iter_table(source, *, delimiter: str | None = None) -> Iterator[Entry]:
+def iter_table(source, *, delimiter: str | None = None,
+               check: Callable[[Entry], None] | None = None) -> Iterator[Entry]:
     """Entries of a CSV/TSV glossary, one at a time (path or text file object).
 
     Raises :class:`GlossaryFormatError` with the entry id and line on the first bad row.
+    ``check`` (the storage's own rules, such as column lengths) is called on each entry; the
+    error it raises gets the line of the entry's first row.
     """
     if delimiter is None and isinstance(source, (str, os.PathLike)):
         delimiter = _delimiter_for(source)
     with _open_text(source, "r") as f:
-        header_line = f.readline()
+        lines = _bounded(f)
+        header_line = next(lines, "")
         if not header_line.strip():
             raise GlossaryFormatError(Message(N_("the table is empty: a header row is required")), line=1)
         if delimiter is None:
             delimiter = "\t" if "\t" in header_line else ","
-        lines = itertools.chain([header_line], f)
+        lines = itertools.chain([header_line], lines)
         reader = csv.reader(lines, delimiter=delimiter)
         header = [name.strip() for name in next(reader)]
         unknown = [name for name in header if name not in COLUMNS]
@@ -117,7 +122,7 @@ def iter_table(source, *, delimiter: str | None = None) -> Iterator[Entry]:
             if not entry_id:
                 raise GlossaryFormatError(Message(N_("row without an entry_id")), line=line)
             if group and entry_id != group[0][1]["entry_id"]:
-                yield _entry(group)
+                yield _checked(group, check)
                 group = []
             if not group:
                 if entry_id in seen:
@@ -127,12 +132,32 @@ def iter_table(source, *, delimiter: str | None = None) -> Iterator[Entry]:
                 seen.add(entry_id)
             group.append((line, record))
         if group:
-            yield _entry(group)
+            yield _checked(group, check)
 
 
 def read_table(source, *, delimiter: str | None = None) -> list[Entry]:
     """All entries of a CSV/TSV glossary; see :func:`iter_table`."""
     return list(iter_table(source, delimiter=delimiter))
+
+
+def _bounded(f) -> Iterator[str]:
+    """The file's lines, none longer than MAX_LINE_CHARS (one line read whole is the cost)."""
+    number = 0
+    try:
+        for number, line in enumerate(bounded_lines(f), 1):
+            yield line
+    except RecordTooLarge as err:
+        raise GlossaryFormatError(line_too_long(err.limit), line=number + 1) from None
+
+
+def _checked(group: list[tuple[int, dict]], check: Callable[[Entry], None] | None) -> Entry:
+    entry = _entry(group)
+    if check is not None:
+        try:
+            check(entry)
+        except GlossaryFormatError as err:
+            raise GlossaryFormatError(err.reason, entry=err.entry, line=group[0][0]) from None
+    return entry
 
 
 def _entry(group: list[tuple[int, dict]]) -> Entry:

@@ -54,7 +54,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from lxml import etree
@@ -63,6 +63,7 @@ from glossary.core.model import (
     DEPRECATED, FORBIDDEN, LANGUAGES, PREFERRED, Entry, GlossaryFormatError, Term, validate_entry,
 )
 from messages import Message, N_
+from tm.formats.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 
 __all__ = ["DIALECTS", "TBX_V3_NS", "dumps_tbx", "iter_tbx", "read_tbx", "write_tbx"]
 
@@ -118,16 +119,22 @@ def _open_binary(source, mode: str):
         yield source
 
 
-def iter_tbx(source) -> Iterator[Entry]:
-    """Entries of a TBX file (path or binary file object), one at a time, in either dialect."""
+def iter_tbx(source, *, check: Callable[[Entry], None] | None = None) -> Iterator[Entry]:
+    """Entries of a TBX file (path or binary file object), one at a time, in either dialect.
+
+    ``check`` (the storage's own rules, such as column lengths) is called on each entry; the
+    ``GlossaryFormatError`` it raises gets the entry's line.
+    """
     with _open_binary(source, "rb") as f:
         # Only entry elements raise events (in any namespace): the rest is read by _read_entry.
+        bounded = RecordBoundedStream(f)
         events = etree.iterparse(
-            f, events=("end",), tag=[f"{{*}}{name}" for name in _ENTRY_TAGS],
+            bounded, events=("end",), tag=[f"{{*}}{name}" for name in _ENTRY_TAGS],
             resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
             remove_comments=True, remove_pis=True,
         )
         ordinal = 0
+        last_line = 1
         seen_ids: set[str] = set()
         root_checked = False
         try:
@@ -138,6 +145,11 @@ def iter_tbx(source) -> Iterator[Entry]:
                     root_checked = True
                 ordinal += 1
                 entry = _read_entry(el, ordinal)
+                if entry is not None and check is not None:
+                    try:
+                        check(entry)
+                    except GlossaryFormatError as err:
+                        raise GlossaryFormatError(err.reason, entry=err.entry, line=el.sourceline) from None
                 if entry is not None and entry.id is not None:
                     if entry.id in seen_ids:
                         raise GlossaryFormatError(Message(N_("duplicate entry id")), entry=entry.id,
@@ -148,8 +160,12 @@ def iter_tbx(source) -> Iterator[Entry]:
                 parent = el.getparent()
                 while el.getprevious() is not None:
                     del parent[0]
+                last_line = el.sourceline or last_line
+                bounded.record_done()
                 if entry is not None:
                     yield entry
+        except RecordTooLarge as err:
+            raise GlossaryFormatError(unit_too_large(err.limit), entry=f"#{ordinal + 1}", line=last_line) from None
         except etree.XMLSyntaxError as err:
             raise GlossaryFormatError(Message(N_("broken XML: {problem}"), problem=err.msg),
                                       entry=f"#{ordinal + 1}", line=err.lineno) from err

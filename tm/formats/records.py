@@ -56,6 +56,22 @@ FIELD_PROPS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: The longest segment (one side of a unit) an import or a client may store. A segment is a
+#: sentence or at most a paragraph; 20,000 characters is ten pages of Chinese. Without a bound
+#: one 10 MB "segment" (libxml2's own ceiling) costs seconds to key and index, and every later
+#: lookup that meets it as a candidate pays again.
+MAX_SEGMENT_CHARS = 20_000
+
+
+def segment_problem(zh: str, en: str) -> Message | None:
+    """Why a pair is too long to store (naming the side), or None when both sides fit."""
+    for text, side in ((zh, N_("Chinese")), (en, N_("English"))):
+        if len(text) > MAX_SEGMENT_CHARS:
+            return Message(N_("the {side} segment has {length:,} characters; at most {most:,} are allowed"),
+                           side=Message(side), length=len(text), most=MAX_SEGMENT_CHARS)
+    return None
+
+
 _OPTIONAL_TEXT = (
     "creationid", "changeid", "note", "origin_file", "doc_title", "doc_url",
     "context_prev", "context_next",

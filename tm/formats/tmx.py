@@ -64,6 +64,7 @@ from typing import BinaryIO, Literal
 from lxml import etree
 
 from messages import Message, N_
+from tm.formats.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from tm.formats.langcodes import SUPPORTED_CODES, canonical_tag, normalize_lang
 from tm.formats.records import (
     FIELD_PROPS,
@@ -71,6 +72,7 @@ from tm.formats.records import (
     ImportFormatError,
     UnitRecord,
     UnsupportedLanguage,
+    segment_problem,
 )
 
 __all__ = ["iter_tmx", "read_tmx", "write_tmx", "format_tmx_date", "parse_tmx_date"]
@@ -113,7 +115,22 @@ def parse_tmx_date(text: str) -> datetime:
     if parsed.tzinfo is None:
         # TMX dates are UTC by definition; a zone-less ISO date means the same.
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError as err:  # 0001-01-01T00:00+05:00 is in year 0 in UTC
+        raise DateOutOfRange(text) from err
+
+
+class DateOutOfRange(ValueError):
+    """A date with an offset that lands before year 1 or after year 9999 in UTC."""
+
+
+def date_problem(err: ValueError, what: str, value: str, not_a_date: Message) -> Message:
+    """Why a date field is refused: out of range, else ``not_a_date`` (the reader's own words)."""
+    if isinstance(err, DateOutOfRange):
+        return Message(N_("{what} {value!r} falls outside the years 1 to 9999 once converted to UTC"),
+                       what=what, value=value)
+    return not_a_date
 
 
 # --------------------------------------------------------------------------- reading
@@ -194,8 +211,9 @@ def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
         raise TypeError("read_tmx needs a binary stream (open the file with 'rb')")
     if not head.strip():
         raise ImportFormatError(Message(N_("the file is empty")), 1)
+    bounded = RecordBoundedStream(_PeekedStream(head, stream))
     events = etree.iterparse(
-        _PeekedStream(head, stream),
+        bounded,
         events=("end",),
         tag=("header", "tu"),
         resolve_entities=False,  # never expand: an entity bomb stays one inert node
@@ -207,6 +225,7 @@ def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
     )
     source, target = "zh", "en"
     checked = False
+    last_line = 1
     try:
         for _, elem in events:
             if not checked:
@@ -224,8 +243,12 @@ def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
                 if _lang_or_none(elem.get("srclang", "")) == "en":
                     source, target = "en", "zh"
                 elem.clear(keep_tail=True)
+            last_line = elem.sourceline or last_line
+            bounded.record_done()
     except etree.XMLSyntaxError as err:
         raise _syntax_error(err) from err
+    except RecordTooLarge as err:
+        raise ImportFormatError(unit_too_large(err.limit), last_line) from None
     if not checked:
         _check_document(events.root, head)  # a well-formed file without units
 
@@ -318,6 +341,9 @@ def _read_tu(tu: etree._Element, source: str, target: str) -> UnitRecord:
             raise ImportFormatError(Message(N_('<tuv xml:lang="{code}"> has an empty <seg>'), code=code),
                                     seg.sourceline)
         texts[lang] = text
+    too_long = segment_problem(texts["zh"], texts["en"])
+    if too_long is not None:
+        raise ImportFormatError(too_long, tu.sourceline)
 
     # Metadata: the unit's own, else the translation variant's, else the source's.
     owners = (dict(tu.items()), variants[target][1], variants[source][1])
@@ -360,8 +386,8 @@ def _parse_meta(attr: str, raw: str, line: int | None) -> object:
             return parse_tmx_date(raw)
         except ValueError as err:
             raise ImportFormatError(
-                Message(N_("{attribute} {value!r} is not a TMX date (YYYYMMDDThhmmssZ)"), attribute=attr, value=raw),
-                line,
+                date_problem(err, attr, raw, Message(N_("{attribute} {value!r} is not a TMX date (YYYYMMDDThhmmssZ)"),
+                                                     attribute=attr, value=raw)), line,
             ) from err
     if attr == "usagecount":
         if not raw.strip().isdigit():

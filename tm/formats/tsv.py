@@ -46,9 +46,10 @@ from datetime import datetime, timezone
 from typing import IO, Literal
 
 from messages import Message, N_
+from tm.formats.bounded import RecordTooLarge, bounded_lines, line_too_long
 from tm.formats.langcodes import normalize_lang
-from tm.formats.records import STATUSES, ImportFormatError, UnitRecord, UnsupportedLanguage
-from tm.formats.tmx import parse_tmx_date
+from tm.formats.records import STATUSES, ImportFormatError, UnitRecord, UnsupportedLanguage, segment_problem
+from tm.formats.tmx import date_problem, parse_tmx_date
 
 __all__ = ["read_table", "write_table", "METADATA_COLUMNS", "Dialect"]
 
@@ -85,23 +86,33 @@ def _decoded_lines(stream: IO) -> Iterator[str]:
     if buffered.peek(2)[:2] in (b"\xff\xfe", b"\xfe\xff"):
         yield from _counted(io.TextIOWrapper(buffered, encoding="utf-16", newline=""), "UTF-16")
         return
-    for number, raw in enumerate(buffered, start=1):
-        try:
-            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as err:
-            raise ImportFormatError(
-                Message(N_("not valid UTF-8 (byte 0x{byte:02x} at column {column}); save the file as UTF-8"),
-                        byte=raw[err.start], column=err.start + 1),
-                number,
-            ) from err
+    number = 0
+    try:
+        for number, raw in enumerate(bounded_lines(buffered), start=1):
+            yield _decoded(raw, number)
+    except RecordTooLarge as err:
+        raise ImportFormatError(line_too_long(err.limit), number + 1) from None
+
+
+def _decoded(raw: bytes, number: int) -> str:
+    try:
+        return raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as err:
+        raise ImportFormatError(
+            Message(N_("not valid UTF-8 (byte 0x{byte:02x} at column {column}); save the file as UTF-8"),
+                    byte=raw[err.start], column=err.start + 1),
+            number,
+        ) from err
 
 
 def _counted(lines: Iterator[str], encoding: str) -> Iterator[str]:
     """Lines decoded by someone else; a decoding error names the line it stopped at."""
     number = 0
     try:
-        for number, line in enumerate(lines, start=1):
+        for number, line in enumerate(bounded_lines(lines), start=1):
             yield line
+    except RecordTooLarge as err:
+        raise ImportFormatError(line_too_long(err.limit), number + 1) from None
     except UnicodeDecodeError as err:
         # The decoder works in blocks, so the bad byte is on this line or a later one.
         raise ImportFormatError(Message(N_("not valid {encoding} at or after this line ({problem})"),
@@ -254,6 +265,9 @@ def _record(columns: list[str], cells: list[str], codes: dict[str, str], line: i
     for lang in ("zh", "en"):
         if lang in codes:
             values.setdefault(f"{lang}_lang", codes[lang])
+    too_long = segment_problem(str(values.get("zh", "")), str(values.get("en", "")))
+    if too_long is not None:
+        raise ImportFormatError(too_long, line)
     try:
         return UnitRecord(props=tuple(props), **values)  # type: ignore[arg-type]
     except ValueError as err:  # what UnitRecord itself refuses
@@ -266,9 +280,8 @@ def _convert(key: str, cell: str, line: int) -> object:
             return parse_tmx_date(cell)
         except ValueError as err:
             raise ImportFormatError(
-                Message(N_("{column} {value!r} is not a date (use ISO 8601 such as 2019-05-14T08:00:00Z)"),
-                        column=key, value=cell),
-                line,
+                date_problem(err, key, cell, Message(N_("{column} {value!r} is not a date (use ISO 8601 such as "
+                                                        "2019-05-14T08:00:00Z)"), column=key, value=cell)), line,
             ) from err
     if key == "usagecount":
         if not cell.strip().isdigit():

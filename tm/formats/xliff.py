@@ -41,8 +41,9 @@ from typing import BinaryIO
 from lxml import etree
 
 from messages import Message, N_
+from tm.formats.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from tm.formats.langcodes import normalize_lang
-from tm.formats.records import ImportFormatError, UnitRecord, UnsupportedLanguage
+from tm.formats.records import ImportFormatError, UnitRecord, UnsupportedLanguage, segment_problem
 from tm.formats.tmx import _entity_line, _PeekedStream, _syntax_error, entity_refused
 
 __all__ = ["read_xliff", "plain_text", "xliff_version", "NS_12", "NS_20", "NS_21", "safe_parser",
@@ -140,15 +141,19 @@ def read_xliff(stream: BinaryIO) -> Iterator[UnitRecord]:
         raise TypeError("read_xliff needs a binary stream (open the file with 'rb')")
     if not head.strip():
         raise ImportFormatError(Message(N_("the file is empty")), 1)
+    bounded = RecordBoundedStream(_PeekedStream(head, stream))
     events = etree.iterparse(
-        _PeekedStream(head, stream), events=("start", "end"), resolve_entities=False,
+        bounded, events=("start", "end"), resolve_entities=False,
         no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
     )
     version = 0
+    last_line = 1
     langs: tuple[str, str, str, str] | None = None
     origin: str | None = None
     try:
         for event, elem in events:
+            if event == "start":
+                _check_prefix(elem)
             if not version:
                 check_entities(elem.getroottree(), head)
                 version = xliff_version(elem)
@@ -167,14 +172,31 @@ def read_xliff(stream: BinaryIO) -> Iterator[UnitRecord]:
                 record = _read_trans_unit(elem, langs, origin)
                 if record is not None:
                     yield record
+                last_line = elem.sourceline or last_line
                 _forget(elem)
+                bounded.record_done()
             elif version == 2 and name == "unit":
                 yield from _read_unit(elem, langs, origin)
+                last_line = elem.sourceline or last_line
                 _forget(elem)
+                bounded.record_done()
     except etree.XMLSyntaxError as err:
         raise _syntax_error(err) from err
+    except RecordTooLarge as err:
+        raise ImportFormatError(unit_too_large(err.limit), last_line) from None
     if not version:
         raise ImportFormatError(Message(N_("not an XLIFF file (no root element)")), 1)
+
+
+def _check_prefix(elem: etree._Element) -> None:
+    """Refuse an element whose namespace prefix is never declared (``<foo:bar>``): libxml2 only
+    warns about it while streaming, and the tag it leaves is no name a reader can take apart."""
+    tag = elem.tag
+    if isinstance(tag, str) and not tag.startswith("{") and ":" in tag:
+        prefix, _, name = tag.partition(":")
+        raise ImportFormatError(Message(N_("malformed XML ({problem})"),
+                                        problem=f"Namespace prefix {prefix} on {name} is not defined"),
+                                elem.sourceline)
 
 
 def _forget(elem: etree._Element) -> None:
@@ -187,9 +209,12 @@ def _forget(elem: etree._Element) -> None:
 
 
 def _record(source_text: str, target_text: str, langs, *, status: str, note: str | None,
-            origin: str | None) -> UnitRecord:
+            origin: str | None, line: int | None) -> UnitRecord:
     src, _tgt, src_code, tgt_code = langs
     zh, en = (source_text, target_text) if src == "zh" else (target_text, source_text)
+    too_long = segment_problem(zh, en)
+    if too_long is not None:
+        raise ImportFormatError(too_long, line)
     zh_code, en_code = (src_code, tgt_code) if src == "zh" else (tgt_code, src_code)
     return UnitRecord(zh=zh, en=en, status=status, note=note, origin_file=origin,  # type: ignore[arg-type]
                       zh_lang=zh_code, en_lang=en_code)
@@ -225,7 +250,7 @@ def _read_trans_unit(tu: etree._Element, langs, origin: str | None) -> UnitRecor
         return None
     notes = [n.text.strip() for n in tu if local_name(n.tag) == "note" and n.text and n.text.strip()]
     return _record(source_text, target_text, langs, status=status, note="\n\n".join(notes) or None,
-                   origin=origin)
+                   origin=origin, line=tu.sourceline)
 
 
 def _read_unit(unit: etree._Element, langs, origin: str | None) -> Iterator[UnitRecord]:
@@ -244,4 +269,4 @@ def _read_unit(unit: etree._Element, langs, origin: str | None) -> Iterator[Unit
         source_text, target_text = plain_text(source, version=2), plain_text(target, version=2)
         if source_text.strip() and target_text.strip():
             yield _record(source_text, target_text, langs, status=status,
-                          note="\n\n".join(notes) or None, origin=origin)
+                          note="\n\n".join(notes) or None, origin=origin, line=segment.sourceline)
