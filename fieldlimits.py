@@ -16,7 +16,10 @@ from typing import Any
 
 from messages import Message, N_
 
-__all__ = ["max_length", "too_long", "length_problem", "require_fits", "fit", "fit_language_tag"]
+__all__ = ["max_length", "too_long", "length_problem", "nul_problem", "require_fits", "fit", "fit_language_tag"]
+
+#: PostgreSQL text cannot hold U+0000 (SQLite stores it): no stored value may, on any engine.
+NUL = "\x00"
 
 
 def max_length(column: Any) -> int | None:
@@ -42,18 +45,30 @@ def length_problem(field: str, value: str, most: int) -> Message:
                    field=field, length=len(value), most=most)
 
 
+def nul_problem(field: str, value: object) -> Message | None:
+    """The sentence that refuses a string holding a NUL character, or None."""
+    if isinstance(value, str) and NUL in value:
+        return Message(N_("Field {field!r} holds a NUL character (U+0000) at offset {offset}, which "
+                          "cannot be stored."), field=field, offset=value.index(NUL))
+    return None
+
+
 def require_fits(column: Any, value: object, *, field: str) -> None:
-    """Raise a 400 ``DuizhaoError`` naming ``field`` when ``value`` is too long for ``column``."""
+    """Raise a 400 ``DuizhaoError`` naming ``field`` when ``value`` cannot be stored in
+    ``column``: too long for it, or holding a NUL character."""
     most = too_long(column, value)
-    if most is not None:
+    problem = length_problem(field, value, most) if most is not None else nul_problem(field, value)  # type: ignore[arg-type]
+    if problem is not None:
         from errors import DuizhaoError  # errors imports Flask; the pure readers never get here
 
-        raise DuizhaoError(length_problem(field, value, most), field=field)  # type: ignore[arg-type]
+        raise DuizhaoError(problem, field=field)
 
 
 def fit(column: Any, value: str | None) -> str | None:
-    """``value`` cut to the column's length (None stays None): for metadata from a foreign
-    file that a user cannot shorten and that no lookup depends on."""
+    """``value`` cut to the column's length, NUL characters dropped (None stays None): for
+    metadata from a foreign file that a user cannot shorten and that no lookup depends on."""
+    if value is not None and NUL in value:
+        value = value.replace(NUL, "")
     most = too_long(column, value)
     return value[:most] if most is not None and value is not None else value
 
@@ -62,6 +77,8 @@ def fit_language_tag(column: Any, tag: str | None) -> str | None:
     """A BCP 47 tag cut to the column's length at a subtag boundary: ``zh-Hans-CN-x-abcdefgh``
     becomes ``zh-Hans-CN``, still a valid tag naming the same language (a cut in the middle
     of a subtag, or a dangling ``-x``, would not be)."""
+    if tag is not None and NUL in tag:
+        tag = tag.replace(NUL, "")
     most = too_long(column, tag)
     if most is None or tag is None:
         return tag

@@ -7,7 +7,7 @@ collide with another (see ``fieldlimits`` and README "Over-long values").
 """
 from __future__ import annotations
 
-from fieldlimits import length_problem, too_long
+from fieldlimits import length_problem, nul_problem, too_long
 from glossary.core.model import Entry, GlossaryFormatError
 from glossary.models import EntryRow, TermRow
 from messages import Message
@@ -17,7 +17,8 @@ _LABEL_CHARS = 40
 
 
 def entry_problem(entry: Entry) -> tuple[str, Message] | None:
-    """(field, why) for the first value of ``entry`` too long for its column, or None."""
+    """(field, why) for the first value of ``entry`` too long for its column or holding a NUL
+    character (see ``fieldlimits.NUL``), or None."""
     checks = [("id", EntryRow.ext_id, entry.id), ("source", EntryRow.source_ref, entry.source)]
     for number, term in enumerate(entry.terms, 1):
         checks.append((f"terms[{number}].text", TermRow.text, term.text))
@@ -26,6 +27,12 @@ def entry_problem(entry: Entry) -> tuple[str, Message] | None:
         most = too_long(column, value)
         if most is not None:
             return field, length_problem(field, value, most)  # type: ignore[arg-type]
+    texts = [("definition", entry.definition), ("note", entry.note)]
+    texts += [(f"terms[{number}].note", term.note) for number, term in enumerate(entry.terms, 1)]
+    for field, value in [(field, value) for field, _, value in checks] + texts:
+        problem = nul_problem(field, value)
+        if problem is not None:
+            return field, problem
     return None
 
 

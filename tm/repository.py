@@ -61,6 +61,8 @@ def memories(session: Session) -> Sequence[Memory]:
 
 
 def memory_by_name(session: Session, name: str) -> Memory | None:
+    if "\x00" in name:
+        return None  # no stored name holds one (fieldlimits.NUL), and PostgreSQL refuses the query
     return session.scalar(select(Memory).where(Memory.name == name))
 
 

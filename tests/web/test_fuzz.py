@@ -145,30 +145,10 @@ def seeded(client, token_for):
     return token
 
 
-#: Doors that fail on this branch with failures other branches of issue 12 are fixing (see
-#: test_fuzz_regressions.py for one minimal case of each). Strict: when a door comes clean after
-#: the merge, its marker must go. ``pytest --runxfail`` shows the failures.
-LOOKUPS = "issue 12 items 1 (min_score=0 stall) and 8 (limit=inf, non-string src/tgt/lang/date, surrogates)"
-KNOWN_FAILING = {
-    "lookup_get": (("sqlite", "postgresql"), LOOKUPS),
-    "lookup_post": (("sqlite", "postgresql"), LOOKUPS),
-    "lookup_batch": (("sqlite", "postgresql"), LOOKUPS),
-    "mymemory": (("sqlite", "postgresql"), "issue 12 item 1 (min_score=0 stall)"),
-    "recognize": (("sqlite", "postgresql"), "issue 12 item 8 (non-string lang/date, surrogates)"),
-    "qa": (("sqlite", "postgresql"), "issue 12 item 8 (non-string src/tgt/date, surrogates)"),
-    "import": (("sqlite", "postgresql"), "issue 12 item 8 (TMX date of year 1 with an offset) and, on PostgreSQL, "
-               "item 4 (over-long names) and NEW: NUL characters"),
-    "glossary_import": (("postgresql",), "issue 12 item 4 (a term of 1,100 characters) and NEW: a NUL character "
-                        "in an entry id, on PostgreSQL"),
-}
-
-
 def door_cases():
     for door in fuzzing.DOORS:
         for engine in ("sqlite", "postgresql"):
-            engines, reason = KNOWN_FAILING.get(door, ((), ""))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if engine in engines else []
-            yield pytest.param(engine, door, id=f"{engine}-{door}", marks=marks)
+            yield pytest.param(engine, door, id=f"{engine}-{door}")
 
 
 @pytest.mark.parametrize(("database_url", "door"), list(door_cases()), indirect=["database_url"])

@@ -1,9 +1,6 @@
-"""What the fuzz suite (test_fuzz.py) and bench/fuzz_bench.py found, one minimal request each, on
-the engine(s) where it failed. A request must answer below 500 and within 5 s.
-
-Failures that other branches of issue 12 are fixing are marked ``xfail(strict=True)`` on the
-engines where they fail: once the fix is merged the case passes, the strict marker turns that
-into a failure, and the marker is to be removed.
+"""What the fuzz suite (test_fuzz.py) and bench/fuzz_bench.py found, one minimal request each,
+run on both engines. A request must answer below 500 and within 5 s. Each case records where it
+failed when found and which item of issue 12 it belonged to.
 """
 from __future__ import annotations
 
@@ -28,9 +25,9 @@ class Repro:
     body: bytes | None = None
     content_type: str | None = None
     needs_token: bool = False
-    #: Engines where it fails today, and why: the issue's item, or NEW.
-    fails_on: tuple[str, ...] = ()
-    reason: str = ""
+    #: Engines where it failed when found, and why: the issue's item, or NEW.
+    found_on: tuple[str, ...] = ()
+    item: str = ""
     #: Statuses a fixed server may give (None: anything below 500).
     expect: tuple[int, ...] | None = None
 
@@ -60,74 +57,74 @@ XLIFF_UNDECLARED_PREFIX = b"""<?xml version="1.0" encoding="UTF-8"?>
 <xliff version="2.0" xmlns="urn:oasis:names:tc:xliff:document:2.0" srcLang="en" trgLang="zh-CN"><x:undeclared>t</x:undeclared>
 <file id="f1"><unit id="u1"><segment state="final"><source>China</source><target>\xe4\xb8\xad\xe5\x9b\xbd</target></segment></unit>
 </file></xliff>"""
-ITEM1 = "issue 12 item 1 (min_score near 0 stalls the index), fixed on another branch"
-ITEM4 = "issue 12 item 4 (over-long values are a database error on PostgreSQL), fixed on another branch"
-ITEM8 = "issue 12 item 8 (other 500s), fixed on another branch"
+ITEM1 = "issue 12 item 1 (min_score near 0 stalls the index)"
+ITEM4 = "issue 12 item 4 (over-long values are a database error on PostgreSQL)"
+ITEM8 = "issue 12 item 8 (other 500s)"
 NUL = ("NEW, not in issue 12's list (near item 4): PostgreSQL text cannot hold NUL (0x00) and the error "
        "is a 500; SQLite stores it")
 
 REPROS = [
     # -- item 1: the unbounded length window
-    get("lookup-get-min-score-0", f"{LOOKUP}?q={encode(ZH)}&min_score=0", fails_on=BOTH, reason=ITEM1, expect=(200,)),
-    post_json("lookup-post-min-score-0", LOOKUP, {"q": ZH, "min_score": 0}, fails_on=BOTH, reason=ITEM1, expect=(200,)),
-    post_json("batch-min-score-0", f"{LOOKUP}/batch", {"segments": [ZH], "min_score": 0}, fails_on=BOTH,
-              reason=ITEM1, expect=(200,)),
-    get("mymemory-min-score-0", f"/api/mymemory/get?q={encode(ZH)}&langpair=zh%7Cen&min_score=0", fails_on=BOTH,
-        reason=ITEM1, expect=(200,)),
-    get("lookup-min-score-denormal", f"{LOOKUP}?q={encode(ZH)}&min_score=5e-324", fails_on=BOTH, expect=(200,),
-        reason="issue 12 item 1's code, a case the issue does not list: ZeroDivisionError in "
+    get("lookup-get-min-score-0", f"{LOOKUP}?q={encode(ZH)}&min_score=0", found_on=BOTH, item=ITEM1, expect=(200,)),
+    post_json("lookup-post-min-score-0", LOOKUP, {"q": ZH, "min_score": 0}, found_on=BOTH, item=ITEM1, expect=(200,)),
+    post_json("batch-min-score-0", f"{LOOKUP}/batch", {"segments": [ZH], "min_score": 0}, found_on=BOTH,
+              item=ITEM1, expect=(200,)),
+    get("mymemory-min-score-0", f"/api/mymemory/get?q={encode(ZH)}&langpair=zh%7Cen&min_score=0", found_on=BOTH,
+        item=ITEM1, expect=(200,)),
+    get("lookup-min-score-denormal", f"{LOOKUP}?q={encode(ZH)}&min_score=5e-324", found_on=BOTH, expect=(200,),
+        item="issue 12 item 1's code, a case the issue does not list: ZeroDivisionError in "
                "tm/core/match.py length_window for min_score=5e-324"),
     # -- item 8: numbers that are not finite
-    get("lookup-limit-inf", f"{LOOKUP}?q={encode(ZH)}&limit=inf", fails_on=BOTH, reason=ITEM8, expect=(400,)),
-    get("lookup-limit-minus-inf", f"{LOOKUP}?q={encode(ZH)}&limit=-inf", fails_on=BOTH, reason=ITEM8, expect=(400,)),
-    get("lookup-limit-1e999", f"{LOOKUP}?q={encode(ZH)}&limit=1e999", fails_on=BOTH, reason=ITEM8, expect=(400,)),
-    post_json("lookup-json-limit-infinity", LOOKUP, {"q": ZH, "limit": float("inf")}, fails_on=BOTH, reason=ITEM8,
+    get("lookup-limit-inf", f"{LOOKUP}?q={encode(ZH)}&limit=inf", found_on=BOTH, item=ITEM8, expect=(400,)),
+    get("lookup-limit-minus-inf", f"{LOOKUP}?q={encode(ZH)}&limit=-inf", found_on=BOTH, item=ITEM8, expect=(400,)),
+    get("lookup-limit-1e999", f"{LOOKUP}?q={encode(ZH)}&limit=1e999", found_on=BOTH, item=ITEM8, expect=(400,)),
+    post_json("lookup-json-limit-infinity", LOOKUP, {"q": ZH, "limit": float("inf")}, found_on=BOTH, item=ITEM8,
               expect=(400,)),
     # -- item 8: JSON values of the wrong type
-    post_json("lookup-src-list", LOOKUP, {"q": ZH, "src": ["zh"]}, fails_on=BOTH, reason=ITEM8, expect=(400,)),
-    post_json("lookup-src-object", LOOKUP, {"q": ZH, "src": {"q": ZH}}, fails_on=BOTH, reason=ITEM8, expect=(400,)),
-    post_json("lookup-tgt-number", LOOKUP, {"q": ZH, "tgt": 10}, fails_on=BOTH, reason=ITEM8, expect=(400,)),
-    post_json("batch-src-number", f"{LOOKUP}/batch", {"segments": [ZH], "src": 1}, fails_on=BOTH, reason=ITEM8,
+    post_json("lookup-src-list", LOOKUP, {"q": ZH, "src": ["zh"]}, found_on=BOTH, item=ITEM8, expect=(400,)),
+    post_json("lookup-src-object", LOOKUP, {"q": ZH, "src": {"q": ZH}}, found_on=BOTH, item=ITEM8, expect=(400,)),
+    post_json("lookup-tgt-number", LOOKUP, {"q": ZH, "tgt": 10}, found_on=BOTH, item=ITEM8, expect=(400,)),
+    post_json("batch-src-number", f"{LOOKUP}/batch", {"segments": [ZH], "src": 1}, found_on=BOTH, item=ITEM8,
               expect=(400,)),
-    post_json("recognize-lang-list", "/api/v1/glossary/recognize", {"text": ZH, "lang": ["zh"]}, fails_on=BOTH,
-              reason=ITEM8, expect=(400,)),
-    post_json("recognize-lang-number", "/api/v1/glossary/recognize", {"text": ZH, "lang": 10}, fails_on=BOTH,
-              reason=ITEM8, expect=(400,)),
+    post_json("recognize-lang-list", "/api/v1/glossary/recognize", {"text": ZH, "lang": ["zh"]}, found_on=BOTH,
+              item=ITEM8, expect=(400,)),
+    post_json("recognize-lang-number", "/api/v1/glossary/recognize", {"text": ZH, "lang": 10}, found_on=BOTH,
+              item=ITEM8, expect=(400,)),
     post_json("recognize-date-list", "/api/v1/glossary/recognize", {"text": ZH, "date": ["2019-05-14"]},
-              fails_on=BOTH, reason=ITEM8, expect=(400,)),
+              found_on=BOTH, item=ITEM8, expect=(400,)),
     post_json("qa-tgt-list", "/api/v1/glossary/qa", {"source": ZH, "translation": "China", "tgt": ["en"]},
-              fails_on=BOTH, reason=ITEM8, expect=(400,)),
+              found_on=BOTH, item=ITEM8, expect=(400,)),
     post_json("qa-date-number", "/api/v1/glossary/qa", {"source": ZH, "translation": "China", "date": 20190514},
-              fails_on=BOTH, reason=ITEM8, expect=(400,)),
+              found_on=BOTH, item=ITEM8, expect=(400,)),
     # -- item 8: lone surrogates (JSON "\ud800"), on both engines where the issue saw SQLite only
-    post_json("lookup-q-surrogate", LOOKUP, {"q": "中\ud800国"}, fails_on=BOTH, reason=ITEM8, expect=(200, 400)),
-    post_json("lookup-memory-surrogate", LOOKUP, {"q": ZH, "memory": "\ud800"}, fails_on=BOTH, expect=(400, 404),
-              reason=ITEM8 + " (the issue names q, text, source and zh; memory is one more)"),
-    post_json("recognize-text-surrogate", "/api/v1/glossary/recognize", {"text": "中\ud800国", "lang": "zh"}, fails_on=BOTH,
-              reason=ITEM8, expect=(200, 400)),
+    post_json("lookup-q-surrogate", LOOKUP, {"q": "中\ud800国"}, found_on=BOTH, item=ITEM8, expect=(200, 400)),
+    post_json("lookup-memory-surrogate", LOOKUP, {"q": ZH, "memory": "\ud800"}, found_on=BOTH, expect=(400, 404),
+              item=ITEM8 + " (the issue names q, text, source and zh; memory is one more)"),
+    post_json("recognize-text-surrogate", "/api/v1/glossary/recognize", {"text": "中\ud800国", "lang": "zh"}, found_on=BOTH,
+              item=ITEM8, expect=(200, 400)),
     post_json("qa-translation-surrogate", "/api/v1/glossary/qa", {"source": "0x10", "translation": "opened higher \ud800today."},
-              fails_on=BOTH, reason=ITEM8, expect=(200, 400)),
+              found_on=BOTH, item=ITEM8, expect=(200, 400)),
     # -- item 8: files that make the importers raise something other than a format error
     upload("import-tmx-date-year-1-with-offset", "/api/v1/memories/fuzz/import", "a.tmx", TMX_YEAR_1,
-           fails_on=BOTH, reason=ITEM8, expect=(400,)),
+           found_on=BOTH, item=ITEM8, expect=(400,)),
     upload("import-xliff-undeclared-prefix", "/api/v1/memories/fuzz/import", "a.xlf", XLIFF_UNDECLARED_PREFIX,
-           fails_on=BOTH, reason=ITEM8, expect=(400,)),
+           found_on=BOTH, item=ITEM8, expect=(400,)),
     # -- item 4: over-long values on PostgreSQL
     upload("import-memory-name-130", f"/api/v1/memories/{'m' * 130}/import", "a.tsv", TSV.encode(),
-           fails_on=("postgresql",), reason=ITEM4),
+           found_on=("postgresql",), item=ITEM4),
     upload("import-filename-600", "/api/v1/memories/fuzz/import", "x" * 600 + ".tsv", TSV.encode(),
-           fails_on=("postgresql",), reason=ITEM4),
+           found_on=("postgresql",), item=ITEM4),
     upload("glossary-import-term-1100", "/api/v1/glossary/import", "g.tsv",
-           f"entry_id\tlang\tterm\ng1\tzh\t{'中' * 1100}\ng1\ten\tChina\n".encode(), fails_on=("postgresql",),
-           reason=ITEM4),
+           f"entry_id\tlang\tterm\ng1\tzh\t{'中' * 1100}\ng1\ten\tChina\n".encode(), found_on=("postgresql",),
+           item=ITEM4),
     # -- NEW: NUL characters on PostgreSQL
     upload("import-memory-name-nul", "/api/v1/memories/a%00b/import", "a.tsv", TSV.encode(),
-           fails_on=("postgresql",), reason=NUL),
+           found_on=("postgresql",), item=NUL),
     upload("import-tsv-cell-nul", "/api/v1/memories/fuzz/import", "a.tsv",
-           "zh\ten\tnote\n中国\tChina\ta\x00b\n".encode(), fails_on=("postgresql",), reason=NUL),
+           "zh\ten\tnote\n中国\tChina\ta\x00b\n".encode(), found_on=("postgresql",), item=NUL),
     upload("glossary-import-id-nul", "/api/v1/glossary/import", "g.tsv",
-           "entry_id\tlang\tterm\nx\x00\tzh\t中国\nx\x00\ten\tChina\n".encode(), fails_on=("postgresql",), reason=NUL),
-    get("lookup-memory-nul", f"{LOOKUP}?q={encode(ZH)}&memory=a%00b", fails_on=("postgresql",), reason=NUL,
+           "entry_id\tlang\tterm\nx\x00\tzh\t中国\nx\x00\ten\tChina\n".encode(), found_on=("postgresql",), item=NUL),
+    get("lookup-memory-nul", f"{LOOKUP}?q={encode(ZH)}&memory=a%00b", found_on=("postgresql",), item=NUL,
         expect=(400, 404)),
 ]
 
@@ -135,8 +132,7 @@ REPROS = [
 def engine_cases():
     for repro in REPROS:
         for engine in BOTH:
-            marks = [pytest.mark.xfail(strict=True, reason=repro.reason)] if engine in repro.fails_on else []
-            yield pytest.param(engine, repro, id=f"{engine}-{repro.id}", marks=marks)
+            yield pytest.param(engine, repro, id=f"{engine}-{repro.id}")
 
 
 @pytest.mark.parametrize(("database_url", "repro"), list(engine_cases()), indirect=["database_url"])
