@@ -139,6 +139,8 @@ def entries_by_ids(session: Session, ids: Sequence[int]) -> Sequence[EntryRow]:
 def search(session: Session, *, text: str | None, concept_type: str | None, offset: int,
            limit: int, include_deleted: bool = False) -> tuple[Sequence[EntryRow], int]:
     """Entries with a term containing ``text`` (case-insensitive), of a type, a page of them."""
+    if text and "\x00" in text:
+        return [], 0  # no stored text holds one (fieldlimits.NUL), and PostgreSQL refuses the query
     query = select(EntryRow)
     if not include_deleted:
         query = query.where(EntryRow.deleted_at.is_(None))

@@ -4,22 +4,23 @@ No Flask here: callers pass a ``Session`` and commit (or roll back) themselves.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
 from errors import DuizhaoError, NotFound
-from fieldlimits import length_problem, require_fits
+from fieldlimits import length_problem, nul_problem, require_fits
 from messages import Message, N_
 from tm import repository as repo
 from tm.core.text import NUMBER_UNIT, SUPPORTED_LANGUAGES, detect_language, match_key
 from tm.formats import sniff_format
-from tm.formats.records import MAX_SEGMENT_CHARS, STATUSES
+from tm.formats.records import MAX_SEGMENT_CHARS, STATUSES, ImportFormatError, UnitRecord
 from tm.formats.tmx import iter_tmx, read_tmx, write_tmx
 from tm.formats.xliff import read_xliff
 from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
@@ -63,6 +64,20 @@ def guess_format(filename: str, head: bytes) -> str:
     return sniff_format(filename, head)
 
 
+def _storable(records: Iterable[UnitRecord]) -> Iterator[UnitRecord]:
+    """``records``, refusing one whose text no database can store: a format may carry any
+    text (a TSV cell can hold U+0000), the storage cannot (fieldlimits.NUL)."""
+    for number, record in enumerate(records, 1):
+        texts = [(f.name, getattr(record, f.name)) for f in dataclasses.fields(record)]
+        texts += [(f"prop:{kind}", value) for kind, value in record.props]
+        for field, value in texts:
+            problem = nul_problem(field, value)
+            if problem is not None:
+                raise ImportFormatError(Message(N_("Record {number} of the file: {problem}"), number=number,
+                                                problem=problem))
+        yield record
+
+
 def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filename: str,
                 file_format: str | None = None, user: str | None,
                 progress: Callable[[int], None] | None = None) -> ImportReport:
@@ -88,7 +103,7 @@ def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filenam
         records = read_xliff(stream)  # translated and approved units only (see tm.formats.xliff)
     else:
         records = read_table(stream, dialect=file_format)
-    counts = repo.import_records(session, memory, run, records, progress=progress)
+    counts = repo.import_records(session, memory, run, _storable(records), progress=progress)
     return ImportReport(memory.name, filename, file_format, counts.read, counts.added,
                         counts.duplicates, run.id)
 
@@ -169,9 +184,13 @@ def validate_unit_fields(fields: dict, *, partial: bool) -> dict:
     for name in ("note", "origin_file", "doc_title", "doc_url", "context_prev", "context_next"):
         if name in fields and fields[name] is not None and not isinstance(fields[name], str):
             raise DuizhaoError(Message(N_("Field {field!r} must be a string or null."), field=name), field=name)
-    # A client can shorten what it sends, so here an over-long value is refused, not cut.
-    for name in ("origin_file", "doc_title", "doc_url"):
+    # A client can shorten what it sends, so here an over-long value is refused, not cut
+    # (and, on every column, a NUL character: see fieldlimits.NUL).
+    for name in ("zh", "en", "note", "origin_file", "doc_title", "doc_url", "context_prev", "context_next"):
         require_fits(getattr(Unit, name), fields.get(name), field=name)
+    for kind, value in fields.get("props") or ():
+        require_fits(None, kind, field="props")
+        require_fits(None, value, field="props")
     for side in ("zh", "en"):
         if isinstance(fields.get(side), str) and len(fields[side]) > MAX_SEGMENT_CHARS:
             raise DuizhaoError(length_problem(side, fields[side], MAX_SEGMENT_CHARS), field=side)

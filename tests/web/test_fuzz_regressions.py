@@ -126,6 +126,13 @@ REPROS = [
            "entry_id\tlang\tterm\nx\x00\tzh\t中国\nx\x00\ten\tChina\n".encode(), found_on=("postgresql",), item=NUL),
     get("lookup-memory-nul", f"{LOOKUP}?q={encode(ZH)}&memory=a%00b", found_on=("postgresql",), item=NUL,
         expect=(400, 404)),
+    post_json("unit-zh-nul", "/api/v1/units", {"memory": "fuzz", "zh": "中\x00国", "en": "China"}, needs_token=True,
+              found_on=("postgresql",), item=NUL, expect=(400,)),
+    post_json("units-batch-prop-nul", "/api/v1/units/batch",
+              {"memory": "fuzz", "units": [{"zh": "中国", "en": "China", "props": [["x", "a\x00"]]}]},
+              needs_token=True, found_on=("postgresql",), item=NUL, expect=(400,)),
+    get("concordance-q-nul", "/api/v1/tm/concordance?q=%E4%B8%AD%00", item=NUL),
+    get("glossary-search-nul", "/api/v1/glossary/entries?q=%E4%B8%AD%00", item=NUL),
 ]
 
 

@@ -113,11 +113,6 @@ class UnitRecord:
         # Checked here so every reader rejects the same things the same way.
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, not {self.status!r}")
-        for name in ("zh", "en", *_OPTIONAL_TEXT):
-            value = getattr(self, name)
-            if isinstance(value, str) and "\x00" in value:
-                # PostgreSQL text cannot hold it; refused on every engine alike.
-                raise ValueError(f"{name} holds a NUL character (U+0000), which cannot be stored")
         if self.usagecount < 0:
             raise ValueError(f"usagecount must not be negative ({self.usagecount})")
         for name in ("creationdate", "changedate"):
