@@ -14,6 +14,7 @@ and the views that show an error themselves).
 """
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -129,7 +130,10 @@ def switch_language(code: str):
 
 
 def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
-    """Compile every ``messages.po`` under ``directory`` whose .mo is missing or older.
+    """Compile every ``messages.po`` under ``directory`` whose .mo is missing or differs from it.
+
+    Compared by content, not by time: a fresh clone gives both files the same time, and a
+    commit that changed the .po without the .mo would otherwise serve stale translations.
 
     Written to a temporary file and renamed, so several workers starting at once never read a
     half-written catalogue; the file is made readable by all (0644, less what the umask takes
@@ -142,15 +146,17 @@ def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
     written = []
     for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
         mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
         with po.open("rb") as handle:
             catalog = read_po(handle, locale=po.parent.parent.name)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog, use_fuzzy=False)
+        if mo.exists() and mo.read_bytes() == compiled.getvalue():
+            continue
         fd, tmp = tempfile.mkstemp(dir=po.parent, prefix=".messages-", suffix=".mo")
         try:
             os.fchmod(fd, 0o644 & ~_umask())
             with os.fdopen(fd, "wb") as out:
-                write_mo(out, catalog, use_fuzzy=False)
+                out.write(compiled.getvalue())
             os.replace(tmp, mo)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -181,3 +181,21 @@ def test_catalogue_compiles_when_stale(tmp_path):
     shutil.copy(TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po", target)
     assert compile_catalogues(tmp_path) == [target / "messages.mo"]
     assert compile_catalogues(tmp_path) == []
+
+
+def test_a_stale_catalogue_with_the_same_time_as_its_source_is_compiled_again(tmp_path):
+    """A fresh clone gives the .po and a stale committed .mo the same time."""
+    import os
+    import shutil
+
+    from i18n import TRANSLATIONS, compile_catalogues
+
+    target = tmp_path / "zh" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    shutil.copy(TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po", target)
+    stale = target / "messages.mo"
+    stale.write_bytes(b"stale")
+    same = (target / "messages.po").stat().st_mtime
+    os.utime(stale, (same, same))
+    assert compile_catalogues(tmp_path) == [stale]
+    assert stale.read_bytes() != b"stale"
