@@ -14,7 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 #: What only the web layer may load.
 WEB_ONLY = ("flask", "flask_babel", "flask_login", "flask_wtf", "flask_limiter")
-#: Services that say "No Flask here", beside every core module and all of ``common``.
+#: Services that say "No Flask here", beside every core, model, repository and format module and
+#: all of ``common``.
 SERVICES = ("tm.service", "tm.lookup", "tm.harvest", "glossary.service", "accounts.service")
 
 
@@ -29,11 +30,13 @@ def _modules_under(*patterns: str) -> list[str]:
     return found
 
 
-FLASK_FREE = (*SERVICES, *_modules_under("*/core/*.py", "common/*.py"))
+FLASK_FREE = (*SERVICES, *_modules_under("*/core/*.py", "*/models.py", "*/repository.py", "*/formats/*.py",
+                                         "common/*.py"))
 
 
 def test_the_flask_free_layers_are_found():
-    assert {"common.errors", "common.messages", "tm.core.text", "glossary.core.recognize"} <= set(FLASK_FREE)
+    assert {"common.errors", "common.messages", "tm.core.text", "glossary.core.recognize", "tm.repository",
+            "glossary.models", "tm.formats.tmx"} <= set(FLASK_FREE)
     assert not [name for name in FLASK_FREE if name.startswith("tests")]
 
 
@@ -41,7 +44,7 @@ def test_services_cores_and_common_load_no_flask():
     # One fresh interpreter in which the web-only packages cannot be imported at all: a module
     # that loads one, however indirectly, fails to import, whatever was imported before it.
     script = (
-        "import importlib, importlib.abc, sys\n"
+        "import importlib, importlib.abc, sys, traceback\n"
         f"WEB_ONLY = {WEB_ONLY!r}\n"
         "class Refuse(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
@@ -53,7 +56,9 @@ def test_services_cores_and_common_load_no_flask():
         "    try:\n"
         "        importlib.import_module(name)\n"
         "    except ImportError as err:\n"
-        "        failed.append(f'{name}: {err}')\n"
+        "        where = [f'{f.filename}:{f.lineno}' for f in traceback.extract_tb(err.__traceback__)\n"
+        "                 if not f.filename.startswith('<')][-1:]\n"
+        "        failed.append(f'{name}: {err} (imported at {where})')\n"
         "print('\\n'.join(failed))\n"
     )
     result = subprocess.run([sys.executable, "-c", script, *FLASK_FREE], cwd=ROOT, capture_output=True,
