@@ -65,13 +65,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     db.import_models()
-    from i18n import init_i18n
+    from web.i18n import init_i18n
 
     init_i18n(app)
     CSRFProtect(app)
     _init_login(app)
 
-    from errors import register_error_handlers
+    from web.errors import register_error_handlers
 
     register_error_handlers(app)
     _init_live_state(app)
@@ -219,7 +219,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     cattools.init_app(app)  # tmserver (/tmserver), MyMemory (/api/mymemory), feeds (/feeds)
     apiref.init_app(app)  # /api/v1/openapi.json and the /api/ page
-    # JSON APIs check CSRF themselves, only for browser-session writes (webutil.api_guard);
+    # JSON APIs check CSRF themselves, only for browser-session writes (web.util.api_guard);
     # the CAT-tool doors only read.
     for api in (tm_api_bp, align_api_bp, glossary_api_bp, app.blueprints["mymemory"]):
         app.extensions["csrf"].exempt(api)

@@ -8,8 +8,6 @@ a read-scoped token only ever reads.
 from __future__ import annotations
 
 import functools
-import hashlib
-import secrets
 from dataclasses import dataclass
 
 from flask import current_app, g, request
@@ -19,12 +17,12 @@ from sqlalchemy.exc import OperationalError
 
 from accounts import ratelimit
 from accounts.models import ApiToken, User
+from accounts.service import hash_token
+from common.errors import Forbidden, Unauthorized
+from common.messages import Message, N_, Word
+from common.timeutil import utcnow
 from db import db_session
-from errors import Forbidden, Unauthorized
-from messages import Message, N_, Word
-from timeutil import utcnow
 
-TOKEN_PREFIX = "dz_"
 #: Seconds within which a token's "last used" time is not written again.
 LAST_USED_PRECISION = 60
 
@@ -46,14 +44,6 @@ class Identity:
     @property
     def name(self) -> str:
         return self.user.username
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token_secret() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:

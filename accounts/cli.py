@@ -6,8 +6,8 @@ from flask.cli import with_appcontext
 
 from accounts import service
 from accounts.models import ROLES
+from common.errors import DuizhaoError
 from db import db_session
-from errors import DuizhaoError
 
 
 @click.group("user")

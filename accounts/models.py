@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base
-from timeutil import utcnow
+from common.db import Base
+from common.timeutil import utcnow
 
 #: Roles in increasing power; each role may do everything the ones before it may.
 ROLES = ("translator", "editor", "admin")

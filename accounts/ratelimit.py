@@ -37,9 +37,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from accounts.models import RateLimitCounter
-from db import make_engine
-from errors import RateLimited
-from messages import Message, N_
+from common.db import make_engine
+from common.errors import RateLimited
+from common.messages import Message, N_
 
 log = logging.getLogger(__name__)
 

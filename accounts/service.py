@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import secrets
 from collections.abc import Sequence
 
@@ -9,15 +10,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from accounts.auth import hash_token, new_token_secret
 from accounts.models import ROLES, ApiToken, User
-from errors import DuizhaoError, NotFound
-from fieldlimits import require_fits
-from messages import Message, N_
-from timeutil import utcnow
+from common.errors import DuizhaoError, NotFound
+from common.fieldlimits import require_fits
+from common.messages import Message, N_
+from common.timeutil import utcnow
 
 MIN_PASSWORD_LENGTH = 8
 TOKEN_SCOPES = ("read", "write")
+TOKEN_PREFIX = "dz_"
+
+
+def hash_token(token: str) -> str:
+    """What is stored of an API token: its SHA-256, so a copy of the database holds no usable token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token_secret() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def create_user(session: Session, username: str, password: str, role: str) -> User:

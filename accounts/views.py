@@ -8,10 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import ratelimit, service
+from common import params
+from common.errors import DuizhaoError
 from db import db_session
-import params
-from errors import DuizhaoError
-from i18n import translate_message
+from web.i18n import translate_message
 
 bp = Blueprint("accounts", __name__)
 

@@ -30,7 +30,7 @@ CHILD = r"""
 import io, json, sys, time
 sys.path.insert(0, sys.argv[1])
 import docx  # noqa: F401  (imports count in the baseline too)
-from errors import DuizhaoError
+from common.errors import DuizhaoError
 from workbench import upload
 from workbench.export import xliff_sources
 from tm.core.segment import split_sentences

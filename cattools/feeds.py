@@ -23,17 +23,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.auth import check_permission
+from common.errors import DuizhaoError, NotFound
+from common.messages import Message, N_
 from db import db_session, session_factory
-from errors import DuizhaoError, NotFound
 from glossary import repository as glossary_repo
 from glossary import service as glossary_service
 from glossary.models import EntryRow, GlossaryEvent
-from i18n import translate_message
-from messages import Message, N_
 from tm import repository as repo
 from tm import service
 from tm.models import Memory, Unit, UnitEvent
-from webutil import reject_invalid_utf8
+from web.i18n import translate_message
+from web.util import reject_invalid_utf8
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 bp.before_request(reject_invalid_utf8)

@@ -19,15 +19,15 @@ import math
 from flask import Blueprint, current_app, g, jsonify, request
 
 from accounts.auth import check_permission, token_identity
+from common.errors import DuizhaoError
+from common.languages import UnsupportedLanguage, canonical_tag, normalize_lang
+from common.messages import Message, N_
 from db import db_session
-from errors import DuizhaoError
-from i18n import translate_message
-from messages import Message, N_
 from tm import lookup
 from tm import repository as repo
-from tm.formats.langcodes import canonical_tag, normalize_lang
-from tm.formats.records import UnsupportedLanguage
-from webutil import reject_invalid_utf8
+from web.i18n import translate_message
+
+from web.util import reject_invalid_utf8
 
 bp = Blueprint("mymemory", __name__, url_prefix="/api/mymemory")
 

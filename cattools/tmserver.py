@@ -40,13 +40,13 @@ from urllib.parse import unquote
 from flask import Blueprint, current_app, jsonify, request
 
 from accounts.auth import check_permission
+from common.errors import DuizhaoError
+from common.languages import UnsupportedLanguage, normalize_lang
+from common.messages import Message, N_
 from db import db_session
-from errors import DuizhaoError
-from messages import Message, N_
 from tm import lookup
-from tm.formats.langcodes import normalize_lang
-from tm.formats.records import UnsupportedLanguage
-from webutil import reject_invalid_utf8
+
+from web.util import reject_invalid_utf8
 
 bp = Blueprint("tmserver", __name__, url_prefix="/tmserver")
 bp.before_request(reject_invalid_utf8)

@@ -7,15 +7,16 @@ import io
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from accounts.auth import check_permission
+from common import params
+from common.errors import DuizhaoError
+from common.languages import parse_language
+from common.messages import Message, N_
+from common.timeutil import isoformat
 from db import db_session
-import params
-from errors import DuizhaoError
 from glossary import repository as repo
 from glossary import service
-from i18n import translate_message
-from messages import Message, N_
-from tm.lookup import parse_language
-from webutil import api_guard, history_json, int_arg, json_body
+from web.i18n import translate_message
+from web.util import api_guard, history_json, int_arg, json_body
 
 bp = Blueprint("glossary_api", __name__, url_prefix="/api/v1/glossary")
 
@@ -149,7 +150,7 @@ def decide_proposal(proposal_id: int, decision: str):
 
 def _proposal_json(p) -> dict:
     return {"id": p.id, "entry_id": p.entry_id, "payload": p.payload, "proposed_by": p.proposed_by,
-            "proposed_at": p.proposed_at.isoformat() + "Z", "state": p.state, "decided_by": p.decided_by}
+            "proposed_at": isoformat(p.proposed_at), "state": p.state, "decided_by": p.decided_by}
 
 
 @bp.route("/recognize", methods=["GET", "POST"])

@@ -8,8 +8,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 
+from common.errors import DuizhaoError
 from db import LOCKED_IMPORT, db_session
-from errors import DuizhaoError
 from glossary import service
 from glossary.core.model import GlossaryFormatError
 

@@ -7,10 +7,10 @@ collide with another (see ``fieldlimits`` and README "Over-long values").
 """
 from __future__ import annotations
 
-from fieldlimits import length_problem, nul_problem, too_long
+from common.fieldlimits import length_problem, nul_problem, too_long
+from common.messages import Message
 from glossary.core.model import Entry, GlossaryFormatError
 from glossary.models import EntryRow, TermRow
-from messages import Message
 
 #: How many characters of an over-long id an error message shows.
 _LABEL_CHARS = 40

@@ -6,8 +6,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base
-from timeutil import utcnow
+from common.db import Base
+from common.timeutil import utcnow
 
 
 #: Characters of an import's file name kept as its entries' origin.

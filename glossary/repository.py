@@ -7,9 +7,9 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from common.timeutil import utcnow
 from glossary.core.model import Entry, Term
 from glossary.models import EntryRow, GlossaryEvent, Proposal, TermRow
-from timeutil import utcnow
 
 TERM_FIELDS = ("lang", "text", "status", "case_sensitive", "do_not_translate", "valid_from",
                "valid_to", "note", "term_type")

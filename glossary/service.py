@@ -12,18 +12,19 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from errors import Conflict, DuizhaoError, NotFound
-from eventlog import EventCursor
+from common.errors import Conflict, DuizhaoError, NotFound
+from common.eventlog import EventCursor
+from common.messages import Message, N_
+from common.timeutil import isoformat
 from glossary import repository as repo
 from glossary.core.model import (CONCEPT_TYPES, STATUSES, Entry, GlossaryFormatError, Term,
                                  validate_entry)
 from glossary.core.qa import check as qa_check
 from glossary.core.recognize import TermRecognizer
 from glossary.formats.table import iter_table, write_table
-from glossary.limits import check_entry, entry_problem
 from glossary.formats.tbx import iter_tbx, write_tbx
+from glossary.limits import check_entry, entry_problem
 from glossary.models import ORIGIN_LENGTH, EntryRow, Proposal
-from messages import Message, N_
 
 IMPORT_FORMATS = ("tbx", "csv", "tsv")
 EXPORT_FORMATS = {"tbx": "basic2008", "tbx3": "v3", "csv": ",", "tsv": "\t"}
@@ -86,7 +87,7 @@ def entry_json(row: EntryRow) -> dict:
         "concept_type": entry.concept_type, "definition": entry.definition, "note": entry.note,
         "source": entry.source, "valid_from": _iso(entry.valid_from), "valid_to": _iso(entry.valid_to),
         "deleted": row.deleted_at is not None,
-        "changed_at": row.changed_at.isoformat() + "Z", "changed_by": row.changed_by,
+        "changed_at": isoformat(row.changed_at), "changed_by": row.changed_by,
         "terms": [term_json(t) for t in entry.terms],
     }
 

@@ -5,14 +5,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from accounts.auth import check_permission, current_identity
+from common import params
+from common.errors import DuizhaoError
 from db import db_session
-import params
-from errors import DuizhaoError
 from glossary import repository as repo
 from glossary import service
 from glossary.api import issues_for_reader, live_recognizer
 from glossary.core.model import CONCEPT_TYPES, STATUSES, TERM_TYPES, GlossaryFormatError
-from i18n import translate_message
+from web.i18n import translate_message
 
 bp = Blueprint("glossary", __name__, url_prefix="/glossary")
 

@@ -3,10 +3,11 @@ from alembic import context
 from sqlalchemy import pool
 
 import db
+from common.db import Base, make_engine
 
 db.import_models()
 config = context.config
-target_metadata = db.Base.metadata
+target_metadata = Base.metadata
 
 
 def run_migrations_offline() -> None:
@@ -21,7 +22,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = db.make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
     with engine.connect() as connection:
         # Batch mode: SQLite cannot ALTER most things, so Alembic copies the table instead.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)

@@ -55,10 +55,11 @@ def postgres_url():
 
 def _truncate_all(url: str) -> None:
     import db
+    from common.db import Base
 
     db.import_models()
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in db.Base.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()

@@ -19,13 +19,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from accounts.auth import check_permission, current_identity
+from common.errors import DuizhaoError
+from common.messages import Message, N_
+from common.timeutil import isoformat
 from db import db_session
-from errors import DuizhaoError
-from i18n import translate_message
-from messages import Message, N_
 from tm import harvest
 from tm.api import check_may_write_into
-from webutil import json_body, reject_invalid_utf8, require_csrf_header_for_session_writes
+from web.i18n import translate_message
+from web.util import json_body, reject_invalid_utf8, require_csrf_header_for_session_writes
 
 bp = Blueprint("align_api", __name__, url_prefix="/api/v1/align")
 
@@ -137,7 +138,7 @@ def save_job(job_id: int):
         raise
     session.commit()
     return jsonify({"id": job.id, "version": job.version, "status": job.status,
-                    "changed_at": job.changed_at.isoformat() + "Z"})
+                    "changed_at": isoformat(job.changed_at)})
 
 
 @bp.post("/jobs/<int:job_id>/store")

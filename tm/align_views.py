@@ -9,12 +9,12 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from accounts.auth import actor_name, check_permission
+from common.errors import DuizhaoError
 from db import db_session
-from errors import DuizhaoError
-from i18n import translate_message
 from tm import harvest
 from tm import repository as repo
 from tm.align_api import aligner_embedder, for_reader, glossary_pairs
+from web.i18n import translate_message
 
 bp = Blueprint("align", __name__, url_prefix="/align")
 

@@ -6,14 +6,15 @@ import io
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from accounts.auth import check_permission
+from common.errors import DuizhaoError, Forbidden
+from common.fieldlimits import require_fits
+from common.messages import Message, N_
+from common.timeutil import isoformat
 from db import db_session
-from errors import DuizhaoError, Forbidden
-from fieldlimits import require_fits
-from messages import Message, N_
 from tm import repository as repo
 from tm import lookup, service
 from tm.models import Memory
-from webutil import api_guard, history_json, int_arg, json_body, list_arg
+from web.util import api_guard, history_json, int_arg, json_body, list_arg
 
 bp = Blueprint("tm_api", __name__, url_prefix="/api/v1")
 
@@ -22,7 +23,7 @@ bp.before_request(api_guard)
 
 def _memory_dict(memory, size: int) -> dict:
     return {"name": memory.name, "description": memory.description, "priority": memory.priority,
-            "units": size, "created_at": memory.created_at.isoformat() + "Z"}
+            "units": size, "created_at": isoformat(memory.created_at)}
 
 
 # ------------------------------------------------------------------ memories

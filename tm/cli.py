@@ -9,10 +9,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 
+from common.errors import DuizhaoError
+from common.languages import UnsupportedLanguage
 from db import LOCKED_IMPORT, db_session
-from errors import DuizhaoError
 from tm import service
-from tm.formats.records import ImportFormatError, UnsupportedLanguage
+from tm.formats.records import ImportFormatError
 
 
 def _fail(err: Exception) -> click.ClickException:

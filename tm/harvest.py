@@ -19,16 +19,16 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from errors import Conflict, DuizhaoError, NotFound
-from messages import Message, N_, from_data, to_data
+from common.errors import Conflict, DuizhaoError, NotFound
+from common.messages import Message, N_, from_data, to_data
+from common.timeutil import isoformat, utcnow
 from tm import repository as repo
 from tm.core.align import SENTENCE_RATIO_WARNING, Bead, align, unaligned_passages
-from tm.core.segment import Segment, split_sentences
 from tm.core.encoding import UnknownEncoding, decode_text
+from tm.core.segment import Segment, split_sentences
 from tm.core.text import detect_language
 from tm.formats.records import UnitRecord
 from tm.models import AlignmentJob, Memory
-from timeutil import utcnow
 
 #: What each slot holds, in the words the messages use (translated with them: see ``_slot``).
 SLOT_NAMES = {"zh": N_("Chinese"), "en": N_("English")}
@@ -297,8 +297,8 @@ def job_dict(job: AlignmentJob) -> dict:
         "low_confidence": LOW_CONFIDENCE,
         "memory_id": job.memory_id,
         "created_by": job.created_by,
-        "created_at": job.created_at.isoformat() + "Z" if job.created_at else None,
-        "changed_at": job.changed_at.isoformat() + "Z" if job.changed_at else None,
+        "created_at": isoformat(job.created_at),
+        "changed_at": isoformat(job.changed_at),
     }
 
 

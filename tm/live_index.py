@@ -6,7 +6,7 @@ log (``tm.models.UnitEvent``) past the last event it applied: ids only grow, and
 query every ``POLL_INTERVAL`` seconds keeps a unit added through any worker findable through
 every other within a second or so.
 
-An ``eventlog.EventCursor`` makes sure an event committed late by a slow transaction (an
+A ``common.eventlog.EventCursor`` makes sure an event committed late by a slow transaction (an
 import) is not skipped.
 """
 from __future__ import annotations
@@ -17,11 +17,11 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from eventlog import EventCursor
-from tm.core.index import RESCORE_BUDGET, CandidateIndex, SearchStats
-from tm.core.text import NUMBER_UNIT, MatchKey, encode_tokens
-from tm.core.numbers import NUMERAL_RE
+from common.eventlog import EventCursor
 from tm import repository as repo
+from tm.core.index import RESCORE_BUDGET, CandidateIndex, SearchStats
+from tm.core.numbers import NUMERAL_RE
+from tm.core.text import NUMBER_UNIT, MatchKey, encode_tokens
 from tm.models import Unit, UnitEvent
 
 #: Seconds between two reads of the event log; lookups in between trust the index as it is.

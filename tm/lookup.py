@@ -12,17 +12,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-import params
-from errors import DuizhaoError
-from messages import Message, N_
+from common import params
+from common.errors import DuizhaoError
+from common.languages import parse_language
+from common.messages import Message, N_
+from common.timeutil import isoformat
 from tm import repository as repo
-from tm.core.match import DRAFT_PENALTY, LOWER_PRIORITY_MEMORY_PENALTY, Candidate, rank
-from tm.core.text import SUPPORTED_LANGUAGES, detect_language, match_key
 from tm.core.index import RESCORE_BUDGET, SearchStats
+from tm.core.match import DRAFT_PENALTY, LOWER_PRIORITY_MEMORY_PENALTY, Candidate, rank
+from tm.core.text import detect_language, match_key
 from tm.live_index import LiveIndex
 from tm.service import resolve_memories
-from tm.formats.langcodes import normalize_lang
-from tm.formats.records import UnsupportedLanguage
 
 DEFAULT_MIN_SCORE = 70.0
 DEFAULT_LIMIT = 10
@@ -57,18 +57,6 @@ class LookupRequest:
     next: str | None = None
     #: The day of the text (for glossary terms with validity periods); None: today's view of all.
     on: dt.date | None = None
-
-
-def parse_language(value: str | None, parameter: str) -> str:
-    """A language parameter (``zh``, ``zh-Hans``, ``en-GB``...) as ``zh`` or ``en``."""
-    params.text(value, parameter)
-    try:
-        return normalize_lang(value or "")
-    except UnsupportedLanguage as err:
-        raise DuizhaoError(Message(N_("Parameter {parameter!r}: unsupported language {value!r}; use one of "
-                                      "{supported}."), parameter=parameter, value=value,
-                                   supported=", ".join(err.supported)), parameter=parameter,
-                           supported=list(err.supported)) from None
 
 
 def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=None,
@@ -169,7 +157,7 @@ def _lookup_one(session: Session, index: LiveIndex, request: LookupRequest,
         data.update({
             "status": unit.status, "doc_title": unit.doc_title, "origin_file": unit.origin_file,
             "created_by": unit.created_by, "changed_by": unit.changed_by,
-            "changed_at": unit.changed_at.isoformat() + "Z" if unit.changed_at else None,
+            "changed_at": isoformat(unit.changed_at),
             "usage_count": unit.usage_count, "note": unit.note,
         })
         if not match.adapted:

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base
-from timeutil import utcnow
+from common.db import Base
+from common.timeutil import utcnow
 
 
 

@@ -42,9 +42,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from messages import Message, N_
-from tm.formats.langcodes import normalize_lang
-from tm.formats.records import ImportFormatError, UnsupportedLanguage
+from common.languages import UnsupportedLanguage, normalize_lang
+from common.messages import Message, N_
+from tm.formats.records import ImportFormatError
 from tm.formats.tmx import _syntax_error
 from tm.formats.xliff import check_entities, first_child, local_name, plain_text, safe_parser, xliff_version
 

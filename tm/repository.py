@@ -21,12 +21,12 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from db import insert_ignoring_conflicts
-from fieldlimits import fit, fit_language_tag
+from common.db import insert_ignoring_conflicts
+from common.fieldlimits import fit, fit_language_tag
+from common.timeutil import isoformat, utcnow
 from tm.core.text import normalize, tokenize_en
 from tm.formats.records import UnitRecord
 from tm.models import ImportRun, Memory, Unit, UnitEvent
-from timeutil import utcnow
 
 #: Rows per INSERT batch: large enough to amortise round trips, small enough to keep memory flat.
 IMPORT_BATCH = 2000
@@ -124,9 +124,9 @@ def unit_snapshot(unit: Unit) -> dict:
         "context_prev": unit.context_prev,
         "context_next": unit.context_next,
         "usage_count": unit.usage_count,
-        "created_at": unit.created_at.isoformat() + "Z" if unit.created_at else None,
+        "created_at": isoformat(unit.created_at),
         "created_by": unit.created_by,
-        "changed_at": unit.changed_at.isoformat() + "Z" if unit.changed_at else None,
+        "changed_at": isoformat(unit.changed_at),
         "changed_by": unit.changed_by,
     }
 

@@ -14,16 +14,17 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from errors import DuizhaoError, NotFound
-from fieldlimits import length_problem, nul_problem, require_fits
-from messages import Message, N_
+from common.errors import DuizhaoError, NotFound
+from common.fieldlimits import length_problem, nul_problem, require_fits
+from common.languages import LANGUAGES
+from common.messages import Message, N_
 from tm import repository as repo
-from tm.core.text import NUMBER_UNIT, SUPPORTED_LANGUAGES, detect_language, match_key
+from tm.core.text import NUMBER_UNIT, detect_language, match_key
 from tm.formats import sniff_format
 from tm.formats.records import MAX_SEGMENT_CHARS, STATUSES, ImportFormatError, UnitRecord
 from tm.formats.tmx import iter_tmx, read_tmx, write_tmx
-from tm.formats.xliff import read_xliff
 from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
+from tm.formats.xliff import read_xliff
 from tm.live_index import LiveIndex
 from tm.models import Memory, Unit
 
@@ -325,10 +326,10 @@ def concordance(session: Session, *, q: str, lang: str | None = None,
     if not q or not q.strip():
         raise DuizhaoError(Message(N_("The search text is empty.")), parameter="q")
     lang = lang or detect_language(q) or "en"
-    if lang not in SUPPORTED_LANGUAGES:
+    if lang not in LANGUAGES:
         raise DuizhaoError(Message(N_("Unsupported language {lang!r}; use one of {supported}."), lang=lang,
-                                   supported=", ".join(SUPPORTED_LANGUAGES)),
-                           parameter="lang", supported=list(SUPPORTED_LANGUAGES))
+                                   supported=", ".join(LANGUAGES)),
+                           parameter="lang", supported=list(LANGUAGES))
     per_page = max(1, min(per_page, CONCORDANCE_MAX_PER_PAGE))
     page = max(1, page)
     memories = resolve_memories(session, memory_names)

@@ -5,14 +5,15 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 
 from accounts.auth import actor_name, check_permission
+from common import params
+from common.errors import DuizhaoError
+from common.languages import UnsupportedLanguage
 from db import db_session
-import params
-from errors import DuizhaoError
-from i18n import translate_message
 from tm import repository as repo
 from tm import service
 from tm.api import check_may_write_into
-from tm.formats.records import ImportFormatError, UnsupportedLanguage
+from tm.formats.records import ImportFormatError
+from web.i18n import translate_message
 
 bp = Blueprint("tm", __name__)
 

@@ -20,8 +20,8 @@ from pathlib import PurePath
 
 from lxml import etree
 
-from errors import DuizhaoError
-from messages import Message, N_
+from common.errors import DuizhaoError
+from common.messages import Message, N_
 from tm.formats.records import ImportFormatError
 from workbench import export
 

@@ -14,17 +14,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from accounts.auth import check_permission
+from common import params
+from common.errors import DuizhaoError
+from common.messages import Message, N_
 from db import db_session
-import params
-from errors import DuizhaoError
 from glossary import service as glossary_service
-from i18n import translate_message
-from messages import Message, N_
 from tm import lookup as tm_lookup
 from tm import repository as tm_repo
 from tm import service as tm_service
 from tm.core.segment import split_sentences
 from tm.core.text import detect_language
+from web.i18n import translate_message
 from workbench import analysis, export
 from workbench import upload as upload_reader
 

@@ -19,9 +19,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from messages import Message, N_
-
-LANGUAGES = ("zh", "en")
+from common.languages import LANGUAGES
+from common.messages import Message, N_
 
 PREFERRED = "preferred"
 ADMITTED = "admitted"
@@ -56,7 +55,7 @@ class GlossaryFormatError(GlossaryError, ValueError):
 
     ``entry`` names the entry (its id, or ``#n`` for the n-th entry of a file) and ``line`` is
     the line of the file where it starts, when known; both are part of ``message``. ``reason``
-    is the sentence without them, a `messages.Message` the web shows in the reader's language.
+    is the sentence without them, a `common.messages.Message` the web shows in the reader's language.
     """
 
     def __init__(self, message: str, *, entry: str | None = None, line: int | None = None):

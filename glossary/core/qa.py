@@ -15,7 +15,7 @@ word boundaries with plurals and possessives ("People's Daily's" counts as Peopl
   the translation ("Nicolás Maduro" ... "Nicolas Maduro"). Abbreviations, acronyms and short forms
   are left out of this check: a full form followed by its abbreviation is ordinary news style.
 
-An issue's ``message`` is a ``messages.Message``: the English sentence, which the web layer shows
+An issue's ``message`` is a ``common.messages.Message``: the English sentence, which the web layer shows
 in the reader's language with ``i18n.translate_message``.
 """
 from __future__ import annotations
@@ -23,9 +23,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from common.messages import Message, N_, Word
 from glossary.core.model import DEPRECATED, FORBIDDEN, SHORT_TERM_TYPES, Entry
 from glossary.core.recognize import TermHit, TermRecognizer
-from messages import Message, N_, Word
 
 __all__ = ["QaIssue", "check", "MISSING_TERM", "FORBIDDEN_TERM", "DEPRECATED_TERM", "INCONSISTENT_VARIANTS"]
 

@@ -31,13 +31,14 @@ import threading
 import unicodedata
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain
 from typing import NamedTuple
 
 import ahocorasick
 
-from glossary.core.model import LANGUAGES, STATUS_RANK, Entry, Term, validate_entry
+from common.languages import LANGUAGES
+from common.text import to_simplified_in_place
+from glossary.core.model import STATUS_RANK, Entry, Term, validate_entry
 
 __all__ = ["TermHit", "TermRecognizer", "fold_zh", "en_words"]
 
@@ -61,32 +62,6 @@ def _fold_table() -> dict[int, int]:
 _FOLD = _fold_table()
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc  # imported lazily: English-only users never pay for loading the dictionaries
-
-    return opencc.OpenCC("t2s")
-
-
-_opencc_lock = threading.Lock()
-
-
-def _to_simplified(text: str) -> str:
-    converter = _t2s()
-    # The OpenCC binding is not documented as thread-safe; a conversion takes microseconds.
-    with _opencc_lock:
-        out = converter.convert(text)
-        if len(out) == len(text):
-            return out
-        # A phrase rule changed the length (rare): convert character by character instead,
-        # which keeps offsets at the price of phrase context.
-        chars = []
-        for ch in text:
-            converted = converter.convert(ch)
-            chars.append(converted if len(converted) == 1 else ch)
-        return "".join(chars)
-
-
 def _lower_in_place(text: str) -> str:
     lowered = text.lower()
     if len(lowered) == len(text):
@@ -97,7 +72,7 @@ def _lower_in_place(text: str) -> str:
 
 def fold_zh(text: str, *, keep_case: bool = False) -> str:
     """The Chinese match form of ``text``, exactly as long as ``text`` (offsets carry over)."""
-    folded = _to_simplified(text).translate(_FOLD)
+    folded = to_simplified_in_place(text).translate(_FOLD)
     return folded if keep_case else _lower_in_place(folded)
 
 

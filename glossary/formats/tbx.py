@@ -59,10 +59,11 @@ from contextlib import contextmanager
 
 from lxml import etree
 
+from common.languages import LANGUAGES
+from common.messages import Message, N_
 from glossary.core.model import (
-    DEPRECATED, FORBIDDEN, LANGUAGES, PREFERRED, Entry, GlossaryFormatError, Term, validate_entry,
+    DEPRECATED, FORBIDDEN, PREFERRED, Entry, GlossaryFormatError, Term, validate_entry,
 )
-from messages import Message, N_
 from tm.formats.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 
 __all__ = ["DIALECTS", "TBX_V3_NS", "dumps_tbx", "iter_tbx", "read_tbx", "write_tbx"]

@@ -1,5 +1,5 @@
 """The event cursor keeps asking for ids a slow transaction has not committed yet."""
-from eventlog import EventCursor
+from common.eventlog import EventCursor
 
 
 def test_an_id_committed_late_is_still_read():

@@ -239,9 +239,9 @@ def test_core_imports_nothing_but_the_standard_library_its_libraries_and_tm_core
 
     import glossary.core
 
-    # ``messages`` (translatable error messages) imports only the standard library itself: see
-    # tests/web/test_error_messages_i18n.py.
-    allowed = {"ahocorasick", "opencc", "glossary", "tm", "messages"}
+    # ``common`` is Flask-free and shared by every core (tests/core/test_layers.py); of it the
+    # glossary core needs the messages, the language list and the OpenCC fold.
+    allowed = {"ahocorasick", "opencc", "glossary", "tm", "common"}
     for path in Path(glossary.core.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom):
@@ -255,5 +255,7 @@ def test_core_imports_nothing_but_the_standard_library_its_libraries_and_tm_core
                 assert top in sys.stdlib_module_names or top in allowed or top == "__future__", (path.name, name)
                 if top == "glossary":
                     assert name.startswith("glossary.core"), (path.name, name)
+                if top == "common":
+                    assert name in {"common.messages", "common.languages", "common.text"}, (path.name, name)
                 if top == "tm":
                     assert name == "tm.core.text", (path.name, name)

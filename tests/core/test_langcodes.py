@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tm.formats.langcodes import canonical_tag, is_supported, normalize_lang, script_of
-from tm.formats.records import UnsupportedLanguage
+from common.languages import UnsupportedLanguage, canonical_tag, is_supported, normalize_lang, script_of
+
 
 CHINESE = [
     "zh", "zh-CN", "zh-Hans", "ZH-CN", "zh_CN", "zh-cn", "zh-SG", "zh-Hans-CN", "zh-TW",

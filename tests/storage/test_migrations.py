@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
 import db
+from common.db import Base
 from migrations.cli import alembic_config
 
 
@@ -24,7 +25,7 @@ def test_the_migrated_schema_is_what_the_models_say(database_url):
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), db.Base.metadata)
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     finally:
         engine.dispose()
     assert differences == []

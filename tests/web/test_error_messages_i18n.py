@@ -1,10 +1,10 @@
 """Errors from the service layer and the file readers in the reader's language.
 
-Raise sites pass a ``messages.Message`` (the English sentence with its template and parameters);
-errors.py and the views translate it with ``i18n.translate_message``. A reader who chose Chinese
-(the ``lang`` cookie) or whose browser asks for it gets Chinese, in JSON and in pages alike;
-everybody else gets the English the API always gave. The catalogue test at the end keeps new
-messages from going untranslated.
+Raise sites pass a ``common.messages.Message`` (the English sentence with its template and
+parameters); web/errors.py and the views translate it with ``web.i18n.translate_message``. A
+reader who chose Chinese (the ``lang`` cookie) or whose browser asks for it gets Chinese, in JSON
+and in pages alike; everybody else gets the English the API always gave. The catalogue test at
+the end keeps new messages from going untranslated.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from messages import Message, N_, Word
+from common.messages import Message, N_, Word
 from tests.helpers import ROOT, auth, make_memory
 
 CATALOGUE = ROOT / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
@@ -175,7 +175,7 @@ def test_a_message_is_its_english_sentence():
 
 
 def test_outside_a_request_a_message_stays_english(app):
-    from i18n import translate_message
+    from web.i18n import translate_message
 
     role = Message(N_("This needs the {needed} role; you are a {role}."), needed=Word("admin"),
                    role=Word("translator"))
@@ -273,7 +273,7 @@ def test_user_facing_errors_are_raised_with_messages():
 def test_messages_module_imports_only_the_standard_library():
     import sys
 
-    tree = ast.parse((ROOT / "messages.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "common" / "messages.py").read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             assert node.module == "__future__" or node.module.split(".")[0] in sys.stdlib_module_names

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from messages import Message, N_, Word, from_data, to_data
+from common.messages import Message, N_, Word, from_data, to_data
 from tests.align_support import lexical_embed
 from tests.helpers import auth
 
@@ -190,7 +190,7 @@ def test_the_review_page_shows_the_warning_in_the_reader_s_language(app, client,
 def test_a_job_stored_with_plain_english_warnings_still_reads(app, client, editor, make_user):
     """Jobs made before warnings were kept as templates hold the English sentences themselves."""
     from db import new_session
-    from timeutil import utcnow
+    from common.timeutil import utcnow
     from tm.models import AlignmentJob
 
     old = "The Chinese file was decoded as GB18030."
@@ -234,7 +234,7 @@ def test_a_message_survives_a_round_trip_through_json():
 
 
 def test_a_stored_message_is_translated_when_read(app):
-    from i18n import translate_message
+    from web.i18n import translate_message
 
     stored = to_data(Message(N_("The {slot} file was decoded as {encoding}."), slot=Message(N_("Chinese")),
                              encoding="BIG5"))
@@ -247,7 +247,7 @@ def test_a_stored_message_is_translated_when_read(app):
 def test_the_compiled_catalogue_is_readable_by_other_users(tmp_path):
     import shutil
 
-    from i18n import TRANSLATIONS, compile_catalogues
+    from web.i18n import TRANSLATIONS, compile_catalogues
 
     target = tmp_path / "zh" / "LC_MESSAGES"
     target.mkdir(parents=True)

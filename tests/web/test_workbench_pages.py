@@ -174,7 +174,7 @@ def test_anonymous_reading_off_needs_login(app, client):
 def test_catalogue_compiles_when_stale(tmp_path):
     import shutil
 
-    from i18n import TRANSLATIONS, compile_catalogues
+    from web.i18n import TRANSLATIONS, compile_catalogues
 
     target = tmp_path / "zh" / "LC_MESSAGES"
     target.mkdir(parents=True)
@@ -188,7 +188,7 @@ def test_a_stale_catalogue_with_the_same_time_as_its_source_is_compiled_again(tm
     import os
     import shutil
 
-    from i18n import TRANSLATIONS, compile_catalogues
+    from web.i18n import TRANSLATIONS, compile_catalogues
 
     target = tmp_path / "zh" / "LC_MESSAGES"
     target.mkdir(parents=True)

@@ -59,8 +59,9 @@ from typing import Collection, Hashable, Iterable
 import numpy as np
 from rapidfuzz import process
 
+from common.languages import LANGUAGES
 from tm.core.match import MIN_SCORE, SCORER, length_window, max_edits
-from tm.core.text import SUPPORTED_LANGUAGES, MatchKey, scoring_units
+from tm.core.text import MatchKey, scoring_units
 
 #: Gram length per language: character bigrams for Chinese, word bigrams for English. Word
 #: unigrams need fewer lists but long ones ("the", "you"): on the 1M-unit benchmark TM bigrams
@@ -129,7 +130,7 @@ class CandidateIndex:
     """
 
     def __init__(self, lang: str) -> None:
-        if lang not in SUPPORTED_LANGUAGES:
+        if lang not in LANGUAGES:
             raise ValueError(f"unsupported language {lang!r}")
         self.lang = lang
         self.gram = GRAM[lang]

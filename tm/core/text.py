@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
+from common.languages import LANGUAGES
+from common.text import to_simplified
 from tm.core.numbers import NUMERAL_RE
 
 #: CJK Unified Ideographs (basic block + extension A) and compatibility ideographs.
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
-
-SUPPORTED_LANGUAGES = ("zh", "en")
-
 
 def han_ratio(text: str) -> float:
     """Share of Han characters among the letters (Han + Latin) of ``text``; 0.0 when it has none."""
@@ -114,24 +113,6 @@ def _char_table(width: bool, punctuation: bool, case: bool) -> tuple[dict[int, s
     return table, re.compile(f"[{klass}]" if klass else r"(?!)")
 
 
-_opencc_lock = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    """OpenCC's traditional-to-simplified converter, built once (loading it reads dictionaries)."""
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def _to_simplified(text: str) -> str:
-    converter = _t2s()
-    # The OpenCC binding is not documented as thread-safe; conversions are microseconds.
-    with _opencc_lock:
-        return converter.convert(text)
-
-
 # A map is (starts, ends): for each output character the span [start, end) of input characters
 # it came from. None stands for the identity, the common case, so most keys cost no list.
 _Map = tuple[list[int], list[int]] | None
@@ -221,10 +202,10 @@ def _fold(text: str, lang: str, *, skip: str | None = None, with_map: bool = Fal
         text = text.translate(table)
 
     if lang == "zh" and skip != "script":
-        simplified = _to_simplified(text)
+        simplified = to_simplified(text)
         if len(simplified) != len(text):
             # A phrase rule changed the length: convert character by character to keep offsets.
-            simplified, step = _per_char(text, _to_simplified, with_map)
+            simplified, step = _per_char(text, to_simplified, with_map)
             mapping = _compose(mapping, step)
         text = simplified
 
@@ -250,7 +231,7 @@ def warm_up() -> None:
     fold tables (one per kind of difference, ~0.1 s each), OpenCC and the Moses tokenizer."""
     for skip in (None, *FOLDS):
         _char_table(skip != "width", skip != "punctuation", skip != "case")
-    _to_simplified("臺灣")
+    to_simplified("臺灣")
     tokenize_en("Warm up.")
 
 
@@ -267,8 +248,8 @@ def normalize(text: str, lang: str, *, skip: str | None = None) -> str:
 
 
 def _check_lang(lang: str) -> None:
-    if lang not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"unsupported language {lang!r}; expected one of {SUPPORTED_LANGUAGES}")
+    if lang not in LANGUAGES:
+        raise ValueError(f"unsupported language {lang!r}; expected one of {LANGUAGES}")
 
 
 @lru_cache(maxsize=1)

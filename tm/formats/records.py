@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
-from messages import Message, N_
+from common.messages import Message, N_
 
 Status = Literal["draft", "approved"]
 STATUSES: tuple[str, ...] = ("draft", "approved")
@@ -132,7 +132,7 @@ class ImportFormatError(Exception):
 
     ``line`` is the 1-based line of the input where the problem was found (None
     when unknown, e.g. an empty file); ``reason`` is the human sentence without it (a
-    `messages.Message`, so that the web can show it in the reader's language); ``message``
+    `common.messages.Message`, so that the web can show it in the reader's language); ``message``
     is the two together.
     """
 
@@ -141,18 +141,4 @@ class ImportFormatError(Exception):
         self.line = line
         self.message = (Message(N_("line {line}: {reason}"), line=line, reason=reason)
                         if line is not None else reason)
-        super().__init__(self.message)
-
-
-class UnsupportedLanguage(Exception):
-    """A language code that is neither Chinese nor English."""
-
-    def __init__(self, code: str, supported: tuple[str, ...]) -> None:
-        self.code = code
-        self.supported = supported
-        self.message = Message(
-            N_("unsupported language {code!r}: Duizhao stores Chinese and English only "
-               "(supported codes: {supported})"),
-            code=code, supported=", ".join(supported),
-        )
         super().__init__(self.message)

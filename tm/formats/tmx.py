@@ -13,7 +13,7 @@ Reading
     each, when a file has, say, both zh-CN and zh-TW); other languages of a
     multilingual memory are skipped (a ``<tu>`` left without Chinese or English
     is an error that lists the codes it had and the supported ones).  Every
-    spelling in `tm.formats.langcodes` is understood; the original code is kept
+    spelling in `common.languages` is understood; the original code is kept
     in ``zh_lang``/``en_lang``.  Header ``srclang`` may be ``*all*``.
     Whitespace inside ``<seg>`` is kept exactly.
 
@@ -63,15 +63,14 @@ from typing import BinaryIO, Literal
 
 from lxml import etree
 
-from messages import Message, N_
+from common.languages import SUPPORTED_CODES, UnsupportedLanguage, canonical_tag, normalize_lang
+from common.messages import Message, N_
 from tm.formats.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
-from tm.formats.langcodes import SUPPORTED_CODES, canonical_tag, normalize_lang
 from tm.formats.records import (
     FIELD_PROPS,
     STATUSES,
     ImportFormatError,
     UnitRecord,
-    UnsupportedLanguage,
     segment_problem,
 )
 

@@ -40,10 +40,10 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from messages import Message, N_
+from common.languages import UnsupportedLanguage, normalize_lang
+from common.messages import Message, N_
 from tm.formats.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
-from tm.formats.langcodes import normalize_lang
-from tm.formats.records import ImportFormatError, UnitRecord, UnsupportedLanguage, segment_problem
+from tm.formats.records import ImportFormatError, UnitRecord, segment_problem
 from tm.formats.tmx import _entity_line, _PeekedStream, _syntax_error, entity_refused
 
 __all__ = ["read_xliff", "plain_text", "xliff_version", "NS_12", "NS_20", "NS_21", "safe_parser",

@@ -8,13 +8,14 @@ either refuses it, naming the field (``require_fits``, ``too_long``), or, for me
 user cannot shorten (a URL or a user id in another tool's TMX), cuts it to fit (``fit``,
 ``fit_language_tag``). Which field gets which is listed in the README ("Over-long values").
 
-Pure: SQLAlchemy's column objects and ``messages`` only, so services and importers can use it.
+Pure: SQLAlchemy's column objects, ``common.messages`` and ``common.errors`` only, so services and importers can use it.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from messages import Message, N_
+from common.errors import DuizhaoError
+from common.messages import Message, N_
 
 __all__ = ["max_length", "too_long", "length_problem", "nul_problem", "require_fits", "fit", "fit_language_tag"]
 
@@ -59,8 +60,6 @@ def require_fits(column: Any, value: object, *, field: str) -> None:
     most = too_long(column, value)
     problem = length_problem(field, value, most) if most is not None else nul_problem(field, value)  # type: ignore[arg-type]
     if problem is not None:
-        from errors import DuizhaoError  # errors imports Flask; the pure readers never get here
-
         raise DuizhaoError(problem, field=field)
 
 

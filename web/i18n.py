@@ -8,8 +8,8 @@ the .mo is missing or older, so a fresh checkout needs no ``pybabel compile`` st
 Extract new strings with ``pybabel extract -F babel.cfg -k _l -k N_ -o translations/messages.pot .``
 and merge them with ``pybabel update -i translations/messages.pot -d translations``.
 
-Errors raised below the views carry a ``messages.Message`` (the English sentence, its template and
-its parameters); ``translate_message`` turns one into the reader's language at the edge (errors.py
+Errors raised below the views carry a ``common.messages.Message`` (the English sentence, its template and
+its parameters); ``translate_message`` turns one into the reader's language at the edge (web/errors.py
 and the views that show an error themselves).
 """
 from __future__ import annotations
@@ -24,14 +24,14 @@ from flask import Blueprint, Flask, redirect, request, url_for
 from flask_babel import Babel, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
-from messages import Message, Word
+from common.messages import Message, Word
 
 LANGUAGES = ("en", "zh")
 #: The switch shows each language in its own name.
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 bp = Blueprint("i18n", __name__)
 
@@ -61,7 +61,7 @@ def word(value) -> str:
 
 
 def translate_message(text) -> str:
-    """A message in the reader's language: a :class:`messages.Message` is looked up by its
+    """A message in the reader's language: a :class:`common.messages.Message` is looked up by its
     template and formatted with its parameters (those that are Messages translated first, Words
     shown through ``word``); any other string is returned unchanged (it is already what the
     reader should see, or has no translation, like werkzeug's own descriptions).

@@ -1,4 +1,4 @@
-"""Map the language codes real TM files carry to Duizhao's two languages.
+"""Duizhao's two languages, and the language codes real files and requests carry mapped to them.
 
 Files say ``zh-CN``, ``ZH-CN``, ``zh_CN``, ``zh-Hans-CN``, ``zh-TW``, ``cmn``, ``chi``,
 ``en-US``, ``EN-GB``, ``eng``...  The TM is script-insensitive for matching
@@ -12,9 +12,29 @@ import re
 from functools import lru_cache
 from typing import Literal
 
-from tm.formats.records import UnsupportedLanguage
+from common import params
+from common.errors import DuizhaoError
+from common.messages import Message, N_
 
 Lang = Literal["zh", "en"]
+
+#: The two languages Duizhao stores, as its own code for each.
+LANGUAGES: tuple[Lang, ...] = ("zh", "en")
+
+
+class UnsupportedLanguage(Exception):
+    """A language code that is neither Chinese nor English."""
+
+    def __init__(self, code: str, supported: tuple[str, ...]) -> None:
+        self.code = code
+        self.supported = supported
+        self.message = Message(
+            N_("unsupported language {code!r}: Duizhao stores Chinese and English only "
+               "(supported codes: {supported})"),
+            code=code, supported=", ".join(supported),
+        )
+        super().__init__(self.message)
+
 
 # Primary subtags (ISO 639-1, 639-2/B, 639-2/T, 639-3 individual and macro
 # languages) that mean "Chinese".  Only Mandarin and the macrolanguage: a file
@@ -97,3 +117,15 @@ def script_of(code: str) -> Literal["Hans", "Hant"] | None:
     if "hans" in subtags or subtags & {"cn", "sg", "my"}:
         return "Hans"
     return None
+
+
+def parse_language(value: str | None, parameter: str) -> str:
+    """A language parameter (``zh``, ``zh-Hans``, ``en-GB``...) as ``zh`` or ``en``."""
+    params.text(value, parameter)
+    try:
+        return normalize_lang(value or "")
+    except UnsupportedLanguage as err:
+        raise DuizhaoError(Message(N_("Parameter {parameter!r}: unsupported language {value!r}; use one of "
+                                      "{supported}."), parameter=parameter, value=value,
+                                   supported=", ".join(err.supported)), parameter=parameter,
+                           supported=list(err.supported)) from None

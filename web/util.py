@@ -7,9 +7,10 @@ from flask import request
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-import params
-from errors import DuizhaoError
-from messages import Message, N_
+from common import params
+from common.errors import DuizhaoError
+from common.messages import Message, N_
+from common.timeutil import isoformat
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -42,7 +43,7 @@ def json_body() -> dict:
 
 def history_json(events) -> list[dict]:
     """Change-log rows (UnitEvent, GlossaryEvent) as the API shows them."""
-    return [{"action": e.action, "user": e.user, "at": e.at.isoformat() + "Z", "before": e.before,
+    return [{"action": e.action, "user": e.user, "at": isoformat(e.at), "before": e.before,
              "after": e.after} for e in events]
 
 

@@ -9,12 +9,12 @@ collect it) and passes a :class:`Message`::
 
 A ``Message`` *is* the English sentence (a ``str``), so logs, ``str(err)``, the CLI and
 comparisons in tests are unchanged; it also keeps its template and parameters, from which
-``i18n.translate_message`` builds the sentence in the reader's language. Templates use
+``web.i18n.translate_message`` builds the sentence in the reader's language. Templates use
 ``str.format`` fields (``{name}``, ``{name!r}``, ``{count:,}``); a literal brace is doubled.
 
 A parameter may itself be a ``Message`` (a phrase such as "the Chinese text", translated
 first), or a :class:`Word`: a stored vocabulary value such as a role, shown through
-``i18n.word``. Anything else is inserted as it is (names, numbers, what the user sent).
+``web.i18n.word``. Anything else is inserted as it is (names, numbers, what the user sent).
 
 A message kept for later (an alignment job's warnings, stored in a JSON column) is stored as
 ``to_data(message)``, ``{"template": ..., "params": {...}}``, and read back with ``from_data``,
@@ -54,7 +54,7 @@ class Message(str):
 
 class Word(str):
     """A stored vocabulary value (a role, a token scope, a status): the edge shows it through
-    ``i18n.word``, so ``"editor"`` reads “编辑” in Chinese; in English it stays the value."""
+    ``web.i18n.word``, so ``"editor"`` reads “编辑” in Chinese; in English it stays the value."""
 
 
 def _rebuild(cls: type[Message], template: str, params: dict[str, Any]) -> Message:

@@ -1,8 +1,8 @@
-"""Domain errors and the one place that turns errors into responses.
+"""The one place that turns errors into responses (the domain errors are in ``common.errors``).
 
 API paths (``/api/``, ``/tmserver/``) get JSON ``{"error": {"status", "message", ...}}``;
 everything else gets an HTML page in plain words. Either way the message is in the reader's
-language: raise sites pass a ``messages.Message`` and ``_respond`` translates it.
+language: raise sites pass a ``common.messages.Message`` and ``_respond`` translates it.
 """
 from __future__ import annotations
 
@@ -10,47 +10,12 @@ from flask import Flask, jsonify, make_response, redirect, render_template, requ
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from common.errors import DuizhaoError
+from common.languages import UnsupportedLanguage
+from common.messages import Message, N_
 from glossary.core.model import GlossaryFormatError
-from i18n import translate_message
-from messages import Message, N_
-from tm.formats.records import ImportFormatError, UnsupportedLanguage
-
-
-class DuizhaoError(Exception):
-    """An error whose message is meant for the user; ``status`` is its HTTP status.
-
-    ``message`` is a ``messages.Message`` so that the response can be in the reader's language
-    (a plain str is shown as it is).
-    """
-
-    status = 400
-
-    def __init__(self, message: str, *, status: int | None = None, **details):
-        super().__init__(message)
-        self.message = message
-        if status is not None:
-            self.status = status
-        self.details = details
-
-
-class NotFound(DuizhaoError):
-    status = 404
-
-
-class Conflict(DuizhaoError):
-    status = 409
-
-
-class Unauthorized(DuizhaoError):
-    status = 401
-
-
-class Forbidden(DuizhaoError):
-    status = 403
-
-
-class RateLimited(DuizhaoError):
-    status = 429
+from tm.formats.records import ImportFormatError
+from web.i18n import translate_message
 
 
 #: Seconds a client is told to wait after a 503 for a lock held by another transaction.

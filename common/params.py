@@ -13,8 +13,8 @@ import math
 import re
 from typing import Any
 
-from errors import DuizhaoError
-from messages import Message, N_
+from common.errors import DuizhaoError
+from common.messages import Message, N_
 
 #: Whole numbers as people and programs write them: ASCII digits, an optional sign.
 _WHOLE = re.compile(r"[+-]?[0-9]+")

@@ -1,0 +1,58 @@
+"""Storage shared by every area, free of Flask: the declarative base and its naming convention,
+engines whose statements wait a bounded time for locks, and dialect-aware inserts.
+
+The app binds an engine and a session per request in ``db`` (the top-level module, which
+needs Flask); models, repositories and services import from here.
+"""
+from __future__ import annotations
+
+from sqlalchemy import MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session
+
+#: Migrations and other one-off commands may wait longer for the service's transactions.
+MIGRATION_LOCK_TIMEOUT = 30
+
+# Stable constraint names, so Alembic migrations can refer to them on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: str, *, lock_timeout: float = MIGRATION_LOCK_TIMEOUT, **engine_options) -> Engine:
+    """An engine whose statements wait at most ``lock_timeout`` seconds for another transaction's
+    lock (SQLite's busy timeout, PostgreSQL's ``lock_timeout``); then they fail with an
+    ``OperationalError``, which the app answers with 503."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": lock_timeout}, **engine_options)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            # WAL lets readers (other workers) go on while an import writes.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    milliseconds = max(1, round(lock_timeout * 1000))
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": f"-c lock_timeout={milliseconds}"},
+                         **engine_options)
+
+
+def insert_ignoring_conflicts(session: Session, table: Table, *index_elements: str):
+    """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` in the session's dialect: of two
+    transactions inserting the same key at once, the second waits for the first and then inserts
+    nothing (no IntegrityError), so it can read the winner's row instead."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(index_elements))

@@ -1,0 +1,1 @@
+"""The web layer every area's views share: error responses, the interface language, request helpers."""
