@@ -14,6 +14,7 @@ and the views that show an error themselves).
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import tempfile
@@ -172,12 +173,21 @@ def _umask() -> int:
     return mask
 
 
-def init_i18n(app: Flask) -> None:
-    """Set up Flask-Babel, the language switch and the template helpers on ``app``."""
+@functools.cache
+def _compile_once() -> OSError | None:
+    """Compile the catalogues once per process (every app a process builds shares them)."""
     try:
         compile_catalogues()
     except OSError as err:  # a read-only checkout with a stale .mo still serves the old one
-        app.logger.warning("Could not compile the message catalogues: %s", err)
+        return err
+    return None
+
+
+def init_i18n(app: Flask) -> None:
+    """Set up Flask-Babel, the language switch and the template helpers on ``app``."""
+    problem = _compile_once()
+    if problem is not None:
+        app.logger.warning("Could not compile the message catalogues: %s", problem)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
