@@ -207,7 +207,9 @@ def test_low_thresholds_rescore_at_most_the_budget(lang, min_score):
             continue
         stats = index_module.SearchStats()
         got = index.search(query, min_score=min_score, limit=10, slack=0, budget=budget, stats=stats)
-        assert stats.rescored <= budget + 2 * len(stored) // 10
+        # The tiers and the bounded pass share the budget; the bounded pass always gets at
+        # least ``limit`` rows, so the total may pass the budget by that much.
+        assert stats.rescored <= budget + 10
         scores = [s for _, s in got]
         assert scores == sorted(scores, reverse=True) and all(s >= min_score for s in scores)
         for unit, score in got:
