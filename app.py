@@ -206,8 +206,8 @@ def _register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
     from glossary.api import bp as glossary_api_bp
     from glossary.views import bp as glossary_bp
-    from tm.align_api import bp as align_api_bp
-    from tm.align_views import bp as align_bp
+    from align.api import bp as align_api_bp
+    from align.views import bp as align_bp
     from tm.api import bp as tm_api_bp
     from tm.views import bp as tm_bp
     from workbench.views import bp as workbench_bp

@@ -41,7 +41,7 @@ DATA = SHARED / "data" / "align"
 SCORER = SHARED / "tools" / "align_score.py"
 sys.path.insert(0, str(ROOT))
 
-from tm.core.align import DEFAULT_WEIGHTS, Bead, align  # noqa: E402
+from align.core.aligner import DEFAULT_WEIGHTS, Bead, align  # noqa: E402
 
 #: (set, side A folder, side B folder, language of side A)
 SETS = {
@@ -78,7 +78,7 @@ class CachedEmbedder:
     """Embeds each distinct text once per benchmark run, so grid searches cost DP time only."""
 
     def __init__(self):
-        from tm.core.align import _use
+        from align.core.aligner import _use
 
         self.embed, self.cache = _use(), {}
 

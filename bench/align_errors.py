@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from align_bench import DATA, SCORER, SETS, CachedEmbedder, documents  # noqa: E402
 
-from tm.core.align import align  # noqa: E402
+from align.core.aligner import align  # noqa: E402
 
 
 @functools.cache

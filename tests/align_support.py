@@ -13,7 +13,7 @@ import zlib
 
 import numpy as np
 
-from tm.core.lexicon import chinese_words, english_stems, load_lexicon, stem
+from align.core.lexicon import chinese_words, english_stems, load_lexicon, stem
 
 DIMENSIONS = 512
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -38,7 +38,7 @@ def _features(text: str) -> dict[str, float]:
 
 
 def lexical_embed(texts: list[str]) -> np.ndarray:
-    """Unit row vectors for ``texts`` (the ``embed`` argument of ``tm.core.align.align``)."""
+    """Unit row vectors for ``texts`` (the ``embed`` argument of ``align.core.aligner.align``)."""
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     for row, text in enumerate(texts):
         for key, weight in _features(text).items():

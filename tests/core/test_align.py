@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import needs_shared, wmt_pairs
-from tm.align import main as cli_main
-from tm.core.align import DEFAULT_WEIGHTS, Bead, align
+from align.cli import main as cli_main
+from align.core.aligner import DEFAULT_WEIGHTS, Bead, align
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 ALIGN_DATA = SHARED / "data" / "align"
@@ -253,7 +253,7 @@ def best_gain_by_search(n, m, quality, gap_open, gap_extend):
 
 
 def test_dynamic_programme_finds_the_best_path_with_gaps_priced_per_passage():
-    from tm.core.align import _full_band, _viterbi
+    from align.core.aligner import _full_band, _viterbi
 
     rng = np.random.default_rng(6)
     n, m = 4, 6

@@ -14,8 +14,8 @@ import pytest
 
 from tests.align_support import lexical_embed
 from tests.helpers import ROOT, SHARED, auth, make_memory
-from tm.core.align import Bead
-from tm.harvest import passage_warnings
+from align.core.aligner import Bead
+from align.service import passage_warnings
 
 ACA = SHARED / "data" / "align" / "nonlit-aca"
 
@@ -252,7 +252,7 @@ def test_job_metadata_is_checked_before_aligning(client, editor, monkeypatch):
     def no_alignment(*_args, **_kwargs):
         raise AssertionError("aligned although the job's metadata is wrong")
 
-    monkeypatch.setattr("tm.harvest.align", no_alignment)
+    monkeypatch.setattr("align.service.align", no_alignment)
     for fields, field in (({"url": "javascript:alert(1)"}, "url"), ({"date": "16 May 2019"}, "date"),
                           ({"title": "x" * 501}, "title")):
         response = client.post("/api/v1/align/jobs", json={"zh": ZH, "en": EN, **fields}, headers=auth(editor))
@@ -336,7 +336,7 @@ def test_hard_wrapped_texts_end_paragraphs_only_at_blank_lines(app, client, edit
 
 
 def test_too_long_a_text_is_refused_with_its_size(client, monkeypatch):
-    monkeypatch.setattr("tm.harvest.MAX_SENTENCES", 2)
+    monkeypatch.setattr("align.service.MAX_SENTENCES", 2)
     response = client.post("/api/v1/align", json={"zh": ZH, "en": EN})
     assert response.status_code == 400
     assert response.get_json()["error"]["message"].startswith("The Chinese text has 3 sentences; at most 2")

@@ -196,9 +196,9 @@ def test_a_glossary_record_past_its_bound_is_refused(client, token_for, filename
 
 
 def test_an_alignment_upload_past_its_bound_is_a_413_before_decoding(client, token_for):
-    from tm import harvest
+    from align import service
 
-    zh = ("中国社会科学院发布报告。" * (harvest.MAX_TEXT_BYTES // 12)).encode("utf-8")
+    zh = ("中国社会科学院发布报告。" * (service.MAX_TEXT_BYTES // 12)).encode("utf-8")
     response = client.post("/api/v1/align", headers=auth(token_for("editor")),
                            data={"zh": (io.BytesIO(zh), "zh.txt"), "en": (io.BytesIO(b"A report."), "en.txt")},
                            content_type="multipart/form-data")

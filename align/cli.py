@@ -1,8 +1,8 @@
 """Align a Chinese text with its English translation from the command line.
 
-    python -m tm.align FILE_A FILE_B              raw texts: split, align, print
+    python -m align FILE_A FILE_B              raw texts: split, align, print
                                                   "A-text<TAB>B-text<TAB>confidence" per bead
-    python -m tm.align --presplit FILE_A FILE_B   one sentence per line: print one bead per line,
+    python -m align --presplit FILE_A FILE_B   one sentence per line: print one bead per line,
                                                   "[i,j]:[k]" (0-based lines of FILE_A, FILE_B)
 
 Either file may be the Chinese one; output always follows the FILE_A / FILE_B order. Files may be
@@ -16,13 +16,13 @@ import os
 import sys
 from pathlib import Path
 
-# Cap BLAS threads before numpy loads, as tm.core.align.embedding_threads explains: threads
+# Cap BLAS threads before numpy loads, as align.core.aligner.embedding_threads explains: threads
 # beyond the free cores spin instead of working. DUIZHAO_ALIGN_THREADS raises the cap.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, os.environ.get("DUIZHAO_ALIGN_THREADS", "1"))
 
-from tm.core.align import SENTENCE_RATIO_WARNING, align, unaligned_passages  # noqa: E402
-from tm.core.encoding import UnknownEncoding, decode_text  # noqa: E402
+from align.core.aligner import SENTENCE_RATIO_WARNING, align, unaligned_passages  # noqa: E402
+from align.core.encoding import UnknownEncoding, decode_text  # noqa: E402
 from tm.core.segment import split_sentences  # noqa: E402
 from tm.core.text import detect_language  # noqa: E402
 
@@ -113,7 +113,7 @@ def _one_line(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tm.align",
+        prog="python -m align",
         description="Sentence-align a Chinese text with its English translation.",
     )
     parser.add_argument("file_a", type=Path, metavar="FILE_A")

@@ -1,5 +1,5 @@
 """JSON API for harvesting TM from article pairs, under ``/api/v1/align``. Thin: parse, call
-``tm.harvest``, commit.
+``align.service``, commit.
 
     POST /api/v1/align                      align two texts, store nothing          read
     POST /api/v1/align/jobs                 align and keep as a job to review       edit
@@ -23,7 +23,7 @@ from common.errors import DuizhaoError
 from common.messages import Message, N_
 from common.timeutil import isoformat
 from db import db_session
-from tm import harvest
+from align import service
 from tm.api import check_may_write_into
 from web.i18n import translate_message
 from web.util import json_body, reject_invalid_utf8, require_csrf_header_for_session_writes
@@ -53,7 +53,7 @@ def aligner_embedder():
     return current_app.extensions.get("align_embedder")
 
 
-def prepare_from_request() -> tuple[harvest.Prepared, dict]:
+def prepare_from_request() -> tuple[service.Prepared, dict]:
     """Align the texts of this request; returns the result and the request's other fields."""
     if request.mimetype in FORM_TYPES:
         fields = request.form.to_dict()
@@ -61,7 +61,7 @@ def prepare_from_request() -> tuple[harvest.Prepared, dict]:
         for slot in ("zh", "en"):
             upload = request.files.get(slot)
             if upload is not None and upload.filename:
-                texts[slot] = upload.read(harvest.MAX_TEXT_BYTES + 1)  # prepare() refuses more
+                texts[slot] = upload.read(service.MAX_TEXT_BYTES + 1)  # prepare() refuses more
             else:
                 texts[slot] = fields.get(slot, "")
     else:
@@ -70,7 +70,7 @@ def prepare_from_request() -> tuple[harvest.Prepared, dict]:
         for slot, value in texts.items():
             if value is not None and not isinstance(value, str):
                 raise DuizhaoError(Message(N_("Field {field!r} must be a string."), field=slot), field=slot)
-    prepared = harvest.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
+    prepared = service.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
                                hard_wrapped=_flag(fields, "hard_wrapped"), embed=aligner_embedder())
     return prepared, fields
 
@@ -102,13 +102,13 @@ def align_texts():
 def create_job():
     identity = check_permission("edit")
     fields = request.form.to_dict() if request.mimetype in FORM_TYPES else json_body()
-    harvest.check_metadata(_text(fields, "title"), _text(fields, "url"), _text(fields, "date"))
+    service.check_metadata(_text(fields, "title"), _text(fields, "url"), _text(fields, "date"))
     prepared, fields = prepare_from_request()
     session = db_session()
-    job = harvest.create_job(session, prepared, title=_text(fields, "title"), url=_text(fields, "url"),
+    job = service.create_job(session, prepared, title=_text(fields, "title"), url=_text(fields, "url"),
                              doc_date=_text(fields, "date"), user=identity.name)
     session.commit()
-    response = jsonify(for_reader(harvest.job_dict(job)))
+    response = jsonify(for_reader(service.job_dict(job)))
     response.headers["Location"] = url_for("align_api.get_job", job_id=job.id)
     return response, 201
 
@@ -123,7 +123,7 @@ def _text(fields: dict, name: str) -> str | None:
 @bp.get("/jobs/<int:job_id>")
 def get_job(job_id: int):
     check_permission("edit")
-    return jsonify(for_reader(harvest.job_dict(harvest.get_job(db_session(), job_id))))
+    return jsonify(for_reader(service.job_dict(service.get_job(db_session(), job_id))))
 
 
 @bp.put("/jobs/<int:job_id>")
@@ -132,7 +132,7 @@ def save_job(job_id: int):
     body = json_body()
     session = db_session()
     try:
-        job = harvest.save_job(session, job_id, body.get("beads"), expected_version=body.get("version"))
+        job = service.save_job(session, job_id, body.get("beads"), expected_version=body.get("version"))
     except DuizhaoError:
         session.rollback()
         raise
@@ -148,7 +148,7 @@ def store_job(job_id: int):
     session = db_session()
     try:
         check_may_write_into(session, body.get("memory"))
-        report = harvest.store_job(session, job_id, memory_name=body.get("memory"), user=identity.name)
+        report = service.store_job(session, job_id, memory_name=body.get("memory"), user=identity.name)
     except DuizhaoError:
         session.rollback()
         raise

@@ -23,8 +23,8 @@ from common.errors import Conflict, DuizhaoError, NotFound
 from common.messages import Message, N_, from_data, to_data
 from common.timeutil import isoformat, utcnow
 from tm import repository as repo
-from tm.core.align import SENTENCE_RATIO_WARNING, Bead, align, unaligned_passages
-from tm.core.encoding import UnknownEncoding, decode_text
+from align.core.aligner import SENTENCE_RATIO_WARNING, Bead, align, unaligned_passages
+from align.core.encoding import UnknownEncoding, decode_text
 from tm.core.segment import Segment, split_sentences
 from tm.core.text import detect_language
 from tm.formats.records import UnitRecord
@@ -34,7 +34,7 @@ from tm.models import AlignmentJob, Memory
 SLOT_NAMES = {"zh": N_("Chinese"), "en": N_("English")}
 #: Sentences per side we align in one request. The aligner is roughly linear, about 9 s for a
 #: chapter of a few hundred sentences on two cores, and a request must answer within the worker
-#: timeout (120 s in scripts/run-demo.sh); a book belongs on the command line (python -m tm.align).
+#: timeout (120 s in scripts/run-demo.sh); a book belongs on the command line (python -m align).
 MAX_SENTENCES = 1000
 #: Characters of one text, checked before it is split: 1,000 sentences of news are about
 #: 100,000 characters, and the text box cannot send more than 500,000 bytes anyway.
@@ -101,7 +101,7 @@ def _segment_dict(segment: Segment) -> dict:
 
 
 def decode_upload(data: bytes, slot: str) -> tuple[str, str]:
-    """Text of an uploaded file: UTF-8, else GB18030 or Big5 (tm.core.encoding, which
+    """Text of an uploaded file: UTF-8, else GB18030 or Big5 (align.core.encoding, which
     tells the two legacy encodings apart by how many dictionary words each decoding forms).
     Returns (text, encoding); raises naming the slot when no encoding fits."""
     try:
@@ -134,7 +134,7 @@ def _as_text(value: str | bytes | None, slot: str, warnings: list[Message],
 
 def _too_long(slot: str) -> DuizhaoError:
     return DuizhaoError(Message(N_("The {slot} text is longer than {most:,} characters, the most aligned here. "
-                                   "Split it, or use python -m tm.align."), slot=_slot(slot), most=MAX_TEXT_CHARS),
+                                   "Split it, or use python -m align."), slot=_slot(slot), most=MAX_TEXT_CHARS),
                         status=413, field=slot)
 
 
@@ -204,7 +204,7 @@ def prepare(zh_text: str | bytes | None, en_text: str | bytes | None, *,
     for slot, sentences in (("zh", zh), ("en", en)):
         if len(sentences) > MAX_SENTENCES:
             raise DuizhaoError(Message(N_("The {slot} text has {count:,} sentences; at most {most:,} are aligned "
-                                          "here. Split it, or use python -m tm.align."),
+                                          "here. Split it, or use python -m align."),
                                        slot=_slot(slot), count=len(sentences), most=MAX_SENTENCES), field=slot)
     warnings.extend(length_warnings(zh, en))
     pairs = [(z, e) for z, e in glossary_pairs if z and e]

@@ -1,6 +1,6 @@
 """Browser pages for harvesting TM from article pairs: the upload form and the review page.
 
-The review page is driven by ``static/align.js`` through the JSON API in ``tm.align_api``;
+The review page is driven by ``static/align.js`` through the JSON API in ``align.api``;
 these views only render, and create the job when the form is posted.
 """
 from __future__ import annotations
@@ -11,9 +11,9 @@ from flask_login import current_user
 from accounts.auth import actor_name, check_permission
 from common.errors import DuizhaoError
 from db import db_session
-from tm import harvest
+from align import service
 from tm import repository as repo
-from tm.align_api import aligner_embedder, for_reader, glossary_pairs
+from align.api import aligner_embedder, for_reader, glossary_pairs
 from web.i18n import translate_message
 
 bp = Blueprint("align", __name__, url_prefix="/align")
@@ -42,15 +42,15 @@ def new():
         for slot, upload_field in _UPLOADS.items():
             upload = request.files.get(upload_field)
             if upload is not None and upload.filename:
-                texts[slot] = upload.read(harvest.MAX_TEXT_BYTES + 1)  # prepare() refuses more
+                texts[slot] = upload.read(service.MAX_TEXT_BYTES + 1)  # prepare() refuses more
             else:
                 texts[slot] = request.form.get(slot, "")
         try:
-            harvest.check_metadata(request.form.get("title"), request.form.get("url"), request.form.get("date"))
-            prepared = harvest.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
+            service.check_metadata(request.form.get("title"), request.form.get("url"), request.form.get("date"))
+            prepared = service.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
                                        hard_wrapped=bool(request.form.get("hard_wrapped")),
                                        embed=aligner_embedder())
-            job = harvest.create_job(session, prepared, title=request.form.get("title"),
+            job = service.create_job(session, prepared, title=request.form.get("title"),
                                      url=request.form.get("url"), doc_date=request.form.get("date"),
                                      user=actor_name())
             session.commit()
@@ -60,7 +60,7 @@ def new():
         else:
             return redirect(url_for("align.review", job_id=job.id), code=303)
     return render_template("align/new.html", error=error, form=request.form,
-                           jobs=harvest.recent_jobs(session)), 400 if error else 200
+                           jobs=service.recent_jobs(session)), 400 if error else 200
 
 
 @bp.get("/<int:job_id>")
@@ -69,6 +69,6 @@ def review(job_id: int):
     if (login := _editor_or_login()) is not None:
         return login
     session = db_session()
-    job = harvest.get_job(session, job_id)
-    return render_template("align/review.html", job=job, data=for_reader(harvest.job_dict(job)),
-                           memories=repo.memories(session), low=harvest.LOW_CONFIDENCE)
+    job = service.get_job(session, job_id)
+    return render_template("align/review.html", job=job, data=for_reader(service.job_dict(job)),
+                           memories=repo.memories(session), low=service.LOW_CONFIDENCE)

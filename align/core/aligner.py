@@ -46,7 +46,7 @@ from functools import cache
 
 import numpy as np
 
-from tm.core.lexicon import chinese_words, english_stems, load_lexicon, stem
+from align.core.lexicon import chinese_words, english_stems, load_lexicon, stem
 from tm.core.segment import split_clauses
 from tm.core.text import detect_language
 
