@@ -16,12 +16,13 @@ import os
 import sys
 from pathlib import Path
 
-# Cap BLAS threads before numpy loads, as align.core.aligner.embedding_threads explains: threads
+# Cap BLAS threads before numpy loads, as align.core.embedding.embedding_threads explains: threads
 # beyond the free cores spin instead of working. DUIZHAO_ALIGN_THREADS raises the cap.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, os.environ.get("DUIZHAO_ALIGN_THREADS", "1"))
 
-from align.core.aligner import SENTENCE_RATIO_WARNING, align, unaligned_passages  # noqa: E402
+from align.core.aligner import align  # noqa: E402
+from align.core.beads import SENTENCE_RATIO_WARNING, unaligned_passages  # noqa: E402
 from align.core.encoding import UnknownEncoding, decode_text  # noqa: E402
 from tm.core.segment import split_sentences  # noqa: E402
 from tm.core.text import detect_language  # noqa: E402

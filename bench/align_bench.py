@@ -41,7 +41,8 @@ DATA = SHARED / "data" / "align"
 SCORER = SHARED / "tools" / "align_score.py"
 sys.path.insert(0, str(ROOT))
 
-from align.core.aligner import DEFAULT_WEIGHTS, Bead, align  # noqa: E402
+from align.core.aligner import align  # noqa: E402
+from align.core.beads import DEFAULT_WEIGHTS, Bead  # noqa: E402
 
 #: (set, side A folder, side B folder, language of side A)
 SETS = {
@@ -78,9 +79,9 @@ class CachedEmbedder:
     """Embeds each distinct text once per benchmark run, so grid searches cost DP time only."""
 
     def __init__(self):
-        from align.core.aligner import _use
+        from align.core.embedding import default_embedder
 
-        self.embed, self.cache = _use(), {}
+        self.embed, self.cache = default_embedder(), {}
 
     def __call__(self, texts):
         import numpy as np

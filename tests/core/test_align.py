@@ -9,7 +9,8 @@ import pytest
 
 from tests.helpers import needs_shared, wmt_pairs
 from align.cli import main as cli_main
-from align.core.aligner import DEFAULT_WEIGHTS, Bead, align
+from align.core.aligner import align
+from align.core.beads import DEFAULT_WEIGHTS, Bead
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 ALIGN_DATA = SHARED / "data" / "align"
@@ -253,14 +254,14 @@ def best_gain_by_search(n, m, quality, gap_open, gap_extend):
 
 
 def test_dynamic_programme_finds_the_best_path_with_gaps_priced_per_passage():
-    from align.core.aligner import _full_band, _viterbi
+    from align.core.search import full_band, viterbi
 
     rng = np.random.default_rng(6)
     n, m = 4, 6
     for _ in range(60):
         quality = {shape: rng.normal(-0.5, 0.6, (n + 1, m + 1)) for shape in [(1, 1), (1, 2), (2, 1), (2, 2)]}
         gap_open, gap_extend = -rng.uniform(0.1, 1.0), -rng.uniform(0.0, 0.4)
-        path = _viterbi(n, m, _full_band(n, m), quality, gap_open, gap_extend)
+        path = viterbi(n, m, full_band(n, m), quality, gap_open, gap_extend)
         ends = [(0, 0)] + [(i + a, j + b) for i, j, a, b in path]
         assert [(i, j) for i, j, _, _ in path] == ends[:-1] and ends[-1] == (n, m)
         assert path_gain(path, quality, gap_open, gap_extend) == pytest.approx(
@@ -365,3 +366,14 @@ def test_cli_warns_on_very_different_lengths(tmp_path, capsys):
     en = write(tmp_path, "en.txt", "\n".join(EN))
     assert cli_main(["--presplit", str(zh), str(en)]) == 0
     assert "very different lengths" in capsys.readouterr().err
+
+
+def test_the_command_line_runs_as_a_module():
+    import subprocess
+    import sys
+
+    for module in ("align", "align.cli"):
+        result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True,
+                                cwd=Path(__file__).resolve().parents[2], check=False)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("usage: python -m align ")

@@ -14,7 +14,7 @@ import pytest
 
 from tests.align_support import lexical_embed
 from tests.helpers import ROOT, SHARED, auth, make_memory
-from align.core.aligner import Bead
+from align.core.beads import Bead
 from align.service import passage_warnings
 
 ACA = SHARED / "data" / "align" / "nonlit-aca"

@@ -1,0 +1,396 @@
+"""The evidence a bead's quality is made of, for every bead of one shape at once.
+
+Each feature answers one question about a bead: do its two sides say the same thing, and is
+this the right place to cut? The weights that combine them are ``beads.Weights``; how each was
+found to help is in ``docs/alignment-tuning.md``. Every function here works on banded arrays
+(``search.Band``), one value per bead ending at each node of the band.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from align.core.embedding import Embedder, unit
+from align.core.lexicon import chinese_words, english_stems, load_lexicon, stem
+from align.core.search import Band, banded_products, monotone
+from tm.core.segment import split_clauses
+
+__all__ = [
+    "Runs", "LexicalEvidence", "Leakage", "take_runs", "neighbours", "length_ratio", "weakest_part",
+    "paragraph_conflicts", "open_quotes", "quote_mismatch", "unrelated_level",
+]
+
+#: Runs longer than this are not embedded themselves: their vector is the normalised sum of the
+#: vectors of their parts. Embedding every run up to six sentences costs 21 passes over a text,
+#: which is most of the aligner's time; past three sentences the sum loses little and needs under
+#: a third of the embedding work.
+EXACT_RUN = 3
+#: Characters added to both sides before taking the length ratio, so one-word sentences do not
+#: swing the log ratio wildly.
+LENGTH_SMOOTHING = 8.0
+#: See ``unrelated_level``: robust standard deviations above the median, how far off the
+#: diagonal (in sentences) a pair of runs must lie to count as unrelated, and how many such
+#: pairs it takes to measure the level at all.
+UNRELATED_SPREADS = 0.5
+UNRELATED_DISTANCE = 10
+UNRELATED_MIN_SAMPLES = 24
+
+
+# --------------------------------------------------------------------------- runs and their vectors
+
+class Runs:
+    """Vectors and lengths of runs of consecutive sentences of one side.
+
+    A bead's first witness is the cosine of the vectors of its two runs: a run is embedded as
+    one text, which the encoder reads better than an average of its sentences' vectors.
+    """
+
+    def __init__(self, texts: list[str], joiner: str, embed: Embedder):
+        self.texts, self.joiner, self.embed = texts, joiner, embed
+        self.chars = np.cumsum([0] + [len(t) for t in texts])
+        self._vectors: dict[int, np.ndarray] = {}
+
+    def length(self, k: int) -> np.ndarray:
+        """Characters of each run of k sentences (index = first sentence)."""
+        return (self.chars[k:] - self.chars[:-k]).astype(np.float64)
+
+    def vectors(self, k: int) -> np.ndarray:
+        """Unit vectors of each run of k sentences (row = first sentence)."""
+        if k not in self._vectors:
+            n = len(self.texts)
+            if n - k + 1 <= 0:
+                self._vectors[k] = np.zeros((0, 512), np.float32)
+            elif k <= EXACT_RUN:
+                runs = [self.joiner.join(self.texts[s : s + k]) for s in range(n - k + 1)]
+                self._vectors[k] = unit(self.embed(runs)) if runs else np.zeros((0, 512), np.float32)
+            else:
+                head = self.vectors(EXACT_RUN)[: n - k + 1]
+                tail = self.vectors(k - EXACT_RUN)[EXACT_RUN:]
+                # Weighted by characters, as the encoder itself averages over tokens.
+                wh = self.length(EXACT_RUN)[: n - k + 1, None]
+                wt = self.length(k - EXACT_RUN)[EXACT_RUN:, None]
+                self._vectors[k] = unit(head * wh + tail * wt).astype(np.float32)
+        return self._vectors[k]
+
+
+def take_runs(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``values[starts]`` where a run starts there, NaN where none does."""
+    if len(values) == 0:
+        return np.full(starts.shape, np.nan)
+    ok = (starts >= 0) & (starts < len(values))
+    return np.where(ok, values[np.clip(starts, 0, len(values) - 1)], np.nan)
+
+
+def neighbours(band: Band, cos: np.ndarray, rows: np.ndarray, cols: np.ndarray, a: int, b: int) -> np.ndarray:
+    """The mean cosine of the same runs shifted by one run along either side: subtracted from a
+    bead's own cosine, so that a generic sentence which resembles everything does not win over
+    a specific one."""
+    shifted = [
+        band.take(cos, rows, cols - b),
+        band.take(cos, rows, cols + b),
+        band.take(cos, rows - a, cols),
+        band.take(cos, rows + a, cols),
+    ]
+    with np.errstate(all="ignore"):
+        stacked = np.stack(shifted)
+        seen = np.isfinite(stacked).sum(axis=0)
+        return np.where(seen > 0, np.nansum(stacked, axis=0) / np.maximum(seen, 1), 0.0)
+
+
+def length_ratio(zr: Runs, er: Runs, rows: np.ndarray, cols: np.ndarray, a: int, b: int,
+                 log_ratio: float) -> np.ndarray:
+    """The log of each bead's English/Chinese character ratio against the document's own
+    (``log_ratio``): Gale and Church's observation that lengths of translations are
+    proportional, in the form vecalign and Bertalign found robust (the caller squares it)."""
+    lz = take_runs(zr.length(a), rows - a)
+    le = take_runs(er.length(b), cols - b)
+    return np.log((le + LENGTH_SMOOTHING) / (lz + LENGTH_SMOOTHING)) - log_ratio
+
+
+def weakest_part(zr: Runs, er: Runs, band: Band, cos: np.ndarray, a: int, b: int) -> np.ndarray:
+    """The lowest cosine between one sentence of a bead and the whole other side: a
+    sentence that belongs elsewhere, or nowhere, drags a bead down even when the run's
+    vector, dominated by the other sentences, still looks right."""
+    weakest = cos
+    if b > 1:
+        zv, e1 = zr.vectors(a), er.vectors(1)
+        for d in range(b):
+            weakest = np.fmin(weakest, banded_products(zv, e1, band, a, b - d))
+    if a > 1:
+        z1, ev = zr.vectors(1), er.vectors(b)
+        for d in range(a):
+            weakest = np.fmin(weakest, banded_products(z1, ev, band, a - d, b))
+    return np.where(np.isfinite(cos), weakest, np.nan)
+
+
+def paragraph_conflicts(zh_par: np.ndarray, en_par: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                        a: int, b: int) -> np.ndarray:
+    """Paragraph breaks, when both texts have them: a bead should neither straddle one nor
+    start one on one side only. Counts the bead's offences (0 to 3)."""
+    def starts_and_crossings(par, ends, k):
+        first = np.clip(ends - k, 0, len(par) - 1)
+        last = np.clip(ends - 1, 0, len(par) - 1)
+        prev = np.clip(ends - k - 1, 0, len(par) - 1)
+        starts = (ends - k == 0) | (par[first] != par[prev])
+        return starts, par[first] != par[last]
+
+    zs, zc = starts_and_crossings(zh_par, rows, a)
+    es, ec = starts_and_crossings(en_par, cols, b)
+    return zc.astype(float) + ec + (zs != es)
+
+
+# --------------------------------------------------------------------------- clauses that belong next door
+
+
+class _Clauses:
+    """Unit vectors of the clauses of one side's sentences, in order; ``first[s]`` is the row of
+    sentence s's first clause (``first[len]`` closes the last). A sentence that is one clause
+    reuses its sentence vector."""
+
+    def __init__(self, runs: Runs, lang: str, embed: Embedder):
+        pieces, owners = [], []
+        for k, text in enumerate(runs.texts):
+            parts = split_clauses(text, lang)
+            pieces += parts
+            owners += [k] * len(parts)
+        sentence_vectors = runs.vectors(1)
+        whole = [piece == runs.texts[k] for piece, k in zip(pieces, owners)]
+        own = [i for i, is_whole in enumerate(whole) if is_whole]
+        other = [i for i, is_whole in enumerate(whole) if not is_whole]
+        vectors = np.zeros((len(pieces), sentence_vectors.shape[1]), dtype=np.float32)
+        if own:
+            vectors[own] = sentence_vectors[[owners[i] for i in own]]
+        if other:
+            vectors[other] = unit(embed([pieces[i] for i in other]))
+        self.vectors = vectors
+        self.first = np.searchsorted(np.asarray(owners), np.arange(len(runs.texts) + 1))
+
+
+class Leakage:
+    """Clauses that belong next door, for every bead shape, from tables computed once per
+    alignment: when a clause of a bead's first or last sentence resembles the sentence just
+    outside the bead on the other side more than the bead's own other side, the bead's boundary
+    is in the wrong place. Translators move sentence boundaries to commas; the vectors of whole
+    sentences blur that (a 2-2 bead and its two 1-1 halves score alike), the clauses do not.
+
+    Described for clauses of side X against side Y (done both ways): for an X sentence s, a Y
+    node v and a Y run length q, ``after[q][s, v]`` is the largest, over the clauses c of s, of
+    cos(c, y[v]) - cos(c, run of q Y sentences ending at v), and ``before[q][s, v]`` the same
+    with y[v - q - 1], the sentence before the run. A bead whose X side ends with s and whose Y
+    side is that run leaks by ``after``; one whose X side starts with s, by ``before``. The
+    tables are banded like the DP, so the cost grows with the document, not its square.
+    """
+
+    def __init__(self, zr: Runs, er: Runs, band: Band, longest: int):
+        n, m = len(zr.texts), len(er.texts)
+        # Rows are Chinese sentences s and columns English nodes: a bead ending at node row
+        # i = s + 1 (s last) or i = s + a (s first) reaches the columns of those rows.
+        lo, hi = monotone(band)
+        zh_rows = np.arange(n)
+        zh_band = Band(lo[np.minimum(zh_rows + 1, n)], hi[np.minimum(zh_rows + longest, n)])
+        # Rows are English sentences t and columns Chinese nodes i: (i, j) with t = j - 1 or
+        # t = j - b is in the band when lo[i] <= t + b and hi[i] >= t + 1.
+        en_rows = np.arange(m)
+        first_i = np.searchsorted(hi, en_rows + 1, side="left")
+        last_i = np.searchsorted(lo, en_rows + longest, side="right") - 1
+        first_i = np.clip(first_i, 0, n)
+        en_band = Band(first_i, np.clip(np.maximum(last_i, first_i), 0, n))
+        zh_clauses = _Clauses(zr, "zh", zr.embed)
+        en_clauses = _Clauses(er, "en", er.embed)
+        e1, z1 = er.vectors(1), zr.vectors(1)
+        self.zh_band, self.en_band = zh_band, en_band
+        self.zh_tables = {b: _leak_tables(zh_clauses, e1, er.vectors(b), b, zh_band)
+                          for b in range(1, min(longest, m) + 1)}
+        self.en_tables = {a: _leak_tables(en_clauses, z1, zr.vectors(a), a, en_band)
+                          for a in range(1, min(longest, n) + 1)}
+
+    def of_shape(self, a: int, b: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Leakage of every bead of shape (a, b), banded by its end node (rows i, cols j)."""
+        rows = np.broadcast_to(rows, cols.shape)
+        after, before = self.zh_tables[b]
+        zh_side = np.fmax(self.zh_band.take(after, rows - 1, cols, fill=-np.inf),
+                          self.zh_band.take(before, rows - a, cols, fill=-np.inf))
+        after, before = self.en_tables[a]
+        en_side = np.fmax(self.en_band.take(after, cols - 1, rows, fill=-np.inf),
+                          self.en_band.take(before, cols - b, rows, fill=-np.inf))
+        return np.maximum(zh_side, 0.0) + np.maximum(en_side, 0.0)
+
+
+def _leak_tables(clauses: _Clauses, y1: np.ndarray, y_runs: np.ndarray, q: int, band: Band):
+    """(after, before) of ``Leakage`` for Y runs of length q, banded like ``band`` (rows are X
+    sentences, columns Y nodes); -inf where a neighbour or run does not exist."""
+    rows, width = len(band.lo), band.width
+    after = np.full((rows, width), -np.inf, dtype=np.float32)
+    before = np.full((rows, width), -np.inf, dtype=np.float32)
+    block = 32
+    for r0 in range(0, rows, block):
+        r1 = min(rows, r0 + block)
+        c0, c1 = int(band.lo[r0:r1].min()), int(band.hi[r0:r1].max())
+        k0, k1 = int(clauses.first[r0]), int(clauses.first[r1])
+        vectors = clauses.vectors[k0:k1]
+        nodes = np.arange(c0, c1 + 1)
+
+        def cosines(of: np.ndarray, index: np.ndarray) -> np.ndarray:
+            ok = (index >= 0) & (index < len(of))
+            out = np.full((len(vectors), len(index)), np.nan, dtype=np.float32)
+            if ok.any():
+                out[:, ok] = vectors @ of[index[ok]].T
+            return out
+
+        own = cosines(y_runs, nodes - q)
+        with np.errstate(invalid="ignore"):
+            gain_after = np.nan_to_num(cosines(y1, nodes) - own, nan=-np.inf)
+            gain_before = np.nan_to_num(cosines(y1, nodes - q - 1) - own, nan=-np.inf)
+        starts = clauses.first[r0:r1] - k0
+        k = np.clip(band.cols[r0:r1] - c0, 0, c1 - c0)
+        inside = band.cols[r0:r1] <= band.hi[r0:r1, None]
+        for table, gain in ((after, gain_after), (before, gain_before)):
+            per_sentence = np.maximum.reduceat(gain, starts, axis=0)
+            table[r0:r1] = np.where(inside, np.take_along_axis(per_sentence, k, axis=1), -np.inf)
+    return after, before
+
+
+# --------------------------------------------------------------------------- quotations
+
+
+#: English quotation marks: an opening one starts a word, a closing one follows a word or its
+#: punctuation and ends it. Apostrophes inside words (it's) are neither; a plural possessive
+#: (the girls' room) passes for a closing mark, rare enough not to matter.
+_EN_OPENING_QUOTE = re.compile(r"(?:^|(?<=[\s(\[—-]))['‘“\"](?=\S)")
+_EN_CLOSING_QUOTE = re.compile(r"(?<=[.,!?;:—…\-\w])['’”\"](?=\s|$|[)\],.;:!?—])")
+
+
+def quote_balance(text: str, lang: str) -> int:
+    """Quotations a sentence opens minus those it closes."""
+    if lang == "zh":
+        return (text.count("“") + text.count("「") + text.count("『")
+                - text.count("”") - text.count("」") - text.count("』"))
+    return len(_EN_OPENING_QUOTE.findall(text)) - len(_EN_CLOSING_QUOTE.findall(text))
+
+
+def open_quotes(texts: list[str], lang: str) -> np.ndarray:
+    """Prefix sums of ``quote_balance`` over a side's sentences (``quote_mismatch`` reads them)."""
+    return np.concatenate([[0], np.cumsum([quote_balance(t, lang) for t in texts])])
+
+
+def quote_mismatch(zh_open: np.ndarray, en_open: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                   a: int, b: int) -> np.ndarray:
+    """1 where a bead opens (or closes) more quotations than it closes (opens) on one side
+    but not on the other, else 0. A bead that leaves a quotation open on one side only has cut
+    a line of dialogue in the wrong place (“But sharp!” belongs with the retort it opens, not
+    the remark before)."""
+    n, m = len(zh_open) - 1, len(en_open) - 1
+    rows, cols = np.broadcast_to(rows, cols.shape), np.clip(cols, 0, m)
+    zh = zh_open[rows] - zh_open[np.clip(rows - a, 0, n)]
+    en = en_open[cols] - en_open[np.clip(cols - b, 0, m)]
+    return (np.sign(zh) != np.sign(en)).astype(np.float64)
+
+
+# --------------------------------------------------------------------------- words
+
+
+class LexicalEvidence:
+    """Word-level translation evidence between sentence pairs in the band: the share of words
+    on either side covered by a CC-CEDICT translation, a shared number or Latin-script name, or a
+    caller-supplied glossary term. It catches pairs the sentence vectors rank close together.
+
+    For a Chinese sentence s and an English sentence t: how many Chinese words of s have a
+    translation among the stems of t, and how many stems of t translate some word of s. Runs
+    sum these over their sentences, so a bead's coverage comes from prefix sums.
+    """
+
+    def __init__(self, zh: list[str], en: list[str], glossary, band: Band):
+        lexicon = load_lexicon()
+        zh_words, en_sets, en_lists = [], [], []
+        for text in zh:
+            words = []
+            for word in chinese_words(text):
+                if word.isascii():
+                    words.append(frozenset([stem(word)]))  # numbers and Latin names
+                elif word in lexicon:
+                    words.append(lexicon[word])
+            words += [frozenset([f"\x00g{k}"]) for k, (z, _) in enumerate(glossary) if z in text]
+            zh_words.append(words)
+        for text in en:
+            stems = english_stems(text)
+            lower = f" {text.lower()} "
+            stems += [f"\x00g{k}" for k, (_, e) in enumerate(glossary) if f" {e}" in lower]
+            en_lists.append(stems)
+            en_sets.append(set(stems))
+        self.zh_count = np.array([len(w) for w in zh_words], dtype=np.float64)
+        self.en_count = np.array([len(s) for s in en_lists], dtype=np.float64)
+        unions = [frozenset().union(*w) for w in zh_words]
+        # Pair counts for sentence s (row s) and sentence t, banded like the DP rows, plus
+        # row-wise prefix sums along t.
+        self.band = band
+        n = len(zh)
+        hz = np.zeros((n + 1, band.width + 1))
+        he = np.zeros((n + 1, band.width + 1))
+        for s in range(n):
+            lo, hi = int(band.lo[s]), min(int(band.hi[s]), len(en) - 1)
+            words, union = zh_words[s], unions[s]
+            for t in range(lo, hi + 1):
+                stems_t, set_t = en_lists[t], en_sets[t]
+                hz[s, t - lo + 1] = sum(1 for w in words if not w.isdisjoint(set_t))
+                he[s, t - lo + 1] = sum(1 for x in stems_t if x in union)
+        self.hz_cum = np.cumsum(hz, axis=1)
+        self.he_cum = np.cumsum(he, axis=1)
+        self.zh_cum = np.concatenate([[0.0], np.cumsum(self.zh_count)])
+        self.en_cum = np.concatenate([[0.0], np.cumsum(self.en_count)])
+
+    def _block(self, cum, s, t, a, b):
+        """Sum of pair counts over sentences s..s+a-1 × t..t+b-1 (t within the row's band)."""
+        total = np.zeros(np.broadcast_shapes(s.shape, t.shape))
+        for d in range(a):
+            row = np.clip(s + d, 0, len(self.band.lo) - 1)
+            lo, hi = self.band.lo[row], np.minimum(self.band.hi[row], len(self.en_cum) - 2)
+            k0 = np.clip(t - lo, 0, self.band.width)
+            k1 = np.clip(np.minimum(t + b - 1, hi) - lo + 1, 0, self.band.width)
+            total += np.where(k1 > k0, cum[row, k1] - cum[row, k0], 0.0)
+        return total
+
+    def coverage(self, band, rows, cols, a, b):
+        """Dice-like share of words of both runs that have a translation on the other side."""
+        s, t = rows - a, cols - b
+        sc, tc = np.clip(s, 0, len(self.zh_cum) - 1 - a), np.clip(t, 0, len(self.en_cum) - 1 - b)
+        nz = self.zh_cum[sc + a] - self.zh_cum[sc]
+        ne = self.en_cum[tc + b] - self.en_cum[tc]
+        hz = np.minimum(self._block(self.hz_cum, s, t, a, b), nz)
+        he = np.minimum(self._block(self.he_cum, s, t, a, b), ne)
+        return (hz + he) / np.maximum(nz + ne, 1.0)
+
+
+# --------------------------------------------------------------------------- unrelated runs
+
+
+def unrelated_level(zr: Runs, er: Runs, a: int, b: int) -> float | None:
+    """The cosine that runs of a and b sentences reach in this document when they are not
+    translations of each other: the median plus ``UNRELATED_SPREADS`` robust standard
+    deviations of the cosines of runs at least ``UNRELATED_DISTANCE`` sentences off the
+    diagonal (each Chinese run against the English runs an eighth, a quarter, ... of the
+    text further on, wrapping round), which no alignment of the two texts pairs. None when
+    the texts are too short for runs that far apart: in a ten-sentence scene every pair is
+    a neighbour. A bead whose cosine does not rise above it pays for the shortfall.
+
+    Why per document and per shape: a news story's sentences resemble each other more than
+    a novel's do, and a run's vector drifts towards the document's mean as the run grows,
+    so six unrelated sentences of one story reach a cosine (0.26) that a true pair of
+    loosely translated literary sentences may not.
+    """
+    zv, ev = zr.vectors(a), er.vectors(b)
+    n, m = len(zv), len(ev)
+    if n == 0 or m == 0:
+        return None
+    s = np.arange(n)
+    cosines = []
+    for offset in np.arange(1, 8) / 8:
+        t = np.round((s / n + offset) * m).astype(np.int64) % m
+        far = np.abs(s / n - t / m) * max(n, m) >= UNRELATED_DISTANCE
+        cosines.append(np.einsum("ij,ij->i", zv[s[far]], ev[t[far]]))
+    c = np.concatenate(cosines)
+    if len(c) < UNRELATED_MIN_SAMPLES:
+        return None
+    median = float(np.median(c))
+    spread = max(0.02, 1.4826 * float(np.median(np.abs(c - median))))
+    return median + UNRELATED_SPREADS * spread
