@@ -27,6 +27,7 @@ def import_models() -> None:
     import accounts.models  # noqa: F401
     import tm.models  # noqa: F401
     import glossary.models  # noqa: F401
+    import align.models  # noqa: F401
 
 
 def default_sqlite_url(instance_path: str) -> str:

@@ -7,19 +7,22 @@ version number so two tabs cannot overwrite each other), and finally store the a
 pairs as TM units (``store_job``). Nothing reaches the TM before that last step.
 
 No Flask here: callers pass a ``Session`` and commit. After ``store_job`` the caller also tells
-the live candidate index that units changed.
+the live candidate index that units changed. Storage goes through ``align.repository`` (jobs)
+and ``tm.repository`` (memories and units).
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from align import repository as jobs
 from common.errors import Conflict, DuizhaoError, NotFound
+from common.fieldlimits import max_length
 from common.messages import Message, N_, from_data, to_data
 from common.timeutil import isoformat, utcnow
 from tm import repository as repo
@@ -29,7 +32,10 @@ from align.core.encoding import UnknownEncoding, decode_text
 from tm.core.segment import Segment, split_sentences
 from tm.core.text import detect_language
 from tm.formats.records import UnitRecord
-from tm.models import AlignmentJob, Memory
+from tm.models import Memory
+
+if TYPE_CHECKING:
+    from align.models import AlignmentJob
 
 #: What each slot holds, in the words the messages use (translated with them: see ``_slot``).
 SLOT_NAMES = {"zh": N_("Chinese"), "en": N_("English")}
@@ -46,7 +52,7 @@ MAX_TEXT_BYTES = 4 * MAX_TEXT_CHARS
 #: Beads scoring below this are shown shaded and labelled "low confidence" for review.
 LOW_CONFIDENCE = 0.5
 MAX_TITLE = 500
-MAX_MEMORY_NAME = Memory.__table__.c.name.type.length
+MAX_MEMORY_NAME = max_length(Memory.name)
 MAX_URL = 1000
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -250,17 +256,13 @@ def create_job(session: Session, prepared: Prepared, *, title: str | None = None
         "en": [_segment_dict(s) for s in prepared.en],
         "beads": [dict(b.to_dict(), approved=False) for b in prepared.beads],
     }
-    now = utcnow()
-    job = AlignmentJob(title=title, url=url, doc_date=doc_date, zh_text=prepared.zh_text,
-                       en_text=prepared.en_text, state=state, warnings=[to_data(w) for w in prepared.warnings],
-                       status="review", created_by=user, created_at=now, changed_at=now, version=1)
-    session.add(job)
-    session.flush()
-    return job
+    return jobs.add_job(session, title=title, url=url, doc_date=doc_date, zh_text=prepared.zh_text,
+                        en_text=prepared.en_text, state=state, warnings=[to_data(w) for w in prepared.warnings],
+                        created_by=user, now=utcnow())
 
 
 def get_job(session: Session, job_id: int) -> AlignmentJob:
-    job = session.get(AlignmentJob, job_id)
+    job = jobs.get_job(session, job_id)
     if job is None:
         raise NotFound(Message(N_("No alignment job has id {job_id}."), job_id=job_id))
     return job
@@ -268,8 +270,7 @@ def get_job(session: Session, job_id: int) -> AlignmentJob:
 
 def recent_jobs(session: Session, *, limit: int = 20) -> list[AlignmentJob]:
     """The jobs changed last, for picking up a review where it was left."""
-    query = select(AlignmentJob).order_by(AlignmentJob.changed_at.desc(), AlignmentJob.id.desc())
-    return list(session.scalars(query.limit(limit)))
+    return jobs.recent_jobs(session, limit=limit)
 
 
 def job_warnings(job: AlignmentJob) -> list[str]:
@@ -372,15 +373,7 @@ def save_job(session: Session, job_id: int, beads: object, *, expected_version: 
     state = job.state or {}
     cleaned = validate_beads(beads, len(state.get("zh", [])), len(state.get("en", [])))
     new_state = dict(state, beads=cleaned)
-    # Compare-and-set in the database, so two workers saving at once cannot both win.
-    result = session.execute(
-        update(AlignmentJob)
-        .where(AlignmentJob.id == job_id, AlignmentJob.version == expected_version)
-        .values(state=new_state, version=AlignmentJob.version + 1, changed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(job)
-    if result.rowcount != 1:
+    if not jobs.replace_state(session, job, new_state, expected_version=expected_version):
         raise Conflict(Message(N_("This alignment was saved elsewhere (another tab or another reviewer) and "
                                   "is now at version {current}, not {yours}. Reload it to see the latest "
                                   "state."), current=job.version, yours=expected_version),
@@ -467,8 +460,5 @@ def store_job(session: Session, job_id: int, *, memory_name: object, user: str |
     run = repo.start_import(session, memory, filename=f"alignment:{job.id}", file_format="align",
                             user=user)
     counts = repo.import_records(session, memory, run, records)
-    job.status = "stored"
-    job.memory_id = memory.id
-    job.changed_at = utcnow()
-    session.flush()
+    jobs.mark_stored(session, job, memory.id)
     return StoreReport(job.id, memory.name, len(records), counts.added, counts.duplicates, one_sided)

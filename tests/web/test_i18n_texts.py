@@ -157,7 +157,7 @@ def test_a_legacy_encoding_warning_is_stored_as_a_template_and_read_in_either_la
 
     # Stored as template and parameters, not in the language of whoever created the job.
     from db import new_session
-    from tm.models import AlignmentJob
+    from align.models import AlignmentJob
 
     with app.app_context():
         session = new_session()
@@ -191,7 +191,7 @@ def test_a_job_stored_with_plain_english_warnings_still_reads(app, client, edito
     """Jobs made before warnings were kept as templates hold the English sentences themselves."""
     from db import new_session
     from common.timeutil import utcnow
-    from tm.models import AlignmentJob
+    from align.models import AlignmentJob
 
     old = "The Chinese file was decoded as GB18030."
     with app.app_context():
