@@ -2,7 +2,9 @@
 
 Services, pure cores and ``common`` run without a request (the CLI, benchmarks, tests), so
 they must not load Flask; the web layer (views, APIs, ``web``) is the only one that may.
-And ``tm`` never imports ``glossary``: a page that shows both composes them in its view.
+And ``tm`` never imports ``glossary``: a page that shows both composes them in its view. Alignment
+(``align``) is built on the TM: it may import ``tm`` and ``common``, while ``tm`` and ``glossary``
+never import it, and its core only other cores.
 """
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ FLASK_FREE = (*SERVICES, *_modules_under("*/core/*.py", "*/models.py", "*/reposi
 
 def test_the_flask_free_layers_are_found():
     assert {"common.errors", "common.messages", "tm.core.text", "glossary.core.recognize", "tm.repository",
-            "glossary.models", "tm.formats.tmx"} <= set(FLASK_FREE)
+            "glossary.models", "tm.formats.tmx", "align.core.aligner", "align.core.evidence", "align.service",
+            "align.repository", "align.models"} <= set(FLASK_FREE)
     assert not [name for name in FLASK_FREE if name.startswith("tests")]
 
 
@@ -81,6 +84,33 @@ def test_tm_never_imports_glossary():
              for path in sorted((ROOT / "tm").rglob("*.py"))
              for line, name in _imports(path) if name.split(".")[0] == "glossary"]
     assert wrong == []
+
+
+def _imports_of_package(package: str) -> list[tuple[str, int, str]]:
+    return [(str(path.relative_to(ROOT)), line, name)
+            for path in sorted((ROOT / package).rglob("*.py"))
+            for line, name in _imports(path)]
+
+
+def test_tm_and_glossary_never_import_align():
+    wrong = [f"{path}:{line}: {name}" for package in ("tm", "glossary")
+             for path, line, name in _imports_of_package(package) if name.split(".")[0] == "align"]
+    assert wrong == []
+
+
+def test_align_never_imports_glossary():
+    # The glossary's term pairs reach the aligner through the app (app.extensions), not an import.
+    wrong = [f"{path}:{line}: {name}" for path, line, name in _imports_of_package("align")
+             if name.split(".")[0] == "glossary"]
+    assert wrong == []
+
+
+def test_the_alignment_core_imports_only_cores():
+    areas = {"tm", "glossary", "align", "accounts", "cattools", "workbench", "web", "db", "app", "demo"}
+    wrong = [f"{path}:{line}: {name}" for path, line, name in _imports_of_package("align/core")
+             if name.split(".")[0] in areas and name.split(".")[1:2] != ["core"]]
+    assert wrong == []
+    assert any(name.startswith("tm.core") for _, _, name in _imports_of_package("align/core"))
 
 
 def test_common_imports_no_area_and_nothing_of_the_web():
