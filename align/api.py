@@ -19,11 +19,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from accounts.auth import check_permission, current_identity
+from align import service
 from common.errors import DuizhaoError
 from common.messages import Message, N_
 from common.timeutil import isoformat
 from db import db_session
-from align import service
 from tm.api import check_may_write_into
 from web.i18n import translate_message
 from web.util import json_body, reject_invalid_utf8, require_csrf_header_for_session_writes

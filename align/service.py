@@ -21,14 +21,14 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from align import repository as jobs
+from align.core.aligner import align
+from align.core.beads import SENTENCE_RATIO_WARNING, Bead, unaligned_passages
+from align.core.encoding import UnknownEncoding, decode_text
 from common.errors import Conflict, DuizhaoError, NotFound
 from common.fieldlimits import max_length
 from common.messages import Message, N_, from_data, to_data
 from common.timeutil import isoformat, utcnow
 from tm import repository as repo
-from align.core.aligner import align
-from align.core.beads import SENTENCE_RATIO_WARNING, Bead, unaligned_passages
-from align.core.encoding import UnknownEncoding, decode_text
 from tm.core.segment import Segment, split_sentences
 from tm.core.text import detect_language
 from tm.formats.records import UnitRecord

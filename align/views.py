@@ -9,11 +9,11 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from accounts.auth import actor_name, check_permission
+from align import service
+from align.api import aligner_embedder, for_reader, glossary_pairs
 from common.errors import DuizhaoError
 from db import db_session
-from align import service
 from tm import repository as repo
-from align.api import aligner_embedder, for_reader, glossary_pairs
 from web.i18n import translate_message
 
 bp = Blueprint("align", __name__, url_prefix="/align")

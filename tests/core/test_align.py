@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import needs_shared, wmt_pairs
 from align.cli import main as cli_main
 from align.core.aligner import align
 from align.core.beads import DEFAULT_WEIGHTS, Bead
+from tests.helpers import needs_shared, wmt_pairs
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 ALIGN_DATA = SHARED / "data" / "align"

@@ -12,10 +12,10 @@ import re
 
 import pytest
 
-from tests.align_support import lexical_embed
-from tests.helpers import ROOT, SHARED, auth, make_memory
 from align.core.beads import Bead
 from align.service import passage_warnings
+from tests.align_support import lexical_embed
+from tests.helpers import ROOT, SHARED, auth, make_memory
 
 ACA = SHARED / "data" / "align" / "nonlit-aca"
 
