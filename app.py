@@ -52,6 +52,10 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         # Seconds a request waits for another transaction's lock before answering 503.
         "DB_LOCK_TIMEOUT": float(env.get("DB_LOCK_TIMEOUT", db.DEFAULT_LOCK_TIMEOUT)),
+        # PostgreSQL connections each process keeps (SQLAlchemy's defaults): size them so that
+        # processes × (size + overflow) stays under the server's max_connections.
+        "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", db.DEFAULT_POOL_SIZE)),
+        "DB_POOL_OVERFLOW": int(env.get("DB_POOL_OVERFLOW", db.DEFAULT_POOL_OVERFLOW)),
     }
 
 

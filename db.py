@@ -17,6 +17,8 @@ from common.db import make_engine
 #: Seconds a request waits for a lock another transaction holds (an import, say) before it gives
 #: up with 503 and Retry-After: well under gunicorn's timeout, so a worker is never killed waiting.
 DEFAULT_LOCK_TIMEOUT = 10
+DEFAULT_POOL_SIZE = 5
+DEFAULT_POOL_OVERFLOW = 10
 #: What a command-line import says when it waited DB_LOCK_TIMEOUT for a lock in vain.
 LOCKED_IMPORT = ("The database stayed locked by another change (another import, perhaps); nothing was "
                  "imported. Try again when it has finished, or set DB_LOCK_TIMEOUT to wait longer.")
@@ -36,8 +38,15 @@ def default_sqlite_url(instance_path: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"],
-                         lock_timeout=float(app.config.get("DB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)))
+    url = app.config["DATABASE_URL"]
+    lock_timeout = float(app.config.get("DB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+    pool: dict[str, float] = {}
+    if not url.startswith("sqlite"):
+        # Waiting for a free connection is waiting for a lock: bounded the same way, then 503.
+        pool = {"pool_size": int(app.config.get("DB_POOL_SIZE", DEFAULT_POOL_SIZE)),
+                "max_overflow": int(app.config.get("DB_POOL_OVERFLOW", DEFAULT_POOL_OVERFLOW)),
+                "pool_timeout": lock_timeout}
+    engine = make_engine(url, lock_timeout=lock_timeout, **pool)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
 

@@ -47,8 +47,12 @@ DATABASE_SCHEME = "duizhao-db"
 #: Wrong passwords for one user name from one address, and for one user name in all.
 LOGIN_RATE_LIMIT_PER_ADDRESS = "5 per minute"
 LOGIN_RATE_LIMIT_PER_ACCOUNT = "20 per hour"
-#: Seconds a counter waits for SQLite's write lock before the request goes through uncounted.
-SQLITE_LOCK_WAIT = 2
+#: Seconds a counter waits for a lock (SQLite's write lock, a PostgreSQL row lock) or for a
+#: connection of its own pool before the request goes through uncounted.
+COUNTER_LOCK_WAIT = 2
+#: The counters' own connection pool on PostgreSQL, per process (see _storage_engine).
+COUNTER_POOL_SIZE = 2
+COUNTER_POOL_OVERFLOW = 8
 #: Every this many increments a process deletes windows that ended, so the table stays small.
 PURGE_EVERY = 500
 
@@ -123,7 +127,15 @@ class DatabaseStorage(Storage):
 
 def _storage_engine(app: Flask) -> Engine:
     engine = app.extensions["db_engine"]
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+    if engine.dialect.name != "sqlite":
+        # A pool of their own: a request holds one of the app's connections while its counter
+        # is checked, so counters drawn from the same pool deadlock once every connection is
+        # held by a request waiting for a second one (20 racing requests did, until the pool's
+        # 30 s timeout). Counter statements are short, so a small pool only queues them.
+        return make_engine(engine.url.render_as_string(hide_password=False), lock_timeout=COUNTER_LOCK_WAIT,
+                           pool_size=COUNTER_POOL_SIZE, max_overflow=COUNTER_POOL_OVERFLOW,
+                           pool_timeout=COUNTER_LOCK_WAIT)
+    if engine.url.database in (None, "", ":memory:"):
         return engine
     # SQLite has one write lock per file, and an import holds it for as long as it runs:
     # counters in the TM's own file would make every token request wait for the import. So
@@ -132,7 +144,7 @@ def _storage_engine(app: Flask) -> Engine:
     # contention between workers (see _storage_failed).
     path = Path(engine.url.database)
     counters = make_engine(str(engine.url.set(database=str(path.with_name(f"{path.stem}-ratelimits.sqlite3")))),
-                           lock_timeout=SQLITE_LOCK_WAIT)
+                           lock_timeout=COUNTER_LOCK_WAIT)
     RateLimitCounter.__table__.create(counters, checkfirst=True)
     return counters
 
@@ -140,7 +152,9 @@ def _storage_engine(app: Flask) -> Engine:
 def init_app(app: Flask) -> None:
     """Attach Flask-Limiter with the storage ``RATELIMIT_STORAGE_URI`` names (default: the database)."""
     uri = app.config.get("RATELIMIT_STORAGE_URI") or f"{DATABASE_SCHEME}://"
-    options = {"engine": _storage_engine(app)} if uri.startswith(f"{DATABASE_SCHEME}:") else {}
+    options = {}
+    if uri.startswith(f"{DATABASE_SCHEME}:"):
+        options["engine"] = app.extensions["ratelimit_engine"] = _storage_engine(app)
     # No default or decorator limits: the limits below are checked where their key is known
     # (the user name, the token), inside the views.
     Limiter(get_remote_address, app=app, storage_uri=uri, storage_options=options, default_limits=[])

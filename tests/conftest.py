@@ -90,6 +90,7 @@ def app(database_url, tmp_path):
     app.instance_path = str(tmp_path / "instance")
     yield app
     app.extensions["db_engine"].dispose()
+    app.extensions["ratelimit_engine"].dispose()
 
 
 @pytest.fixture

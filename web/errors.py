@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from common.errors import DuizhaoError
@@ -73,6 +74,16 @@ def register_error_handlers(app: Flask) -> None:
         response = _respond(503, Message(N_("The database is busy with another change (an import, perhaps); "
                                             "nothing was changed. Please try again in {seconds} seconds."),
                                          seconds=BUSY_RETRY_AFTER))
+        response[0].headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return response
+
+    @app.errorhandler(PoolTimeout)
+    def _no_free_connection(err: PoolTimeout):
+        # Every pooled connection stayed in use for DB_LOCK_TIMEOUT: the service is past its
+        # capacity, and telling the client to back off beats a queue that only grows.
+        app.logger.warning("no free database connection: %s", err)
+        response = _respond(503, Message(N_("The service is busy; nothing was changed. Please try again in "
+                                            "{seconds} seconds."), seconds=BUSY_RETRY_AFTER))
         response[0].headers["Retry-After"] = str(BUSY_RETRY_AFTER)
         return response
 

@@ -70,6 +70,27 @@ def test_the_token_rate_is_shared_by_workers_and_by_every_way_of_sending_the_tok
         other_worker.extensions["db_engine"].dispose()
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_token_requests_are_counted_while_every_pooled_connection_is_in_use(app, token_for, database_url):
+    """A request holds one of its process's pooled connections while its token is counted. The
+    counters have a pool of their own: drawn from the request's pool, at one connection per
+    process the count waited for the pool and was then waved through uncounted (and with the
+    default pool, 20 racing requests deadlocked until the pool's timeout)."""
+    from app import create_app
+
+    token = token_for("translator", "read")
+    one_connection = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                                 "TOKEN_RATE_LIMIT": "2/60", "DB_POOL_SIZE": 1, "DB_POOL_OVERFLOW": 0,
+                                 "DB_LOCK_TIMEOUT": 1})
+    try:
+        client = one_connection.test_client()
+        statuses = [client.get("/api/v1/memories", headers=auth(token)).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+    finally:
+        one_connection.extensions["db_engine"].dispose()
+        one_connection.extensions["ratelimit_engine"].dispose()
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_token_rate_still_counts_while_an_import_holds_sqlite_s_write_lock(app, client, token_for,
                                                                               database_url):
