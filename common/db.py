@@ -6,6 +6,8 @@ needs Flask); models, repositories and services import from here.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import MetaData, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -28,7 +30,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str, *, lock_timeout: float = MIGRATION_LOCK_TIMEOUT, **engine_options) -> Engine:
+def make_engine(url: str, *, lock_timeout: float = MIGRATION_LOCK_TIMEOUT, **engine_options: Any) -> Engine:
     """An engine whose statements wait at most ``lock_timeout`` seconds for another transaction's
     lock (SQLite's busy timeout, PostgreSQL's ``lock_timeout``); then they fail with an
     ``OperationalError``, which the app answers with 503."""
@@ -36,7 +38,7 @@ def make_engine(url: str, *, lock_timeout: float = MIGRATION_LOCK_TIMEOUT, **eng
         engine = create_engine(url, connect_args={"timeout": lock_timeout}, **engine_options)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             # WAL lets readers (other workers) go on while an import writes.
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -50,9 +52,10 @@ def make_engine(url: str, *, lock_timeout: float = MIGRATION_LOCK_TIMEOUT, **eng
                          **engine_options)
 
 
-def insert_ignoring_conflicts(session: Session, table: Table, *index_elements: str):
+def insert_ignoring_conflicts(session: Session, table: Table, *index_elements: str) -> postgresql.Insert | sqlite.Insert:
     """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` in the session's dialect: of two
     transactions inserting the same key at once, the second waits for the first and then inserts
     nothing (no IntegrityError), so it can read the winner's row instead."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(index_elements))

@@ -5,6 +5,8 @@ or an HTML page in the reader's language.
 """
 from __future__ import annotations
 
+from typing import Any
+
 
 class DuizhaoError(Exception):
     """An error whose message is meant for the user; ``status`` is its HTTP status.
@@ -15,7 +17,7 @@ class DuizhaoError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, status: int | None = None, **details):
+    def __init__(self, message: str, *, status: int | None = None, **details: Any) -> None:
         super().__init__(message)
         self.message = message
         if status is not None:

@@ -46,7 +46,7 @@ class Message(str):
         self.params = params
         return self
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         # str's own pickling would rebuild from the finished sentence, treating it as a template
         # (a brace in a file name would then break it): rebuild from the parts instead.
         return _rebuild, (type(self), self.template, self.params)
@@ -61,7 +61,7 @@ def _rebuild(cls: type[Message], template: str, params: dict[str, Any]) -> Messa
     return cls(template, **params)
 
 
-def to_data(text: str) -> dict | str:
+def to_data(text: str) -> dict[str, Any] | str:
     """``text`` in a JSON-ready form: a :class:`Message` as ``{"template", "params"}`` (a parameter
     that is a Message nested the same way, a :class:`Word` as ``{"word": value}``); any other
     string as it is. Parameters must be strings, numbers, booleans or None."""
@@ -71,7 +71,7 @@ def to_data(text: str) -> dict | str:
     return str(text)
 
 
-def _param_data(value: Any):
+def _param_data(value: Any) -> Any:
     if isinstance(value, Message):
         return to_data(value)
     if isinstance(value, Word):
@@ -93,11 +93,11 @@ def from_data(data: Any) -> str:
         try:
             return Message(data["template"], **params)
         except (IndexError, KeyError, ValueError, TypeError):
-            return data["template"]
+            return str(data["template"])
     return "" if data is None else str(data)
 
 
-def _param_from_data(value: Any):
+def _param_from_data(value: Any) -> Any:
     if isinstance(value, dict):
         if isinstance(value.get("word"), str) and "template" not in value:
             return Word(value["word"])

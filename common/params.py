@@ -33,13 +33,13 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def _error(template_parameter: str, template_field: str, name: str, field: bool, **values) -> DuizhaoError:
+def _error(template_parameter: str, template_field: str, name: str, field: bool, **values: Any) -> DuizhaoError:
     if field:
         return DuizhaoError(Message(template_field, field=name, **values), field=name)
     return DuizhaoError(Message(template_parameter, parameter=name, **values), parameter=name)
 
 
-def _out_of_range(name: str, low, high, field: bool) -> DuizhaoError:
+def _out_of_range(name: str, low: Any, high: Any, field: bool) -> DuizhaoError:
     return _error(N_("Parameter {parameter!r} must be between {low} and {high}."),
                   N_("Field {field!r} must be between {low} and {high}."), name, field, low=low, high=high)
 
@@ -143,7 +143,8 @@ def lenient_page(value: Any, *, most: int) -> int:
     """A page number for an HTML page: junk means the first page, and a page past ``most``
     the last one it serves (a link someone edited need not be an error page)."""
     try:
-        return whole_number(value, "page", default=1, low=1, high=most)
+        page: int = whole_number(value, "page", default=1, low=1, high=most)
+        return page
     except DuizhaoError:
         parsed = str(value).strip()
         return most if _WHOLE.fullmatch(parsed) and not parsed.startswith("-") else 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from typing import Any
 
 __all__ = ["to_simplified", "to_simplified_in_place"]
 
@@ -16,7 +17,7 @@ _opencc_lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _t2s():
+def _t2s() -> Any:
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -26,7 +27,8 @@ def to_simplified(text: str) -> str:
     """``text`` with traditional characters as simplified; a phrase rule may change its length."""
     converter = _t2s()
     with _opencc_lock:
-        return converter.convert(text)
+        simplified: str = converter.convert(text)
+    return simplified
 
 
 def to_simplified_in_place(text: str) -> str:
@@ -35,7 +37,7 @@ def to_simplified_in_place(text: str) -> str:
     character is converted on its own instead, at the price of phrase context."""
     converter = _t2s()
     with _opencc_lock:
-        out = converter.convert(text)
+        out: str = converter.convert(text)
         if len(out) == len(text):
             return out
         chars = []

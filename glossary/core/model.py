@@ -117,7 +117,7 @@ class Entry:
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Terms are kept grouped by language, in the order each language first appears (a
         # stable regrouping), as every exchange format stores them: an entry then equals itself
         # after any round trip. A tuple keeps the entry immutable and hashable.
@@ -151,12 +151,12 @@ class Entry:
         return repr(self.terms[0].text) if self.terms else Message(N_("(empty entry)"))
 
 
-def _check_period(valid_from, valid_to, what: Message) -> None:
+def _check_period(valid_from: object, valid_to: object, what: Message) -> None:
     for value in (valid_from, valid_to):
         if value is not None and not isinstance(value, dt.date):
             raise GlossaryFormatError(Message(N_("{what} validity date {value!r} is not a date"),
                                               what=what, value=value))
-    if valid_from is not None and valid_to is not None and valid_from > valid_to:
+    if isinstance(valid_from, dt.date) and isinstance(valid_to, dt.date) and valid_from > valid_to:
         raise GlossaryFormatError(Message(N_("{what} is valid from {start} after it ends on {end}"),
                                           what=what, start=valid_from, end=valid_to))
 

@@ -21,7 +21,9 @@ in the reader's language with ``i18n.translate_message``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from common.messages import Message, N_, Word
 from glossary.core.model import DEPRECATED, FORBIDDEN, SHORT_TERM_TYPES, Entry
@@ -56,7 +58,7 @@ class QaIssue:
     expected: tuple[str, ...] = ()
     found: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form for the API."""
         return {
             "kind": self.kind,
@@ -70,11 +72,11 @@ class QaIssue:
         }
 
 
-def _key(entry: Entry):
+def _key(entry: Entry) -> Hashable:
     return ("id", entry.id) if entry.id is not None else ("entry", entry)
 
 
-def _quoted(texts) -> str:
+def _quoted(texts: Iterable[str]) -> str:
     """“a” or “b” or “c”: the joining word is part of a message, so it is translated too."""
     quoted = [f"“{t}”" for t in texts]
     joined: str = quoted[0]
@@ -132,7 +134,8 @@ def _leftmost_longest(hits: list[TermHit]) -> list[TermHit]:
     return kept
 
 
-def _missing(source_hits: list[TermHit], translation: str, rendered: set, rendered_badly: set) -> list[QaIssue]:
+def _missing(source_hits: list[TermHit], translation: str, rendered: set[Hashable],
+             rendered_badly: set[Hashable]) -> list[QaIssue]:
     issues = []
     reported = set()
     for hit in source_hits:
@@ -180,7 +183,7 @@ def _unwanted(target_hits: list[TermHit], tgt_lang: str) -> list[QaIssue]:
 
 
 def _inconsistent(target_hits: list[TermHit]) -> list[QaIssue]:
-    by_entry: dict = {}
+    by_entry: dict[Hashable, list[TermHit]] = {}
     for hit in target_hits:
         if hit.term.acceptable and hit.term.term_type not in SHORT_TERM_TYPES:
             by_entry.setdefault(_key(hit.entry), []).append(hit)

@@ -32,7 +32,8 @@ import unicodedata
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from itertools import chain
-from typing import NamedTuple
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -149,7 +150,7 @@ class TermHit:
                 return term
         return None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form for the API."""
         return {
             "start": self.start,
@@ -183,6 +184,12 @@ class _Candidate(NamedTuple):  # a tuple, not a frozen dataclass: built 60,000 t
     exact: object  # the case-preserving form a case-sensitive term must match, else None
 
 
+#: A match in a text: start, end, the candidates of the matched key, the exact surface form.
+_Match = tuple[int, int, tuple[_Candidate, ...], object]
+#: A recognised span: start, end, the chosen candidates (one per entry).
+_Span = tuple[int, int, list[_Candidate]]
+
+
 @dataclass(frozen=True)
 class _Layer:
     """One language's automata, as a lookup reads them; replaced whole, never mutated.
@@ -192,11 +199,11 @@ class _Layer:
     base matches of stale keys and adds the delta's. So a change rebuilds only the delta.
     """
 
-    base: object = None  # ahocorasick.Automaton or None
-    stale: frozenset = frozenset()
-    delta: object = None
+    base: ahocorasick.Automaton | None = None
+    stale: frozenset[str] = frozenset()
+    delta: ahocorasick.Automaton | None = None
 
-    def iter(self, text: str):
+    def iter(self, text: str) -> Iterator[tuple[int, Any]]:
         if self.base is not None:
             stale = self.stale
             for end_index, value in self.base.iter(text):
@@ -211,7 +218,8 @@ def _handle(entry: Entry) -> Hashable:
     return ("id", entry.id) if entry.id is not None else ("entry", entry)
 
 
-def _automaton(keys: dict, only=None):
+def _automaton(keys: dict[str, dict[Hashable, list[_Candidate]]],
+               only: Iterable[str] | None = None) -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for key in keys if only is None else only:
         by_handle = keys.get(key)
@@ -303,11 +311,11 @@ class TermRecognizer:
                     del self._keys[lang][key]
 
     @staticmethod
-    def _candidates(handle, rank: int, entry: Entry):
+    def _candidates(handle: Hashable, rank: int, entry: Entry) -> Iterator[tuple[str, str, _Candidate]]:
         for term in entry.terms:
             if term.lang == "zh":
                 key = fold_zh(term.text)
-                exact = fold_zh(term.text, keep_case=True) if term.case_sensitive else None
+                exact: str | tuple[str, ...] | None = fold_zh(term.text, keep_case=True) if term.case_sensitive else None
                 if key.strip():
                     yield "zh", key, _Candidate(handle, rank, entry, term, exact)
             elif term.lang == "en":
@@ -345,7 +353,7 @@ class TermRecognizer:
             return []
         matches = self._zh_matches(layer, text) if lang == "zh" else self._en_matches(layer, text)
 
-        spans = []  # (start, end, [_Candidate, one per entry])
+        spans: list[_Span] = []
         for start, end, candidates, exact in matches:
             surface = text[start:end]
             chosen = self._choose(candidates, surface, exact, on)
@@ -368,9 +376,9 @@ class TermRecognizer:
         return hits
 
     @staticmethod
-    def _zh_matches(layer: _Layer, text: str):
+    def _zh_matches(layer: _Layer, text: str) -> Iterator[_Match]:
         folded = fold_zh(text)
-        exact_text = None
+        exact_text: str | None = None
         for end_index, (_, length, _, candidates) in layer.iter(folded):
             start = end_index - length + 1
             if any(c.exact is not None for c in candidates):
@@ -381,12 +389,12 @@ class TermRecognizer:
             yield start, end_index + 1, candidates, exact
 
     @staticmethod
-    def _en_matches(layer: _Layer, text: str):
+    def _en_matches(layer: _Layer, text: str) -> Iterator[_Match]:
         words = en_words(text)
         if not words:
             return
         keys = [_en_key(w) for _, _, w in words]
-        first_word_at = {}  # position of a key in the joined string -> word index
+        first_word_at: dict[int, int] = {}  # position of a key in the joined string -> word index
         position = 1
         for index, key in enumerate(keys):
             first_word_at[position] = index
@@ -401,7 +409,7 @@ class TermRecognizer:
             yield words[first][0], words[last][1], candidates, exact
 
     @staticmethod
-    def _choose(candidates, surface: str, exact, on) -> list[_Candidate]:
+    def _choose(candidates: Iterable[_Candidate], surface: str, exact: object, on: dt.date | None) -> list[_Candidate]:
         """The candidates valid on ``on``, one per entry: the term written exactly as the
         surface if there is one ("Nicolas Maduro" vs "Nicolás Maduro"), else the best status."""
         best: dict[Hashable, _Candidate] = {}
@@ -423,9 +431,9 @@ def _better(a: _Candidate, b: _Candidate, surface: str) -> bool:
     return STATUS_RANK[a.term.status] < STATUS_RANK[b.term.status]
 
 
-def _leftmost_longest(spans):
+def _leftmost_longest(spans: list[_Span]) -> list[_Span]:
     spans.sort(key=lambda s: (s[0], -s[1]))
-    kept = []
+    kept: list[_Span] = []
     last_end = -1
     for span in spans:
         if span[0] >= last_end:

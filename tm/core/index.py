@@ -54,7 +54,8 @@ import sys
 from array import array
 from collections import Counter
 from dataclasses import dataclass
-from typing import Collection, Hashable, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable
+from typing import Any, cast
 
 import numpy as np
 from rapidfuzz import process
@@ -62,6 +63,9 @@ from rapidfuzz import process
 from common.languages import LANGUAGES
 from tm.core.match import MIN_SCORE, SCORER, length_window, max_edits
 from tm.core.text import MatchKey, scoring_units
+
+#: Rows -> a bool mask of those a search may return (None: every row).
+RowFilter = Callable[[np.ndarray], np.ndarray] | None
 
 #: Gram length per language: character bigrams for Chinese, word bigrams for English. Word
 #: unigrams need fewer lists but long ones ("the", "you"): on the 1M-unit benchmark TM bigrams
@@ -157,7 +161,7 @@ class CandidateIndex:
         self._offsets = np.zeros(1, dtype=np.int64)
         self._posted = np.empty(0, dtype=np.int32)
         # Postings of units added since the last freeze.
-        self._delta: dict[int, array] = {}
+        self._delta: dict[int, array[int]] = {}
         self._delta_size = 0
 
     # --- writing ------------------------------------------------------------------------
@@ -166,7 +170,7 @@ class CandidateIndex:
         """Replace the contents with ``items``: (unit id, source text or its MatchKey)."""
         return self.build_units((unit_id, self._units_of(text)) for unit_id, text in items)
 
-    def build_units(self, items: Iterable[tuple]) -> "CandidateIndex":
+    def build_units(self, items: Iterable[tuple[Any, ...]]) -> "CandidateIndex":
         """Replace the contents with (unit id, precomputed scoring units[, group]) tuples."""
         self._clear()
         for item in items:
@@ -246,7 +250,8 @@ class CandidateIndex:
             key=lambda item: item[0],
         )
         self._ids = [unit_id for _, unit_id, _, _ in live]
-        self._units = units = [u for _, _, u, _ in live]
+        units: list[str | None] = [u for _, _, u, _ in live]
+        self._units = units
         self._lengths = array("I", (n for n, _, _, _ in live))
         self._groups = array("q", (g for _, _, _, g in live))
         self._longest = live[-1][0] if live else 0
@@ -255,7 +260,7 @@ class CandidateIndex:
         self._frozen_rows = len(units)
         self._frozen_lengths = np.array(self._lengths, dtype=np.uint32)
         lengths = self._frozen_lengths.astype(np.int64)
-        points = np.frombuffer("".join(units).encode("utf-32-le"), dtype=np.uint32)
+        points = np.frombuffer("".join(cast(list[str], units)).encode("utf-32-le"), dtype=np.uint32)  # live rows only
         rows = np.repeat(np.arange(len(units), dtype=np.int32), lengths)
         points = points.astype(np.uint64)
         if self.gram == 2:
@@ -358,6 +363,7 @@ class CandidateIndex:
         allowed = self._allowed(groups)
         if limit is None or budget is None:
             rows = self._filter(units, min_score, scan_limit=None, allowed=allowed)
+            assert rows is not None  # without a scan limit the filter never gives up
             return self._cut(self._rescore(units, rows, min_score, stats), limit, slack)
         budget = max(budget, limit)
         # Tiers of threshold, highest first: the count filter is strong at the top ones, and
@@ -374,7 +380,7 @@ class CandidateIndex:
                                slack, stats)
         return self._cut(scored, limit, slack)
 
-    def _allowed(self, groups: Collection[int] | None):
+    def _allowed(self, groups: Collection[int] | None) -> RowFilter:
         """A function rows -> bool mask of the rows in ``groups`` (None: every row)."""
         if groups is None:
             return None
@@ -508,7 +514,7 @@ class CandidateIndex:
         return int((longer - q + 1 - q * max_edits(longer, min_score)).min())
 
     def _filter(self, units: str, min_score: float, *, scan_limit: int | None,
-                allowed=None) -> np.ndarray | None:
+                allowed: RowFilter = None) -> np.ndarray | None:
         """Rows that pass the length window, the count filter and ``allowed``; None when that
         would take scanning a window of more than ``scan_limit`` rows (or reading more than
         POSTING_BUDGET postings to count)."""
@@ -594,16 +600,16 @@ class CandidateIndex:
         return rows, tally
 
     @staticmethod
-    def _keep(rows: np.ndarray, allowed) -> np.ndarray:
+    def _keep(rows: np.ndarray, allowed: RowFilter) -> np.ndarray:
         return rows if allowed is None or rows.size == 0 else rows[allowed(rows)]
 
     def _scan_window(self, first: int, last: int, low: int, high: int) -> np.ndarray:
         """Every live row in the length window: frozen rows [first, last) and added ones."""
-        rows = np.r_[np.arange(first, last), np.arange(self._frozen_rows, len(self._ids))]
-        row_lengths = np.frombuffer(self._lengths, dtype=np.uint32)[rows]
+        rows: np.ndarray = np.r_[np.arange(first, last), np.arange(self._frozen_rows, len(self._ids))]
+        row_lengths: np.ndarray = np.frombuffer(self._lengths, dtype=np.uint32)[rows]
         return rows[(row_lengths >= low) & (row_lengths <= high)]
 
-    def _bounded(self, units: str, min_score: float, budget: int, allowed, limit: int,
+    def _bounded(self, units: str, min_score: float, budget: int, allowed: RowFilter, limit: int,
                  slack: float, stats: SearchStats) -> list[tuple[Hashable, float]]:
         """The best matches among the ``budget`` rows of the length window with the highest
         upper bound on their score, all scored ≥ ``min_score``; exact (``stats.exact``) when

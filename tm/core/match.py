@@ -29,13 +29,17 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, TypeVar
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from tm.core.numbers import NUMERAL_RE, adapt_numbers
 from tm.core.text import FOLDS, NUMBER_UNIT, MatchKey, match_key, normalize
+
+IntOrArray = TypeVar("IntOrArray", int, np.ndarray)
 
 #: Below 70 a fuzzy match usually costs more to edit than to translate afresh (the common
 #: default threshold of CAT tools).
@@ -158,14 +162,17 @@ SCORER = Levenshtein.normalized_similarity
 
 def base_score(a_units: str, b_units: str, *, score_cutoff: float = 0.0) -> float:
     """100 × (1 − distance / max(len)) over scoring units; 0 when below ``score_cutoff``."""
-    return 100.0 * SCORER(a_units, b_units, score_cutoff=score_cutoff / 100.0)
+    similarity: float = SCORER(a_units, b_units, score_cutoff=score_cutoff / 100.0)
+    return 100.0 * similarity
 
 
-def max_edits(length, min_score: float):
+def max_edits(length: IntOrArray, min_score: float) -> IntOrArray:
     """The most edits a pair whose longer side has ``length`` units may need to reach
     min_score. ``length`` may be an int or a numpy array of them (the index uses both)."""
     edits = (length * (100.0 - min_score) / 100.0 + _EPS) // 1
-    return edits.astype("int64") if hasattr(edits, "astype") else int(edits)
+    if isinstance(edits, np.ndarray):
+        return edits.astype("int64")
+    return int(edits)
 
 
 #: The longest length a window reaches: where the score bounds nothing (both engines' int limit).
@@ -187,7 +194,7 @@ def length_window(length: int, min_score: float) -> tuple[int, int]:
 
 
 def _floor(score: float) -> float:
-    scale = 10**_SCORE_PLACES
+    scale: int = 10**_SCORE_PLACES
     return max(0.0, math.floor(score * scale + _EPS) / scale)
 
 

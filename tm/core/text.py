@@ -12,7 +12,8 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from common.languages import LANGUAGES
 from common.text import to_simplified
@@ -89,7 +90,7 @@ _TABLE_RANGE = 0x30000
 
 
 @lru_cache(maxsize=None)
-def _char_table(width: bool, punctuation: bool, case: bool) -> tuple[dict[int, str], re.Pattern]:
+def _char_table(width: bool, punctuation: bool, case: bool) -> tuple[dict[int, str], re.Pattern[str]]:
     """A str.translate table folding single characters, and a pattern of the characters that
     do not fold to exactly one character (they need the slow path that tracks offsets)."""
     table: dict[int, str] = {}
@@ -129,7 +130,7 @@ def _compose(inner: _Map, outer: _Map) -> _Map:
     return [starts_i[s] for s in starts_o], [ends_i[e - 1] for e in ends_o]
 
 
-def _per_char(text: str, fold, with_map: bool) -> tuple[str, _Map]:
+def _per_char(text: str, fold: Callable[[str], str], with_map: bool) -> tuple[str, _Map]:
     pieces = []
     starts: list[int] = []
     ends: list[int] = []
@@ -162,7 +163,7 @@ def _compose_clusters(text: str, with_map: bool) -> tuple[str, _Map]:
     return "".join(pieces), ((starts, ends) if with_map else None)
 
 
-def _substitute(pattern: re.Pattern, repl: str, text: str, with_map: bool) -> tuple[str, _Map]:
+def _substitute(pattern: re.Pattern[str], repl: str, text: str, with_map: bool) -> tuple[str, _Map]:
     """``pattern.sub(repl, text)`` that also maps each output character to its input span."""
     pieces = []
     starts: list[int] = []
@@ -253,7 +254,7 @@ def _check_lang(lang: str) -> None:
 
 
 @lru_cache(maxsize=1)
-def _moses():
+def _moses() -> Any:
     from sacremoses import MosesTokenizer
 
     return MosesTokenizer(lang="en")
@@ -261,7 +262,8 @@ def _moses():
 
 def tokenize_en(text: str) -> list[str]:
     """English word tokens as sacremoses' Moses tokenizer makes them, unescaped (& stays &)."""
-    return _moses().tokenize(text, escape=False)
+    tokens: list[str] = _moses().tokenize(text, escape=False)
+    return tokens
 
 
 # Token code points for the scoring units of English: each distinct token is one character, so
@@ -361,6 +363,8 @@ def match_key(text: str, lang: str) -> MatchKey:
     """The MatchKey of ``text`` in ``lang`` ('zh' or 'en'). Cached: keys are immutable."""
     _check_lang(lang)
     key, mapping = _fold(text, lang, with_map=True)
+    starts: Sequence[int]
+    ends: Sequence[int]
     if mapping is None:
         starts, ends = range(len(key)), range(1, len(key) + 1)
     else:
