@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, current_app
+from flask import Flask, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.db import make_engine
+from web import extensions
 
 #: Seconds a request waits for a lock another transaction holds (an import, say) before it gives
 #: up with 503 and Retry-After: well under gunicorn's timeout, so a worker is never killed waiting.
@@ -37,8 +38,7 @@ def default_sqlite_url(instance_path: str) -> str:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"],
                          lock_timeout=float(app.config.get("DB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)))
-    app.extensions["db_engine"] = engine
-    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    extensions.install_db(app, engine, sessionmaker(engine, expire_on_commit=False))
 
     @app.teardown_appcontext
     def _close_session(_exc):
@@ -48,16 +48,16 @@ def init_app(app: Flask) -> None:
 
 
 def dispose_pool(app: Flask) -> None:
-    app.extensions["db_engine"].dispose(close=False)
+    extensions.db_engine(app).dispose(close=False)
 
 
 def engine() -> Engine:
-    return current_app.extensions["db_engine"]
+    return extensions.db_engine()
 
 
 def session_factory() -> sessionmaker[Session]:
     """What ``new_session`` calls, for work that outlives the app context (a streamed body)."""
-    return current_app.extensions["db_sessionmaker"]
+    return extensions.db_sessionmaker()
 
 
 def new_session() -> Session:

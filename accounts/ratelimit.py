@@ -40,6 +40,7 @@ from accounts.models import RateLimitCounter
 from common.db import make_engine
 from common.errors import RateLimited
 from common.messages import Message, N_
+from web import extensions
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class DatabaseStorage(Storage):
 
 
 def _storage_engine(app: Flask) -> Engine:
-    engine = app.extensions["db_engine"]
+    engine = extensions.db_engine(app)
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return engine
     # SQLite has one write lock per file, and an import holds it for as long as it runs:
@@ -156,8 +157,7 @@ def token_limit(setting: str) -> RateLimitItem | None:
 
 
 def _limiter() -> Limiter:
-    (limiter,) = current_app.extensions["limiter"]
-    return limiter
+    return extensions.limiter()
 
 
 def _digest(*parts: str) -> str:

@@ -79,6 +79,7 @@ def database_url(request, tmp_path) -> str:
 @pytest.fixture
 def app(database_url, tmp_path):
     from app import create_app
+    from web.extensions import db_engine
 
     app = create_app({
         "TESTING": True,
@@ -89,7 +90,7 @@ def app(database_url, tmp_path):
     })
     app.instance_path = str(tmp_path / "instance")
     yield app
-    app.extensions["db_engine"].dispose()
+    db_engine(app).dispose()
 
 
 @pytest.fixture

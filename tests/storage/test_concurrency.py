@@ -226,6 +226,7 @@ def test_unit_creations_during_an_import_of_the_same_pairs_lose_nothing(server, 
 def impatient_server(database_url, tmp_path):
     """A server whose requests wait at most half a second for a lock."""
     from app import create_app
+    from web.extensions import db_engine
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
                       "ANONYMOUS_READ": True, "DB_LOCK_TIMEOUT": 0.5})
@@ -236,7 +237,7 @@ def impatient_server(database_url, tmp_path):
     yield app, f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
     thread.join(5)
-    app.extensions["db_engine"].dispose()
+    db_engine(app).dispose()
 
 
 def test_a_write_blocked_by_a_running_import_gets_503_with_retry_after(impatient_server, make_user):

@@ -50,6 +50,7 @@ def test_the_token_rate_is_shared_by_workers_and_by_every_way_of_sending_the_tok
     """Two app instances on one database stand for two gunicorn workers; MyMemory's key= and
     tmserver's URL carry the same token and count against the same limit."""
     from app import create_app
+    from web.extensions import db_engine
 
     app.config["TOKEN_RATE_LIMIT"] = "4/60"
     token = token_for("translator", "read")
@@ -67,7 +68,7 @@ def test_the_token_rate_is_shared_by_workers_and_by_every_way_of_sending_the_tok
         assert [r.status_code for r in over] == [429, 429, 429]
         assert all(int(r.headers["Retry-After"]) >= 1 for r in over)
     finally:
-        other_worker.extensions["db_engine"].dispose()
+        db_engine(other_worker).dispose()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
