@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from apiref.openapi import build_document, openapi_path
 from tests.align_support import lexical_embed
-from tests.helpers import auth, wmt_pairs
-from tests.web.test_tmserver import import_pairs
+from tests.helpers import auth, import_pairs, wmt_pairs
 from web.extensions import install_align_embedder
 
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}

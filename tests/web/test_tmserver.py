@@ -5,16 +5,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.helpers import auth, wmt_pairs
+from tests.helpers import auth, import_pairs, wmt_pairs
 
-
-
-def import_pairs(client, token, pairs, memory="news"):
-    """Real pairs into a memory in one TSV import (units one by one would be slow)."""
-    table = "zh\ten\n" + "".join(f"{zh}\t{en}\n" for zh, en in pairs)
-    response = client.post(f"/api/v1/memories/{memory}/import", data=table.encode(),
-                           query_string={"format": "tsv", "filename": "news.tsv"}, headers=auth(token))
-    assert response.status_code == 201, response.get_json()
 
 
 @pytest.fixture
