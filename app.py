@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 import db
+from web import extensions
 
 DEFAULT_MAX_UPLOAD_MB = 512
 
@@ -103,8 +104,8 @@ def warm_up(app: Flask) -> None:
     with app.app_context():
         session = db.new_session()
         try:
-            app.extensions["tm_live_index"].build(session)
-            app.extensions["glossary_recognizer"].current(session)
+            extensions.live_index(app).build(session)
+            extensions.glossary_recognizer(app).current(session)
         finally:
             session.close()
     db.dispose_pool(app)
@@ -183,16 +184,18 @@ def _init_security_headers(app: Flask) -> None:
 def _init_live_state(app: Flask) -> None:
     """Per-process structures built from the database on first use and kept current from
     the event logs: the TM's candidate index and the glossary's term recognizer."""
-    from glossary.api import term_pairs_for_alignment, terms_for_lookup
+    from glossary import integration
     from glossary.service import LiveRecognizer
     from tm.live_index import LiveIndex
 
-    app.extensions["tm_live_index"] = LiveIndex()
-    app.extensions["glossary_recognizer"] = LiveRecognizer()
+    recognizer = LiveRecognizer()
+    extensions.install_live_index(app, LiveIndex())
+    extensions.install_glossary_recognizer(app, recognizer)
     # Every TM lookup answer carries the glossary terms found in the query.
-    app.extensions["tm_lookup_extras"] = [terms_for_lookup]
-    # The glossary's term pairs are evidence for the sentence aligner.
-    app.extensions["align_glossary_pairs"] = term_pairs_for_alignment
+    extensions.install_lookup_extras(app, [integration.TermsForLookup(recognizer)])
+    # The glossary's term pairs are evidence for the sentence aligner, which asks for them
+    # without a session: they are read in the request's.
+    extensions.install_align_glossary_pairs(app, lambda: integration.term_pairs_for_alignment(db.db_session()))
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -226,7 +229,7 @@ def _register_blueprints(app: Flask) -> None:
     # JSON APIs check CSRF themselves, only for browser-session writes (web.util.api_guard);
     # the CAT-tool doors only read.
     for api in (tm_api_bp, align_api_bp, glossary_api_bp, app.blueprints["mymemory"]):
-        app.extensions["csrf"].exempt(api)
+        extensions.csrf_protect(app).exempt(api)
 
 
 def _register_cli(app: Flask) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, current_app
+from flask import Flask, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.db import make_engine
+from web import extensions
 
 #: Seconds a request waits for a lock another transaction holds (an import, say) before it gives
 #: up with 503 and Retry-After: well under gunicorn's timeout, so a worker is never killed waiting.
@@ -47,8 +48,7 @@ def init_app(app: Flask) -> None:
                 "max_overflow": int(app.config.get("DB_POOL_OVERFLOW", DEFAULT_POOL_OVERFLOW)),
                 "pool_timeout": lock_timeout}
     engine = make_engine(url, lock_timeout=lock_timeout, **pool)
-    app.extensions["db_engine"] = engine
-    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    extensions.install_db(app, engine, sessionmaker(engine, expire_on_commit=False))
 
     @app.teardown_appcontext
     def _close_session(_exc):
@@ -58,16 +58,16 @@ def init_app(app: Flask) -> None:
 
 
 def dispose_pool(app: Flask) -> None:
-    app.extensions["db_engine"].dispose(close=False)
+    extensions.db_engine(app).dispose(close=False)
 
 
 def engine() -> Engine:
-    return current_app.extensions["db_engine"]
+    return extensions.db_engine()
 
 
 def session_factory() -> sessionmaker[Session]:
     """What ``new_session`` calls, for work that outlives the app context (a streamed body)."""
-    return current_app.extensions["db_sessionmaker"]
+    return extensions.db_sessionmaker()
 
 
 def new_session() -> Session:

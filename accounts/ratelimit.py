@@ -40,6 +40,7 @@ from accounts.models import RateLimitCounter
 from common.db import make_engine
 from common.errors import RateLimited
 from common.messages import Message, N_
+from web import extensions
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class DatabaseStorage(Storage):
 
 
 def _storage_engine(app: Flask) -> Engine:
-    engine = app.extensions["db_engine"]
+    engine = extensions.db_engine(app)
     if engine.dialect.name != "sqlite":
         # A pool of their own: a request holds one of the app's connections while its counter
         # is checked, so counters drawn from the same pool deadlock once every connection is
@@ -154,7 +155,8 @@ def init_app(app: Flask) -> None:
     uri = app.config.get("RATELIMIT_STORAGE_URI") or f"{DATABASE_SCHEME}://"
     options = {}
     if uri.startswith(f"{DATABASE_SCHEME}:"):
-        options["engine"] = app.extensions["ratelimit_engine"] = _storage_engine(app)
+        options["engine"] = engine = _storage_engine(app)
+        extensions.install_ratelimit_engine(app, engine)
     # No default or decorator limits: the limits below are checked where their key is known
     # (the user name, the token), inside the views.
     Limiter(get_remote_address, app=app, storage_uri=uri, storage_options=options, default_limits=[])
@@ -170,8 +172,7 @@ def token_limit(setting: str) -> RateLimitItem | None:
 
 
 def _limiter() -> Limiter:
-    (limiter,) = current_app.extensions["limiter"]
-    return limiter
+    return extensions.limiter()
 
 
 def _digest(*parts: str) -> str:

@@ -16,16 +16,17 @@ texts break lines inside paragraphs, so only blank lines end one. Optional job f
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 
 from accounts.auth import check_permission, current_identity
 from align import service
+from align.webutil import aligner_embedder, for_reader, glossary_pairs
 from common.errors import DuizhaoError
-from common.messages import Message, N_
+from common.messages import N_, Message
 from common.timeutil import isoformat
 from db import db_session
-from tm.api import check_may_write_into
-from web.i18n import translate_message
+from tm.webutil import check_may_write_into
+from web import extensions
 from web.util import json_body, reject_invalid_utf8, require_csrf_header_for_session_writes
 
 bp = Blueprint("align_api", __name__, url_prefix="/api/v1/align")
@@ -38,19 +39,6 @@ def _guard():
     reject_invalid_utf8()
     identity = current_identity()
     require_csrf_header_for_session_writes(identity.via if identity else None)
-
-
-def glossary_pairs() -> list[tuple[str, str]]:
-    """(zh, en) term pairs for the aligner, from the callable another area registers in
-    ``app.extensions["align_glossary_pairs"]`` (the TM package imports no glossary code)."""
-    provider = current_app.extensions.get("align_glossary_pairs")
-    return list(provider()) if provider is not None else []
-
-
-def aligner_embedder():
-    """A sentence encoder registered in ``app.extensions["align_embedder"]`` (tests register a
-    fast one); None means the aligner's default."""
-    return current_app.extensions.get("align_embedder")
 
 
 def prepare_from_request() -> tuple[service.Prepared, dict]:
@@ -73,11 +61,6 @@ def prepare_from_request() -> tuple[service.Prepared, dict]:
     prepared = service.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
                                hard_wrapped=_flag(fields, "hard_wrapped"), embed=aligner_embedder())
     return prepared, fields
-
-
-def for_reader(alignment: dict) -> dict:
-    """An alignment or a job (``to_dict``, ``job_dict``) with its warnings in the reader's language."""
-    return dict(alignment, warnings=[translate_message(w) for w in alignment.get("warnings", [])])
 
 
 def _flag(fields: dict, name: str) -> bool:
@@ -153,5 +136,5 @@ def store_job(job_id: int):
         session.rollback()
         raise
     session.commit()
-    current_app.extensions["tm_live_index"].changed()
+    extensions.live_index().changed()
     return jsonify(report.to_dict()), 201

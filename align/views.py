@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from accounts.auth import actor_name, check_permission
 from align import service
-from align.api import aligner_embedder, for_reader, glossary_pairs
+from align.webutil import aligner_embedder, for_reader, glossary_pairs
 from common.errors import DuizhaoError
 from db import db_session
 from tm import repository as repo

@@ -75,6 +75,7 @@ class Database:
         from accounts import service
         from app import create_app
         from db import new_session
+        from web.extensions import db_engine
 
         app = create_app({"DATABASE_URL": self.url, "SECRET_KEY": "fuzz-bench", "TESTING": True})
         with app.app_context():
@@ -84,7 +85,7 @@ class Database:
             _row, secret = service.create_token(session, user, name="fuzz", scope="write")
             session.commit()
             session.close()
-        app.extensions["db_engine"].dispose()
+        db_engine(app).dispose()
         return secret
 
     def drop(self) -> None:

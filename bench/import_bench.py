@@ -94,11 +94,12 @@ def measure_queries(url: str) -> None:
     from tm import service
     from tm.core.text import normalize
     from tm.models import Unit
+    from web.extensions import live_index
 
     app = create_app()
     with app.app_context():
         session = new_session()
-        index = app.extensions["tm_live_index"]
+        index = live_index(app)
         bench_index_build(index, session)
         keys = {"zh": [], "en": []}
         for zh_key, en_key in session.execute(select(Unit.zh_key, Unit.en_key)):

@@ -90,6 +90,7 @@ def run_races(url: str, rounds: int, engine: str) -> None:
     from accounts import service as accounts
     from app import create_app
     from db import new_session
+    from web.extensions import db_engine
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True, "ANONYMOUS_READ": True})
     tokens = {}
@@ -162,7 +163,7 @@ def run_races(url: str, rounds: int, engine: str) -> None:
             broken += 1
     results["overlapping imports, one memory"] = (statuses, broken, time.monotonic() - started)
     httpd.shutdown()
-    app.extensions["db_engine"].dispose()
+    db_engine(app).dispose()
 
     print(f"{engine}, {rounds} rounds each")
     print(f"{'race':40} {'answers by status':36} {'rounds broken':>13} {'seconds':>8}")

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.auth import check_permission
@@ -28,10 +27,9 @@ from common.messages import Message, N_
 from db import db_session, session_factory
 from glossary import repository as glossary_repo
 from glossary import service as glossary_service
-from glossary.models import EntryRow, GlossaryEvent
 from tm import repository as repo
 from tm import service
-from tm.models import Memory, Unit, UnitEvent
+from tm.models import Memory
 from web.i18n import translate_message
 from web.util import reject_invalid_utf8
 
@@ -94,11 +92,8 @@ def tm_feed_state(session: Session, memory: Memory) -> FeedState:
     the memory's id, and event ids only grow; the count guards against an event id reused by
     a recreated database. The memory id tells a recreated memory of the same name apart.
     """
-    last_id, last_at = session.execute(
-        select(UnitEvent.id, UnitEvent.at).where(UnitEvent.memory_id == memory.id)
-        .order_by(UnitEvent.id.desc()).limit(1)
-    ).first() or (0, None)
-    size = session.scalar(select(func.count()).select_from(Unit).where(Unit.memory_id == memory.id))
+    last_id, last_at = repo.last_memory_event(session, memory.id)
+    size = repo.memory_size(session, memory.id)
     moment = last_at or memory.created_at
     return FeedState(f"tm-{memory.id}-{last_id}-{size}", moment.replace(tzinfo=timezone.utc))
 
@@ -135,10 +130,8 @@ def _streamed_export(make_session: Callable[[], Session], memory: str) -> Iterat
 
 def glossary_feed_state(session: Session) -> FeedState:
     """The validators of the termbase's export: the last glossary event and the live size."""
-    last_id, last_at = session.execute(
-        select(GlossaryEvent.id, GlossaryEvent.at).order_by(GlossaryEvent.id.desc()).limit(1)
-    ).first() or (0, None)
-    size = session.scalar(select(func.count()).select_from(EntryRow).where(EntryRow.deleted_at.is_(None)))
+    last_id, last_at = glossary_repo.last_event(session)
+    size = glossary_repo.live_entry_count(session)
     moment = last_at or datetime(2000, 1, 1)
     return FeedState(f"glossary-{last_id}-{size}", moment.replace(tzinfo=timezone.utc))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from accounts.auth import check_permission, token_identity
 from common.errors import DuizhaoError
@@ -25,6 +25,7 @@ from common.messages import Message, N_
 from db import db_session
 from tm import lookup
 from tm import repository as repo
+from web.extensions import live_index
 from web.i18n import translate_message
 
 from web.util import reject_invalid_utf8
@@ -79,7 +80,7 @@ def get():
     lookup_request = lookup.make_request(q=q, src=pair[0], tgt=pair[1], limit=match_count(request.args),
                                          min_score=request.args.get("min_score"))
     session = db_session()
-    matches = lookup.lookup(session, current_app.extensions["tm_live_index"], lookup_request)
+    matches = lookup.lookup(session, live_index(), lookup_request)
     units = {u.id: u for u in repo.units_by_ids(session, [m["unit_id"] for m in matches])}
     return jsonify(to_mymemory(matches, units, tags))
 

@@ -37,7 +37,7 @@ import math
 import re
 from urllib.parse import unquote
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from accounts.auth import check_permission
 from common.errors import DuizhaoError
@@ -46,6 +46,7 @@ from common.messages import Message, N_
 from db import db_session
 from tm import lookup
 
+from web.extensions import live_index
 from web.util import reject_invalid_utf8
 
 bp = Blueprint("tmserver", __name__, url_prefix="/tmserver")
@@ -91,7 +92,7 @@ def unit(src: str, tgt: str, text: str, token: str | None = None):
     query = fold_placeholders(text)
     lookup_request = lookup.make_request(q=query, src=pair[0], tgt=pair[1],
                                          min_score=min_similarity, limit=max_candidates)
-    matches = lookup.lookup(db_session(), current_app.extensions["tm_live_index"], lookup_request)
+    matches = lookup.lookup(db_session(), live_index(), lookup_request)
     return jsonify(to_tmserver(matches))
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import MetaData, Table, create_engine, event
+from sqlalchemy import MetaData, Table, create_engine, event, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 #: Migrations and other one-off commands may wait longer for the service's transactions.
 MIGRATION_LOCK_TIMEOUT = 30
@@ -59,3 +60,11 @@ def insert_ignoring_conflicts(session: Session, table: Table, *index_elements: s
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
+
+
+def year_month(session: Session, column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A 'YYYY-MM' expression for the datetime ``column`` in the session's dialect (SQLite has no
+    ``to_char``, PostgreSQL no ``strftime``), for counts grouped by month."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from accounts.auth import check_permission
 from common import params
@@ -15,7 +15,8 @@ from common.timeutil import isoformat
 from db import db_session
 from glossary import repository as repo
 from glossary import service
-from web.i18n import translate_message
+from glossary.webutil import issues_for_reader
+from web.extensions import glossary_recognizer
 from web.util import api_guard, history_json, int_arg, json_body
 
 bp = Blueprint("glossary_api", __name__, url_prefix="/api/v1/glossary")
@@ -23,13 +24,9 @@ bp = Blueprint("glossary_api", __name__, url_prefix="/api/v1/glossary")
 bp.before_request(api_guard)
 
 
-def live_recognizer() -> service.LiveRecognizer:
-    return current_app.extensions["glossary_recognizer"]
-
-
 def _committed(response):
     db_session().commit()
-    live_recognizer().changed()
+    glossary_recognizer().changed()
     return response
 
 
@@ -165,7 +162,7 @@ def recognize():
 
     lang = args.get("lang")
     lang = parse_language(lang, "lang") if lang not in (None, "") else (detect_language(text) or "en")
-    terms = service.recognize(db_session(), live_recognizer(), text, lang, on=_day(args.get("date")))
+    terms = service.recognize(db_session(), glossary_recognizer(), text, lang, on=_day(args.get("date")))
     return jsonify({"lang": lang, "terms": terms})
 
 
@@ -185,15 +182,9 @@ def qa():
     if src == tgt:
         raise DuizhaoError(Message(N_("Fields {src!r} and {tgt!r} must name different languages "
                                       "(both are {lang!r})."), src="src", tgt="tgt", lang=src), field="tgt")
-    issues = service.qa(db_session(), live_recognizer(), source=body["source"], translation=body["translation"],
+    issues = service.qa(db_session(), glossary_recognizer(), source=body["source"], translation=body["translation"],
                         src=src, tgt=tgt, on=_day(body.get("date")))
     return jsonify({"src": src, "tgt": tgt, "issues": issues_for_reader(issues)})
-
-
-def issues_for_reader(issues: list[dict]) -> list[dict]:
-    """QA issues with their sentences in the reader's language; what programs read (kind,
-    severity, spans, terms) stays as it is."""
-    return [dict(issue, message=translate_message(issue["message"])) for issue in issues]
 
 
 @bp.post("/import")
@@ -216,20 +207,3 @@ def export_glossary():
     extension = "tbx" if file_format.startswith("tbx") else file_format
     return Response(buffer.getvalue(), mimetype=service.EXPORT_MIMETYPES[file_format],
                     headers={"Content-Disposition": f'attachment; filename="glossary.{extension}"'})
-
-
-def terms_for_lookup(q: str, src: str, tgt: str, *, on: dt.date | None = None) -> dict:
-    """What a TM lookup answer carries from the glossary: the terms found in the query that
-    apply on the day ``on`` (all, when None)."""
-    return {"terms": service.recognize(db_session(), live_recognizer(), q, src, on=on)}
-
-
-def term_pairs_for_alignment() -> list[tuple[str, str]]:
-    """(zh, en) pairs of every live entry's terms: evidence for the sentence aligner."""
-    pairs = []
-    for row in repo.live_entries(db_session()):
-        entry = repo.to_domain(row)
-        zh = [t.text for t in entry.terms if t.lang == "zh"]
-        en = [t.text for t in entry.terms if t.lang == "en"]
-        pairs.extend((z, e) for z in zh for e in en)
-    return pairs

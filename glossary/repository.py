@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from common.db import year_month
 from common.timeutil import utcnow
 from glossary.core.model import Entry, Term
 from glossary.models import EntryRow, GlossaryEvent, Proposal, TermRow
@@ -190,6 +191,25 @@ def has_entries(session: Session) -> bool:
 
 def last_event_id(session: Session) -> int:
     return session.scalar(select(func.max(GlossaryEvent.id))) or 0
+
+
+def last_event(session: Session) -> tuple[int, dt.datetime | None]:
+    """The id and time of the termbase's latest event; (0, None) when it has none."""
+    row = session.execute(select(GlossaryEvent.id, GlossaryEvent.at).order_by(GlossaryEvent.id.desc())
+                          .limit(1)).first()
+    return (row[0], row[1]) if row else (0, None)
+
+
+def live_entry_count(session: Session) -> int:
+    """How many entries are not deleted."""
+    return session.scalar(select(func.count()).select_from(EntryRow).where(EntryRow.deleted_at.is_(None))) or 0
+
+
+def entries_created_per_month(session: Session) -> dict[str, int]:
+    """{"YYYY-MM": glossary entries created that month}, deleted entries left out."""
+    month = year_month(session, EntryRow.created_at).label("month")
+    rows = session.execute(select(month, func.count()).where(EntryRow.deleted_at.is_(None)).group_by(month)).all()
+    return {key: count for key, count in rows}
 
 
 def proposals(session: Session, *, state: str | None = "open") -> Sequence[Proposal]:

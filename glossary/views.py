@@ -10,8 +10,9 @@ from common.errors import DuizhaoError
 from db import db_session
 from glossary import repository as repo
 from glossary import service
-from glossary.api import issues_for_reader, live_recognizer
 from glossary.core.model import CONCEPT_TYPES, STATUSES, TERM_TYPES, GlossaryFormatError
+from glossary.webutil import issues_for_reader
+from web.extensions import glossary_recognizer
 from web.i18n import translate_message
 
 bp = Blueprint("glossary", __name__, url_prefix="/glossary")
@@ -103,7 +104,7 @@ def edit(entry_id: int | None = None):
                 row = service.update_entry(session, row.id, entry, expected_version=data["version"],
                                            user=identity.name)
             session.commit()
-            live_recognizer().changed()
+            glossary_recognizer().changed()
             flash(_("Entry saved."))
             return redirect(url_for("glossary.show", entry_id=row.id))
         except (DuizhaoError, GlossaryFormatError) as err:
@@ -123,7 +124,7 @@ def delete(entry_id: int):
     service.delete_entry(session, entry_id, expected_version=request.form.get("version", type=int),
                          user=identity.name)
     session.commit()
-    live_recognizer().changed()
+    glossary_recognizer().changed()
     flash(_("Entry %(number)s deleted; its history is kept.", number=entry_id))
     return redirect(url_for("glossary.index"))
 
@@ -136,7 +137,7 @@ def merge(entry_id: int):
         other = int(request.form.get("merge", ""))
         service.merge_entries(session, entry_id, other, user=identity.name)
         session.commit()
-        live_recognizer().changed()
+        glossary_recognizer().changed()
         flash(_("Entry %(number)s merged into this one.", number=other))
     except (ValueError, DuizhaoError) as err:
         session.rollback()
@@ -158,7 +159,7 @@ def decide(proposal_id: int):
     accept = request.form.get("decision") == "accept"
     service.decide(session, proposal_id, accept=accept, user=identity.name)
     session.commit()
-    live_recognizer().changed()
+    glossary_recognizer().changed()
     flash(_("Proposal %(number)s accepted.", number=proposal_id) if accept
           else _("Proposal %(number)s rejected.", number=proposal_id))
     return redirect(url_for("glossary.proposals"))
@@ -179,6 +180,6 @@ def qa():
         else:
             src = detect_language(source) or "zh"
             tgt = "en" if src == "zh" else "zh"
-            issues = issues_for_reader(service.qa(db_session(), live_recognizer(), source=source,
+            issues = issues_for_reader(service.qa(db_session(), glossary_recognizer(), source=source,
                                                   translation=translation, src=src, tgt=tgt))
     return render_template("glossary/qa.html", issues=issues, error=error, form=form), 400 if error else 200

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from migrations.cli import upgrade
-from tests.helpers import IN_CI, require_shared
+from tests.helpers import IN_CI, require_shared, truncate_all
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -53,18 +53,6 @@ def postgres_url():
     admin.dispose()
 
 
-def _truncate_all(url: str) -> None:
-    import db
-    from common.db import Base
-
-    db.import_models()
-    engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
@@ -72,13 +60,14 @@ def database_url(request, tmp_path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
-    _truncate_all(url)
+    truncate_all(url)
     return url
 
 
 @pytest.fixture
 def app(database_url, tmp_path):
     from app import create_app
+    from web.extensions import db_engine, ratelimit_engine
 
     app = create_app({
         "TESTING": True,
@@ -89,8 +78,10 @@ def app(database_url, tmp_path):
     })
     app.instance_path = str(tmp_path / "instance")
     yield app
-    app.extensions["db_engine"].dispose()
-    app.extensions["ratelimit_engine"].dispose()
+    db_engine(app).dispose()
+    counters = ratelimit_engine(app)
+    if counters is not None:
+        counters.dispose()
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ import json
 import math
 import random
 import re
+import signal
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -24,6 +26,29 @@ DEFAULT_SEED = 12
 
 #: The memory the suite fills before fuzzing, so lookups have candidates to score.
 MEMORY = "fuzz"
+
+#: Seconds any single fuzzed request may take (``watchdog`` interrupts it there).
+TIME_LIMIT = 5.0
+
+
+class RequestTimedOut(BaseException):
+    """Raised into a request that runs past the limit. A BaseException, so no ``except
+    Exception`` in the code under test can swallow it."""
+
+
+@contextmanager
+def watchdog(seconds: float):
+    """Interrupt the code running in this (main) thread after ``seconds``."""
+    def expire(signum, frame):
+        raise RequestTimedOut(f"over {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,12 @@
-"""Small things tests share."""
+"""Small things tests share: test modules import from here, never from each other."""
+from __future__ import annotations
+
+import itertools
 import os
+import re
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -47,3 +54,159 @@ def wmt_pairs(limit: int, name: str = "newstest2019.zho-eng") -> list[tuple[str,
     zh = (WMT / f"{name}.zh").read_text(encoding="utf-8").splitlines()
     en = (WMT / f"{name}.en").read_text(encoding="utf-8").splitlines()
     return [(z.strip(), e.strip()) for z, e in zip(zh, en) if z.strip() and e.strip()][:limit]
+
+
+def wmt_lines(name: str = "newstest2019.zho-eng", limit: int = 300) -> list[tuple[str, str]]:
+    """The first ``limit`` lines of a WMT pair exactly as the files have them (blank lines and
+    spaces kept), read in place: format round trips must carry any text."""
+    zh_path, en_path = WMT / f"{name}.zh", WMT / f"{name}.en"
+    require_shared(zh_path)
+    with zh_path.open(encoding="utf-8") as zh, en_path.open(encoding="utf-8") as en:
+        return [(z.rstrip("\n"), e.rstrip("\n")) for z, e in itertools.islice(zip(zh, en), limit)]
+
+
+#: When the records of ``rich_records`` were made.
+T0 = datetime(2019, 5, 14, 8, 30, 0, tzinfo=timezone.utc)
+
+
+def rich_records(pairs: list[tuple[str, str]]):
+    """Records with every kind of metadata, varied so each field is exercised."""
+    from tm.formats.records import UnitRecord
+
+    out = []
+    for i, (zh, en) in enumerate(pairs):
+        out.append(
+            UnitRecord(
+                zh=zh,
+                en=en,
+                creationdate=T0 + timedelta(minutes=i),
+                changedate=T0 + timedelta(days=1, seconds=i) if i % 3 else None,
+                creationid=f"translator{i % 7}",
+                changeid="reviewer" if i % 2 else None,
+                usagecount=i % 5,
+                note=f"news pair {i} & <notes>" if i % 4 == 0 else None,
+                props=(("x-domain", "news"), ("x-tag", "a"), ("x-tag", "b")) if i % 2 else (),
+                origin_file="newstest2019.zho-eng.zh" if i % 2 else None,
+                doc_title="WMT 2019" if i % 2 else None,
+                doc_url="https://www.statmt.org/wmt19/" if i % 5 == 0 else None,
+                context_prev=pairs[i - 1][0] if i else None,
+                context_next=pairs[i + 1][0] if i + 1 < len(pairs) else None,
+                status="draft" if i % 10 == 3 else "approved",
+                zh_lang=("zh-CN", "zh-TW", "zh")[i % 3],
+                en_lang=("en-US", "en-GB")[i % 2],
+            )
+        )
+    return out
+
+
+# ------------------------------------------------------------------ the app through HTTP
+
+def import_pairs(client, token, pairs, memory="news"):
+    """Real pairs into a memory in one TSV import (units one by one would be slow)."""
+    table = "zh\ten\n" + "".join(f"{zh}\t{en}\n" for zh, en in pairs)
+    response = client.post(f"/api/v1/memories/{memory}/import", data=table.encode(),
+                           query_string={"format": "tsv", "filename": "news.tsv"}, headers=auth(token))
+    assert response.status_code == 201, response.get_json()
+
+
+def csrf(client, path="/workbench/article") -> str:
+    """The CSRF token a page carries in its ``csrf-token`` meta element."""
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def post_article(client, **form):
+    """Post the article form (``text``, ``file``, ``direction``...) as the browser does."""
+    form.setdefault("csrf_token", csrf(client))
+    return client.post("/workbench/article", data=form, content_type="multipart/form-data")
+
+
+def truncate_all(url: str) -> None:
+    """Empty every table of the database at ``url`` (PostgreSQL), ids restarting at 1."""
+    from sqlalchemy import create_engine, text
+
+    import db
+    from common.db import Base
+
+    db.import_models()
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+# ------------------------------------------------------------------ the app as a process
+
+PYTHON = sys.executable
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment of a server or ``flask`` command on ``database_url``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "FLASK_DEBUG")}
+    env.update({"DATABASE_URL": database_url, "SECRET_KEY": "live-test-secret-" + str(os.getpid()),
+                "ANONYMOUS_READ": "1", "PYTHONPATH": str(ROOT)})
+    return env
+
+
+def flask(database_url: str, *args: str) -> str:
+    """Run ``flask --app app ARGS`` as an operator would; returns standard output."""
+    return flask_all(database_url, args)[0]
+
+
+def flask_all(database_url: str, *commands: tuple[str, ...]) -> list[str]:
+    """Several independent ``flask --app app`` commands at once (each loads the app: seconds)."""
+    running = [(args, subprocess.Popen([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT,
+                                       env=server_env(database_url), stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)) for args in commands]
+    outputs = []
+    for args, process in running:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, f"flask {' '.join(args)} failed:\n{out}\n{err}"
+        outputs.append(out)
+    return outputs
+
+
+# ------------------------------------------------------------------ the app in a browser
+
+#: The demo users' password in the browser tests' database.
+DEMO_PASSWORD = "duizhao-demo"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot to test-artifacts/screenshots/<name>.png (gitignored)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / (re.sub(r"[^\w.-]+", "_", name) + ".png")
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def login(page, user: str, password: str = DEMO_PASSWORD) -> None:
+    """Log ``user`` in through the login form and wait until the app has let them in."""
+    page.goto("/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    logout = page.locator("form.inline button")
+    assert logout.count() == 1 and f"Log out {user}" in logout.inner_text(), \
+        f"login as {user} failed: {page.content()[:500]}"
+
+
+def axe_source() -> str:
+    """axe-core's script: from the axe-playwright-python package, or an npm install in .cache/."""
+    candidates = [ROOT / ".cache" / "node_modules" / "axe-core" / "axe.min.js"]
+    try:
+        import axe_playwright_python
+
+        candidates.insert(0, Path(axe_playwright_python.__file__).parent / "axe.min.js")
+    except ImportError:
+        pass
+    for path in candidates:
+        if path.exists():
+            return path.read_text(encoding="utf-8")
+    reason = "axe-core not found: pip install axe-playwright-python (or npm install --prefix .cache axe-core)"
+    if IN_CI:
+        pytest.fail(f"Browser tests need axe-core under CI=true: {reason}")
+    pytest.skip(f"browser not available: {reason}")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from accounts.auth import check_permission
-from common.errors import DuizhaoError, Forbidden
+from common.errors import DuizhaoError
 from common.fieldlimits import require_fits
 from common.messages import Message, N_
 from common.timeutil import isoformat
@@ -14,6 +14,8 @@ from db import db_session
 from tm import repository as repo
 from tm import lookup, service
 from tm.models import Memory
+from tm.webutil import check_may_write_into
+from web.extensions import live_index, lookup_extras
 from web.util import api_guard, history_json, int_arg, json_body, list_arg
 
 bp = Blueprint("tm_api", __name__, url_prefix="/api/v1")
@@ -27,20 +29,6 @@ def _memory_dict(memory, size: int) -> dict:
 
 
 # ------------------------------------------------------------------ memories
-
-def check_may_write_into(session, name: object, *, field: str = "memory") -> None:
-    """Writing into a memory that does not exist creates it, and creating memories is the
-    admin's: an editor (or an editor's write token) gets 403 naming the memory instead.
-    The CLI is the operator and does not ask."""
-    if not isinstance(name, str) or not name.strip() or repo.memory_by_name(session, name.strip()) is not None:
-        return
-    try:
-        check_permission("admin")
-    except Forbidden:
-        raise Forbidden(Message(N_("There is no memory called {name!r}, and only an admin may create one: "
-                                   "choose an existing memory or ask an admin to create it."),
-                                name=name.strip()), field=field) from None
-
 
 @bp.get("/memories")
 def list_memories():
@@ -208,17 +196,12 @@ def concordance():
 
 # ------------------------------------------------------------------ lookup
 
-def live_index():
-    """This process's candidate index (built on first use, refreshed from the event log)."""
-    return current_app.extensions["tm_live_index"]
-
-
 def _lookup_extras(q: str, src: str, tgt: str, on) -> dict:
-    """What other areas add to a lookup answer (the glossary adds "terms"): registered in
-    ``app.extensions["tm_lookup_extras"]`` so the TM package needs no import of theirs."""
+    """What other areas add to a lookup answer (the glossary adds "terms"): installed at
+    start-up (``web.extensions.lookup_extras``) so the TM package needs no import of theirs."""
     extras: dict = {}
-    for extra in current_app.extensions.get("tm_lookup_extras", ()):
-        extras.update(extra(q, src, tgt, on=on))
+    for extra in lookup_extras():
+        extras.update(extra(db_session(), q, src, tgt, on=on))
     return extras
 
 

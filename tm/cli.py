@@ -14,6 +14,7 @@ from common.languages import UnsupportedLanguage
 from db import LOCKED_IMPORT, db_session
 from tm import service
 from tm.formats.records import ImportFormatError
+from web.extensions import live_index
 
 
 def _fail(err: Exception) -> click.ClickException:
@@ -93,10 +94,8 @@ def export_command(memories: tuple[str, ...], file_format: str, output: str | No
 def concordance_command(text: str, lang: str | None, memories: tuple[str, ...], page: int, as_json: bool):
     """Find units whose Chinese or English contains TEXT."""
     try:
-        from flask import current_app
-
         result = service.concordance(db_session(), q=text, lang=lang, memory_names=memories or None, page=page,
-                                     index=current_app.extensions["tm_live_index"])
+                                     index=live_index())
     except DuizhaoError as err:
         raise _fail(err) from err
     if as_json:
@@ -123,14 +122,12 @@ def concordance_command(text: str, lang: str | None, memories: tuple[str, ...], 
 @with_appcontext
 def lookup_command(text: str, src, tgt, min_score: float, limit: int, memories, as_json: bool):
     """Fuzzy matches for TEXT, best first."""
-    from flask import current_app
-
     from tm import lookup
 
     try:
         request = lookup.make_request(q=text, src=src, tgt=tgt, min_score=min_score, limit=limit,
                                       memories=list(memories) or None)
-        matches = lookup.lookup(db_session(), current_app.extensions["tm_live_index"], request)
+        matches = lookup.lookup(db_session(), live_index(), request)
     except DuizhaoError as err:
         raise _fail(err) from err
     if as_json:

@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from common.db import insert_ignoring_conflicts
+from common.db import insert_ignoring_conflicts, year_month
 from common.fieldlimits import fit, fit_language_tag
 from common.timeutil import isoformat, utcnow
 from tm.core.text import normalize, tokenize_en
@@ -104,6 +104,21 @@ def lock_memory_for_bulk_write(session: Session, memory: Memory) -> None:
 def memory_sizes(session: Session) -> dict[int, int]:
     rows = session.execute(select(Unit.memory_id, func.count()).group_by(Unit.memory_id))
     return dict(rows.all())
+
+
+def memory_size(session: Session, memory_id: int) -> int:
+    """How many units one memory holds (one indexed count, without loading any)."""
+    return session.scalar(select(func.count()).select_from(Unit).where(Unit.memory_id == memory_id)) or 0
+
+
+def units_created_per_month(session: Session) -> dict[int, dict[str, int]]:
+    """{memory id: {"YYYY-MM": units created that month}}."""
+    month = year_month(session, Unit.created_at).label("month")
+    rows = session.execute(select(Unit.memory_id, month, func.count()).group_by(Unit.memory_id, month)).all()
+    out: dict[int, dict[str, int]] = {}
+    for memory_id, key, count in rows:
+        out.setdefault(memory_id, {})[key] = count
+    return out
 
 
 # ------------------------------------------------------------------ units
@@ -436,6 +451,13 @@ def concordance_rows(session: Session, key: str, lang: str, memory_ids: Sequence
 
 def last_event_id(session: Session) -> int:
     return session.scalar(select(func.max(UnitEvent.id))) or 0
+
+
+def last_memory_event(session: Session, memory_id: int) -> tuple[int, datetime | None]:
+    """The id and time of the latest event of one memory's units; (0, None) when it has none."""
+    row = session.execute(select(UnitEvent.id, UnitEvent.at).where(UnitEvent.memory_id == memory_id)
+                          .order_by(UnitEvent.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else (0, None)
 
 
 def page_of_units(session: Session, memory_ids: Sequence[int] | None, *, offset: int,

@@ -1,7 +1,7 @@
 """Browser pages of the translation memory. Thin: they call the service and render."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
 from accounts.auth import actor_name, check_permission
@@ -11,8 +11,9 @@ from common.languages import UnsupportedLanguage
 from db import db_session
 from tm import repository as repo
 from tm import service
-from tm.api import check_may_write_into
 from tm.formats.records import ImportFormatError
+from tm.webutil import check_may_write_into
+from web.extensions import live_index
 from web.i18n import translate_message
 
 bp = Blueprint("tm", __name__)
@@ -28,7 +29,7 @@ def concordance():
         try:
             result = service.concordance(db_session(), q=q, lang=request.args.get("lang") or None,
                                          memory_names=request.args.getlist("memory") or None, page=page,
-                                         index=current_app.extensions["tm_live_index"])
+                                         index=live_index())
         except DuizhaoError as err:
             error = translate_message(err.message)
     return render_template("tm/concordance.html", q=q, result=result, error=error,

@@ -10,44 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from glossary.models import EntryRow
-from tm.models import Memory, Unit
+from glossary import repository as glossary_repo
+from tm import repository as tm_repo
 
 #: The chart shows at most this many months (the latest ones); older growth is the first bar.
 MAX_MONTHS = 24
 CHART_WIDTH = 160
 CHART_HEIGHT = 36
-
-
-def _month(session: Session, column):
-    """A 'YYYY-MM' expression for ``column`` in the session's SQL dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
-
-
-def units_per_month(session: Session) -> dict[int, dict[str, int]]:
-    """{memory id: {"YYYY-MM": units created that month}}."""
-    month = _month(session, Unit.created_at).label("month")
-    rows = session.execute(
-        select(Unit.memory_id, month, func.count()).group_by(Unit.memory_id, month)
-    ).all()
-    out: dict[int, dict[str, int]] = {}
-    for memory_id, key, count in rows:
-        out.setdefault(memory_id, {})[key] = count
-    return out
-
-
-def glossary_entries_per_month(session: Session) -> dict[str, int]:
-    """{"YYYY-MM": glossary entries created that month}, deleted entries left out."""
-    month = _month(session, EntryRow.created_at).label("month")
-    rows = session.execute(
-        select(month, func.count()).where(EntryRow.deleted_at.is_(None)).group_by(month)
-    ).all()
-    return {key: count for key, count in rows}
 
 
 @dataclass(frozen=True)
@@ -97,12 +68,12 @@ def cumulative(per_month: dict[str, int], months: list[str]) -> tuple[int, ...]:
 
 def home_charts(session: Session) -> list[Growth]:
     """Every memory and the glossary, with their growth over the same months."""
-    units = units_per_month(session)
-    glossary = glossary_entries_per_month(session)
+    units = tm_repo.units_created_per_month(session)
+    glossary = glossary_repo.entries_created_per_month(session)
     keys = [m for counts in units.values() for m in counts if m] + [m for m in glossary if m]
     months = _all_months(min(keys), max(keys))[-MAX_MONTHS:] if keys else []
     series = []
-    for memory in session.scalars(select(Memory).order_by(Memory.name)):
+    for memory in tm_repo.memories(session):
         counts = units.get(memory.id, {})
         series.append(Growth(memory.name, "memory", sum(counts.values()), tuple(months),
                              cumulative(counts, months)))

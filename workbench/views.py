@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -24,6 +24,7 @@ from tm import repository as tm_repo
 from tm import service as tm_service
 from tm.core.segment import split_sentences
 from tm.core.text import detect_language
+from web.extensions import glossary_recognizer, live_index
 from web.i18n import translate_message
 from workbench import analysis, export
 from workbench import upload as upload_reader
@@ -244,11 +245,11 @@ def _lookup_all(segments: list[str], src: str, tgt: str, *, limit: int = CANDIDA
                                        prev=segments[i - 1] if i else "",
                                        next=segments[i + 1] if i + 1 < len(segments) else "")
                 for i, s in enumerate(segments)]
-    return tm_lookup.lookup_many(db_session(), current_app.extensions["tm_live_index"], requests)
+    return tm_lookup.lookup_many(db_session(), live_index(), requests)
 
 
 def _terms(text: str, src: str, _tgt: str = "") -> list[dict]:
-    return glossary_service.recognize(db_session(), current_app.extensions["glossary_recognizer"], text, src)
+    return glossary_service.recognize(db_session(), glossary_recognizer(), text, src)
 
 
 @bp.route("/article", methods=["GET", "POST"])

@@ -1,15 +1,17 @@
 """Browser tests: the real app served on 127.0.0.1 and driven by Debian's Chromium via Playwright.
 
-Fixtures for any browser test:
+The fixtures of every browser test:
 
-* ``live_app``: the Flask app behind the server (session-wide), on a migrated SQLite database
-  with the demo data loaded by ``flask demo load`` (memories, glossary, and the users admin,
-  editor and translator, password ``duizhao-demo``);
-* ``live_server``: the base URL, e.g. ``http://127.0.0.1:43817``;
-* ``browser_page``: a fresh Playwright page (own cookies) whose relative URLs go to the server;
-  when the test fails, a screenshot of it is saved; a JavaScript error on it fails the test;
-* ``login(page, user)`` logs a demo user in; ``screenshot(page, name)`` saves a screenshot to
-  ``test-artifacts/screenshots/`` (gitignored).
+* ``live_app``: the Flask app behind the server, on a migrated SQLite database with the demo data
+  (memories, glossary, and the users admin, editor and translator, password ``duizhao-demo``),
+  fresh for each test module; the aligner uses the fast lexical sentence encoder;
+* ``live_server``: its base URL, e.g. ``http://127.0.0.1:43817``;
+* ``browser``: headless Chromium, one for the whole run;
+* ``browser_page``: a fresh page (own cookies, English, clipboard allowed) whose relative URLs go
+  to the server; when the test fails, a screenshot of it is saved; a JavaScript error or a
+  Content-Security-Policy violation on it fails the test.
+
+``login``, ``screenshot`` and ``axe_source`` are in tests/helpers.py.
 
 Chromium is ``/usr/bin/chromium`` (``apt-get install chromium``); Playwright's own browser
 downloads are never used. Without Chromium or Playwright the tests skip on a developer's
@@ -17,24 +19,23 @@ machine and FAIL under CI=true.
 """
 from __future__ import annotations
 
+import hashlib
 import os
-import re
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import DEMO_PASSWORD, IN_CI, ROOT, screenshot
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-DEMO_PASSWORD = "duizhao-demo"
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 #: Playwright's default wait is 30 s; a page of this app that needs more is a failure.
 TIMEOUT_MS = 15_000
+VIEWPORT = {"width": 1280, "height": 900}
 
 
 def _unavailable(reason: str):
@@ -43,34 +44,60 @@ def _unavailable(reason: str):
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
+def _demo_fingerprint() -> str:
+    # The checkout's path too: worktrees beside this one share the temporary directory and
+    # may load the demo differently.
+    digest = hashlib.sha256(str(ROOT).encode())
+    for path in sorted([*ROOT.glob("demo/*.tsv"), *ROOT.glob("demo/*.py"), *ROOT.glob("glossary/demo/*"),
+                        *ROOT.glob("migrations/versions/*.py")]):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _demo_database(target: Path) -> str:
+    """A SQLite database with the schema and the demo data at ``target``; returns its URL.
+
+    ``flask demo load`` takes seconds: it runs once per version of the demo data, into a file
+    that every module's database is then copied from."""
+    cached = Path(tempfile.gettempdir()) / f"duizhao-browser-demo-{_demo_fingerprint()}.sqlite3"
+    if not cached.exists():
+        from app import create_app
+        from migrations.cli import upgrade
+        from web.extensions import db_engine
+
+        building = cached.with_suffix(f".{os.getpid()}.tmp")
+        url = f"sqlite:///{building}"
+        upgrade(url)
+        app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "build"})
+        result = app.test_cli_runner().invoke(args=["demo", "load", "--password", DEMO_PASSWORD])
+        assert result.exit_code == 0, result.output
+        db_engine(app).dispose()
+        os.replace(building, cached)
+    shutil.copy(cached, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    """The app the live server runs, on a migrated SQLite database with the demo data."""
+    """The app the live server runs, as ``make run`` serves it, on a copy of the demo database
+    of its own: what one module's tests change, another's never see."""
     from app import create_app
-    from migrations.cli import upgrade
+    from tests.align_support import lexical_embed
+    from web.extensions import db_engine, install_align_embedder
 
     path = tmp_path_factory.mktemp("live") / "duizhao.sqlite3"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "browser-test-secret",
+    app = create_app({"TESTING": True, "DATABASE_URL": _demo_database(path), "SECRET_KEY": "browser-tests",
                       "WTF_CSRF_ENABLED": True, "ANONYMOUS_READ": True})
     app.instance_path = str(path.parent / "instance")
-    _wire_alignment(app)
-    result = app.test_cli_runner().invoke(args=["demo", "load", "--password", DEMO_PASSWORD])
-    assert result.exit_code == 0, result.output
+    # Aligning a page's article then takes a moment, not a model load.
+    install_align_embedder(app, lexical_embed)
     yield app
-    app.extensions["db_engine"].dispose()
+    db_engine(app).dispose()
 
 
-def _wire_alignment(app) -> None:
-    """Use the fast lexical sentence encoder, so aligning a page's article takes a moment,
-    not a model load."""
-    from tests.align_support import lexical_embed
-
-    app.extensions["align_embedder"] = lexical_embed
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(live_app):
     """Serve ``live_app`` on a free port of 127.0.0.1 in a thread; yields the base URL."""
     from werkzeug.serving import make_server
@@ -83,11 +110,9 @@ def live_server(live_app):
     thread.join(timeout=10)
 
 
-# Module scope, not session: Playwright's sync API allows one running instance per thread, and
-# tests/browser/support_workbench.py starts its own (``wb_browser``) for its module. Once every
-# browser test uses this fixture it can become session-wide.
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
+    """Headless Chromium. Session-wide: Playwright's sync API allows one instance per thread."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         _unavailable(f"{CHROMIUM} not found (apt-get install -y chromium)")
     try:
@@ -107,12 +132,35 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"report_{report.when}", report)
 
 
+def new_context(browser, base_url: str, **options):
+    """A browser context as every test sees the site: English, 1280 px wide, bounded waits."""
+    context = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale="en-GB",
+                                  extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"}, **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def browser_context_factory(browser, live_server):
+    """``make(**options)``: a context on the live server with Playwright's ``options`` (e.g.
+    ``bypass_csp=True``), closed at the end of the test."""
+    made = []
+
+    def make(**options):
+        made.append(new_context(browser, live_server, **options))
+        return made[-1]
+
+    yield make
+    for context in made:
+        context.close()
+
+
 @pytest.fixture
 def browser_page(request, browser, live_server):
     """A page in a fresh context (no cookies shared between tests); relative URLs go to the
     live server. A failing test leaves a screenshot named after it."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, live_server)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
@@ -124,21 +172,3 @@ def browser_page(request, browser, live_server):
         screenshot(page, "FAILED-" + request.node.name)
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot to test-artifacts/screenshots/<name>.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / (re.sub(r"[^\w.-]+", "_", name) + ".png")
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def login(page, user: str, password: str = DEMO_PASSWORD) -> None:
-    """Log ``user`` in through the login form and wait until the app has let them in."""
-    page.goto("/login")
-    page.fill("#username", user)
-    page.fill("#password", password)
-    page.click("form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-    assert page.locator(f"text=Log out {user}").count() == 1, f"{user} is not logged in"

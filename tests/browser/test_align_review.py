@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import login, screenshot
+from tests.helpers import login, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -9,9 +9,7 @@ import statistics
 
 import pytest
 
-from tests.browser.support_workbench import (  # noqa: F401  (fixtures)
-    ROOT, axe_source, screenshot, wb_browser, wb_login, wb_page, wb_server,
-)
+from tests.helpers import ROOT, axe_source, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -27,8 +25,8 @@ def type_query(page, text: str) -> None:
     page.wait_for_function("q => document.querySelector('.wb-lookup').dataset.renderedQuery === q", arg=text.strip())
 
 
-def test_lookup_shows_differences_terms_and_keyboard(wb_page):
-    page = wb_page
+def test_lookup_shows_differences_terms_and_keyboard(browser_page):
+    page = browser_page
     page.goto("/workbench/")
     type_query(page, EDITED)
     first = page.locator(".wb-match").first
@@ -70,8 +68,8 @@ def test_lookup_shows_differences_terms_and_keyboard(wb_page):
     assert page.locator("input[name=direction][value=en-zh]").is_checked()
 
 
-def test_keystroke_latency(wb_page, capsys):
-    page = wb_page
+def test_keystroke_latency(browser_page, capsys):
+    page = browser_page
     page.goto("/workbench/")
     text = "俄罗斯总统普京在索契会见了美国国务卿蓬佩奥"
     timings = []
@@ -88,11 +86,11 @@ def test_keystroke_latency(wb_page, capsys):
     assert median < 1500
 
 
-def test_article_analysis_and_xliff_round_trip(wb_page):
+def test_article_analysis_and_xliff_round_trip(browser_page):
     from tm.formats.xliff import read_xliff
 
-    page = wb_page
-    wb_login(page, "admin")  # to import the export back into a new memory
+    page = browser_page
+    login(page, "admin")  # to import the export back into a new memory
     page.goto("/workbench/article")
     page.fill("#wb-text", "\n".join(SEED_ARTICLE))
     page.locator(".wb-article-form button[type=submit]").click()
@@ -127,9 +125,9 @@ def test_article_analysis_and_xliff_round_trip(wb_page):
     assert b"urn:oasis:names:tc:xliff:matches:2.0" in data and b"urn:oasis:names:tc:xliff:glossary:2.0" in data
 
 
-def test_editor_changes_a_term_and_the_lookup_shows_it(wb_page):
-    page = wb_page
-    wb_login(page, "editor")
+def test_editor_changes_a_term_and_the_lookup_shows_it(browser_page):
+    page = browser_page
+    login(page, "editor")
     entry = page.request.get("/api/v1/glossary/entries", params={"q": "索契"}).json()["entries"][0]
     page.goto(f"/glossary/{entry['id']}/edit")
     field = page.locator("input[name$='-text'][value='Sochi']")
@@ -142,9 +140,9 @@ def test_editor_changes_a_term_and_the_lookup_shows_it(wb_page):
     assert "Sochi (Krasnodar Krai)" in tooltip.inner_text()
 
 
-def test_translator_cannot_reach_editing_pages(wb_page):
-    page = wb_page
-    wb_login(page, "translator")
+def test_translator_cannot_reach_editing_pages(browser_page):
+    page = browser_page
+    login(page, "translator")
     response = page.goto("/import")
     assert response.status == 403
     assert "editor" in page.locator("main").inner_text()
@@ -176,8 +174,8 @@ def english_labels(page) -> list[str]:
     return left
 
 
-def test_chinese_interface_has_no_english_labels_left(wb_page):
-    page = wb_page
+def test_chinese_interface_has_no_english_labels_left(browser_page):
+    page = browser_page
     page.goto("/workbench/")
     page.locator(".lang-switch a[hreflang=zh-Hans]").click()
     page.wait_for_load_state()
@@ -209,18 +207,11 @@ def run_axe(page, source: str) -> list[dict]:
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def test_axe_finds_no_serious_violations(wb_browser, wb_server):
+def test_axe_finds_no_serious_violations(browser_context_factory):
     source = axe_source()
     # axe-core goes into the page as an inline script, which the site's CSP rightly refuses:
     # this context alone bypasses the CSP (the other tests' pages fail on any CSP violation).
-    context = wb_browser.new_context(base_url=wb_server.url, viewport={"width": 1280, "height": 900},
-                                     locale="en-GB", extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"},
-                                     bypass_csp=True)
-    context.set_default_timeout(10_000)
-    try:
-        _axe_pages(context.new_page(), source)
-    finally:
-        context.close()
+    _axe_pages(browser_context_factory(bypass_csp=True).new_page(), source)
 
 
 def _axe_pages(page, source: str) -> None:
@@ -249,8 +240,8 @@ def _axe_pages(page, source: str) -> None:
     assert {k: v for k, v in found.items() if v} == {}
 
 
-def test_phone_width_has_no_horizontal_scroll(wb_page):
-    page = wb_page
+def test_phone_width_has_no_horizontal_scroll(browser_page):
+    page = browser_page
     page.set_viewport_size({"width": 375, "height": 800})
     for path in ("/", "/workbench/", "/workbench/concordance?q=索契", "/workbench/article", "/glossary/"):
         page.goto(path)
@@ -265,8 +256,8 @@ def test_phone_width_has_no_horizontal_scroll(wb_page):
     screenshot(page, "workbench-lookup-phone")
 
 
-def test_term_tooltips_stay_on_a_phone_screen(wb_page):
-    page = wb_page
+def test_term_tooltips_stay_on_a_phone_screen(browser_page):
+    page = browser_page
     page.set_viewport_size({"width": 360, "height": 800})
     page.goto("/workbench/")
     # Padding pushes the last term towards the right edge, where an unshifted tooltip spills over.
@@ -286,8 +277,8 @@ def test_term_tooltips_stay_on_a_phone_screen(wb_page):
     screenshot(page, "workbench-term-tooltip-phone")
 
 
-def test_script_in_a_segment_shows_as_text(wb_page):
-    page = wb_page
+def test_script_in_a_segment_shows_as_text(browser_page):
+    page = browser_page
     evil = "<script>window.__owned = 1</script><img src=x onerror=\"window.__owned = 2\">索契"
     page.goto("/workbench/")
     type_query(page, evil)

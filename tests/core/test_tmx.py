@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import itertools
 import os
 import tracemalloc
 from dataclasses import replace
@@ -15,50 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from tests.helpers import require_shared
+from tests.helpers import T0, rich_records, wmt_lines
 from tm.formats.records import ImportFormatError, UnitRecord
 from tm.formats.tmx import format_tmx_date, iter_tmx, parse_tmx_date, read_tmx, write_tmx
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-WMT = SHARED / "data" / "parallel" / "wmt_newstest_zh_en"
-T0 = datetime(2019, 5, 14, 8, 30, 0, tzinfo=timezone.utc)
-
-
-def wmt_pairs(name: str = "newstest2019.zho-eng", limit: int = 300) -> list[tuple[str, str]]:
-    """Real news pairs, read in place (WMT text must never be copied into the repo)."""
-    zh_path, en_path = WMT / f"{name}.zh", WMT / f"{name}.en"
-    require_shared(zh_path)
-    with zh_path.open(encoding="utf-8") as zh, en_path.open(encoding="utf-8") as en:
-        return [(z.rstrip("\n"), e.rstrip("\n")) for z, e in itertools.islice(zip(zh, en), limit)]
-
-
-def rich_records(pairs: list[tuple[str, str]]) -> list[UnitRecord]:
-    """Records with every kind of metadata, varied so each field is exercised."""
-    out = []
-    for i, (zh, en) in enumerate(pairs):
-        out.append(
-            UnitRecord(
-                zh=zh,
-                en=en,
-                creationdate=T0 + timedelta(minutes=i),
-                changedate=T0 + timedelta(days=1, seconds=i) if i % 3 else None,
-                creationid=f"translator{i % 7}",
-                changeid="reviewer" if i % 2 else None,
-                usagecount=i % 5,
-                note=f"news pair {i} & <notes>" if i % 4 == 0 else None,
-                props=(("x-domain", "news"), ("x-tag", "a"), ("x-tag", "b")) if i % 2 else (),
-                origin_file="newstest2019.zho-eng.zh" if i % 2 else None,
-                doc_title="WMT 2019" if i % 2 else None,
-                doc_url="https://www.statmt.org/wmt19/" if i % 5 == 0 else None,
-                context_prev=pairs[i - 1][0] if i else None,
-                context_next=pairs[i + 1][0] if i + 1 < len(pairs) else None,
-                status="draft" if i % 10 == 3 else "approved",
-                zh_lang=("zh-CN", "zh-TW", "zh")[i % 3],
-                en_lang=("en-US", "en-GB")[i % 2],
-            )
-        )
-    return out
-
 
 def to_bytes(records, **kwargs) -> bytes:
     buffer = io.BytesIO()
@@ -106,13 +64,13 @@ def expect_error(data: bytes, line: int, *words: str) -> ImportFormatError:
 
 
 def test_round_trip_real_news_pairs_is_lossless():
-    records = rich_records(wmt_pairs())
+    records = rich_records(wmt_lines())
     data = to_bytes(records)
     assert read_bytes(data) == records
 
 
 def test_round_trip_with_english_source_and_all_srclang():
-    records = rich_records(wmt_pairs("newstest2019.eng-zho", 100))
+    records = rich_records(wmt_lines("newstest2019.eng-zho", 100))
     for srclang in ("en", "en-GB", "*all*", "zh-TW"):
         data = to_bytes(records, srclang=srclang)
         assert read_bytes(data) == records
@@ -128,7 +86,7 @@ def test_translate_toolkit_reads_the_same_units_and_metadata():
     # header's exact srclang (a zh-TW unit under srclang zh-CN would have no source).
     records = [
         replace(r, zh_lang="zh-CN", en_lang="en-US")
-        for r in rich_records(wmt_pairs("newstest2018.zho-eng", 300))
+        for r in rich_records(wmt_lines("newstest2018.zho-eng", 300))
     ]
     store = tmx.tmxfile.parsestring(to_bytes(records))
     assert store.sourcelanguage == "zh-CN"
@@ -151,7 +109,7 @@ def test_translate_toolkit_reads_the_same_units_and_metadata():
 
 
 def test_written_header_follows_tmx_14b():
-    root = etree.fromstring(to_bytes(rich_records(wmt_pairs(limit=2))))
+    root = etree.fromstring(to_bytes(rich_records(wmt_lines(limit=2))))
     assert root.tag == "tmx" and root.get("version") == "1.4"
     header = root.find("header")
     assert header.get("creationtool") == "Duizhao"
@@ -385,7 +343,7 @@ def test_records_before_an_error_are_yielded_first():
 def _big_tmx(path: Path, units: int) -> None:
     """A TMX file of ``units`` units: the writer's own output, its body repeated."""
     block = 1000
-    pairs = wmt_pairs("newstest2017.zho-eng", block)
+    pairs = wmt_lines("newstest2017.zho-eng", block)
     sample = to_bytes(UnitRecord(zh=z, en=e, creationdate=T0, creationid="bench") for z, e in pairs)
     start = sample.index(b"<body>") + len(b"<body>")
     end = sample.index(b"</body>")

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.core.test_tmx import SHARED, rich_records, wmt_pairs
-from tests.helpers import require_shared
+from tests.helpers import SHARED, require_shared, rich_records, wmt_lines
 from tm.formats import read_units, sniff_format
 from tm.formats.records import ImportFormatError, UnitRecord
 from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
@@ -58,7 +57,7 @@ def expect_error(data, line: int, *words: str, dialect: str = "tsv") -> ImportFo
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_round_trip_real_news_pairs(dialect):
-    records = rich_records(wmt_pairs("newstest2020.zho-eng", 300))
+    records = rich_records(wmt_lines("newstest2020.zho-eng", 300))
     text = table(records, dialect)
     assert read_text(text, dialect) == [grouped(r) for r in records]
     # and from bytes, as an upload arrives, with Excel's BOM
@@ -69,7 +68,7 @@ def test_round_trip_real_news_pairs(dialect):
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_tmx_to_table_to_tmx(dialect):
-    records = [grouped(r) for r in rich_records(wmt_pairs("newstest2021.zho-eng", 200))]
+    records = [grouped(r) for r in rich_records(wmt_lines("newstest2021.zho-eng", 200))]
     tmx = io.BytesIO()
     write_tmx(records, tmx)
     from_tmx = list(read_tmx(io.BytesIO(tmx.getvalue())))
@@ -78,7 +77,7 @@ def test_tmx_to_table_to_tmx(dialect):
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_streaming_write_with_explicit_columns(dialect):
-    records = [grouped(r) for r in rich_records(wmt_pairs(limit=50))]
+    records = [grouped(r) for r in rich_records(wmt_lines(limit=50))]
     columns = ["zh", "en", *METADATA_COLUMNS, "prop:x-domain", "prop:x-tag", "prop:x-tag"]
     text = table(iter(records), dialect, columns=columns)
     assert read_text(text, dialect) == records
@@ -225,7 +224,7 @@ def test_sniff_format_refuses_what_it_cannot_tell():
 
 @pytest.mark.parametrize("dialect", DIALECTS + ["tmx"])
 def test_read_units_picks_the_reader(dialect):
-    records = [grouped(r) for r in rich_records(wmt_pairs(limit=20))]
+    records = [grouped(r) for r in rich_records(wmt_lines(limit=20))]
     if dialect == "tmx":
         data = io.BytesIO()
         write_tmx(records, data)

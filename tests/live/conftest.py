@@ -7,7 +7,6 @@ tests/conftest.py: skipped without a server on a developer's machine, failed und
 """
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, server_env, truncate_all
 
 PYTHON = sys.executable
 START_TIMEOUT = 30.0
@@ -29,31 +28,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def server_env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "FLASK_DEBUG")}
-    env.update({"DATABASE_URL": database_url, "SECRET_KEY": "live-test-secret-" + str(os.getpid()),
-                "ANONYMOUS_READ": "1", "PYTHONPATH": str(ROOT)})
-    return env
-
-
-def flask(database_url: str, *args: str) -> str:
-    """Run ``flask --app app ARGS`` as an operator would; returns standard output."""
-    return flask_all(database_url, args)[0]
-
-
-def flask_all(database_url: str, *commands: tuple[str, ...]) -> list[str]:
-    """Several independent ``flask --app app`` commands at once (each loads the app: seconds)."""
-    running = [(args, subprocess.Popen([PYTHON, "-m", "flask", "--app", "app", *args], cwd=ROOT,
-                                       env=server_env(database_url), stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True)) for args in commands]
-    outputs = []
-    for args, process in running:
-        out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, f"flask {' '.join(args)} failed:\n{out}\n{err}"
-        outputs.append(out)
-    return outputs
 
 
 @dataclass
@@ -118,7 +92,5 @@ def servers(tmp_path):
 @pytest.fixture
 def clean_postgres_url(postgres_url):
     """The session's migrated PostgreSQL database, emptied for this test."""
-    from tests.conftest import _truncate_all
-
-    _truncate_all(postgres_url)
+    truncate_all(postgres_url)
     return postgres_url

@@ -15,8 +15,7 @@ from urllib.parse import quote
 
 import requests
 
-from tests.helpers import wmt_pairs
-from tests.live.conftest import flask, flask_all
+from tests.helpers import flask, flask_all, wmt_pairs
 
 TIMEOUT = 5.0  # Weblate's request_timeout
 THRESHOLD = 80  # Weblate's MACHINERY_DEFAULT_THRESHOLD

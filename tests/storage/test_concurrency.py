@@ -226,6 +226,7 @@ def test_unit_creations_during_an_import_of_the_same_pairs_lose_nothing(server, 
 def impatient_server(database_url, tmp_path):
     """A server whose requests wait at most half a second for a lock."""
     from app import create_app
+    from web.extensions import db_engine
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
                       "ANONYMOUS_READ": True, "DB_LOCK_TIMEOUT": 0.5})
@@ -236,7 +237,7 @@ def impatient_server(database_url, tmp_path):
     yield app, f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
     thread.join(5)
-    app.extensions["db_engine"].dispose()
+    db_engine(app).dispose()
 
 
 def test_a_write_blocked_by_a_running_import_gets_503_with_retry_after(impatient_server, make_user):
@@ -292,20 +293,21 @@ def test_a_read_with_a_new_token_during_an_import_is_answered(impatient_server, 
 def test_a_request_finding_every_pooled_connection_in_use_gets_503_with_retry_after(database_url, tmp_path):
     """Past capacity the service says so at once (and when to retry) instead of queueing."""
     from app import create_app
+    from web.extensions import db_engine, ratelimit_engine
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
                       "ANONYMOUS_READ": True, "DB_LOCK_TIMEOUT": 0.5, "DB_POOL_SIZE": 1, "DB_POOL_OVERFLOW": 0})
     app.instance_path = str(tmp_path / "instance")
     try:
-        with app.extensions["db_engine"].connect():  # the process's one connection, held elsewhere
+        with db_engine(app).connect():  # the process's one connection, held elsewhere
             busy = app.test_client().get("/api/v1/memories")
         assert busy.status_code == 503, busy.text
         assert int(busy.headers["Retry-After"]) >= 1
         assert "busy" in busy.get_json()["error"]["message"]
         assert app.test_client().get("/api/v1/memories").status_code == 200
     finally:
-        app.extensions["db_engine"].dispose()
-        app.extensions["ratelimit_engine"].dispose()
+        db_engine(app).dispose()
+        ratelimit_engine(app).dispose()
 
 
 def test_a_command_line_import_blocked_too_long_says_so(impatient_server, tmp_path):

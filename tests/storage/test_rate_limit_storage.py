@@ -6,10 +6,11 @@ import threading
 import time
 
 from accounts.ratelimit import DatabaseStorage
+from web.extensions import db_engine
 
 
 def test_concurrent_increments_all_count_and_windows_restart(app, monkeypatch):
-    storage = DatabaseStorage(engine=app.extensions["db_engine"])
+    storage = DatabaseStorage(engine=db_engine(app))
     threads = [threading.Thread(target=lambda: [storage.incr("k", 60) for _ in range(5)]) for _ in range(8)]
     for thread in threads:
         thread.start()

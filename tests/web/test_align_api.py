@@ -16,6 +16,7 @@ from align.core.beads import Bead
 from align.service import passage_warnings
 from tests.align_support import lexical_embed
 from tests.helpers import ROOT, SHARED, auth, make_memory
+from web.extensions import install_align_embedder
 
 ACA = SHARED / "data" / "align" / "nonlit-aca"
 
@@ -28,7 +29,7 @@ EN = ("Beijing released a new air quality report today. The report shows that th
 @pytest.fixture(autouse=True)
 def fast_encoder(app):
     """The lexical stand-in for the sentence encoder: loading the real model takes minutes."""
-    app.extensions["align_embedder"] = lexical_embed
+    install_align_embedder(app, lexical_embed)
 
 
 @pytest.fixture

@@ -50,6 +50,7 @@ def test_the_token_rate_is_shared_by_workers_and_by_every_way_of_sending_the_tok
     """Two app instances on one database stand for two gunicorn workers; MyMemory's key= and
     tmserver's URL carry the same token and count against the same limit."""
     from app import create_app
+    from web.extensions import db_engine
 
     app.config["TOKEN_RATE_LIMIT"] = "4/60"
     token = token_for("translator", "read")
@@ -67,7 +68,7 @@ def test_the_token_rate_is_shared_by_workers_and_by_every_way_of_sending_the_tok
         assert [r.status_code for r in over] == [429, 429, 429]
         assert all(int(r.headers["Retry-After"]) >= 1 for r in over)
     finally:
-        other_worker.extensions["db_engine"].dispose()
+        db_engine(other_worker).dispose()
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -77,6 +78,7 @@ def test_token_requests_are_counted_while_every_pooled_connection_is_in_use(app,
     process the count waited for the pool and was then waved through uncounted (and with the
     default pool, 20 racing requests deadlocked until the pool's timeout)."""
     from app import create_app
+    from web.extensions import db_engine, ratelimit_engine
 
     token = token_for("translator", "read")
     one_connection = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
@@ -87,8 +89,8 @@ def test_token_requests_are_counted_while_every_pooled_connection_is_in_use(app,
         statuses = [client.get("/api/v1/memories", headers=auth(token)).status_code for _ in range(3)]
         assert statuses == [200, 200, 429]
     finally:
-        one_connection.extensions["db_engine"].dispose()
-        one_connection.extensions["ratelimit_engine"].dispose()
+        db_engine(one_connection).dispose()
+        ratelimit_engine(one_connection).dispose()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

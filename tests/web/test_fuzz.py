@@ -15,46 +15,24 @@ higher, or run bench/fuzz_bench.py against gunicorn, for a longer run.
 from __future__ import annotations
 
 import os
-import signal
 import time
 import traceback
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 
 from tests import fuzzing
+from tests.fuzzing import TIME_LIMIT, RequestTimedOut, watchdog
 from tests.helpers import ROOT, auth
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4000"))
 SEED = int(os.environ.get("FUZZ_SEED", str(fuzzing.DEFAULT_SEED)))
-TIME_LIMIT = 5.0
 #: A door that stalls stalls on many inputs: after this many requests over the limit, stop it
 #: (the failure is already proven) rather than spend 5 s on each of the rest.
 STOP_AFTER_SLOW = 2
 #: Distinct failures shown in the assertion message; the rest are counted.
 SHOWN = 12
-
-
-class RequestTimedOut(BaseException):
-    """Raised into a request that runs past the limit. A BaseException, so no ``except
-    Exception`` in the code under test can swallow it."""
-
-
-@contextmanager
-def watchdog(seconds: float):
-    """Interrupt the code running in this (main) thread after ``seconds``."""
-    def expire(signum, frame):
-        raise RequestTimedOut(f"over {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.fuzzing import encode, multipart
+from tests.fuzzing import TIME_LIMIT, RequestTimedOut, encode, multipart, watchdog
 from tests.helpers import auth
-from tests.web.test_fuzz import TIME_LIMIT, RequestTimedOut, watchdog
 
 BOTH = ("sqlite", "postgresql")
 

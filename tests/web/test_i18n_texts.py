@@ -16,6 +16,7 @@ import pytest
 from common.messages import Message, N_, Word, from_data, to_data
 from tests.align_support import lexical_embed
 from tests.helpers import auth
+from web.extensions import install_align_embedder
 
 CASS = {"concept_type": "institution", "terms": [
     {"lang": "zh", "text": "中国社会科学院"},
@@ -49,7 +50,7 @@ PASSAGE_ZH = "英文第 4–9 句（共 9 句中的 6 句）在中文中没有�
 @pytest.fixture
 def fast_encoder(app):
     """The lexical stand-in for the aligner's sentence encoder (tests/align_support.py)."""
-    app.extensions["align_embedder"] = lexical_embed
+    install_align_embedder(app, lexical_embed)
 
 
 @pytest.fixture

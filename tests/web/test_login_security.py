@@ -33,6 +33,7 @@ def test_wrong_passwords_are_limited_per_name_and_address_then_even_the_right_on
 def test_the_per_account_limit_holds_across_addresses_and_workers(app, client, make_user, database_url):
     """A second app on the same database stands for another gunicorn worker."""
     from app import create_app
+    from web.extensions import db_engine
 
     app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"] = "3 per hour"
     username, password = make_user("target", "translator")
@@ -48,7 +49,7 @@ def test_the_per_account_limit_holds_across_addresses_and_workers(app, client, m
                              environ_base={"REMOTE_ADDR": "192.0.2.4"})
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 60
     finally:
-        other_worker.extensions["db_engine"].dispose()
+        db_engine(other_worker).dispose()
 
 
 def test_the_limit_speaks_the_readers_language(client, make_user):
@@ -135,6 +136,7 @@ def test_no_template_has_inline_script_or_style():
 def test_the_session_cookie_is_samesite_httponly_and_secure_when_configured(app, client, make_user, monkeypatch,
                                                                             database_url):
     from app import create_app
+    from web.extensions import db_engine
 
     username, password = make_user("cookie", "translator")
     cookie = _login(client, username, password).headers["Set-Cookie"]
@@ -148,7 +150,7 @@ def test_the_session_cookie_is_samesite_httponly_and_secure_when_configured(app,
                                                  base_url="https://localhost")
         assert response.status_code == 302 and "Secure" in response.headers["Set-Cookie"]
     finally:
-        secure_app.extensions["db_engine"].dispose()
+        db_engine(secure_app).dispose()
 
 
 #: What anyone may see with ANONYMOUS_READ=0: the way in, the language switch, the API's

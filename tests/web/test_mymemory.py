@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import auth, wmt_pairs
-from tests.web.test_tmserver import import_pairs
+from tests.helpers import auth, import_pairs, wmt_pairs
 
 
 

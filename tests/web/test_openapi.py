@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from apiref.openapi import build_document, openapi_path
 from tests.align_support import lexical_embed
-from tests.helpers import auth, wmt_pairs
-from tests.web.test_tmserver import import_pairs
+from tests.helpers import auth, import_pairs, wmt_pairs
+from web.extensions import install_align_embedder
 
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 #: Server errors this run has found in code outside apiref/cattools, reported to the lead and
@@ -32,7 +32,7 @@ def database_url(tmp_path, sqlite_template):
 @pytest.fixture
 def app(app):
     # The lexical stand-in for the sentence encoder: the real model would take minutes here.
-    app.extensions["align_embedder"] = lexical_embed
+    install_align_embedder(app, lexical_embed)
     return app
 
 

@@ -5,16 +5,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.helpers import auth, wmt_pairs
+from tests.helpers import auth, import_pairs, wmt_pairs
 
-
-
-def import_pairs(client, token, pairs, memory="news"):
-    """Real pairs into a memory in one TSV import (units one by one would be slow)."""
-    table = "zh\ten\n" + "".join(f"{zh}\t{en}\n" for zh, en in pairs)
-    response = client.post(f"/api/v1/memories/{memory}/import", data=table.encode(),
-                           query_string={"format": "tsv", "filename": "news.tsv"}, headers=auth(token))
-    assert response.status_code == 201, response.get_json()
 
 
 @pytest.fixture
@@ -193,6 +185,7 @@ def test_pretranslate_with_the_real_tm_lookup(app, client, filled):
     from db import db_session
     from tm import lookup
     from tm.pretranslate import pretranslate
+    from web.extensions import live_index
 
     _, pairs, _ = filled
     (z0, e0), (z1, _) = pairs[0], pairs[1]
@@ -203,7 +196,7 @@ def test_pretranslate_with_the_real_tm_lookup(app, client, filled):
     with app.app_context():
         def tm_lookup(segments, src, tgt):
             requests = [lookup.make_request(q=s, src=src, tgt=tgt, min_score=50, limit=3) for s in segments]
-            return lookup.lookup_many(db_session(), app.extensions["tm_live_index"], requests)
+            return lookup.lookup_many(db_session(), live_index(app), requests)
 
         out, report = pretranslate(xliff, tm_lookup)
     assert (report.segments, report.filled, report.exact) == (2, 2, 1)

@@ -14,8 +14,7 @@ import zipfile
 
 import pytest
 
-from tests.helpers import auth
-from tests.web.test_workbench_pages import post_article
+from tests.helpers import auth, post_article
 
 WORD_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 

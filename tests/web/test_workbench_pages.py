@@ -9,7 +9,7 @@ import re
 import pytest
 from lxml import etree
 
-from tests.helpers import auth
+from tests.helpers import auth, csrf, post_article
 
 SEED = ["俄罗斯总统普京14日在索契会见了来访的美国国务卿蓬佩奥。",
         "双方同意努力缓和两国紧张关系。",
@@ -29,16 +29,6 @@ def seeded(client, token_for):
             "context_prev": SEED[i - 1] if i else "", "context_next": SEED[i + 1] if i + 1 < len(SEED) else ""})
         assert response.status_code == 201, response.get_json()
     return token
-
-
-def csrf(client, path="/workbench/article") -> str:
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-
-
-def post_article(client, **form):
-    form.setdefault("csrf_token", csrf(client))
-    return client.post("/workbench/article", data=form, content_type="multipart/form-data")
 
 
 def band_counts(html: str) -> dict[str, int]:

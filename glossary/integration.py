@@ -1,0 +1,35 @@
+"""What the glossary lends other areas, free of Flask: ``create_app`` installs these as the TM
+lookup's extras and the aligner's term pairs (``web.extensions``), so ``tm`` never imports
+``glossary``."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from glossary import repository as repo
+from glossary import service
+
+
+@dataclass(frozen=True)
+class TermsForLookup:
+    """What a TM lookup answer carries from the glossary: the terms found in the query that
+    apply on the day ``on`` (all, when None), found by this process's ``recognizer``."""
+
+    recognizer: service.LiveRecognizer
+
+    def __call__(self, session: Session, q: str, src: str, tgt: str, *,
+                 on: dt.date | None = None) -> dict:
+        return {"terms": service.recognize(session, self.recognizer, q, src, on=on)}
+
+
+def term_pairs_for_alignment(session: Session) -> list[tuple[str, str]]:
+    """(zh, en) pairs of every live entry's terms: evidence for the sentence aligner."""
+    pairs: list[tuple[str, str]] = []
+    for row in repo.live_entries(session):
+        entry = repo.to_domain(row)
+        zh = [t.text for t in entry.terms if t.lang == "zh"]
+        en = [t.text for t in entry.terms if t.lang == "en"]
+        pairs.extend((z, e) for z in zh for e in en)
+    return pairs
