@@ -7,23 +7,25 @@ fragment is a maximal run of the query that occurs in some stored source:
 * Chinese: at least MIN_HAN Han characters, beginning and ending on jieba word boundaries
   (snapped inward, so no fragment cuts through a word);
 * English: at least MIN_WORDS words, at least one of them not in EN_STOPWORDS;
-* never numbers or punctuation alone; never starting or ending on punctuation.
+* never numbers or punctuation alone; never starting or ending on punctuation, nor ending on
+  a function word that leans on what follows (ZH_NO_END, EN_NO_END) or, in Chinese, starting
+  on a particle that leans on what precedes (ZH_NO_START): such edges are trimmed.
 
 Each comes with its offsets into the query as sent (traditional characters, full-width forms
 and case are folded as tm.core.text.match_key folds them, and mapped back), how many stored
 units contain it, and a sample of their ids for the translation step. ``find_fragments``
 returns a non-overlapping cover of the query, longest (then most frequent) fragments first.
 
-The index is a suffix array over the scoring units of one language side (the ``units`` of
-match_key: a character per Chinese character, a code point per English token, each number
-one NUMBER_UNIT, so a fragment matches stored text whose numbers differ, as fuzzy matching
-does; the translation step adapts them). One structure serves both languages, and it is built
-from the same unit strings as tm.core.index.CandidateIndex, without tokenising again. The
-longest stored prefix of each query position is one binary search over the suffix array plus
-the common prefix with its two neighbours; how many units hold a run is the size of the
-run's suffix interval mapped to rows (a row-start array and np.searchsorted), counted once
-per unit however often the unit repeats it. See FragmentIndex for how units added later are
-indexed.
+The index is a suffix array over the fragment keys of one language side: for Chinese the match
+key text (a code point per folded character, numbers as written), for English a code point per
+Moses token of the match key (tm.core.text.encode_tokens with literal numbers: a stored
+"September 17" does not contain "September 29", although fuzzy matching treats them alike).
+So one structure serves both languages, built from what the database already keeps for the
+candidate index (``Unit.zh_key``, ``Unit.en_tokens``) without tokenising again. The longest
+stored prefix of each query position is one binary search over the suffix array plus the
+common prefix with its two neighbours; how many units hold a run is the size of the run's
+suffix interval mapped to rows (a row-start array and np.searchsorted), counted once per unit
+however often the unit repeats it. See FragmentIndex for how units added later are indexed.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ from typing import Collection, Hashable, Iterable, Sequence
 import numpy as np
 
 from common.languages import LANGUAGES
-from tm.core.text import MatchKey, match_key
+from tm.core.text import MatchKey, encode_tokens, match_key, normalize, tokenize_en
 
 #: Shortest Chinese fragment in Han characters: two-character words are the common case, and
 #: a single stored word is the glossary's and the dictionary's business, not a fragment's.
@@ -87,6 +89,20 @@ just only also too very more most much many such own same other another again fu
 once ever even still yet already now soon then thus hence however therefore
 """.split())
 
+#: One-character Chinese words a fragment does not end on: particles, prepositions, conjunctions
+#: and adverbs that lean on what follows or close a phrase the fragment cuts off (中国经济的,
+#: 俄罗斯在, 还将); their rendering alone ("of", "in") is no translation of anything.
+ZH_NO_END = frozenset("的了着过地得之在是和与及或而并也都就将把被对为从向于以其这那又还很更最所但却则即让给由使到比跟同等个")
+#: ... nor starts on: particles and conjunctions that attach to the word before (了中国特色...).
+ZH_NO_START = frozenset("的了着过地得之等和与及或而并也都就又还却则即吗呢吧啊")
+#: English words a fragment does not end on, for the same reason ("based on the", "for China
+#: to"); a fragment may start on them ("in line with", "the Belt and Road").
+EN_NO_END = frozenset("""
+a an the of to in on at by for with from into onto upon about as than and or but nor that which
+who whom whose is are was were be been being has have had will would shall should can could may
+might must do does did 's not no its their his her our your my this these those
+""".split())
+
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 #: Separates two rows in a segment's text. Never in a pattern: queries have it replaced.
 _SEPARATOR = "\x00"
@@ -110,6 +126,20 @@ class Fragment:
 
     def to_dict(self) -> dict:
         return {"start": self.start, "end": self.end, "source": self.source, "units": self.units}
+
+
+def fragment_units(text: str | MatchKey, lang: str) -> str:
+    """What FragmentIndex stores for a source: its fragment key (see the module docstring).
+
+    From the database's columns without tokenising again: ``zh_key`` as it is for Chinese,
+    ``encode_tokens(en_tokens.split(" "), literal_numbers=True)`` for English.
+    """
+    if isinstance(text, MatchKey):
+        return text.text if text.lang == "zh" else encode_tokens(text.tokens, literal_numbers=True)
+    key = normalize(text, lang)
+    if lang == "zh":
+        return key
+    return encode_tokens(tokenize_en(key) if key else (), literal_numbers=True)
 
 
 # --- the index -------------------------------------------------------------------------------
@@ -217,7 +247,7 @@ def _prefix_doubling(ranks: np.ndarray) -> np.ndarray:
 
 
 class FragmentIndex:
-    """Suffix-array index over the scoring units of one language side.
+    """Suffix-array index over the fragment keys (``fragment_units``) of one language side.
 
     Unit ids are any hashable values (database ids), with a ``group`` each (the memory) that
     ``find_fragments(groups=...)`` restricts to. ``build_units`` indexes a whole memory in one
@@ -246,14 +276,13 @@ class FragmentIndex:
     # --- writing ------------------------------------------------------------------------
 
     def build_units(self, items: Iterable[tuple]) -> "FragmentIndex":
-        """Replace the contents with (unit id, scoring units[, group]) tuples."""
+        """Replace the contents with (unit id, fragment_units(source)[, group]) tuples."""
         self._clear()
         self._add_segment(items)
         return self
 
     def add_units(self, unit_id: Hashable, units: str, *, group: int = 0) -> None:
-        """Index one unit by its scoring units (``match_key(...).units``); an id already present
-        is replaced."""
+        """Index one unit by its ``fragment_units``; an id already present is replaced."""
         self._add_segment([(unit_id, units, group)])
 
     def add_many(self, items: Iterable[tuple]) -> None:
@@ -378,40 +407,33 @@ def _is_word(token: str) -> bool:
 
 
 def _boundaries(key: MatchKey) -> tuple[list[bool], list[bool]]:
-    """Which unit positions a fragment may start at, and which it may end at (index i: the
-    fragment ends before unit i): word starts and ends, never at punctuation or spaces."""
-    n = len(key.units)
-    can_start = [False] * (n + 1)
-    can_end = [False] * (n + 1)
+    """Which positions of the query's fragment key a fragment may start at, and which it may
+    end at (index i: the fragment ends before position i): word starts and ends, never at
+    punctuation or spaces, nor at the leaning function words."""
     if key.lang == "en":
+        n = len(key.tokens)
+        can_start = [False] * (n + 1)
+        can_end = [False] * (n + 1)
         for i, token in enumerate(key.tokens):
             if _is_word(token):
-                can_start[i] = can_end[i + 1] = True
+                can_start[i] = True
+                can_end[i + 1] = token not in EN_NO_END
         return can_start, can_end
-    # Chinese: the units are the key's characters with each number as one unit; jieba's words
-    # are over the key's characters, so map their boundaries through the tokens' offsets.
-    unit_at: dict[int, int] = {}
-    offset = 0
-    for i, token in enumerate(key.tokens):
-        unit_at[offset] = i
-        offset += len(token)
-    unit_at[offset] = n
+    n = len(key.text)
+    can_start = [False] * (n + 1)
+    can_end = [False] * (n + 1)
     offset = 0
     for word in _jieba().lcut(key.text):
         start, offset = offset, offset + len(word)
-        if not _is_word(word):
-            continue
-        a, b = unit_at.get(start), unit_at.get(offset)
-        if a is not None:
-            can_start[a] = True
-        if b is not None:
-            can_end[b] = True
+        if _is_word(word):
+            can_start[start] = word not in ZH_NO_START
+            can_end[offset] = word not in ZH_NO_END
     return can_start, can_end
 
 
 def _long_enough(key: MatchKey, start: int, end: int) -> bool:
     if key.lang == "zh":
-        return len(_HAN.findall(key.units, start, end)) >= MIN_HAN
+        return len(_HAN.findall(key.text, start, end)) >= MIN_HAN
     words = [t for t in key.tokens[start:end] if _is_word(t)]
     content = sum(1 for t in words if any(c.isalpha() for c in t) and t not in EN_STOPWORDS)
     return len(words) >= MIN_WORDS and content >= MIN_CONTENT_WORDS
@@ -437,7 +459,7 @@ def find_fragments(
     if not query or not len(index):
         return []
     key = match_key(query, lang)
-    units = key.units.replace(_SEPARATOR, _STAND_IN)
+    units = fragment_units(key, lang).replace(_SEPARATOR, _STAND_IN)
     n = len(units)
     can_start, can_end = _boundaries(key)
     terms = [(a, b) for a, b in glossary_spans]
@@ -450,6 +472,8 @@ def find_fragments(
         return None
 
     def offsets(start: int, end: int) -> tuple[int, int]:
+        if lang == "zh":
+            return key.to_original(start, end)
         return key.spans[start][0], key.spans[end - 1][1]
 
     def in_term(start: int, end: int) -> bool:
