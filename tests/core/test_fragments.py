@@ -350,3 +350,12 @@ def test_property_english_offsets_map_to_the_query(query):
     check_cover(found)
     for f in found:
         check_fragment(f, query, "en", dict(enumerate(EN_UNITS)))
+
+
+@pytest.mark.parametrize("alphabet", ["ab", "中国人民共和国的\x00", "ab\U00020000\U00020001x\uffff"])
+@pytest.mark.parametrize("size", [1, 40, 12_000])
+def test_suffix_array_is_python_string_order(alphabet, size):
+    """Both sorters (prefix doubling for short texts, libdivsufsort above) agree with sorted()."""
+    rng = random.Random(size)
+    text = "".join(rng.choice(alphabet) for _ in range(size))
+    assert fr._suffix_array(text).tolist() == sorted(range(size), key=lambda i: text[i:])

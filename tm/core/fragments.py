@@ -208,22 +208,36 @@ def _common_prefix(a: str, b: str) -> int:
 def _suffix_array(text: str) -> np.ndarray:
     """The suffix array of ``text`` in code point order (Python's str order), as int32.
 
-    Code points are first replaced by their rank among the distinct ones (order kept). Long
-    texts go to libdivsufsort (pydivsufsort, MIT), which sorts bytes: most texts need 2 bytes
-    a symbol, and pydivsufsort sorts their big-endian bytes, keeping the positions at symbol
-    boundaries. A call costs a fixed 5-10 ms here, far more than sorting a few sentences, so
-    short texts (the segments of single adds) are sorted by prefix doubling on numpy instead.
+    Long texts go to libdivsufsort (pydivsufsort, MIT), which sorts bytes: each code point is
+    written as a fixed-width big-endian symbol (2 bytes for Chinese text of the Basic
+    Multilingual Plane; otherwise its rank among the distinct code points), so byte order is
+    symbol order, and only the positions at symbol boundaries are kept. A call costs a fixed
+    5-10 ms here, far more than sorting a few sentences, so short texts (the segments of
+    single adds) are sorted by prefix doubling on numpy instead.
     """
     if not text:
         return np.zeros(0, dtype=np.int32)
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    distinct, ranks = np.unique(codes, return_inverse=True)
     if len(text) < _DOUBLING_MAX:
-        return _prefix_doubling(ranks)
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        return _prefix_doubling(np.unique(codes, return_inverse=True)[1])
     from pydivsufsort import divsufsort
 
-    width = np.uint8 if len(distinct) <= 256 else np.uint16 if len(distinct) <= 65536 else np.uint32
-    return np.asarray(divsufsort(ranks.astype(width)), dtype=np.int32)
+    data = text.encode("utf-16-be", "surrogatepass")
+    width = 2
+    if len(data) != 2 * len(text):  # code points past U+FFFF: rank them
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        distinct, ranks = np.unique(codes, return_inverse=True)
+        del codes
+        width = 2 if len(distinct) <= 65536 else 4
+        data = ranks.astype(f">u{width}").tobytes()
+        del ranks
+    sa = np.asarray(divsufsort(data))
+    del data
+    sa = sa[(sa & (width - 1)) == 0]
+    sa //= width
+    # A plain native view: ctypes-made arrays export the format "<i", which memoryview (and
+    # so the binary search over it) cannot index.
+    return sa.view(np.int32) if sa.dtype == np.int32 else np.array(sa, dtype=np.int64)
 
 
 def _prefix_doubling(ranks: np.ndarray) -> np.ndarray:
