@@ -42,9 +42,11 @@ row arrays, what persisting would write):
     100k        zh     2.0 s   0.8 s    53 MiB    17 MiB  0.34 / 0.86  0.52 / 1.62  1.5×   255/300
     1M          zh    15.8 s  12.2 s   642 MiB   168 MiB  0.76 / 1.87  1.05 / 4.86  1.4×   260/300
     100k        en    19.5 s   0.8 s     -        12 MiB  0.72 / 2.01  0.63 / 2.45  0.9×   256/300
+    1M          en   361.6 s   5.9 s   341 MiB   122 MiB  0.81 / 1.84  0.93 / 5.32  1.1×   260/300
+                (a separate run: --zh-sizes "" --en-sizes 1000000; keys are Moses on 2 cores)
 
     After 1,000 single adds: an add 0.06 ms median, 4-6 ms at most (a merge of the small
-    segments); 4-5 segments; find_fragments 1.37 / 5.87 ms at 1M zh, 1.32 / 4.66 at 100k en.
+    segments); 4-5 segments; find_fragments 1.37 / 5.87 ms at 1M zh, 1.32 / 4.66 at 100k en, 1.62 / 6.47 at 1M en.
     Fragments per query 1.3-2.5; mean units per fragment 3.9 (other years) to 77 (1M).
 
 Against the other years' 12,727 news sentences, 243 of the 300 newstest2020 zh queries have a
