@@ -396,9 +396,13 @@ def match_key(text: str, lang: str) -> MatchKey:
     )
 
 
-def encode_tokens(tokens: Iterable[str]) -> str:
+def encode_tokens(tokens: Iterable[str], *, literal_numbers: bool = False) -> str:
     """English scoring units from normalised tokens: one code point per distinct token, a
-    number as NUMBER_UNIT. Codes belong to this process: encode where you compare."""
+    number as NUMBER_UNIT (or, with ``literal_numbers``, by its own code, as fragments need:
+    a stored "September 17" does not contain "September 29"). Codes belong to this process:
+    encode where you compare."""
+    if literal_numbers:
+        return "".join(_token_code(t) for t in tokens)
     return "".join(NUMBER_UNIT if NUMERAL_RE.fullmatch(t) else _token_code(t) for t in tokens)
 
 

@@ -1,0 +1,555 @@
+"""Fragments: the runs of a query that stored sources already contain, found through an index.
+
+Whole-segment matching helps only when a sentence was translated before; new text is mostly
+new sentences built from phrases the memory holds (institutions, titles, set phrases). A
+fragment is a maximal run of the query that occurs in some stored source:
+
+* Chinese: at least MIN_HAN Han characters, beginning and ending on jieba word boundaries
+  (snapped inward, so no fragment cuts through a word);
+* English: at least MIN_WORDS words, at least one of them not in EN_STOPWORDS;
+* never numbers or punctuation alone; never starting or ending on punctuation, nor ending on
+  a function word that leans on what follows (ZH_NO_END, EN_NO_END) or, in Chinese, starting
+  on a particle that leans on what precedes (ZH_NO_START): such edges are trimmed.
+
+Each comes with its offsets into the query as sent (traditional characters, full-width forms
+and case are folded as tm.core.text.match_key folds them, and mapped back), how many stored
+units contain it, and a sample of their ids for the translation step. ``find_fragments``
+returns a non-overlapping cover of the query, longest (then most frequent) fragments first.
+
+The index is a suffix array over the fragment keys of one language side: for Chinese the match
+key text (a code point per folded character, numbers as written), for English a code point per
+Moses token of the match key (tm.core.text.encode_tokens with literal numbers: a stored
+"September 17" does not contain "September 29", although fuzzy matching treats them alike).
+So one structure serves both languages, built from what the database already keeps for the
+candidate index (``Unit.zh_key``, ``Unit.en_tokens``) without tokenising again. The longest
+stored prefix of each query position is one binary search over the suffix array plus the
+common prefix with its two neighbours; how many units hold a run is the size of the run's
+suffix interval mapped to rows (a row-start array and np.searchsorted), counted once per unit
+however often the unit repeats it. See FragmentIndex for how units added later are indexed.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from array import array
+from dataclasses import dataclass
+from functools import cache
+from typing import Collection, Hashable, Iterable, Sequence
+
+import numpy as np
+
+from common.languages import LANGUAGES
+from tm.core.text import MatchKey, encode_tokens, match_key, normalize, tokenize_en
+
+#: Shortest Chinese fragment in Han characters: two-character words are the common case, and
+#: a single stored word is the glossary's and the dictionary's business, not a fragment's.
+MIN_HAN = 4
+#: Shortest English fragment in words (tokens with a letter or digit) ...
+MIN_WORDS = 3
+#: ... of which at least this many carry content (have a letter and are not stop words).
+MIN_CONTENT_WORDS = 1
+#: Unit ids a fragment carries for the translation step: enough to group renderings across
+#: units and find the most frequent, few enough to align within a lookup's budget.
+SAMPLE = 50
+#: Longest run looked for from one position, in units. Runs this long are whole segments, which
+#: fuzzy matching already finds; the cap bounds the binary search's string comparisons, whose
+#: cost grows with the pattern, for queries up to the lookup's scoring cap (2,000 characters).
+MAX_RUN = 256
+#: A new segment of the index is merged with the one before it while that one is at most this
+#: many times larger: segments then grow geometrically, so a lookup searches O(log n) of them
+#: and each unit is re-sorted O(log n) times over its life (Bentley and Saxe's logarithmic
+#: method). 4 keeps the count low (about six between a 1M-unit build and a few thousand adds).
+MERGE_RATIO = 4
+#: Rebuild everything once removed rows are this share of all rows (and at least
+#: _COMPACT_MIN): until then a removed unit's text stays in the suffix arrays, uncounted.
+_COMPACT_SHARE = 0.5
+_COMPACT_MIN = 1_000
+#: Texts shorter than this are suffix-sorted on numpy rather than by libdivsufsort (measured
+#: here: 0.3 ms against 7 ms at 1,000 characters, even at about 10,000).
+_DOUBLING_MAX = 10_000
+
+#: English function words, lower case as match keys fold them: a fragment of these alone
+#: ("as well as the") carries nothing to translate. Articles, pronouns, prepositions,
+#: conjunctions, auxiliaries and modals, common adverbs of degree and place; about 150, close to
+#: the usual IR stop lists (no list ships with the installed packages: sacremoses has only
+#: non-breaking prefixes, nltk's data is not installed).
+EN_STOPWORDS = frozenset("""
+a an the this that these those some any each every either neither no nor not all both half
+i me my mine myself we us our ours ourselves you your yours yourself yourselves he him his
+himself she her hers herself it its itself they them their theirs themselves one ones
+who whom whose which what whatever whoever where when why how whether there here
+and or but if then else than so because as while although though unless until since
+of to in on at by for from with without within into onto upon over under about above below
+after before between among through during against along across around behind beyond near
+off out up down per via toward towards like
+be am is are was were been being have has had having do does did doing done
+will would shall should can could may might must ought
+'s 't 'll 're 've 'd n't
+just only also too very more most much many such own same other another again further
+once ever even still yet already now soon then thus hence however therefore
+""".split())
+
+#: One-character Chinese words a fragment does not end on: particles, prepositions, conjunctions
+#: and adverbs that lean on what follows or close a phrase the fragment cuts off (中国经济的,
+#: 俄罗斯在, 还将); their rendering alone ("of", "in") is no translation of anything.
+ZH_NO_END = frozenset("的了着过地得之在是和与及或而并也都就将把被对为从向于以其这那又还很更最所但却则即让给由使到比跟同等个")
+#: ... nor starts on: particles and conjunctions that attach to the word before (了中国特色...).
+ZH_NO_START = frozenset("的了着过地得之等和与及或而并也都就又还却则即吗呢吧啊")
+#: English words a fragment does not end on, for the same reason ("based on the", "for China
+#: to"); a fragment may start on them ("in line with", "the Belt and Road").
+EN_NO_END = frozenset("""
+a an the of to in on at by for with from into onto upon about as than and or but nor that which
+who whom whose is are was were be been being has have had will would shall should can could may
+might must do does did 's not no its their his her our your my this these those
+""".split())
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+#: Separates two rows in a segment's text. Never in a pattern: queries have it replaced.
+_SEPARATOR = "\x00"
+_STAND_IN = "\x01"
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A run of the query that stored sources contain.
+
+    ``start``/``end`` are offsets into the query as sent and ``source`` is ``query[start:end]``;
+    ``units`` counts the stored units whose sources contain the run (after folding, each unit
+    once); ``unit_ids`` is a sample of at most SAMPLE of them, spread over the index.
+    """
+
+    start: int
+    end: int
+    source: str
+    units: int
+    unit_ids: tuple[Hashable, ...]
+
+    def to_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "source": self.source, "units": self.units}
+
+
+def fragment_units(text: str | MatchKey, lang: str) -> str:
+    """What FragmentIndex stores for a source: its fragment key (see the module docstring).
+
+    From the database's columns without tokenising again: ``zh_key`` as it is for Chinese,
+    ``encode_tokens(en_tokens.split(" "), literal_numbers=True)`` for English.
+    """
+    if isinstance(text, MatchKey):
+        return text.text if text.lang == "zh" else encode_tokens(text.tokens, literal_numbers=True)
+    key = normalize(text, lang)
+    if lang == "zh":
+        return key
+    return encode_tokens(tokenize_en(key) if key else (), literal_numbers=True)
+
+
+# --- the index -------------------------------------------------------------------------------
+
+
+class _Segment:
+    """A suffix array over some rows' units joined by _SEPARATOR; immutable once built."""
+
+    __slots__ = ("text", "sa", "positions", "starts", "rows")
+
+    def __init__(self, texts: Sequence[str], rows: np.ndarray) -> None:
+        self.text = _SEPARATOR.join(texts) + _SEPARATOR
+        lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+        self.starts = np.zeros(len(texts), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=self.starts[1:])
+        self.rows = rows
+        self.sa = _suffix_array(self.text)
+        # bisect over a memoryview reads plain ints, about twice as fast as numpy scalars.
+        self.positions = memoryview(self.sa)
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def row_units(self) -> list[str]:
+        return self.text.split(_SEPARATOR)[:-1]
+
+    def longest(self, pattern: str) -> int:
+        """Length of the longest prefix of ``pattern`` that occurs in this segment."""
+        text, positions = self.text, self.positions
+        n = len(pattern)
+        at = bisect.bisect_left(positions, pattern, key=lambda p: text[p : p + n])
+        best = 0
+        for neighbour in (at - 1, at):
+            if 0 <= neighbour < len(positions):
+                p = positions[neighbour]
+                best = max(best, _common_prefix(pattern, text[p : p + n]))
+        return best
+
+    def rows_with(self, run: str) -> np.ndarray:
+        """Global row numbers of the rows whose units contain ``run`` (repeats included)."""
+        text, positions = self.text, self.positions
+        n = len(run)
+        lo = bisect.bisect_left(positions, run, key=lambda p: text[p : p + n])
+        hi = bisect.bisect_right(positions, run, lo, key=lambda p: text[p : p + n])
+        if lo == hi:
+            return _NO_ROWS
+        local = np.searchsorted(self.starts, self.sa[lo:hi], side="right") - 1
+        return self.rows[local]
+
+    def nbytes(self) -> int:
+        char = 1 if self.text.isascii() else (2 if max(self.text) <= "\uffff" else 4)
+        return len(self.text) * char + self.sa.nbytes + self.starts.nbytes + self.rows.nbytes
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+def _suffix_array(text: str) -> np.ndarray:
+    """The suffix array of ``text`` in code point order (Python's str order), as int32.
+
+    Long texts go to libdivsufsort (pydivsufsort, MIT), which sorts bytes: each code point is
+    written as a fixed-width big-endian symbol (2 bytes for Chinese text of the Basic
+    Multilingual Plane; otherwise its rank among the distinct code points), so byte order is
+    symbol order, and only the positions at symbol boundaries are kept. A call costs a fixed
+    5-10 ms here, far more than sorting a few sentences, so short texts (the segments of
+    single adds) are sorted by prefix doubling on numpy instead.
+    """
+    if not text:
+        return np.zeros(0, dtype=np.int32)
+    if len(text) < _DOUBLING_MAX:
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        return _prefix_doubling(np.unique(codes, return_inverse=True)[1])
+    from pydivsufsort import divsufsort
+
+    data = text.encode("utf-16-be", "surrogatepass")
+    width = 2
+    if len(data) != 2 * len(text):  # code points past U+FFFF: rank them
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        distinct, ranks = np.unique(codes, return_inverse=True)
+        del codes
+        width = 2 if len(distinct) <= 65536 else 4
+        data = ranks.astype(f">u{width}").tobytes()
+        del ranks
+    sa = np.asarray(divsufsort(data))
+    del data
+    sa = sa[(sa & (width - 1)) == 0]
+    sa //= width
+    # A plain native view: ctypes-made arrays export the format "<i", which memoryview (and
+    # so the binary search over it) cannot index.
+    return sa.view(np.int32) if sa.dtype == np.int32 else np.array(sa, dtype=np.int64)
+
+
+def _prefix_doubling(ranks: np.ndarray) -> np.ndarray:
+    """Suffix array of a sequence of dense ranks (Manber and Myers): sort by the first k
+    symbols, then by pairs of k-prefixes, doubling k until every suffix has its own rank."""
+    n = len(ranks)
+    rank = ranks.astype(np.int64)
+    k = 1
+    while True:
+        second = np.zeros(n, dtype=np.int64)  # past the end sorts first: a shorter suffix
+        if k < n:
+            second[: n - k] = rank[k:] + 1
+        key = rank * (int(rank.max()) + 2) + second
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.concatenate(([0], np.cumsum(ordered[1:] != ordered[:-1])))
+        if rank[order[-1]] == n - 1:
+            return order.astype(np.int32)
+        k *= 2
+
+
+class FragmentIndex:
+    """Suffix-array index over the fragment keys (``fragment_units``) of one language side.
+
+    Unit ids are any hashable values (database ids), with a ``group`` each (the memory) that
+    ``find_fragments(groups=...)`` restricts to. ``build_units`` indexes a whole memory in one
+    suffix array. Units added later (imports, confirmed translations) go into a new small
+    segment, merged with its predecessors by MERGE_RATIO, so an add costs a sort of a small
+    segment, never of the whole memory, and a lookup searches a few segments; a removed unit
+    is dropped from the counts at once and from the arrays at the next merge or compaction.
+    English units use token codes that belong to this process (tm.core.text.encode_tokens):
+    build the index in the process that serves it, as CandidateIndex. Not thread-safe for writes.
+    """
+
+    def __init__(self, lang: str) -> None:
+        if lang not in LANGUAGES:
+            raise ValueError(f"unsupported language {lang!r}")
+        self.lang = lang
+        self._clear()
+
+    def _clear(self) -> None:
+        self._segments: list[_Segment] = []
+        self._ids: list[Hashable] = []
+        self._row_of: dict[Hashable, int] = {}
+        self._alive = bytearray()
+        self._groups = array("q")
+        self._dead = 0
+
+    # --- writing ------------------------------------------------------------------------
+
+    def build_units(self, items: Iterable[tuple]) -> "FragmentIndex":
+        """Replace the contents with (unit id, fragment_units(source)[, group]) tuples."""
+        self._clear()
+        self._add_segment(items)
+        return self
+
+    def add_units(self, unit_id: Hashable, units: str, *, group: int = 0) -> None:
+        """Index one unit by its ``fragment_units``; an id already present is replaced."""
+        self._add_segment([(unit_id, units, group)])
+
+    def add_many(self, items: Iterable[tuple]) -> None:
+        """Index (unit id, units[, group]) tuples as one segment: an import's units at once."""
+        self._add_segment(items)
+
+    def remove(self, unit_id: Hashable) -> bool:
+        """Forget a unit; False when it was not indexed."""
+        row = self._row_of.pop(unit_id, None)
+        if row is None:
+            return False
+        self._alive[row] = 0
+        self._dead += 1
+        if self._dead >= _COMPACT_MIN and self._dead >= _COMPACT_SHARE * len(self._ids):
+            self._compact()
+        return True
+
+    def _add_segment(self, items: Iterable[tuple]) -> None:
+        texts: list[str] = []
+        rows: list[int] = []
+        for item in items:
+            unit_id, units = item[0], item[1]
+            group = item[2] if len(item) > 2 else 0
+            if unit_id in self._row_of:
+                self.remove(unit_id)
+            row = len(self._ids)
+            self._ids.append(unit_id)
+            self._row_of[unit_id] = row
+            self._alive.append(1)
+            self._groups.append(group)
+            texts.append(units.replace(_SEPARATOR, _STAND_IN))
+            rows.append(row)
+        if not texts:
+            return
+        self._segments.append(_Segment(texts, np.array(rows, dtype=np.int64)))
+        while len(self._segments) > 1 and len(self._segments[-2]) <= MERGE_RATIO * len(self._segments[-1]):
+            newer = self._segments.pop()
+            older = self._segments.pop()
+            self._segments.append(self._merge([older, newer]))
+
+    def _merge(self, segments: list[_Segment]) -> _Segment:
+        texts: list[str] = []
+        rows: list[np.ndarray] = []
+        for segment in segments:
+            keep = np.frombuffer(self._alive, dtype=np.uint8)[segment.rows].astype(bool)
+            units = segment.row_units()
+            texts.extend(u for u, k in zip(units, keep) if k)
+            rows.append(segment.rows[keep])
+        return _Segment(texts, np.concatenate(rows))
+
+    def _compact(self) -> None:
+        alive = np.frombuffer(self._alive, dtype=np.uint8).astype(bool)
+        items = []
+        for segment in self._segments:
+            for row, units in zip(segment.rows.tolist(), segment.row_units()):
+                if alive[row]:
+                    items.append((self._ids[row], units, self._groups[row]))
+        self.build_units(items)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._row_of)
+
+    def __contains__(self, unit_id: object) -> bool:
+        return unit_id in self._row_of
+
+    @property
+    def segments(self) -> int:
+        return len(self._segments)
+
+    def nbytes(self) -> int:
+        """Bytes held by the arrays and texts (not the id list's Python objects)."""
+        return sum(s.nbytes() for s in self._segments) + len(self._alive) + self._groups.itemsize * len(self._groups)
+
+    def longest(self, pattern: str) -> int:
+        """Length of the longest prefix of ``pattern`` stored in some unit (removed ones too)."""
+        pattern = pattern.replace(_SEPARATOR, _STAND_IN)
+        return max((s.longest(pattern) for s in self._segments), default=0)
+
+    def rows_with(self, run: str, groups: Collection[int] | None = None) -> np.ndarray:
+        """Distinct rows of live units (in ``groups`` when given) whose units contain ``run``."""
+        run = run.replace(_SEPARATOR, _STAND_IN)
+        found = [s.rows_with(run) for s in self._segments]
+        rows = np.unique(np.concatenate(found)) if found else _NO_ROWS
+        if not len(rows):
+            return rows
+        rows = rows[np.frombuffer(self._alive, dtype=np.uint8)[rows].astype(bool)]
+        if groups is not None and len(rows):
+            allowed = np.fromiter(groups, dtype=np.int64)
+            rows = rows[np.isin(np.frombuffer(self._groups, dtype=np.int64)[rows], allowed)]
+        return rows
+
+    def sample_ids(self, rows: np.ndarray, size: int = SAMPLE) -> tuple[Hashable, ...]:
+        """Ids of at most ``size`` of ``rows``, spread evenly over them (so over the memory's
+        history: rows are numbered in the order units were indexed)."""
+        if len(rows) > size:
+            rows = rows[np.linspace(0, len(rows) - 1, size).round().astype(np.int64)]
+        return tuple(self._ids[r] for r in rows.tolist())
+
+
+# --- finding ---------------------------------------------------------------------------------
+
+
+@cache
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(60)  # its start-up chatter would land on the CLI's stderr
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary now (about a second) rather than in the first lookup."""
+    _jieba().lcut("预热")
+
+
+def _is_word(token: str) -> bool:
+    return any(c.isalnum() for c in token)
+
+
+def _boundaries(key: MatchKey) -> tuple[list[bool], list[bool]]:
+    """Which positions of the query's fragment key a fragment may start at, and which it may
+    end at (index i: the fragment ends before position i): word starts and ends, never at
+    punctuation or spaces, nor at the leaning function words."""
+    if key.lang == "en":
+        n = len(key.tokens)
+        can_start = [False] * (n + 1)
+        can_end = [False] * (n + 1)
+        for i, token in enumerate(key.tokens):
+            if _is_word(token):
+                can_start[i] = True
+                can_end[i + 1] = token not in EN_NO_END
+        return can_start, can_end
+    n = len(key.text)
+    can_start = [False] * (n + 1)
+    can_end = [False] * (n + 1)
+    offset = 0
+    for word in _jieba().lcut(key.text):
+        start, offset = offset, offset + len(word)
+        if _is_word(word):
+            can_start[start] = word not in ZH_NO_START
+            can_end[offset] = word not in ZH_NO_END
+    return can_start, can_end
+
+
+def _long_enough(key: MatchKey, start: int, end: int) -> bool:
+    if key.lang == "zh":
+        return len(_HAN.findall(key.text, start, end)) >= MIN_HAN
+    words = [t for t in key.tokens[start:end] if _is_word(t)]
+    content = sum(1 for t in words if any(c.isalpha() for c in t) and t not in EN_STOPWORDS)
+    return len(words) >= MIN_WORDS and content >= MIN_CONTENT_WORDS
+
+
+def find_fragments(
+    query: str,
+    lang: str,
+    index: FragmentIndex,
+    *,
+    glossary_spans: Iterable[tuple[int, int]] = (),
+    groups: Collection[int] | None = None,
+    sample: int = SAMPLE,
+) -> list[Fragment]:
+    """The fragments of ``query`` (in ``lang``, the index's language), ordered by position.
+
+    ``glossary_spans`` are (start, end) offsets into the query of glossary terms already shown:
+    a fragment within one of them is left out (a fragment longer than the term stays).
+    ``groups`` restricts the units counted and sampled to those groups (memories).
+    """
+    if lang != index.lang:
+        raise ValueError(f"a {lang} query against the {index.lang} fragment index")
+    if not query or not len(index):
+        return []
+    key = match_key(query, lang)
+    units = fragment_units(key, lang).replace(_SEPARATOR, _STAND_IN)
+    n = len(units)
+    can_start, can_end = _boundaries(key)
+    terms = [(a, b) for a, b in glossary_spans]
+
+    def snap_end(start: int, end: int) -> int | None:
+        """The furthest allowed end at or before ``end`` that leaves a long enough run."""
+        for e in range(end, start, -1):
+            if can_end[e]:
+                return e if _long_enough(key, start, e) else None
+        return None
+
+    def offsets(start: int, end: int) -> tuple[int, int]:
+        if lang == "zh":
+            return key.to_original(start, end)
+        return key.spans[start][0], key.spans[end - 1][1]
+
+    def in_term(start: int, end: int) -> bool:
+        a, b = offsets(start, end)
+        return any(ta <= a and b <= tb for ta, tb in terms)
+
+    counted: dict[tuple[int, int], np.ndarray] = {}
+
+    def rows(start: int, end: int) -> np.ndarray:
+        if (start, end) not in counted:
+            counted[start, end] = index.rows_with(units[start:end], groups)
+        return counted[start, end]
+
+    def best_end(start: int, end: int) -> int | None:
+        """The longest allowed run from ``start`` ending by ``end`` that live units (in the
+        groups) contain: the longest stored prefix may be only in removed or other units."""
+        e = snap_end(start, end)
+        while e is not None and not len(rows(start, e)):
+            e = snap_end(start, e - 1)
+        return e
+
+    # Maximal runs: from each word start, the longest stored run, snapped to a word end; one
+    # that a run from an earlier start already covers is not maximal.
+    runs: list[tuple[int, int]] = []
+    reach = 0
+    for start in range(n):
+        if not can_start[start]:
+            continue
+        longest = index.longest(units[start : start + MAX_RUN])
+        if start + longest <= reach:
+            continue
+        end = best_end(start, start + longest)
+        if end is None or end <= reach:
+            continue
+        reach = end
+        if not in_term(start, end):
+            runs.append((start, end))
+
+    # Cover: take the longest run (then the one in the most units, then the first); cut the
+    # runs it overlaps down to their part outside it, keep the parts still long enough, repeat.
+    chosen: list[tuple[int, int]] = []
+    while runs:
+        runs.sort(key=lambda r: (r[1] - r[0], len(rows(*r)), -r[0]))
+        start, end = runs.pop()
+        chosen.append((start, end))
+        left = []
+        for a, b in runs:
+            if b <= start or a >= end:
+                left.append((a, b))
+                continue
+            if a < start:
+                piece = (a, best_end(a, start))
+            else:
+                s = next((i for i in range(end, b) if can_start[i]), None)
+                piece = (s, best_end(s, b)) if s is not None else (a, None)
+            if piece[1] is not None and not in_term(*piece):
+                left.append(piece)
+        runs = left
+
+    fragments = []
+    for start, end in sorted(chosen):
+        found = rows(start, end)
+        a, b = offsets(start, end)
+        fragments.append(Fragment(a, b, query[a:b], len(found), index.sample_ids(found, sample)))
+    return fragments
