@@ -34,7 +34,8 @@ import re
 from array import array
 from dataclasses import dataclass
 from functools import cache
-from typing import Collection, Hashable, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,7 @@ class Fragment:
     units: int
     unit_ids: tuple[Hashable, ...]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "source": self.source, "units": self.units}
 
 
@@ -158,7 +159,7 @@ class _Segment:
         self.rows = rows
         self.sa = _suffix_array(self.text)
         # bisect over a memoryview reads plain ints, about twice as fast as numpy scalars.
-        self.positions = memoryview(self.sa)
+        self.positions = memoryview(self.sa)  # type: ignore[arg-type]  # numpy arrays are buffers; its stubs do not say so
 
     def __len__(self) -> int:
         return len(self.text)
@@ -289,7 +290,7 @@ class FragmentIndex:
 
     # --- writing ------------------------------------------------------------------------
 
-    def build_units(self, items: Iterable[tuple]) -> "FragmentIndex":
+    def build_units(self, items: Iterable[tuple[Any, ...]]) -> "FragmentIndex":
         """Replace the contents with (unit id, fragment_units(source)[, group]) tuples."""
         self._clear()
         self._add_segment(items)
@@ -299,7 +300,7 @@ class FragmentIndex:
         """Index one unit by its ``fragment_units``; an id already present is replaced."""
         self._add_segment([(unit_id, units, group)])
 
-    def add_many(self, items: Iterable[tuple]) -> None:
+    def add_many(self, items: Iterable[tuple[Any, ...]]) -> None:
         """Index (unit id, units[, group]) tuples as one segment: an import's units at once."""
         self._add_segment(items)
 
@@ -314,7 +315,7 @@ class FragmentIndex:
             self._compact()
         return True
 
-    def _add_segment(self, items: Iterable[tuple]) -> None:
+    def _add_segment(self, items: Iterable[tuple[Any, ...]]) -> None:
         texts: list[str] = []
         rows: list[int] = []
         for item in items:
@@ -388,7 +389,8 @@ class FragmentIndex:
         if groups is not None and len(rows):
             allowed = np.fromiter(groups, dtype=np.int64)
             rows = rows[np.isin(np.frombuffer(self._groups, dtype=np.int64)[rows], allowed)]
-        return rows
+        live: np.ndarray = rows
+        return live
 
     def sample_ids(self, rows: np.ndarray, size: int = SAMPLE) -> tuple[Hashable, ...]:
         """Ids of at most ``size`` of ``rows``, spread evenly over them (so over the memory's
@@ -402,7 +404,7 @@ class FragmentIndex:
 
 
 @cache
-def _jieba():
+def _jieba() -> Any:
     import jieba
 
     jieba.setLogLevel(60)  # its start-up chatter would land on the CLI's stderr
@@ -539,12 +541,12 @@ def find_fragments(
                 left.append((a, b))
                 continue
             if a < start:
-                piece = (a, best_end(a, start))
+                first, last = a, best_end(a, start)
             else:
                 s = next((i for i in range(end, b) if can_start[i]), None)
-                piece = (s, best_end(s, b)) if s is not None else (a, None)
-            if piece[1] is not None and not in_term(*piece):
-                left.append(piece)
+                first, last = (s, best_end(s, b)) if s is not None else (a, None)
+            if last is not None and not in_term(first, last):
+                left.append((first, last))
         runs = left
 
     fragments = []
