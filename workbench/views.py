@@ -6,7 +6,6 @@ browser (``static/workbench.js``); the article page works without JavaScript.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
@@ -16,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from accounts.auth import check_permission
 from common import params
 from common.errors import DuizhaoError
+from common.languages import language_of, other_language
 from common.messages import Message, N_
 from db import db_session
 from glossary import service as glossary_service
@@ -23,7 +23,6 @@ from tm import lookup as tm_lookup
 from tm import repository as tm_repo
 from tm import service as tm_service
 from tm.core.segment import split_sentences
-from tm.core.text import detect_language
 from web.i18n import translate_message
 from workbench import analysis, export
 from workbench import upload as upload_reader
@@ -133,17 +132,6 @@ def concordance_page():
                            q=request.args.get("q", ""))
 
 
-def _date(name: str) -> dt.date | None:
-    value = request.args.get(name) or None
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise DuizhaoError(Message(N_("The date {value} is not a date like 2024-05-31."), value=value),
-                           parameter=name) from None
-
-
 @bp.get("/concordance.json")
 def concordance_json():
     """The concordance API's answer, filtered by the date of the last change (``since``,
@@ -158,7 +146,7 @@ def concordance_json():
 
 
 def _dated_concordance() -> dict:
-    since, until = _date("since"), _date("until")
+    since, until = (params.date(request.args.get(name), name) for name in ("since", "until"))
     page = params.lenient_page(request.args.get("page"), most=tm_service.MAX_PAGE)
     per_page = min(max(1, request.args.get("per_page", 20, type=int) or 20), tm_service.CONCORDANCE_MAX_PER_PAGE)
     q = request.args.get("q", "")
@@ -224,8 +212,8 @@ def _direction(text: str) -> tuple[str, str]:
         return "zh", "en"
     if chosen == "en-zh":
         return "en", "zh"
-    src = detect_language(text) or "zh"
-    return src, ("en" if src == "zh" else "zh")
+    src = language_of(text)
+    return src, other_language(src)
 
 
 def _segments(text: str, src: str) -> list[str]:
