@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from accounts.auth import check_permission
 from common import params
 from common.errors import DuizhaoError
-from common.languages import language_of, other_language
+from common.languages import UNDETECTED, language_of, other_language
 from common.messages import Message, N_
 from db import db_session
 from glossary import service as glossary_service
@@ -83,7 +83,8 @@ def shortcuts() -> list[tuple[str, str]]:
 
 
 def js_messages() -> dict[str, str]:
-    """Every text static/workbench.js shows, in the reader's language."""
+    """Every text static/workbench.js shows, in the reader's language; ``{name}`` marks what the
+    script fills in (static/common.js)."""
     return {
         "searching": _("Searching…"), "noMatches": _("No matches in the memory."),
         "typeToSearch": _("Type or paste a segment to see matches."),
@@ -93,10 +94,10 @@ def js_messages() -> dict[str, str]:
         "memory": _("Memory"), "document": _("Document"), "date": _("Date"), "who": _("By"),
         "source": _("Source with differences"), "target": _("Translation"),
         "score": _("Score"), "status": _("Status"), "renderings": _("Renderings"),
-        "notFound": _("Nothing found."), "page": _("Page %(page)s of %(pages)s"),
-        "previous": _("Previous"), "next": _("Next"), "hits": _("%(total)s units found."),
+        "notFound": _("Nothing found."), "page": _("Page {page} of {pages}"),
+        "previous": _("Previous"), "next": _("Next"), "hits": _("{total} units found."),
         "networkError": _("The server could not be reached. Check the connection and try again."),
-        "serverError": _("The server could not answer: %(message)s"),
+        "serverError": _("The server could not answer: {message}"),
         "termsFound": _("Glossary terms in the segment"), "noTerms": _("No glossary terms in the segment."),
         "inserted": _("only in your segment"), "deleted": _("only in the memory"),
         "draft": _("draft"), "approved": _("approved"), "preferred": _("preferred"),
@@ -107,11 +108,16 @@ def js_messages() -> dict[str, str]:
         "penalty_case": _("upper/lower case"), "penalty_script": _("traditional/simplified"),
         "penalty_whitespace": _("spacing"), "penalty_formatting": _("formatting"),
         "penalty_number": _("number changed"), "penalty_unadapted number": _("number not adapted"),
-        "detected": _("detected: %(direction)s"), "zhen": _("Chinese → English"), "enzh": _("English → Chinese"),
-        "latency": _("%(ms)s ms"),
+        "detected": _("detected: {direction}"), "zhen": _("Chinese → English"), "enzh": _("English → Chinese"),
         **{f"band_{key}": str(label) for key, label in BAND_LABELS.items()},
         **{f"bandword_{key}": str(label) for key, label in BAND_WORDS.items()},
     }
+
+
+def js_config() -> dict:
+    """What static/workbench.js must agree on with the server: the score bands (key and lowest
+    score, best first; the last, "none", has no floor) and the language of a text without letters."""
+    return {"bands": [{"key": key, "floor": floor} for key, floor in analysis.BANDS], "undetected": UNDETECTED}
 
 
 def _memories():
@@ -122,7 +128,7 @@ def _memories():
 def lookup_page():
     check_permission("read")
     return render_template("workbench/lookup.html", memories=_memories(), shortcuts=shortcuts(),
-                           messages=js_messages())
+                           messages=js_messages(), wb_config=js_config())
 
 
 @bp.get("/concordance")
