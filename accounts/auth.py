@@ -7,7 +7,6 @@ a read-scoped token only ever reads.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 from flask import current_app, g, request
@@ -110,20 +109,6 @@ def check_permission(permission: str) -> Identity | None:
         raise Forbidden(Message(N_("This needs the {needed} role; you are a {role}."), needed=Word(min_role),
                                 role=Word(identity.user.role)))
     return identity
-
-
-def requires(permission: str):
-    """View decorator: the view runs only if the request may do ``permission``."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapped(*args, **kwargs):
-            check_permission(permission)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def actor_name() -> str | None:

@@ -172,9 +172,11 @@ class Route:
 
 
 V1 = "/api/v1"
+#: A language parameter's words (common.languages.language_of).
+DETECTED = "Its language; detected when omitted (Chinese for a text without letters, such as \"2024\")."
 _LOOKUP_PARAMS = [
     param("q", "query", NONEMPTY, "The segment to look up.", required=True, example="双边贸易总额"),
-    param("src", "query", LANG, "Its language; detected when omitted."),
+    param("src", "query", LANG, DETECTED),
     param("tgt", "query", LANG, "The language wanted; the other one when omitted."),
     param("min_score", "query", {"type": "number", "minimum": 0, "maximum": 100}, "Lowest score (default 70)."),
     param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100}, "Most matches (default 10)."),
@@ -241,7 +243,7 @@ ROUTES: list[Route] = [
           parameters=[UNIT_ID], responses={"200": json_response("The events, oldest first.", ref("History"))}),
     Route(f"{V1}/tm/concordance", "get", "Units containing a word or phrase, with hit offsets", "lookup", "read",
           parameters=[param("q", "query", NONEMPTY, "The text to find.", required=True, example="社科院"),
-                      param("lang", "query", {"type": "string", "enum": ["zh", "en"]}, "Its language; detected when omitted."),
+                      param("lang", "query", {"type": "string", "enum": ["zh", "en"]}, DETECTED),
                       param("memory", "query", MEMORY_LIST, "Only these memories."), PAGE,
                       param("per_page", "query", {"type": "integer", "minimum": 1, "maximum": 100}, "Hits per page.")],
           responses={"200": json_response("A page of hits.", ref("Concordance"))}),
@@ -322,7 +324,7 @@ ROUTES += [
           responses={"200": json_response("The decided proposal.", ref("Proposal"))}),
     Route(f"{G1}/recognize", "get", "Glossary terms in a text", "glossary", "read",
           parameters=[param("text", "query", NONEMPTY, "The text.", required=True, example="中国社会科学院发布报告"),
-                      param("lang", "query", LANG, "Its language; detected when omitted."),
+                      param("lang", "query", LANG, DETECTED),
                       param("date", "query", {"type": "string", "format": "date"}, "Terms valid on this day.")],
           responses={"200": json_response("The terms found, with offsets.", OBJECT)}),
     Route(f"{G1}/recognize", "post", "Glossary terms in a text (JSON body)", "glossary", "read",

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from accounts.auth import check_permission
 from common.errors import DuizhaoError, NotFound
+from common.languages import other_language
 from common.messages import Message, N_
 from db import db_session, session_factory
 from glossary import repository as glossary_repo
@@ -177,7 +178,7 @@ def glossary_omegat(token: str | None = None):
 
 def omegat_glossary(entries, *, src: str) -> str:
     """Lines of OmegaT's glossary format for ``entries``, source language ``src``."""
-    tgt = "en" if src == "zh" else "zh"
+    tgt = other_language(src)
     lines = []
     for entry in entries:
         targets = [t for t in entry.terms_in(tgt) if t.acceptable]

@@ -9,12 +9,14 @@ touched here: the views pass values in, and the lookup service parses with these
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from typing import Any
 
 from common.errors import DuizhaoError
 from common.messages import Message, N_
+from common.timeutil import parse_date
 
 #: Whole numbers as people and programs write them: ASCII digits, an optional sign.
 _WHOLE = re.compile(r"[+-]?[0-9]+")
@@ -104,6 +106,24 @@ def text(value: Any, name: str, *, default: Any = None, field: bool = False) -> 
                      name, field)
     check_unicode(value, name, field=field)
     return value
+
+
+def date(value: Any, name: str, *, field: bool = False) -> dt.date | None:
+    """``value`` as a date (ISO 8601, ``2024-05-31``); None when absent (None or "").
+
+    A query or form parameter must be a string first (the usual 400 otherwise); a JSON field
+    of another type (``20240531`` as a number) is answered as a date it is not.
+    """
+    if value is None or value == "":
+        return None
+    if not field:
+        text(value, name)
+    try:
+        return parse_date(value)
+    except ValueError:
+        raise _error(N_("Parameter {parameter!r} must be YYYY-MM-DD, not {value!r}."),
+                     N_("Field {field!r} must be a date as YYYY-MM-DD, not {value!r}."), name, field,
+                     value=value) from None
 
 
 def check_unicode(value: str, name: str, *, field: bool = False) -> None:

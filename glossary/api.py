@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from accounts.auth import check_permission
 from common import params
 from common.errors import DuizhaoError
-from common.languages import parse_language
+from common.languages import language_of, parse_language, source_and_target
 from common.messages import Message, N_
 from common.timeutil import isoformat
 from db import db_session
@@ -28,17 +28,6 @@ def _committed(response):
     db_session().commit()
     glossary_recognizer().changed()
     return response
-
-
-def _day(value: str | None) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    params.text(value, "date")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be YYYY-MM-DD, not {value!r}."),
-                                   parameter="date", value=value), parameter="date") from None
 
 
 def _version(body: dict) -> int | None:
@@ -158,11 +147,9 @@ def recognize():
     text = args.get("text")
     if not isinstance(text, str) or not text.strip():
         raise DuizhaoError(Message(N_("Parameter {parameter!r} is empty."), parameter="text"), parameter="text")
-    from tm.core.text import detect_language
-
     lang = args.get("lang")
-    lang = parse_language(lang, "lang") if lang not in (None, "") else (detect_language(text) or "en")
-    terms = service.recognize(db_session(), glossary_recognizer(), text, lang, on=_day(args.get("date")))
+    lang = parse_language(lang, "lang") if lang not in (None, "") else language_of(text)
+    terms = service.recognize(db_session(), glossary_recognizer(), text, lang, on=params.date(args.get("date"), "date"))
     return jsonify({"lang": lang, "terms": terms})
 
 
@@ -174,16 +161,12 @@ def qa():
     for name in ("source", "translation"):
         if not isinstance(body.get(name), str) or not body[name].strip():
             raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field=name), field=name)
-    from tm.core.text import detect_language
-
-    src, tgt = body.get("src"), body.get("tgt")
-    src = parse_language(src, "src") if src not in (None, "") else (detect_language(body["source"]) or "en")
-    tgt = parse_language(tgt, "tgt") if tgt not in (None, "") else ("en" if src == "zh" else "zh")
+    src, tgt = source_and_target(body.get("src"), body.get("tgt"), body["source"])
     if src == tgt:
         raise DuizhaoError(Message(N_("Fields {src!r} and {tgt!r} must name different languages "
                                       "(both are {lang!r})."), src="src", tgt="tgt", lang=src), field="tgt")
     issues = service.qa(db_session(), glossary_recognizer(), source=body["source"], translation=body["translation"],
-                        src=src, tgt=tgt, on=_day(body.get("date")))
+                        src=src, tgt=tgt, on=params.date(body.get("date"), "date"))
     return jsonify({"src": src, "tgt": tgt, "issues": issues_for_reader(issues)})
 
 

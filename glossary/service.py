@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
+from common import params
 from common.errors import Conflict, DuizhaoError, NotFound
 from common.eventlog import EventCursor
 from common.messages import Message, N_
@@ -35,16 +36,6 @@ MAX_PER_PAGE = 200
 
 # ------------------------------------------------------------------ JSON shape
 
-def _date(value, field: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise DuizhaoError(Message(N_("Field {field!r} must be a date as YYYY-MM-DD, not {value!r}."),
-                                   field=field, value=value), field=field) from None
-
-
 def entry_from_json(data: dict, *, entry_id: str | None = None) -> Entry:
     """An Entry from the API's JSON (or a form); raises with the field named."""
     if not isinstance(data, dict):
@@ -60,15 +51,16 @@ def entry_from_json(data: dict, *, entry_id: str | None = None) -> Entry:
             lang=t.get("lang") or "", text=(t.get("text") or "").strip(),
             status=t.get("status") or "preferred",
             case_sensitive=bool(t.get("case_sensitive")), do_not_translate=bool(t.get("do_not_translate")),
-            valid_from=_date(t.get("valid_from"), f"terms[{number}].valid_from"),
-            valid_to=_date(t.get("valid_to"), f"terms[{number}].valid_to"),
+            valid_from=params.date(t.get("valid_from"), f"terms[{number}].valid_from", field=True),
+            valid_to=params.date(t.get("valid_to"), f"terms[{number}].valid_to", field=True),
             note=t.get("note") or "", term_type=t.get("term_type") or None,
         ))
     entry = Entry(
         id=entry_id, concept_type=data.get("concept_type") or "other", terms=tuple(terms),
         definition=data.get("definition") or "", note=data.get("note") or "",
         source=data.get("source") or "",
-        valid_from=_date(data.get("valid_from"), "valid_from"), valid_to=_date(data.get("valid_to"), "valid_to"),
+        valid_from=params.date(data.get("valid_from"), "valid_from", field=True),
+        valid_to=params.date(data.get("valid_to"), "valid_to", field=True),
     )
     try:
         validate_entry(entry)

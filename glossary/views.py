@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from accounts.auth import check_permission, current_identity
 from common import params
 from common.errors import DuizhaoError
+from common.languages import language_of, other_language
 from db import db_session
 from glossary import repository as repo
 from glossary import service
@@ -172,14 +173,12 @@ def qa():
     error = None
     form = request.form if request.method == "POST" else {}
     if request.method == "POST":
-        from tm.core.text import detect_language
-
         source, translation = form.get("source", ""), form.get("translation", "")
         if not source.strip() or not translation.strip():
             error = _("Give both the source text and its translation.")
         else:
-            src = detect_language(source) or "zh"
-            tgt = "en" if src == "zh" else "zh"
+            src = language_of(source)
+            tgt = other_language(src)
             issues = issues_for_reader(service.qa(db_session(), glossary_recognizer(), source=source,
                                                   translation=translation, src=src, tgt=tgt))
     return render_template("glossary/qa.html", issues=issues, error=error, form=form), 400 if error else 200

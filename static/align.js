@@ -28,12 +28,8 @@
   const splitPanel = document.getElementById("split-panel");
   const SAVE_DELAY_MS = 400;
   const RETRY_MS = 3000;
-  const strings = JSON.parse(document.getElementById("align-strings").textContent);
-
-  // A translated message with its {placeholders} filled in.
-  function t(key, values = {}) {
-    return strings[key].replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
-  }
+  const t = Duizhao.translator(Duizhao.readJSON("align-strings"));
+  const el = Duizhao.el;
 
   let selected = 0;
   let side = "zh";
@@ -44,13 +40,6 @@
 
   // ------------------------------------------------------------------ rendering
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
   function confidenceLabel(bead) {
     if (!bead.zh.length || !bead.en.length) return { text: t("unaligned"), low: false };
     if (bead.score === null || bead.score === undefined) return { text: t("edited"), low: false };
@@ -60,16 +49,16 @@
   }
 
   function sideCell(bead, lang) {
-    const cell = el("div", "bead-side bead-" + lang);
+    const cell = el("div", { className: "bead-side bead-" + lang });
     cell.lang = lang;
     const indices = bead[lang];
     if (!indices.length) {
-      cell.appendChild(el("span", "bead-empty", t(lang === "zh" ? "noZh" : "noEn")));
+      cell.appendChild(el("span", { className: "bead-empty", text: t(lang === "zh" ? "noZh" : "noEn") }));
       return cell;
     }
     for (const index of indices) {
-      const sentence = el("span", "sentence");
-      sentence.appendChild(el("span", "sentence-number", String(index + 1)));
+      const sentence = el("span", { className: "sentence" });
+      sentence.appendChild(el("span", { className: "sentence-number", text: String(index + 1) }));
       sentence.appendChild(document.createTextNode(job[lang][index].text));
       cell.appendChild(sentence);
       cell.appendChild(document.createTextNode(lang === "zh" ? "" : " "));
@@ -81,7 +70,7 @@
     const focusInList = list.contains(document.activeElement);
     list.replaceChildren();
     job.beads.forEach((bead, position) => {
-      const item = el("li", "bead");
+      const item = el("li", { className: "bead" });
       item.id = "bead-" + position;
       item.setAttribute("role", "option");
       item.dataset.index = String(position);
@@ -91,10 +80,10 @@
       item.classList.toggle("one-sided", !bead.zh.length || !bead.en.length);
       item.setAttribute("aria-selected", position === selected ? "true" : "false");
       item.tabIndex = position === selected ? 0 : -1;
-      const head = el("div", "bead-meta");
-      head.appendChild(el("span", "bead-number", "#" + (position + 1)));
-      head.appendChild(el("span", "bead-confidence", label.text));
-      head.appendChild(el("span", "bead-state", t(bead.approved ? "approved" : "notApproved")));
+      const head = el("div", { className: "bead-meta" });
+      head.appendChild(el("span", { className: "bead-number", text: "#" + (position + 1) }));
+      head.appendChild(el("span", { className: "bead-confidence", text: label.text }));
+      head.appendChild(el("span", { className: "bead-state", text: t(bead.approved ? "approved" : "notApproved") }));
       item.appendChild(head);
       const zh = sideCell(bead, "zh");
       const en = sideCell(bead, "en");
@@ -159,13 +148,8 @@
     saveTimer = setTimeout(save, SAVE_DELAY_MS);
   }
 
-  async function errorMessage(response) {
-    try {
-      const body = await response.json();
-      return body.error.message;
-    } catch (_err) {
-      return t("serverAnswered", { status: response.status });
-    }
+  function errorMessage(response) {
+    return Duizhao.errorMessage(response, t("serverAnswered", { status: response.status }));
   }
 
   // Saves the current beads; concurrent calls wait for the save in flight, then save again if
@@ -317,7 +301,7 @@
   function fillSelect(selectEl, count, chosen) {
     selectEl.replaceChildren();
     for (let k = 0; k <= count; k += 1) {
-      const option = el("option", "", String(k));
+      const option = el("option", { text: String(k) });
       option.value = String(k);
       option.selected = k === chosen;
       selectEl.appendChild(option);

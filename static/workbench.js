@@ -9,38 +9,14 @@
   var HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/g;
   var LATIN = /[A-Za-z]/g;
   var NUMBER = /\d+(?:[.,]\d+)*/g;
-  var messagesNode = document.getElementById("wb-messages");
-  var M = messagesNode ? JSON.parse(messagesNode.textContent) : {};
+  var M = Duizhao.readJSON("wb-messages");
+  var t = Duizhao.translator(M);
+  var el = Duizhao.el;
+  // The score bands and the language of a text without letters, as the server defines them
+  // (workbench.analysis.BANDS, common.languages.UNDETECTED).
+  var CONFIG = Duizhao.readJSON("wb-config");
 
-  function t(key, values) {
-    var text = M[key] || key;
-    if (values) {
-      Object.keys(values).forEach(function (name) {
-        text = text.split("%(" + name + ")s").join(String(values[name]));
-      });
-    }
-    return text;
-  }
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    if (attrs) {
-      Object.keys(attrs).forEach(function (name) {
-        var value = attrs[name];
-        if (value === null || value === undefined || value === false) return;
-        if (name === "text") node.textContent = value;
-        else if (name === "className") node.className = value;
-        else node.setAttribute(name, value === true ? "" : value);
-      });
-    }
-    (children || []).forEach(function (child) {
-      if (child === null || child === undefined) return;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
-
-  /* Same rule as tm.core.text.detect_language: a Han character weighs about four letters. */
+  /* Same rule as common.languages.detect_language: a Han character weighs about four letters. */
   function detectLanguage(text) {
     var han = (text.match(HAN) || []).length;
     var latin = (text.match(LATIN) || []).length;
@@ -48,14 +24,13 @@
     return han * 4 >= latin ? "zh" : "en";
   }
 
+  /* The first band whose floor the score reaches; the band without a floor is "no match". */
   function bandOf(score) {
-    if (score >= 101) return "context";
-    if (score >= 100) return "exact";
-    if (score >= 95) return "95-99";
-    if (score >= 85) return "85-94";
-    if (score >= 75) return "75-84";
-    if (score >= 50) return "50-74";
-    return "none";
+    var bands = CONFIG.bands;
+    for (var i = 0; i < bands.length; i++) {
+      if (bands[i].floor === null || score >= bands[i].floor) return bands[i].key;
+    }
+    return bands[bands.length - 1].key;
   }
 
   function formatScore(score) {
@@ -72,11 +47,8 @@
   }
 
   async function errorMessage(response) {
-    try {
-      var body = await response.json();
-      if (body && body.error && body.error.message) return t("serverError", {message: body.error.message});
-    } catch (ignored) { /* not JSON: fall through */ }
-    return t("serverError", {message: response.status + " " + response.statusText});
+    var reason = await Duizhao.errorMessage(response, response.status + " " + response.statusText);
+    return t("serverError", {message: reason});
   }
 
   /* ------------------------------------------------------------------ lookup */
@@ -103,7 +75,7 @@
       var chosen = root.querySelector("input[name=direction]:checked").value;
       if (chosen === "zh-en") return ["zh", "en"];
       if (chosen === "en-zh") return ["en", "zh"];
-      var src = detectLanguage(box.value) || "zh";
+      var src = detectLanguage(box.value) || CONFIG.undetected;
       return [src, src === "zh" ? "en" : "zh"];
     }
 
@@ -271,7 +243,7 @@
         marked.textContent = t("typeToSearch");
         return;
       }
-      marked.setAttribute("lang", langAttr(src || detectLanguage(query) || "zh"));
+      marked.setAttribute("lang", langAttr(src || detectLanguage(query) || CONFIG.undetected));
       var sorted = terms.slice().sort(function (a, b) { return a.start - b.start || b.end - a.end; });
       var pos = 0;
       sorted.forEach(function (term, index) {

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from common import params
 from common.errors import DuizhaoError
-from common.languages import parse_language
+from common.languages import source_and_target
 from common.messages import Message, N_
 from common.timeutil import isoformat
 from tm import repository as repo
 from tm.core.index import RESCORE_BUDGET, SearchStats
 from tm.core.match import DRAFT_PENALTY, LOWER_PRIORITY_MEMORY_PENALTY, Candidate, rank
-from tm.core.text import detect_language, match_key
+from tm.core.text import match_key
 from tm.live_index import LiveIndex
 from tm.service import resolve_memories
 
@@ -66,9 +66,7 @@ def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=
     if q is None or not q.strip():
         raise DuizhaoError(Message(N_("Parameter {parameter!r} is empty: give the segment to look up."),
                                    parameter="q"), parameter="q")
-    # Only None and "" mean "not given": a value of the wrong type ([], 0) is an error, not absent.
-    src = parse_language(src, "src") if src not in (None, "") else (detect_language(q) or "en")
-    tgt = parse_language(tgt, "tgt") if tgt not in (None, "") else ("en" if src == "zh" else "zh")
+    src, tgt = source_and_target(src, tgt, q)
     if src == tgt:
         raise DuizhaoError(Message(N_("Source and target language are both {lang!r}."), lang=src), parameter="tgt")
     score = params.decimal_number(min_score, "min_score", default=DEFAULT_MIN_SCORE, low=0, high=100)
@@ -80,18 +78,7 @@ def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=
         raise DuizhaoError(Message(N_("Parameter {parameter!r} must name memories."), parameter="memory"),
                            parameter="memory")
     return LookupRequest(q, src, tgt, score, count, tuple(memories) if memories else None, prev, next,
-                         _day(on))
-
-
-def _day(value) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    params.text(value, "date")
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be YYYY-MM-DD, not {value!r}."),
-                                   parameter="date", value=value), parameter="date") from None
+                         params.date(on, "date"))
 
 
 def lookup(session: Session, index: LiveIndex, request: LookupRequest) -> list[dict]:

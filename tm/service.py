@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from common.errors import DuizhaoError, NotFound
 from common.fieldlimits import length_problem, nul_problem, require_fits
-from common.languages import LANGUAGES
+from common.languages import LANGUAGES, language_of
 from common.messages import Message, N_
 from tm import repository as repo
-from tm.core.text import NUMBER_UNIT, detect_language, match_key
+from tm.core.text import NUMBER_UNIT, match_key
 from tm.formats import sniff_format
 from tm.formats.records import MAX_SEGMENT_CHARS, STATUSES, ImportFormatError, UnitRecord
 from tm.formats.tmx import iter_tmx, read_tmx, write_tmx
@@ -325,7 +325,7 @@ def concordance(session: Session, *, q: str, lang: str | None = None,
     """
     if not q or not q.strip():
         raise DuizhaoError(Message(N_("The search text is empty.")), parameter="q")
-    lang = lang or detect_language(q) or "en"
+    lang = lang or language_of(q)
     if lang not in LANGUAGES:
         raise DuizhaoError(Message(N_("Unsupported language {lang!r}; use one of {supported}."), lang=lang,
                                    supported=", ".join(LANGUAGES)),

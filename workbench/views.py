@@ -6,7 +6,6 @@ browser (``static/workbench.js``); the article page works without JavaScript.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -16,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from accounts.auth import check_permission
 from common import params
 from common.errors import DuizhaoError
+from common.languages import UNDETECTED, language_of, other_language
 from common.messages import Message, N_
 from db import db_session
 from glossary import service as glossary_service
@@ -23,7 +23,6 @@ from tm import lookup as tm_lookup
 from tm import repository as tm_repo
 from tm import service as tm_service
 from tm.core.segment import split_sentences
-from tm.core.text import detect_language
 from web.extensions import glossary_recognizer, live_index
 from web.i18n import translate_message
 from workbench import analysis, export
@@ -85,7 +84,8 @@ def shortcuts() -> list[tuple[str, str]]:
 
 
 def js_messages() -> dict[str, str]:
-    """Every text static/workbench.js shows, in the reader's language."""
+    """Every text static/workbench.js shows, in the reader's language; ``{name}`` marks what the
+    script fills in (static/common.js)."""
     return {
         "searching": _("Searching…"), "noMatches": _("No matches in the memory."),
         "typeToSearch": _("Type or paste a segment to see matches."),
@@ -95,10 +95,10 @@ def js_messages() -> dict[str, str]:
         "memory": _("Memory"), "document": _("Document"), "date": _("Date"), "who": _("By"),
         "source": _("Source with differences"), "target": _("Translation"),
         "score": _("Score"), "status": _("Status"), "renderings": _("Renderings"),
-        "notFound": _("Nothing found."), "page": _("Page %(page)s of %(pages)s"),
-        "previous": _("Previous"), "next": _("Next"), "hits": _("%(total)s units found."),
+        "notFound": _("Nothing found."), "page": _("Page {page} of {pages}"),
+        "previous": _("Previous"), "next": _("Next"), "hits": _("{total} units found."),
         "networkError": _("The server could not be reached. Check the connection and try again."),
-        "serverError": _("The server could not answer: %(message)s"),
+        "serverError": _("The server could not answer: {message}"),
         "termsFound": _("Glossary terms in the segment"), "noTerms": _("No glossary terms in the segment."),
         "inserted": _("only in your segment"), "deleted": _("only in the memory"),
         "draft": _("draft"), "approved": _("approved"), "preferred": _("preferred"),
@@ -109,11 +109,16 @@ def js_messages() -> dict[str, str]:
         "penalty_case": _("upper/lower case"), "penalty_script": _("traditional/simplified"),
         "penalty_whitespace": _("spacing"), "penalty_formatting": _("formatting"),
         "penalty_number": _("number changed"), "penalty_unadapted number": _("number not adapted"),
-        "detected": _("detected: %(direction)s"), "zhen": _("Chinese → English"), "enzh": _("English → Chinese"),
-        "latency": _("%(ms)s ms"),
+        "detected": _("detected: {direction}"), "zhen": _("Chinese → English"), "enzh": _("English → Chinese"),
         **{f"band_{key}": str(label) for key, label in BAND_LABELS.items()},
         **{f"bandword_{key}": str(label) for key, label in BAND_WORDS.items()},
     }
+
+
+def js_config() -> dict:
+    """What static/workbench.js must agree on with the server: the score bands (key and lowest
+    score, best first; the last, "none", has no floor) and the language of a text without letters."""
+    return {"bands": [{"key": key, "floor": floor} for key, floor in analysis.BANDS], "undetected": UNDETECTED}
 
 
 def _memories():
@@ -124,7 +129,7 @@ def _memories():
 def lookup_page():
     check_permission("read")
     return render_template("workbench/lookup.html", memories=_memories(), shortcuts=shortcuts(),
-                           messages=js_messages())
+                           messages=js_messages(), wb_config=js_config())
 
 
 @bp.get("/concordance")
@@ -132,17 +137,6 @@ def concordance_page():
     check_permission("read")
     return render_template("workbench/concordance.html", memories=_memories(), messages=js_messages(),
                            q=request.args.get("q", ""))
-
-
-def _date(name: str) -> dt.date | None:
-    value = request.args.get(name) or None
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise DuizhaoError(Message(N_("The date {value} is not a date like 2024-05-31."), value=value),
-                           parameter=name) from None
 
 
 @bp.get("/concordance.json")
@@ -159,7 +153,7 @@ def concordance_json():
 
 
 def _dated_concordance() -> dict:
-    since, until = _date("since"), _date("until")
+    since, until = (params.date(request.args.get(name), name) for name in ("since", "until"))
     page = params.lenient_page(request.args.get("page"), most=tm_service.MAX_PAGE)
     per_page = min(max(1, request.args.get("per_page", 20, type=int) or 20), tm_service.CONCORDANCE_MAX_PER_PAGE)
     q = request.args.get("q", "")
@@ -225,8 +219,8 @@ def _direction(text: str) -> tuple[str, str]:
         return "zh", "en"
     if chosen == "en-zh":
         return "en", "zh"
-    src = detect_language(text) or "zh"
-    return src, ("en" if src == "zh" else "zh")
+    src = language_of(text)
+    return src, other_language(src)
 
 
 def _segments(text: str, src: str) -> list[str]:

@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 
 import ahocorasick
 
-from common.languages import LANGUAGES
+from common.languages import LANGUAGES, other_language
 from common.text import to_simplified_in_place
 from glossary.core.model import STATUS_RANK, Entry, Term, validate_entry
 
@@ -347,7 +347,7 @@ class TermRecognizer:
         if lang not in LANGUAGES:
             raise ValueError(f"unsupported language {lang!r} (expected one of {', '.join(LANGUAGES)})")
         if target_lang is None:
-            target_lang = "en" if lang == "zh" else "zh"
+            target_lang = other_language(lang)
         layer = self._layers[lang]  # read once: a concurrent update swaps in new layers
         if not text or (layer.base is None and layer.delta is None):
             return []

@@ -42,6 +42,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
+from common import timeutil
 from common.messages import Message, N_
 from glossary.core.model import Entry, GlossaryFormatError, Term, validate_entry, validate_term
 from tm.formats.bounded import RecordTooLarge, bounded_lines, line_too_long
@@ -171,7 +172,7 @@ def _entry(group: list[tuple[int, dict]]) -> Entry:
         if not value:
             return None
         try:
-            return dt.date.fromisoformat(value)
+            return timeutil.parse_date(value)
         except ValueError:
             fail(Message(N_("{what} {value!r} is not an ISO date (YYYY-MM-DD)"), what=column, value=value), line)
 

@@ -61,6 +61,7 @@ from lxml import etree
 
 from common.languages import LANGUAGES
 from common.messages import Message, N_
+from common.timeutil import parse_date
 from glossary.core.model import (
     DEPRECATED, FORBIDDEN, PREFERRED, Entry, GlossaryFormatError, Term, validate_entry,
 )
@@ -194,7 +195,7 @@ def _check_root(root) -> None:
 
 def _parse_date(value: str, what: str, fail) -> dt.date:
     try:
-        return dt.date.fromisoformat(value.strip())
+        return parse_date(value.strip())
     except ValueError:
         fail(Message(N_("{what} {value!r} is not an ISO date (YYYY-MM-DD)"), what=what, value=value.strip()))
 

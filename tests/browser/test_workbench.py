@@ -68,6 +68,41 @@ def test_lookup_shows_differences_terms_and_keyboard(browser_page):
     assert page.locator("input[name=direction][value=en-zh]").is_checked()
 
 
+def test_bands_strings_and_errors_come_from_the_server(browser_page):
+    """The score bands are workbench.analysis's, the strings' {name} placeholders are filled, and
+    a failed request shows the server's words (static/common.js)."""
+    from workbench.analysis import band
+
+    page = browser_page
+    page.goto("/workbench/")
+    page.select_option("#wb-min", "50")  # more matches, so more bands
+    type_query(page, EDITED)
+    matches = page.locator(".wb-match")
+    assert matches.count() >= 1
+    for i in range(matches.count()):
+        score = float(matches.nth(i).locator(".wb-score").inner_text())
+        assert matches.nth(i).get_attribute("data-band") == band(score)
+    assert page.locator("#wb-detected").inner_text() == "detected: Chinese → English"
+    # A text without letters is looked up from Chinese, as the server would guess it.
+    type_query(page, "2018")
+    assert page.locator("#wb-detected").inner_text() == "detected: Chinese → English"
+
+    shared = page.evaluate("""async () => {
+        const t = Duizhao.translator({"hits": "{total} units found.", "odd": "{total} of {missing}"});
+        const json = new Response(JSON.stringify({error: {status: 400, message: "Bad q."}}), {status: 400});
+        const html = new Response("<h1>Bad Gateway</h1>", {status: 502});
+        return [t("hits", {total: 3}), t("odd", {total: 1}), t("unknown key"),
+                await Duizhao.errorMessage(json, "fallback"), await Duizhao.errorMessage(html, "fallback")];
+    }""")
+    assert shared == ["3 units found.", "1 of {missing}", "unknown key", "Bad q.", "fallback"]
+
+    page.goto("/workbench/concordance?q=" + "索契")
+    page.locator("#wb-kwic").wait_for()
+    status = page.locator("#wb-cstatus").inner_text()
+    assert re.fullmatch(r"\d+ units found\.", status)
+    assert re.search(r"Page 1 of \d+", page.locator("#wb-cpages").inner_text())
+
+
 def test_keystroke_latency(browser_page, capsys):
     page = browser_page
     page.goto("/workbench/")

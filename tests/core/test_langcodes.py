@@ -52,3 +52,19 @@ def test_canonical_tag(code, tag):
 )
 def test_script_of(code, script):
     assert script_of(code) == script
+
+
+def test_the_language_of_a_text_and_the_other_one():
+    from common.languages import UNDETECTED, language_of, other_language, source_and_target
+
+    assert language_of("习近平在G20峰会上发表讲话") == "zh" and language_of("The G20 summit opened.") == "en"
+    # No letters of either script: one default for every caller, Chinese.
+    assert UNDETECTED == "zh"
+    assert [language_of(text) for text in ("2024", "……", "…", "3.5%", "", " ")] == ["zh"] * 6
+    assert (other_language("zh"), other_language("en")) == ("en", "zh")
+    with pytest.raises(ValueError):
+        other_language("fr")
+    assert source_and_target(None, None, "2024") == ("zh", "en")
+    assert source_and_target("", "", "Putin met Pompeo.") == ("en", "zh")
+    assert source_and_target("en-GB", None, "2024") == ("en", "zh")
+    assert source_and_target(None, "zh-Hans", "2024") == ("zh", "zh")  # the caller refuses equal ones

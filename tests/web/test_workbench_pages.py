@@ -138,6 +138,8 @@ def test_concordance_json_filters_by_date(client, seeded):
     assert client.get("/workbench/concordance.json", query_string={"q": "索契", "until": "2000-01-01"}).get_json()["total"] == 0
     bad = client.get("/workbench/concordance.json", query_string={"q": "索契", "since": "May"})
     assert bad.status_code == 400 and bad.get_json()["error"]["parameter"] == "since"
+    # The words every date parameter gets (this page had its own: "The date May is not a date like 2024-05-31.").
+    assert bad.get_json()["error"]["message"] == "Parameter 'since' must be YYYY-MM-DD, not 'May'."
 
 
 def test_growth_chart(app, client, seeded):

@@ -15,34 +15,11 @@ from functools import lru_cache
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from common.languages import LANGUAGES
+# detect_language and han_ratio live with the languages (the glossary and the web layer need
+# them without the TM); they stay importable from here, where the core's callers look.
+from common.languages import LANGUAGES, detect_language, han_ratio  # noqa: F401
 from common.text import to_simplified
 from tm.core.numbers import NUMERAL_RE
-
-#: CJK Unified Ideographs (basic block + extension A) and compatibility ideographs.
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_LETTER = re.compile(r"[A-Za-z]")
-
-def han_ratio(text: str) -> float:
-    """Share of Han characters among the letters (Han + Latin) of ``text``; 0.0 when it has none."""
-    han = len(_HAN.findall(text))
-    latin = len(_LATIN_LETTER.findall(text))
-    letters = han + latin
-    return han / letters if letters else 0.0
-
-
-def detect_language(text: str) -> str | None:
-    """'zh' or 'en' for a text, None when it has no letters of either script.
-
-    A Chinese sentence often carries Latin names or acronyms (CGTN, G20), and an English one
-    rarely carries Han characters, so a low share of Han characters already means Chinese:
-    a Han character stands for roughly a whole English word of four or five letters.
-    """
-    han = len(_HAN.findall(text))
-    latin = len(_LATIN_LETTER.findall(text))
-    if han == 0 and latin == 0:
-        return None
-    return "zh" if han * 4 >= latin else "en"
 
 
 # --- Match keys -----------------------------------------------------------------------------

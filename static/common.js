@@ -1,0 +1,59 @@
+/* What the pages' scripts share: their translated strings, building elements, and the server's
+ * words for a failed request. A plain script (no build step, no modules) that defines
+ * window.Duizhao, so the templates load it before workbench.js and align.js.
+ *
+ * Strings reach a script as a JSON blob the template renders (<script type="application/json">),
+ * translated on the server. Their placeholders are {name}, as in the server's own messages
+ * (common.messages.Message, the API's error texts): a template's _() formats every string with
+ * %, so %(name)s could not pass through one, and {name} passes through both. */
+(function () {
+  "use strict";
+
+  /* The JSON a <script type="application/json"> element holds; {} when the page has none. */
+  function readJSON(id) {
+    const node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : {};
+  }
+
+  /* t(key, values): the string ``key`` of ``strings`` with each {name} filled from ``values``
+   * (a placeholder without a value stays as written); the key itself when there is no string. */
+  function translator(strings) {
+    return function t(key, values) {
+      const text = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
+      if (!values) return text;
+      return text.replace(/\{(\w+)\}/g, (whole, name) =>
+        (Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole));
+    };
+  }
+
+  /* A new element: ``attrs`` sets text (textContent, so user text is never parsed as HTML),
+   * className and attributes (null, undefined and false leave one out, true sets it empty);
+   * ``children`` are nodes or strings, null and undefined skipped. */
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach((name) => {
+      const value = attrs[name];
+      if (value === null || value === undefined || value === false) return;
+      if (name === "text") node.textContent = value;
+      else if (name === "className") node.className = value;
+      else node.setAttribute(name, value === true ? "" : value);
+    });
+    (children || []).forEach((child) => {
+      if (child === null || child === undefined) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  /* Why a request failed, in the server's words (its JSON error's message, already in the
+   * reader's language), or ``fallback`` when the answer is not such an error (a proxy's page). */
+  async function errorMessage(response, fallback) {
+    try {
+      const body = await response.json();
+      if (body && body.error && body.error.message) return body.error.message;
+    } catch (ignored) { /* not JSON: the fallback */ }
+    return fallback;
+  }
+
+  window.Duizhao = Object.freeze({readJSON, translator, el, errorMessage});
+})();
