@@ -42,11 +42,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from common import safexml
 from common.languages import UnsupportedLanguage, normalize_lang
 from common.messages import Message, N_
 from tm.formats.records import ImportFormatError
-from tm.formats.tmx import _syntax_error
-from tm.formats.xliff import check_entities, first_child, local_name, plain_text, safe_parser, xliff_version
+from tm.formats.xliff import check_entities, first_child, local_name, plain_text, xliff_version
 
 NS_MTC = "urn:oasis:names:tc:xliff:matches:2.0"
 NS_GLS = "urn:oasis:names:tc:xliff:glossary:2.0"
@@ -97,10 +97,10 @@ def pretranslate(data: bytes, lookup: Lookup, terms: Terms | None = None, *,
     languages other than Chinese and English.
     """
     try:
-        tree = etree.parse(io.BytesIO(data), safe_parser())
+        tree = etree.parse(io.BytesIO(data), safexml.parser(remove_blank_text=False))
     except etree.XMLSyntaxError as err:
-        raise _syntax_error(err) from err
-    check_entities(tree, data[:64 * 1024])
+        raise ImportFormatError(*safexml.syntax_problem(err)) from err
+    check_entities(tree, data[:safexml.PROLOG_PEEK])
     root = tree.getroot()
     version = xliff_version(root)
     slots = _slots_12(root) if version == 1 else _slots_20(root)
