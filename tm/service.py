@@ -58,13 +58,6 @@ class ImportReport:
         return dict(self.__dict__)
 
 
-def guess_format(filename: str, head: bytes) -> str:
-    """The import format from the file's first bytes and name."""
-    if filename.lower().endswith((".xlf", ".xliff")) or b"<xliff" in head:
-        return "xliff"
-    return sniff_format(filename, head)
-
-
 def _storable(records: Iterable[UnitRecord]) -> Iterator[UnitRecord]:
     """``records``, refusing one whose text no database can store: a format may carry any
     text (a TSV cell can hold U+0000), the storage cannot (fieldlimits.NUL)."""
@@ -82,7 +75,7 @@ def _storable(records: Iterable[UnitRecord]) -> Iterator[UnitRecord]:
 def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filename: str,
                 file_format: str | None = None, user: str | None,
                 progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Import a TMX/TSV/CSV file into a memory (made if new); all or nothing, as the
+    """Import a TMX/XLIFF/TSV/CSV file into a memory (made if new); all or nothing, as the
     caller commits only when this returns."""
     if not memory_name or not memory_name.strip():
         raise DuizhaoError(Message(N_("A memory name is needed to import into.")))
@@ -92,7 +85,7 @@ def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filenam
         if stream.seekable():
             head = stream.read(4096)
             stream.seek(0)
-        file_format = guess_format(filename, head)
+        file_format = sniff_format(filename, head)
     if file_format not in IMPORT_FORMATS:
         raise DuizhaoError(Message(N_("Unknown import format {format!r}; use one of {formats}."),
                                    format=file_format, formats=", ".join(IMPORT_FORMATS)))

@@ -20,6 +20,7 @@ from pathlib import PurePath
 
 from lxml import etree
 
+from common import safexml
 from common.errors import DuizhaoError
 from common.messages import Message, N_
 from tm.formats.records import ImportFormatError
@@ -155,7 +156,7 @@ def _main_part(archive: zipfile.ZipFile) -> str:
     files Word writes; other tools may name it otherwise)."""
     try:
         with archive.open("_rels/.rels") as rels:
-            root = etree.parse(rels, _parser()).getroot()
+            root = etree.parse(rels, safexml.parser()).getroot()
     except (*_ZIP_ERRORS, KeyError, etree.XMLSyntaxError) as err:
         raise _unreadable() from err
     for rel in root.iter(f"{{{_RELS}}}Relationship"):
@@ -170,8 +171,7 @@ def _count_paragraphs(archive: zipfile.ZipFile, main: str) -> None:
     count = 0
     try:
         with archive.open(main) as part:
-            for _event, elem in etree.iterparse(part, tag=f"{{{_W}}}p", resolve_entities=False,
-                                                no_network=True, load_dtd=False, huge_tree=False):
+            for _event, elem in safexml.iterparse(part, tag=f"{{{_W}}}p"):
                 count += 1
                 if count > MAX_DOCX_PARAGRAPHS:
                     raise too_large(Message(N_("The Word file has more than {most:,} paragraphs; at most that many "
@@ -180,7 +180,3 @@ def _count_paragraphs(archive: zipfile.ZipFile, main: str) -> None:
     except (*_ZIP_ERRORS, etree.XMLSyntaxError) as err:
         raise DuizhaoError(Message(N_("The Word file is damaged: its text part is not well-formed XML "
                                       "({problem})."), problem=str(err))) from None
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)

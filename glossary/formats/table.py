@@ -43,9 +43,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from common import timeutil
+from common.bounded import RecordTooLarge, bounded_lines, line_too_long
 from common.messages import Message, N_
 from glossary.core.model import Entry, GlossaryFormatError, Term, validate_entry, validate_term
-from tm.formats.bounded import RecordTooLarge, bounded_lines, line_too_long
 
 __all__ = ["COLUMNS", "dumps_table", "iter_table", "read_table", "write_table"]
 

@@ -40,12 +40,12 @@ Unknown data categories (subjectField, transacGrp, refs ...) are skipped, as are
 than Chinese and English, and entries that have terms in other languages only.
 
 **Safety.** Files are parsed with lxml's ``iterparse`` (entries are cleared as they are read, so
-memory stays flat), ``resolve_entities=False``, ``no_network=True``, ``load_dtd=False`` and
-``huge_tree=False``. A document whose internal DTD subset declares entities (the "billion laughs"
-expansion bomb, external entities pointing at files or URLs) is refused outright, and so is any
-entity reference left unresolved; a plain ``<!DOCTYPE martif SYSTEM "TBXcoreStructV02.dtd">`` is
-accepted and never fetched. Errors are :class:`GlossaryFormatError` naming the entry (its id, or
-``#n`` for the n-th entry) and the line.
+memory stays flat) with the options of `common.safexml`: ``resolve_entities=False``,
+``no_network=True``, ``load_dtd=False`` and ``huge_tree=False``. A document whose internal DTD
+subset declares entities (the "billion laughs" expansion bomb, external entities pointing at
+files or URLs) is refused outright, and so is any entity reference left unresolved; a plain
+``<!DOCTYPE martif SYSTEM "TBXcoreStructV02.dtd">`` is accepted and never fetched. Errors are
+:class:`GlossaryFormatError` naming the entry (its id, or ``#n`` for the n-th entry) and the line.
 
 XML is written with lxml's incremental ``xmlfile`` writer, one entry element at a time.
 """
@@ -59,13 +59,14 @@ from contextlib import contextmanager
 
 from lxml import etree
 
+from common import safexml
+from common.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from common.languages import LANGUAGES
 from common.messages import Message, N_
 from common.timeutil import parse_date
 from glossary.core.model import (
     DEPRECATED, FORBIDDEN, PREFERRED, Entry, GlossaryFormatError, Term, validate_entry,
 )
-from tm.formats.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 
 __all__ = ["DIALECTS", "TBX_V3_NS", "dumps_tbx", "iter_tbx", "read_tbx", "write_tbx"]
 
@@ -130,11 +131,8 @@ def iter_tbx(source, *, check: Callable[[Entry], None] | None = None) -> Iterato
     with _open_binary(source, "rb") as f:
         # Only entry elements raise events (in any namespace): the rest is read by _read_entry.
         bounded = RecordBoundedStream(f)
-        events = etree.iterparse(
-            bounded, events=("end",), tag=[f"{{*}}{name}" for name in _ENTRY_TAGS],
-            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-            remove_comments=True, remove_pis=True,
-        )
+        events = safexml.iterparse(bounded, events=("end",), tag=[f"{{*}}{name}" for name in _ENTRY_TAGS],
+                                   remove_comments=True, remove_pis=True)
         ordinal = 0
         last_line = 1
         seen_ids: set[str] = set()
@@ -181,9 +179,7 @@ def read_tbx(source) -> list[Entry]:
 
 
 def _check_root(root) -> None:
-    docinfo = root.getroottree().docinfo
-    dtd = docinfo.internalDTD
-    if dtd is not None and any(True for _ in dtd.iterentities()):
+    if safexml.first_entity(root.getroottree()) is not None:
         raise GlossaryFormatError(Message(N_("the document declares entities in its DTD; entity declarations "
                                              "are refused (expansion bombs, external entities)")),
                                   line=root.sourceline)

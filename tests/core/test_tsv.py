@@ -211,6 +211,17 @@ def test_empty_file():
         ("pairs.txt", b"zh\ten\tnote\n", "tsv"),
         (None, "zh-CN,en-US\n你好,Hi".encode(), "csv"),
         (None, "zh\ten\n".encode("utf-16"), "tsv"),
+        # XLIFF: the suffix decides before the content, the root element when the name does not tell.
+        ("job.xlf", b"zh\ten\n", "xliff"),
+        ("JOB.XLIFF", b"", "xliff"),
+        (None, b'<?xml version="1.0"?>\n<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">', "xliff"),
+        ("memory.tmx", b'\xef\xbb\xbf<xliff version="2.0" srcLang="zh-CN">', "xliff"),
+        (None, '<?xml version="1.0" encoding="UTF-16"?><xliff version="2.0">'.encode("utf-16"), "xliff"),
+        ("job.txt", b'<?xml version="1.0"?><!-- a comment --><!DOCTYPE x:xliff><x:xliff xmlns:x="u">', "xliff"),
+        ("job.txt", b'<?xml version="1.0"?><!-- ' + b"x" * 5000, "tmx"),
+        ("job.txt", b'<?xml version="1.0"?><!-- ' + b"x" * 3000 + b" --><xliff", "xliff"),
+        ("memory.tmx", b'<?xml version="1.0"?><!-- exported from <xliff> --><tmx version="1.4">', "tmx"),
+        ("pairs.tsv", b"zh\ten\n<xliff>\t<xliff>\n", "tsv"),
     ],
 )
 def test_sniff_format(filename, start, expected):
@@ -233,6 +244,14 @@ def test_read_units_picks_the_reader(dialect):
         data = table(records, dialect).encode("utf-8")
     assert list(read_units(io.BytesIO(data), f"upload.{dialect}")) == records
     assert list(read_units(io.BytesIO(data))) == records  # sniffed from content alone
+
+
+def test_read_units_reads_xliff_too():
+    data = ('<?xml version="1.0" encoding="UTF-8"?>\n<xliff version="2.0" '
+            'xmlns="urn:oasis:names:tc:xliff:document:2.0" srcLang="zh-CN" trgLang="en">'
+            '<file id="f"><unit id="u"><segment state="final"><source>中国</source><target>China</target>'
+            '</segment></unit></file></xliff>').encode()
+    assert [(r.zh, r.en) for r in read_units(io.BytesIO(data))] == [("中国", "China")]
 
 
 # --------------------------------------------------------------------------- shipped demo files

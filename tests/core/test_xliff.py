@@ -10,7 +10,8 @@ from tests.helpers import wmt_pairs
 from tm.core.match import Candidate, rank
 from tm.formats.records import ImportFormatError
 from tm.formats.xliff import NS_12, NS_20, read_xliff
-from tm.pretranslate import NS_GLS, NS_MTC, pretranslate
+from tm.formats.xliff_pretranslate import NS_GLS, NS_MTC
+from tm.pretranslate import pretranslate
 
 PAIRS = wmt_pairs(40)
 

@@ -114,3 +114,17 @@ def test_an_editor_cannot_create_a_memory_by_importing_into_a_new_name(app, clie
     # An admin may, and an editor may import into what exists.
     assert _upload(client, token_for("admin"), _tmx(wmt_pairs(2)), memory="brand-new").status_code == 201
     assert _upload(client, editor, _tmx(wmt_pairs(3)), memory="brand-new").status_code == 201
+
+
+@pytest.mark.parametrize("name, encoding", [("job.xml", "utf-8"), ("job.txt", "utf-16")])
+def test_an_xliff_is_told_by_its_content_whatever_its_name(client, token_for, name, encoding):
+    """The upload route sniffs with tm.formats.sniff_format: the root element tells, in UTF-16 too."""
+    (z0, e0), = wmt_pairs(1)
+    esc = lambda s: s.replace("&", "&amp;").replace("<", "&lt;")  # noqa: E731
+    xliff = (f'<?xml version="1.0" encoding="{encoding.upper()}"?>\n'
+             f'<xliff xmlns="urn:oasis:names:tc:xliff:document:2.0" version="2.0" srcLang="zh-CN" trgLang="en">'
+             f'<file id="f"><unit id="1"><segment state="final"><source>{esc(z0)}</source>'
+             f'<target>{esc(e0)}</target></segment></unit></file></xliff>\n')
+    response = _upload(client, token_for("editor"), xliff.encode(encoding), name=name)
+    assert response.status_code == 201, response.get_json()
+    assert (response.get_json()["file_format"], response.get_json()["added"]) == ("xliff", 1)

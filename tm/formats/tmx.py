@@ -7,7 +7,8 @@ Reading
     never touches the network, never expands entities (``resolve_entities=False``)
     and refuses any document whose DOCTYPE declares entities at all: internal
     ones are how "billion laughs" bombs work, external ones how XXE reads files.
-    A TMX file has no use for either.
+    A TMX file has no use for either.  `common.safexml` holds these options and
+    the refusal for every format.
 
     Only the Chinese and English ``<tuv>`` of each unit are kept (the first of
     each, when a file has, say, both zh-CN and zh-TW); other languages of a
@@ -63,9 +64,10 @@ from typing import BinaryIO, Literal
 
 from lxml import etree
 
+from common import safexml
+from common.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from common.languages import SUPPORTED_CODES, UnsupportedLanguage, canonical_tag, normalize_lang
 from common.messages import Message, N_
-from tm.formats.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from tm.formats.records import (
     FIELD_PROPS,
     STATUSES,
@@ -81,8 +83,6 @@ TMX_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
 # Elements whose content is native code (dropped) versus marked-up text (kept).
 _CODE_TAGS = frozenset({"bpt", "ept", "ph", "it", "ut"})
-# How far into the file we look for the DOCTYPE to report its exact line.
-_PROLOG_PEEK = 64 * 1024
 _PROP_FIELDS = {prop: name for name, prop in FIELD_PROPS}
 _META_ATTRS = ("creationdate", "changedate", "creationid", "changeid", "usagecount")
 # XML 1.0 cannot carry most C0 controls, lone surrogates or U+FFFE/FFFF.
@@ -135,29 +135,6 @@ def date_problem(err: ValueError, what: str, value: str, not_a_date: Message) ->
 # --------------------------------------------------------------------------- reading
 
 
-class _PeekedStream:
-    """A binary stream whose first bytes were already read (to inspect the prolog)."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = head
-        self._rest = rest
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            if size is None or size < 0:
-                data, self._head = self._head + self._rest.read(), b""
-                return data
-            data, self._head = self._head[:size], self._head[size:]
-            return data
-        return self._rest.read(size)
-
-
-def _entity_line(head: bytes) -> int | None:
-    """Line of the first ``<!ENTITY`` in the file's first bytes (ASCII-compatible encodings)."""
-    at = head.find(b"<!ENTITY")
-    return head.count(b"\n", 0, at) + 1 if at >= 0 else None
-
-
 def _seg_text(seg: etree._Element) -> str:
     """Plain text of a ``<seg>``: text and ``<hi>`` text kept, code content dropped."""
     parts = [seg.text or ""]
@@ -173,27 +150,6 @@ def _seg_text(seg: etree._Element) -> str:
     return "".join(parts)
 
 
-def _syntax_error(err: etree.XMLSyntaxError) -> ImportFormatError:
-    """Turn libxml2's complaint into an ImportFormatError with its line.
-
-    The parser's error log is preferred to the exception's own message: with
-    ``resolve_entities=False`` lxml reports some fatal errors (an undeclared
-    entity) as "no element found" at line 0, while the log keeps the real cause.
-    """
-    msg, line = err.msg or str(err), err.lineno
-    if not line or line < 1:
-        # The log is per thread and may hold older entries: the newest fatal one is ours.
-        fatal = [e for e in err.error_log if e.level_name == "FATAL" and e.line > 0]
-        if fatal:
-            msg, line = fatal[-1].message, fatal[-1].line
-    msg = msg.strip()
-    if "UTF-8" in msg or "encoding" in msg.lower() or "Char 0x" in msg:
-        reason = Message(N_("invalid or wrongly declared character encoding ({problem})"), problem=msg)
-    else:
-        reason = Message(N_("malformed XML ({problem})"), problem=msg)
-    return ImportFormatError(reason, line if line and line > 0 else 1)
-
-
 def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
     """Yield a `UnitRecord` for every ``<tu>`` of a TMX file, streaming.
 
@@ -205,23 +161,12 @@ def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
     before the error have already been yielded, so callers that must be
     all-or-nothing import inside one transaction.
     """
-    head = stream.read(_PROLOG_PEEK)
-    if isinstance(head, str):
-        raise TypeError("read_tmx needs a binary stream (open the file with 'rb')")
+    head, peeked = safexml.peek_prolog(stream, "read_tmx")
     if not head.strip():
         raise ImportFormatError(Message(N_("the file is empty")), 1)
-    bounded = RecordBoundedStream(_PeekedStream(head, stream))
-    events = etree.iterparse(
-        bounded,
-        events=("end",),
-        tag=("header", "tu"),
-        resolve_entities=False,  # never expand: an entity bomb stays one inert node
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,  # keep libxml2's depth and text-size limits
-        remove_comments=True,
-        remove_pis=True,
-    )
+    bounded = RecordBoundedStream(peeked)
+    events = safexml.iterparse(bounded, events=("end",), tag=("header", "tu"), remove_comments=True,
+                               remove_pis=True)
     source, target = "zh", "en"
     checked = False
     last_line = 1
@@ -245,7 +190,7 @@ def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
             last_line = elem.sourceline or last_line
             bounded.record_done()
     except etree.XMLSyntaxError as err:
-        raise _syntax_error(err) from err
+        raise ImportFormatError(*safexml.syntax_problem(err)) from err
     except RecordTooLarge as err:
         raise ImportFormatError(unit_too_large(err.limit), last_line) from None
     if not checked:
@@ -259,20 +204,10 @@ def _check_document(elem: etree._Element, head: bytes) -> None:
     if root.tag != "tmx":
         raise ImportFormatError(Message(N_("not a TMX file (root element <{root}>)"), root=root.tag),
                                 root.sourceline)
-    dtd = tree.docinfo.internalDTD
-    for entity in dtd.iterentities() if dtd is not None else ():
-        raise ImportFormatError(entity_refused(entity, "TMX"), _entity_line(head) or root.sourceline)
-
-
-def entity_refused(entity, file_format: str) -> Message:
-    """Why a DOCTYPE's entity declaration is refused (TMX and XLIFF alike)."""
-    if entity.system_url:
-        problem = N_("the DOCTYPE declares external entity (XXE) {name!r}; {format} files must not declare "
-                     "entities")
-    else:
-        problem = N_("the DOCTYPE declares entity (possible entity-expansion bomb) {name!r}; {format} files "
-                     "must not declare entities")
-    return Message(problem, name=entity.name, format=file_format)
+    entity = safexml.first_entity(tree)
+    if entity is not None:
+        raise ImportFormatError(safexml.entity_refused(entity, "TMX"),
+                                safexml.entity_line(head) or root.sourceline)
 
 
 def _read_tu(tu: etree._Element, source: str, target: str) -> UnitRecord:

@@ -45,9 +45,9 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from typing import IO, Literal
 
+from common.bounded import RecordTooLarge, bounded_lines, line_too_long
 from common.languages import UnsupportedLanguage, normalize_lang
 from common.messages import Message, N_
-from tm.formats.bounded import RecordTooLarge, bounded_lines, line_too_long
 from tm.formats.records import STATUSES, ImportFormatError, UnitRecord, segment_problem
 from tm.formats.tmx import date_problem, parse_tmx_date
 

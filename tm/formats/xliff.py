@@ -3,7 +3,8 @@
 `read_xliff` yields a `UnitRecord` for every translated unit of a bilingual Chinese–English
 XLIFF file, with the same contract as `tm.formats.tmx.read_tmx`: lxml ``iterparse`` (each
 unit cleared once read, flat memory), no DTD, no network, no entity expansion, and any
-DOCTYPE that declares entities refused; errors are `ImportFormatError` with line and reason.
+DOCTYPE that declares entities refused (`common.safexml`); errors are `ImportFormatError` with
+line and reason.
 
 Which units a translation memory should learn from (a TM learns what a person stood behind):
 
@@ -40,14 +41,14 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from common import safexml
+from common.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from common.languages import UnsupportedLanguage, normalize_lang
 from common.messages import Message, N_
-from tm.formats.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from tm.formats.records import ImportFormatError, UnitRecord, segment_problem
-from tm.formats.tmx import _entity_line, _PeekedStream, _syntax_error, entity_refused
 
-__all__ = ["read_xliff", "plain_text", "xliff_version", "NS_12", "NS_20", "NS_21", "safe_parser",
-           "first_child", "local_name", "check_entities"]
+__all__ = ["read_xliff", "plain_text", "xliff_version", "NS_12", "NS_20", "NS_21", "first_child", "local_name",
+           "check_entities"]
 
 NS_12 = "urn:oasis:names:tc:xliff:document:1.2"
 NS_20 = "urn:oasis:names:tc:xliff:document:2.0"
@@ -57,7 +58,6 @@ _NS_1X = ("urn:oasis:names:tc:xliff:document:1.1", "urn:oasis:names:tc:xliff:doc
 _NS_2X = (NS_20, NS_21, "urn:oasis:names:tc:xliff:document:2.2")
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
-_PROLOG_PEEK = 64 * 1024
 #: Elements (local names) whose content is native code, not text.
 _CODE_12 = frozenset({"ph", "bpt", "ept", "it", "sub"})
 _CODE_20 = frozenset({"ph", "sc", "ec", "sm", "em", "cp", "originalData"})
@@ -101,16 +101,10 @@ def xliff_version(root: etree._Element) -> int:
 
 def check_entities(tree: etree._ElementTree, head: bytes | None = None) -> None:
     """Refuse a DOCTYPE that declares any entity (bombs, XXE); XLIFF needs none."""
-    dtd = tree.docinfo.internalDTD
-    for entity in dtd.iterentities() if dtd is not None else ():
-        line = (_entity_line(head) if head else None) or tree.getroot().sourceline
-        raise ImportFormatError(entity_refused(entity, "XLIFF"), line)
-
-
-def safe_parser() -> etree.XMLParser:
-    """The parser for whole-document work (pre-translation): same guarantees as the reader."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                           remove_blank_text=False)
+    entity = safexml.first_entity(tree)
+    if entity is not None:
+        line = (safexml.entity_line(head) if head else None) or tree.getroot().sourceline
+        raise ImportFormatError(safexml.entity_refused(entity, "XLIFF"), line)
 
 
 def _pair(source: str | None, target: str | None, line: int | None) -> tuple[str, str, str, str]:
@@ -136,16 +130,11 @@ def read_xliff(stream: BinaryIO) -> Iterator[UnitRecord]:
     must be all-or-nothing import inside one transaction, as for TMX.
     """
     etree.clear_error_log()
-    head = stream.read(_PROLOG_PEEK)
-    if isinstance(head, str):
-        raise TypeError("read_xliff needs a binary stream (open the file with 'rb')")
+    head, peeked = safexml.peek_prolog(stream, "read_xliff")
     if not head.strip():
         raise ImportFormatError(Message(N_("the file is empty")), 1)
-    bounded = RecordBoundedStream(_PeekedStream(head, stream))
-    events = etree.iterparse(
-        bounded, events=("start", "end"), resolve_entities=False,
-        no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
-    )
+    bounded = RecordBoundedStream(peeked)
+    events = safexml.iterparse(bounded, events=("start", "end"), remove_comments=True, remove_pis=True)
     version = 0
     last_line = 1
     langs: tuple[str, str, str, str] | None = None
@@ -181,7 +170,7 @@ def read_xliff(stream: BinaryIO) -> Iterator[UnitRecord]:
                 _forget(elem)
                 bounded.record_done()
     except etree.XMLSyntaxError as err:
-        raise _syntax_error(err) from err
+        raise ImportFormatError(*safexml.syntax_problem(err)) from err
     except RecordTooLarge as err:
         raise ImportFormatError(unit_too_large(err.limit), last_line) from None
     if not version:
