@@ -43,6 +43,7 @@ from tm.core.text import match_key
 
 __all__ = [
     "FORMAT_VERSION",
+    "Alignment",
     "AlignmentModel",
     "Projection",
     "Tokens",
@@ -79,6 +80,8 @@ TENSION_SAMPLE = 20_000
 #: count grows with the product of the lengths, and a 200-token "sentence" is usually a
 #: misaligned paragraph.
 MAX_TRAIN_TOKENS = 120
+#: Memory for the links cached across EM iterations (beyond it they are rebuilt each time).
+LINK_CACHE_BYTES = 1_000_000_000
 #: Links handled per vectorised batch (memory ~ 40 bytes a link).
 BATCH_LINKS = 4_000_000
 #: Above this many units, pairs that co-occur only once are pruned from the tables unless one
@@ -95,8 +98,9 @@ EN_STOPWORDS = frozenset(
     may might must it its this that these those there he him his she her they them their we us
     our you your i me my as so than then too very also just only such which who whom whose
     what when where why how all any some each if while because though although yet 's ' " s
-    said says say about""".split()
+    said says say about 't n't 're 've 'll 'd 'm""".split()
 )
+_ARTICLES = frozenset({"the", "a", "an"})
 # Chinese grammatical words: the same role.
 ZH_STOPWORDS = frozenset(
     """的 地 得 了 着 过 是 在 和 与 及 也 就 都 而 或 之 以 于 对 把 被 让 给 从 向 到 等 个 这
@@ -122,11 +126,12 @@ class Tokens:
     spans: tuple[tuple[int, int], ...]
 
 
-def tokens(text: str, lang: str) -> Tokens:
-    """jieba words (Chinese) or Moses tokens (English) of ``text``'s match key, without spaces."""
+def tokens(text: str, lang: str, *, cached: bool = True) -> Tokens:
+    """jieba words (Chinese) or Moses tokens (English) of ``text``'s match key, without spaces.
+    ``cached=False`` bypasses match_key's cache (training reads every unit once)."""
     if not text or not text.strip():
         return Tokens((), ())
-    key = match_key(text, lang)
+    key = match_key(text, lang) if cached else match_key.__wrapped__(text, lang)
     if lang == "en":
         pairs = [(w, s) for w, s in zip(key.tokens, key.spans, strict=False) if w.strip()]
     else:
@@ -332,7 +337,30 @@ def _links(corpus: _Corpus, start: int, end: int) -> _Links:
     return _Links(src, tgt, h, is_null, group, group_start, g, sent_of_group, i)
 
 
-def _diagonal(links: _Links, tension: float, null_prob: float) -> np.ndarray:
+@dataclass
+class _Compact:
+    """What EM needs of a batch's links: each one's position in the table (-1: not there)."""
+
+    at: np.ndarray          # int32
+    h: np.ndarray           # float32
+    is_null: np.ndarray
+    group: np.ndarray       # int32
+    group_start: np.ndarray
+    n_groups: int
+
+
+def _compact(links: _Links, table: np.ndarray, n_target: int) -> _Compact:
+    keys = links.src.astype(np.int64) * n_target + links.tgt
+    if len(table):
+        at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+        at = np.where(table[at] == keys, at, -1).astype(np.int32)
+    else:
+        at = np.full(len(keys), -1, dtype=np.int32)
+    return _Compact(at, links.h.astype(np.float32), links.is_null, links.group.astype(np.int32),
+                    links.group_start, links.n_groups)
+
+
+def _diagonal(links: _Compact, tension: float, null_prob: float) -> np.ndarray:
     """p(a_j = i) of every link under the diagonal distribution."""
     w = np.where(links.is_null, 0.0, np.exp(tension * links.h))
     z = np.bincount(links.group, weights=w, minlength=links.n_groups)
@@ -359,18 +387,18 @@ def _normalise(counts: np.ndarray, table_src: np.ndarray, n_source: int, n_targe
     return np.exp(_digamma(counts + VB_ALPHA) - _digamma(totals[table_src] + VB_ALPHA * n_target))
 
 
-def _flat(links: _Links) -> np.ndarray:
+def _flat(links: _Compact) -> np.ndarray:
     size = np.diff(links.group_start).astype(np.float64)
     return 1.0 / size[links.group]
 
 
-def _posteriors(links: _Links, t: np.ndarray, prior: np.ndarray) -> np.ndarray:
+def _posteriors(links: _Compact, t: np.ndarray, prior: np.ndarray) -> np.ndarray:
     p = t * prior
     z = np.bincount(links.group, weights=p, minlength=links.n_groups)
     return p / np.maximum(z[links.group], 1e-300)
 
 
-def _fit_tension(samples: list[tuple[_Links, np.ndarray]], tension: float, null_prob: float) -> float:
+def _fit_tension(samples: list[tuple[_Compact, np.ndarray]], tension: float, null_prob: float) -> float:
     """Gradient ascent on the expected log-probability of the alignments (Dyer et al., §3.2):
     d/dλ = Σ post·h − Σ_j (Σ_{i>0} post) · E_λ[h]."""
     for _ in range(8):
@@ -432,34 +460,32 @@ def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: 
     # Start from the priors over a flat table, so the first E-step already prefers senses.
     counts = 1.0 + prior
     direction = _Direction(table, np.zeros(len(table), dtype=np.float32), n_target)
-    # Caching each batch's table positions saves the binary searches on every iteration; on a
-    # memory too large for that, they are recomputed.
-    cache_ok = int(np.sum(np.diff(corpus.tgt_off) * (np.diff(corpus.src_off) + 1))) < 60_000_000
-    cache: dict[tuple[int, int], tuple[_Links, np.ndarray]] = {}
+    # Caching each batch's table positions saves the binary searches on every iteration, in a
+    # compact form (13 bytes a link); on a memory too large for that, they are recomputed.
+    n_links = int(np.sum(np.diff(corpus.tgt_off) * (np.diff(corpus.src_off) + 1)))
+    cache_ok = n_links * 13 <= LINK_CACHE_BYTES
+    cache: dict[tuple[int, int], _Compact] = {}
     for it in range(model1 + diagonal):
         probs = _normalise(counts, table_src, n_source, n_target)
         counts = prior.copy()
         samples = []
         for start, end in _batches(corpus):
-            if (start, end) in cache:
-                links, at = cache[(start, end)]
-            else:
-                links = _links(corpus, start, end)
-                at = np.searchsorted(table, links.src.astype(np.int64) * n_target + links.tgt)
-                at = np.minimum(at, len(table) - 1)
+            links = cache.get((start, end))
+            if links is None:
+                links = _compact(_links(corpus, start, end), table, n_target)
                 if cache_ok:
-                    cache[(start, end)] = (links, at)
-            hit = table[at] == links.src.astype(np.int64) * n_target + links.tgt
-            t = np.where(hit, probs[at], FLOOR)
+                    cache[(start, end)] = links
+            hit = links.at >= 0
+            t = np.where(hit, probs[links.at], FLOOR)
             a = _flat(links) if it < model1 else _diagonal(links, direction.tension, direction.null_prob)
             post = _posteriors(links, t, a)
-            counts += np.bincount(at[hit], weights=post[hit], minlength=len(table))
+            counts += np.bincount(links.at[hit], weights=post[hit], minlength=len(table))
             if it >= model1 - 1 and not samples:
                 # The tension is one number: a few thousand target words fit it as well as all.
-                cut = int(links.group_start[min(links.n_groups, TENSION_SAMPLE)])
-                sample = _Links(links.src[:cut], links.tgt[:cut], links.h[:cut], links.is_null[:cut],
-                                links.group[:cut], links.group_start, min(links.n_groups, TENSION_SAMPLE),
-                                links.sentence_of_group, links.i[:cut])
+                groups = min(links.n_groups, TENSION_SAMPLE)
+                cut = int(links.group_start[groups])
+                sample = _Compact(links.at[:cut], links.h[:cut], links.is_null[:cut], links.group[:cut],
+                                  links.group_start[: groups + 1], groups)
                 samples.append((sample, post[:cut]))
         if it >= model1 - 1 and samples:
             direction.tension = _fit_tension(samples, direction.tension, direction.null_prob)
@@ -580,8 +606,8 @@ def train(
     zh_off = [0]
     en_off = [0]
     for zh, en in pairs:
-        zt = tokens(zh or "", "zh").words
-        et = tokens(en or "", "en").words
+        zt = tokens(zh or "", "zh", cached=False).words
+        et = tokens(en or "", "en", cached=False).words
         if not zt or not et or len(zt) > MAX_TRAIN_TOKENS or len(et) > MAX_TRAIN_TOKENS:
             continue
         zh_ids.extend(zh_index.setdefault(w, len(zh_index)) for w in zt)
@@ -717,12 +743,14 @@ class Projection:
 
     ``start``/``end`` are character offsets into the other side's text as stored; ``score`` in
     [0, 1] is the share of the span's content words aligned into the box times the mean
-    posterior of the links that hold it.
+    posterior of the links that hold it; ``lexical`` the phrase pair's lexical weighting (the
+    geometric mean per content word of t(target | source) and t(source | target)).
     """
 
     start: int
     end: int
     score: float
+    lexical: float = 0.0
 
 
 def _covered(spans: Sequence[tuple[int, int]], start: int, end: int) -> list[int]:
@@ -777,12 +805,18 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     # never ending on a function word.
     lo = _extend(words, tgt_func, aligned_tgt, lo, -1)
     hi = _extend(words, tgt_func, aligned_tgt, hi, +1)
-    # Trim marks and function words off the edges: "the", "of", "，" never start or end a rendering.
-    while lo < hi and tgt_func[lo]:
+    # Trim the edges: marks and articles always; other function words unless they translate a
+    # word of the span ("I like you" for 我喜欢你 keeps its pronouns, "of" from 的 outside goes).
+    held = {t for s, t in links if s in inside}
+
+    def trimmed(k: int) -> bool:
+        return tgt_func[k] and (_PUNCT.match(words[k]) is not None or words[k] in _ARTICLES or k not in held)
+
+    while lo < hi and trimmed(lo):
         lo += 1
-    while hi > lo and tgt_func[hi]:
+    while hi > lo and trimmed(hi):
         hi -= 1
-    if tgt_func[lo] and lo == hi:
+    if all(tgt_func[lo : hi + 1]):
         return None
     start, end = tgt_tok.spans[lo][0], tgt_tok.spans[hi][1]
     if end <= start:
@@ -792,7 +826,37 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     coverage = sum(1 for s in content if s in linked) / len(content)
     box = [post[(s, t)] for s, t in links if s in inside and lo <= t <= hi]
     score = coverage * (sum(box) / len(box) if box else 0.0)
-    return Projection(start, end, round(score, 4))
+    lexical = _lexical_weight(model, al, side, inside, range(lo, hi + 1), links, src_func, tgt_func)
+    return Projection(start, end, round(score, 4), round(lexical, 4))
+
+
+def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set[int], box: range,
+                    links: list[tuple[int, int]], src_func: list[bool], tgt_func: list[bool]) -> float:
+    """Koehn's lexical weighting of the phrase pair in both directions, as a geometric mean per
+    content word (so that long phrases are not penalised for their length)."""
+    zid, eid = model.ids(al.zh.words, "zh"), model.ids(al.en.words, "en")
+    src_ids, tgt_ids = (zid, eid) if side == "zh" else (eid, zid)
+    forward, backward = (model.zh_to_en, model.en_to_zh) if side == "zh" else (model.en_to_zh, model.zh_to_en)
+    logs = []
+    for t in box:
+        if tgt_func[t]:
+            continue
+        srcs = [s for s, tt in links if tt == t and s in inside]
+        if srcs:
+            p = float(np.mean(forward.lookup(src_ids[srcs], np.full(len(srcs), tgt_ids[t]))))
+        else:
+            p = float(forward.lookup(np.zeros(1, dtype=np.int64), tgt_ids[t : t + 1])[0])
+        logs.append(np.log(max(p, FLOOR)))
+    for s in inside:
+        if src_func[s]:
+            continue
+        tgts = [t for ss, t in links if ss == s and t in box]
+        if tgts:
+            p = float(np.mean(backward.lookup(tgt_ids[tgts], np.full(len(tgts), src_ids[s]))))
+        else:
+            p = float(backward.lookup(np.zeros(1, dtype=np.int64), src_ids[s : s + 1])[0])
+        logs.append(np.log(max(p, FLOOR)))
+    return float(np.exp(np.mean(logs))) if logs else 0.0
 
 
 def project(model: AlignmentModel, zh: str, en: str, span: tuple[int, int], side: str) -> tuple[int, int] | None:
