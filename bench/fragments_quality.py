@@ -28,7 +28,21 @@ The fragment finder here is a stand-in until tm.core.fragments lands: maximal ru
 words (jieba words / Moses tokens) that occur in some stored source, at least 4 Han
 characters (Chinese) or 3 words with a content word (English), not starting or ending on a
 function word, a greedy non-overlapping cover, longest first. Replace ``SimpleFinder.find`` by
-``find_fragments`` (one line in ``main``).
+``find_fragments`` (the line marked "finder:" in ``evaluate``).
+
+Last run (2026-12-03, --queries 300, memory 42,825 pairs, trained in 78 s on a loaded machine;
+grow-diag-final-and; MIN_CONFIDENCE 0.5 with WEIGHTS fitted in-sample):
+  zh→en  900 queries, 1,696 fragments found; at 0.5: 293 shown (0.33 per query), precision
+         0.720, 18.8% of queries with a correct fragment (held-out weights: 0.701, 17.9%);
+         whole-segment match ≥70: 14.0%; a glossary term: 19.4%. Per set at 0.5: WMT 0.701
+         (107 shown), TICO-19 0.723 (141), Tatoeba 0.756 (45). At 0: precision 0.39, 38% covered.
+  en→zh  900 queries, 499 found; at 0.5: 34 shown, precision 0.65, 2.4% covered (Chinese
+         references paraphrase more; English runs of 3+ words recur less).
+  Precision is a plateau (0.70-0.77) from 0.45 to 0.75: the threshold trades coverage only.
+  Symmetrisation at 0.5 (each with its own fitted weights), zh→en / en→zh precision and
+  coverage: grow-diag-final-and 0.720 18.8% / 0.647 2.4%; intersection 0.720 18.0% / 0.438
+  1.6%; union 0.699 17.2% / 0.586 1.9%. grow-diag-final-and kept.
+  By hand, 50 random fragments shown at 0.5: 48 usable as they are, 39 in the reference.
 """
 from __future__ import annotations
 
