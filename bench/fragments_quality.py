@@ -1,0 +1,454 @@
+"""Fragment translation QUALITY (issue 17, "Measured"): precision and coverage, both directions.
+
+    .venv/bin/python bench/fragments_quality.py                 # ~10 min on 2 cores
+    .venv/bin/python bench/fragments_quality.py --queries 150   # quicker
+    .venv/bin/python bench/fragments_quality.py --methods grow-diag-final-and,intersection,union
+
+Data, read in place from ../shared/data/parallel (never copied):
+* WMT: newstest2020 as new text (zho-eng: Chinese queries, English references; eng-zho:
+  English queries, Chinese references) against the other years (2017, 2018, 2019 both
+  directions, 2021). newstestB2020 (the same sources, second references) stays out.
+* TICO-19 and Tatoeba: a seeded random ``--queries`` pairs of each are held out as new text,
+  the rest goes into the memory.
+One memory of all the rest, one alignment model trained on it (CEDICT, pinyin and the demo
+glossary as priors): what a user of the service would have.
+
+Per direction and data set: fragments found and shown (their best rendering's confidence at
+or above the threshold) and per query; PRECISION: the first rendering shown appears in the
+query's reference after normalising case, punctuation and English plural -s (renderings of
+function words only are never shown, see tm.core.renderings.acceptable); the share of queries
+with at least one correct fragment; beside them the share with a whole-segment match of 70
+or more (tm.core.index) and with a demo glossary term. Then the precision/coverage curve over
+the threshold, and the operating point: the lowest threshold whose precision reaches
+``--target`` on the other data sets (leave-one-data-set-out), reported on the held-out one,
+beside the in-sample choice. 50 random shown fragments go to /tmp/frag_judge.tsv for judging
+by hand.
+
+The fragment finder here is a stand-in until tm.core.fragments lands: maximal runs of query
+words (jieba words / Moses tokens) that occur in some stored source, at least 4 Han
+characters (Chinese) or 3 words with a content word (English), not starting or ending on a
+function word, a greedy non-overlapping cover, longest first. Replace ``SimpleFinder.find`` by
+``find_fragments`` (the line marked "finder:" in ``evaluate``).
+
+Last run (2026-12-03, --queries 300, memory 42,825 pairs, trained in 78 s on a loaded machine;
+grow-diag-final-and; MIN_CONFIDENCE 0.5 with WEIGHTS fitted in-sample):
+  zh→en  900 queries, 1,696 fragments found; at 0.5: 293 shown (0.33 per query), precision
+         0.720, 18.8% of queries with a correct fragment (held-out weights: 0.701, 17.9%);
+         whole-segment match ≥70: 14.0%; a glossary term: 19.4%. Per set at 0.5: WMT 0.701
+         (107 shown), TICO-19 0.723 (141), Tatoeba 0.756 (45). At 0: precision 0.39, 38% covered.
+  en→zh  900 queries, 499 found; at 0.5: 34 shown, precision 0.65, 2.4% covered (Chinese
+         references paraphrase more; English runs of 3+ words recur less).
+  Precision is a plateau (0.70-0.77) from 0.45 to 0.75: the threshold trades coverage only.
+  Symmetrisation at 0.5 (each with its own fitted weights), zh→en / en→zh precision and
+  coverage: grow-diag-final-and 0.720 18.8% / 0.647 2.4%; intersection 0.720 18.0% / 0.438
+  1.6%; union 0.699 17.2% / 0.586 1.9%. grow-diag-final-and kept.
+  By hand, 50 random fragments shown at 0.5: 48 usable as they are, 39 in the reference.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import math
+import pickle
+import random
+import re
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+DATA = SHARED / "data" / "parallel"
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from tm.core import wordalign  # noqa: E402
+from tm.core.renderings import (  # noqa: E402
+    FEATURES,
+    MIN_CONFIDENCE,
+    WEIGHTS,
+    StoredUnit,
+    rendering_key,
+    translate_fragment,
+)
+from tm.core.wordalign import AlignmentModel, align, is_function_word  # noqa: E402
+
+SAMPLE = 50  # units per fragment projected, as the finder's sample
+THRESHOLDS = [round(0.05 * k, 2) for k in range(0, 20)]
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NUMERIC = re.compile(r"^[\W\d_]+$")
+
+
+@dataclass(frozen=True)
+class Fragment:  # the shape of tm.core.fragments.Fragment
+    start: int
+    end: int
+    source: str
+    units: int
+    unit_ids: tuple[int, ...]
+
+
+def _lines(name: str) -> list[str]:
+    return (DATA / name).read_text(encoding="utf-8-sig").splitlines()
+
+
+def _pairs(stem: str) -> list[tuple[str, str]]:
+    d = "wmt_newstest_zh_en"
+    return [(z.strip(), e.strip()) for z, e in zip(_lines(f"{d}/{stem}.zh"), _lines(f"{d}/{stem}.en"))
+            if z.strip() and e.strip()]
+
+
+def load(n_queries: int, seed: int):
+    """(memory pairs, {dataset: {direction: [(query, reference)]}})."""
+    memory: list[tuple[str, str]] = []
+    for stem in ("newstest2017.zho-eng", "newstest2018.zho-eng", "newstest2019.zho-eng",
+                 "newstest2019.eng-zho", "newstest2021.zho-eng"):
+        memory += _pairs(stem)
+    rng = random.Random(seed)
+    wmt_zh = _pairs("newstest2020.zho-eng")
+    wmt_en = _pairs("newstest2020.eng-zho")
+    queries = {"wmt": {"zh2en": [(z, e) for z, e in rng.sample(wmt_zh, min(n_queries, len(wmt_zh)))],
+                       "en2zh": [(e, z) for z, e in rng.sample(wmt_en, min(n_queries, len(wmt_en)))]}}
+    tico = [(z.strip(), e.strip()) for z, e in zip(_lines("tico19_zh_en/tico19-test.zh"),
+                                                   _lines("tico19_zh_en/tico19-test.en")) if z.strip() and e.strip()]
+    tatoeba = []
+    for line in _lines("tatoeba_cmn/cmn.txt"):
+        cols = line.split("\t")
+        if len(cols) >= 2 and cols[0].strip() and cols[1].strip():
+            tatoeba.append((cols[1].strip(), cols[0].strip()))
+    for name, pairs in (("tico19", tico), ("tatoeba", tatoeba)):
+        pairs = pairs[:]
+        rng.shuffle(pairs)
+        held = pairs[: 2 * n_queries]
+        memory += pairs[2 * n_queries :]
+        queries[name] = {"zh2en": [(z, e) for z, e in held[:n_queries]],
+                         "en2zh": [(e, z) for z, e in held[n_queries:]]}
+    return memory, queries
+
+
+def glossary_pairs() -> list[tuple[str, str]]:
+    from glossary.demo import load_demo_entries
+
+    out = []
+    for entry in load_demo_entries():
+        zh = [t.text for t in entry.terms if t.lang == "zh"]
+        en = [t.text for t in entry.terms if t.lang == "en"]
+        out += [(a, b) for a in zh for b in en]
+    return out
+
+
+class SimpleFinder:
+    """Stand-in for tm.core.fragments (see the module docstring): postings of words, verified
+    on the folded word string of each unit."""
+
+    def __init__(self, sources: list[str], lang: str, seed: int = 17) -> None:
+        self.lang = lang
+        self.keys: list[str] = []
+        self.postings: dict[str, set[int]] = defaultdict(set)
+        self.rng = random.Random(seed)
+        for uid, text in enumerate(sources):
+            words = wordalign.tokens(text, lang).words
+            self.keys.append(self._join(words))
+            for w in set(words):
+                self.postings[w].add(uid)
+
+    def _join(self, words) -> str:
+        return "".join(words) if self.lang == "zh" else " " + " ".join(words) + " "
+
+    def _valid(self, words, funcs) -> bool:
+        if funcs[0] or funcs[-1]:
+            return False
+        if self.lang == "zh":
+            return len(_HAN.findall("".join(words))) >= 4
+        return len(words) >= 3 and any(not f for f in funcs) and not all(_NUMERIC.match(w) for w in words)
+
+    def find(self, query: str) -> list[Fragment]:
+        toks = wordalign.tokens(query, self.lang)
+        words = toks.words
+        funcs = [is_function_word(w, self.lang, query[a:b]) for w, (a, b) in zip(words, toks.spans)]
+        found = []
+        for i in range(len(words)):
+            if funcs[i]:
+                continue
+            ids = self.postings.get(words[i], set())
+            best = None
+            j = i + 1
+            while ids and j <= len(words):
+                gram = self._join(words[i:j])
+                ids = {u for u in ids if gram in self.keys[u]}
+                if not ids:
+                    break
+                if self._valid(words[i:j], funcs[i:j]):
+                    best = (i, j, ids)
+                j += 1
+            if best:
+                found.append(best)
+        # Longest first, then most frequent; no overlaps.
+        found.sort(key=lambda f: (-(toks.spans[f[1] - 1][1] - toks.spans[f[0]][0]), -len(f[2])))
+        taken: list[tuple[int, int]] = []
+        out = []
+        for i, j, ids in found:
+            if any(i < b and j > a for a, b in taken):
+                continue
+            taken.append((i, j))
+            start, end = toks.spans[i][0], toks.spans[j - 1][1]
+            sample = sorted(ids) if len(ids) <= SAMPLE else sorted(self.rng.sample(sorted(ids), SAMPLE))
+            out.append(Fragment(start, end, query[start:end], len(ids), tuple(sample)))
+        return sorted(out, key=lambda f: f.start)
+
+
+def correct(rendering: str, reference: str, lang: str) -> bool:
+    key, ref = rendering_key(rendering, lang), rendering_key(reference, lang)
+    if not key:
+        return False
+    return f" {key} " in f" {ref} " if lang == "en" else key in ref
+
+
+def train_model(memory, *, retrain: bool) -> tuple[AlignmentModel, float]:
+    digest = hashlib.sha1(repr(len(memory)).encode() + memory[0][0].encode() + memory[-1][1].encode()).hexdigest()[:10]
+    path = Path(f"/tmp/frag_bench_model_{digest}.npz")
+    if path.exists() and not retrain:
+        return AlignmentModel.load(path), 0.0
+    t = time.perf_counter()
+    model = wordalign.train(memory, priors=glossary_pairs(), log=lambda m: print("  train:", m, flush=True))
+    seconds = time.perf_counter() - t
+    model.save(path)
+    return model, seconds
+
+
+def evaluate(model, memory, queries, methods):
+    """records[method][direction][dataset] = list of per-query dicts."""
+    from glossary.core.recognize import TermRecognizer
+    from glossary.demo import load_demo_entries
+    from tm.core.index import CandidateIndex
+
+    recognizer = TermRecognizer(load_demo_entries())
+    out = {m: {} for m in methods}
+    for direction, lang in (("zh2en", "zh"), ("en2zh", "en")):
+        tgt_lang = "en" if lang == "zh" else "zh"
+        sources = [z if lang == "zh" else e for z, e in memory]
+        targets = [e if lang == "zh" else z for z, e in memory]
+        t = time.perf_counter()
+        finder = SimpleFinder(sources, lang)
+        index = CandidateIndex(lang).build(enumerate(sources))
+        print(f"  {direction}: finder and fuzzy index built in {time.perf_counter() - t:.0f} s", flush=True)
+        for method in methods:
+            cache: dict[int, wordalign.Alignment] = {}
+
+            def align_unit(unit, method=method, cache=cache):
+                al = cache.get(unit.unit_id)
+                if al is None:
+                    z, e = memory[unit.unit_id]
+                    al = cache[unit.unit_id] = align(model, z, e, method=method)
+                return al
+
+            out[method][direction] = {}
+            for name, qs in queries.items():
+                rows = []
+                t = time.perf_counter()
+                for query, reference in qs[direction]:
+                    frags = []
+                    for f in finder.find(query):  # finder: find_fragments(query, lang, index)
+                        units = [StoredUnit(u, sources[u], targets[u]) for u in f.unit_ids]
+                        rs = translate_fragment(model, f.source, lang, units, align_unit=align_unit,
+                                                min_confidence=0.0, limit=10)
+                        frags.append({
+                            "source": f.source, "units": f.units,
+                            "renderings": [(r.text, r.confidence, correct(r.text, reference, tgt_lang), r.units,
+                                            r.features) for r in rs],
+                        })
+                    rows.append({
+                        "query": query, "reference": reference, "fragments": frags,
+                        "fuzzy70": bool(index.search(query, min_score=70, limit=1)),
+                        "glossary": bool(recognizer.find(query, lang)),
+                    })
+                out[method][direction][name] = rows
+                print(f"  {method} {direction} {name}: {len(rows)} queries in {time.perf_counter() - t:.0f} s",
+                      flush=True)
+    return out
+
+
+def _conf(r, weights):
+    if weights is None:
+        weights = np.array(WEIGHTS)  # features are kept, so records of older runs rescore too
+    z = weights[0] + float(np.dot(weights[1:], r[4]))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def shown(fragment, threshold, weights=None):
+    """The first rendering shown at ``threshold`` (ranked by units, then confidence), or None."""
+    for r in fragment["renderings"]:
+        if _conf(r, weights) >= threshold:
+            return r
+    return None
+
+
+def metrics(rows, threshold, weights=None):
+    n_shown = n_right = covered = 0
+    for row in rows:
+        hit = False
+        for f in row["fragments"]:
+            r = shown(f, threshold, weights)
+            if r is None:
+                continue
+            n_shown += 1
+            n_right += r[2]
+            hit |= r[2]
+        covered += hit
+    q = max(len(rows), 1)
+    return {
+        "queries": len(rows),
+        "found": sum(len(r["fragments"]) for r in rows),
+        "shown": n_shown,
+        "per_query": n_shown / q,
+        "precision": n_right / n_shown if n_shown else float("nan"),
+        "covered": covered / q,
+        "fuzzy70": sum(r["fuzzy70"] for r in rows) / q,
+        "glossary": sum(r["glossary"] for r in rows) / q,
+    }
+
+
+def choose(rows, target, weights=None):
+    """The lowest threshold whose precision reaches ``target`` (coverage falls as it rises)."""
+    for th in THRESHOLDS:
+        m = metrics(rows, th, weights)
+        if m["shown"] and m["precision"] >= target:
+            return th
+    return THRESHOLDS[-1]
+
+
+def fit(rows, ridge=1.0):
+    """Logistic regression (Newton, L2) of "the first rendering is right" on its features."""
+    xs, ys = [], []
+    for row in rows:
+        for f in row["fragments"]:
+            if f["renderings"]:
+                r = f["renderings"][0]
+                xs.append((1.0, *r[4]))
+                ys.append(float(r[2]))
+    x, y = np.array(xs), np.array(ys)
+    w = np.zeros(x.shape[1])
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-x @ w))
+        g = x.T @ (p - y) + ridge * np.r_[0, w[1:]]
+        h = (x * (p * (1 - p))[:, None]).T @ x + ridge * np.diag(np.r_[0, np.ones(len(w) - 1)])
+        w -= np.linalg.solve(h, g)
+    return w
+
+
+def _line(name, label, th, m):
+    return (f"  {name:8s} {label:3s} {th:.2f} {m['queries']:5d} {m['found']:5d} {m['shown']:5d} "
+            f"{m['per_query']:5.2f}  {m['precision']:.3f}    {m['covered']:.3f} | "
+            f"{m['fuzzy70']:.3f}     {m['glossary']:.3f}")
+
+
+def report(records, target, refit):
+    chosen = {}
+    for method, by_dir in records.items():
+        print(f"\n=== symmetrisation: {method}")
+        all_rows = {name: [r for d in by_dir.values() for r in d[name]] for name in next(iter(by_dir.values()))}
+        weights_in = fit([r for rows in all_rows.values() for r in rows]) if refit else None
+        if refit:
+            print("  confidence weights fitted on all sets (intercept, " + ", ".join(FEATURES) + "): "
+                  + ", ".join(f"{w:.3f}" for w in weights_in))
+        for direction, by_set in by_dir.items():
+            pooled = [r for rows in by_set.values() for r in rows]
+            print(f"\n-- {direction}: precision / coverage over the threshold (all data sets pooled, in-sample)")
+            print("  thr  shown  per_q  precision  covered")
+            for th in THRESHOLDS:
+                m = metrics(pooled, th, weights_in)
+                print(f"  {th:.2f} {m['shown']:6d}  {m['per_query']:.2f}   {m['precision']:.3f}     {m['covered']:.3f}")
+            th_in = choose(pooled, target, weights_in)
+            chosen[(method, direction)] = (th_in, weights_in)
+            print(f"\n-- {direction}: per data set; in-sample threshold {th_in:.2f}; leave-one-data-set-out: "
+                  f"weights and threshold chosen on the other sets, reported on this one")
+            print("  set      thr   queries found shown per_q precision covered | fuzzy>=70 glossary")
+            for name, rows in by_set.items():
+                others = [r for other, rs in all_rows.items() if other != name for r in rs]
+                others_dir = [r for other, rs in by_set.items() if other != name for r in rs]
+                w_lo = fit(others) if refit else None
+                th_lo = choose(others_dir, target, w_lo)
+                print(_line(name, "in", th_in, metrics(rows, th_in, weights_in)))
+                print(_line(name, "loo", th_lo, metrics(rows, th_lo, w_lo)))
+            print(_line("pooled", "in", th_in, metrics(pooled, th_in, weights_in)))
+            how = "weights fitted on the other sets" if refit else "tm.core.renderings.WEIGHTS (in-sample)"
+            print(f"\n-- {direction}: at fixed thresholds, each set scored with {how}")
+            for th in THRESHOLDS[6:17]:
+                shown_n = right = covered = queries = 0
+                for name, rows in by_set.items():
+                    others = [r for other, rs in all_rows.items() if other != name for r in rs]
+                    m = metrics(rows, th, fit(others) if refit else None)
+                    shown_n += m["shown"]
+                    right += m["precision"] * m["shown"] if m["shown"] else 0
+                    covered += m["covered"] * m["queries"]
+                    queries += m["queries"]
+                print(f"  thr {th:.2f}: shown {shown_n:5d}  precision {right / max(shown_n, 1):.3f}  "
+                      f"covered {covered / max(queries, 1):.3f}")
+    return chosen
+
+
+def write_judging_file(records, method, path, seed):
+    """50 random fragments shown at the service's operating point (MIN_CONFIDENCE, WEIGHTS)."""
+    items = []
+    th, weights = MIN_CONFIDENCE, np.array(WEIGHTS)
+    for direction, by_set in records[method].items():
+        for name, rows in by_set.items():
+            for row in rows:
+                for f in row["fragments"]:
+                    r = shown(f, th, weights)
+                    if r is not None:
+                        items.append((direction, name, f["source"], r[0], f"{_conf(r, weights):.2f}", str(r[3]),
+                                      str(int(r[2])),
+                                      row["query"], row["reference"]))
+    rng = random.Random(seed)
+    sample = rng.sample(items, min(50, len(items)))
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        w = csv.writer(out, delimiter="\t")
+        w.writerow(["direction", "set", "fragment", "rendering", "confidence", "units", "in_reference",
+                    "query", "reference"])
+        w.writerows(sample)
+    print(f"\n{len(sample)} of {len(items)} fragments shown at MIN_CONFIDENCE {th} ({method}) written to {path}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--queries", type=int, default=300, help="queries per data set and direction")
+    ap.add_argument("--seed", type=int, default=2020)
+    ap.add_argument("--target", type=float, default=0.75, help="precision the operating point must reach")
+    ap.add_argument("--methods", default="grow-diag-final-and")
+    ap.add_argument("--retrain", action="store_true")
+    ap.add_argument("--fit", action="store_true",
+                    help="refit the confidence's weights (in-sample and per held-out set) instead of "
+                         "tm.core.renderings.WEIGHTS")
+    ap.add_argument("--load", help="read pickled records (from --dump) instead of evaluating")
+    ap.add_argument("--judge", default="/tmp/frag_judge.tsv")
+    ap.add_argument("--dump", help="pickle the per-query records here (for analysis)")
+    args = ap.parse_args()
+    if not DATA.exists():
+        sys.exit(f"data not found: {DATA}")
+    methods = args.methods.split(",")
+    if args.load:
+        records = pickle.loads(Path(args.load).read_bytes())
+        methods = list(records)
+    else:
+        memory, queries = load(args.queries, args.seed)
+        print(f"memory: {len(memory)} pairs; queries per set and direction: {args.queries}", flush=True)
+        model, seconds = train_model(memory, retrain=args.retrain)
+        if seconds:
+            print(f"trained in {seconds:.0f} s; tables {model.nbytes() / 1e6:.0f} MB; tension zh→en "
+                  f"{model.zh_to_en.tension:.2f}, en→zh {model.en_to_zh.tension:.2f}", flush=True)
+        t = time.perf_counter()
+        records = evaluate(model, memory, queries, methods)
+        print(f"evaluated in {time.perf_counter() - t:.0f} s")
+    if args.dump:
+        Path(args.dump).write_bytes(pickle.dumps(records))
+    report(records, args.target, args.fit)
+    write_judging_file(records, methods[0], args.judge, args.seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,331 @@
+"""The word aligner learnt from the memory, span projection and the grouping of renderings.
+
+The model is trained once per module on the demo memory (5,121 pairs, demo/*.tsv) plus the
+hand-aligned news pairs below, with CC-CEDICT and the demo glossary as priors: the setting the
+service will train in.
+"""
+import csv
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tm.core import wordalign
+from tm.core.renderings import (
+    ProjectedSpan,
+    StoredUnit,
+    group_renderings,
+    locate,
+    rendering_key,
+    translate_fragment,
+)
+from tm.core.wordalign import AlignmentModel, align, is_function_word, project, project_scored, train
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED_FRAGMENT = "中国社会科学院俄罗斯东欧中亚研究所研究员李永辉"
+SEED_RENDERING = "Institute for Russian, East European and Central Asian Studies"
+
+# Short news pairs aligned by hand: (Chinese word, English words) for each content link. A
+# Chinese word written "总理@1" is its second occurrence. Function words (的, the, of) and marks
+# are left out: their links are a matter of convention, and the score below counts content
+# words only.
+HAND_ALIGNED = [
+    (
+        "评论员戴尚昀援引中国社会科学院俄罗斯东欧中亚研究所研究员李永辉的观点称，此次会晤并非两国关系解冻的第一步，"
+        "因为两国之间存在短期内无法化解的结构性矛盾。",
+        "Dai Shangyun, a staff commentator, citied Li Yonghui, researcher at the Institute for Russian, East "
+        "European and Central Asian Studies, Chinese Academy of Social Sciences, in saying the meeting is not a "
+        "first step in thawing bilateral ties, as both nations are in a structural conflict that cannot be "
+        "resolved in the short term.",
+        [("评论员", "commentator"), ("戴尚昀", "Dai Shangyun"), ("援引", "citied"),
+         ("中国社会科学院", "Chinese Academy of Social Sciences"), ("俄罗斯", "Russian"),
+         ("东欧", "East European"), ("中亚", "Central Asian"), ("研究所", "Institute"),
+         ("研究所", "Studies"), ("研究员", "researcher"), ("李永辉", "Li Yonghui"),
+         ("观点", "saying"), ("会晤", "meeting"), ("两国关系", "bilateral ties"), ("解冻", "thawing"),
+         ("第一步", "first step"), ("两国之间", "both nations"), ("短期内", "short term"),
+         ("无法", "cannot"), ("化解", "resolved"), ("结构性", "structural"), ("矛盾", "conflict")],
+    ),
+    (
+        "国务院总理李克强周三在北京会见了德国总理默克尔。",
+        "Premier Li Keqiang met German Chancellor Angela Merkel in Beijing on Wednesday.",
+        [("国务院", "Premier"), ("总理", "Premier"), ("李克强", "Li Keqiang"), ("周三", "Wednesday"),
+         ("北京", "Beijing"), ("会见", "met"), ("德国", "German"), ("总理@1", "Chancellor"),
+         ("默克尔", "Angela Merkel")],
+    ),
+    (
+        "外交部发言人华春莹在例行记者会上回答了提问。",
+        "Foreign Ministry spokesperson Hua Chunying answered questions at a regular press conference.",
+        [("外交部", "Foreign Ministry"), ("发言人", "spokesperson"), ("华春莹", "Hua Chunying"),
+         ("例行", "regular"), ("记者会", "press conference"), ("回答", "answered"), ("提问", "questions")],
+    ),
+    (
+        "中国经济今年第一季度增长了百分之六点四。",
+        "China's economy grew by 6.4 percent in the first quarter of this year.",
+        [("中国", "China"), ("经济", "economy"), ("今年", "year"), ("第一季度", "first quarter"),
+         ("增长", "grew"), ("百分之六点四", "6.4 percent")],
+    ),
+    (
+        "联合国秘书长古特雷斯呼吁各方保持克制。",
+        "UN Secretary-General Antonio Guterres called on all parties to exercise restraint.",
+        [("联合国", "UN"), ("秘书长", "Secretary-General"), ("古特雷斯", "Antonio Guterres"),
+         ("呼吁", "called"), ("各方", "parties"), ("保持", "exercise"), ("克制", "restraint")],
+    ),
+    (
+        "新冠病毒疫苗的临床试验已经在上海启动。",
+        "Clinical trials of the novel coronavirus vaccine have started in Shanghai.",
+        [("新冠病毒", "novel coronavirus"), ("疫苗", "vaccine"), ("临床试验", "Clinical trials"),
+         ("上海", "Shanghai"), ("启动", "started")],
+    ),
+    (
+        "两国领导人就双边关系和共同关心的国际问题交换了意见。",
+        "The two leaders exchanged views on bilateral relations and international issues of common concern.",
+        [("两国", "two"), ("领导人", "leaders"), ("双边关系", "bilateral relations"), ("共同", "common"),
+         ("关心", "concern"), ("国际", "international"), ("问题", "issues"), ("交换", "exchanged"),
+         ("意见", "views")],
+    ),
+    (
+        "美国国务卿蓬佩奥抵达索契与普京会谈。",
+        "US Secretary of State Mike Pompeo arrived in Sochi for talks with Putin.",
+        [("美国", "US"), ("国务卿", "Secretary of State"), ("蓬佩奥", "Mike Pompeo"), ("抵达", "arrived"),
+         ("索契", "Sochi"), ("普京", "Putin"), ("会谈", "talks")],
+    ),
+    (
+        "这家公司去年的利润下降了百分之十。",
+        "The company's profits fell by ten percent last year.",
+        [("公司", "company"), ("去年", "last year"), ("利润", "profits"), ("下降", "fell"),
+         ("百分之十", "ten percent")],
+    ),
+    (
+        "世界卫生组织宣布新冠肺炎疫情构成全球大流行。",
+        "The World Health Organization declared the COVID-19 outbreak a global pandemic.",
+        [("世界卫生组织", "World Health Organization"), ("宣布", "declared"), ("新冠肺炎", "COVID-19"),
+         ("疫情", "outbreak"), ("全球", "global"), ("大流行", "pandemic")],
+    ),
+]
+
+#: Measured 0.16 with grow-diag-final-and on this setting (108 links predicted, 119 gold, 95
+#: right); the bound leaves room for small changes in jieba's dictionary, not for a regression.
+AER_BOUND = 0.25
+
+
+def _demo_pairs() -> list[tuple[str, str]]:
+    pairs = []
+    for path in sorted((ROOT / "demo").glob("*.tsv")):
+        with open(path, encoding="utf-8", newline="") as f:
+            pairs += [(row["zh"], row["en"]) for row in csv.DictReader(f, delimiter="\t")]
+    return pairs
+
+
+def _glossary_pairs() -> list[tuple[str, str]]:
+    from glossary.demo import load_demo_entries
+
+    out = []
+    for entry in load_demo_entries():
+        zh = [t.text for t in entry.terms if t.lang == "zh"]
+        en = [t.text for t in entry.terms if t.lang == "en"]
+        out += [(a, b) for a in zh for b in en]
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_memory() -> list[tuple[str, str]]:
+    return _demo_pairs() + [(zh, en) for zh, en, _ in HAND_ALIGNED]
+
+
+@pytest.fixture(scope="module")
+def model(demo_memory) -> AlignmentModel:
+    return train(demo_memory, priors=_glossary_pairs())
+
+
+def _span(text: str, needle: str) -> tuple[int, int]:
+    word, _, nth = needle.partition("@")
+    at = -1
+    for _ in range(int(nth or 0) + 1):
+        at = text.index(word, at + 1)
+    return at, at + len(word)
+
+
+def _gold_links(zh: str, en: str, gold) -> set[tuple[int, int]]:
+    al_zh, al_en = wordalign.tokens(zh, "zh"), wordalign.tokens(en, "en")
+    links = set()
+    for zw, ew in gold:
+        za, zb = _span(zh, zw)
+        ea, eb = _span(en, ew)
+        zs = [k for k, (a, b) in enumerate(al_zh.spans) if a < zb and b > za]
+        es = [k for k, (a, b) in enumerate(al_en.spans) if a < eb and b > ea]
+        links |= {(z, e) for z in zs for e in es if not is_function_word(al_en.words[e], "en")}
+    return links
+
+
+def _content(links, al) -> set[tuple[int, int]]:
+    return {(z, e) for z, e in links
+            if not is_function_word(al.zh.words[z], "zh") and not is_function_word(al.en.words[e], "en")}
+
+
+def test_alignment_error_rate_on_hand_aligned_pairs(model):
+    """AER (Och and Ney 2003, every gold link sure) over the content-word links."""
+    predicted = gold = hit = 0
+    for zh, en, hand in HAND_ALIGNED:
+        al = align(model, zh, en)
+        want = _gold_links(zh, en, hand)
+        got = _content(al.links, al)
+        predicted += len(got)
+        gold += len(want)
+        hit += len(got & want)
+    aer = 1 - 2 * hit / (predicted + gold)
+    assert aer < AER_BOUND, (aer, hit, predicted, gold)
+
+
+def test_seed_fragment_projects_onto_the_institute(model):
+    zh, en, _ = HAND_ALIGNED[0]
+    start = zh.index(SEED_FRAGMENT)
+    span = project(model, zh, en, (start, start + len(SEED_FRAGMENT)), "zh")
+    assert span is not None
+    assert SEED_RENDERING in en[span[0] : span[1]]
+    assert en[span[0] : span[1]].startswith("Li Yonghui")
+
+
+def test_seed_query_rendering_from_the_demo_memory(model, demo_memory):
+    """The end-to-end case of issue 17: the fragment of the query, found in the stored unit,
+    comes back with the institute's English name (finder stand-in: the units holding it)."""
+    query = "中国社会科学院俄罗斯东欧中亚研究所研究员李永辉说"
+    fragment = query[: len(SEED_FRAGMENT)]
+    units = [StoredUnit(k, zh, en, "seed") for k, (zh, en) in enumerate(demo_memory) if fragment in zh]
+    assert units
+    # One unit holds it, so its confidence is that of a single unit's alignment (about 0.36),
+    # below MIN_CONFIDENCE: asked for without the threshold, it must be the first rendering.
+    renderings = translate_fragment(model, fragment, "zh", units, min_confidence=0.0)
+    assert renderings
+    best = renderings[0]
+    assert SEED_RENDERING in best.text
+    a, b = best.example["target_span"]
+    assert best.example["target"][a:b] == best.text
+
+
+def test_projection_into_chinese(model):
+    zh, en, _ = HAND_ALIGNED[2]
+    phrase = "Foreign Ministry spokesperson"
+    start = en.index(phrase)
+    span = project(model, zh, en, (start, start + len(phrase)), "en")
+    assert span is not None
+    assert zh[span[0] : span[1]] == "外交部发言人"
+
+
+def test_inconsistent_spans_are_not_projected(model):
+    """记者会 is linked to "regular" too: "press conference" alone has no consistent box."""
+    zh, en, _ = HAND_ALIGNED[2]
+    al = align(model, zh, en)
+    start = en.index("press conference")
+    regular = al.en.words.index("regular")
+    if any(e == regular and al.zh.words[z] == "记者会" for z, e in al.links):
+        assert project(model, zh, en, (start, start + len("press conference")), "en") is None
+
+
+def test_projection_is_a_contiguous_span_without_function_word_edges(model):
+    zh, en, _ = HAND_ALIGNED[7]
+    a = zh.index("美国国务卿")
+    p = project_scored(model, zh, en, (a, a + 5), "zh")
+    assert p is not None
+    text = en[p.start : p.end]
+    assert text == "US Secretary of State"
+    assert 0 < p.score <= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_projected_spans_are_within_the_target(model, demo_memory, data):
+    zh, en = data.draw(st.sampled_from(demo_memory[::7] + [(z, e) for z, e, _ in HAND_ALIGNED]))
+    side = data.draw(st.sampled_from(["zh", "en"]))
+    source, target = (zh, en) if side == "zh" else (en, zh)
+    start = data.draw(st.integers(0, max(len(source) - 1, 0)))
+    end = data.draw(st.integers(start, len(source)))
+    p = project_scored(model, zh, en, (start, end), side)
+    if p is not None:
+        assert 0 <= p.start < p.end <= len(target)
+        assert target[p.start : p.end] == target[p.start : p.end].strip() or target[p.start : p.end].strip()
+        assert 0 <= p.score <= 1
+
+
+def test_save_and_load_give_the_same_alignments(model, tmp_path):
+    path = tmp_path / "align.npz"
+    model.save(path)
+    again = AlignmentModel.load(path)
+    for zh, en, _ in HAND_ALIGNED:
+        assert align(again, zh, en).links == align(model, zh, en).links
+
+
+def test_a_model_of_another_version_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "old.npz"
+    train([("你好", "hello")]).save(path)
+    monkeypatch.setattr(wordalign, "FORMAT_VERSION", wordalign.FORMAT_VERSION + 1)
+    with pytest.raises(ValueError, match="train it again"):
+        AlignmentModel.load(path)
+
+
+@pytest.mark.parametrize(
+    "memory",
+    [
+        [],
+        [("中国社会科学院俄罗斯东欧中亚研究所研究员李永辉说", "Li Yonghui said.")],
+        [("中国社会科学院俄罗斯东欧中亚研究所研究员李永辉说", "")],
+        [("中国社会科学院俄罗斯东欧中亚研究所研究员李永辉说", "中国社会科学院研究员李永辉说")],
+        [("", "")],
+    ],
+    ids=["empty", "one-unit", "empty-target", "wrong-script-target", "empty-unit"],
+)
+def test_degenerate_memories_train_and_give_no_wrong_rendering(memory, tmp_path):
+    model = train(memory, cedict=False)
+    model.save(tmp_path / "m.npz")
+    AlignmentModel.load(tmp_path / "m.npz")
+    units = [StoredUnit(k, zh, en) for k, (zh, en) in enumerate(memory) if SEED_FRAGMENT in zh]
+    renderings = translate_fragment(model, SEED_FRAGMENT, "zh", units)
+    if memory and memory[0][1] == "Li Yonghui said.":
+        # One unit: whatever it gives must be English and cut from that unit.
+        assert all(r.text in memory[0][1] for r in renderings)
+    else:
+        assert renderings == []
+
+
+def test_grouping_folds_case_punctuation_and_plurals():
+    def unit(k, target):
+        return StoredUnit(k, "源", target)
+
+    spans = []
+    for k, text in enumerate(["Belt and Road Initiatives", "belt and road initiative", "Belt and Road Initiative",
+                              "Belt and Road Initiative", "of the", "一带一路"]):
+        t = f"x {text} y"
+        spans.append(ProjectedSpan(unit(k, t), 2, 2 + len(text), 0.9))
+    out = group_renderings(spans, target_lang="en", min_confidence=0.0)
+    assert [r.text for r in out] == ["Belt and Road Initiative"]  # function words, wrong script dropped
+    assert out[0].units == 4
+    ex = out[0].example
+    assert ex["target"][ex["target_span"][0] : ex["target_span"][1]] == out[0].text
+    assert rendering_key("The Ministries,", "en") == rendering_key("the ministry", "en")
+
+
+def test_confidence_threshold_drops_weak_renderings():
+    spans = [ProjectedSpan(StoredUnit(1, "源", "a press conference"), 2, 18, 0.3)]
+    assert group_renderings(spans, target_lang="en", tried=5) == []
+    assert group_renderings(spans, target_lang="en", tried=1, min_confidence=0.1)
+
+
+def test_locate_folds_script_and_width():
+    source = "外交部發言人華春瑩在例行記者會上"
+    span = locate("华春莹", source, "zh")
+    assert span is not None and source[span[0] : span[1]] == "華春瑩"
+    assert locate("李克强", source, "zh") is None
+
+
+def test_random_projections_of_words_land_in_their_unit(model, demo_memory):
+    """Every rendering is cut from its example's target (a contiguous span of it)."""
+    rng = random.Random(17)
+    for zh, en in rng.sample(demo_memory, 40):
+        words = [w for w in wordalign.tokens(zh, "zh").words if len(w) >= 2 and not is_function_word(w, "zh")]
+        if not words:
+            continue
+        word = rng.choice(words)
+        for r in translate_fragment(model, word, "zh", [StoredUnit(0, zh, en)], min_confidence=0.0):
+            a, b = r.example["target_span"]
+            assert en[a:b] == r.text

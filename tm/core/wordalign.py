@@ -1,0 +1,867 @@
+"""Word alignment learnt from the memory, and the projection of a span of a stored pair onto its
+translation.
+
+The model is the one of Dyer, Chahuneau and Smith, "A Simple, Fast, and Effective
+Reparameterization of IBM Model 2" (NAACL 2013), written here from the paper: a lexical table
+t(f | e) as in IBM Model 1 and an alignment distribution that favours the diagonal,
+
+    p(a_j = 0)     = p0                                   (the NULL word)
+    p(a_j = i > 0) = (1 - p0) · exp(λ·h(i, j, m, n)) / Z,  h = -|i/n - j/m|
+
+trained by EM, first a few iterations with a flat distribution (IBM Model 1), then with the
+diagonal, whose tension λ is fitted by gradient steps on the expected counts each iteration.
+One model is trained in each direction (Chinese generating English and back) and the two
+Viterbi alignments are symmetrised with grow-diag-final-and (Koehn et al. 2003; the bench in
+bench/fragments_quality.py compares it with intersection and plain union).
+
+Tokens are jieba words of the Chinese match key (width, case and traditional folded) and Moses
+tokens of the English one (case folded), so the same text always gives the same tokens whatever
+its script variant; every token keeps its span in the text as stored.
+
+Priors: CC-CEDICT senses (tm.core.lexicon), glossary term pairs, and tokens written the same on
+both sides (numbers, acronyms) are Dirichlet pseudo-counts added to the expected counts, so a
+word seen once in the memory still finds its dictionary translation.
+
+The lexical tables are sparse: one entry per (word, word) pair that co-occurs in some unit
+(pairs seen only once are pruned on large memories, see ``train``), stored as a sorted int64 key
+array and float32 probabilities; a pair not in the table gets ``FLOOR``. Everything is numpy:
+the expected counts of a batch of units are a few vector operations over all its candidate
+links. Pure: no Flask, no SQL, no scipy.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from tm.core.text import match_key
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Alignment",
+    "AlignmentModel",
+    "Projection",
+    "Tokens",
+    "align",
+    "project",
+    "project_scored",
+    "tokens",
+    "train",
+]
+
+#: Bumped whenever the saved layout or the tokenisation changes: a model saved by another
+#: version is refused by ``load`` (the caller retrains) rather than read wrongly.
+FORMAT_VERSION = 1
+
+#: Probability of a pair the table does not hold (never co-occurred, or pruned).
+FLOOR = 1e-7
+#: Fast_align's defaults: the NULL word's share and the starting tension.
+NULL_PROB = 0.08
+START_TENSION = 4.0
+#: EM iterations: flat (Model 1) first, so the lexical table settles before the diagonal
+#: prior is fitted on its posteriors.
+MODEL1_ITERATIONS = 3
+DIAGONAL_ITERATIONS = 4
+#: Pseudo-count of one dictionary or glossary sense; measured on the bench (a large weight
+#: lets a sense of a common word override what the memory says).
+PRIOR_WEIGHT = 2.0
+#: Variational Bayes for the lexical table (fast_align's -v): a Dirichlet with this small
+#: concentration makes a word seen once keep its mass on a few translations instead of
+#: "collecting garbage" (a rare name aligned to every word around it).
+VB_ALPHA = 0.01
+#: Target words whose links fit the diagonal's tension each iteration.
+TENSION_SAMPLE = 20_000
+#: Units longer than this many tokens on either side are left out of training: their link
+#: count grows with the product of the lengths, and a 200-token "sentence" is usually a
+#: misaligned paragraph.
+MAX_TRAIN_TOKENS = 120
+#: Memory for the links cached across EM iterations (beyond it they are rebuilt each time).
+LINK_CACHE_BYTES = 1_000_000_000
+#: Links handled per vectorised batch (memory ~ 40 bytes a link).
+BATCH_LINKS = 4_000_000
+#: Above this many units, pairs that co-occur only once are pruned from the tables unless one
+#: of the words is rare (measured: halves the table at 100k news units).
+PRUNE_ABOVE_UNITS = 200_000
+
+_PUNCT = re.compile(r"^[\W_]+$")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+# English function words: never the edge of a projected span, never a rendering on their own.
+EN_STOPWORDS = frozenset(
+    """a an the of to in on at by for from with into onto over under and or but nor not no is
+    are was were be been being am do does did have has had will would shall should can could
+    may might must it its this that these those there he him his she her they them their we us
+    our you your i me my as so than then too very also just only such which who whom whose
+    what when where why how all any some each if while because though although yet 's ' " s
+    said says say about 't n't 're 've 'll 'd 'm""".split()
+)
+_ARTICLES = frozenset({"the", "a", "an"})
+# Chinese grammatical words: the same role.
+ZH_STOPWORDS = frozenset(
+    """的 地 得 了 着 过 是 在 和 与 及 也 就 都 而 或 之 以 于 对 把 被 让 给 从 向 到 等 个 这
+    那 吗 呢 吧 啊 其 将 已 又 并 为 由 但 该 此 中 上 下 说 称 表示""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(60)  # its start-up chatter would land on the CLI's stderr
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """The alignment tokens of one text: folded words and each one's [start, end) as stored."""
+
+    words: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+
+
+def tokens(text: str, lang: str, *, cached: bool = True) -> Tokens:
+    """jieba words (Chinese) or Moses tokens (English) of ``text``'s match key, without spaces.
+    ``cached=False`` bypasses match_key's cache (training reads every unit once)."""
+    if not text or not text.strip():
+        return Tokens((), ())
+    key = match_key(text, lang) if cached else match_key.__wrapped__(text, lang)
+    if lang == "en":
+        pairs = [(w, s) for w, s in zip(key.tokens, key.spans, strict=False) if w.strip()]
+    else:
+        pairs = []
+        for word, a, b in _jieba().tokenize(key.text):
+            if word.strip():
+                pairs.append((word, key.to_original(a, b)))
+    return Tokens(tuple(w for w, _ in pairs), tuple(s for _, s in pairs))
+
+
+def is_function_word(word: str, lang: str, surface: str | None = None) -> bool:
+    """Punctuation, or a word that carries no content of its own in ``lang``. ``surface`` is the
+    word as written, when known: "US" written in capitals is the country, not the pronoun."""
+    if _PUNCT.match(word):
+        return True
+    if surface is not None and len(surface) > 1 and surface.isupper():
+        return False
+    return word in (EN_STOPWORDS if lang == "en" else ZH_STOPWORDS)
+
+
+def _function_flags(toks: Tokens, text: str, lang: str) -> list[bool]:
+    return [is_function_word(w, lang, text[a:b]) for w, (a, b) in zip(toks.words, toks.spans, strict=False)]
+
+
+# --- The tables -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Direction:
+    """t(target word | source word) and the diagonal's parameters, for one direction.
+
+    ``keys`` are ``source_id * n_target + target_id``, sorted; source id 0 is NULL.
+    """
+
+    keys: np.ndarray
+    probs: np.ndarray
+    n_target: int
+    tension: float = START_TENSION
+    null_prob: float = NULL_PROB
+
+    def lookup(self, source_ids: np.ndarray, target_ids: np.ndarray) -> np.ndarray:
+        wanted = source_ids.astype(np.int64) * self.n_target + target_ids
+        if not len(self.keys):
+            return np.full(len(wanted), FLOOR, dtype=np.float64)
+        at = np.searchsorted(self.keys, wanted)
+        at_c = np.minimum(at, len(self.keys) - 1)
+        hit = self.keys[at_c] == wanted
+        return np.where(hit, self.probs[at_c], FLOOR)
+
+
+@dataclass
+class AlignmentModel:
+    """Two directional models over one pair of vocabularies (id 0 of each is NULL)."""
+
+    zh_vocab: list[str]
+    en_vocab: list[str]
+    zh_to_en: _Direction  # Chinese words generate English ones: t(en | zh)
+    en_to_zh: _Direction  # t(zh | en)
+    units: int = 0
+    meta: dict = field(default_factory=dict)
+    _zh_index: dict[str, int] = field(default_factory=dict, repr=False)
+    _en_index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._zh_index = {w: i for i, w in enumerate(self.zh_vocab)}
+        self._en_index = {w: i for i, w in enumerate(self.en_vocab)}
+
+    def ids(self, words: Sequence[str], lang: str) -> np.ndarray:
+        """Vocabulary ids of ``words``; an unknown word is 0 (NULL's id), which never matches."""
+        index = self._zh_index if lang == "zh" else self._en_index
+        return np.fromiter((index.get(w, 0) for w in words), dtype=np.int64, count=len(words))
+
+    def nbytes(self) -> int:
+        return sum(d.keys.nbytes + d.probs.nbytes for d in (self.zh_to_en, self.en_to_zh))
+
+    def save(self, path: str | Path) -> None:
+        """One .npz file: the tables, both vocabularies and a JSON header with the version."""
+        header = {
+            "version": FORMAT_VERSION,
+            "units": self.units,
+            "zh_to_en": [self.zh_to_en.n_target, self.zh_to_en.tension, self.zh_to_en.null_prob],
+            "en_to_zh": [self.en_to_zh.n_target, self.en_to_zh.tension, self.en_to_zh.null_prob],
+            "meta": self.meta,
+        }
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as out:
+            np.savez(
+                out,
+                header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+                # Tokens never hold a newline (whitespace is not a token).
+                zh_vocab=np.frombuffer("\n".join(self.zh_vocab).encode(), dtype=np.uint8),
+                en_vocab=np.frombuffer("\n".join(self.en_vocab).encode(), dtype=np.uint8),
+                zh_to_en_keys=self.zh_to_en.keys,
+                zh_to_en_probs=self.zh_to_en.probs,
+                en_to_zh_keys=self.en_to_zh.keys,
+                en_to_zh_probs=self.en_to_zh.probs,
+            )
+        tmp.replace(path)  # a reader never sees half a model
+
+    @classmethod
+    def load(cls, path: str | Path) -> AlignmentModel:
+        """The model saved at ``path``; ValueError if another format version wrote it."""
+        with np.load(path, allow_pickle=False) as data:
+            header = json.loads(data["header"].tobytes().decode())
+            if header.get("version") != FORMAT_VERSION:
+                raise ValueError(
+                    f"alignment model {path} has format {header.get('version')}, "
+                    f"this code reads {FORMAT_VERSION}: train it again"
+                )
+
+            def direction(name: str) -> _Direction:
+                n_target, tension, null_prob = header[name]
+                return _Direction(data[f"{name}_keys"], data[f"{name}_probs"], int(n_target),
+                                  float(tension), float(null_prob))
+
+            return cls(
+                zh_vocab=data["zh_vocab"].tobytes().decode().split("\n"),
+                en_vocab=data["en_vocab"].tobytes().decode().split("\n"),
+                zh_to_en=direction("zh_to_en"),
+                en_to_zh=direction("en_to_zh"),
+                units=int(header["units"]),
+                meta=header.get("meta", {}),
+            )
+
+
+def empty_model() -> AlignmentModel:
+    none = np.zeros(0, dtype=np.int64)
+    probs = np.zeros(0, dtype=np.float32)
+    return AlignmentModel(["<null>"], ["<null>"], _Direction(none, probs, 1), _Direction(none, probs, 1))
+
+
+# --- Training ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Corpus:
+    """One side pair as flat id arrays: sentence k's words are ids[offsets[k]:offsets[k+1]]."""
+
+    src: np.ndarray
+    src_off: np.ndarray
+    tgt: np.ndarray
+    tgt_off: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.src_off) - 1
+
+
+def _batches(corpus: _Corpus) -> Iterable[tuple[int, int]]:
+    n = np.diff(corpus.src_off)
+    m = np.diff(corpus.tgt_off)
+    links = np.cumsum(m * (n + 1))
+    start = 0
+    done = 0
+    while start < len(corpus):
+        end = int(np.searchsorted(links, done + BATCH_LINKS, side="right"))
+        end = max(end, start + 1)
+        yield start, end
+        done = int(links[end - 1])
+        start = end
+
+
+@dataclass
+class _Links:
+    """Every candidate link of a batch of units, grouped by target position (one group per
+    target word, each of size n+1: NULL then the source words)."""
+
+    src: np.ndarray       # source word id of each link (0 = NULL)
+    tgt: np.ndarray       # target word id
+    h: np.ndarray         # -|i/n - j/m|; 0 for NULL links (unused there)
+    is_null: np.ndarray
+    group: np.ndarray     # target position of each link, numbered across the batch
+    group_start: np.ndarray
+    n_groups: int
+    sentence_of_group: np.ndarray
+    i: np.ndarray         # source position (1-based; 0 = NULL)
+
+
+def _links(corpus: _Corpus, start: int, end: int) -> _Links:
+    src_off = corpus.src_off[start : end + 1]
+    tgt_off = corpus.tgt_off[start : end + 1]
+    n = np.diff(src_off)
+    m = np.diff(tgt_off)
+    sent_of_group = np.repeat(np.arange(end - start), m)
+    g = len(sent_of_group)
+    size = (n + 1)[sent_of_group]
+    group_start = np.zeros(g + 1, dtype=np.int64)
+    np.cumsum(size, out=group_start[1:])
+    total = int(group_start[-1])
+    group = np.repeat(np.arange(g), size)
+    i = np.arange(total, dtype=np.int64) - group_start[:-1][group]
+    first_group = np.zeros(end - start + 1, dtype=np.int64)
+    np.cumsum(m, out=first_group[1:])
+    j = np.arange(g, dtype=np.int64) - first_group[:-1][sent_of_group] + 1  # 1-based
+    s_of_link = sent_of_group[group]
+    is_null = i == 0
+    src_pos = src_off[s_of_link] + np.maximum(i - 1, 0)
+    src = np.where(is_null, 0, corpus.src[np.minimum(src_pos, len(corpus.src) - 1)] if len(corpus.src) else 0)
+    tgt = corpus.tgt[tgt_off[s_of_link] + j[group] - 1]
+    n_l = n[s_of_link].astype(np.float64)
+    m_l = m[s_of_link].astype(np.float64)
+    h = np.where(is_null, 0.0, -np.abs(i / np.maximum(n_l, 1) - j[group] / m_l))
+    return _Links(src, tgt, h, is_null, group, group_start, g, sent_of_group, i)
+
+
+@dataclass
+class _Compact:
+    """What EM needs of a batch's links: each one's position in the table (-1: not there)."""
+
+    at: np.ndarray          # int32
+    h: np.ndarray           # float32
+    is_null: np.ndarray
+    group: np.ndarray       # int32
+    group_start: np.ndarray
+    n_groups: int
+
+
+def _compact(links: _Links, table: np.ndarray, n_target: int) -> _Compact:
+    keys = links.src.astype(np.int64) * n_target + links.tgt
+    if len(table):
+        at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+        at = np.where(table[at] == keys, at, -1).astype(np.int32)
+    else:
+        at = np.full(len(keys), -1, dtype=np.int32)
+    return _Compact(at, links.h.astype(np.float32), links.is_null, links.group.astype(np.int32),
+                    links.group_start, links.n_groups)
+
+
+def _diagonal(links: _Compact, tension: float, null_prob: float) -> np.ndarray:
+    """p(a_j = i) of every link under the diagonal distribution."""
+    w = np.where(links.is_null, 0.0, np.exp(tension * links.h))
+    z = np.bincount(links.group, weights=w, minlength=links.n_groups)
+    return np.where(links.is_null, null_prob, (1 - null_prob) * w / np.maximum(z[links.group], 1e-300))
+
+
+def _digamma(x: np.ndarray) -> np.ndarray:
+    """ψ(x) for x > 0: the recurrence up to 6, then the asymptotic series."""
+    x = np.array(x, dtype=np.float64, copy=True)
+    out = np.zeros_like(x)
+    small = x < 6
+    while small.any():
+        out[small] -= 1.0 / x[small]
+        x[small] += 1.0
+        small = x < 6
+    inv = 1.0 / x
+    inv2 = inv * inv
+    return out + np.log(x) - 0.5 * inv - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 / 252))
+
+
+def _normalise(counts: np.ndarray, table_src: np.ndarray, n_source: int, n_target: int) -> np.ndarray:
+    """The M-step: t(f | e) from expected counts, the mean-field (VB) estimate."""
+    totals = np.bincount(table_src, weights=counts, minlength=n_source)
+    return np.exp(_digamma(counts + VB_ALPHA) - _digamma(totals[table_src] + VB_ALPHA * n_target))
+
+
+def _flat(links: _Compact) -> np.ndarray:
+    size = np.diff(links.group_start).astype(np.float64)
+    return 1.0 / size[links.group]
+
+
+def _posteriors(links: _Compact, t: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    p = t * prior
+    z = np.bincount(links.group, weights=p, minlength=links.n_groups)
+    return p / np.maximum(z[links.group], 1e-300)
+
+
+def _fit_tension(samples: list[tuple[_Compact, np.ndarray]], tension: float, null_prob: float) -> float:
+    """Gradient ascent on the expected log-probability of the alignments (Dyer et al., §3.2):
+    d/dλ = Σ post·h − Σ_j (Σ_{i>0} post) · E_λ[h]."""
+    for _ in range(8):
+        grad = 0.0
+        for links, post in samples:
+            w = np.where(links.is_null, 0.0, np.exp(tension * links.h))
+            z = np.bincount(links.group, weights=w, minlength=links.n_groups)
+            eh = np.bincount(links.group, weights=w * links.h, minlength=links.n_groups) / np.maximum(z, 1e-300)
+            mass = np.bincount(links.group, weights=np.where(links.is_null, 0.0, post), minlength=links.n_groups)
+            grad += float(np.sum(np.where(links.is_null, 0.0, post * links.h)) - np.sum(mass * eh))
+        tokens_seen = sum(links.n_groups for links, _ in samples) or 1
+        tension = float(np.clip(tension + 20.0 * grad / tokens_seen, 0.5, 40.0))
+    return tension
+
+
+def _pair_table(corpus: _Corpus, n_target: int, prior_keys: np.ndarray, prune: bool,
+                src_freq: np.ndarray, tgt_freq: np.ndarray) -> np.ndarray:
+    """Sorted keys of the pairs the table holds: every co-occurring pair (including NULL), or
+    on large memories those seen twice or with a word seen at most twice, plus the priors."""
+    chunks: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    for start, end in _batches(corpus):
+        links = _links(corpus, start, end)
+        keys = links.src.astype(np.int64) * n_target + links.tgt
+        u, c = np.unique(keys, return_counts=True)
+        chunks.append(u)
+        counts.append(c)
+    if not chunks:
+        return np.zeros(0, dtype=np.int64)
+    keys = np.concatenate(chunks)
+    if prune:
+        cnt = np.concatenate(counts)
+        order = np.argsort(keys, kind="stable")
+        keys, cnt = keys[order], cnt[order]
+        u, first = np.unique(keys, return_index=True)
+        total = np.add.reduceat(cnt, first) if len(first) else cnt
+        src = u // n_target
+        tgt = u % n_target
+        keep = (total >= 2) | (src_freq[src] <= 2) | (tgt_freq[tgt] <= 2) | (src == 0)
+        keys = u[keep]
+        # A prior only matters where the pair co-occurs; keep those pruning dropped.
+        keys = np.union1d(keys, prior_keys[np.isin(prior_keys, u)])
+        return keys
+    return np.unique(keys)
+
+
+def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: np.ndarray,
+                     prior_weights: np.ndarray, *, prune: bool, model1: int, diagonal: int,
+                     log=None) -> _Direction:
+    src_freq = np.bincount(corpus.src, minlength=n_source)
+    tgt_freq = np.bincount(corpus.tgt, minlength=n_target)
+    table = _pair_table(corpus, n_target, prior_keys, prune, src_freq, tgt_freq)
+    prior = np.zeros(len(table), dtype=np.float64)
+    if len(prior_keys) and len(table):
+        at = np.minimum(np.searchsorted(table, prior_keys), len(table) - 1)
+        hit = table[at] == prior_keys
+        np.add.at(prior, at[hit], prior_weights[hit])
+    table_src = table // n_target
+    # Start from the priors over a flat table, so the first E-step already prefers senses.
+    counts = 1.0 + prior
+    direction = _Direction(table, np.zeros(len(table), dtype=np.float32), n_target)
+    # Caching each batch's table positions saves the binary searches on every iteration, in a
+    # compact form (13 bytes a link); on a memory too large for that, they are recomputed.
+    n_links = int(np.sum(np.diff(corpus.tgt_off) * (np.diff(corpus.src_off) + 1)))
+    cache_ok = n_links * 13 <= LINK_CACHE_BYTES
+    cache: dict[tuple[int, int], _Compact] = {}
+    for it in range(model1 + diagonal):
+        probs = _normalise(counts, table_src, n_source, n_target)
+        counts = prior.copy()
+        samples = []
+        for start, end in _batches(corpus):
+            links = cache.get((start, end))
+            if links is None:
+                links = _compact(_links(corpus, start, end), table, n_target)
+                if cache_ok:
+                    cache[(start, end)] = links
+            hit = links.at >= 0
+            t = np.where(hit, probs[links.at], FLOOR)
+            a = _flat(links) if it < model1 else _diagonal(links, direction.tension, direction.null_prob)
+            post = _posteriors(links, t, a)
+            counts += np.bincount(links.at[hit], weights=post[hit], minlength=len(table))
+            if it >= model1 - 1 and not samples:
+                # The tension is one number: a few thousand target words fit it as well as all.
+                groups = min(links.n_groups, TENSION_SAMPLE)
+                cut = int(links.group_start[groups])
+                sample = _Compact(links.at[:cut], links.h[:cut], links.is_null[:cut], links.group[:cut],
+                                  links.group_start[: groups + 1], groups)
+                samples.append((sample, post[:cut]))
+        if it >= model1 - 1 and samples:
+            direction.tension = _fit_tension(samples, direction.tension, direction.null_prob)
+        if log:
+            log(f"iteration {it + 1}: tension {direction.tension:.2f}")
+    direction.probs = _normalise(counts, table_src, n_source, n_target).astype(np.float32)
+    return direction
+
+
+def _prior_pairs(zh_index: Mapping[str, int], en_index: Mapping[str, int],
+                 priors: Iterable[tuple[str, str]] | None, use_cedict: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(zh_id, en_id) pairs with pseudo-counts: CEDICT senses, glossary terms, identical tokens."""
+    weights: dict[tuple[int, int], float] = {}
+
+    def add(z: int, e: int, w: float) -> None:
+        if z and e:
+            weights[(z, e)] = weights.get((z, e), 0.0) + w
+
+    # The same token on both sides: a number, an acronym, a Latin name inside Chinese text.
+    for word, z in zh_index.items():
+        e = en_index.get(word)
+        if e and not _PUNCT.match(word):
+            add(z, e, PRIOR_WEIGHT)
+    if use_cedict:
+        from tm.core.lexicon import load_lexicon, stem
+
+        lexicon = load_lexicon()
+        by_stem: dict[str, list[int]] = {}
+        for word, e in en_index.items():
+            if e and word not in EN_STOPWORDS and word[:1].isalnum():
+                by_stem.setdefault(stem(word), []).append(e)
+        for word, z in zh_index.items():
+            senses = lexicon.get(word)
+            if not senses:
+                continue
+            for s in senses:
+                for e in by_stem.get(s, ()):
+                    add(z, e, PRIOR_WEIGHT)
+        # Names: a Chinese word and an English token spelling its pinyin (李永辉 / Yonghui).
+        readings = _pinyin()
+        for word, z in zh_index.items():
+            if not 2 <= len(word) <= 4 or not all(ch in readings for ch in word):
+                continue
+            for spelled in _spellings(word, readings):
+                e = en_index.get(spelled)
+                if e:
+                    add(z, e, PRIOR_WEIGHT)
+    for zh_term, en_term in priors or ():
+        zw = [w for w in tokens(zh_term, "zh").words if not is_function_word(w, "zh")]
+        ew = [w for w in tokens(en_term, "en").words if not is_function_word(w, "en")]
+        if not zw or not ew:
+            continue
+        share = PRIOR_WEIGHT / max(len(zw), len(ew))
+        for a in zw:
+            for b in ew:
+                add(zh_index.get(a, 0), en_index.get(b, 0), share)
+    if not weights:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0)
+    pairs = np.array(list(weights), dtype=np.int64)
+    return pairs, np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
+
+
+@lru_cache(maxsize=1)
+def _pinyin() -> Mapping[str, tuple[str, ...]]:
+    """Each Han character's toneless pinyin readings, from CC-CEDICT's one-character entries."""
+    import gzip
+
+    from tm.core.lexicon import _cedict_path
+
+    readings: dict[str, list[str]] = {}
+    line_re = re.compile(r"^(\S) (\S) \[([A-Za-z:]+)\d?\] ")
+    with gzip.open(_cedict_path(), mode="rt", encoding="utf-8") as lines:
+        for line in lines:
+            m = line_re.match(line)
+            if m is None:
+                continue
+            reading = m.group(3).lower().replace("u:", "v")
+            for ch in (m.group(1), m.group(2)):
+                if reading not in readings.setdefault(ch, []):
+                    readings[ch].append(reading)
+    return {ch: tuple(r[:3]) for ch, r in readings.items()}
+
+
+def _spellings(word: str, readings: Mapping[str, tuple[str, ...]]) -> set[str]:
+    """Romanisations an English text may use for a (name) word: the surname alone, the given
+    name and the whole name, each syllable run written together (Li / Yonghui / Liyonghui)."""
+    out: set[str] = set()
+    runs = [(0, 1), (1, len(word)), (0, len(word))] if len(word) > 1 else [(0, 1)]
+    for a, b in runs:
+        options = [""]
+        for ch in word[a:b]:
+            options = [o + r for o in options for r in readings[ch]][:8]
+        out.update(options)
+    return out
+
+
+def train(
+    pairs: Iterable[tuple[str, str]],
+    *,
+    priors: Iterable[tuple[str, str]] | None = None,
+    cedict: bool = True,
+    model1_iterations: int = MODEL1_ITERATIONS,
+    diagonal_iterations: int = DIAGONAL_ITERATIONS,
+    prune: bool | None = None,
+    log=None,
+) -> AlignmentModel:
+    """An AlignmentModel learnt from (Chinese, English) pairs.
+
+    ``priors`` are (Chinese term, English term) pairs, e.g. a glossary's; ``cedict`` adds the
+    dictionary's senses. Pairs with an empty side (or one longer than MAX_TRAIN_TOKENS) teach
+    nothing and are skipped; an empty memory gives a model that aligns nothing.
+    ``prune`` drops once-seen pairs of common words (default: above PRUNE_ABOVE_UNITS units).
+    """
+    zh_index: dict[str, int] = {"<null>": 0}
+    en_index: dict[str, int] = {"<null>": 0}
+    zh_ids: list[int] = []
+    en_ids: list[int] = []
+    zh_off = [0]
+    en_off = [0]
+    for zh, en in pairs:
+        zt = tokens(zh or "", "zh", cached=False).words
+        et = tokens(en or "", "en", cached=False).words
+        if not zt or not et or len(zt) > MAX_TRAIN_TOKENS or len(et) > MAX_TRAIN_TOKENS:
+            continue
+        zh_ids.extend(zh_index.setdefault(w, len(zh_index)) for w in zt)
+        en_ids.extend(en_index.setdefault(w, len(en_index)) for w in et)
+        zh_off.append(len(zh_ids))
+        en_off.append(len(en_ids))
+    units = len(zh_off) - 1
+    if log:
+        log(f"tokenised {units} units: {len(zh_index)} zh and {len(en_index)} en words")
+    prior_pairs, prior_w = _prior_pairs(zh_index, en_index, priors, cedict)
+    zh_arr = np.array(zh_ids, dtype=np.int64)
+    en_arr = np.array(en_ids, dtype=np.int64)
+    zo = np.array(zh_off, dtype=np.int64)
+    eo = np.array(en_off, dtype=np.int64)
+    if prune is None:
+        prune = units > PRUNE_ABOVE_UNITS
+    nz, ne = len(zh_index), len(en_index)
+    z2e = _train_direction(
+        _Corpus(zh_arr, zo, en_arr, eo), nz, ne,
+        prior_pairs[:, 0] * ne + prior_pairs[:, 1], prior_w,
+        prune=prune, model1=model1_iterations, diagonal=diagonal_iterations, log=log,
+    )
+    e2z = _train_direction(
+        _Corpus(en_arr, eo, zh_arr, zo), ne, nz,
+        prior_pairs[:, 1] * nz + prior_pairs[:, 0], prior_w,
+        prune=prune, model1=model1_iterations, diagonal=diagonal_iterations, log=log,
+    )
+    vocab_zh = [""] * nz
+    for w, i in zh_index.items():
+        vocab_zh[i] = w
+    vocab_en = [""] * ne
+    for w, i in en_index.items():
+        vocab_en[i] = w
+    return AlignmentModel(vocab_zh, vocab_en, z2e, e2z, units=units,
+                          meta={"priors": len(prior_w), "pruned": bool(prune)})
+
+
+# --- Aligning one pair ------------------------------------------------------------------------
+
+
+def _viterbi(direction: _Direction, src: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each target word: its best source position (-1 for NULL) and that link's posterior."""
+    n, m = len(src), len(tgt)
+    i = np.arange(1, n + 1)[None, :]
+    j = np.arange(1, m + 1)[:, None]
+    w = np.exp(-direction.tension * np.abs(i / n - j / m))
+    a = (1 - direction.null_prob) * w / w.sum(axis=1, keepdims=True)
+    t = direction.lookup(np.repeat(src[None, :], m, axis=0).ravel(), np.repeat(tgt, n)).reshape(m, n)
+    t_null = direction.lookup(np.zeros(m, dtype=np.int64), tgt)
+    p = t * a
+    p_null = t_null * direction.null_prob
+    z = p.sum(axis=1) + p_null
+    best = p.argmax(axis=1)
+    post = p[np.arange(m), best] / np.maximum(z, 1e-300)
+    aligned = p[np.arange(m), best] > p_null
+    return np.where(aligned, best, -1), post
+
+
+def _grow_diag_final_and(zh_to_en: np.ndarray, en_to_zh: np.ndarray, n_zh: int, n_en: int) -> set[tuple[int, int]]:
+    """Koehn's symmetrisation from the two Viterbi alignments (link = (zh position, en position))."""
+    forward = {(int(zi), e) for e, zi in enumerate(zh_to_en) if zi >= 0}   # from t(en|zh)
+    backward = {(z, int(ei)) for z, ei in enumerate(en_to_zh) if ei >= 0}  # from t(zh|en)
+    union = forward | backward
+    links = forward & backward
+    neighbours = ((-1, 0), (0, -1), (1, 0), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
+    zh_done = {z for z, _ in links}
+    en_done = {e for _, e in links}
+    grew = True
+    while grew:
+        grew = False
+        for z, e in sorted(links):
+            for dz, de in neighbours:
+                cand = (z + dz, e + de)
+                if cand in union and cand not in links and (cand[0] not in zh_done or cand[1] not in en_done):
+                    links.add(cand)
+                    zh_done.add(cand[0])
+                    en_done.add(cand[1])
+                    grew = True
+    for side in (forward, backward):  # final-and: only links joining two unaligned words
+        for z, e in sorted(side):
+            if z not in zh_done and e not in en_done:
+                links.add((z, e))
+                zh_done.add(z)
+                en_done.add(e)
+    return links
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Links between the tokens of a stored pair, each with the posterior of the directional
+    model(s) that proposed it (the mean when both did)."""
+
+    zh: Tokens
+    en: Tokens
+    links: frozenset[tuple[int, int]]
+    posterior: Mapping[tuple[int, int], float]
+
+
+SYMMETRISATIONS = ("grow-diag-final-and", "intersection", "union")
+
+
+def align(model: AlignmentModel, zh: str, en: str, *, method: str = "grow-diag-final-and") -> Alignment:
+    """The symmetrised word alignment of one pair."""
+    zt, et = tokens(zh or "", "zh"), tokens(en or "", "en")
+    if not zt.words or not et.words:
+        return Alignment(zt, et, frozenset(), {})
+    zid, eid = model.ids(zt.words, "zh"), model.ids(et.words, "en")
+    z2e, z2e_post = _viterbi(model.zh_to_en, zid, eid)  # best zh position for each en token
+    e2z, e2z_post = _viterbi(model.en_to_zh, eid, zid)  # best en position for each zh token
+    if method == "intersection":
+        links = {(int(z), e) for e, z in enumerate(z2e) if z >= 0 and e2z[z] == e}
+    elif method == "union":
+        links = {(int(z), e) for e, z in enumerate(z2e) if z >= 0} | {(z, int(e)) for z, e in enumerate(e2z) if e >= 0}
+    else:
+        links = _grow_diag_final_and(z2e, e2z, len(zid), len(eid))
+    posterior = {}
+    for z, e in links:
+        ps = []
+        if z2e[e] == z:
+            ps.append(float(z2e_post[e]))
+        if e2z[z] == e:
+            ps.append(float(e2z_post[z]))
+        posterior[(z, e)] = sum(ps) / len(ps) if ps else 0.25  # grown from a neighbour
+    return Alignment(zt, et, frozenset(links), posterior)
+
+
+# --- Projection -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The span of the other side that translates a span of one side of a stored pair.
+
+    ``start``/``end`` are character offsets into the other side's text as stored; ``score`` in
+    [0, 1] is the share of the span's content words aligned into the box times the mean
+    posterior of the links that hold it; ``lexical`` the phrase pair's lexical weighting (the
+    geometric mean per content word of t(target | source) and t(source | target)).
+    """
+
+    start: int
+    end: int
+    score: float
+    lexical: float = 0.0
+
+
+def _covered(spans: Sequence[tuple[int, int]], start: int, end: int) -> list[int]:
+    return [k for k, (a, b) in enumerate(spans) if a < end and b > start and a < b]
+
+
+def _extend(words: Sequence[str], function: Sequence[bool], aligned: set[int], edge: int, step: int) -> int:
+    best = edge
+    k = edge + step
+    while 0 <= k < len(words) and k not in aligned and not _PUNCT.match(words[k]):
+        if not function[k]:
+            best = k
+        k += step
+    return best
+
+
+def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int], side: str,
+                   *, alignment: Alignment | None = None) -> Projection | None:
+    """Like ``project``, with the projection's score."""
+    if side not in ("zh", "en"):
+        raise ValueError(f"side must be 'zh' or 'en', not {side!r}")
+    al = alignment or align(model, zh, en)
+    if not al.links:
+        return None
+    src_tok, tgt_tok = (al.zh, al.en) if side == "zh" else (al.en, al.zh)
+    tgt_lang = "en" if side == "zh" else "zh"
+    src_lang = side
+    links = [(z, e) if side == "zh" else (e, z) for z, e in al.links]  # (source, target)
+    post = {((z, e) if side == "zh" else (e, z)): p for (z, e), p in al.posterior.items()}
+    src_text, tgt_text = (zh, en) if side == "zh" else (en, zh)
+    src_func = _function_flags(src_tok, src_text, src_lang)
+    tgt_func = _function_flags(tgt_tok, tgt_text, tgt_lang)
+    inside = set(_covered(src_tok.spans, span[0], span[1]))
+    if not inside:
+        return None
+    targets = [t for s, t in links if s in inside]
+    if not targets:
+        return None
+    lo, hi = min(targets), max(targets)
+    # Consistency (phrase extraction): no target word in the box is linked outside the span.
+    # A link from a function word or a mark outside (的, a comma) is tolerated, never from a
+    # content word.
+    for s, t in links:
+        if lo <= t <= hi and s not in inside and not src_func[s]:
+            return None
+    # A target word linked only to a function word outside the span (的 → "of") is as free as
+    # an unaligned one.
+    aligned_tgt = {t for s, t in links if s in inside or not src_func[s]}
+    words = tgt_tok.words
+    # Extend over unaligned words at the edges up to the last content word among them ("Chinese
+    # Academy" + unaligned "of Social Sciences"), never across a mark or an aligned word, and
+    # never ending on a function word.
+    lo = _extend(words, tgt_func, aligned_tgt, lo, -1)
+    hi = _extend(words, tgt_func, aligned_tgt, hi, +1)
+    # Trim the edges: marks and articles always; other function words unless they translate a
+    # word of the span ("I like you" for 我喜欢你 keeps its pronouns, "of" from 的 outside goes).
+    held = {t for s, t in links if s in inside}
+
+    def trimmed(k: int) -> bool:
+        return tgt_func[k] and (_PUNCT.match(words[k]) is not None or words[k] in _ARTICLES or k not in held)
+
+    while lo < hi and trimmed(lo):
+        lo += 1
+    while hi > lo and trimmed(hi):
+        hi -= 1
+    if all(tgt_func[lo : hi + 1]):
+        return None
+    start, end = tgt_tok.spans[lo][0], tgt_tok.spans[hi][1]
+    if end <= start:
+        return None
+    content = [s for s in inside if not src_func[s]] or list(inside)
+    linked = {s for s, t in links if s in inside and lo <= t <= hi}
+    coverage = sum(1 for s in content if s in linked) / len(content)
+    box = [post[(s, t)] for s, t in links if s in inside and lo <= t <= hi]
+    score = coverage * (sum(box) / len(box) if box else 0.0)
+    lexical = _lexical_weight(model, al, side, inside, range(lo, hi + 1), links, src_func, tgt_func)
+    return Projection(start, end, round(score, 4), round(lexical, 4))
+
+
+def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set[int], box: range,
+                    links: list[tuple[int, int]], src_func: list[bool], tgt_func: list[bool]) -> float:
+    """Koehn's lexical weighting of the phrase pair in both directions, as a geometric mean per
+    content word (so that long phrases are not penalised for their length)."""
+    zid, eid = model.ids(al.zh.words, "zh"), model.ids(al.en.words, "en")
+    src_ids, tgt_ids = (zid, eid) if side == "zh" else (eid, zid)
+    forward, backward = (model.zh_to_en, model.en_to_zh) if side == "zh" else (model.en_to_zh, model.zh_to_en)
+    logs = []
+    for t in box:
+        if tgt_func[t]:
+            continue
+        srcs = [s for s, tt in links if tt == t and s in inside]
+        if srcs:
+            p = float(np.mean(forward.lookup(src_ids[srcs], np.full(len(srcs), tgt_ids[t]))))
+        else:
+            p = float(forward.lookup(np.zeros(1, dtype=np.int64), tgt_ids[t : t + 1])[0])
+        logs.append(np.log(max(p, FLOOR)))
+    for s in inside:
+        if src_func[s]:
+            continue
+        tgts = [t for ss, t in links if ss == s and t in box]
+        if tgts:
+            p = float(np.mean(backward.lookup(tgt_ids[tgts], np.full(len(tgts), src_ids[s]))))
+        else:
+            p = float(backward.lookup(np.zeros(1, dtype=np.int64), src_ids[s : s + 1])[0])
+        logs.append(np.log(max(p, FLOOR)))
+    return float(np.exp(np.mean(logs))) if logs else 0.0
+
+
+def project(model: AlignmentModel, zh: str, en: str, span: tuple[int, int], side: str) -> tuple[int, int] | None:
+    """Character offsets of the other side's translation of ``span`` (offsets into the ``side``
+    text, 'zh' or 'en'), consistent with the word alignment; None when no consistent span
+    exists (the words are unaligned, or their translation is interleaved with other words)."""
+    p = project_scored(model, zh, en, span, side)
+    return None if p is None else (p.start, p.end)
