@@ -8,8 +8,9 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask
 from flask_login import LoginManager
@@ -211,10 +212,10 @@ def _register_blueprints(app: Flask) -> None:
     import apiref
     import cattools
     from accounts.views import bp as accounts_bp
-    from glossary.api import bp as glossary_api_bp
-    from glossary.views import bp as glossary_bp
     from align.api import bp as align_api_bp
     from align.views import bp as align_bp
+    from glossary.api import bp as glossary_api_bp
+    from glossary.views import bp as glossary_bp
     from tm.api import bp as tm_api_bp
     from tm.views import bp as tm_bp
     from workbench.views import bp as workbench_bp

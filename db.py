@@ -28,9 +28,9 @@ LOCKED_IMPORT = ("The database stayed locked by another change (another import, 
 def import_models() -> None:
     """Import every module that maps tables, so ``Base.metadata`` knows them all."""
     import accounts.models  # noqa: F401
-    import tm.models  # noqa: F401
-    import glossary.models  # noqa: F401
     import align.models  # noqa: F401
+    import glossary.models  # noqa: F401
+    import tm.models  # noqa: F401
 
 
 def default_sqlite_url(instance_path: str) -> str:

@@ -18,7 +18,7 @@ from accounts import ratelimit
 from accounts.models import ApiToken, User
 from accounts.service import hash_token
 from common.errors import Forbidden, Unauthorized
-from common.messages import Message, N_, Word
+from common.messages import N_, Message, Word
 from common.timeutil import utcnow
 from db import db_session
 

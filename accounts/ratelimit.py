@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from accounts.models import RateLimitCounter
 from common.db import make_engine
 from common.errors import RateLimited
-from common.messages import Message, N_
+from common.messages import N_, Message
 from web import extensions
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from accounts.models import ROLES, ApiToken, User
 from common.errors import DuizhaoError, NotFound
 from common.fieldlimits import require_fits
-from common.messages import Message, N_
+from common.messages import N_, Message
 from common.timeutil import utcnow
 
 MIN_PASSWORD_LENGTH = 8

@@ -71,6 +71,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import match_bench as mb  # noqa: E402
+
 from tm.core import fragments as fr  # noqa: E402
 from tm.core.fragments import FragmentIndex, find_fragments  # noqa: E402
 from tm.core.index import CandidateIndex  # noqa: E402

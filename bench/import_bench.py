@@ -88,9 +88,10 @@ def bench_import(tmx: Path, units: int, env: dict) -> None:
 
 def measure_queries(url: str) -> None:
     os.environ.update(DATABASE_URL=url, SECRET_KEY="bench")
+    from sqlalchemy import select
+
     from app import create_app
     from db import new_session
-    from sqlalchemy import select
     from tm import service
     from tm.core.text import normalize
     from tm.models import Unit
@@ -145,6 +146,7 @@ def bench_index_build(index, session) -> None:
 
 def bench_lookup(index, session) -> None:
     from sqlalchemy import select
+
     from tm import lookup
     from tm.models import Unit
 

@@ -54,9 +54,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import match_bench as mb  # noqa: E402
 from rapidfuzz import process  # noqa: E402
 
-import match_bench as mb  # noqa: E402
 from tm.core.index import CandidateIndex, SearchStats  # noqa: E402
 from tm.core.match import SCORER  # noqa: E402
 from tm.core.text import match_key, warm_up  # noqa: E402

@@ -312,7 +312,7 @@ class Clock:
         self.wall: list[float] = []
         self.cpu: list[float] = []
 
-    def __enter__(self) -> "Clock":
+    def __enter__(self) -> Clock:
         self._wall = time.perf_counter()
         self._cpu = time.thread_time()
         return self

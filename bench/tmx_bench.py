@@ -40,7 +40,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ from tm.formats.records import UnitRecord  # noqa: E402  (after the path tweak a
 from tm.formats.tmx import iter_tmx, read_tmx, write_tmx  # noqa: E402
 
 PARALLEL = ROOT.parent / "shared" / "data" / "parallel"
-T0 = datetime(2021, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2021, 1, 1, tzinfo=UTC)
 _NUMBER = re.compile(r"\d+")
 
 

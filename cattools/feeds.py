@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from accounts.auth import check_permission
 from common.errors import DuizhaoError, NotFound
 from common.languages import other_language
-from common.messages import Message, N_
+from common.messages import N_, Message
 from db import db_session, session_factory
 from glossary import repository as glossary_repo
 from glossary import service as glossary_service
@@ -96,7 +96,7 @@ def tm_feed_state(session: Session, memory: Memory) -> FeedState:
     last_id, last_at = repo.last_memory_event(session, memory.id)
     size = repo.memory_size(session, memory.id)
     moment = last_at or memory.created_at
-    return FeedState(f"tm-{memory.id}-{last_id}-{size}", moment.replace(tzinfo=timezone.utc))
+    return FeedState(f"tm-{memory.id}-{last_id}-{size}", moment.replace(tzinfo=UTC))
 
 
 @bp.get("/tm/<memory>.tmx")
@@ -134,7 +134,7 @@ def glossary_feed_state(session: Session) -> FeedState:
     last_id, last_at = glossary_repo.last_event(session)
     size = glossary_repo.live_entry_count(session)
     moment = last_at or datetime(2000, 1, 1)
-    return FeedState(f"glossary-{last_id}-{size}", moment.replace(tzinfo=timezone.utc))
+    return FeedState(f"glossary-{last_id}-{size}", moment.replace(tzinfo=UTC))
 
 
 @bp.get("/glossary/all.tbx")

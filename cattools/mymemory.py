@@ -21,13 +21,12 @@ from flask import Blueprint, g, jsonify, request
 from accounts.auth import check_permission, token_identity
 from common.errors import DuizhaoError
 from common.languages import UnsupportedLanguage, canonical_tag, normalize_lang
-from common.messages import Message, N_
+from common.messages import N_, Message
 from db import db_session
 from tm import lookup
 from tm import repository as repo
 from web.extensions import live_index
 from web.i18n import translate_message
-
 from web.util import reject_invalid_utf8
 
 bp = Blueprint("mymemory", __name__, url_prefix="/api/mymemory")

@@ -42,10 +42,9 @@ from flask import Blueprint, jsonify, request
 from accounts.auth import check_permission
 from common.errors import DuizhaoError
 from common.languages import UnsupportedLanguage, normalize_lang
-from common.messages import Message, N_
+from common.messages import N_, Message
 from db import db_session
 from tm import lookup
-
 from web.extensions import live_index
 from web.util import reject_invalid_utf8
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO
 
-from common.messages import Message, N_
+from common.messages import N_, Message
 
 #: Bytes of XML one unit (a TMX ``<tu>``, an XLIFF unit, a TBX entry) may span, counted from
 #: the end of the one before. Two segments at MAX_SEGMENT_CHARS with markup and props take a few

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from common.errors import DuizhaoError
-from common.messages import Message, N_
+from common.messages import N_, Message
 
 __all__ = ["max_length", "too_long", "length_problem", "nul_problem", "require_fits", "fit", "fit_language_tag"]
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from common import params
 from common.errors import DuizhaoError
-from common.messages import Message, N_
+from common.messages import N_, Message
 
 Lang = Literal["zh", "en"]
 

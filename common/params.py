@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from common.errors import DuizhaoError
-from common.messages import Message, N_
+from common.messages import N_, Message
 from common.timeutil import parse_date
 
 #: Whole numbers as people and programs write them: ASCII digits, an optional sign.

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from lxml import etree
 
-from common.messages import Message, N_
+from common.messages import N_, Message
 
 __all__ = ["OPTIONS", "PROLOG_PEEK", "PeekedStream", "entity_line", "entity_refused", "first_entity", "iterparse",
            "parser", "peek_prolog", "syntax_problem"]

@@ -1,11 +1,11 @@
 """Times as the database stores them (naive UTC, whole seconds) and as the API writes them, and
 the one reader of the calendar dates people and files write (``2024-05-31``)."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 
 def utcnow() -> datetime:
     """Now, in UTC without a time zone and without microseconds: what every timestamp column holds."""
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def isoformat(moment: datetime | None) -> str | None:
@@ -18,7 +18,7 @@ def isoformat(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat() + "Z"
 
 

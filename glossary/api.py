@@ -1,7 +1,6 @@
 """JSON API of the glossary under ``/api/v1/glossary``. Thin: parse, call the service, commit."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from flask import Blueprint, Response, jsonify, request
@@ -10,7 +9,7 @@ from accounts.auth import check_permission
 from common import params
 from common.errors import DuizhaoError
 from common.languages import language_of, parse_language, source_and_target
-from common.messages import Message, N_
+from common.messages import N_, Message
 from common.timeutil import isoformat
 from db import db_session
 from glossary import repository as repo

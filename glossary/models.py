@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from common.db import Base
 from common.timeutil import utcnow
 
-
 #: Characters of an import's file name kept as its entries' origin.
 ORIGIN_LENGTH = 500
 

@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 from common import params
 from common.errors import Conflict, DuizhaoError, NotFound
 from common.eventlog import EventCursor
-from common.messages import Message, N_
+from common.messages import N_, Message
 from common.timeutil import isoformat
 from glossary import repository as repo
-from glossary.core.model import (CONCEPT_TYPES, STATUSES, Entry, GlossaryFormatError, Term,
-                                 validate_entry)
+from glossary.core.model import Entry, GlossaryFormatError, Term, validate_entry
 from glossary.core.qa import check as qa_check
 from glossary.core.recognize import TermRecognizer
 from glossary.formats.table import iter_table, write_table

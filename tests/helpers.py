@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -66,7 +66,7 @@ def wmt_lines(name: str = "newstest2019.zho-eng", limit: int = 300) -> list[tupl
 
 
 #: When the records of ``rich_records`` were made.
-T0 = datetime(2019, 5, 14, 8, 30, 0, tzinfo=timezone.utc)
+T0 = datetime(2019, 5, 14, 8, 30, 0, tzinfo=UTC)
 
 
 def rich_records(pairs: list[tuple[str, str]]):

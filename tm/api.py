@@ -8,11 +8,11 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from accounts.auth import check_permission
 from common.errors import DuizhaoError
 from common.fieldlimits import require_fits
-from common.messages import Message, N_
+from common.messages import N_, Message
 from common.timeutil import isoformat
 from db import db_session
-from tm import repository as repo
 from tm import lookup, service
+from tm import repository as repo
 from tm.models import Memory
 from tm.webutil import check_may_write_into
 from web.extensions import live_index, lookup_extras

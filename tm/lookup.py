@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from common import params
 from common.errors import DuizhaoError
 from common.languages import source_and_target
-from common.messages import Message, N_
+from common.messages import N_, Message
 from common.timeutil import isoformat
 from tm import repository as repo
 from tm.core.index import RESCORE_BUDGET, SearchStats

@@ -10,7 +10,6 @@ from common.db import Base
 from common.timeutil import utcnow
 
 
-
 class Memory(Base):
     """A named collection of units; lookups search one, several or all of them."""
 

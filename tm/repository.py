@@ -13,10 +13,10 @@ import signal
 import threading
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -392,15 +392,14 @@ def iter_units(session: Session, memory_ids: Sequence[int] | None = None,
 
 
 def record_from_unit(unit: Unit) -> UnitRecord:
-    from datetime import timezone
 
     return UnitRecord(
         zh=unit.zh,
         en=unit.en,
         zh_lang=unit.zh_lang or "zh",
         en_lang=unit.en_lang or "en",
-        creationdate=unit.created_at.replace(tzinfo=timezone.utc) if unit.created_at else None,
-        changedate=unit.changed_at.replace(tzinfo=timezone.utc) if unit.changed_at else None,
+        creationdate=unit.created_at.replace(tzinfo=UTC) if unit.created_at else None,
+        changedate=unit.changed_at.replace(tzinfo=UTC) if unit.changed_at else None,
         creationid=unit.created_by,
         changeid=unit.changed_by,
         usagecount=unit.usage_count,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
-
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from common.errors import DuizhaoError, NotFound
 from common.fieldlimits import length_problem, nul_problem, require_fits
 from common.languages import LANGUAGES, language_of
-from common.messages import Message, N_
+from common.messages import N_, Message
 from tm import repository as repo
 from tm.core.text import NUMBER_UNIT, match_key
 from tm.formats import sniff_format

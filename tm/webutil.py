@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from accounts.auth import check_permission
 from common.errors import Forbidden
-from common.messages import Message, N_
+from common.messages import N_, Message
 from tm import repository as repo
 
 

@@ -13,11 +13,10 @@ from werkzeug.exceptions import HTTPException
 
 from common.errors import DuizhaoError
 from common.languages import UnsupportedLanguage
-from common.messages import Message, N_
+from common.messages import N_, Message
 from glossary.core.model import GlossaryFormatError
 from tm.formats.records import ImportFormatError
 from web.i18n import translate_message
-
 
 #: Seconds a client is told to wait after a 503 for a lock held by another transaction.
 BUSY_RETRY_AFTER = 5

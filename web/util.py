@@ -9,7 +9,7 @@ from wtforms import ValidationError
 
 from common import params
 from common.errors import DuizhaoError
-from common.messages import Message, N_
+from common.messages import N_, Message
 from common.timeutil import isoformat
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

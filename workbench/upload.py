@@ -22,7 +22,7 @@ from lxml import etree
 
 from common import safexml
 from common.errors import DuizhaoError
-from common.messages import Message, N_
+from common.messages import N_, Message
 from tm.formats.records import ImportFormatError
 from workbench import export
 

@@ -16,7 +16,7 @@ from accounts.auth import check_permission
 from common import params
 from common.errors import DuizhaoError
 from common.languages import UNDETECTED, language_of, other_language
-from common.messages import Message, N_
+from common.messages import N_, Message
 from db import db_session
 from glossary import service as glossary_service
 from tm import lookup as tm_lookup

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from common.languages import LANGUAGES
-from common.messages import Message, N_
+from common.messages import N_, Message
 
 PREFERRED = "preferred"
 ADMITTED = "admitted"

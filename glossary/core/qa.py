@@ -25,7 +25,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from common.messages import Message, N_, Word
+from common.messages import N_, Message, Word
 from glossary.core.model import DEPRECATED, FORBIDDEN, SHORT_TERM_TYPES, Entry
 from glossary.core.recognize import TermHit, TermRecognizer
 

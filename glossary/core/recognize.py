@@ -29,10 +29,9 @@ import datetime as dt
 import re
 import threading
 import unicodedata
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
-from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import ahocorasick

@@ -44,7 +44,7 @@ from contextlib import contextmanager
 
 from common import timeutil
 from common.bounded import RecordTooLarge, bounded_lines, line_too_long
-from common.messages import Message, N_
+from common.messages import N_, Message
 from glossary.core.model import Entry, GlossaryFormatError, Term, validate_entry, validate_term
 
 __all__ = ["COLUMNS", "dumps_table", "iter_table", "read_table", "write_table"]

@@ -62,10 +62,16 @@ from lxml import etree
 from common import safexml
 from common.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from common.languages import LANGUAGES
-from common.messages import Message, N_
+from common.messages import N_, Message
 from common.timeutil import parse_date
 from glossary.core.model import (
-    DEPRECATED, FORBIDDEN, PREFERRED, Entry, GlossaryFormatError, Term, validate_entry,
+    DEPRECATED,
+    FORBIDDEN,
+    PREFERRED,
+    Entry,
+    GlossaryFormatError,
+    Term,
+    validate_entry,
 )
 
 __all__ = ["DIALECTS", "TBX_V3_NS", "dumps_tbx", "iter_tbx", "read_tbx", "write_tbx"]

@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from glossary.core.model import (
-    CONCEPT_TYPES, STATUSES, TERM_TYPES, Entry, GlossaryFormatError, Term, validate_entry,
+    CONCEPT_TYPES,
+    STATUSES,
+    TERM_TYPES,
+    Entry,
+    GlossaryFormatError,
+    Term,
+    validate_entry,
 )
 from glossary.demo import TERMBASE_PATH, load_demo_entries
 from glossary.formats.table import dumps_table, iter_table, read_table, write_table

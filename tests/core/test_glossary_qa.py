@@ -7,7 +7,11 @@ import pytest
 
 from glossary.core.model import Entry, Term
 from glossary.core.qa import (
-    DEPRECATED_TERM, FORBIDDEN_TERM, INCONSISTENT_VARIANTS, MISSING_TERM, check,
+    DEPRECATED_TERM,
+    FORBIDDEN_TERM,
+    INCONSISTENT_VARIANTS,
+    MISSING_TERM,
+    check,
 )
 from glossary.core.recognize import TermRecognizer
 from glossary.demo import load_demo_entries

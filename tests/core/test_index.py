@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ PARALLEL = SHARED / "data" / "parallel"
 SAMPLE = 1500
 
 
-@lru_cache(maxsize=None)
+@cache
 def sentences(lang: str) -> tuple[str, ...]:
     """A fixed sample of real sentences: WMT news, TICO-19 and Tatoeba, read in place."""
     require_shared(PARALLEL)
@@ -56,7 +56,7 @@ def edit(text: str, lang: str, rng: random.Random, edits: int) -> str:
     return ("" if lang == "zh" else " ").join(parts)
 
 
-@lru_cache(maxsize=None)
+@cache
 def tm(lang: str) -> tuple[CandidateIndex, tuple[str, ...]]:
     """An index over the sample plus edited copies (so there are many near neighbours)."""
     rng = random.Random(11)

@@ -6,7 +6,6 @@ import pytest
 
 from common.languages import UnsupportedLanguage, canonical_tag, is_supported, normalize_lang, script_of
 
-
 CHINESE = [
     "zh", "zh-CN", "zh-Hans", "ZH-CN", "zh_CN", "zh-cn", "zh-SG", "zh-Hans-CN", "zh-TW",
     "zh-HK", "zh-Hant", "zh-Hant-TW", "zh-MO", "cmn", "cmn-Hans-CN", "chi", "zho", "ZHO",

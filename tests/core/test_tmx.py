@@ -6,7 +6,7 @@ import io
 import os
 import tracemalloc
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from lxml import etree
 from tests.helpers import T0, rich_records, wmt_lines
 from tm.formats.records import ImportFormatError, UnitRecord
 from tm.formats.tmx import format_tmx_date, iter_tmx, parse_tmx_date, read_tmx, write_tmx
+
 
 def to_bytes(records, **kwargs) -> bytes:
     buffer = io.BytesIO()
@@ -42,7 +43,7 @@ def tmx_doc(body: str, *, header: str = '<header srclang="zh-CN" segtype="senten
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4">\n'
         f"{header}\n<body>\n{body}\n</body>\n</tmx>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def tu(zh: str = "你好", en: str = "Hello", attrs: str = "") -> str:
@@ -191,8 +192,8 @@ def test_tuv_level_metadata_notes_and_props_are_kept():
     )
     [record] = read_bytes(tmx_doc(body))
     # The translation's variant (English, as srclang is zh) supplies what the unit lacks.
-    assert record.creationdate == datetime(2019, 1, 1, tzinfo=timezone.utc)
-    assert record.changedate == datetime(2019, 1, 2, tzinfo=timezone.utc)
+    assert record.creationdate == datetime(2019, 1, 1, tzinfo=UTC)
+    assert record.changedate == datetime(2019, 1, 2, tzinfo=UTC)
     assert (record.creationid, record.usagecount) == ("tgt", 4)
     assert record.note == "unit note\n\ntuv note"
     assert record.props == (("client", "ACME"), ("x-zh", "z"))

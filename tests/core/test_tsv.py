@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from tests.helpers import SHARED, require_shared, rich_records, wmt_lines
 from tm.formats import read_units, sniff_format
 from tm.formats.records import ImportFormatError, UnitRecord
-from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
 from tm.formats.tmx import read_tmx, write_tmx
+from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
 
 DIALECTS = ["tsv", "csv"]
 
@@ -136,8 +136,8 @@ def test_metadata_columns_and_props():
         "前一句,后一句,ACME,,health\n"
     )
     [record] = read_text(text, "csv")
-    assert record.creationdate == datetime(2019, 5, 14, 8, 30, tzinfo=timezone.utc)
-    assert record.changedate == datetime(2019, 5, 15, tzinfo=timezone.utc)
+    assert record.creationdate == datetime(2019, 5, 14, 8, 30, tzinfo=UTC)
+    assert record.changedate == datetime(2019, 5, 15, tzinfo=UTC)
     assert (record.usagecount, record.status, record.creationid) == (3, "draft", "li")
     assert (record.doc_title, record.doc_url) == ("标题", "https://example.org")
     assert (record.context_prev, record.context_next) == ("前一句", "后一句")

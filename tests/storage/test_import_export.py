@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -18,8 +18,8 @@ def _wmt_records(count: int) -> list[UnitRecord]:
     for i, (zh, en) in enumerate(wmt_pairs(count)):
         records.append(UnitRecord(
             zh=zh, en=en,
-            creationdate=datetime(2019, 5, 14, 8, i % 60, 0, tzinfo=timezone.utc),
-            changedate=datetime(2020, 1, 2, 3, 4, i % 60, tzinfo=timezone.utc),
+            creationdate=datetime(2019, 5, 14, 8, i % 60, 0, tzinfo=UTC),
+            changedate=datetime(2020, 1, 2, 3, 4, i % 60, tzinfo=UTC),
             creationid=f"translator{i % 7}", changeid=f"reviser{i % 3}",
             usagecount=i % 5, note=f"note {i}" if i % 4 == 0 else None,
             props=(("x-domain", "news"), ("x-batch", str(i // 100))),

@@ -19,7 +19,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from common.messages import Message, N_, Word
+from common.messages import N_, Message, Word
 from tests.helpers import ROOT, auth, make_memory
 
 CATALOGUE = ROOT / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
@@ -118,7 +118,7 @@ def test_a_broken_upload_names_its_line_in_chinese(app, client, editor):
 
 def test_glossary_file_errors_are_translated(client, token_for):
     _chinese(client)
-    upload = {"file": (io.BytesIO("entry_id,lang\n1,zh\n".encode()), "terms.csv")}
+    upload = {"file": (io.BytesIO(b"entry_id,lang\n1,zh\n"), "terms.csv")}
     response = client.post("/api/v1/glossary/import", data=upload, headers=auth(token_for("editor")),
                            content_type="multipart/form-data")
     message = response.get_json()["error"]["message"]

@@ -7,7 +7,6 @@ from tests.helpers import auth, import_pairs, wmt_pairs
 from tm.formats.tmx import read_tmx
 
 
-
 def test_feed_etag_changes_with_the_memory_and_304s(client, token_for, app):
     admin = token_for("admin")
     pairs = wmt_pairs(30)

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from common.messages import Message, N_, Word, from_data, to_data
+from common.messages import N_, Message, Word, from_data, to_data
 from tests.align_support import lexical_embed
 from tests.helpers import auth
 from web.extensions import install_align_embedder
@@ -157,8 +157,8 @@ def test_a_legacy_encoding_warning_is_stored_as_a_template_and_read_in_either_la
         ["中文文件已按 GB18030 编码解码。"]
 
     # Stored as template and parameters, not in the language of whoever created the job.
-    from db import new_session
     from align.models import AlignmentJob
+    from db import new_session
 
     with app.app_context():
         session = new_session()
@@ -190,9 +190,9 @@ def test_the_review_page_shows_the_warning_in_the_reader_s_language(app, client,
 
 def test_a_job_stored_with_plain_english_warnings_still_reads(app, client, editor, make_user):
     """Jobs made before warnings were kept as templates hold the English sentences themselves."""
-    from db import new_session
-    from common.timeutil import utcnow
     from align.models import AlignmentJob
+    from common.timeutil import utcnow
+    from db import new_session
 
     old = "The Chinese file was decoded as GB18030."
     with app.app_context():

@@ -6,7 +6,6 @@ import pytest
 from tests.helpers import auth, import_pairs, wmt_pairs
 
 
-
 @pytest.fixture
 def filled(client, token_for):
     admin = token_for("admin")

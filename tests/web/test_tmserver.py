@@ -8,7 +8,6 @@ import pytest
 from tests.helpers import auth, import_pairs, wmt_pairs
 
 
-
 @pytest.fixture
 def filled(client, token_for):
     """A memory of real news pairs; returns (a write token, the pairs, the same token)."""

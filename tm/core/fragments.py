@@ -32,9 +32,9 @@ from __future__ import annotations
 import bisect
 import re
 from array import array
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from collections.abc import Collection, Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -290,7 +290,7 @@ class FragmentIndex:
 
     # --- writing ------------------------------------------------------------------------
 
-    def build_units(self, items: Iterable[tuple[Any, ...]]) -> "FragmentIndex":
+    def build_units(self, items: Iterable[tuple[Any, ...]]) -> FragmentIndex:
         """Replace the contents with (unit id, fragment_units(source)[, group]) tuples."""
         self._clear()
         self._add_segment(items)

@@ -53,8 +53,8 @@ import math
 import sys
 from array import array
 from collections import Counter
-from dataclasses import dataclass
 from collections.abc import Callable, Collection, Hashable, Iterable
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -166,11 +166,11 @@ class CandidateIndex:
 
     # --- writing ------------------------------------------------------------------------
 
-    def build(self, items: Iterable[tuple[Hashable, str | MatchKey]]) -> "CandidateIndex":
+    def build(self, items: Iterable[tuple[Hashable, str | MatchKey]]) -> CandidateIndex:
         """Replace the contents with ``items``: (unit id, source text or its MatchKey)."""
         return self.build_units((unit_id, self._units_of(text)) for unit_id, text in items)
 
-    def build_units(self, items: Iterable[tuple[Any, ...]]) -> "CandidateIndex":
+    def build_units(self, items: Iterable[tuple[Any, ...]]) -> CandidateIndex:
         """Replace the contents with (unit id, precomputed scoring units[, group]) tuples."""
         self._clear()
         for item in items:

@@ -10,9 +10,9 @@ import itertools
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
-from functools import lru_cache
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
 # detect_language and han_ratio live with the languages (the glossary and the web layer need
@@ -20,7 +20,6 @@ from typing import Any
 from common.languages import LANGUAGES, detect_language, han_ratio  # noqa: F401
 from common.text import to_simplified
 from tm.core.numbers import NUMERAL_RE
-
 
 # --- Match keys -----------------------------------------------------------------------------
 #
@@ -66,7 +65,7 @@ _SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
 _TABLE_RANGE = 0x30000
 
 
-@lru_cache(maxsize=None)
+@cache
 def _char_table(width: bool, punctuation: bool, case: bool) -> tuple[dict[int, str], re.Pattern[str]]:
     """A str.translate table folding single characters, and a pattern of the characters that
     do not fold to exactly one character (they need the slow path that tracks offsets)."""

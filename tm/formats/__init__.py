@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import PurePath
 from typing import IO, Literal
 
-from common.messages import Message, N_
+from common.messages import N_, Message
 from tm.formats.records import ImportFormatError, UnitRecord
 from tm.formats.tmx import read_tmx
 from tm.formats.tsv import as_buffered, read_table

@@ -29,10 +29,10 @@ document order, repeats allowed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
-from common.messages import Message, N_
+from common.messages import N_, Message
 
 Status = Literal["draft", "approved"]
 STATUSES: tuple[str, ...] = ("draft", "approved")
@@ -117,11 +117,11 @@ class UnitRecord:
             raise ValueError(f"usagecount must not be negative ({self.usagecount})")
         for name in ("creationdate", "changedate"):
             when = getattr(self, name)
-            if when is None or when.tzinfo is timezone.utc:
+            if when is None or when.tzinfo is UTC:
                 continue
             if when.tzinfo is None:
                 raise ValueError(f"{name} must be timezone-aware")
-            object.__setattr__(self, name, when.astimezone(timezone.utc))
+            object.__setattr__(self, name, when.astimezone(UTC))
         if not isinstance(self.props, tuple):
             # A list would make the frozen record unhashable; normalise quietly.
             object.__setattr__(self, "props", tuple((str(k), str(v)) for k, v in self.props))

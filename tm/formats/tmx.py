@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import BinaryIO, Literal
 
 from lxml import etree
@@ -67,7 +67,7 @@ from lxml import etree
 from common import safexml
 from common.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from common.languages import SUPPORTED_CODES, UnsupportedLanguage, canonical_tag, normalize_lang
-from common.messages import Message, N_
+from common.messages import N_, Message
 from tm.formats.records import (
     FIELD_PROPS,
     STATUSES,
@@ -94,7 +94,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 def format_tmx_date(when: datetime) -> str:
     """``datetime`` -> TMX ``YYYYMMDDThhmmssZ`` (converted to UTC)."""
-    return when.astimezone(timezone.utc).strftime(TMX_DATE_FORMAT)
+    return when.astimezone(UTC).strftime(TMX_DATE_FORMAT)
 
 
 def parse_tmx_date(text: str) -> datetime:
@@ -108,14 +108,14 @@ def parse_tmx_date(text: str) -> datetime:
         # The common case, parsed by hand: strptime is ten times slower.
         return datetime(
             int(text[0:4]), int(text[4:6]), int(text[6:8]),
-            int(text[9:11]), int(text[11:13]), int(text[13:15]), tzinfo=timezone.utc,
+            int(text[9:11]), int(text[11:13]), int(text[13:15]), tzinfo=UTC,
         )
     parsed = datetime.fromisoformat(text)  # raises ValueError for junk
     if parsed.tzinfo is None:
         # TMX dates are UTC by definition; a zone-less ISO date means the same.
-        return parsed.replace(tzinfo=timezone.utc)
+        return parsed.replace(tzinfo=UTC)
     try:
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     except OverflowError as err:  # 0001-01-01T00:00+05:00 is in year 0 in UTC
         raise DateOutOfRange(text) from err
 

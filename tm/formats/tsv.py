@@ -42,12 +42,12 @@ import io
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields as dataclass_fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Literal
 
 from common.bounded import RecordTooLarge, bounded_lines, line_too_long
 from common.languages import UnsupportedLanguage, normalize_lang
-from common.messages import Message, N_
+from common.messages import N_, Message
 from tm.formats.records import STATUSES, ImportFormatError, UnitRecord, segment_problem
 from tm.formats.tmx import date_problem, parse_tmx_date
 
@@ -328,7 +328,7 @@ def _cell(key: str, value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value)
 
 

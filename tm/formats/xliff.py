@@ -44,7 +44,7 @@ from lxml import etree
 from common import safexml
 from common.bounded import RecordBoundedStream, RecordTooLarge, unit_too_large
 from common.languages import UnsupportedLanguage, normalize_lang
-from common.messages import Message, N_
+from common.messages import N_, Message
 from tm.formats.records import ImportFormatError, UnitRecord, segment_problem
 
 __all__ = ["read_xliff", "plain_text", "xliff_version", "NS_12", "NS_20", "NS_21", "first_child", "local_name",

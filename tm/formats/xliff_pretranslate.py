@@ -33,7 +33,7 @@ from lxml import etree
 
 from common import safexml
 from common.languages import UnsupportedLanguage, normalize_lang
-from common.messages import Message, N_
+from common.messages import N_, Message
 from tm.formats.records import ImportFormatError
 from tm.formats.xliff import check_entities, first_child, local_name, plain_text, xliff_version
 
