@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 __all__ = ["STEM_LENGTH", "chinese_words", "english_stems", "load_lexicon", "stem"]
 
@@ -38,7 +39,9 @@ _STOPWORDS = frozenset(
 
 # Grammatical words whose CEDICT entries list rare lexical senses (的 "bull's eye", 了 "finish")
 # that would match English words by accident.
-_CHINESE_FUNCTION_WORDS = frozenset("的 地 得 了 着 过 是 在 和 与 及 也 就 都 而 或 之 以 于 对 把 被 让 给 从 向 到 等 个 这 那 吗 呢 吧 啊".split())
+_CHINESE_FUNCTION_WORDS = frozenset(
+    "的 地 得 了 着 过 是 在 和 与 及 也 就 都 而 或 之 以 于 对 把 被 让 给 从 向 到 等 个 这 那 吗 呢 吧 啊".split()
+)
 
 
 def stem(word: str) -> str:
@@ -55,12 +58,20 @@ def english_stems(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(text) if w.lower() not in _STOPWORDS or w.isupper() and len(w) > 1]
 
 
+class _Tokenizer(Protocol):
+    """The part of ``jieba.Tokenizer`` used here (jieba ships no types)."""
+
+    def initialize(self) -> None: ...
+
+    def lcut(self, sentence: str) -> list[str]: ...
+
+
 @cache
-def _jieba():
+def _jieba() -> _Tokenizer:
     import jieba
 
     jieba.setLogLevel(60)  # its start-up chatter would land on the CLI's stderr
-    tokenizer = jieba.Tokenizer()
+    tokenizer: _Tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     return tokenizer
 
