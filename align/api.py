@@ -20,8 +20,9 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from accounts.auth import check_permission, current_identity
 from align import service
+from align.core.embedding import Embedder
 from common.errors import DuizhaoError
-from common.messages import Message, N_
+from common.messages import N_, Message
 from common.timeutil import isoformat
 from db import db_session
 from tm.api import check_may_write_into
@@ -47,7 +48,7 @@ def glossary_pairs() -> list[tuple[str, str]]:
     return list(provider()) if provider is not None else []
 
 
-def aligner_embedder():
+def aligner_embedder() -> Embedder | None:
     """A sentence encoder registered in ``app.extensions["align_embedder"]`` (tests register a
     fast one); None means the aligner's default."""
     return current_app.extensions.get("align_embedder")
