@@ -8,6 +8,7 @@ a read-scoped token only ever reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, overload
 
 from flask import current_app, g, request
 from flask_login import current_user
@@ -95,8 +96,21 @@ def current_identity() -> Identity | None:
     return identity
 
 
+@overload
+def check_permission(permission: Literal["read"]) -> Identity | None: ...
+
+
+@overload
+def check_permission(permission: Literal["propose", "edit", "admin"]) -> Identity: ...
+
+
+@overload
+def check_permission(permission: str) -> Identity | None: ...
+
+
 def check_permission(permission: str) -> Identity | None:
-    """Raise 401/403 unless this request may do ``permission``; return who asks."""
+    """Raise 401/403 unless this request may do ``permission``; return who asks (only a
+    ``read`` may be anonymous, when ``ANONYMOUS_READ`` allows it: then None)."""
     min_role, token_read_ok = PERMISSIONS[permission]
     identity = current_identity()
     if identity is None:

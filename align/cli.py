@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 # Cap BLAS threads before numpy loads, as align.core.embedding.embedding_threads explains: threads
 # beyond the free cores spin instead of working. DUIZHAO_ALIGN_THREADS raises the cap.
@@ -24,7 +25,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 from align.core.aligner import align  # noqa: E402
 from align.core.beads import SENTENCE_RATIO_WARNING, unaligned_passages  # noqa: E402
 from align.core.encoding import UnknownEncoding, decode_text  # noqa: E402
-from tm.core.segment import split_sentences  # noqa: E402
+from tm.core.segment import Segment, split_sentences  # noqa: E402
 from tm.core.text import detect_language  # noqa: E402
 
 #: English/Chinese character ratios outside this range are unusual for a full translation
@@ -65,7 +66,7 @@ def language_of(text: str, path: Path) -> str:
     return lang
 
 
-def _warn_if_lopsided(a_count, b_count, zh_chars, en_chars) -> None:
+def _warn_if_lopsided(a_count: int, b_count: int, zh_chars: int, en_chars: int) -> None:
     low, high = min(a_count, b_count), max(a_count, b_count)
     if high > SENTENCE_RATIO_WARNING * max(low, 1):
         print(f"warning: very different lengths ({a_count} vs {b_count} sentences); "
@@ -75,13 +76,15 @@ def _warn_if_lopsided(a_count, b_count, zh_chars, en_chars) -> None:
               "characters); are these translations of the same text?", file=sys.stderr)
 
 
-def run(path_a: Path, path_b: Path, presplit: bool, out) -> None:
+def run(path_a: Path, path_b: Path, presplit: bool, out: TextIO) -> None:
     """Align FILE_A with FILE_B and write the result to ``out``."""
     text_a, text_b = read_text(path_a), read_text(path_b)
     lang_a, lang_b = language_of(text_a, path_a), language_of(text_b, path_b)
     if lang_a == lang_b:
         raise InputError(f"both files are in the same language ({lang_a}): "
                          "expected one Chinese and one English text")
+    side_a: list[str] | list[Segment]
+    side_b: list[str] | list[Segment]
     if presplit:
         # Keep every line, blank ones too, so bead indices are the files' line numbers.
         side_a, side_b = text_a.splitlines(), text_b.splitlines()

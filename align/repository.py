@@ -5,8 +5,9 @@ Stored pairs go into the TM through ``tm.repository``'s importer, not from here.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from align.models import AlignmentJob
@@ -38,13 +39,14 @@ def recent_jobs(session: Session, *, limit: int) -> list[AlignmentJob]:
 def replace_state(session: Session, job: AlignmentJob, state: dict, *, expected_version: int) -> bool:
     """Write ``state`` and step the version, only if the job is still at ``expected_version``;
     ``job`` is reloaded either way. Whether it was written."""
-    # Compare-and-set in the database, so two workers saving at once cannot both win.
-    result = session.execute(
+    # Compare-and-set in the database, so two workers saving at once cannot both win. An UPDATE
+    # without RETURNING gives a CursorResult, which SQLAlchemy's typing leaves to the caller to say.
+    result = cast(CursorResult[Any], session.execute(
         update(AlignmentJob)
         .where(AlignmentJob.id == job.id, AlignmentJob.version == expected_version)
         .values(state=state, version=AlignmentJob.version + 1, changed_at=utcnow())
         .execution_options(synchronize_session=False)
-    )
+    ))
     session.refresh(job)
     return result.rowcount == 1
 

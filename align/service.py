@@ -13,7 +13,7 @@ and ``tm.repository`` (memories and units).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 from align import repository as jobs
 from align.core.aligner import align
 from align.core.beads import SENTENCE_RATIO_WARNING, Bead, unaligned_passages
+from align.core.embedding import Embedder
 from align.core.encoding import UnknownEncoding, decode_text
 from common.errors import Conflict, DuizhaoError, NotFound
-from common.fieldlimits import max_length
-from common.messages import Message, N_, from_data, to_data
+from common.fieldlimits import too_long
+from common.messages import N_, Message, from_data, to_data
 from common.timeutil import isoformat, utcnow
 from tm import repository as repo
 from tm.core.segment import Segment, split_sentences
@@ -52,11 +53,8 @@ MAX_TEXT_BYTES = 4 * MAX_TEXT_CHARS
 #: Beads scoring below this are shown shaded and labelled "low confidence" for review.
 LOW_CONFIDENCE = 0.5
 MAX_TITLE = 500
-MAX_MEMORY_NAME = max_length(Memory.name)
 MAX_URL = 1000
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-
-Embedder = Callable[[list[str]], object]
 
 
 # ------------------------------------------------------------------ preparing an alignment
@@ -355,11 +353,11 @@ def validate_beads(beads: object, n_zh: int, n_en: int) -> list[dict]:
         cleaned.append(clean)
     for side in ("zh", "en"):
         if next_index[side] != sizes[side]:
-            problem = (N_("The beads leave out {slot} sentence {index} and later ones. The beads must cover "
-                          "every sentence exactly once, in order.") if sizes[side] - next_index[side] > 1
-                       else N_("The beads leave out {slot} sentence {index}. The beads must cover every "
-                               "sentence exactly once, in order."))
-            raise DuizhaoError(Message(problem, slot=_slot(side), index=next_index[side]), field="beads")
+            template = (N_("The beads leave out {slot} sentence {index} and later ones. The beads must cover "
+                           "every sentence exactly once, in order.") if sizes[side] - next_index[side] > 1
+                        else N_("The beads leave out {slot} sentence {index}. The beads must cover every "
+                                "sentence exactly once, in order."))
+            raise DuizhaoError(Message(template, slot=_slot(side), index=next_index[side]), field="beads")
     return cleaned
 
 
@@ -448,8 +446,9 @@ def store_job(session: Session, job_id: int, *, memory_name: object, user: str |
     if not isinstance(memory_name, str) or not memory_name.strip():
         raise DuizhaoError(Message(N_("Choose a memory to store the approved pairs in.")), field="memory")
     memory_name = memory_name.strip()
-    if len(memory_name) > MAX_MEMORY_NAME:
-        raise DuizhaoError(Message(N_("A memory name has at most {most} characters."), most=MAX_MEMORY_NAME),
+    most = too_long(Memory.name, memory_name)
+    if most is not None:
+        raise DuizhaoError(Message(N_("A memory name has at most {most} characters."), most=most),
                            field="memory")
     job = get_job(session, job_id)
     records, one_sided = approved_records(job, user=user)

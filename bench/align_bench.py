@@ -88,13 +88,13 @@ class CachedEmbedder:
 
         missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
         if missing:
-            self.cache.update(zip(missing, self.embed(missing)))
+            self.cache.update(zip(missing, self.embed(missing), strict=True))
         return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, 512), "f4")
 
 
 def news_pairs(test_set: str) -> list[tuple[str, str]]:
     zh, en = lines(WMT / f"{test_set}.zh"), lines(WMT / f"{test_set}.en")
-    return [(z.strip(), e.strip()) for z, e in zip(zh, en) if z.strip() and e.strip()]
+    return [(z.strip(), e.strip()) for z, e in zip(zh, en, strict=True) if z.strip() and e.strip()]
 
 
 def _with_gaps(doc, drop_zh=range(0), drop_en=range(0), extra=(), extra_side="en", at=-1):
@@ -201,14 +201,14 @@ def leave_one_out(embed) -> tuple[float, float, list[str]]:
     gold = DATA / "mac-dev" / "gold"
     runs = {}
     for values in itertools.product(*LOO_GRID.values()):
-        weights = dataclasses.replace(DEFAULT_WEIGHTS, **dict(zip(LOO_GRID, values)))
+        weights = dataclasses.replace(DEFAULT_WEIGHTS, **dict(zip(LOO_GRID, values, strict=True)))
         runs[values] = accuracy("mac-dev", embed, weights)
     held_out_dir = Path(tempfile.mkdtemp(prefix="loo-"))
     picks = []
     for doc in docs:
         others = [d for d in docs if d != doc]
         best = max(runs, key=lambda v: score(gold, runs[v], others)[0])
-        picks.append(f"{doc}:{dict(zip(LOO_GRID, best))}")
+        picks.append(f"{doc}:{dict(zip(LOO_GRID, best, strict=True))}")
         (held_out_dir / f"{doc}.align").write_bytes((runs[best] / f"{doc}.align").read_bytes())
     exact, strict = score(gold, held_out_dir)
     return exact, strict, picks
@@ -271,7 +271,8 @@ def main() -> None:
         print(f"  {name:11s} exact F1 {exact:.3f}  strict F1 {strict:.3f}"
               f"   ({time.perf_counter() - start:.0f} s)", flush=True)
     print("news with passages missing (synthetic, from WMT newstest articles), exact F1 / strict F1:")
-    print("  per-sentence skip (before) / + gaps priced per passage / + unrelated level and weakest floor 0.1 (defaults)")
+    print("  per-sentence skip (before) / + gaps priced per passage"
+          " / + unrelated level and weakest floor 0.1 (defaults)")
     for test_set in GAP_TEST_SETS:
         for kind, articles in (("abridged", abridged_news), ("comparable", comparable_news)):
             docs = list(articles(test_set))

@@ -13,7 +13,7 @@ import zlib
 
 import numpy as np
 
-from align.core.lexicon import chinese_words, english_stems, load_lexicon, stem
+from tm.core.lexicon import chinese_words, english_stems, load_lexicon, stem
 
 DIMENSIONS = 512
 _HAN = re.compile(r"[\u3400-\u9fff]")

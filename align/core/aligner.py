@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -47,12 +48,20 @@ from align.core.evidence import LENGTH_SMOOTHING, LexicalEvidence, Runs
 from align.core.search import Band, banded_products, viterbi
 from tm.core.text import detect_language
 
-__all__ = ["align"]
+__all__ = ["Sentence", "align"]
+
+
+class Sentence(Protocol):
+    """A sentence given as an object (``tm.core.segment.Segment``); a ``paragraph`` attribute,
+    when it has one, numbers its paragraph."""
+
+    @property
+    def text(self) -> str: ...
 
 
 def align(
-    src_sentences: Sequence[str],
-    tgt_sentences: Sequence[str],
+    src_sentences: Sequence[str | Sentence],
+    tgt_sentences: Sequence[str | Sentence],
     *,
     src_lang: str | None = None,
     glossary: Sequence[tuple[str, str]] = (),
@@ -90,7 +99,8 @@ def align(
     return [Bead(b.tgt, b.src, b.score) for b in beads]
 
 
-def _texts_and_paragraphs(sentences, paragraphs):
+def _texts_and_paragraphs(sentences: Sequence[str | Sentence],
+                          paragraphs: Sequence[int] | None) -> tuple[list[str], Sequence[int] | None]:
     texts = [s if isinstance(s, str) else s.text for s in sentences]
     if paragraphs is None and sentences and not isinstance(sentences[0], str):
         paragraphs = [getattr(s, "paragraph", 0) for s in sentences]
@@ -100,7 +110,8 @@ def _texts_and_paragraphs(sentences, paragraphs):
 
 
 class _Aligner:
-    def __init__(self, zh, en, zh_par, en_par, glossary, weights, max_bead, embed):
+    def __init__(self, zh: list[str], en: list[str], zh_par: Sequence[int] | None, en_par: Sequence[int] | None,
+                 glossary: Sequence[tuple[str, str]], weights: Weights, max_bead: int, embed: Embedder):
         self.zh, self.en = list(zh), list(en)
         self.n, self.m = len(zh), len(en)
         self.w = weights
@@ -108,8 +119,8 @@ class _Aligner:
         self.longest = min(MAX_RUN, max_bead - 1)
         self.zr = Runs(self.zh, "", embed)
         self.er = Runs(self.en, " ", embed)
-        self.zh_par = None if zh_par is None or en_par is None else np.asarray(zh_par)
-        self.en_par = None if self.zh_par is None else np.asarray(en_par)
+        # Paragraphs are evidence only when both texts have them.
+        self.paragraphs = None if zh_par is None or en_par is None else (np.asarray(zh_par), np.asarray(en_par))
         self.glossary = [(z, e.lower()) for z, e in glossary if z and e]
         self._leak: evidence.Leakage | None = None
         self.zh_quotes = evidence.open_quotes(self.zh, "zh")
@@ -126,7 +137,8 @@ class _Aligner:
         band = self.corridor()
         lex = LexicalEvidence(self.zh, self.en, self.glossary, band)
         shapes = bead_shapes(self.max_bead, min(self.longest, self.n), min(self.longest, self.m))
-        quality, gains = {}, {}
+        quality: dict[tuple[int, int], np.ndarray] = {}
+        gains: dict[tuple[int, int], np.ndarray] = {}
         rows = np.arange(self.n + 1)[:, None]
         cols = band.cols
         for a, b in shapes:
@@ -136,17 +148,18 @@ class _Aligner:
             # weighting beads by their sentences over-merges.
             quality[(a, b)] = q - self.w.merge * max(0, a + b - MERGE_FREE)
         path = viterbi(self.n, self.m, band, quality, self.w.gap_open, self.w.gap_extend)
-        beads = []
+        beads: list[Bead] = []
         for s, t, a, b in path:
             if a and b:
-                q = float(band.take(gains[(a, b)], np.array([s + a]), np.array([t + b]))[0])
-                score = confidence(q)
+                gain = float(band.take(gains[(a, b)], np.array([s + a]), np.array([t + b]))[0])
+                score = confidence(gain)
             else:
                 score = 0.0  # an unaligned sentence has no translation evidence
             beads.append(Bead(tuple(range(s, s + a)), tuple(range(t, t + b)), round(score, 4)))
         return beads
 
-    def bead_quality(self, band, lex, a, b, rows, cols):
+    def bead_quality(self, band: Band, lex: LexicalEvidence, a: int, b: int, rows: np.ndarray,
+                     cols: np.ndarray) -> np.ndarray:
         """Quality of every bead of shape (a, b), banded by its end node."""
         w = self.w
         zv, ev = self.zr.vectors(a), self.er.vectors(b)
@@ -158,8 +171,8 @@ class _Aligner:
         if w.weakest:
             weakest = evidence.weakest_part(self.zr, self.er, band, cos, a, b)
             q = q - w.weakest * np.maximum(0.0, w.weakest_floor - weakest)
-        if self.zh_par is not None:
-            q = q - w.paragraph * evidence.paragraph_conflicts(self.zh_par, self.en_par, rows, cols, a, b)
+        if self.paragraphs is not None:
+            q = q - w.paragraph * evidence.paragraph_conflicts(*self.paragraphs, rows, cols, a, b)
         if w.leak:
             q = q - w.leak * self.leakage(band, a, b, rows, cols)
         if w.quotes:
@@ -170,7 +183,7 @@ class _Aligner:
                 q = q - w.unrelated * np.maximum(0.0, level - cos)
         return q
 
-    def leakage(self, band, a, b, rows, cols):
+    def leakage(self, band: Band, a: int, b: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """How much the boundary clauses of each bead of shape (a, b) belong next door: for the
         first and last sentence on either side, the largest margin by which one of its clauses
         resembles the sentence just before (after) the bead on the other side more than the

@@ -111,7 +111,7 @@ def unaligned_passages(beads: Sequence[Bead],
     passages: list[tuple[str, int, int]] = []
     gap: dict[str, list[int]] = {"src": [], "tgt": []}
 
-    def close_gap():
+    def close_gap() -> None:
         for side, run in gap.items():
             if len(run) >= shortest:
                 passages.append((side, run[0], run[-1]))

@@ -26,9 +26,11 @@ COARSE_FACTOR = 8
 CORRIDOR_RADIUS = 12
 
 
-def corridor(zv, ev, lz, le, log_ratio, w: Weights) -> Band:
+def corridor(zv: np.ndarray, ev: np.ndarray, lz: np.ndarray, le: np.ndarray, log_ratio: float,
+             w: Weights) -> Band:
     """The band of DP cells to search: the whole grid when small, else a corridor of
-    ``CORRIDOR_RADIUS`` sentences around the path found on blocks of sentences."""
+    ``CORRIDOR_RADIUS`` sentences around the path found on blocks of sentences: ``zv``, ``ev``
+    are the sentence vectors of each side, ``lz``, ``le`` their lengths in characters."""
     n, m = len(zv), len(ev)
     if (n + 1) * (m + 1) <= FULL_GRID_CELLS:
         return full_band(n, m)
@@ -40,12 +42,13 @@ def corridor(zv, ev, lz, le, log_ratio, w: Weights) -> Band:
     ce = unit(np.add.reduceat(ev * le[:, None], eb[:-1], axis=0))
     clz, cle = np.add.reduceat(lz, zb[:-1]), np.add.reduceat(le, eb[:-1])
     coarse = corridor(cz, ce, clz, cle, log_ratio, w)
-    quality = {}
+    quality: dict[tuple[int, int], np.ndarray] = {}
     rows = np.arange(blocks + 1)[:, None]
     cols = coarse.cols
     for a, b in [(1, 1), (1, 2), (2, 1)]:
-        zrun = unit(sum(np.roll(cz, -d, axis=0) for d in range(a)))
-        erun = unit(sum(np.roll(ce, -d, axis=0) for d in range(b)))
+        # An array to start from keeps the sum an array (the built-in's 0 would type it int).
+        zrun = unit(sum((np.roll(cz, -d, axis=0) for d in range(a)), start=np.zeros_like(cz)))
+        erun = unit(sum((np.roll(ce, -d, axis=0) for d in range(b)), start=np.zeros_like(ce)))
         cos = banded_products(zrun, erun, coarse, a, b)
         lzr = take_runs(np.convolve(clz, np.ones(a), "valid"), rows - a)
         ler = take_runs(np.convolve(cle, np.ones(b), "valid"), cols - b)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import cache
 
 import numpy as np
@@ -29,13 +30,15 @@ def embedding_threads() -> int:
     return max(1, int(wanted)) if wanted.isdigit() else 1
 
 
-def blas_threads(limit: int):
+def blas_threads(limit: int) -> AbstractContextManager[object]:
     """A context that caps BLAS threads at ``limit`` (nothing without threadpoolctl)."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # optional: without it BLAS keeps its own default
         return contextlib.nullcontext()
-    return threadpool_limits(limits=limit)
+    # threadpoolctl ships no types: the annotation states what its limiter is used as.
+    limiter: AbstractContextManager[object] = threadpool_limits(limits=limit)
+    return limiter
 
 
 @cache
@@ -55,4 +58,6 @@ def default_embedder() -> Embedder:
 
 def unit(v: np.ndarray) -> np.ndarray:
     """Rows scaled to length one (a zero row stays near zero)."""
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+    # numpy's stubs type norm() and arithmetic on arrays of unknown dtype as Any.
+    scaled: np.ndarray = v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+    return scaled

@@ -1,7 +1,7 @@
 """Decode the bytes of a Chinese or English text file: UTF-8, else GB18030 or Big5."""
 from __future__ import annotations
 
-from align.core.lexicon import load_lexicon
+from tm.core.lexicon import load_lexicon
 
 
 class UnknownEncoding(ValueError):

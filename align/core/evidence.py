@@ -8,12 +8,13 @@ found to help is in ``docs/alignment-tuning.md``. Every function here works on b
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
 from align.core.embedding import Embedder, unit
-from align.core.lexicon import chinese_words, english_stems, load_lexicon, stem
 from align.core.search import Band, banded_products, monotone
+from tm.core.lexicon import chinese_words, english_stems, load_lexicon, stem
 from tm.core.segment import split_clauses
 
 __all__ = [
@@ -53,7 +54,10 @@ class Runs:
 
     def length(self, k: int) -> np.ndarray:
         """Characters of each run of k sentences (index = first sentence)."""
-        return (self.chars[k:] - self.chars[:-k]).astype(np.float64)
+        # numpy's stubs type arithmetic on arrays of unknown dtype as Any; here and below, a
+        # name annotated as an array keeps the result checked.
+        lengths: np.ndarray = self.chars[k:] - self.chars[:-k]
+        return lengths.astype(np.float64)
 
     def vectors(self, k: int) -> np.ndarray:
         """Unit vectors of each run of k sentences (row = first sentence)."""
@@ -128,7 +132,7 @@ def paragraph_conflicts(zh_par: np.ndarray, en_par: np.ndarray, rows: np.ndarray
                         a: int, b: int) -> np.ndarray:
     """Paragraph breaks, when both texts have them: a bead should neither straddle one nor
     start one on one side only. Counts the bead's offences (0 to 3)."""
-    def starts_and_crossings(par, ends, k):
+    def starts_and_crossings(par: np.ndarray, ends: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         first = np.clip(ends - k, 0, len(par) - 1)
         last = np.clip(ends - 1, 0, len(par) - 1)
         prev = np.clip(ends - k - 1, 0, len(par) - 1)
@@ -137,7 +141,8 @@ def paragraph_conflicts(zh_par: np.ndarray, en_par: np.ndarray, rows: np.ndarray
 
     zs, zc = starts_and_crossings(zh_par, rows, a)
     es, ec = starts_and_crossings(en_par, cols, b)
-    return zc.astype(float) + ec + (zs != es)
+    offences: np.ndarray = zc.astype(float) + ec + (zs != es)
+    return offences
 
 
 # --------------------------------------------------------------------------- clauses that belong next door
@@ -149,13 +154,14 @@ class _Clauses:
     reuses its sentence vector."""
 
     def __init__(self, runs: Runs, lang: str, embed: Embedder):
-        pieces, owners = [], []
+        pieces: list[str] = []
+        owners: list[int] = []
         for k, text in enumerate(runs.texts):
             parts = split_clauses(text, lang)
             pieces += parts
             owners += [k] * len(parts)
         sentence_vectors = runs.vectors(1)
-        whole = [piece == runs.texts[k] for piece, k in zip(pieces, owners)]
+        whole = [piece == runs.texts[k] for piece, k in zip(pieces, owners, strict=True)]
         own = [i for i, is_whole in enumerate(whole) if is_whole]
         other = [i for i, is_whole in enumerate(whole) if not is_whole]
         vectors = np.zeros((len(pieces), sentence_vectors.shape[1]), dtype=np.float32)
@@ -214,10 +220,12 @@ class Leakage:
         after, before = self.en_tables[a]
         en_side = np.fmax(self.en_band.take(after, cols - 1, rows, fill=-np.inf),
                           self.en_band.take(before, cols - b, rows, fill=-np.inf))
-        return np.maximum(zh_side, 0.0) + np.maximum(en_side, 0.0)
+        leaks: np.ndarray = np.maximum(zh_side, 0.0) + np.maximum(en_side, 0.0)
+        return leaks
 
 
-def _leak_tables(clauses: _Clauses, y1: np.ndarray, y_runs: np.ndarray, q: int, band: Band):
+def _leak_tables(clauses: _Clauses, y1: np.ndarray, y_runs: np.ndarray, q: int,
+                 band: Band) -> tuple[np.ndarray, np.ndarray]:
     """(after, before) of ``Leakage`` for Y runs of length q, banded like ``band`` (rows are X
     sentences, columns Y nodes); -inf where a neighbour or run does not exist."""
     rows, width = len(band.lo), band.width
@@ -230,18 +238,10 @@ def _leak_tables(clauses: _Clauses, y1: np.ndarray, y_runs: np.ndarray, q: int, 
         k0, k1 = int(clauses.first[r0]), int(clauses.first[r1])
         vectors = clauses.vectors[k0:k1]
         nodes = np.arange(c0, c1 + 1)
-
-        def cosines(of: np.ndarray, index: np.ndarray) -> np.ndarray:
-            ok = (index >= 0) & (index < len(of))
-            out = np.full((len(vectors), len(index)), np.nan, dtype=np.float32)
-            if ok.any():
-                out[:, ok] = vectors @ of[index[ok]].T
-            return out
-
-        own = cosines(y_runs, nodes - q)
+        own = _cosines(vectors, y_runs, nodes - q)
         with np.errstate(invalid="ignore"):
-            gain_after = np.nan_to_num(cosines(y1, nodes) - own, nan=-np.inf)
-            gain_before = np.nan_to_num(cosines(y1, nodes - q - 1) - own, nan=-np.inf)
+            gain_after = np.nan_to_num(_cosines(vectors, y1, nodes) - own, nan=-np.inf)
+            gain_before = np.nan_to_num(_cosines(vectors, y1, nodes - q - 1) - own, nan=-np.inf)
         starts = clauses.first[r0:r1] - k0
         k = np.clip(band.cols[r0:r1] - c0, 0, c1 - c0)
         inside = band.cols[r0:r1] <= band.hi[r0:r1, None]
@@ -249,6 +249,15 @@ def _leak_tables(clauses: _Clauses, y1: np.ndarray, y_runs: np.ndarray, q: int, 
             per_sentence = np.maximum.reduceat(gain, starts, axis=0)
             table[r0:r1] = np.where(inside, np.take_along_axis(per_sentence, k, axis=1), -np.inf)
     return after, before
+
+
+def _cosines(vectors: np.ndarray, of: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Cosines of ``vectors`` (rows) with ``of[index]`` (columns); NaN where ``index`` is outside ``of``."""
+    ok = (index >= 0) & (index < len(of))
+    out = np.full((len(vectors), len(index)), np.nan, dtype=np.float32)
+    if ok.any():
+        out[:, ok] = vectors @ of[index[ok]].T
+    return out
 
 
 # --------------------------------------------------------------------------- quotations
@@ -284,7 +293,8 @@ def quote_mismatch(zh_open: np.ndarray, en_open: np.ndarray, rows: np.ndarray, c
     rows, cols = np.broadcast_to(rows, cols.shape), np.clip(cols, 0, m)
     zh = zh_open[rows] - zh_open[np.clip(rows - a, 0, n)]
     en = en_open[cols] - en_open[np.clip(cols - b, 0, m)]
-    return (np.sign(zh) != np.sign(en)).astype(np.float64)
+    differs: np.ndarray = np.sign(zh) != np.sign(en)
+    return differs.astype(np.float64)
 
 
 # --------------------------------------------------------------------------- words
@@ -300,11 +310,13 @@ class LexicalEvidence:
     sum these over their sentences, so a bead's coverage comes from prefix sums.
     """
 
-    def __init__(self, zh: list[str], en: list[str], glossary, band: Band):
+    def __init__(self, zh: list[str], en: list[str], glossary: Sequence[tuple[str, str]], band: Band):
         lexicon = load_lexicon()
-        zh_words, en_sets, en_lists = [], [], []
+        zh_words: list[list[frozenset[str]]] = []
+        en_sets: list[set[str]] = []
+        en_lists: list[list[str]] = []
         for text in zh:
-            words = []
+            words: list[frozenset[str]] = []
             for word in chinese_words(text):
                 if word.isascii():
                     words.append(frozenset([stem(word)]))  # numbers and Latin names
@@ -339,7 +351,7 @@ class LexicalEvidence:
         self.zh_cum = np.concatenate([[0.0], np.cumsum(self.zh_count)])
         self.en_cum = np.concatenate([[0.0], np.cumsum(self.en_count)])
 
-    def _block(self, cum, s, t, a, b):
+    def _block(self, cum: np.ndarray, s: np.ndarray, t: np.ndarray, a: int, b: int) -> np.ndarray:
         """Sum of pair counts over sentences s..s+a-1 × t..t+b-1 (t within the row's band)."""
         total = np.zeros(np.broadcast_shapes(s.shape, t.shape))
         for d in range(a):
@@ -350,7 +362,7 @@ class LexicalEvidence:
             total += np.where(k1 > k0, cum[row, k1] - cum[row, k0], 0.0)
         return total
 
-    def coverage(self, band, rows, cols, a, b):
+    def coverage(self, band: Band, rows: np.ndarray, cols: np.ndarray, a: int, b: int) -> np.ndarray:
         """Dice-like share of words of both runs that have a translation on the other side."""
         s, t = rows - a, cols - b
         sc, tc = np.clip(s, 0, len(self.zh_cum) - 1 - a), np.clip(t, 0, len(self.en_cum) - 1 - b)
@@ -358,7 +370,8 @@ class LexicalEvidence:
         ne = self.en_cum[tc + b] - self.en_cum[tc]
         hz = np.minimum(self._block(self.hz_cum, s, t, a, b), nz)
         he = np.minimum(self._block(self.he_cum, s, t, a, b), ne)
-        return (hz + he) / np.maximum(nz + ne, 1.0)
+        share: np.ndarray = (hz + he) / np.maximum(nz + ne, 1.0)
+        return share
 
 
 # --------------------------------------------------------------------------- unrelated runs

@@ -26,11 +26,11 @@ class Band:
     #: Column index of every banded cell, shape (rows, width).
     cols: np.ndarray = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.width = int((self.hi - self.lo).max()) + 1
         self.cols = self.lo[:, None] + np.arange(self.width)[None, :]
 
-    def take(self, values: np.ndarray, rows: np.ndarray, cols: np.ndarray, fill=np.nan):
+    def take(self, values: np.ndarray, rows: np.ndarray, cols: np.ndarray, fill: float = np.nan) -> np.ndarray:
         """values[rows, cols] for banded ``values``; ``fill`` outside the band."""
         n = len(self.lo)
         r = np.clip(rows, 0, n - 1)
@@ -45,7 +45,7 @@ def full_band(n: int, m: int) -> Band:
     return Band(np.zeros(n + 1, dtype=np.int64), np.full(n + 1, m, dtype=np.int64))
 
 
-def banded_products(x: np.ndarray, y: np.ndarray, band: Band, dx: int, dy: int):
+def banded_products(x: np.ndarray, y: np.ndarray, band: Band, dx: int, dy: int) -> np.ndarray:
     """cos(x[i - dx], y[j - dy]) for every banded node (i, j); NaN where a run does not exist.
 
     Computed blockwise with dense matrix products over the columns a block of rows spans,

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from common.text import to_simplified
 from tm.core import fragments as fr
 from tm.core.fragments import EN_STOPWORDS, FragmentIndex, find_fragments, fragment_units
+from tm.core.lexicon import jieba_tokenizer
 from tm.core.text import match_key, normalize
 from tm.lookup import MAX_SCORED_CHARS
 
@@ -46,7 +47,7 @@ def han(text: str) -> int:
 def word_bounds(text: str) -> set[int]:
     """jieba word boundaries of a Chinese text's match key, as offsets into that key."""
     bounds, at = {0}, 0
-    for word in fr._jieba().lcut(text):
+    for word in jieba_tokenizer().lcut(text):
         at += len(word)
         bounds.add(at)
     return bounds

@@ -34,12 +34,12 @@ import re
 from array import array
 from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
 
 from common.languages import LANGUAGES
+from tm.core.lexicon import jieba_tokenizer
 from tm.core.text import MatchKey, encode_tokens, match_key, normalize, tokenize_en
 
 #: Shortest Chinese fragment in Han characters: two-character words are the common case, and
@@ -403,19 +403,9 @@ class FragmentIndex:
 # --- finding ---------------------------------------------------------------------------------
 
 
-@cache
-def _jieba() -> Any:
-    import jieba
-
-    jieba.setLogLevel(60)  # its start-up chatter would land on the CLI's stderr
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer
-
-
 def warm_up() -> None:
     """Load jieba's dictionary now (about a second) rather than in the first lookup."""
-    _jieba().lcut("预热")
+    jieba_tokenizer().lcut("预热")
 
 
 def _is_word(token: str) -> bool:
@@ -439,7 +429,7 @@ def _boundaries(key: MatchKey) -> tuple[list[bool], list[bool]]:
     can_start = [False] * (n + 1)
     can_end = [False] * (n + 1)
     offset = 0
-    for word in _jieba().lcut(key.text):
+    for word in jieba_tokenizer().lcut(key.text):
         start, offset = offset, offset + len(word)
         if _is_word(word):
             can_start[start] = word not in ZH_NO_START

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 __all__ = ["Segment", "split_clauses", "split_sentences"]
 
@@ -79,7 +80,8 @@ def _english_nonbreaking() -> tuple[frozenset[str], frozenset[str]]:
     """Moses' English non-breaking prefixes (via sacremoses) split into always / before-a-number."""
     from sacremoses.corpus import NonbreakingPrefixes
 
-    always, numeric = set(), set()
+    always: set[str] = set()
+    numeric: set[str] = set()
     for entry in NonbreakingPrefixes().words("en"):
         word, _, flag = entry.partition(" ")
         (numeric if "NUMERIC_ONLY" in flag else always).add(word.lower())
@@ -101,7 +103,7 @@ def split_sentences(text: str, lang: str, *, hard_wrapped: bool = False) -> list
     for start, end in _paragraph_spans(text, breaks):
         cuts = [start, *(start + cut for cut in find_ends(text[start:end])), end]
         made = False
-        for a, b in zip(cuts, cuts[1:]):
+        for a, b in pairwise(cuts):
             segment = _stripped(text, a, b, paragraph)
             if segment is not None:
                 segments.append(segment)
@@ -194,8 +196,8 @@ def _english_breaks(paragraph: str) -> list[int]:
             continue
         terminator = match.group().rstrip(_CLOSERS)
         if terminator == ".":
-            word = _EN_LAST_WORD.search(paragraph, 0, match.start())
-            word = word.group(1).lstrip("(\"'“‘[") if word else ""
+            last = _EN_LAST_WORD.search(paragraph, 0, match.start())
+            word = last.group(1).lstrip("(\"'“‘[") if last else ""
             if not _period_ends_sentence(word, next_word, always, numeric):
                 continue
         cuts.append(end)

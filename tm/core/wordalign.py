@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tm.core.lexicon import jieba_tokenizer
 from tm.core.text import match_key
 
 __all__ = [
@@ -108,16 +109,6 @@ ZH_STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(60)  # its start-up chatter would land on the CLI's stderr
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer
-
-
 @dataclass(frozen=True, slots=True)
 class Tokens:
     """The alignment tokens of one text: folded words and each one's [start, end) as stored."""
@@ -136,7 +127,7 @@ def tokens(text: str, lang: str, *, cached: bool = True) -> Tokens:
         pairs = [(w, s) for w, s in zip(key.tokens, key.spans, strict=False) if w.strip()]
     else:
         pairs = []
-        for word, a, b in _jieba().tokenize(key.text):
+        for word, a, b in jieba_tokenizer().tokenize(key.text):
             if word.strip():
                 pairs.append((word, key.to_original(a, b)))
     return Tokens(tuple(w for w, _ in pairs), tuple(s for _, s in pairs))
@@ -553,11 +544,11 @@ def _pinyin() -> Mapping[str, tuple[str, ...]]:
     """Each Han character's toneless pinyin readings, from CC-CEDICT's one-character entries."""
     import gzip
 
-    from tm.core.lexicon import _cedict_path
+    from tm.core.lexicon import cedict_path
 
     readings: dict[str, list[str]] = {}
     line_re = re.compile(r"^(\S) (\S) \[([A-Za-z:]+)\d?\] ")
-    with gzip.open(_cedict_path(), mode="rt", encoding="utf-8") as lines:
+    with gzip.open(cedict_path(), mode="rt", encoding="utf-8") as lines:
         for line in lines:
             m = line_re.match(line)
             if m is None:

