@@ -98,7 +98,7 @@ def _lines(name: str) -> list[str]:
 
 def _pairs(stem: str) -> list[tuple[str, str]]:
     d = "wmt_newstest_zh_en"
-    return [(z.strip(), e.strip()) for z, e in zip(_lines(f"{d}/{stem}.zh"), _lines(f"{d}/{stem}.en"))
+    return [(z.strip(), e.strip()) for z, e in zip(_lines(f"{d}/{stem}.zh"), _lines(f"{d}/{stem}.en"), strict=True)
             if z.strip() and e.strip()]
 
 
@@ -114,7 +114,7 @@ def load(n_queries: int, seed: int):
     queries = {"wmt": {"zh2en": [(z, e) for z, e in rng.sample(wmt_zh, min(n_queries, len(wmt_zh)))],
                        "en2zh": [(e, z) for z, e in rng.sample(wmt_en, min(n_queries, len(wmt_en)))]}}
     tico = [(z.strip(), e.strip()) for z, e in zip(_lines("tico19_zh_en/tico19-test.zh"),
-                                                   _lines("tico19_zh_en/tico19-test.en")) if z.strip() and e.strip()]
+                                                   _lines("tico19_zh_en/tico19-test.en"), strict=True) if z.strip() and e.strip()]
     tatoeba = []
     for line in _lines("tatoeba_cmn/cmn.txt"):
         cols = line.split("\t")
@@ -169,7 +169,7 @@ class SimpleFinder:
     def find(self, query: str) -> list[Fragment]:
         toks = wordalign.tokens(query, self.lang)
         words = toks.words
-        funcs = [is_function_word(w, self.lang, query[a:b]) for w, (a, b) in zip(words, toks.spans)]
+        funcs = [is_function_word(w, self.lang, query[a:b]) for w, (a, b) in zip(words, toks.spans, strict=True)]
         found = []
         for i in range(len(words)):
             if funcs[i]:

@@ -106,11 +106,11 @@ def load_pairs() -> list[tuple[str, str]]:
         en_path = zh_path.with_suffix(".en")
         zh_lines = zh_path.read_text(encoding="utf-8").splitlines()
         en_lines = en_path.read_text(encoding="utf-8").splitlines()
-        pairs += zip(zh_lines, en_lines)
+        pairs += zip(zh_lines, en_lines, strict=True)
     tico = PARALLEL / "tico19_zh_en"
     pairs += zip(
         (tico / "tico19-test.zh").read_text(encoding="utf-8").splitlines(),
-        (tico / "tico19-test.en").read_text(encoding="utf-8").splitlines(),
+        (tico / "tico19-test.en").read_text(encoding="utf-8").splitlines(), strict=True,
     )
     with open(PARALLEL / "tatoeba_cmn" / "cmn.txt", encoding="utf-8-sig") as handle:
         for line in handle:
@@ -405,7 +405,7 @@ def run(size: int, real, held, args, unit_cache: dict[tuple[str, str], str]) -> 
         texts = [pair[side] for pair in tm]
         missing = sorted({t for t in texts if (lang, t) not in unit_cache})
         t0 = time.perf_counter()
-        for text, units in zip(missing, compute_units(missing, lang, args.workers)):
+        for text, units in zip(missing, compute_units(missing, lang, args.workers), strict=True):
             unit_cache[(lang, text)] = units
         key_time = time.perf_counter() - t0
         units = [unit_cache[(lang, t)] for t in texts]

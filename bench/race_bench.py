@@ -113,8 +113,8 @@ def run_races(url: str, rounds: int, engine: str) -> None:
     for _ in range(rounds):
         entry = requests.post(f"{server}/api/v1/glossary/entries", json=ENTRY, headers=auth["editor", 0]).json()
         url_ = f"{server}/api/v1/glossary/entries/{entry['id']}"
-        answers = race(2, lambda http, i: http.put(url_, json={**ENTRY, "version": 1, "definition": f"c{i}"},
-                                                   headers=auth["editor", i]))
+        answers = race(2, lambda http, i, url_=url_: http.put(url_, json={**ENTRY, "version": 1, "definition": f"c{i}"},
+                                                               headers=auth["editor", i]))
         statuses.update(a.status_code for a in answers)
         codes = [a.status_code for a in answers]
         final = requests.get(url_).json()["definition"]
@@ -126,8 +126,8 @@ def run_races(url: str, rounds: int, engine: str) -> None:
     statuses, broken, started = collections.Counter(), 0, time.monotonic()
     for number in range(rounds):
         pair = {"memory": "news", "zh": f"嫦娥{number}号着陆", "en": f"Chang'e {number} lands"}
-        answers = race(20, lambda http, i: http.post(f"{server}/api/v1/units", json=pair,
-                                                     headers=auth["editor", i % 2]))
+        answers = race(20, lambda http, i, pair=pair: http.post(f"{server}/api/v1/units", json=pair,
+                                                                headers=auth["editor", i % 2]))
         statuses.update(a.status_code for a in answers)
         ids = {a.json().get("id") for a in answers if a.status_code < 300}
         if len(ids) != 1 or any(a.status_code not in (200, 201) for a in answers):
@@ -138,9 +138,9 @@ def run_races(url: str, rounds: int, engine: str) -> None:
     for number in range(rounds):
         name = f"new-{number}"
         files = [tsv([(f"第{i}次发射", f"Launch {i}") for i in range(k * 50, k * 50 + 60)]) for k in range(2)]
-        answers = race(2, lambda http, i: http.post(f"{server}/api/v1/memories/{name}/import", data=files[i],
-                                                    params={"format": "tsv", "filename": "f.tsv"},
-                                                    headers=auth["admin", i]))
+        answers = race(2, lambda http, i, name=name, files=files: http.post(
+            f"{server}/api/v1/memories/{name}/import", data=files[i],
+            params={"format": "tsv", "filename": "f.tsv"}, headers=auth["admin", i]))
         statuses.update(a.status_code for a in answers)
         sizes = [m["units"] for m in requests.get(f"{server}/api/v1/memories").json()["memories"] if m["name"] == name]
         if [a.status_code for a in answers] != [201, 201] or sizes != [110]:
@@ -154,9 +154,9 @@ def run_races(url: str, rounds: int, engine: str) -> None:
         requests.post(f"{server}/api/v1/memories", json={"name": name}, headers=auth["admin", 0])
         pairs = [(f"{number}号文件第{i}句", f"Sentence {i} of file {number}") for i in range(200)]
         files = [tsv(pairs), tsv(reversed(pairs))]
-        answers = race(2, lambda http, i: http.post(f"{server}/api/v1/memories/{name}/import", data=files[i],
-                                                    params={"format": "tsv", "filename": "f.tsv"},
-                                                    headers=auth["admin", i]))
+        answers = race(2, lambda http, i, name=name, files=files: http.post(
+            f"{server}/api/v1/memories/{name}/import", data=files[i],
+            params={"format": "tsv", "filename": "f.tsv"}, headers=auth["admin", i]))
         statuses.update(a.status_code for a in answers)
         sizes = [m["units"] for m in requests.get(f"{server}/api/v1/memories").json()["memories"] if m["name"] == name]
         if [a.status_code for a in answers] != [201, 201] or sizes != [200]:

@@ -61,7 +61,7 @@ def base_pairs(parallel: Path = PARALLEL) -> list[tuple[str, str]]:
         en_path = zh_path.with_suffix(".en")
         zh = zh_path.read_text(encoding="utf-8").splitlines()
         en = en_path.read_text(encoding="utf-8").splitlines()
-        pairs += [(z, e) for z, e in zip(zh, en) if z.strip() and e.strip()]
+        pairs += [(z, e) for z, e in zip(zh, en, strict=True) if z.strip() and e.strip()]
     tatoeba = parallel / "tatoeba_cmn" / "cmn.txt"
     for line in tatoeba.read_text(encoding="utf-8-sig").splitlines():
         cells = line.split("\t")

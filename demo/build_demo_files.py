@@ -45,7 +45,7 @@ def public_health(shared: Path) -> list[UnitRecord]:
     props = (("source", HEALTH_SOURCE), ("license", HEALTH_LICENSE))
     return [
         UnitRecord(zh=z, en=e, creationid="tico-19", props=props)
-        for z, e in zip(zh, en)
+        for z, e in zip(zh, en, strict=True)
         if z.strip() and e.strip()
     ]
 

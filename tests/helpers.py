@@ -53,7 +53,7 @@ def wmt_pairs(limit: int, name: str = "newstest2019.zho-eng") -> list[tuple[str,
     require_shared(WMT)
     zh = (WMT / f"{name}.zh").read_text(encoding="utf-8").splitlines()
     en = (WMT / f"{name}.en").read_text(encoding="utf-8").splitlines()
-    return [(z.strip(), e.strip()) for z, e in zip(zh, en) if z.strip() and e.strip()][:limit]
+    return [(z.strip(), e.strip()) for z, e in zip(zh, en, strict=True) if z.strip() and e.strip()][:limit]
 
 
 def wmt_lines(name: str = "newstest2019.zho-eng", limit: int = 300) -> list[tuple[str, str]]:
@@ -62,7 +62,7 @@ def wmt_lines(name: str = "newstest2019.zho-eng", limit: int = 300) -> list[tupl
     zh_path, en_path = WMT / f"{name}.zh", WMT / f"{name}.en"
     require_shared(zh_path)
     with zh_path.open(encoding="utf-8") as zh, en_path.open(encoding="utf-8") as en:
-        return [(z.rstrip("\n"), e.rstrip("\n")) for z, e in itertools.islice(zip(zh, en), limit)]
+        return [(z.rstrip("\n"), e.rstrip("\n")) for z, e in itertools.islice(zip(zh, en, strict=True), limit)]
 
 
 #: When the records of ``rich_records`` were made.

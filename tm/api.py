@@ -248,7 +248,7 @@ def tm_lookup_batch():
             raise DuizhaoError(Message(N_("Segment {position}: {problem}"), position=position, problem=err.message),
                                segment=position, **err.details) from None
     results = lookup.lookup_many(db_session(), live_index(), requests)
-    return jsonify({"results": [_lookup_answer(r, m) for r, m in zip(requests, results)]})
+    return jsonify({"results": [_lookup_answer(r, m) for r, m in zip(requests, results, strict=True)]})
 
 
 def _request_from(params: dict) -> lookup.LookupRequest:

@@ -70,11 +70,11 @@ def pretranslate(data: bytes, lookup: Lookup, terms: Terms | None = None, *,
         by_pair.setdefault((slot.src, slot.tgt), []).append(position)
     for (src, tgt), positions in by_pair.items():
         found = lookup([slots[p].text for p in positions], src, tgt)
-        for position, matches in zip(positions, found):
+        for position, matches in zip(positions, found, strict=True):
             results[position] = matches
 
     filled = exact = with_candidates = term_count = 0
-    for slot, matches in zip(slots, results):
+    for slot, matches in zip(slots, results, strict=True):
         matches = list(matches)[:candidates]
         hits = list(terms(slot.text, slot.src, slot.tgt)) if terms else []
         term_count += len(hits)

@@ -333,7 +333,7 @@ def _insert_batch(session: Session, memory: Memory, run: ImportRun, batch: list[
     ))
     now = utcnow()
     rows = []
-    for record, digest, key in zip(batch, hashes, keys):
+    for record, digest, key in zip(batch, hashes, keys, strict=True):
         if digest in stored:
             continue
         stored.add(digest)
@@ -387,8 +387,7 @@ def iter_units(session: Session, memory_ids: Sequence[int] | None = None,
     query = select(Unit).order_by(Unit.id).execution_options(yield_per=chunk)
     if memory_ids is not None:
         query = query.where(Unit.memory_id.in_(memory_ids))
-    for unit in session.scalars(query):
-        yield unit
+    yield from session.scalars(query)
 
 
 def record_from_unit(unit: Unit) -> UnitRecord:

@@ -267,7 +267,7 @@ def article_page():
         return render_template("workbench/article.html", **context), err.status
     report = analysis.analyse(segments, [m[0]["score"] if m else None for m in found])
     rows = [ArticleRow(n, text_, band_, matches, _terms(text_, src))
-            for n, (text_, band_, matches) in enumerate(zip(segments, report.segment_bands, found), 1)]
+            for n, (text_, band_, matches) in enumerate(zip(segments, report.segment_bands, found, strict=True), 1)]
     context.update(rows=rows, report=report, bars=analysis.chart_bars(report), src=src, tgt=tgt)
     return render_template("workbench/article.html", **context)
 

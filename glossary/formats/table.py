@@ -118,7 +118,9 @@ def iter_table(source, *, delimiter: str | None = None,
                 raise GlossaryFormatError(Message(N_("{found} fields where the header has {expected}"),
                                                   found=len(row), expected=len(header)), line=line)
             # Free text is kept as written (round trips are lossless); codes and dates are trimmed.
-            record = {name: cell if name in _FREE_TEXT else cell.strip() for name, cell in zip(header, row)}
+            # A short row is allowed: the columns it lacks are read as empty.
+            record = {name: cell if name in _FREE_TEXT else cell.strip()
+                      for name, cell in zip(header, row, strict=False)}
             entry_id = record.get("entry_id", "")
             if not entry_id:
                 raise GlossaryFormatError(Message(N_("row without an entry_id")), line=line)
@@ -143,9 +145,10 @@ def read_table(source, *, delimiter: str | None = None) -> list[Entry]:
 
 def _bounded(f) -> Iterator[str]:
     """The file's lines, none longer than MAX_LINE_CHARS (one line read whole is the cost)."""
-    number = 0
+    number = 0  # read by the handlers below: the line the error is on
     try:
-        for number, line in enumerate(bounded_lines(f), 1):
+        for line in bounded_lines(f):
+            number += 1
             yield line
     except RecordTooLarge as err:
         raise GlossaryFormatError(line_too_long(err.limit), line=number + 1) from None
@@ -223,7 +226,7 @@ def _entry(group: list[tuple[int, dict]]) -> Entry:
     except GlossaryFormatError as err:
         line = first_line
         seen = set()
-        for row_line, term in zip((row_line for row_line, _ in group), terms):
+        for row_line, term in zip((row_line for row_line, _ in group), terms, strict=True):
             if (term.lang, term.text) in seen:  # a duplicate: point at its second row
                 line = row_line
                 break

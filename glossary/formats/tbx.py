@@ -297,7 +297,7 @@ def _read_term(section, lang: str, fail) -> Term:
         elif name == "admin" and kind in ("x-validFrom", "x-validTo"):
             key = "valid_from" if kind == "x-validFrom" else "valid_to"
             values[key] = _parse_date(_text(node), Message(N_("term {category}"), category=kind),
-                                      lambda m: fail(m, node.sourceline))
+                                      lambda m, line=node.sourceline: fail(m, line))
         elif name == "note":
             values["note"] = _text(node)
     if text is None:

@@ -1,5 +1,6 @@
 """The fragment finder (tm.core.fragments) on hand-made memories and the demo memory."""
 import csv
+import itertools
 import random
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def check_fragment(f, query: str, lang: str, stored: dict) -> None:
 
 def check_cover(found) -> None:
     spans = sorted((f.start, f.end) for f in found)
-    assert all(b <= c for (_, b), (c, _) in zip(spans, spans[1:])), spans
+    assert all(b <= c for (_, b), (c, _) in itertools.pairwise(spans)), spans
     assert [f.start for f in found] == sorted(f.start for f in found)
 
 

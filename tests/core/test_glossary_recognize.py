@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -88,7 +89,7 @@ def test_hits_are_slices_of_the_text_and_do_not_overlap(demo, text):
         hits = demo.find(text, lang)
         assert all(text[h.start:h.end] == h.surface for h in hits)
         spans = sorted({(h.start, h.end) for h in hits})  # homographs share one span
-        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
 
 
 # -- English -------------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def test_match_key_is_consistent_with_normalize(text, lang):
     assert key.units == scoring_units(text, lang)
     assert len(key.offsets) == len(key.offset_ends) == len(key.text)
     assert len(key.tokens) == len(key.units) == len(key.spans)
-    for start, end in zip(key.offsets, key.offset_ends):
+    for start, end in zip(key.offsets, key.offset_ends, strict=True):
         assert 0 <= start < end <= len(text)
     previous = 0
     for start, end in key.spans:

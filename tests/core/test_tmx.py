@@ -93,7 +93,7 @@ def test_translate_toolkit_reads_the_same_units_and_metadata():
     assert store.sourcelanguage == "zh-CN"
     units = store.units
     assert len(units) == len(records)
-    for unit, record in zip(units, records):
+    for unit, record in zip(units, records, strict=True):
         assert unit.source == record.zh
         assert unit.target == record.en
         assert unit.getnotes() == (record.note or "")
@@ -232,7 +232,7 @@ def test_utf16_and_declared_gbk_files_read():
 def test_unclosed_tag():
     body = tu() + "\n" + '<tu><tuv xml:lang="zh-CN"><seg>你好</seg></tuv>'
     # libxml2 notices at </body> (line 7) that the <tu> of line 6 was never closed.
-    err = expect_error(tmx_doc(body), 7, "malformed XML", "tu line 6")
+    expect_error(tmx_doc(body), 7, "malformed XML", "tu line 6")
 
 
 def test_invalid_utf8():
@@ -374,6 +374,7 @@ def test_reading_200k_units_runs_in_flat_memory(tmp_path):
     try:
         with path.open("rb") as stream:
             for count, record in enumerate(read_tmx(stream), start=1):
+                last = record
                 if count % 20_000 == 0:
                     rss.append(_rss_bytes())
                 if count == 180_000:
@@ -382,7 +383,7 @@ def test_reading_200k_units_runs_in_flat_memory(tmp_path):
     finally:
         tracemalloc.stop()
     assert count == 200_000
-    assert record.creationid == "bench"
+    assert last.creationid == "bench"
     # Python objects: a few records at a time.  Loose bound, not a benchmark.
     assert peak < 20_000_000, peak
     # libxml2's tree (invisible to tracemalloc): a kept tree would grow by hundreds of MB.

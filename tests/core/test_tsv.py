@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -274,7 +275,7 @@ def test_demo_files_read_and_keep_their_provenance(name, pairs):
         assert all(p["license"] == "CC0-1.0" for p in props)
     if name == "seed_article.tsv":
         assert records[0].doc_title == records[0].en  # the title unit
-        for before, after in zip(records, records[1:]):
+        for before, after in itertools.pairwise(records):
             assert before.context_next == after.zh and after.context_prev == before.zh
 
 

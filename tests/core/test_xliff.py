@@ -110,10 +110,10 @@ def test_reading_streams_a_large_file():
     zh, en = PAIRS[0]
     unit = f'<trans-unit id="x" approved="yes"><source>{esc(zh)}</source><target>{esc(en)}</target></trans-unit>\n'
     data = xliff12(unit * 20_000)
-    count = 0
-    for count, record in enumerate(read_xliff(io.BytesIO(data)), start=1):
-        pass
-    assert count == 20_000 and record.en == en
+    count, last = 0, None
+    for record in read_xliff(io.BytesIO(data)):
+        count, last = count + 1, record
+    assert count == 20_000 and last.en == en
 
 
 # ------------------------------------------------------------------ pre-translating
@@ -139,7 +139,7 @@ def glossary(segment, src, tgt):
 
 def test_pretranslate_12_fills_marks_and_attaches_candidates():
     tm_pairs = PAIRS[:30]
-    (z0, e0), (z1, _), (z2, e2) = tm_pairs[0], tm_pairs[1], tm_pairs[2]
+    (z0, e0), (z1, _), (z2, _) = tm_pairs[0], tm_pairs[1], tm_pairs[2]
     fuzzy = z1[: int(len(z1) * 0.9)]
     unrelated = PAIRS[35][0]
     units = (

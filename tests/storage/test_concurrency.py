@@ -69,7 +69,7 @@ def test_two_editors_saving_one_entry_one_wins_the_other_gets_409(server, token_
         entry = _create_entry(server, editors[0])
         url = f"{server}/api/v1/glossary/entries/{entry['id']}"
 
-        def save(http, i):
+        def save(http, i, entry=entry, url=url):
             body = {**ENTRY, "version": entry["version"], "definition": f"change {i}"}
             return http.put(url, json=body, headers=auth(editors[i]))
 
@@ -91,7 +91,7 @@ def test_an_edit_and_a_delete_at_once_do_not_both_succeed(server, token_for):
         entry = _create_entry(server, editor)
         url = f"{server}/api/v1/glossary/entries/{entry['id']}"
 
-        def act(http, i):
+        def act(http, i, url=url):
             if i == 0:
                 return http.put(url, json={**ENTRY, "version": 1, "definition": "edited"}, headers=auth(editor))
             return http.delete(url, params={"version": 1}, headers=auth(editor))
@@ -112,7 +112,7 @@ def test_two_editors_accepting_one_proposal_add_its_term_once(server, token_for)
         assert proposal.status_code == 201, proposal.text
         url = f"{server}/api/v1/glossary/proposals/{proposal.json()['id']}/accept"
 
-        answers = race(2, lambda http, i: http.post(url, headers=auth(editors[i])))
+        answers = race(2, lambda http, i, url=url: http.post(url, headers=auth(editors[i])))
         assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
         terms = requests.get(f"{server}/api/v1/glossary/entries/{entry['id']}").json()["terms"]
         assert [t["text"] for t in terms].count("CNSA") == 1
@@ -135,7 +135,8 @@ def test_two_glossary_imports_updating_the_same_entries_in_opposite_orders_both_
     for number in range(ROUNDS):
         # Other files with the same terms update the same entries, one forwards, one backwards.
         orders = [entries, entries[::-1]]
-        answers = race(2, lambda http, i: upload(http, editors[i], f"copy{number}-{i}.tbx", orders[i]))
+        answers = race(2, lambda http, i, number=number, orders=orders:
+                       upload(http, editors[i], f"copy{number}-{i}.tbx", orders[i]))
         assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
         assert [a.json()["updated"] for a in answers] == [40, 40]
     assert requests.get(f"{server}/api/v1/glossary/entries").json()["total"] == 40
@@ -154,7 +155,8 @@ def test_twenty_creations_of_one_pair_make_one_unit_and_no_500(server, token_for
     editor = token_for("editor")
     for number in range(ROUNDS):
         pair = {"memory": memory, "zh": f"嫦娥{number}号着陆月球背面", "en": f"Chang'e {number} lands on the far side"}
-        answers = race(20, lambda http, _i: http.post(f"{server}/api/v1/units", json=pair, headers=auth(editor)))
+        answers = race(20, lambda http, _i, pair=pair: http.post(f"{server}/api/v1/units", json=pair,
+                                                                headers=auth(editor)))
         statuses = sorted(a.status_code for a in answers)
         assert statuses == [200] * 19 + [201], [a.text for a in answers if a.status_code >= 500][:1]
         assert len({a.json()["id"] for a in answers}) == 1
@@ -176,7 +178,7 @@ def test_two_imports_creating_one_new_memory_both_land_in_it(server, token_for):
     for number in range(ROUNDS):
         name = f"launches-{number}"
         files = [_tsv([(f"第{i}次发射", f"Launch {i}") for i in range(k * 50, k * 50 + 60)]) for k in range(2)]
-        answers = race(2, lambda http, i: _import(http, server, admin, name, files[i]))
+        answers = race(2, lambda http, i, name=name, files=files: _import(http, server, admin, name, files[i]))
         assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
         reports = [a.json() for a in answers]
         assert sum(r["added"] for r in reports) == 110 and sum(r["duplicates"] for r in reports) == 10
@@ -193,7 +195,7 @@ def test_overlapping_imports_into_one_memory_neither_deadlock_nor_lose_units(ser
     for number in range(ROUNDS):
         pairs = [(f"{number}号文件第{i}句", f"Sentence {i} of file {number}") for i in range(200)]
         files = [_tsv(pairs), _tsv(reversed(pairs))]
-        answers = race(2, lambda http, i: _import(http, server, admin, memory, files[i]))
+        answers = race(2, lambda http, i, files=files: _import(http, server, admin, memory, files[i]))
         assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
         reports = [a.json() for a in answers]
         assert sum(r["added"] for r in reports) == 200 and sum(r["duplicates"] for r in reports) == 200

@@ -23,7 +23,7 @@ SEED_EN = ["Russian President Vladimir Putin met with visiting US Secretary of S
 def seeded(client, token_for):
     token = token_for("admin")
     client.post("/api/v1/memories", json={"name": "news"}, headers=auth(token))
-    for i, (zh, en) in enumerate(zip(SEED, SEED_EN)):
+    for i, (zh, en) in enumerate(zip(SEED, SEED_EN, strict=True)):
         response = client.post("/api/v1/units", headers=auth(token), json={
             "memory": "news", "zh": zh, "en": en,
             "context_prev": SEED[i - 1] if i else "", "context_next": SEED[i + 1] if i + 1 < len(SEED) else ""})

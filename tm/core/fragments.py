@@ -344,7 +344,7 @@ class FragmentIndex:
         for segment in segments:
             keep = np.frombuffer(self._alive, dtype=np.uint8)[segment.rows].astype(bool)
             units = segment.row_units()
-            texts.extend(u for u, k in zip(units, keep) if k)
+            texts.extend(u for u, k in zip(units, keep, strict=True) if k)
             rows.append(segment.rows[keep])
         return _Segment(texts, np.concatenate(rows))
 
@@ -352,7 +352,7 @@ class FragmentIndex:
         alive = np.frombuffer(self._alive, dtype=np.uint8).astype(bool)
         items = []
         for segment in self._segments:
-            for row, units in zip(segment.rows.tolist(), segment.row_units()):
+            for row, units in zip(segment.rows.tolist(), segment.row_units(), strict=True):
                 if alive[row]:
                     items.append((self._ids[row], units, self._groups[row]))
         self.build_units(items)

@@ -49,6 +49,7 @@ bound is taken over is bounded by what is stored, not by the threshold.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 from array import array
@@ -188,7 +189,7 @@ class CandidateIndex:
     def _gram_codes(self, units: str) -> list[int]:
         if self.gram == 1:
             return [ord(c) for c in units]
-        return [(ord(a) << _CODE_BITS) | ord(b) for a, b in zip(units, units[1:])]
+        return [(ord(a) << _CODE_BITS) | ord(b) for a, b in itertools.pairwise(units)]
 
     def add(self, unit_id: Hashable, text: str | MatchKey, *, group: int = 0) -> None:
         """Index one unit; an id already present is replaced (see ``update``)."""
@@ -246,7 +247,7 @@ class CandidateIndex:
         vectorised pass. Removed rows go."""
         live = sorted(
             ((len(u), unit_id, u, g)
-             for unit_id, u, g in zip(self._ids, self._units, self._groups) if u is not None),
+             for unit_id, u, g in zip(self._ids, self._units, self._groups, strict=True) if u is not None),
             key=lambda item: item[0],
         )
         self._ids = [unit_id for _, unit_id, _, _ in live]
@@ -407,7 +408,7 @@ class CandidateIndex:
             keep = keep[scores[keep] >= floor]
         keep = keep[np.argsort(-scores[keep], kind="stable")]
         ids = self._ids
-        return [(ids[r], s) for r, s in zip(rows[keep].tolist(), scores[keep].tolist())]
+        return [(ids[r], s) for r, s in zip(rows[keep].tolist(), scores[keep].tolist(), strict=True)]
 
     @staticmethod
     def _cut(scored: list[tuple[Hashable, float]], limit: int | None,
@@ -443,7 +444,7 @@ class CandidateIndex:
             if size == 0:
                 return []
             rows = np.unique(np.concatenate(arrays))
-            for size, arrays in postings[1:4]:  # a few more lists prune cheaply; the test decides
+            for _size, arrays in postings[1:4]:  # a few more lists prune cheaply; the test decides
                 rows = np.intersect1d(rows, np.concatenate(arrays) if arrays else np.empty(0, np.int32),
                                       assume_unique=False)
         else:
@@ -481,7 +482,7 @@ class CandidateIndex:
             starts = ends = [0] * len(codes)
         posted = self._posted
         bounds = np.array((first, last), dtype=posted.dtype)
-        for code, start, end in zip(codes, starts, ends):
+        for code, start, end in zip(codes, starts, ends, strict=True):
             arrays = []
             if end > start:
                 posting = posted[start:end]
@@ -626,7 +627,7 @@ class CandidateIndex:
         lengths = np.frombuffer(self._lengths, dtype=np.uint32)
         counts = Counter(self._gram_codes(units))
         grams = list(counts)
-        postings = sorted(zip(self._postings(grams, first, last), grams), key=lambda item: item[0][0])
+        postings = sorted(zip(self._postings(grams, first, last), grams, strict=True), key=lambda item: item[0][0])
         total = max(m - q + 1, 0)
         covered = read = 0
         lists: list[np.ndarray] = []

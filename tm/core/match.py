@@ -207,7 +207,7 @@ def _number_pairs(q: MatchKey, s: MatchKey) -> list[tuple[int, int]]:
     if not q.numbers or not s.numbers:
         return []
     if q.units == s.units:
-        return list(zip(range(len(q.numbers)), range(len(s.numbers))))
+        return list(zip(range(len(q.numbers)), range(len(s.numbers)), strict=True))
     pairs = []
     q_ord = s_ord = 0
     q_pos = s_pos = 0

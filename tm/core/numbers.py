@@ -181,7 +181,7 @@ def adapt_numbers(source: str, query: str, target: str) -> str | None:
     if len(src) != len(qry):
         return None
     changes: dict[Decimal, list[Decimal]] = {}
-    for s, q in zip(src, qry):
+    for s, q in zip(src, qry, strict=True):
         changes.setdefault(s.value, []).append(q.value)
     changes = {old: new for old, new in changes.items() if any(v != old for v in new)}
     if not changes:
@@ -196,7 +196,7 @@ def adapt_numbers(source: str, query: str, target: str) -> str | None:
             # Every occurrence changes to the same value: a translation may repeat the number.
             pairs = [(n, news[0]) for n in places]
         elif len(places) == len(news):
-            pairs = list(zip(places, news))
+            pairs = list(zip(places, news, strict=True))
         else:
             return None
         for number, new in pairs:

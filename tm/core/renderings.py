@@ -109,7 +109,7 @@ def _singular(word: str) -> str:
 
 def calibrated(features: Sequence[float]) -> float:
     """P(the rendering is right), a logistic model over ``FEATURES`` fitted on the bench."""
-    z = WEIGHTS[0] + sum(w * x for w, x in zip(WEIGHTS[1:], features))
+    z = WEIGHTS[0] + sum(w * x for w, x in zip(WEIGHTS[1:], features, strict=True))
     return 1.0 / (1.0 + math.exp(-z))
 
 

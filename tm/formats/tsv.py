@@ -107,9 +107,10 @@ def _decoded(raw: bytes, number: int) -> str:
 
 def _counted(lines: Iterator[str], encoding: str) -> Iterator[str]:
     """Lines decoded by someone else; a decoding error names the line it stopped at."""
-    number = 0
+    number = 0  # read by the handlers below: the line the error is on
     try:
-        for number, line in enumerate(bounded_lines(lines), start=1):
+        for line in bounded_lines(lines):
+            number += 1
             yield line
     except RecordTooLarge as err:
         raise ImportFormatError(line_too_long(err.limit), number + 1) from None
@@ -250,7 +251,7 @@ def read_table(stream: IO, *, dialect: Dialect = "tsv") -> Iterator[UnitRecord]:
 def _record(columns: list[str], cells: list[str], codes: dict[str, str], line: int) -> UnitRecord:
     values: dict[str, object] = {}
     props: list[tuple[str, str]] = []
-    for key, cell in zip(columns, cells):
+    for key, cell in zip(columns, cells, strict=True):
         if key.startswith(PROP_PREFIX):
             if cell:
                 props.append((key[len(PROP_PREFIX):], cell))
