@@ -75,8 +75,10 @@ LOOKUP_EXAMPLE = {"query": "2019年双边贸易总额达到300亿美元。", "sr
     "unit_id": 1, "source": UNIT_EXAMPLE["zh"], "target": UNIT_EXAMPLE["en"], "memory": "news",
     "score": 96.0, "base_score": 100.0, "penalties": [{"reason": "numbers", "points": 4.0}],
     "adapted": True, "adapted_target": "The total value of bilateral trade for 2019 hit US$30 billion.",
-    "in_context": False, "diff": [{"op": "replace", "q": [0, 4], "s": [0, 4]}, {"op": "equal", "q": [4, 13], "s": [4, 13]},
-                                  {"op": "replace", "q": [13, 16], "s": [13, 16]}, {"op": "equal", "q": [16, 20], "s": [16, 20]}]}]}
+    "in_context": False, "diff": [{"op": "replace", "q": [0, 4], "s": [0, 4]},
+                                  {"op": "equal", "q": [4, 13], "s": [4, 13]},
+                                  {"op": "replace", "q": [13, 16], "s": [13, 16]},
+                                  {"op": "equal", "q": [16, 20], "s": [16, 20]}]}]}
 
 COMPONENTS: dict = {
     "securitySchemes": {"bearer": {
@@ -157,7 +159,8 @@ class Route:
 
     def operation(self) -> dict:
         op: dict = {"summary": self.summary, "tags": [self.tag],
-                    "operationId": f"{self.method}_{self.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+                    "operationId": f"{self.method}_"
+                                   f"{self.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
                     "x-permission": self.permission}
         if self.description:
             op["description"] = self.description
@@ -217,7 +220,8 @@ ROUTES: list[Route] = [
     Route(f"{V1}/units", "post", "Add a unit", "units", "edit",
           description="An identical pair already in the memory is returned with 200 instead of being doubled.",
           body=json_body(ref("NewUnit"), UNIT_EXAMPLE),
-          responses={"201": json_response("Created.", ref("Unit")), "200": json_response("The existing unit.", ref("Unit"))}),
+          responses={"201": json_response("Created.", ref("Unit")),
+                     "200": json_response("The existing unit.", ref("Unit"))}),
     Route(f"{V1}/units/batch", "post", "Add or update many units in one transaction", "units", "edit",
           description="Idempotent: an item with an `id` updates that unit; one without is matched to the "
                       "memory's unit with the same pair, or created. One bad item rejects the batch, naming "
@@ -248,12 +252,14 @@ ROUTES: list[Route] = [
                       param("per_page", "query", {"type": "integer", "minimum": 1, "maximum": 100}, "Hits per page.")],
           responses={"200": json_response("A page of hits.", ref("Concordance"))}),
     Route(f"{V1}/tm/lookup", "get", "Fuzzy matches for one segment", "lookup", "read",
-          parameters=_LOOKUP_PARAMS, responses={"200": json_response("Matches, best first.", ref("LookupAnswer"), LOOKUP_EXAMPLE)}),
+          parameters=_LOOKUP_PARAMS,
+          responses={"200": json_response("Matches, best first.", ref("LookupAnswer"), LOOKUP_EXAMPLE)}),
     Route(f"{V1}/tm/lookup", "post", "Fuzzy matches for one segment (JSON body)", "lookup", "read",
           body=json_body(ref("LookupRequest"), {"q": "2019年双边贸易总额达到300亿美元。", "src": "zh", "tgt": "en"}),
           responses={"200": json_response("Matches, best first.", ref("LookupAnswer"), LOOKUP_EXAMPLE)}),
     Route(f"{V1}/tm/lookup/batch", "post", "Fuzzy matches for many segments at once", "lookup", "read",
-          body=json_body(ref("BatchRequest"), {"segments": ["双边贸易", {"q": "贸易总额", "prev": "上一句。"}], "src": "zh"}),
+          body=json_body(ref("BatchRequest"),
+                         {"segments": ["双边贸易", {"q": "贸易总额", "prev": "上一句。"}], "src": "zh"}),
           responses={"200": json_response("One answer per segment, in order.", {"type": "object", "properties": {
               "results": {"type": "array", "items": ref("LookupAnswer")}}})}),
     Route(f"{V1}/openapi.json", "get", "This document", "meta", "public",
@@ -267,9 +273,11 @@ ROUTES: list[Route] = [
 G1 = f"{V1}/glossary"
 ENTRY_ID = param("entry_id", "path", ID, "The entry's id.", example=1)
 TERM = {"type": "object", "required": ["lang", "text"], "properties": {
-    "lang": LANG, "text": NONEMPTY, "status": {"type": "string", "enum": ["preferred", "admitted", "deprecated", "forbidden"]},
+    "lang": LANG, "text": NONEMPTY,
+    "status": {"type": "string", "enum": ["preferred", "admitted", "deprecated", "forbidden"]},
     "case_sensitive": {"type": "boolean"}, "do_not_translate": {"type": "boolean"},
-    "valid_from": {"type": ["string", "null"], "format": "date"}, "valid_to": {"type": ["string", "null"], "format": "date"},
+    "valid_from": {"type": ["string", "null"], "format": "date"},
+    "valid_to": {"type": ["string", "null"], "format": "date"},
     "note": STRING, "term_type": {"type": ["string", "null"]}}}
 CONCEPT_TYPE = {"type": "string", "enum": list(CONCEPT_TYPES), "default": "other"}
 COMPONENTS["schemas"].update({
@@ -295,17 +303,20 @@ ROUTES += [
     Route(f"{G1}/entries", "get", "Search glossary entries", "glossary", "read",
           parameters=[param("q", "query", STRING, "Text a term contains."),
                       param("type", "query", STRING, "Only this concept type."), PAGE,
-                      param("per_page", "query", {"type": "integer", "minimum": 1, "maximum": 200}, "Entries per page.")],
+                      param("per_page", "query", {"type": "integer", "minimum": 1, "maximum": 200},
+                            "Entries per page.")],
           responses={"200": json_response("A page of entries.", OBJECT)}),
     Route(f"{G1}/entries", "post", "Create a glossary entry", "glossary", "edit",
-          body=json_body(ref("EntryFields"), ENTRY_EXAMPLE), responses={"201": json_response("Created.", ref("Entry"))}),
+          body=json_body(ref("EntryFields"), ENTRY_EXAMPLE),
+          responses={"201": json_response("Created.", ref("Entry"))}),
     Route(f"{G1}/entries/{{entry_id}}", "get", "One glossary entry (deleted ones too)", "glossary", "read",
           parameters=[ENTRY_ID], responses={"200": json_response("The entry.", ref("Entry"))}),
     Route(f"{G1}/entries/{{entry_id}}", "put", "Replace a glossary entry", "glossary", "edit",
           parameters=[ENTRY_ID], body=json_body(ref("EntryFields"), {**ENTRY_EXAMPLE, "version": 1}),
           responses={"200": json_response("The changed entry.", ref("Entry")), "409": ERROR}),
     Route(f"{G1}/entries/{{entry_id}}", "delete", "Delete a glossary entry", "glossary", "edit",
-          parameters=[ENTRY_ID, param("version", "query", {"type": "integer", "minimum": 0}, "The version you loaded.")],
+          parameters=[ENTRY_ID,
+                      param("version", "query", {"type": "integer", "minimum": 0}, "The version you loaded.")],
           responses={"204": {"description": "Deleted."}, "409": ERROR}),
     Route(f"{G1}/entries/{{entry_id}}/history", "get", "Every change to a glossary entry", "glossary", "read",
           parameters=[ENTRY_ID], responses={"200": json_response("The events.", OBJECT)}),
@@ -317,7 +328,8 @@ ROUTES += [
           parameters=[param("state", "query", STRING, "open (default), accepted, rejected.")],
           responses={"200": json_response("The proposals.", OBJECT)}),
     Route(f"{G1}/proposals", "post", "Propose an entry, or terms for one", "glossary", "propose",
-          body=json_body(OBJECT, {"entry": ENTRY_EXAMPLE}), responses={"201": json_response("Proposed.", ref("Proposal"))}),
+          body=json_body(OBJECT, {"entry": ENTRY_EXAMPLE}),
+          responses={"201": json_response("Proposed.", ref("Proposal"))}),
     Route(f"{G1}/proposals/{{proposal_id}}/{{decision}}", "post", "Accept or reject a proposal", "glossary", "edit",
           parameters=[param("proposal_id", "path", ID, "The proposal's id."),
                       param("decision", "path", {"type": "string", "enum": ["accept", "reject"]}, "What to do.")],
@@ -339,9 +351,11 @@ ROUTES += [
               {"source": "中国社会科学院发布报告", "translation": "CASS published a report"}),
           responses={"200": json_response("The issues found.", OBJECT)}),
     Route(f"{G1}/import", "post", "Import a TBX, CSV or TSV glossary", "glossary", "edit",
-          parameters=[param("format", "query", {"type": "string", "enum": ["tbx", "csv", "tsv"]}, "The file's format.")],
+          parameters=[param("format", "query", {"type": "string", "enum": ["tbx", "csv", "tsv"]},
+                            "The file's format.")],
           body={"required": True, "content": {"multipart/form-data": {"schema": {
-              "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+              "type": "object", "required": ["file"],
+              "properties": {"file": {"type": "string", "format": "binary"}}}}}},
           responses={"201": json_response("What was imported.", OBJECT)}),
     Route(f"{G1}/export", "get", "Export the glossary", "glossary", "read",
           parameters=[param("format", "query", {"type": "string", "default": "tbx"}, "tbx, tbx3, csv or tsv.")],
@@ -367,7 +381,8 @@ _TEXTS = {"type": "object", "required": ["zh", "en"], "properties": {
 _TEXTS_BODY = {"required": True, "content": {
     "application/json": {"schema": _TEXTS, "example": {
         "zh": "北京今天发布了新的空气质量报告。专家认为，这主要得益于减少燃煤。",
-        "en": "Beijing released a new air quality report today. Experts believe this is mainly thanks to burning less coal."}},
+        "en": "Beijing released a new air quality report today. "
+              "Experts believe this is mainly thanks to burning less coal."}},
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         "zh": {"type": "string", "format": "binary"}, "en": {"type": "string", "format": "binary"},
         "title": STRING, "url": STRING, "date": STRING, "hard_wrapped": STRING}}}}}

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from align_bench import DATA, SCORER, SETS, CachedEmbedder, documents  # noqa: E402
+from align_bench import DATA, SCORER, SETS, CachedEmbedder, documents
 
-from align.core.aligner import align  # noqa: E402
+from align.core.aligner import align
 
 
 @functools.cache

@@ -197,7 +197,8 @@ def bench(label: str, lang: str, sources: list[str], qs: list[str], workers: int
           f"  held +{held / 2**20:5.0f} MiB  nbytes {index.nbytes() / 2**20:6.0f} MiB  segments {index.segments}",
           flush=True)
     print(f"{'':>10} {lang}  fuzzy {fmt(fuzzy_ms)} ms  fragments {fmt(frag_ms)} ms  (median ×{ratio:.1f})"
-          f"  hits {hit}/{len(qs)}{f' ({six} with one of 6+ characters)' if lang == 'zh' else ''}  fragments/query {statistics.mean(counts):.2f}"
+          f"  hits {hit}/{len(qs)}{f' ({six} with one of 6+ characters)' if lang == 'zh' else ''}"
+          f"  fragments/query {statistics.mean(counts):.2f}"
           f"  units/fragment {statistics.mean(unit_counts) if unit_counts else 0:.1f}", flush=True)
 
     if adds:

@@ -114,7 +114,8 @@ def load(n_queries: int, seed: int):
     queries = {"wmt": {"zh2en": [(z, e) for z, e in rng.sample(wmt_zh, min(n_queries, len(wmt_zh)))],
                        "en2zh": [(e, z) for z, e in rng.sample(wmt_en, min(n_queries, len(wmt_en)))]}}
     tico = [(z.strip(), e.strip()) for z, e in zip(_lines("tico19_zh_en/tico19-test.zh"),
-                                                   _lines("tico19_zh_en/tico19-test.en"), strict=True) if z.strip() and e.strip()]
+                                                   _lines("tico19_zh_en/tico19-test.en"), strict=True)
+            if z.strip() and e.strip()]
     tatoeba = []
     for line in _lines("tatoeba_cmn/cmn.txt"):
         cols = line.split("\t")

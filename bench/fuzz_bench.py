@@ -243,7 +243,8 @@ def run_engine(engine: str, args, out: Path) -> int:
         for key, cases in failures.items():
             request, problem = cases[0]
             print(f"  - {key} ({len(cases)} inputs)")
-            print(f"      repro: python -m tests.fuzzing {request.door} {request.index} {args.seed}  -> {problem[:160]}")
+            print(f"      repro: python -m tests.fuzzing {request.door} {request.index} {args.seed}"
+                  f"  -> {problem[:160]}")
             print(f"      {request.describe(240)}")
             if request.body is not None:
                 saved = out / f"{engine}-{request.door}-{request.index}.bin"

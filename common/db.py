@@ -53,7 +53,9 @@ def make_engine(url: str, *, lock_timeout: float = MIGRATION_LOCK_TIMEOUT, **eng
                          **engine_options)
 
 
-def insert_ignoring_conflicts(session: Session, table: Table, *index_elements: str) -> postgresql.Insert | sqlite.Insert:
+def insert_ignoring_conflicts(
+    session: Session, table: Table, *index_elements: str
+) -> postgresql.Insert | sqlite.Insert:
     """``INSERT ... ON CONFLICT (index_elements) DO NOTHING`` in the session's dialect: of two
     transactions inserting the same key at once, the second waits for the first and then inserts
     nothing (no IntegrityError), so it can read the winner's row instead."""

@@ -106,7 +106,8 @@ def multipart(filename: str, data: bytes, boundary: str = "fuzzboundary7d3a") ->
 # ------------------------------------------------------------------ odd values
 
 SENTENCES = (
-    "中国和美国在2019年举行了第十三轮贸易谈判。", "国务院新闻办公室今天发表白皮书。", "中国经济增长6.1%，达到99万亿元。",
+    "中国和美国在2019年举行了第十三轮贸易谈判。", "国务院新闻办公室今天发表白皮书。",
+    "中国经济增长6.1%，达到99万亿元。",
     "國務院總理李克強出席會議。", "China and the United States held the 13th round of trade talks in 2019.",
     "The Shanghai Stock Exchange opened higher today.", "Exports for 2018 hit US$25 billion.",
     "People's Daily published a commentary.", "外交部发言人回答了记者提问。", "李克强在索契会见了国务院代表团。",
@@ -135,7 +136,8 @@ JSON_NUMBERS = (0, -0.0, 1e-300, 5e-324, 1, 30, 70, 99.5, 100, 100.0000001, 101,
                 2**63, 1e308, float("nan"), float("inf"), float("-inf"), 1.5, 10, 1000)
 
 LANGUAGE_CODES = (
-    "zh", "en", "zh", "en", "zh-CN", "en-US", "zh", "en", "ZH", "EN", "zh-CN", "zh_CN", "zh-Hans", "zh_hans", "zh-Hant-TW", "zh-Hans-CN-x-abcdefgh",
+    "zh", "en", "zh", "en", "zh-CN", "en-US", "zh", "en", "ZH", "EN", "zh-CN", "zh_CN", "zh-Hans", "zh_hans",
+    "zh-Hant-TW", "zh-Hans-CN-x-abcdefgh",
     "en-US", "en-GB", "en_us", "EN-gb", "de", "fr", "ja", "", " ", "x", "zh-", "-", "--", "zh--cn",
     "en-US-u-ca-gregory", "i-klingon", "qaa", "zh" * 100, "\ud800", "中文", "en\x00", "und", "mul",
     "zh-CN|en", "*",
@@ -241,7 +243,8 @@ def mutate_once(rng: random.Random, data: bytes) -> tuple[bytes, str]:
     kind = rng.randrange(20)
     if kind == 0 and data:
         position = rng.randrange(len(data))
-        return data[:position] + bytes([data[position] ^ (1 << rng.randrange(8))]) + data[position + 1:], f"flip@{position}"
+        flipped = bytes([data[position] ^ (1 << rng.randrange(8))])
+        return data[:position] + flipped + data[position + 1:], f"flip@{position}"
     if kind == 1:
         position = rng.randrange(len(data) + 1)
         return data[:position], f"truncate@{position}"
@@ -265,7 +268,8 @@ def mutate_once(rng: random.Random, data: bytes) -> tuple[bytes, str]:
         if elements:
             m = rng.choice(elements)
             copies = rng.choice((2, 3, 50, 200))
-            return data[:m.end()] + data[m.start():m.end()] * (copies - 1) + data[m.end():], f"dup-{m.group(1).decode()}x{copies}"
+            return (data[:m.end()] + data[m.start():m.end()] * (copies - 1) + data[m.end():],
+                    f"dup-{m.group(1).decode()}x{copies}")
     if kind == 7:
         elements = list(ELEMENT.finditer(data))
         if elements:
@@ -368,7 +372,8 @@ def _lookup_params(rng: random.Random, *, as_json: bool) -> dict:
         "src": LANGUAGE_CODES, "tgt": LANGUAGE_CODES,
         "min_score": JSON_NUMBERS + ODD_NUMBERS if as_json else ODD_NUMBERS,
         "limit": JSON_NUMBERS + ODD_NUMBERS if as_json else ODD_NUMBERS,
-        "memory": (MEMORY, "nope", f"{MEMORY},nope", "", " ", "\ud800", "m" * 300, [MEMORY], [MEMORY, "fuzz2"], [1], []),
+        "memory": (MEMORY, "nope", f"{MEMORY},nope", "", " ", "\ud800", "m" * 300, [MEMORY], [MEMORY, "fuzz2"],
+                   [1], []),
         "prev": SENTENCES + ("",), "next": SENTENCES + ("",), "date": DATES,
     }
     for name, pool in choices.items():
@@ -446,7 +451,8 @@ def gen_qa(rng: random.Random, index: int) -> FuzzRequest:
 
 
 def gen_tmserver(rng: random.Random, index: int) -> FuzzRequest:
-    base = "/tmserver" if maybe(rng, 0.8) else "/tmserver/" + encode(rng.choice(("dz_nope", "x" * 300, "%00", "\ud800")))
+    base = ("/tmserver" if maybe(rng, 0.8)
+            else "/tmserver/" + encode(rng.choice(("dz_nope", "x" * 300, "%00", "\ud800"))))
     if maybe(rng, 0.1):
         return FuzzRequest("tmserver", index, "GET", base + "/languages/")
     src, tgt = rng.choice(LANGUAGE_CODES), rng.choice(LANGUAGE_CODES)

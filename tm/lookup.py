@@ -60,7 +60,7 @@ class LookupRequest:
 
 
 def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=None,
-                 prev=None, next=None, on=None) -> LookupRequest:  # noqa: A002
+                 prev=None, next=None, on=None) -> LookupRequest:
     """Validate raw parameters (from a query string or JSON) into a LookupRequest."""
     q = params.text(q, "q")
     if q is None or not q.strip():
@@ -71,7 +71,7 @@ def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=
         raise DuizhaoError(Message(N_("Source and target language are both {lang!r}."), lang=src), parameter="tgt")
     score = params.decimal_number(min_score, "min_score", default=DEFAULT_MIN_SCORE, low=0, high=100)
     count = params.whole_number(limit, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
-    prev, next = params.text(prev, "prev"), params.text(next, "next")  # noqa: A001
+    prev, next = params.text(prev, "prev"), params.text(next, "next")
     if isinstance(memories, str):
         memories = [m.strip() for m in memories.split(",") if m.strip()]
     if memories is not None and not (isinstance(memories, (list, tuple)) and all(isinstance(m, str) for m in memories)):

@@ -314,7 +314,8 @@ class TermRecognizer:
         for term in entry.terms:
             if term.lang == "zh":
                 key = fold_zh(term.text)
-                exact: str | tuple[str, ...] | None = fold_zh(term.text, keep_case=True) if term.case_sensitive else None
+                exact: str | tuple[str, ...] | None = (fold_zh(term.text, keep_case=True) if term.case_sensitive
+                                                       else None)
                 if key.strip():
                     yield "zh", key, _Candidate(handle, rank, entry, term, exact)
             elif term.lang == "en":

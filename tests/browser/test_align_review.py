@@ -14,9 +14,13 @@ pytestmark = pytest.mark.browser
 ZH = """美国国务卿蓬佩奥5月14日在索契会见了俄罗斯总统普京。双方讨论了军备控制、叙利亚和委内瑞拉等问题。
 分析人士指出，这次会晤未能解决两国之间的结构性矛盾。俄罗斯希望美国解除部分经济制裁。美国则要求俄罗斯停止干涉他国选举。
 两国去年的双边贸易额约为250亿美元。专家认为，两国关系短期内难以实质性改善。"""
-EN = """US Secretary of State Mike Pompeo met Russian President Vladimir Putin in Sochi on May 14. The two sides discussed arms control, Syria, Venezuela and other issues.
-Analysts said the meeting failed to resolve the structural conflicts between the two countries. Russia hopes the United States will lift some economic sanctions. The United States, for its part, demands that Russia stop interfering in other countries' elections.
-Bilateral trade between the two countries was about 25 billion US dollars last year. Experts believe relations between the two countries can hardly improve substantially in the short term."""
+EN = ("US Secretary of State Mike Pompeo met Russian President Vladimir Putin in Sochi on May 14. "
+      "The two sides discussed arms control, Syria, Venezuela and other issues.\n"
+      "Analysts said the meeting failed to resolve the structural conflicts between the two countries. "
+      "Russia hopes the United States will lift some economic sanctions. "
+      "The United States, for its part, demands that Russia stop interfering in other countries' elections.\n"
+      "Bilateral trade between the two countries was about 25 billion US dollars last year. "
+      "Experts believe relations between the two countries can hardly improve substantially in the short term.")
 FIRST_ZH = "美国国务卿蓬佩奥5月14日在索契会见了俄罗斯总统普京。"
 FIRST_EN = "US Secretary of State Mike Pompeo met Russian President Vladimir Putin in Sochi on May 14."
 

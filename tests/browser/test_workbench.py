@@ -149,7 +149,8 @@ def test_article_analysis_and_xliff_round_trip(browser_page):
     # Re-import through the API: every exact or in-context target is learned back.
     token = page.locator("meta[name=csrf-token]").get_attribute("content")
     imported = page.request.post("/api/v1/memories/round-trip/import", headers={"X-CSRFToken": token},
-                                 multipart={"file": {"name": "article.xlf", "mimeType": "application/xml", "buffer": data}})
+                                 multipart={"file": {"name": "article.xlf", "mimeType": "application/xml",
+                                                     "buffer": data}})
     assert imported.status == 201, imported.text()
     assert imported.json()["added"] == len(SEED_ARTICLE)
 
@@ -184,13 +185,15 @@ def test_translator_cannot_reach_editing_pages(browser_page):
 
 
 #: Words that stay as they are in the Chinese interface: names, formats, the other language's name.
-KEEP = {"duizhao", "english", "xliff", "tsv", "tmx", "csv", "api", "url", "id", "zh", "en", "tbx", "ctrl", "alt", "enter", "txt", "docx", "word", "xlf"}
+KEEP = {"duizhao", "english", "xliff", "tsv", "tmx", "csv", "api", "url", "id", "zh", "en", "tbx", "ctrl", "alt",
+        "enter", "txt", "docx", "word", "xlf"}
 
 
 def english_labels(page) -> list[str]:
     texts = page.evaluate("""() => {
       const out = [];
-      const pick = 'h1,h2,h3,label,legend,button,th,caption,figcaption,summary,dt,nav a,option,.wb-help,.wb-status,title';
+      const pick = 'h1,h2,h3,label,legend,button,th,caption,figcaption,summary,dt,nav a,option,'
+        + '.wb-help,.wb-status,title';
       document.querySelectorAll(pick).forEach(n => {
         if (n.closest('[data-user-text]') || n.closest('.wb-meta dd') || n.closest('td')) return;
         out.push(n.textContent);

@@ -207,7 +207,8 @@ def test_fragment_units_from_the_stored_columns():
     from tm.core.text import encode_tokens
 
     assert fragment_units(text, "en") == fragment_units(key, "en") == encode_tokens(key.tokens, literal_numbers=True)
-    assert fragment_units("中國２０２０年", "zh") == fragment_units(match_key("中國２０２０年", "zh"), "zh") == "中国2020年"
+    assert (fragment_units("中國２０２０年", "zh") == fragment_units(match_key("中國２０２０年", "zh"), "zh")
+            == "中国2020年")
 
 
 def test_sample_is_capped_and_spread():

@@ -150,7 +150,8 @@ def test_reading_is_streamed():
 # -- bad TBX ----------------------------------------------------------------------------------------
 
 def tbx(body: str, *, lead: str = "") -> io.BytesIO:
-    text = f'<?xml version="1.0"?>\n{lead}<martif type="TBX-Basic" xml:lang="en"><text><body>\n{body}\n</body></text></martif>'
+    text = (f'<?xml version="1.0"?>\n{lead}<martif type="TBX-Basic" xml:lang="en"><text><body>\n'
+            f'{body}\n</body></text></martif>')
     return io.BytesIO(text.encode())
 
 

@@ -122,7 +122,8 @@ def test_longest_hits_derived_from_every_hit_equal_find(demo):
 
     texts = {
         "zh": "中国社会科学院俄罗斯东欧中亚研究所、美国国务院与国务院、实事求是的《求是》、中国日报",
-        "en": "the Institute of Law of the Chinese Academy of Social Sciences, Peking University in Peking, the Ukraine",
+        "en": ("the Institute of Law of the Chinese Academy of Social Sciences, Peking University in Peking, "
+               "the Ukraine"),
     }
     for lang, text in texts.items():
         every = demo.find(text, lang, longest_only=False)

@@ -47,8 +47,10 @@ def test_chinese_short_forms_and_offsets_on_original_text(demo):
 
 def test_longer_entry_shadows_embedded_term(demo):
     # 国务院 (State Council) sits inside 美国国务院 (US Department of State); 求是 inside 实事求是.
-    assert found(demo, "美国国务院与国务院", "zh") == [("美国国务院", "us-state-department"), ("国务院", "state-council")]
-    assert found(demo, "坚持实事求是，刊于《求是》", "zh") == [("实事求是", "seek-truth-from-facts"), ("求是", "qiushi")]
+    assert found(demo, "美国国务院与国务院", "zh") == [("美国国务院", "us-state-department"),
+                                                      ("国务院", "state-council")]
+    assert found(demo, "坚持实事求是，刊于《求是》", "zh") == [("实事求是", "seek-truth-from-facts"),
+                                                             ("求是", "qiushi")]
 
 
 def test_traditional_and_full_width_input(demo):

@@ -130,7 +130,8 @@ def test_written_header_follows_tmx_14b():
     st.lists(
         st.tuples(
             st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")), min_size=1).filter(str.strip),
-            st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")) | st.sampled_from("\t\n\r"), min_size=1).filter(str.strip),
+            st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")) | st.sampled_from("\t\n\r"),
+                    min_size=1).filter(str.strip),
             st.none() | st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")), min_size=1),
         ),
         max_size=5,

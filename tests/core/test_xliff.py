@@ -47,7 +47,8 @@ def test_12_states_decide_what_is_learnt():
         f'<trans-unit id="2"><source>{esc(z1)}</source><target state="final">{esc(e1)}</target></trans-unit>\n'
         f'<trans-unit id="3"><source>{esc(z2)}</source><target state="translated">{esc(e2)}</target></trans-unit>\n'
         f'<trans-unit id="4"><source>{esc(z3)}</source><target>{esc(e3)}</target></trans-unit>\n'
-        f'<trans-unit id="5"><source>{esc(z4)}</source><target state="needs-review-translation">{esc(e4)}</target></trans-unit>\n'
+        f'<trans-unit id="5"><source>{esc(z4)}</source>'
+        f'<target state="needs-review-translation">{esc(e4)}</target></trans-unit>\n'
         f'<trans-unit id="6"><source>{esc(z5)}</source><target state="new"/></trans-unit>\n'
         f'<trans-unit id="7" translate="no"><source>{esc(z5)}</source><target state="final">x</target></trans-unit>\n'
         f'<trans-unit id="8"><source>{esc(z5)}</source></trans-unit>\n'
@@ -134,7 +135,9 @@ def tm_lookup(pairs):
 
 
 def glossary(segment, src, tgt):
-    return [{"term": {"text": "美国"}, "targets": [{"text": "United States"}, {"text": "US"}]}] if "美国" in segment else []
+    if "美国" not in segment:
+        return []
+    return [{"term": {"text": "美国"}, "targets": [{"text": "United States"}, {"text": "US"}]}]
 
 
 def test_pretranslate_12_fills_marks_and_attaches_candidates():
@@ -146,7 +149,8 @@ def test_pretranslate_12_fills_marks_and_attaches_candidates():
         f'   <trans-unit id="1"><source>{esc(z0)}</source></trans-unit>\n'
         f'   <trans-unit id="2"><source>{esc(fuzzy)}</source><target/></trans-unit>\n'
         f'   <trans-unit id="3"><source>{esc(z2)}</source><target state="translated">Mine.</target></trans-unit>\n'
-        f'   <trans-unit id="4"><source>{esc(unrelated)}</source><my:ext xmlns:my="urn:x-mine">kept</my:ext></trans-unit>\n'
+        f'   <trans-unit id="4"><source>{esc(unrelated)}</source>'
+        f'<my:ext xmlns:my="urn:x-mine">kept</my:ext></trans-unit>\n'
     )
     data = xliff12(units)
     out, report = pretranslate(data, tm_lookup(tm_pairs), glossary)

@@ -119,7 +119,8 @@ def test_two_workers_on_postgresql_see_each_others_units(clean_postgres_url, ser
     token = flask(database, "user", "token", "desk", "--scope", "write").strip().splitlines()[-1]
     a, b = servers(database, count=2)
     headers = {"Authorization": f"Bearer {token}"}
-    assert requests.post(f"{a.url}/api/v1/memories", json={"name": "news"}, headers=headers, timeout=5).status_code == 201
+    created = requests.post(f"{a.url}/api/v1/memories", json={"name": "news"}, headers=headers, timeout=5)
+    assert created.status_code == 201
     zh, en = wmt_pairs(1, "newstest2019.zho-eng")[0]
     query = {"q": zh, "src": "zh", "tgt": "en"}
     # B is warm (its index is built) before A changes anything, as in production.

@@ -113,7 +113,8 @@ def test_bad_input_is_named(client):
 
 def test_gb18030_and_big5_uploads_are_decoded(client):
     simplified = ZH
-    traditional = "北京今天發佈了新的空氣質量報告。報告顯示，細顆粒物濃度比去年下降了百分之十。專家認為，這主要得益於減少燃煤。"
+    traditional = ("北京今天發佈了新的空氣質量報告。報告顯示，細顆粒物濃度比去年下降了百分之十。"
+                   "專家認為，這主要得益於減少燃煤。")
     for text, encoding in ((simplified, "gb18030"), (traditional, "big5")):
         data = {"zh": (io.BytesIO(text.encode(encoding)), "zh.txt"),
                 "en": (io.BytesIO(EN.encode("utf-8")), "en.txt")}
@@ -282,7 +283,8 @@ def test_rights(client, app, token_for, make_user):
 def _login(client, username, password) -> str:
     page = client.get("/login")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    assert client.post("/login", data={"username": username, "password": password, "csrf_token": csrf}).status_code == 302
+    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf})
+    assert answer.status_code == 302
     return csrf
 
 

@@ -19,7 +19,8 @@ def test_batch_upsert_is_idempotent(client, token_for):
     assert client.get("/api/v1/units?memory=news").get_json()["total"] == 30
 
     changed = [dict(units[0], note="checked"), {"id": first["ids"]["created"][1], "status": "draft"}]
-    third = client.post("/api/v1/units/batch", json={"memory": "news", "units": changed}, headers=auth(token)).get_json()
+    third = client.post("/api/v1/units/batch", json={"memory": "news", "units": changed},
+                        headers=auth(token)).get_json()
     assert (third["created"], third["updated"]) == (0, 2)
     assert client.get(f"/api/v1/units/{first['ids']['created'][0]}").get_json()["note"] == "checked"
 
@@ -119,9 +120,11 @@ def test_tokens_are_made_listed_and_revoked_in_the_browser(client, make_user):
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     client.post("/login", data={"username": username, "password": password, "csrf_token": csrf})
-    created = client.post("/tokens", data={"name": "omegat", "scope": "write", "csrf_token": csrf}).get_data(as_text=True)
+    created = client.post("/tokens",
+                          data={"name": "omegat", "scope": "write", "csrf_token": csrf}).get_data(as_text=True)
     secret = re.search(r'id="new-token">([^<]+)<', created).group(1)
-    assert client.post("/api/v1/memories", json={"name": "x"}, headers=auth(secret)).status_code == 403  # editor, not admin
+    # An editor's token, and making memories is for admins.
+    assert client.post("/api/v1/memories", json={"name": "x"}, headers=auth(secret)).status_code == 403
     assert client.get("/api/v1/units", headers=auth(secret)).status_code == 200
     token_id = re.search(r'name="revoke" value="(\d+)"', created).group(1)
     listing = client.post("/tokens", data={"revoke": token_id, "csrf_token": csrf}).get_data(as_text=True)

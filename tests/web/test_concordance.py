@@ -11,13 +11,15 @@ def filled(client, token_for):
     token = token_for("admin")
     client.post("/api/v1/memories", json={"name": "news"}, headers=auth(token))
     pairs = [
-        ("俄罗斯总统普京在索契会见了美国国务卿蓬佩奥。", "Russian President Vladimir Putin met US Secretary of State Mike Pompeo in Sochi."),
+        ("俄罗斯总统普京在索契会见了美国国务卿蓬佩奥。",
+         "Russian President Vladimir Putin met US Secretary of State Mike Pompeo in Sochi."),
         ("人民日報海外版發表評論。", "The overseas edition of People's Daily ran a commentary."),
         ("人民日报社论", "A PEOPLE'S DAILY editorial"),
         ("两国缺乏战略互信。", "The two countries lack strategic mutual trust."),
     ]
     for zh, en in pairs:
-        assert client.post("/api/v1/units", json={"memory": "news", "zh": zh, "en": en}, headers=auth(token)).status_code == 201
+        created = client.post("/api/v1/units", json={"memory": "news", "zh": zh, "en": en}, headers=auth(token))
+        assert created.status_code == 201
     return pairs
 
 
@@ -40,7 +42,8 @@ def test_chinese_is_script_insensitive(client, filled):
 
 def test_paging_and_bad_parameters(client, filled):
     first = client.get("/api/v1/tm/concordance", query_string={"q": "。", "lang": "zh", "per_page": 2}).get_json()
-    second = client.get("/api/v1/tm/concordance", query_string={"q": "。", "lang": "zh", "per_page": 2, "page": 2}).get_json()
+    second = client.get("/api/v1/tm/concordance",
+                        query_string={"q": "。", "lang": "zh", "per_page": 2, "page": 2}).get_json()
     assert first["total"] == 3 and len(first["results"]) == 2 and len(second["results"]) == 1
     assert {r["id"] for r in first["results"]}.isdisjoint({r["id"] for r in second["results"]})
     assert client.get("/api/v1/tm/concordance?q=").status_code == 400

@@ -52,10 +52,14 @@ TMX_YEAR_1 = b"""<?xml version="1.0" encoding="UTF-8"?>
 srclang="zh-CN" datatype="plaintext"/><body>
 <tu creationdate="0001-01-01T00:00:00+01:00"><tuv xml:lang="zh-CN"><seg>\xe4\xb8\xad\xe5\x9b\xbd</seg></tuv>
 <tuv xml:lang="en"><seg>China</seg></tuv></tu></body></tmx>"""
-XLIFF_UNDECLARED_PREFIX = b"""<?xml version="1.0" encoding="UTF-8"?>
-<xliff version="2.0" xmlns="urn:oasis:names:tc:xliff:document:2.0" srcLang="en" trgLang="zh-CN"><x:undeclared>t</x:undeclared>
-<file id="f1"><unit id="u1"><segment state="final"><source>China</source><target>\xe4\xb8\xad\xe5\x9b\xbd</target></segment></unit>
-</file></xliff>"""
+XLIFF_UNDECLARED_PREFIX = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<xliff version="2.0" xmlns="urn:oasis:names:tc:xliff:document:2.0" srcLang="en" trgLang="zh-CN">'
+    b'<x:undeclared>t</x:undeclared>\n'
+    b'<file id="f1"><unit id="u1"><segment state="final">'
+    b'<source>China</source><target>\xe4\xb8\xad\xe5\x9b\xbd</target></segment></unit>\n'
+    b'</file></xliff>'
+)
 ITEM1 = "issue 12 item 1 (min_score near 0 stalls the index)"
 ITEM4 = "issue 12 item 4 (over-long values are a database error on PostgreSQL)"
 ITEM8 = "issue 12 item 8 (other 500s)"
@@ -99,9 +103,10 @@ REPROS = [
     post_json("lookup-q-surrogate", LOOKUP, {"q": "中\ud800国"}, found_on=BOTH, item=ITEM8, expect=(200, 400)),
     post_json("lookup-memory-surrogate", LOOKUP, {"q": ZH, "memory": "\ud800"}, found_on=BOTH, expect=(400, 404),
               item=ITEM8 + " (the issue names q, text, source and zh; memory is one more)"),
-    post_json("recognize-text-surrogate", "/api/v1/glossary/recognize", {"text": "中\ud800国", "lang": "zh"}, found_on=BOTH,
-              item=ITEM8, expect=(200, 400)),
-    post_json("qa-translation-surrogate", "/api/v1/glossary/qa", {"source": "0x10", "translation": "opened higher \ud800today."},
+    post_json("recognize-text-surrogate", "/api/v1/glossary/recognize", {"text": "中\ud800国", "lang": "zh"},
+              found_on=BOTH, item=ITEM8, expect=(200, 400)),
+    post_json("qa-translation-surrogate", "/api/v1/glossary/qa",
+              {"source": "0x10", "translation": "opened higher \ud800today."},
               found_on=BOTH, item=ITEM8, expect=(200, 400)),
     # -- item 8: files that make the importers raise something other than a format error
     upload("import-tmx-date-year-1-with-offset", "/api/v1/memories/fuzz/import", "a.tmx", TMX_YEAR_1,

@@ -34,7 +34,8 @@ def test_editor_creates_and_lookup_returns_the_terms(client, editor):
     found = client.get("/api/v1/glossary/recognize", query_string={"text": "据中国社会科学院研究员李永辉说"}).get_json()
     (hit,) = found["terms"]
     assert (hit["start"], hit["end"], hit["surface"]) == (1, 8, "中国社会科学院")
-    assert hit["targets"][0] == {**hit["targets"][0], "text": "Chinese Academy of Social Sciences", "status": "preferred"}
+    assert hit["targets"][0] == {**hit["targets"][0], "text": "Chinese Academy of Social Sciences",
+                                 "status": "preferred"}
     lookup = client.get("/api/v1/tm/lookup", query_string={"q": "社科院的研究员"}).get_json()
     assert [t["surface"] for t in lookup["terms"]] == ["社科院"]
 
@@ -76,7 +77,8 @@ def test_translator_cannot_edit_but_can_propose(client, editor, token_for):
 def test_delete_keeps_history_and_merge_joins_terms(client, editor):
     entry = create(client, editor)
     duplicate = create(client, editor, {"concept_type": "institution", "terms": [
-        {"lang": "zh", "text": "中国社科院", "status": "admitted"}, {"lang": "en", "text": "CASS", "case_sensitive": True}]})
+        {"lang": "zh", "text": "中国社科院", "status": "admitted"},
+        {"lang": "en", "text": "CASS", "case_sensitive": True}]})
     merged = client.post(f"/api/v1/glossary/entries/{entry['id']}/merge", json={"merge": duplicate["id"]},
                          headers=auth(editor)).get_json()
     assert "中国社科院" in [t["text"] for t in merged["terms"]]
@@ -98,7 +100,8 @@ def test_bad_entries_are_refused_with_the_reason(client, editor):
     empty = {"concept_type": "institution", "terms": [{"lang": "en", "text": " "}]}
     assert client.post("/api/v1/glossary/entries", json=empty, headers=auth(editor)).status_code == 400
     no_lang = {"concept_type": "institution", "terms": [{"text": "x"}]}
-    assert "language" in client.post("/api/v1/glossary/entries", json=no_lang, headers=auth(editor)).get_json()["error"]["message"]
+    refused = client.post("/api/v1/glossary/entries", json=no_lang, headers=auth(editor)).get_json()
+    assert "language" in refused["error"]["message"]
 
 
 def test_qa_reports_missing_and_forbidden_terms(client, editor):
@@ -115,11 +118,13 @@ def test_qa_reports_missing_and_forbidden_terms(client, editor):
 def test_a_dated_lookup_knows_which_term_applies(client, editor):
     create(client, editor, {"concept_type": "title", "terms": [
         {"lang": "zh", "text": "美国国务卿"},
-        {"lang": "en", "text": "US Secretary of State Mike Pompeo", "valid_from": "2018-04-26", "valid_to": "2021-01-20"},
+        {"lang": "en", "text": "US Secretary of State Mike Pompeo", "valid_from": "2018-04-26",
+         "valid_to": "2021-01-20"},
         {"lang": "en", "text": "US Secretary of State"}]})
 
     def rendering(day):
-        terms = client.get("/api/v1/tm/lookup", query_string={"q": "美国国务卿访问索契", "date": day}).get_json()["terms"]
+        terms = client.get("/api/v1/tm/lookup",
+                           query_string={"q": "美国国务卿访问索契", "date": day}).get_json()["terms"]
         return [t["text"] for t in terms[0]["targets"]]
 
     assert "US Secretary of State Mike Pompeo" in rendering("2019-05-14")

@@ -10,7 +10,8 @@ def login(client, make_user, name: str, role: str) -> str:
     username, password = make_user(name, role)
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    assert client.post("/login", data={"username": username, "password": password, "csrf_token": csrf}).status_code == 302
+    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf})
+    assert answer.status_code == 302
     return csrf
 
 
@@ -29,7 +30,8 @@ def test_editor_creates_and_edits_with_conflict_detection(client, make_user):
     page = client.get(entry_url).get_data(as_text=True)
     assert "People&#39;s Daily" in page and "create" in page
 
-    assert client.post(f"/glossary/{entry_id}/edit", data=entry_form(csrf, version=1, en="The People's Daily")).status_code == 302
+    edited = client.post(f"/glossary/{entry_id}/edit", data=entry_form(csrf, version=1, en="The People's Daily"))
+    assert edited.status_code == 302
     stale = client.post(f"/glossary/{entry_id}/edit", data=entry_form(csrf, version=1, en="Renmin Ribao"))
     assert stale.status_code == 409 and "while you edited" in stale.get_data(as_text=True)
     history = client.get(f"/api/v1/glossary/entries/{entry_id}/history").get_json()["events"]

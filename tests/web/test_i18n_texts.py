@@ -41,7 +41,8 @@ EXTRA = ("The city also opened two subway lines. Tickets cost three yuan. A muse
          "The football team won its third match in a row.")
 LOPSIDED_EN = ("The English has 3× the sentences of the Chinese (9 against 3): is one of them a different or "
                "shortened text? What matches is aligned; the rest is left unaligned for review.")
-LOPSIDED_ZH = "英文的句子数是中文的 3 倍（9 句对 3 句）：其中一篇是否是另一篇文本或删节版？能对应的部分已对齐，其余部分留作未对齐，供审校。"
+LOPSIDED_ZH = ("英文的句子数是中文的 3 倍（9 句对 3 句）：其中一篇是否是另一篇文本或删节版？"
+               "能对应的部分已对齐，其余部分留作未对齐，供审校。")
 PASSAGE_EN = ("English sentences 4–9 (6 of 9) have no counterpart in the Chinese: left unaligned. Is it a "
               "passage one text leaves out?")
 PASSAGE_ZH = "英文第 4–9 句（共 9 句中的 6 句）在中文中没有对应，已留作未对齐：是否有一篇删去或增加了这一段？"
@@ -71,7 +72,8 @@ def _login(client, make_user, name: str = "ed", role: str = "editor") -> str:
     username, password = make_user(name, role)
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    assert client.post("/login", data={"username": username, "password": password, "csrf_token": csrf}).status_code == 302
+    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf})
+    assert answer.status_code == 302
     return csrf
 
 
@@ -105,7 +107,8 @@ def test_a_check_within_one_language_is_refused_in_the_reader_s_language(client)
     same = {"source": "人民日报", "translation": "人民日报", "src": "zh", "tgt": "zh"}
     english = client.post("/api/v1/glossary/qa", json=same)
     assert english.status_code == 400
-    assert english.get_json()["error"]["message"] == "Fields 'src' and 'tgt' must name different languages (both are 'zh')."
+    assert english.get_json()["error"]["message"] == ("Fields 'src' and 'tgt' must name different languages "
+                                                      "(both are 'zh').")
     _chinese(client)
     chinese = client.post("/api/v1/glossary/qa", json=same).get_json()["error"]
     assert chinese == {"status": 400, "field": "tgt",
@@ -143,7 +146,8 @@ def test_a_qa_message_keeps_its_english_sentence():
 
 # ------------------------------------------------------------------ alignment warnings
 
-def test_a_legacy_encoding_warning_is_stored_as_a_template_and_read_in_either_language(app, client, editor, fast_encoder):
+def test_a_legacy_encoding_warning_is_stored_as_a_template_and_read_in_either_language(app, client, editor,
+                                                                                      fast_encoder):
     upload = {"zh": (io.BytesIO(ZH.encode("gb18030")), "zh.txt"), "en": (io.BytesIO(EN.encode()), "en.txt")}
     _chinese(client)
     created = client.post("/api/v1/align/jobs", data=upload, headers=auth(editor), content_type="multipart/form-data")

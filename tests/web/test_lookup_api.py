@@ -41,7 +41,8 @@ def test_exact_and_fuzzy_in_both_directions(client, editor):
     assert [SOCHI_ZH[slice(*d["s"])] for d in deleted] == ["来访的"]
     assert [m["score"] for m in fuzzy] == sorted((m["score"] for m in fuzzy), reverse=True)
 
-    backwards = client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_EN.lower(), "src": "en", "tgt": "zh"}).get_json()
+    backwards = client.get("/api/v1/tm/lookup",
+                           query_string={"q": SOCHI_EN.lower(), "src": "en", "tgt": "zh"}).get_json()
     assert backwards["matches"][0]["target"] == SOCHI_ZH
     assert backwards["matches"][0]["score"] < 100
     assert {p["reason"] for p in backwards["matches"][0]["penalties"]} == {"case"}
@@ -49,7 +50,8 @@ def test_exact_and_fuzzy_in_both_directions(client, editor):
 
 def test_numbers_are_adapted_with_scale_words(client, editor):
     add(client, editor, TRADE_ZH, TRADE_EN)
-    body = client.get("/api/v1/tm/lookup", query_string={"q": "2019年双边贸易总额达到300亿美元。", "src": "zh"}).get_json()
+    body = client.get("/api/v1/tm/lookup",
+                      query_string={"q": "2019年双边贸易总额达到300亿美元。", "src": "zh"}).get_json()
     match = body["matches"][0]
     assert match["adapted"] is True
     assert match["adapted_target"] == "The total value of bilateral trade for 2019 hit US$30 billion."
@@ -84,7 +86,8 @@ def test_memory_filter_and_changes_are_seen_at_once(client, editor):
 def test_batch_lookup(client, editor):
     add(client, editor, SOCHI_ZH, SOCHI_EN)
     add(client, editor, TRADE_ZH, TRADE_EN)
-    body = client.post("/api/v1/tm/lookup/batch", json={"segments": [SOCHI_ZH, {"q": TRADE_ZH}, "毫无关系"], "src": "zh"}).get_json()
+    body = client.post("/api/v1/tm/lookup/batch",
+                       json={"segments": [SOCHI_ZH, {"q": TRADE_ZH}, "毫无关系"], "src": "zh"}).get_json()
     assert [len(r["matches"]) for r in body["results"]] == [1, 1, 0]
     assert body["results"][1]["matches"][0]["target"] == TRADE_EN
 

@@ -117,8 +117,10 @@ def test_the_lookup_example_is_what_the_service_answers(client, token_for):
     admin = token_for("admin")
     client.post("/api/v1/memories", json={"name": "news"}, headers=auth(admin))
     client.post("/api/v1/units", json=UNIT_EXAMPLE, headers=auth(admin))
-    answer = client.get("/api/v1/tm/lookup", query_string={"q": LOOKUP_EXAMPLE["query"], "src": "zh", "tgt": "en"}).get_json()
-    keys = ("source", "target", "memory", "score", "base_score", "penalties", "adapted", "adapted_target", "in_context", "diff")
+    answer = client.get("/api/v1/tm/lookup",
+                        query_string={"q": LOOKUP_EXAMPLE["query"], "src": "zh", "tgt": "en"}).get_json()
+    keys = ("source", "target", "memory", "score", "base_score", "penalties", "adapted", "adapted_target", "in_context",
+            "diff")
     assert {k: answer["matches"][0][k] for k in keys} == {k: LOOKUP_EXAMPLE["matches"][0][k] for k in keys}
 
 

@@ -188,7 +188,8 @@ def test_pretranslate_with_the_real_tm_lookup(app, client, filled):
 
     _, pairs, _ = filled
     (z0, e0), (z1, _) = pairs[0], pairs[1]
-    xliff = (f'<?xml version="1.0" encoding="UTF-8"?>\n<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">'
+    xliff = (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+             f'<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">'
              f'<file original="a.txt" source-language="zh-CN" target-language="en" datatype="plaintext"><body>'
              f'<trans-unit id="1"><source>{z0}</source></trans-unit>'
              f'<trans-unit id="2"><source>{z1[:-3]}</source></trans-unit></body></file></xliff>').encode()

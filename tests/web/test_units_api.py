@@ -85,7 +85,8 @@ def test_bad_fields_are_named(client, token_for, memory):
     response = client.post("/api/v1/units", json={"memory": memory, "zh": "甲", "en": "A", "status": "final"},
                            headers=auth(editor))
     assert response.status_code == 400 and "status" in response.get_json()["error"]["message"]
-    response = client.post("/api/v1/units", data="not json", headers={**auth(editor), "Content-Type": "application/json"})
+    response = client.post("/api/v1/units", data="not json",
+                           headers={**auth(editor), "Content-Type": "application/json"})
     assert response.status_code == 400 and "JSON" in response.get_json()["error"]["message"]
 
 
@@ -93,7 +94,8 @@ def test_browser_session_writes_need_the_csrf_header(client, make_user, memory):
     username, password = make_user("ed", "editor")
     page = client.get("/login")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    assert client.post("/login", data={"username": username, "password": password, "csrf_token": csrf}).status_code == 302
+    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf})
+    assert answer.status_code == 302
     body = {"memory": memory, "zh": "甲", "en": "A"}
     assert client.post("/api/v1/units", json=body).status_code == 400
     assert client.post("/api/v1/units", json=body, headers={"X-CSRFToken": csrf}).status_code == 201

@@ -71,7 +71,8 @@ def test_article_from_docx_and_xliff(client, seeded):
         document.add_paragraph(sentence)
     buffer = io.BytesIO()
     document.save(buffer)
-    html = post_article(client, file=(io.BytesIO(buffer.getvalue()), "article.docx"), threshold="75").get_data(as_text=True)
+    html = post_article(client, file=(io.BytesIO(buffer.getvalue()), "article.docx"),
+                        threshold="75").get_data(as_text=True)
     assert sum(band_counts(html).values()) == 3 and "article.docx" in html
 
     from workbench.export import skeleton
@@ -135,7 +136,8 @@ def test_user_text_is_escaped(client):
 def test_concordance_json_filters_by_date(client, seeded):
     body = client.get("/workbench/concordance.json", query_string={"q": "索契", "since": "2000-01-01"}).get_json()
     assert body["total"] == 1 and body["results"][0]["hits"]["zh"] == [[11, 13]]
-    assert client.get("/workbench/concordance.json", query_string={"q": "索契", "until": "2000-01-01"}).get_json()["total"] == 0
+    old = client.get("/workbench/concordance.json", query_string={"q": "索契", "until": "2000-01-01"}).get_json()
+    assert old["total"] == 0
     bad = client.get("/workbench/concordance.json", query_string={"q": "索契", "since": "May"})
     assert bad.status_code == 400 and bad.get_json()["error"]["parameter"] == "since"
     # The words every date parameter gets (this page had its own: "The date May is not a date like 2024-05-31.").

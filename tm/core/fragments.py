@@ -93,7 +93,8 @@ once ever even still yet already now soon then thus hence however therefore
 #: One-character Chinese words a fragment does not end on: particles, prepositions, conjunctions
 #: and adverbs that lean on what follows or close a phrase the fragment cuts off (中国经济的,
 #: 俄罗斯在, 还将); their rendering alone ("of", "in") is no translation of anything.
-ZH_NO_END = frozenset("的了着过地得之在是和与及或而并也都就将把被对为从向于以其这那又还很更最所但却则即让给由使到比跟同等个")
+ZH_NO_END = frozenset("的了着过地得之在是和与及或而并也都就将把被对为从向于以其"
+                      "这那又还很更最所但却则即让给由使到比跟同等个")
 #: ... nor starts on: particles and conjunctions that attach to the word before (了中国特色...).
 ZH_NO_START = frozenset("的了着过地得之等和与及或而并也都就又还却则即吗呢吧啊")
 #: English words a fragment does not end on, for the same reason ("based on the", "for China

@@ -342,7 +342,7 @@ def rank(
     min_score: float = MIN_SCORE,
     limit: int | None = LIMIT,
     prev: str | None = None,
-    next: str | None = None,  # noqa: A002 - the API's own word for the following segment
+    next: str | None = None,  # the API's own word for the following segment, shadowing the builtin
 ) -> list[Match]:
     """Score ``candidates`` against ``query``; the best ``limit`` with score ≥ ``min_score``.
 
