@@ -11,7 +11,7 @@ Pure: standard library and ``messages`` only (the glossary readers use them too)
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, AnyStr, Protocol
 
 from common.messages import N_, Message
 
@@ -32,11 +32,18 @@ class RecordTooLarge(ValueError):
         self.limit = limit
 
 
+class ByteSource(Protocol):
+    """What `RecordBoundedStream` needs of the stream it wraps: a file, or a reader's own
+    stream such as safexml.PeekedStream, which is no IO subclass."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class RecordBoundedStream:
     """A binary stream that refuses to deliver more than ``limit`` bytes between two calls of
     ``record_done()`` (a reader calls it after each unit)."""
 
-    def __init__(self, stream: IO[bytes], limit: int | None = None) -> None:
+    def __init__(self, stream: ByteSource, limit: int | None = None) -> None:
         self._stream = stream
         self._limit = MAX_RECORD_BYTES if limit is None else limit
         self._since = 0
@@ -52,7 +59,7 @@ class RecordBoundedStream:
         self._since = 0
 
 
-def bounded_lines(stream: IO, limit: int | None = None) -> Iterator:
+def bounded_lines(stream: IO[AnyStr], limit: int | None = None) -> Iterator[AnyStr]:
     """The lines of ``stream`` (bytes or text), each at most ``limit`` (MAX_LINE_CHARS) long,
     else RecordTooLarge."""
     limit = MAX_LINE_CHARS if limit is None else limit

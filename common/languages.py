@@ -168,7 +168,7 @@ def script_of(code: str) -> Literal["Hans", "Hant"] | None:
     return None
 
 
-def parse_language(value: str | None, parameter: str) -> str:
+def parse_language(value: str | None, parameter: str) -> Lang:
     """A language parameter (``zh``, ``zh-Hans``, ``en-GB``...) as ``zh`` or ``en``."""
     params.text(value, parameter)
     try:

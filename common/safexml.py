@@ -37,13 +37,13 @@ OPTIONS: dict[str, Any] = {"resolve_entities": False, "no_network": True, "load_
 PROLOG_PEEK = 64 * 1024
 
 
-def iterparse(source, **options) -> etree.iterparse:
+def iterparse(source: Any, **options: Any) -> etree.iterparse:
     """``lxml.etree.iterparse`` with `OPTIONS`; ``options`` adds the caller's own (events, tag,
     remove_comments ...), never a weaker one."""
     return etree.iterparse(source, **_with_safe(options))
 
 
-def parser(**options) -> etree.XMLParser:
+def parser(**options: Any) -> etree.XMLParser:
     """An ``lxml.etree.XMLParser`` with `OPTIONS`, for whole-document work."""
     return etree.XMLParser(**_with_safe(options))
 
@@ -89,7 +89,7 @@ def entity_line(head: bytes) -> int | None:
     return head.count(b"\n", 0, at) + 1 if at >= 0 else None
 
 
-def first_entity(tree: etree._ElementTree):
+def first_entity(tree: etree._ElementTree) -> etree._DTDEntity | None:
     """The first entity the document's internal DTD subset declares, or None.
 
     Entities are never expanded (`OPTIONS`), so asking once the root element is parsed is early
@@ -99,7 +99,7 @@ def first_entity(tree: etree._ElementTree):
     return next(iter(dtd.iterentities()), None) if dtd is not None else None
 
 
-def entity_refused(entity, file_format: str) -> Message:
+def entity_refused(entity: etree._DTDEntity, file_format: str) -> Message:
     """Why a DOCTYPE's entity declaration is refused (TMX and XLIFF alike; TBX has its own words)."""
     if entity.system_url:
         problem = N_("the DOCTYPE declares external entity (XXE) {name!r}; {format} files must not declare "

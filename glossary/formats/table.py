@@ -41,6 +41,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 from common import timeutil
 from common.bounded import RecordTooLarge, bounded_lines, line_too_long
@@ -168,7 +169,7 @@ def _entry(group: list[tuple[int, dict]]) -> Entry:
     first_line, first = group[0]
     entry_id = first["entry_id"]
 
-    def fail(message: Message, line: int = first_line):
+    def fail(message: Message, line: int = first_line) -> NoReturn:
         raise GlossaryFormatError(message, entry=entry_id, line=line)
 
     def parse_date(value: str, column: str, line: int) -> dt.date | None:

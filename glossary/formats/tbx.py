@@ -52,10 +52,12 @@ XML is written with lxml's incremental ``xmlfile`` writer, one entry element at 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Literal, NoReturn, TypedDict
 
 from lxml import etree
 
@@ -195,25 +197,46 @@ def _check_root(root) -> None:
                                   line=root.sourceline)
 
 
-def _parse_date(value: str, what: str, fail) -> dt.date:
+def _parse_date(value: str, what: Message, fail: Callable[[Message], NoReturn]) -> dt.date:
     try:
         return parse_date(value.strip())
     except ValueError:
         fail(Message(N_("{what} {value!r} is not an ISO date (YYYY-MM-DD)"), what=what, value=value.strip()))
 
 
+_Validity = Literal["valid_from", "valid_to"]
+
+
+class _EntryFields(TypedDict):
+    definition: str
+    concept_type: str
+    source: str
+    note: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+
+class _TermFields(TypedDict):
+    term_type: str | None
+    case_sensitive: bool
+    do_not_translate: bool
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    note: str
+
+
 def _read_entry(el, ordinal: int) -> Entry | None:
     entry_id = el.get("id")
     label = entry_id if entry_id is not None else f"#{ordinal}"
 
-    def fail(message: Message, line: int | None = None):
+    def fail(message: Message, line: int | None = None) -> NoReturn:
         raise GlossaryFormatError(message, entry=label, line=line or el.sourceline)
 
     for _ in el.iter(etree.Entity):
         fail(Message(N_("unresolved entity reference; entities are refused")))
 
-    fields = {"definition": "", "concept_type": "other", "source": "", "note": "",
-              "valid_from": None, "valid_to": None}
+    fields: _EntryFields = {"definition": "", "concept_type": "other", "source": "", "note": "",
+                            "valid_from": None, "valid_to": None}
     terms: list[Term] = []
     other_languages = False
 
@@ -226,7 +249,7 @@ def _read_entry(el, ordinal: int) -> Entry | None:
         elif name == "admin" and kind == "source":
             fields["source"] = _text(child)
         elif name == "admin" and kind in ("x-validFrom", "x-validTo"):
-            key = "valid_from" if kind == "x-validFrom" else "valid_to"
+            key: _Validity = "valid_from" if kind == "x-validFrom" else "valid_to"
             fields[key] = _parse_date(_text(child), Message(N_("entry {category}"), category=kind),
                                       lambda m: fail(m, child.sourceline))
         elif name == "note":
@@ -266,11 +289,13 @@ def _read_entry(el, ordinal: int) -> Entry | None:
     return entry
 
 
-def _read_term(section, lang: str, fail) -> Term:
+def _read_term(section, lang: str, fail: Callable[..., NoReturn]) -> Term:
     line = section.sourceline
-    text = None
-    values = {"status": None, "forbidden": False, "term_type": None, "case_sensitive": False,
-              "do_not_translate": False, "valid_from": None, "valid_to": None, "note": ""}
+    text: str | None = None
+    marked_status: str | None = None
+    forbidden = False
+    values: _TermFields = {"term_type": None, "case_sensitive": False, "do_not_translate": False,
+                           "valid_from": None, "valid_to": None, "note": ""}
     # ntig nests term and termNotes in a termGrp: walk the subtree, not just the children.
     for node in section.iter():
         name, kind = _local(node), node.get("type")
@@ -282,30 +307,32 @@ def _read_term(section, lang: str, fail) -> Term:
             if status is None:
                 fail(Message(N_("unknown status {value!r} for term {text!r}"), value=value, text=text),
                      node.sourceline)
-            values["status"] = status
+            marked_status = status
         elif name == "termNote" and kind == "x-usageStatus":
             value = _text(node).strip()
             if value != FORBIDDEN:
                 fail(Message(N_("unknown x-usageStatus {value!r} for term {text!r}"), value=value, text=text),
                      node.sourceline)
-            values["forbidden"] = True
+            forbidden = True
         elif name == "termNote" and kind == "termType":
             values["term_type"] = _text(node).strip() or None
         elif name == "termNote" and kind in ("x-caseSensitive", "x-doNotTranslate"):
             flag = _text(node).strip().lower() in _YES
-            values["case_sensitive" if kind == "x-caseSensitive" else "do_not_translate"] = flag
+            which: Literal["case_sensitive", "do_not_translate"] = (
+                "case_sensitive" if kind == "x-caseSensitive" else "do_not_translate")
+            values[which] = flag
         elif name == "admin" and kind in ("x-validFrom", "x-validTo"):
-            key = "valid_from" if kind == "x-validFrom" else "valid_to"
-            values[key] = _parse_date(_text(node), Message(N_("term {category}"), category=kind),
-                                      lambda m, line=node.sourceline: fail(m, line))
+            validity: _Validity = "valid_from" if kind == "x-validFrom" else "valid_to"
+            values[validity] = _parse_date(_text(node), Message(N_("term {category}"), category=kind),
+                                      functools.partial(fail, line=node.sourceline))
         elif name == "note":
             values["note"] = _text(node)
     if text is None:
         fail(Message(N_("a term section has no <term>")), line)
     if not text:
         fail(Message(N_("empty term ({lang})"), lang=lang), line)
-    status = values.pop("status") or PREFERRED
-    if values.pop("forbidden"):
+    status = marked_status or PREFERRED
+    if forbidden:
         if status != DEPRECATED:
             fail(Message(N_("term {text!r} is marked forbidden but its administrativeStatus is {status}"),
                          text=text, status=status), line)

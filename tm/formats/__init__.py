@@ -82,7 +82,8 @@ def _xml_root(text: str) -> str | None:
     Without the root in the sample (a prolog of kilobytes), an ``<xliff`` anywhere in it
     still tells: a TMX file has no use for the word in markup.
     """
-    root = _ROOT.match(text, _PROLOG.match(text).end())
+    prolog = _PROLOG.match(text)  # always matches (perhaps nothing): every part is optional
+    root = _ROOT.match(text, prolog.end() if prolog else 0)
     if root is not None:
         return root.group(1)
     return "xliff" if re.search(r"<(?:[\w.-]+:)?xliff\b", text) else None

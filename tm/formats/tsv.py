@@ -40,10 +40,10 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
-from typing import IO, Literal
+from typing import IO, Literal, cast
 
 from common.bounded import RecordTooLarge, bounded_lines, line_too_long
 from common.languages import UnsupportedLanguage, normalize_lang
@@ -105,7 +105,7 @@ def _decoded(raw: bytes, number: int) -> str:
         ) from err
 
 
-def _counted(lines: Iterator[str], encoding: str) -> Iterator[str]:
+def _counted(lines: IO[str], encoding: str) -> Iterator[str]:
     """Lines decoded by someone else; a decoding error names the line it stopped at."""
     number = 0  # read by the handlers below: the line the error is on
     try:
@@ -120,10 +120,11 @@ def _counted(lines: Iterator[str], encoding: str) -> Iterator[str]:
                                         encoding=encoding, problem=err.reason), number + 1) from err
 
 
-def as_buffered(stream: IO[bytes]) -> io.BufferedIOBase:
+def as_buffered(stream: IO[bytes]) -> io.BufferedReader:
     """``stream`` itself if it can ``peek``, else wrapped in a BufferedReader that can."""
     if hasattr(stream, "peek"):
-        return stream  # type: ignore[return-value]
+        # Used only for read, readline and peek, which any stream with peek has.
+        return cast(io.BufferedReader, stream)
     return io.BufferedReader(_Raw(stream), buffer_size=64 * 1024)
 
 
@@ -136,7 +137,7 @@ class _Raw(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         data = self._stream.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
@@ -360,12 +361,13 @@ def write_table(
     slots = Counter(c[len(PROP_PREFIX):] for c in columns if c.startswith(PROP_PREFIX))
     missing = [name for name in METADATA_COLUMNS if name not in columns]
 
+    emit: Callable[[list[str]], object]
     if dialect == "csv":
-        writer = csv.writer(stream, dialect="excel", lineterminator="\r\n")
-        emit = writer.writerow
+        emit = csv.writer(stream, dialect="excel", lineterminator="\r\n").writerow
     else:
-        def emit(cells: list[str]) -> None:
+        def emit_tsv(cells: list[str]) -> None:
             stream.write("\t".join(_escape_tsv(cell) for cell in cells) + "\n")
+        emit = emit_tsv
 
     emit(columns)
     count = 0
