@@ -17,7 +17,9 @@ from typing import Any
 
 # detect_language and han_ratio live with the languages (the glossary and the web layer need
 # them without the TM); they stay importable from here, where the core's callers look.
-from common.languages import LANGUAGES, detect_language, han_ratio  # noqa: F401
+from common.languages import LANGUAGES
+from common.languages import detect_language as detect_language
+from common.languages import han_ratio as han_ratio
 from common.text import to_simplified
 from tm.core.numbers import NUMERAL_RE
 

@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -182,7 +183,7 @@ class AlignmentModel:
     zh_to_en: _Direction  # Chinese words generate English ones: t(en | zh)
     en_to_zh: _Direction  # t(zh | en)
     units: int = 0
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
     _zh_index: dict[str, int] = field(default_factory=dict, repr=False)
     _en_index: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -369,24 +370,28 @@ def _digamma(x: np.ndarray) -> np.ndarray:
         small = x < 6
     inv = 1.0 / x
     inv2 = inv * inv
-    return out + np.log(x) - 0.5 * inv - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 / 252))
+    psi: np.ndarray = out + np.log(x) - 0.5 * inv - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 / 252))
+    return psi
 
 
 def _normalise(counts: np.ndarray, table_src: np.ndarray, n_source: int, n_target: int) -> np.ndarray:
     """The M-step: t(f | e) from expected counts, the mean-field (VB) estimate."""
     totals = np.bincount(table_src, weights=counts, minlength=n_source)
-    return np.exp(_digamma(counts + VB_ALPHA) - _digamma(totals[table_src] + VB_ALPHA * n_target))
+    t: np.ndarray = np.exp(_digamma(counts + VB_ALPHA) - _digamma(totals[table_src] + VB_ALPHA * n_target))
+    return t
 
 
 def _flat(links: _Compact) -> np.ndarray:
     size = np.diff(links.group_start).astype(np.float64)
-    return 1.0 / size[links.group]
+    flat: np.ndarray = 1.0 / size[links.group]
+    return flat
 
 
 def _posteriors(links: _Compact, t: np.ndarray, prior: np.ndarray) -> np.ndarray:
     p = t * prior
     z = np.bincount(links.group, weights=p, minlength=links.n_groups)
-    return p / np.maximum(z[links.group], 1e-300)
+    posterior: np.ndarray = p / np.maximum(z[links.group], 1e-300)
+    return posterior
 
 
 def _fit_tension(samples: list[tuple[_Compact, np.ndarray]], tension: float, null_prob: float) -> float:
@@ -438,7 +443,7 @@ def _pair_table(corpus: _Corpus, n_target: int, prior_keys: np.ndarray, prune: b
 
 def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: np.ndarray,
                      prior_weights: np.ndarray, *, prune: bool, model1: int, diagonal: int,
-                     log=None) -> _Direction:
+                     log: Callable[[str], object] | None = None) -> _Direction:
     src_freq = np.bincount(corpus.src, minlength=n_source)
     tgt_freq = np.bincount(corpus.tgt, minlength=n_target)
     table = _pair_table(corpus, n_target, prior_keys, prune, src_freq, tgt_freq)
@@ -459,7 +464,7 @@ def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: 
     for it in range(model1 + diagonal):
         probs = _normalise(counts, table_src, n_source, n_target)
         counts = prior.copy()
-        samples = []
+        samples: list[tuple[_Compact, np.ndarray]] = []
         for start, end in _batches(corpus):
             links = cache.get((start, end))
             if links is None:
@@ -581,7 +586,7 @@ def train(
     model1_iterations: int = MODEL1_ITERATIONS,
     diagonal_iterations: int = DIAGONAL_ITERATIONS,
     prune: bool | None = None,
-    log=None,
+    log: Callable[[str], object] | None = None,
 ) -> AlignmentModel:
     """An AlignmentModel learnt from (Chinese, English) pairs.
 
