@@ -159,7 +159,10 @@ def init_app(app: Flask) -> None:
         extensions.install_ratelimit_engine(app, engine)
     # No default or decorator limits: the limits below are checked where their key is known
     # (the user name, the token), inside the views.
-    Limiter(get_remote_address, app=app, storage_uri=uri, storage_options=options, default_limits=[])
+    # flask_limiter types the options as strings and numbers, but passes them on as keyword arguments to
+    # the storage's constructor, and DatabaseStorage takes the engine.
+    Limiter(get_remote_address, app=app, storage_uri=uri,
+            storage_options=options, default_limits=[])  # type: ignore[arg-type]
 
 
 @functools.lru_cache(maxsize=16)

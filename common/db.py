@@ -6,9 +6,9 @@ needs Flask); models, repositories and services import from here.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import MetaData, Table, create_engine, event, func
+from sqlalchemy import ColumnExpressionArgument, MetaData, Table, create_engine, event, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -29,6 +29,10 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        # SQLAlchemy types __table__ as any FromClause (a class may map a join or a subquery);
+        # every model here maps a Table, which inserts and DDL need.
+        __table__: ClassVar[Table]
 
 
 def make_engine(url: str, *, lock_timeout: float = MIGRATION_LOCK_TIMEOUT, **engine_options: Any) -> Engine:
@@ -64,7 +68,7 @@ def insert_ignoring_conflicts(
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
 
 
-def year_month(session: Session, column: ColumnElement[Any]) -> ColumnElement[str]:
+def year_month(session: Session, column: ColumnExpressionArgument[Any]) -> ColumnElement[str]:
     """A 'YYYY-MM' expression for the datetime ``column`` in the session's dialect (SQLite has no
     ``to_char``, PostgreSQL no ``strftime``), for counts grouped by month."""
     if session.get_bind().dialect.name == "postgresql":

@@ -46,13 +46,13 @@ def load_command(password: str):
         with open(DEMO_DIR / filename, "rb") as stream:
             report = tm.import_file(session, memory_name=memory_name, stream=stream,
                                     filename=filename, user="demo")
-        repo.memory_by_name(session, memory_name).description = description
+        repo.get_or_create_memory(session, memory_name).description = description
         click.echo(f"{memory_name}: {report.added} units added, {report.duplicates} already there.")
     glossary_file = DEMO_DIR.parent / "glossary" / "demo" / "termbase.tsv"
     with open(glossary_file, "rb") as stream:
-        report = glossary.import_entries(session, stream, filename="demo-termbase.tsv", file_format="tsv",
-                                         user="demo")
-    click.echo(f"glossary: {report['added']} entries added, {report['updated']} refreshed.")
+        terms = glossary.import_entries(session, stream, filename="demo-termbase.tsv", file_format="tsv",
+                                        user="demo")
+    click.echo(f"glossary: {terms['added']} entries added, {terms['updated']} refreshed.")
     for username, role in DEMO_USERS:
         if accounts.user_by_name(session, username) is None:
             accounts.create_user(session, username, password, role)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from common.db import year_month
@@ -102,8 +103,10 @@ def lock_entry(session: Session, entry_id: int, *, version: int | None) -> bool:
     condition = [EntryRow.id == entry_id]
     if version is not None:
         condition.append(EntryRow.version == version)
-    result = session.execute(update(EntryRow).where(*condition).values(version=EntryRow.version)
-                             .execution_options(synchronize_session=False))
+    # An UPDATE gives a CursorResult, which has the rowcount; Session.execute is typed for any statement.
+    result = cast(CursorResult[Any], session.execute(
+        update(EntryRow).where(*condition).values(version=EntryRow.version)
+        .execution_options(synchronize_session=False)))
     return result.rowcount == 1
 
 
@@ -124,10 +127,10 @@ def lock_glossary_for_import(session: Session) -> None:
 def close_proposal(session: Session, proposal_id: int, *, state: str, user: str) -> bool:
     """Move an open proposal to ``state`` (accepted, rejected); False when it was not open any
     more: of two editors deciding at once, exactly one gets True."""
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(  # an UPDATE's result, as above
         update(Proposal).where(Proposal.id == proposal_id, Proposal.state == "open")
         .values(state=state, decided_by=user, decided_at=now()).execution_options(synchronize_session=False)
-    )
+    ))
     return result.rowcount == 1
 
 

@@ -8,7 +8,7 @@ import io
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from typing import IO
 
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ MAX_PER_PAGE = 200
 
 # ------------------------------------------------------------------ JSON shape
 
-def entry_from_json(data: dict, *, entry_id: str | None = None) -> Entry:
+def entry_from_json(data: object, *, entry_id: str | None = None) -> Entry:
     """An Entry from the API's JSON (or a form); raises with the field named."""
     if not isinstance(data, dict):
         raise DuizhaoError(Message(N_("An entry must be a JSON object.")))
@@ -221,11 +221,11 @@ def merge_entries(session: Session, keep_id: int, merge_id: int, *, user: str | 
 
 # ------------------------------------------------------------------ proposals
 
-def propose(session: Session, data: dict, *, user: str, entry_id: int | None = None) -> Proposal:
+def propose(session: Session, data: object, *, user: str, entry_id: int | None = None) -> Proposal:
     """A translator proposes a new entry, or (with ``entry_id``) terms for an existing one."""
     if entry_id is not None:
         get_entry(session, entry_id)
-        terms = data.get("terms")
+        terms = data.get("terms") if isinstance(data, dict) else None
         if not isinstance(terms, list) or not terms:
             raise DuizhaoError(Message(N_("Field {field!r} must list the terms proposed."), field="terms"),
                                field="terms")
@@ -278,7 +278,7 @@ def guess_format(filename: str) -> str:
                                   "or pass the format."), filename=filename))
 
 
-def import_entries(session: Session, stream: BinaryIO, *, filename: str, file_format: str | None,
+def import_entries(session: Session, stream: IO[bytes], *, filename: str, file_format: str | None,
                    user: str | None) -> dict:
     """Import a TBX (either dialect), CSV or TSV glossary: all or nothing. An entry an earlier
     import of the same file brought (the same file name and id in it) is replaced, and so is a
@@ -336,7 +336,7 @@ def _import_one(session: Session, entry: Entry, origin: str, seen: set[str], wri
     return "added"
 
 
-def export_entries(session: Session, stream: BinaryIO, *, file_format: str) -> None:
+def export_entries(session: Session, stream: IO[bytes], *, file_format: str) -> None:
     if file_format not in EXPORT_FORMATS:
         raise DuizhaoError(Message(N_("Unknown glossary format {format!r}; use one of {formats}."),
                                    format=file_format, formats=", ".join(EXPORT_FORMATS)),
@@ -355,7 +355,7 @@ def export_entries(session: Session, stream: BinaryIO, *, file_format: str) -> N
 def _with_unique_ids(rows: Iterable[EntryRow]) -> Iterator[Entry]:
     """Entries as exported: each with the id its file knew it by, unless another file's entry
     took that id already (ids are unique only within a file); then with its own "dz<id>"."""
-    used: set[str] = set()
+    used: set[str | None] = set()
     for row in rows:
         entry = repo.to_domain(row, id_from="ext")
         if entry.id in used:

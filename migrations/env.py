@@ -22,7 +22,10 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no database: set sqlalchemy.url (the app and the tests set it from DATABASE_URL)")
+    engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         # Batch mode: SQLite cannot ALTER most things, so Alembic copies the table instead.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)

@@ -43,19 +43,23 @@ class LiveIndex:
     """Candidate indexes over all units, refreshed from the event log; thread-safe."""
 
     def __init__(self) -> None:
-        self.indexes = {"zh": CandidateIndex("zh"), "en": CandidateIndex("en")}
+        self._reset()
+        self._lock = threading.RLock()
+
+    def _reset(self) -> None:
+        # Not the lock: build() resets while holding it, and a new lock would let others in.
+        self.indexes: dict[str, CandidateIndex[int]] = {"zh": CandidateIndex("zh"), "en": CandidateIndex("en")}
         self.memory_of: dict[int, int] = {}
         self.cursor = EventCursor()
         self.last_poll = 0.0
         self.built = False
-        self._lock = threading.RLock()
 
     # -------------------------------------------------------------- building
 
     def build(self, session: Session) -> None:
         """(Re)build from every unit in the database."""
         with self._lock:
-            self.__init__()
+            self._reset()
             # Read the event high-water mark first: events after it are replayed by refresh(),
             # and replaying an add or delete the build already saw is harmless.
             self.cursor = EventCursor(repo.last_event_id(session))

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from common.db import insert_ignoring_conflicts, year_month
 from common.fieldlimits import fit, fit_language_tag
 from common.timeutil import isoformat, utcnow
 from tm.core.text import normalize, tokenize_en
-from tm.formats.records import UnitRecord
+from tm.formats.records import Status, UnitRecord
 from tm.models import ImportRun, Memory, Unit, UnitEvent
 
 #: Rows per INSERT batch: large enough to amortise round trips, small enough to keep memory flat.
@@ -81,7 +82,10 @@ def create_memory(session: Session, name: str) -> tuple[Memory, bool]:
                  .values(name=name, description="", priority=0, created_at=utcnow())
                  .returning(Memory.__table__.c.id))
     created = session.execute(statement).scalar() is not None
-    return memory_by_name(session, name), created
+    memory = memory_by_name(session, name)
+    if memory is None:  # inserted just now, or by the transaction the insert waited for
+        raise LookupError(f"memory {name!r} is missing right after its insert")
+    return memory, created
 
 
 #: First key of the PostgreSQL advisory locks that serialise writes of many units into one memory
@@ -181,8 +185,11 @@ def create_unit(session: Session, memory: Memory, fields: dict, *, user: str | N
                  .values(row).returning(Unit.__table__.c.id))
     unit_id = session.execute(statement).scalar()
     if unit_id is None:
-        return find_pair(session, memory, fields["zh"], fields["en"]), False
-    unit = session.get(Unit, unit_id)
+        existing = find_pair(session, memory, fields["zh"], fields["en"])
+        if existing is None:  # the insert found it, after waiting for the transaction that added it
+            raise LookupError("the pair an insert conflicted with is missing")
+        return existing, False
+    unit = session.get_one(Unit, unit_id)
     _log(session, unit, "create", user, before=None, after=unit_snapshot(unit))
     return unit, True
 
@@ -374,9 +381,10 @@ def _row_from_record(record: UnitRecord, digest: str, memory_id: int, run: Impor
 
 
 def _to_naive_utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is None:
+    offset = moment.utcoffset() if moment is not None else None
+    if moment is None or offset is None:
         return moment
-    return (moment - moment.utcoffset()).replace(tzinfo=None)
+    return (moment - offset).replace(tzinfo=None)
 
 
 # ------------------------------------------------------------------ export
@@ -409,7 +417,7 @@ def record_from_unit(unit: Unit) -> UnitRecord:
         doc_url=unit.doc_url,
         context_prev=unit.context_prev,
         context_next=unit.context_next,
-        status=unit.status,
+        status=cast(Status, unit.status),  # the record checks it is one of STATUSES
     )
 
 

@@ -9,7 +9,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, cast
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from tm.core.text import NUMBER_UNIT, match_key
 from tm.formats import sniff_format
 from tm.formats.records import MAX_SEGMENT_CHARS, STATUSES, ImportFormatError, UnitRecord
 from tm.formats.tmx import iter_tmx, read_tmx, write_tmx
-from tm.formats.tsv import METADATA_COLUMNS, read_table, write_table
+from tm.formats.tsv import METADATA_COLUMNS, Dialect, read_table, write_table
 from tm.formats.xliff import read_xliff
 from tm.live_index import LiveIndex
 from tm.models import Memory, Unit
@@ -71,7 +71,7 @@ def _storable(records: Iterable[UnitRecord]) -> Iterator[UnitRecord]:
         yield record
 
 
-def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filename: str,
+def import_file(session: Session, *, memory_name: str, stream: IO[bytes], filename: str,
                 file_format: str | None = None, user: str | None,
                 progress: Callable[[int], None] | None = None) -> ImportReport:
     """Import a TMX/XLIFF/TSV/CSV file into a memory (made if new); all or nothing, as the
@@ -95,7 +95,7 @@ def import_file(session: Session, *, memory_name: str, stream: BinaryIO, filenam
     elif file_format == "xliff":
         records = read_xliff(stream)  # translated and approved units only (see tm.formats.xliff)
     else:
-        records = read_table(stream, dialect=file_format)
+        records = read_table(stream, dialect=cast(Dialect, file_format))  # tsv or csv by now
     counts = repo.import_records(session, memory, run, _storable(records), progress=progress)
     return ImportReport(memory.name, filename, file_format, counts.read, counts.added,
                         counts.duplicates, run.id)
@@ -115,7 +115,7 @@ def resolve_memories(session: Session, names: Sequence[str] | None) -> list[Memo
 
 
 def export_units(session: Session, *, memory_names: Sequence[str] | None, file_format: str,
-                 stream: BinaryIO, srclang: str = "zh") -> int:
+                 stream: IO[bytes], srclang: str = "zh") -> int:
     """Write the units of the named memories (all when None) to ``stream``; returns the count."""
     if file_format not in EXPORT_FORMATS:
         raise DuizhaoError(Message(N_("Unknown export format {format!r}; use one of {formats}."),
@@ -127,7 +127,7 @@ def export_units(session: Session, *, memory_names: Sequence[str] | None, file_f
     columns = ["zh", "en", *METADATA_COLUMNS, *repo.prop_columns(session, ids)]
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
     try:
-        return write_table(records, text, dialect=file_format, columns=columns)
+        return write_table(records, text, dialect=cast(Dialect, file_format), columns=columns)  # tsv or csv
     finally:
         text.detach()
 
@@ -205,7 +205,7 @@ def create_unit(session: Session, *, memory_name: str, fields: dict, user: str |
 MAX_BATCH_UNITS = 5_000
 
 
-def upsert_units(session: Session, *, memory_name: str, items: list, user: str | None) -> dict:
+def upsert_units(session: Session, *, memory_name: str, items: object, user: str | None) -> dict:
     """Add or update many units at once, idempotently: sending the same batch again creates
     nothing and changes nothing. An item with an ``id`` updates that unit; one without is
     matched to a unit of the memory with the same pair (whose other fields it updates), or
@@ -218,7 +218,7 @@ def upsert_units(session: Session, *, memory_name: str, items: list, user: str |
     if memory is None:
         raise NotFound(Message(N_("No memory is called {name!r}."), name=memory_name), field="memory")
     repo.lock_memory_for_bulk_write(session, memory)
-    outcome = {"created": [], "updated": [], "unchanged": []}
+    outcome: dict[str, list[int]] = {"created": [], "updated": [], "unchanged": []}
     for position, item in enumerate(items):
         try:
             if not isinstance(item, dict):

@@ -7,6 +7,7 @@ browser (``static/workbench.js``); the article page works without JavaScript.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -249,9 +250,9 @@ def _terms(text: str, src: str, _tgt: str = "") -> list[dict]:
 @bp.route("/article", methods=["GET", "POST"])
 def article_page():
     check_permission("read")
-    context = {"text": "", "rows": None, "report": None, "error": None, "direction": "auto",
-               "threshold": DEFAULT_THRESHOLD, "band_labels": BAND_LABELS, "band_words": BAND_WORDS,
-               "rows_order": analysis.ROWS, "filename": None}
+    context: dict[str, Any] = {"text": "", "rows": None, "report": None, "error": None, "direction": "auto",
+                               "threshold": DEFAULT_THRESHOLD, "band_labels": BAND_LABELS, "band_words": BAND_WORDS,
+                               "rows_order": analysis.ROWS, "filename": None}
     if request.method == "GET":
         return render_template("workbench/article.html", **context)
     context["direction"] = request.form.get("direction", "auto")

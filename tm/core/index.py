@@ -56,7 +56,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 from rapidfuzz import process
@@ -64,6 +64,9 @@ from rapidfuzz import process
 from common.languages import LANGUAGES
 from tm.core.match import MIN_SCORE, SCORER, length_window, max_edits
 from tm.core.text import MatchKey, scoring_units
+
+#: What the caller identifies its units by (the TM: database ids).
+Id = TypeVar("Id", bound=Hashable)
 
 #: Rows -> a bool mask of those a search may return (None: every row).
 RowFilter = Callable[[np.ndarray], np.ndarray] | None
@@ -125,7 +128,7 @@ class SearchStats:
     exact: bool = True
 
 
-class CandidateIndex:
+class CandidateIndex(Generic[Id]):
     """In-memory n-gram index over the scoring units of one language side.
 
     Unit ids are any hashable values (database ids); ``build``, ``add``, ``remove`` and
@@ -142,13 +145,13 @@ class CandidateIndex:
         self._clear()
 
     def _clear(self) -> None:
-        self._ids: list[Hashable | None] = []
+        self._ids: list[Id | None] = []
         self._units: list[str | None] = []
         self._lengths = array("I")
         # A small integer per row (the caller's memory id): lookups restricted to some groups
         # filter rows before the limit, so a restricted lookup still gets its best matches.
         self._groups = array("q")
-        self._rows: dict[Hashable, int] = {}
+        self._rows: dict[Id, int] = {}
         # Longest row ever indexed since the last freeze: bounds the length window (min_score 0
         # opens it to every length) and the range the count filter's bound is taken over.
         self._longest = 0
@@ -167,11 +170,11 @@ class CandidateIndex:
 
     # --- writing ------------------------------------------------------------------------
 
-    def build(self, items: Iterable[tuple[Hashable, str | MatchKey]]) -> CandidateIndex:
+    def build(self, items: Iterable[tuple[Id, str | MatchKey]]) -> CandidateIndex[Id]:
         """Replace the contents with ``items``: (unit id, source text or its MatchKey)."""
         return self.build_units((unit_id, self._units_of(text)) for unit_id, text in items)
 
-    def build_units(self, items: Iterable[tuple[Any, ...]]) -> CandidateIndex:
+    def build_units(self, items: Iterable[tuple[Any, ...]]) -> CandidateIndex[Id]:
         """Replace the contents with (unit id, precomputed scoring units[, group]) tuples."""
         self._clear()
         for item in items:
@@ -191,11 +194,11 @@ class CandidateIndex:
             return [ord(c) for c in units]
         return [(ord(a) << _CODE_BITS) | ord(b) for a, b in itertools.pairwise(units)]
 
-    def add(self, unit_id: Hashable, text: str | MatchKey, *, group: int = 0) -> None:
+    def add(self, unit_id: Id, text: str | MatchKey, *, group: int = 0) -> None:
         """Index one unit; an id already present is replaced (see ``update``)."""
         self.add_units(unit_id, self._units_of(text), group=group)
 
-    def add_units(self, unit_id: Hashable, units: str, *, group: int = 0) -> None:
+    def add_units(self, unit_id: Id, units: str, *, group: int = 0) -> None:
         """Index one unit by its precomputed scoring units (``match_key(...).units``), in
         ``group`` (what ``search(groups=...)`` restricts to)."""
         row = self._append(unit_id, units, group)
@@ -210,7 +213,7 @@ class CandidateIndex:
         if self._delta_size > max(_DELTA_MIN, _DELTA_SHARE * len(self._posted)):
             self._freeze()
 
-    def _append(self, unit_id: Hashable, units: str, group: int = 0) -> int:
+    def _append(self, unit_id: Id, units: str, group: int = 0) -> int:
         if unit_id in self._rows:
             self.remove(unit_id)
         row = len(self._ids)
@@ -222,11 +225,11 @@ class CandidateIndex:
         self._rows[unit_id] = row
         return row
 
-    def update(self, unit_id: Hashable, text: str | MatchKey, *, group: int = 0) -> None:
+    def update(self, unit_id: Id, text: str | MatchKey, *, group: int = 0) -> None:
         """The unit's source text (or group) changed."""
         self.add(unit_id, text, group=group)
 
-    def remove(self, unit_id: Hashable) -> bool:
+    def remove(self, unit_id: Id) -> bool:
         """Forget a unit; False when it was not indexed. Its postings go at the next compaction."""
         row = self._rows.pop(unit_id, None)
         if row is None:
@@ -247,16 +250,18 @@ class CandidateIndex:
         vectorised pass. Removed rows go."""
         live = sorted(
             ((len(u), unit_id, u, g)
-             for unit_id, u, g in zip(self._ids, self._units, self._groups, strict=True) if u is not None),
+             for unit_id, u, g in zip(self._ids, self._units, self._groups, strict=True)
+             if u is not None and unit_id is not None),  # a removed row has neither
             key=lambda item: item[0],
         )
-        self._ids = [unit_id for _, unit_id, _, _ in live]
+        ids: list[Id | None] = [unit_id for _, unit_id, _, _ in live]
+        self._ids = ids
         units: list[str | None] = [u for _, _, u, _ in live]
         self._units = units
         self._lengths = array("I", (n for n, _, _, _ in live))
         self._groups = array("q", (g for _, _, _, g in live))
         self._longest = live[-1][0] if live else 0
-        self._rows = {unit_id: row for row, unit_id in enumerate(self._ids)}
+        self._rows = {unit_id: row for row, (_, unit_id, _, _) in enumerate(live)}
         self._dead = 0
         self._frozen_rows = len(units)
         self._frozen_lengths = np.array(self._lengths, dtype=np.uint32)
@@ -297,7 +302,7 @@ class CandidateIndex:
     def __contains__(self, unit_id: object) -> bool:
         return unit_id in self._rows
 
-    def units(self, unit_id: Hashable) -> str:
+    def units(self, unit_id: Id) -> str:
         """The scoring units stored for ``unit_id``."""
         return self._units[self._rows[unit_id]]  # type: ignore[return-value]
 
@@ -328,7 +333,7 @@ class CandidateIndex:
         slack: float = PENALTY_SLACK,
         groups: Collection[int] | None = None,
         budget: int | None = RESCORE_BUDGET,
-    ) -> list[Hashable]:
+    ) -> list[Id]:
         """Ids of the units whose base score against ``key`` is ≥ ``min_score``, best first.
 
         The best ``limit``, plus any within ``slack`` points of the last of them (penalties
@@ -348,7 +353,7 @@ class CandidateIndex:
         groups: Collection[int] | None = None,
         budget: int | None = RESCORE_BUDGET,
         stats: SearchStats | None = None,
-    ) -> list[tuple[Hashable, float]]:
+    ) -> list[tuple[Id, float]]:
         """Like ``candidates``, with each id's exact base score (0–100, before penalties).
 
         ``groups`` keeps only rows indexed in those groups, before the limit is applied.
@@ -392,7 +397,7 @@ class CandidateIndex:
         return allowed
 
     def _rescore(self, units: str, rows: np.ndarray, min_score: float, stats: SearchStats,
-                 limit: int | None = None, slack: float = 0.0) -> list[tuple[Hashable, float]]:
+                 limit: int | None = None, slack: float = 0.0) -> list[tuple[Id, float]]:
         """(id, base score) of ``rows`` scoring ≥ min_score, best first: rapidfuzz, exactly.
         With a ``limit``, only the best ``limit`` and those within ``slack`` of the last."""
         stats.rescored += int(rows.size)
@@ -411,8 +416,8 @@ class CandidateIndex:
         return [(ids[r], s) for r, s in zip(rows[keep].tolist(), scores[keep].tolist(), strict=True)]
 
     @staticmethod
-    def _cut(scored: list[tuple[Hashable, float]], limit: int | None,
-             slack: float) -> list[tuple[Hashable, float]]:
+    def _cut(scored: list[tuple[Id, float]], limit: int | None,
+             slack: float) -> list[tuple[Id, float]]:
         """The best ``limit`` of ``scored`` (sorted) and those within ``slack`` of the last."""
         if limit is not None and len(scored) > limit:
             floor = scored[limit - 1][1] - slack
@@ -422,7 +427,7 @@ class CandidateIndex:
             scored = scored[:keep]
         return scored
 
-    def containing(self, units: str) -> list[Hashable]:
+    def containing(self, units: str) -> list[Id]:
         """Ids of the units whose scoring units contain ``units`` as a run (concordance), in
         no particular order. Exact: postings narrow the rows, a substring test decides.
 
@@ -611,7 +616,7 @@ class CandidateIndex:
         return rows[(row_lengths >= low) & (row_lengths <= high)]
 
     def _bounded(self, units: str, min_score: float, budget: int, allowed: RowFilter, limit: int,
-                 slack: float, stats: SearchStats) -> list[tuple[Hashable, float]]:
+                 slack: float, stats: SearchStats) -> list[tuple[Id, float]]:
         """The best matches among the ``budget`` rows of the length window with the highest
         upper bound on their score, all scored ≥ ``min_score``; exact (``stats.exact``) when
         every row left out is bounded below the answer's floor.

@@ -60,7 +60,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import BinaryIO, Literal
+from typing import IO, Literal
 
 from lxml import etree
 
@@ -150,7 +150,7 @@ def _seg_text(seg: etree._Element) -> str:
     return "".join(parts)
 
 
-def read_tmx(stream: BinaryIO) -> Iterator[UnitRecord]:
+def read_tmx(stream: IO[bytes]) -> Iterator[UnitRecord]:
     """Yield a `UnitRecord` for every ``<tu>`` of a TMX file, streaming.
 
     ``stream`` is a binary file object (the XML declaration and BOM decide the
@@ -355,7 +355,7 @@ def _source_tag(srclang: str) -> str:
 
 def write_tmx(
     records: Iterable[UnitRecord],
-    stream: BinaryIO,
+    stream: IO[bytes],
     *,
     srclang: str = "zh",
     invalid_xml: Literal["drop", "error"] = "drop",

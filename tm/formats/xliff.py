@@ -37,7 +37,7 @@ line of its ``<file>`` (1.2) or root (2.x).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import IO
 
 from lxml import etree
 
@@ -121,7 +121,7 @@ def _pair(source: str | None, target: str | None, line: int | None) -> tuple[str
     return pair[0], pair[1], source, target
 
 
-def read_xliff(stream: BinaryIO) -> Iterator[UnitRecord]:
+def read_xliff(stream: IO[bytes]) -> Iterator[UnitRecord]:
     """Yield a `UnitRecord` for every translated Chinese–English unit of an XLIFF file.
 
     ``stream`` is binary. Raises `ImportFormatError` (line and reason) for malformed XML, a
