@@ -3,6 +3,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
+# Lint and types first (both, so one run shows every finding): a finding fails the run before the
+# long suite starts.
+checks=0
+.venv/bin/ruff check . || checks=1
+.venv/bin/mypy || checks=1
+if [ "$checks" -ne 0 ]; then
+  echo "ruff or mypy found problems (above): fix them first; the tests did not run." >&2
+  exit 1
+fi
 # Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 if ! command -v chromium >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
