@@ -58,6 +58,10 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         # processes × (size + overflow) stays under the server's max_connections.
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", db.DEFAULT_POOL_SIZE)),
         "DB_POOL_OVERFLOW": int(env.get("DB_POOL_OVERFLOW", db.DEFAULT_POOL_OVERFLOW)),
+        # Where the fragment alignment model is kept (tm.fragments); none: instance/fragments.
+        "FRAGMENT_MODEL_DIR": env.get("FRAGMENT_MODEL_DIR") or None,
+        # Train the fragment model in a background process when an import leaves it stale.
+        "FRAGMENT_TRAIN_AFTER_IMPORT": _flag(env.get("FRAGMENT_TRAIN_AFTER_IMPORT"), True),
     }
 
 
@@ -197,6 +201,8 @@ def _init_live_state(app: Flask) -> None:
     # The glossary's term pairs are evidence for the sentence aligner, which asks for them
     # without a session: they are read in the request's.
     extensions.install_align_glossary_pairs(app, lambda: integration.term_pairs_for_alignment(db.db_session()))
+    # ... and priors for the fragment aligner, read in the training's snapshot.
+    extensions.install_fragment_term_pairs(app, integration.term_pairs_for_alignment)
 
 
 class BoundedIntConverter(IntegerConverter):
