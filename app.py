@@ -103,9 +103,10 @@ def warm_up(app: Flask) -> None:
     with both built. The connection pool is dropped afterwards: connections must not be
     shared across a fork.
     """
-    from tm.core import text
+    from tm.core import fragments, text
 
     text.warm_up()  # OpenCC, Moses and the folding tables, before the first request
+    fragments.warm_up()  # jieba's dictionary, which the fragment finder cuts queries with
     with app.app_context():
         session = db.new_session()
         try:

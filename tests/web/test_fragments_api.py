@@ -224,3 +224,26 @@ def test_training_while_an_import_commits_uses_one_snapshot(app, client, editor)
     assert model.meta["memory_units"] == 200 and model.units <= 200
     assert model.meta["last_event_id"] == before_events
     assert "新的句子" not in "".join(model.zh_vocab)
+
+
+def test_an_import_that_outgrows_the_model_starts_a_training(app, client, editor, monkeypatch):
+    from tm import fragments
+
+    started = []
+    monkeypatch.setattr(fragments, "start_training", lambda directory, **kw: started.append(directory) or True)
+    import_pairs(client, editor, wmt_pairs(30))
+    assert started == []  # FRAGMENT_TRAIN_AFTER_IMPORT is off in tests
+    app.config["FRAGMENT_TRAIN_AFTER_IMPORT"] = True
+    import_pairs(client, editor, wmt_pairs(60)[30:])
+    assert started == [model_dir(app)]
+
+
+def test_one_training_at_a_time(tmp_path):
+    from tm import fragments
+
+    with fragments.training_lock(tmp_path) as held:
+        assert held
+        assert fragments.start_training(tmp_path, cwd=tmp_path) is False
+        with fragments.training_lock(tmp_path, wait=False) as second:
+            assert second is False
+    assert not (tmp_path / fragments.LOG_FILE).exists()
