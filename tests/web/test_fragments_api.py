@@ -9,24 +9,19 @@ import threading
 import pytest
 from sqlalchemy import event
 
-from tests.helpers import auth, import_pairs, wmt_pairs
+from tests.helpers import (
+    INSTITUTE_EN,
+    INSTITUTE_UNITS,
+    INSTITUTE_ZH,
+    NEW_SENTENCE,
+    THE_INSTITUTE,
+    auth,
+    import_pairs,
+    train_fragment_model,
+    wmt_pairs,
+)
+from tests.helpers import fragment_memory as memory_pairs
 
-INSTITUTE_ZH = "中国社会科学院俄罗斯东欧中亚研究所"
-INSTITUTE_EN = "Institute for Russian, East European and Central Asian Studies"
-_THE_INSTITUTE = f"the {INSTITUTE_EN} of the Chinese Academy of Social Sciences"
-# The demo memory holds the institute in one unit only, and one unit's rendering stays below
-# MIN_CONFIDENCE (0.36 against 0.5 when this was written): a memory where several units agree
-# on it shows it.
-INSTITUTE_UNITS = [
-    (f"{INSTITUTE_ZH}研究员李永辉说", f"Li Yonghui, a researcher at {_THE_INSTITUTE}, said"),
-    (f"{INSTITUTE_ZH}发布了年度报告。", f"The {_THE_INSTITUTE[4:]} released its annual report."),
-    (f"{INSTITUTE_ZH}举办了国际研讨会。", f"The {_THE_INSTITUTE[4:]} held an international seminar."),
-    (f"{INSTITUTE_ZH}成立于1976年。", f"The {_THE_INSTITUTE[4:]} was founded in 1976."),
-    (f"记者采访了{INSTITUTE_ZH}的专家。", f"The reporter interviewed experts from {_THE_INSTITUTE}."),
-    (f"{INSTITUTE_ZH}出版了新书。", f"The {_THE_INSTITUTE[4:]} published a new book."),
-]
-#: A sentence no unit holds, built around the institute.
-NEW_SENTENCE = f"{INSTITUTE_ZH}所长孙壮志认为，两国关系进入新阶段。"
 CASS = {
     "concept_type": "institution",
     "terms": [{"lang": "zh", "text": "中国社会科学院", "status": "preferred"},
@@ -34,19 +29,11 @@ CASS = {
 }
 
 
-def memory_pairs() -> list[tuple[str, str]]:
-    return wmt_pairs(300) + INSTITUTE_UNITS
-
-
 @pytest.fixture(scope="module")
 def trained_model(tmp_path_factory):
     """A model of ``memory_pairs`` with the glossary entry as priors, trained once: a model
     holds words, not unit ids, so each test's database may use it."""
-    from tm.core.wordalign import train
-
-    path = tmp_path_factory.mktemp("fragments") / "model.npz"
-    train(memory_pairs(), priors=[("中国社会科学院", "Chinese Academy of Social Sciences")]).save(path)
-    return path
+    return train_fragment_model(tmp_path_factory.mktemp("fragments") / "model.npz")
 
 
 @pytest.fixture
@@ -166,7 +153,7 @@ def test_memories_without_translations_give_none(app, client, editor, trained_mo
 def test_the_index_follows_adds_and_deletes(client, with_model):
     before = lookup(client, NEW_SENTENCE)["fragments"][0]["units"]
     unit = client.post("/api/v1/units", json={"memory": "news", "zh": f"{INSTITUTE_ZH}今天开放。",
-                                              "en": f"The {_THE_INSTITUTE[4:]} opens today."},
+                                              "en": f"The {THE_INSTITUTE[4:]} opens today."},
                        headers=auth(with_model)).get_json()["id"]
     assert lookup(client, NEW_SENTENCE)["fragments"][0]["units"] == before + 1
     assert client.delete(f"/api/v1/units/{unit}", headers=auth(with_model)).status_code == 204
