@@ -97,10 +97,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def warm_up(app: Flask) -> None:
-    """Build the candidate index and the term recognizer now rather than at the first lookup.
+    """Build the candidate index and the term recognizer, and load the fragment model, now
+    rather than at the first lookup.
 
     Under ``gunicorn --preload`` this runs once in the master, and the workers it forks start
-    with both built. The connection pool is dropped afterwards: connections must not be
+    with all of it built. The connection pool is dropped afterwards: connections must not be
     shared across a fork.
     """
     from tm.core import fragments, text
@@ -112,6 +113,7 @@ def warm_up(app: Flask) -> None:
         try:
             extensions.live_index(app).build(session)
             extensions.glossary_recognizer(app).current(session)
+            extensions.fragment_models(app).current()  # the alignment model, when one is trained
         finally:
             session.close()
     db.dispose_pool(app)
