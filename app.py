@@ -58,6 +58,10 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         # processes × (size + overflow) stays under the server's max_connections.
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", db.DEFAULT_POOL_SIZE)),
         "DB_POOL_OVERFLOW": int(env.get("DB_POOL_OVERFLOW", db.DEFAULT_POOL_OVERFLOW)),
+        # Where the fragment alignment model is kept (tm.fragments); none: instance/fragments.
+        "FRAGMENT_MODEL_DIR": env.get("FRAGMENT_MODEL_DIR") or None,
+        # Train the fragment model in a background process when an import leaves it stale.
+        "FRAGMENT_TRAIN_AFTER_IMPORT": _flag(env.get("FRAGMENT_TRAIN_AFTER_IMPORT"), True),
     }
 
 
@@ -93,20 +97,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def warm_up(app: Flask) -> None:
-    """Build the candidate index and the term recognizer now rather than at the first lookup.
+    """Build the candidate index and the term recognizer, and load the fragment model, now
+    rather than at the first lookup.
 
     Under ``gunicorn --preload`` this runs once in the master, and the workers it forks start
-    with both built. The connection pool is dropped afterwards: connections must not be
+    with all of it built. The connection pool is dropped afterwards: connections must not be
     shared across a fork.
     """
-    from tm.core import text
+    from tm.core import fragments, text
 
     text.warm_up()  # OpenCC, Moses and the folding tables, before the first request
+    fragments.warm_up()  # jieba's dictionary, which the fragment finder cuts queries with
     with app.app_context():
         session = db.new_session()
         try:
             extensions.live_index(app).build(session)
             extensions.glossary_recognizer(app).current(session)
+            extensions.fragment_models(app).current()  # the alignment model, when one is trained
         finally:
             session.close()
     db.dispose_pool(app)
@@ -197,6 +204,8 @@ def _init_live_state(app: Flask) -> None:
     # The glossary's term pairs are evidence for the sentence aligner, which asks for them
     # without a session: they are read in the request's.
     extensions.install_align_glossary_pairs(app, lambda: integration.term_pairs_for_alignment(db.db_session()))
+    # ... and priors for the fragment aligner, read in the training's snapshot.
+    extensions.install_fragment_term_pairs(app, integration.term_pairs_for_alignment)
 
 
 class BoundedIntConverter(IntegerConverter):

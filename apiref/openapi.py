@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from glossary.core.model import CONCEPT_TYPES
+from tm.core.renderings import MIN_CONFIDENCE
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
@@ -78,7 +79,21 @@ LOOKUP_EXAMPLE = {"query": "2019年双边贸易总额达到300亿美元。", "sr
     "in_context": False, "diff": [{"op": "replace", "q": [0, 4], "s": [0, 4]},
                                   {"op": "equal", "q": [4, 13], "s": [4, 13]},
                                   {"op": "replace", "q": [13, 16], "s": [13, 16]},
-                                  {"op": "equal", "q": [16, 20], "s": [16, 20]}]}]}
+                                  {"op": "equal", "q": [16, 20], "s": [16, 20]}]}],
+    "fragments": [{"start": 5, "end": 11, "source": "双边贸易总额", "units": 12, "translations": [{
+        "text": "total value of bilateral trade", "units": 9, "confidence": 0.83, "example": {
+            "unit_id": 1, "memory": "news", "source": UNIT_EXAMPLE["zh"], "target": UNIT_EXAMPLE["en"],
+            "target_span": [4, 34]}}]}]}
+
+FRAGMENTS_FIELD = (
+    "Runs of the query that stored sources contain (Chinese: 4+ Han characters on word boundaries; "
+    "English: 3+ words, one a content word), ordered by position, with their translations learnt "
+    "from the memory (word alignment of the stored pairs). Only fragments with a rendering of "
+    f"confidence {MIN_CONFIDENCE} or more; glossary terms are not repeated unless a fragment is longer. Empty "
+    "until the model is trained (`flask tm fragments train`, or in the background after imports); "
+    "absent when `fragments` is 0.")
+FRAGMENTS_SWITCH = {"oneOf": [{"type": "boolean"}, {"type": "integer", "enum": [0, 1]}],
+                    "description": "false or 0: leave out the fragments (default: include them)."}
 
 COMPONENTS: dict = {
     "securitySchemes": {"bearer": {
@@ -124,18 +139,37 @@ COMPONENTS: dict = {
             "base_score": {"type": "number"}, "penalties": {"type": "array"}, "adapted": {"type": "boolean"},
             "adapted_target": STRING, "in_context": {"type": "boolean"}, "diff": {"type": "array"}}},
         "LookupAnswer": {"type": "object", "properties": {
-            "query": STRING, "src": STRING, "tgt": STRING, "matches": {"type": "array", "items": ref("Match")}}},
+            "query": STRING, "src": STRING, "tgt": STRING, "matches": {"type": "array", "items": ref("Match")},
+            "fragments": {"type": "array", "items": ref("Fragment"), "description": FRAGMENTS_FIELD}}},
+        "Fragment": {"type": "object", "properties": {
+            "start": {"type": "integer", "description": "Offset into the query as sent (characters)."},
+            "end": {"type": "integer", "description": "End offset into the query (exclusive)."},
+            "source": {"type": "string", "description": "The query's text from start to end."},
+            "units": {"type": "integer", "description": "Stored units whose sources contain the fragment."},
+            "translations": {"type": "array", "items": ref("FragmentTranslation"),
+                             "description": "Renderings, the most units first."}}},
+        "FragmentTranslation": {"type": "object", "properties": {
+            "text": STRING,
+            "units": {"type": "integer", "description": "Units whose aligned translations agree on this text."},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                           "description": "Estimated probability that the rendering is right; at least 0.5."},
+            "example": {"type": "object", "properties": {
+                "unit_id": INTEGER, "memory": STRING, "source": STRING, "target": STRING,
+                "target_span": {"type": "array", "items": INTEGER, "minItems": 2, "maxItems": 2,
+                                "description": "Offsets of the rendering in the example's target."}}}}},
         "LookupRequest": {"type": "object", "required": ["q"], "properties": {
             "q": NONEMPTY, "src": LANG, "tgt": LANG, "min_score": {"type": "number", "minimum": 0, "maximum": 100},
             "limit": {"type": "integer", "minimum": 1, "maximum": 100},
-            "memory": {"type": "array", "items": STRING}, "prev": STRING, "next": STRING},
+            "memory": {"type": "array", "items": STRING}, "prev": STRING, "next": STRING,
+            "fragments": FRAGMENTS_SWITCH},
             "additionalProperties": False},
         "BatchRequest": {"type": "object", "required": ["segments"], "properties": {
             "segments": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"oneOf": [
                 NONEMPTY, {"type": "object", "required": ["q"],
                            "properties": {"q": NONEMPTY, "prev": STRING, "next": STRING}}]}},
             "src": LANG, "tgt": LANG, "min_score": {"type": "number", "minimum": 0, "maximum": 100},
-            "limit": {"type": "integer", "minimum": 1, "maximum": 100}, "memory": {"type": "array", "items": STRING}}},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 100}, "memory": {"type": "array", "items": STRING},
+            "fragments": FRAGMENTS_SWITCH}},
         "Concordance": {"type": "object", "properties": {
             "query": STRING, "lang": STRING, "page": INTEGER, "per_page": INTEGER, "total": INTEGER,
             "results": {"type": "array", "items": ref("Unit")}}},
@@ -186,6 +220,8 @@ _LOOKUP_PARAMS = [
     param("memory", "query", MEMORY_LIST, "Search only these memories."),
     param("prev", "query", STRING, "The previous segment, for in-context (101) matches."),
     param("next", "query", STRING, "The next segment, for in-context (101) matches."),
+    param("fragments", "query", {"type": "string", "enum": ["0", "1"]},
+          "`0`: leave out the fragments (default 1: include them)."),
 ]
 
 ROUTES: list[Route] = [

@@ -58,6 +58,7 @@
     root.querySelector("form.wb-query").addEventListener("submit", function (event) { event.preventDefault(); });
     var box = document.getElementById("wb-q");
     var list = document.getElementById("wb-matches");
+    var fragmentList = document.getElementById("wb-fragments");
     var status = document.getElementById("wb-status");
     var marked = document.getElementById("wb-marked");
     var detected = document.getElementById("wb-detected");
@@ -99,6 +100,7 @@
         controller = null;
         pendingSince = null;
         list.replaceChildren();
+        fragmentList.replaceChildren();
         renderTerms("", []);
         status.textContent = t("typeToSearch");
         return;
@@ -144,6 +146,55 @@
         list.appendChild(renderMatch(match, index, body));
       });
       if (matches.length) select(0, false);
+      renderFragments(body.fragments || [], body.src, body.tgt);
+    }
+
+    /* Under the matches: each fragment of the query the memory has translated, its most
+     * frequent rendering with a Copy button, and the other renderings and an example unit in a
+     * disclosure (a <details>, so the keyboard reaches it as it reaches the buttons). */
+    function renderFragments(fragments, src, tgt) {
+      fragmentList.replaceChildren();
+      fragments.forEach(function (fragment, index) {
+        var best = fragment.translations[0];
+        var renderingId = "wb-fragment-" + index;
+        var copyButton = el("button", {type: "button", className: "wb-copy", "aria-describedby": renderingId,
+          text: t("copy")});
+        copyButton.addEventListener("click", function () { copyText(best.text); });
+        var others = fragment.translations.slice(1).map(function (other) {
+          return el("li", {}, [el("span", {lang: langAttr(tgt), text: other.text}),
+            " " + t("fragmentUnits", {count: other.units})]);
+        });
+        var example = best.example;
+        var span = example.target_span;
+        var details = el("details", {className: "wb-fragment-more"}, [
+          el("summary", {text: t("fragmentMore")}),
+          others.length ? el("ul", {className: "wb-fragment-others"}, others) : null,
+          el("p", {className: "wb-fragment-example", lang: langAttr(src), text: example.source}),
+          el("p", {className: "wb-fragment-example", lang: langAttr(tgt)}, [
+            example.target.slice(0, span[0]), el("mark", {text: example.target.slice(span[0], span[1])}),
+            example.target.slice(span[1])]),
+          el("p", {className: "wb-muted", text: t("memory") + ": " + (example.memory || "")}),
+        ]);
+        fragmentList.appendChild(el("li", {className: "wb-fragment", "data-start": String(fragment.start),
+          "data-end": String(fragment.end)}, [
+          el("div", {className: "wb-fragment-head"}, [
+            el("mark", {className: "wb-fragment-source", lang: langAttr(src), text: fragment.source}),
+            " → ",
+            el("span", {id: renderingId, className: "wb-fragment-text", lang: langAttr(tgt), text: best.text}),
+            " ", el("span", {className: "wb-muted", text: t("fragmentUnits", {count: best.units})}),
+            " ", copyButton]),
+          details]));
+      });
+    }
+
+    async function copyText(text) {
+      try {
+        await navigator.clipboard.writeText(text);
+        status.textContent = t("copied");
+      } catch (err) {
+        status.textContent = t("copyFailed");
+      }
+      root.setAttribute("data-copied", text);
     }
 
     function renderMatch(match, index, body) {

@@ -75,6 +75,8 @@ def app(database_url, tmp_path):
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": True,
         "ANONYMOUS_READ": True,
+        # A test trains the fragment model itself when it wants one, never in the background.
+        "FRAGMENT_TRAIN_AFTER_IMPORT": False,
     })
     app.instance_path = str(tmp_path / "instance")
     yield app

@@ -210,3 +210,37 @@ def axe_source() -> str:
     if IN_CI:
         pytest.fail(f"Browser tests need axe-core under CI=true: {reason}")
     pytest.skip(f"browser not available: {reason}")
+
+
+# --- fragments (issue 17) ---------------------------------------------------------------------
+
+INSTITUTE_ZH = "中国社会科学院俄罗斯东欧中亚研究所"
+INSTITUTE_EN = "Institute for Russian, East European and Central Asian Studies"
+THE_INSTITUTE = f"the {INSTITUTE_EN} of the Chinese Academy of Social Sciences"
+# The demo memory holds the institute in one unit only, and one unit's rendering stays below
+# MIN_CONFIDENCE (0.36 against 0.5 when this was written): a memory where several units agree
+# on it shows it.
+INSTITUTE_UNITS = [
+    (f"{INSTITUTE_ZH}研究员李永辉说", f"Li Yonghui, a researcher at {THE_INSTITUTE}, said"),
+    (f"{INSTITUTE_ZH}发布了年度报告。", f"The {THE_INSTITUTE[4:]} released its annual report."),
+    (f"{INSTITUTE_ZH}举办了国际研讨会。", f"The {THE_INSTITUTE[4:]} held an international seminar."),
+    (f"{INSTITUTE_ZH}成立于1976年。", f"The {THE_INSTITUTE[4:]} was founded in 1976."),
+    (f"记者采访了{INSTITUTE_ZH}的专家。", f"The reporter interviewed experts from {THE_INSTITUTE}."),
+    (f"{INSTITUTE_ZH}出版了新书。", f"The {THE_INSTITUTE[4:]} published a new book."),
+]
+#: A sentence no unit holds, built around the institute.
+NEW_SENTENCE = f"{INSTITUTE_ZH}所长孙壮志认为，两国关系进入新阶段。"
+
+
+def fragment_memory() -> list[tuple[str, str]]:
+    """300 real news pairs and the institute's units."""
+    return wmt_pairs(300) + INSTITUTE_UNITS
+
+
+def train_fragment_model(path: Path) -> Path:
+    """A fragment model of ``fragment_memory`` with the glossary's CASS entry as priors, saved
+    at ``path``: a model holds words, not unit ids, so any database holding those units may use it."""
+    from tm.core.wordalign import train
+
+    train(fragment_memory(), priors=[("中国社会科学院", "Chinese Academy of Social Sciences")]).save(path)
+    return path

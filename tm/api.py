@@ -14,8 +14,8 @@ from db import db_session
 from tm import lookup, service
 from tm import repository as repo
 from tm.models import Memory
-from tm.webutil import check_may_write_into
-from web.extensions import live_index, lookup_extras
+from tm.webutil import check_may_write_into, lookup_answers, train_fragments_after_import
+from web.extensions import live_index
 from web.util import api_guard, history_json, int_arg, json_body, list_arg
 
 bp = Blueprint("tm_api", __name__, url_prefix="/api/v1")
@@ -79,6 +79,7 @@ def import_into_memory(name: str):
                                  file_format=request.args.get("format"), user=identity.name)
     session.commit()
     live_index().changed()
+    train_fragments_after_import(session)
     return jsonify(report.to_dict()), 201
 
 
@@ -196,20 +197,6 @@ def concordance():
 
 # ------------------------------------------------------------------ lookup
 
-def _lookup_extras(q: str, src: str, tgt: str, on) -> dict:
-    """What other areas add to a lookup answer (the glossary adds "terms"): installed at
-    start-up (``web.extensions.lookup_extras``) so the TM package needs no import of theirs."""
-    extras: dict = {}
-    for extra in lookup_extras():
-        extras.update(extra(db_session(), q, src, tgt, on=on))
-    return extras
-
-
-def _lookup_answer(request_: lookup.LookupRequest, matches: list[dict]) -> dict:
-    return {"query": request_.q, "src": request_.src, "tgt": request_.tgt, "matches": matches,
-            **_lookup_extras(request_.q, request_.src, request_.tgt, request_.on)}
-
-
 @bp.route("/tm/lookup", methods=["GET", "POST"])
 def tm_lookup():
     """Fuzzy matches for one segment; GET takes query parameters, POST the same as JSON."""
@@ -218,11 +205,12 @@ def tm_lookup():
         "q": request.args.get("q"), "src": request.args.get("src"), "tgt": request.args.get("tgt"),
         "min_score": request.args.get("min_score"), "limit": request.args.get("limit"),
         "memory": list_arg("memory"), "prev": request.args.get("prev"), "next": request.args.get("next"),
-        "date": request.args.get("date"),
+        "date": request.args.get("date"), "fragments": request.args.get("fragments"),
     }
     lookup_request = _request_from(params)
-    matches = lookup.lookup(db_session(), live_index(), lookup_request)
-    return jsonify(_lookup_answer(lookup_request, matches))
+    session = db_session()
+    matches = lookup.lookup(session, live_index(), lookup_request)
+    return jsonify(lookup_answers(session, [lookup_request], [matches])[0])
 
 
 @bp.post("/tm/lookup/batch")
@@ -238,7 +226,7 @@ def tm_lookup_batch():
     if len(segments) > lookup.MAX_BATCH:
         raise DuizhaoError(Message(N_("At most {count} segments per batch."), count=lookup.MAX_BATCH),
                            field="segments")
-    shared = {k: body.get(k) for k in ("src", "tgt", "min_score", "limit", "memory", "date")}
+    shared = {k: body.get(k) for k in ("src", "tgt", "min_score", "limit", "memory", "date", "fragments")}
     requests = []
     for position, segment in enumerate(segments):
         params = dict(shared, **(segment if isinstance(segment, dict) else {"q": segment}))
@@ -247,15 +235,17 @@ def tm_lookup_batch():
         except DuizhaoError as err:
             raise DuizhaoError(Message(N_("Segment {position}: {problem}"), position=position, problem=err.message),
                                segment=position, **err.details) from None
-    results = lookup.lookup_many(db_session(), live_index(), requests)
-    return jsonify({"results": [_lookup_answer(r, m) for r, m in zip(requests, results, strict=True)]})
+    session = db_session()
+    results = lookup.lookup_many(session, live_index(), requests)
+    return jsonify({"results": lookup_answers(session, requests, results)})
 
 
 def _request_from(params: dict) -> lookup.LookupRequest:
-    unknown = set(params) - {"q", "src", "tgt", "min_score", "limit", "memory", "prev", "next", "date"}
+    unknown = set(params) - {"q", "src", "tgt", "min_score", "limit", "memory", "prev", "next", "date", "fragments"}
     if unknown:
         raise DuizhaoError(Message(N_("Unknown parameter(s): {parameters}."), parameters=", ".join(sorted(unknown))))
     return lookup.make_request(q=params.get("q"), src=params.get("src"), tgt=params.get("tgt"),
                                min_score=params.get("min_score"), limit=params.get("limit"),
                                memories=params.get("memory"), prev=params.get("prev"),
-                               next=params.get("next"), on=params.get("date"))
+                               next=params.get("next"), on=params.get("date"),
+                               fragments=params.get("fragments"))

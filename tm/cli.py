@@ -14,7 +14,8 @@ from common.languages import UnsupportedLanguage
 from db import LOCKED_IMPORT, db_session
 from tm import service
 from tm.formats.records import ImportFormatError
-from web.extensions import live_index
+from tm.webutil import lookup_answers, train_fragments_after_import
+from web.extensions import fragment_models, fragment_term_pairs, live_index
 
 
 def _fail(err: Exception) -> click.ClickException:
@@ -56,6 +57,8 @@ def import_command(path: str, memory: str, file_format: str | None, user: str | 
             raise click.ClickException(f"{LOCKED_IMPORT} ({str(err.orig).strip()})") from err
         session.commit()
         bar.update(size - bar.pos)
+    if train_fragments_after_import(session):
+        click.echo("Training the fragment model in the background.", err=True)
     click.echo(f"{report.added} units added to {report.memory!r}, {report.duplicates} duplicates "
                f"skipped ({report.read} read).", err=True)
 
@@ -118,21 +121,25 @@ def concordance_command(text: str, lang: str | None, memories: tuple[str, ...], 
 @click.option("--min-score", default=70.0, show_default=True)
 @click.option("--limit", default=10, show_default=True)
 @click.option("--memory", "memories", multiple=True)
+@click.option("--fragments/--no-fragments", "with_fragments", default=True, show_default=True,
+              help="Also the fragments of TEXT the memory holds translations of.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
 @with_appcontext
-def lookup_command(text: str, src, tgt, min_score: float, limit: int, memories, as_json: bool):
-    """Fuzzy matches for TEXT, best first."""
+def lookup_command(text: str, src, tgt, min_score: float, limit: int, memories, with_fragments: bool,
+                   as_json: bool):
+    """Fuzzy matches for TEXT, best first, then its fragments."""
     from tm import lookup
 
+    session = db_session()
     try:
         request = lookup.make_request(q=text, src=src, tgt=tgt, min_score=min_score, limit=limit,
-                                      memories=list(memories) or None)
-        matches = lookup.lookup(db_session(), live_index(), request)
+                                      memories=list(memories) or None, fragments=with_fragments)
+        matches = lookup.lookup(session, live_index(), request)
+        answer = lookup_answers(session, [request], [matches])[0]
     except DuizhaoError as err:
         raise _fail(err) from err
     if as_json:
-        click.echo(json.dumps({"query": text, "src": request.src, "tgt": request.tgt, "matches": matches},
-                              ensure_ascii=False, indent=2))
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
     if not matches:
         click.echo(f"No match ≥ {min_score:g}.")
@@ -143,3 +150,42 @@ def lookup_command(text: str, src, tgt, min_score: float, limit: int, memories, 
                    + (click.style("  (numbers adapted)", fg="green") if match["adapted"] else ""))
         if penalties:
             click.echo(f"        penalties: {penalties}")
+    _print_fragments(text, answer.get("fragments"))
+
+
+def _print_fragments(text: str, fragments: list[dict] | None) -> None:
+    if fragments is None:
+        return
+    if not fragments:
+        click.echo("No fragments.")
+        return
+    click.echo("Fragments:")
+    for fragment in fragments:
+        marked = (text[: fragment["start"]] + click.style(fragment["source"], bold=True, fg="yellow")
+                  + text[fragment["end"]:])
+        click.echo(f"  [{fragment['start']}:{fragment['end']}] {marked}  ({fragment['units']} units)")
+        for rendering in fragment["translations"]:
+            click.echo(f"        → {rendering['text']}  ({rendering['units']} units, "
+                       f"confidence {rendering['confidence']:.2f}, e.g. unit {rendering['example']['unit_id']})")
+
+
+@tm_cli.group("fragments")
+def fragments_cli():
+    """The word-alignment model behind fragment translations."""
+
+
+@fragments_cli.command("train")
+@click.option("--force", is_flag=True, help="Train even when the model covers the memory already.")
+@with_appcontext
+def train_fragments_command(force: bool):
+    """Train the model on the whole memory (with the glossary's term pairs as priors) and save
+    it; waits for a training already running, and returns once the model covers the memory."""
+    from tm import fragments
+
+    store = fragment_models()
+    outcome = fragments.train_model(db_session(), store.directory, priors=fragment_term_pairs(),
+                                    force=force, log=lambda message: click.echo(message, err=True))
+    if outcome.trained:
+        click.echo(f"Trained on {outcome.units} units with {outcome.priors} term pairs in {outcome.seconds:g} s.")
+    else:
+        click.echo(f"The model is current: it covers all {outcome.units} units.")

@@ -1,10 +1,11 @@
 """The candidate indexes of one process, built from the database and kept current.
 
 Each worker process holds a ``LiveIndex``: one ``CandidateIndex`` per language over every
-unit. Other processes change the TM too, so before a lookup the index reads the unit event
-log (``tm.models.UnitEvent``) past the last event it applied: ids only grow, and one indexed
-query every ``POLL_INTERVAL`` seconds keeps a unit added through any worker findable through
-every other within a second or so.
+unit, and one ``FragmentIndex`` per language (tm.core.fragments) over the same units' sources.
+Other processes change the TM too, so before a lookup the index reads the unit event log
+(``tm.models.UnitEvent``) past the last event it applied: ids only grow, and one indexed query
+every ``POLL_INTERVAL`` seconds keeps a unit added through any worker findable through every
+other within a second or so.
 
 A ``common.eventlog.EventCursor`` makes sure an event committed late by a slow transaction (an
 import) is not skipped.
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from common.eventlog import EventCursor
 from tm import repository as repo
+from tm.core.fragments import Fragment, FragmentIndex, find_fragments
 from tm.core.index import RESCORE_BUDGET, CandidateIndex, SearchStats
 from tm.core.numbers import NUMERAL_RE
 from tm.core.text import NUMBER_UNIT, MatchKey, encode_tokens
@@ -39,6 +41,11 @@ def en_units(en_tokens: str) -> str:
     return encode_tokens(en_tokens.split(" ") if en_tokens else ())
 
 
+def en_fragment_units(en_tokens: str) -> str:
+    """tm.core.fragments.fragment_units of a stored English key, from its stored tokens."""
+    return encode_tokens(en_tokens.split(" ") if en_tokens else (), literal_numbers=True)
+
+
 class LiveIndex:
     """Candidate indexes over all units, refreshed from the event log; thread-safe."""
 
@@ -49,6 +56,7 @@ class LiveIndex:
     def _reset(self) -> None:
         # Not the lock: build() resets while holding it, and a new lock would let others in.
         self.indexes: dict[str, CandidateIndex[int]] = {"zh": CandidateIndex("zh"), "en": CandidateIndex("en")}
+        self.fragment_indexes: dict[str, FragmentIndex] = {"zh": FragmentIndex("zh"), "en": FragmentIndex("en")}
         self.memory_of: dict[int, int] = {}
         self.cursor = EventCursor()
         self.last_poll = 0.0
@@ -66,26 +74,41 @@ class LiveIndex:
             query = select(Unit.id, Unit.memory_id, Unit.zh_key, Unit.en_tokens).execution_options(
                 yield_per=BUILD_CHUNK)
             zh_rows, en_rows = [], []
+            zh_fragments, en_fragments = [], []
             for unit_id, memory_id, zh_key, en_tokens in session.execute(query):
                 zh_rows.append((unit_id, zh_units(zh_key), memory_id))
                 en_rows.append((unit_id, en_units(en_tokens), memory_id))
+                zh_fragments.append((unit_id, zh_key, memory_id))
+                en_fragments.append((unit_id, en_fragment_units(en_tokens), memory_id))
                 self.memory_of[unit_id] = memory_id
             # One bulk build per language: adding a million units one by one re-merges often.
             self.indexes["zh"].build_units(zh_rows)
             self.indexes["en"].build_units(en_rows)
+            del zh_rows, en_rows
+            self.fragment_indexes["zh"].build_units(zh_fragments)
+            self.fragment_indexes["en"].build_units(en_fragments)
             self.built = True
             self.last_poll = time.monotonic()
 
-    def _put(self, unit_id: int, memory_id: int, zh_key: str, en_tokens: str) -> None:
-        # add_units replaces a unit already indexed under this id.
-        self.indexes["zh"].add_units(unit_id, zh_units(zh_key), group=memory_id)
-        self.indexes["en"].add_units(unit_id, en_units(en_tokens), group=memory_id)
-        self.memory_of[unit_id] = memory_id
+    def _put(self, rows: Iterable[tuple[int, int, str, str]]) -> None:
+        """Index (unit id, memory id, zh_key, en_tokens) rows; an id already indexed is replaced.
+        The fragment indexes take the rows as one segment: an import batch is sorted once."""
+        zh_fragments, en_fragments = [], []
+        for unit_id, memory_id, zh_key, en_tokens in rows:
+            self.indexes["zh"].add_units(unit_id, zh_units(zh_key), group=memory_id)
+            self.indexes["en"].add_units(unit_id, en_units(en_tokens), group=memory_id)
+            zh_fragments.append((unit_id, zh_key, memory_id))
+            en_fragments.append((unit_id, en_fragment_units(en_tokens), memory_id))
+            self.memory_of[unit_id] = memory_id
+        self.fragment_indexes["zh"].add_many(zh_fragments)
+        self.fragment_indexes["en"].add_many(en_fragments)
 
     def _drop(self, unit_id: int) -> None:
         if self.memory_of.pop(unit_id, None) is not None:
             self.indexes["zh"].remove(unit_id)
             self.indexes["en"].remove(unit_id)
+            self.fragment_indexes["zh"].remove(unit_id)
+            self.fragment_indexes["en"].remove(unit_id)
 
     def __len__(self) -> int:
         return len(self.memory_of)
@@ -135,17 +158,17 @@ class LiveIndex:
         columns = (Unit.id, Unit.memory_id, Unit.zh_key, Unit.en_tokens)
         if changed:
             ids = sorted(changed)
+            found: list[tuple[int, int, str, str]] = []
             for start in range(0, len(ids), 1000):
                 chunk = ids[start:start + 1000]
-                found = session.execute(select(*columns).where(Unit.id.in_(chunk))).all()
-                for row in found:
-                    self._put(*row)
-                for gone in set(chunk) - {row[0] for row in found}:
+                rows = session.execute(select(*columns).where(Unit.id.in_(chunk))).all()
+                found.extend(rows)
+                for gone in set(chunk) - {row[0] for row in rows}:
                     self._drop(gone)  # changed, then deleted in a transaction not yet seen
+            self._put(found)
         for import_id in imports:
             query = select(*columns).where(Unit.import_id == import_id).execution_options(yield_per=BUILD_CHUNK)
-            for row in session.execute(query):
-                self._put(*row)
+            self._put(session.execute(query))
 
     # -------------------------------------------------------------- searching
 
@@ -161,6 +184,14 @@ class LiveIndex:
             if memory_ids is not None:
                 found = [i for i in found if self.memory_of.get(i) in memory_ids]
             return sorted(found)
+
+    def fragments(self, query: str, lang: str, *, glossary_spans: Iterable[tuple[int, int]] = (),
+                  memory_ids: Collection[int] | None = None) -> list[Fragment]:
+        """The fragments of ``query`` that sources in ``memory_ids`` (None: all) contain
+        (tm.core.fragments.find_fragments), offsets into ``query`` as given."""
+        with self._lock:
+            return find_fragments(query, lang, self.fragment_indexes[lang], glossary_spans=glossary_spans,
+                                  groups=memory_ids)
 
     def search(self, key: MatchKey, *, min_score: float, memory_ids: set[int] | None,
                limit: int | None, slack: float = 0.0, budget: int | None = RESCORE_BUDGET,

@@ -17,10 +17,12 @@ from common.errors import DuizhaoError
 from common.languages import source_and_target
 from common.messages import N_, Message
 from common.timeutil import isoformat
+from tm import fragments
 from tm import repository as repo
 from tm.core.index import RESCORE_BUDGET, SearchStats
 from tm.core.match import DRAFT_PENALTY, LOWER_PRIORITY_MEMORY_PENALTY, Candidate, rank
 from tm.core.text import match_key
+from tm.fragments import FragmentQuery, ModelStore
 from tm.live_index import LiveIndex
 from tm.service import resolve_memories
 
@@ -57,10 +59,12 @@ class LookupRequest:
     next: str | None = None
     #: The day of the text (for glossary terms with validity periods); None: today's view of all.
     on: dt.date | None = None
+    #: Whether the answer carries the query's fragments with their translations.
+    fragments: bool = True
 
 
 def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=None,
-                 prev=None, next=None, on=None) -> LookupRequest:
+                 prev=None, next=None, on=None, fragments=None) -> LookupRequest:
     """Validate raw parameters (from a query string or JSON) into a LookupRequest."""
     q = params.text(q, "q")
     if q is None or not q.strip():
@@ -78,7 +82,47 @@ def make_request(*, q, src=None, tgt=None, min_score=None, limit=None, memories=
         raise DuizhaoError(Message(N_("Parameter {parameter!r} must name memories."), parameter="memory"),
                            parameter="memory")
     return LookupRequest(q, src, tgt, score, count, tuple(memories) if memories else None, prev, next,
-                         params.date(on, "date"))
+                         params.date(on, "date"), _switch(fragments, "fragments"))
+
+
+_OFF = ("0", "false", "no", "off")
+_ON = ("1", "true", "yes", "on")
+
+
+def _switch(value: object, name: str) -> bool:
+    """An on/off parameter, on when absent: 0/1, false/true, no/yes, off/on (or JSON booleans)."""
+    if value is None or value == "" or value is True or value is False:
+        return value is not False
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _OFF + _ON:
+        return value.strip().lower() in _ON
+    raise DuizhaoError(Message(N_("Parameter {parameter!r} must be 0 or 1."), parameter=name), parameter=name)
+
+
+def fragments_many(session: Session, index: LiveIndex, store: ModelStore, requests: Sequence[LookupRequest],
+                   glossary_spans: Sequence[Sequence[tuple[int, int]]]) -> list[list[dict] | None]:
+    """The fragments of each lookup (tm.fragments.fragments_many), offsets into the query as
+    sent; None for a request that turned them off. ``glossary_spans`` are the offsets of the
+    glossary terms each answer already shows: fragments inside them are left out."""
+    memory_cache: dict[tuple[str, ...] | None, frozenset[int] | None] = {}
+    queries, positions = [], []
+    for position, (request, spans) in enumerate(zip(requests, glossary_spans, strict=True)):
+        if not request.fragments:
+            continue
+        if request.memories not in memory_cache:
+            chosen = resolve_memories(session, request.memories)
+            memory_cache[request.memories] = frozenset(m.id for m in chosen) if chosen is not None else None
+        queries.append(FragmentQuery(request.q, request.src, request.tgt, memory_cache[request.memories],
+                                     tuple(spans)))
+        positions.append(position)
+    out: list[list[dict] | None] = [None] * len(requests)
+    if queries:
+        index.refresh(session)
+        shown = fragments.fragments_many(session, index, store, queries, max_chars=MAX_SCORED_CHARS)
+        for position, found in zip(positions, shown, strict=True):
+            out[position] = found
+    return out
 
 
 def lookup(session: Session, index: LiveIndex, request: LookupRequest) -> list[dict]:

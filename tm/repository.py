@@ -473,3 +473,29 @@ def page_of_units(session: Session, memory_ids: Sequence[int] | None, *, offset:
         query = query.where(Unit.memory_id.in_(memory_ids))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return list(session.scalars(query.order_by(Unit.id).offset(offset).limit(limit))), total
+
+
+def unit_count(session: Session) -> int:
+    """Units in every memory."""
+    return session.scalar(select(func.count()).select_from(Unit)) or 0
+
+
+def unit_pairs(session: Session, *, chunk: int) -> Iterator[tuple[str, str]]:
+    """(zh, en) of every unit in id order, fetched ``chunk`` rows at a time."""
+    query = select(Unit.zh, Unit.en).order_by(Unit.id).execution_options(yield_per=chunk)
+    yield from ((zh, en) for zh, en in session.execute(query))
+
+
+#: Ids per statement in ``unit_texts``: SQLite allows 32,766 bound parameters; a lookup's
+#: fragments sample far fewer, a large batch's may not.
+_IDS_PER_QUERY = 30_000
+
+
+def unit_texts(session: Session, ids: Sequence[int]) -> list[tuple[int, str, str, str]]:
+    """(id, zh, en, memory name) of the units with these ids (those that still exist)."""
+    rows: list[tuple[int, str, str, str]] = []
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        query = (select(Unit.id, Unit.zh, Unit.en, Memory.name).join(Memory, Memory.id == Unit.memory_id)
+                 .where(Unit.id.in_(ids[start:start + _IDS_PER_QUERY])))
+        rows.extend((unit_id, zh, en, memory) for unit_id, zh, en, memory in session.execute(query))
+    return rows

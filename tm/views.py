@@ -12,7 +12,7 @@ from db import db_session
 from tm import repository as repo
 from tm import service
 from tm.formats.records import ImportFormatError
-from tm.webutil import check_may_write_into
+from tm.webutil import check_may_write_into, train_fragments_after_import
 from web.extensions import live_index
 from web.i18n import translate_message
 
@@ -53,6 +53,7 @@ def import_page():
                 report = service.import_file(session, memory_name=memory, stream=upload.stream,
                                              filename=upload.filename, user=actor_name())
                 session.commit()
+                train_fragments_after_import(session)
             except (DuizhaoError, ImportFormatError, UnsupportedLanguage) as err:
                 session.rollback()
                 error = translate_message(err.message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Flask, current_app
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from flask_wtf.csrf import CSRFProtect
 
     from glossary.service import LiveRecognizer
+    from tm.fragments import ModelStore
+    from tm.fragments import TermPairs as FragmentTermPairs
     from tm.live_index import LiveIndex
 
 _DB_ENGINE = "db_engine"
@@ -29,6 +32,8 @@ _GLOSSARY_RECOGNIZER = "glossary_recognizer"
 _LOOKUP_EXTRAS = "tm_lookup_extras"
 _ALIGN_GLOSSARY_PAIRS = "align_glossary_pairs"
 _ALIGN_EMBEDDER = "align_embedder"
+_FRAGMENT_MODELS = "tm_fragment_models"
+_FRAGMENT_TERM_PAIRS = "tm_fragment_term_pairs"
 _RATELIMIT_ENGINE = "ratelimit_engine"
 # Written by the libraries themselves when they are attached to the app.
 _LIMITER = "limiter"  # Flask-Limiter: a set of the app's limiters
@@ -98,6 +103,19 @@ def glossary_recognizer(app: Flask | None = None) -> LiveRecognizer:
     return _extensions(app)[_GLOSSARY_RECOGNIZER]
 
 
+def fragment_models(app: Flask | None = None) -> ModelStore:
+    """This process's fragment alignment model, from ``FRAGMENT_MODEL_DIR`` (default
+    ``instance/fragments``), loaded on first use and reloaded when training writes a new one."""
+    from tm.fragments import ModelStore
+
+    flask_app = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
+    directory = Path(flask_app.config.get("FRAGMENT_MODEL_DIR") or Path(flask_app.instance_path) / "fragments")
+    store = _extensions(flask_app).get(_FRAGMENT_MODELS)
+    if store is None or store.directory != directory:
+        store = _extensions(flask_app)[_FRAGMENT_MODELS] = ModelStore(directory)
+    return store
+
+
 # ------------------------------------------------------------------ hooks between areas
 
 def install_lookup_extras(app: Flask, extras: Sequence[LookupExtra]) -> None:
@@ -116,6 +134,16 @@ def install_align_glossary_pairs(app: Flask, provider: TermPairs) -> None:
 def align_glossary_pairs(app: Flask | None = None) -> TermPairs | None:
     """Where the aligner gets glossary term pairs; None when no area offers any."""
     return _extensions(app).get(_ALIGN_GLOSSARY_PAIRS)
+
+
+def install_fragment_term_pairs(app: Flask, provider: FragmentTermPairs) -> None:
+    _extensions(app)[_FRAGMENT_TERM_PAIRS] = provider
+
+
+def fragment_term_pairs(app: Flask | None = None) -> FragmentTermPairs | None:
+    """Where fragment training gets the glossary's term pairs as priors, read in the
+    training's own snapshot; None when no area offers any."""
+    return _extensions(app).get(_FRAGMENT_TERM_PAIRS)
 
 
 def install_align_embedder(app: Flask, embed: SentenceEncoder | None) -> None:

@@ -110,6 +110,7 @@ def js_messages() -> dict[str, str]:
         "penalty_case": _("upper/lower case"), "penalty_script": _("traditional/simplified"),
         "penalty_whitespace": _("spacing"), "penalty_formatting": _("formatting"),
         "penalty_number": _("number changed"), "penalty_unadapted number": _("number not adapted"),
+        "fragmentUnits": _("({count} units)"), "fragmentMore": _("Other renderings and an example"),
         "detected": _("detected: {direction}"), "zhen": _("Chinese → English"), "enzh": _("English → Chinese"),
         **{f"band_{key}": str(label) for key, label in BAND_LABELS.items()},
         **{f"bandword_{key}": str(label) for key, label in BAND_WORDS.items()},

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WEB_ONLY = ("flask", "flask_babel", "flask_login", "flask_wtf", "flask_limiter")
 #: Services that say "No Flask here", beside every core, model, repository and format module and
 #: all of ``common``.
-SERVICES = ("tm.service", "tm.lookup", "align.service", "glossary.service", "glossary.integration",
+SERVICES = ("tm.service", "tm.lookup", "tm.fragments", "tm.live_index",
+            "align.service", "glossary.service", "glossary.integration",
             "accounts.service", "workbench.stats")
 
 

@@ -1,0 +1,223 @@
+"""Fragments in the lookup service (issue 17): start-up, training and the latency they add.
+
+    .venv/bin/python bench/fragment_lookup.py [--units 100000] [--keep DIR] [--reuse]
+
+Builds a memory of ``--units`` units as bench/import_bench.py does (bench/tmx_bench.py's TMX
+of real pairs from ../shared/data/parallel and their variants, imported with ``flask tm
+import`` into a SQLite file), then prints, each in a child process of its own so that resident
+memory is the measured thing's alone:
+
+* start-up: the live index built from the database, time and resident memory, with the
+  fragment indexes (this code) and without them (tm/live_index.py as it was before them,
+  read from git: ``--before REV``, default the commit before the fragments came);
+* training: ``flask tm fragments train`` wall time, peak memory, model size on disk;
+* lookups: ``--queries`` new Chinese and English sentences, each spliced from the first half
+  of one stored source and the second half of another (so no whole-segment match, but
+  fragments on both sides of the seam), looked up through tm.lookup as the API does: the
+  lookup alone and the same lookup followed by its fragments (tm.lookup.fragments_many), in
+  the same run, alternating. Two passes: the first with this process's alignment cache empty
+  (every example unit aligned), the second as a warm worker answers. Median and p99 of each,
+  and of the difference per query.
+
+Last run (2026-12-03, 100,000 units, SQLite, 2 cores shared with other work, so timings are
+noisy; two start-up runs each):
+  start-up: live index build 8.8 s / 5.5 s before, 6.1 s / 7.7 s after; resident memory
+    +182 MB before, +248 MB after (the fragment indexes: +66 MB).
+  flask tm fragments train: 365 s wall, peak 2,227 MB, model 160 MB on disk (no glossary).
+  model load at a worker's first lookup: 0.53 s (app.warm_up loads it before the first request).
+  zh, 200 spliced queries, 2.0 fragments found and 0.29 shown per query:
+    lookup alone median 4.3 ms (p99 18.0); fragments added median 32.1 ms (p99 130) with the
+    alignment cache empty, 8.6 ms (p99 22.1) warm.
+  en, 200 queries, 0.41 shown per query: lookup alone median 2.2 ms (p99 17.7); fragments
+    added median 19.8 ms (p99 71.7) cold, 4.3 ms (p99 12.7) warm.
+  Of the cold time, three quarters is wordalign.align of the example units (6 ms a unit:
+  the t-table searchsorted and tokenising); finding the fragments is about 1.3 ms a query.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+BEFORE = "4f517f5~1"
+
+
+def child(args: list[str], env: dict) -> tuple[float, str, str]:
+    start = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "PEAK_KB %M", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return elapsed, done.stdout, done.stderr
+
+
+def peak_mb(stderr: str) -> float:
+    line = [x for x in stderr.splitlines() if x.startswith("PEAK_KB")][-1]
+    return int(line.split()[1]) / 1024
+
+
+STARTUP = r"""
+import importlib.util, os, sys, time
+sys.path.insert(0, {root!r})
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+from app import create_app
+from db import new_session
+from tm.core import text
+from tm.core.fragments import warm_up
+text.warm_up(); warm_up()
+if {before!r}:
+    spec = importlib.util.spec_from_file_location("live_index_before", {before!r})
+    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+    LiveIndex = module.LiveIndex
+else:
+    from tm.live_index import LiveIndex
+app = create_app()
+with app.app_context():
+    session = new_session()
+    base = rss(); start = time.perf_counter()
+    index = LiveIndex(); index.build(session)
+    print(f"{{time.perf_counter() - start:.1f}} {{rss() - base:.0f}} {{len(index)}}")
+"""
+
+
+def startup(env: dict, before: str | None) -> tuple[float, float, int]:
+    _, out, _ = child([PYTHON, "-c", STARTUP.format(root=str(ROOT), before=before or "")], env)
+    seconds, mb, units = out.split()
+    return float(seconds), float(mb), int(units)
+
+
+def splice_queries(session, count: int, lang: str, rng: random.Random) -> list[str]:
+    from sqlalchemy import func, select
+
+    from tm.models import Unit
+
+    top = session.scalar(select(func.max(Unit.id)))
+    texts: list[str] = []
+    while len(texts) < 2 * count:
+        ids = [rng.randint(1, top) for _ in range(200)]
+        texts.extend(t for (t,) in session.execute(select(getattr(Unit, lang)).where(Unit.id.in_(ids)))
+                     if len(t) > (20 if lang == "zh" else 60))
+    out = []
+    for a, b in zip(texts[0::2], texts[1::2], strict=False):
+        if lang == "zh":
+            out.append(a[: len(a) // 2] + b[len(b) // 2:])
+        else:
+            wa, wb = a.split(), b.split()
+            out.append(" ".join(wa[: len(wa) // 2] + wb[len(wb) // 2:]))
+    return out[:count]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+
+def measure_lookups(url: str, model_dir: Path, count: int) -> None:
+    os.environ.update(DATABASE_URL=url, SECRET_KEY="bench", FRAGMENT_MODEL_DIR=str(model_dir))
+    from app import create_app
+    from db import new_session
+    from tm import lookup
+    from web.extensions import fragment_models, live_index
+
+    app = create_app()
+    rng = random.Random(7)
+    from tm.core import fragments, text
+
+    text.warm_up()
+    fragments.warm_up()  # as app.warm_up does before a worker's first request
+    with app.app_context():
+        session = new_session()
+        index = live_index(app)
+        index.build(session)
+        store = fragment_models(app)
+        start = time.perf_counter()
+        assert store.current() is not None, "no model: train first"
+        print(f"model load (first lookup of a worker): {time.perf_counter() - start:.2f} s")
+        for lang in ("zh", "en"):
+            queries = splice_queries(session, count, lang, rng)
+            requests = [lookup.make_request(q=q, src=lang) for q in queries]
+            for label in ("cold cache", "warm cache"):
+                plain, with_fragments, added, shown = [], [], [], 0
+                for request in requests:
+                    t0 = time.perf_counter()
+                    lookup.lookup(session, index, request)
+                    t1 = time.perf_counter()
+                    lookup.lookup(session, index, request)
+                    t2 = time.perf_counter()
+                    found = lookup.fragments_many(session, index, store, [request], [[]])[0]
+                    t3 = time.perf_counter()
+                    session.rollback()
+                    plain.append(t1 - t0)
+                    with_fragments.append(t3 - t1)
+                    added.append(t3 - t2)
+                    shown += len(found or [])
+                print(f"{lang} {label}: lookup median {statistics.median(plain) * 1e3:6.1f} ms p99 "
+                      f"{pct(plain, 0.99) * 1e3:6.1f} | with fragments median "
+                      f"{statistics.median(with_fragments) * 1e3:6.1f} ms p99 {pct(with_fragments, 0.99) * 1e3:6.1f}"
+                      f" | added median {statistics.median(added) * 1e3:6.1f} ms p99 {pct(added, 0.99) * 1e3:6.1f}"
+                      f" | {shown / len(requests):.2f} fragments shown per query ({len(requests)} queries)")
+        session.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--keep", default=None, help="folder for the TMX, database and model (kept)")
+    parser.add_argument("--reuse", action="store_true", help="use the database and model --keep holds")
+    parser.add_argument("--before", default=BEFORE, help="git revision of tm/live_index.py without fragments")
+    parser.add_argument("--skip", default="", help="comma-separated: startup,train,lookups")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="duizhao-fragments-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / f"bench-{args.units}.sqlite3"
+    url = f"sqlite:///{database}"
+    model_dir = folder / "fragments"
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", FLASK_APP="app", PYTHONPATH=str(ROOT),
+               FRAGMENT_MODEL_DIR=str(model_dir), FRAGMENT_TRAIN_AFTER_IMPORT="0")
+    if not (args.reuse and database.exists()):
+        from tmx_bench import bench_write
+
+        tmx = folder / f"bench-{args.units}.tmx"
+        if not tmx.exists():
+            bench_write(tmx, args.units)
+        child([PYTHON, "-m", "flask", "db", "upgrade"], env)
+        seconds, _, _ = child([PYTHON, "-m", "flask", "tm", "import", str(tmx), "--memory", "bench"], env)
+        print(f"imported {args.units:,} units in {seconds:.0f} s into {database}")
+
+    if "startup" not in skip:
+        before = folder / "live_index_before.py"
+        before.write_bytes(subprocess.run(["git", "show", f"{args.before}:tm/live_index.py"], cwd=ROOT,
+                                          check=True, capture_output=True).stdout)
+        for label, path in (("before (no fragment indexes)", str(before)), ("after (with fragment indexes)", None)):
+            seconds, mb, units = startup(env, path)
+            print(f"live index build, {label}: {seconds:.1f} s, +{mb:,.0f} MB resident, {units:,} units")
+
+    if "train" not in skip and not (args.reuse and (model_dir / "model.npz").exists()):
+        seconds, out, err = child([PYTHON, "-m", "flask", "tm", "fragments", "train", "--force"], env)
+        size = (model_dir / "model.npz").stat().st_size / 2**20
+        print(f"flask tm fragments train: {seconds:.0f} s wall, peak {peak_mb(err):,.0f} MB, "
+              f"model {size:.0f} MB on disk; {out.strip()}")
+
+    if "lookups" not in skip:
+        measure_lookups(url, model_dir, args.queries)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The workbench's fragment list in headless Chromium: a new sentence shows the research centre
+the memory has translated, under the matches, with its rendering, a Copy button the keyboard
+reaches, and the example on demand. Its own module: it adds units to its copy of the demo.
+
+Not the institute of the API tests: the demo glossary has its full name as a term, and a
+fragment no longer than a glossary term is left to the glossary."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.helpers import wmt_pairs
+
+CENTRE_ZH = "国务院发展研究中心"
+CENTRE_EN = "Development Research Center of the State Council"
+CENTRE_UNITS = [
+    (f"{CENTRE_ZH}发布了年度报告。", f"The {CENTRE_EN} released its annual report."),
+    (f"{CENTRE_ZH}成立于1981年。", f"The {CENTRE_EN} was founded in 1981."),
+    (f"{CENTRE_ZH}出版了新书。", f"The {CENTRE_EN} published a new book."),
+    (f"{CENTRE_ZH}周一发表声明。", f"The {CENTRE_EN} issued a statement on Monday."),
+    (f"{CENTRE_ZH}今天公布了数据。", f"The {CENTRE_EN} released the data today."),
+    (f"{CENTRE_ZH}提出了三条建议。", f"The {CENTRE_EN} made three proposals."),
+]
+NEW_SENTENCE = f"{CENTRE_ZH}主任认为，两国关系进入新阶段。"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def with_fragments(live_app):
+    from db import new_session
+    from tm import service
+    from web.extensions import fragment_models
+
+    with live_app.app_context():
+        session = new_session()
+        table = "zh\ten\n" + "".join(f"{zh}\t{en}\n" for zh, en in CENTRE_UNITS)
+        service.import_file(session, memory_name="institutes", stream=io.BytesIO(table.encode()),
+                            filename="institutes.tsv", file_format="tsv", user="test")
+        session.commit()
+        session.close()
+        directory = fragment_models(live_app).directory
+    directory.mkdir(parents=True, exist_ok=True)
+    from tm.core.wordalign import train
+
+    # The demo glossary's 国务院 = State Council, as training would take it from the glossary.
+    train(wmt_pairs(300) + CENTRE_UNITS, priors=[("国务院", "State Council")]).save(directory / "model.npz")
+
+
+def test_fragments_listed_under_the_matches_with_copy(browser_page, with_fragments):
+    page = browser_page
+    page.goto("/workbench/")
+    page.fill("#wb-q", NEW_SENTENCE)
+    page.wait_for_function("q => document.querySelector('.wb-lookup').dataset.renderedQuery === q",
+                           arg=NEW_SENTENCE)
+    fragment = page.locator(".wb-fragment").first
+    assert fragment.locator(".wb-fragment-source").inner_text() == CENTRE_ZH
+    assert CENTRE_EN in fragment.locator(".wb-fragment-text").inner_text()
+    # The Copy button and the disclosure are reached with Tab, and work from the keyboard.
+    copy = fragment.locator("button.wb-copy")
+    copy.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('.wb-lookup').dataset.copied")
+    assert CENTRE_EN in page.locator(".wb-lookup").get_attribute("data-copied")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    page.keyboard.press("Enter")
+    example = fragment.locator(".wb-fragment-example mark")
+    assert example.is_visible() and CENTRE_EN in example.inner_text()

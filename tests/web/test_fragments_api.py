@@ -1,0 +1,236 @@
+"""Fragments in lookup answers (issue 17), on SQLite and PostgreSQL: the model trained by the
+CLI on a snapshot, the fragments with their translations, and the inputs that give none."""
+from __future__ import annotations
+
+import io
+import shutil
+import threading
+
+import pytest
+from sqlalchemy import event
+
+from tests.helpers import (
+    INSTITUTE_EN,
+    INSTITUTE_UNITS,
+    INSTITUTE_ZH,
+    NEW_SENTENCE,
+    THE_INSTITUTE,
+    auth,
+    import_pairs,
+    train_fragment_model,
+    wmt_pairs,
+)
+from tests.helpers import fragment_memory as memory_pairs
+
+CASS = {
+    "concept_type": "institution",
+    "terms": [{"lang": "zh", "text": "中国社会科学院", "status": "preferred"},
+              {"lang": "en", "text": "Chinese Academy of Social Sciences", "status": "preferred"}],
+}
+
+
+@pytest.fixture(scope="module")
+def trained_model(tmp_path_factory):
+    """A model of ``memory_pairs`` with the glossary entry as priors, trained once: a model
+    holds words, not unit ids, so each test's database may use it."""
+    return train_fragment_model(tmp_path_factory.mktemp("fragments") / "model.npz")
+
+
+@pytest.fixture
+def editor(client, token_for):
+    token = token_for("admin")
+    client.post("/api/v1/memories", json={"name": "news"}, headers=auth(token))
+    return token
+
+
+@pytest.fixture
+def memory(client, editor):
+    import_pairs(client, editor, memory_pairs())
+    assert client.post("/api/v1/glossary/entries", json=CASS, headers=auth(editor)).status_code == 201
+    return editor
+
+
+def model_dir(app):
+    from web.extensions import fragment_models
+
+    with app.app_context():
+        return fragment_models(app).directory
+
+
+@pytest.fixture
+def with_model(app, memory, trained_model):
+    directory = model_dir(app)
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(trained_model, directory / "model.npz")
+    return memory
+
+
+def lookup(client, q, **params):
+    response = client.get("/api/v1/tm/lookup", query_string={"q": q, "src": "zh", "tgt": "en", **params})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_a_new_sentence_gets_the_institute_with_its_translation(client, with_model):
+    body = lookup(client, NEW_SENTENCE)
+    assert body["matches"] == []
+    assert [t["surface"] for t in body["terms"]] == ["中国社会科学院"]  # the term stays as it is ...
+    (fragment,) = body["fragments"]  # ... and the longer fragment over it is shown too
+    assert (fragment["start"], fragment["end"], fragment["source"]) == (0, len(INSTITUTE_ZH), INSTITUTE_ZH)
+    assert fragment["units"] == len(INSTITUTE_UNITS)
+    best = fragment["translations"][0]
+    assert INSTITUTE_EN in best["text"] and best["units"] >= 3 and 0.5 <= best["confidence"] <= 1
+    example = best["example"]
+    assert example["memory"] == "news" and INSTITUTE_ZH in example["source"]
+    start, end = example["target_span"]
+    assert example["target"][start:end] == best["text"]
+    unit = client.get(f"/api/v1/units/{example['unit_id']}").get_json()
+    assert (unit["zh"], unit["en"]) == (example["source"], example["target"])
+
+
+def test_offsets_are_into_the_query_as_sent(client, with_model):
+    traditional = f"  據{INSTITUTE_ZH}所長孫壯志認為，兩國關係進入新階段。"
+    traditional = traditional.replace("中国社会科学院俄罗斯东欧中亚研究所", "中國社會科學院俄羅斯東歐中亞研究所")
+    (fragment,) = lookup(client, traditional)["fragments"]
+    assert fragment["source"] == "中國社會科學院俄羅斯東歐中亞研究所"
+    assert traditional[fragment["start"]:fragment["end"]] == fragment["source"]
+
+
+def test_fragments_0_turns_them_off_and_post_and_batch_carry_them(client, with_model):
+    assert "fragments" not in lookup(client, NEW_SENTENCE, fragments="0")
+    posted = client.post("/api/v1/tm/lookup", json={"q": NEW_SENTENCE, "src": "zh", "tgt": "en"}).get_json()
+    assert [f["source"] for f in posted["fragments"]] == [INSTITUTE_ZH]
+    off = client.post("/api/v1/tm/lookup", json={"q": NEW_SENTENCE, "fragments": False}).get_json()
+    assert "fragments" not in off
+    bad = client.get("/api/v1/tm/lookup", query_string={"q": NEW_SENTENCE, "fragments": "maybe"})
+    assert bad.status_code == 400 and "fragments" in bad.get_json()["error"]["message"]
+
+
+def test_a_batch_reads_its_example_units_in_one_query(app, client, with_model):
+    from web.extensions import db_engine
+
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "FROM units JOIN memories" in statement:
+            statements.append(statement)
+
+    engine = db_engine(app)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        segments = [NEW_SENTENCE, f"他曾在{INSTITUTE_ZH}工作多年。", "今天天气很好。"]
+        body = client.post("/api/v1/tm/lookup/batch", json={"segments": segments, "src": "zh", "tgt": "en"})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    results = body.get_json()["results"]
+    assert [[f["source"] for f in r["fragments"]] for r in results] == [[INSTITUTE_ZH], [INSTITUTE_ZH], []]
+    assert len(statements) == 1
+
+
+def test_no_model_yet_gives_no_fragments_and_no_error(client, memory):
+    assert lookup(client, NEW_SENTENCE)["fragments"] == []
+
+
+@pytest.mark.parametrize("query", [
+    "。。。，！？", "2019 2020 3.5", "１２３４５６７８", "%%% ### ...",
+    NEW_SENTENCE + "这是一个很长的句子。" * 300,  # over the scoring cap
+], ids=["punctuation", "numbers", "full-width-numbers", "symbols", "over-the-cap"])
+def test_bad_input_gives_no_fragments(client, with_model, query):
+    assert lookup(client, query)["fragments"] == []
+
+
+def test_memories_without_translations_give_none(app, client, editor, trained_model, runner):
+    directory = model_dir(app)
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(trained_model, directory / "model.npz")
+    assert lookup(client, NEW_SENTENCE)["fragments"] == []  # an empty memory
+    import_pairs(client, editor, [(f"{INSTITUTE_ZH}研究员李永辉说", "Li Yonghui said.")])
+    assert lookup(client, NEW_SENTENCE)["fragments"] == []  # one unit
+    import_pairs(client, editor, [(f"{INSTITUTE_ZH}研究员说{i}", f"{INSTITUTE_ZH}的研究员说{i}") for i in range(5)])
+    assert lookup(client, NEW_SENTENCE)["fragments"] == []  # targets in the wrong script
+
+
+def test_the_index_follows_adds_and_deletes(client, with_model):
+    before = lookup(client, NEW_SENTENCE)["fragments"][0]["units"]
+    unit = client.post("/api/v1/units", json={"memory": "news", "zh": f"{INSTITUTE_ZH}今天开放。",
+                                              "en": f"The {THE_INSTITUTE[4:]} opens today."},
+                       headers=auth(with_model)).get_json()["id"]
+    assert lookup(client, NEW_SENTENCE)["fragments"][0]["units"] == before + 1
+    assert client.delete(f"/api/v1/units/{unit}", headers=auth(with_model)).status_code == 204
+    assert lookup(client, NEW_SENTENCE)["fragments"][0]["units"] == before
+    client.post("/api/v1/memories", json={"name": "elsewhere"}, headers=auth(with_model))
+    assert lookup(client, NEW_SENTENCE, memory="elsewhere")["fragments"] == []
+
+
+def test_the_cli_trains_then_says_the_model_is_current(app, client, runner, memory):
+    first = runner.invoke(args=["tm", "fragments", "train"])
+    assert first.exit_code == 0, first.output
+    assert f"Trained on {len(memory_pairs())} units with 1 term pairs" in first.output
+    assert (model_dir(app) / "model.npz").is_file()
+    assert [f["source"] for f in lookup(client, NEW_SENTENCE)["fragments"]] == [INSTITUTE_ZH]
+    again = runner.invoke(args=["tm", "fragments", "train"])
+    assert again.exit_code == 0 and "The model is current" in again.output
+    printed = runner.invoke(args=["tm", "lookup", NEW_SENTENCE])
+    assert printed.exit_code == 0 and "Fragments:" in printed.output and INSTITUTE_EN in printed.output
+    assert "Fragments:" not in runner.invoke(args=["tm", "lookup", NEW_SENTENCE, "--no-fragments"]).output
+
+
+def test_training_while_an_import_commits_uses_one_snapshot(app, client, editor):
+    """Units committed after the training read its snapshot's first row are not in the model,
+    and the model says it covers the memory as it was then."""
+    from db import new_session
+    from tm import fragments, repository, service
+    from web.extensions import fragment_models
+
+    import_pairs(client, editor, wmt_pairs(200))
+    done = threading.Event()
+
+    def import_meanwhile(message: str) -> None:
+        if message.startswith("training on") and not done.is_set():
+            done.set()
+            # Another connection commits an import while the training reads.
+            other = new_session()
+            table = "zh\ten\n" + "".join(f"新的句子{i}。\tA new sentence {i}.\n" for i in range(50))
+            service.import_file(other, memory_name="news", stream=io.BytesIO(table.encode()),
+                                filename="late.tsv", file_format="tsv", user="late")
+            other.commit()
+            other.close()
+
+    with app.app_context():
+        session = new_session()
+        try:
+            before_events = repository.last_event_id(session)
+            session.rollback()
+            outcome = fragments.train_model(session, fragment_models(app).directory, log=import_meanwhile)
+            assert done.is_set() and outcome.trained
+            assert repository.unit_count(session) == 250
+        finally:
+            session.close()
+        model = fragment_models(app).current()
+    assert outcome.units == 200 and outcome.last_event_id == before_events
+    assert model.meta["memory_units"] == 200 and model.units <= 200
+    assert model.meta["last_event_id"] == before_events
+    assert "新的句子" not in "".join(model.zh_vocab)
+
+
+def test_an_import_that_outgrows_the_model_starts_a_training(app, client, editor, monkeypatch):
+    from tm import fragments
+
+    started = []
+    monkeypatch.setattr(fragments, "start_training", lambda directory, **kw: started.append(directory) or True)
+    import_pairs(client, editor, wmt_pairs(30))
+    assert started == []  # FRAGMENT_TRAIN_AFTER_IMPORT is off in tests
+    app.config["FRAGMENT_TRAIN_AFTER_IMPORT"] = True
+    import_pairs(client, editor, wmt_pairs(60)[30:])
+    assert started == [model_dir(app)]
+
+
+def test_one_training_at_a_time(tmp_path):
+    from tm import fragments
+
+    with fragments.training_lock(tmp_path) as held:
+        assert held
+        assert fragments.start_training(tmp_path, cwd=tmp_path) is False
+        with fragments.training_lock(tmp_path, wait=False) as second:
+            assert second is False
+    assert not (tmp_path / fragments.LOG_FILE).exists()

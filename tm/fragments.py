@@ -1,0 +1,276 @@
+"""Fragments of a lookup and the word-alignment model behind their translations. No Flask here.
+
+    lookup query -> LiveIndex.fragments (suffix arrays over stored sources, glossary spans
+                    left alone) -> the sampled units, read in one query for a whole batch
+                 -> tm.core.renderings.translate_fragment with the current model -> renderings
+
+The model (tm.core.wordalign) is learnt from the memory by ``train_model``: ``flask --app app
+tm fragments train``, or a background process started after an import (``start_training``).
+It is one file under the model directory, replaced atomically, whose header says what it
+covers (the last unit event and the number of units of the snapshot it read). Lookups load it
+on first use and again when a newer file appears (``ModelStore``); no lookup ever trains.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from common.timeutil import isoformat, utcnow
+from tm import repository as repo
+from tm.core.renderings import StoredUnit, translate_fragment
+from tm.core.wordalign import Alignment, AlignmentModel, align
+from tm.core.wordalign import train as train_alignment
+from tm.live_index import LiveIndex
+
+MODEL_FILE = "model.npz"
+LOCK_FILE = "train.lock"
+LOG_FILE = "train.log"
+#: A model is stale after an import once the memory has grown by this share of the units it
+#: covers (or has units and no model yet): retraining costs minutes at a million units, and
+#: a few new units change few renderings.
+STALE_SHARE = 0.1
+#: ... and by at least this many units: on a small memory every import would retrain.
+STALE_MIN_UNITS = 20
+#: Alignments of stored pairs kept per process: a fragment's sampled units recur across
+#: lookups (the same institutions, the same set phrases), and aligning a pair costs far more
+#: than finding the fragment.
+ALIGNMENT_CACHE = 50_000
+#: Rows read from the database at a time while training (and between two progress lines).
+TRAIN_CHUNK = 20_000
+
+#: Gives (zh, en) term pairs for the aligner's priors, read in the given session (the
+#: training snapshot). Installed by another area (the glossary); tm never imports it.
+TermPairs = Callable[[Session], list[tuple[str, str]]]
+
+
+# --- the model on disk ------------------------------------------------------------------------
+
+
+class ModelStore:
+    """The alignment model of one directory, loaded on first use and reloaded when the file
+    changes; the alignments of stored pairs under the current model, cached. Thread-safe."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / MODEL_FILE
+        self._model: AlignmentModel | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._alignments: OrderedDict[tuple[Any, str, str], Alignment] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def current(self) -> AlignmentModel | None:
+        """The newest model on disk, or None when there is none (or it is unreadable: a model
+        of another format version waits for the next training)."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if stamp != self._stamp:
+                try:
+                    self._model = AlignmentModel.load(self.path)
+                except (OSError, ValueError, KeyError):
+                    self._model = None
+                self._stamp = stamp
+                self._alignments.clear()
+            return self._model
+
+    def aligner(self, model: AlignmentModel, lang: str) -> Callable[[StoredUnit], Alignment]:
+        """``align_unit`` for tm.core.renderings.translate_fragment with sources in ``lang``:
+        each unit's pair aligned once per model (the texts are part of the key, so an edited
+        unit is aligned again)."""
+        cache = self._alignments
+
+        def align_unit(unit: StoredUnit) -> Alignment:
+            zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
+            key = (unit.unit_id, zh, en)
+            with self._lock:
+                found = cache.get(key)
+                if found is not None:
+                    cache.move_to_end(key)
+                    return found
+            alignment = align(model, zh, en)
+            with self._lock:
+                cache[key] = alignment
+                while len(cache) > ALIGNMENT_CACHE:
+                    cache.popitem(last=False)
+            return alignment
+
+        return align_unit
+
+    def coverage(self) -> dict[str, Any]:
+        """What the current model covers (its header's ``meta``), empty without one."""
+        model = self.current()
+        return dict(model.meta) if model is not None else {}
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    trained: bool
+    units: int
+    last_event_id: int
+    priors: int = 0
+    seconds: float = 0.0
+
+
+@contextlib.contextmanager
+def training_lock(directory: str | Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the directory's training lock (an flock, released if the process dies); yields
+    False at once, holding nothing, when ``wait`` is False and another process holds it."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    with open(Path(directory) / LOCK_FILE, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _begin_snapshot(session: Session) -> None:
+    """Start a read transaction that sees one state of the database throughout: an import
+    committing meanwhile is not half in the model."""
+    session.rollback()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        # pysqlite opens a transaction only before writes; in WAL mode an explicit one keeps
+        # the snapshot of its first read until it ends.
+        session.connection().execute(text("BEGIN"))
+
+
+def train_model(session: Session, directory: str | Path, *, priors: TermPairs | None = None,
+                force: bool = False, log: Callable[[str], None] | None = None) -> TrainOutcome:
+    """Train the alignment model on a snapshot of every unit and save it under ``directory``,
+    unless the model there already covers the memory's last event (``force`` retrains).
+
+    Takes the directory's training lock first, waiting for a training in another process; the
+    session's transaction is rolled back afterwards (training only reads).
+    """
+    say = log or (lambda _message: None)
+    store = ModelStore(directory)
+    with training_lock(directory, wait=False) as free:
+        if not free:
+            say("another training is running: waiting for it")
+    with training_lock(directory):
+        started = time.monotonic()
+        try:
+            _begin_snapshot(session)
+            last_event = repo.last_event_id(session)
+            count = repo.unit_count(session)
+            covered = store.coverage()
+            if not force and covered.get("last_event_id") == last_event and covered.get("memory_units") == count:
+                say(f"the model is current: it covers all {count} units (event {last_event})")
+                return TrainOutcome(False, count, last_event)
+            pairs = list(priors(session)) if priors is not None else []
+            say(f"training on {count} units (up to event {last_event}) with {len(pairs)} glossary term pairs")
+            model = train_alignment(_pairs(session, count, say), priors=pairs, log=say)
+        finally:
+            session.rollback()
+        seconds = round(time.monotonic() - started, 1)
+        model.meta.update({"last_event_id": last_event, "memory_units": count, "term_pairs": len(pairs),
+                           "trained_at": isoformat(utcnow()), "seconds": seconds})
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        model.save(store.path)  # a temporary file renamed over the old one
+        say(f"saved {store.path} ({store.path.stat().st_size / 1e6:.1f} MB) in {seconds:g} s")
+        return TrainOutcome(True, count, last_event, len(pairs), seconds)
+
+
+def _pairs(session: Session, count: int, say: Callable[[str], None]) -> Iterator[tuple[str, str]]:
+    read = 0
+    for pair in repo.unit_pairs(session, chunk=TRAIN_CHUNK):
+        yield pair
+        read += 1
+        if read % TRAIN_CHUNK == 0:
+            say(f"read {read} of {count} units")
+
+
+def is_stale(session: Session, store: ModelStore) -> bool:
+    """Whether the memory has outgrown the model enough to train again (see STALE_SHARE)."""
+    count = repo.unit_count(session)
+    covered = int(store.coverage().get("memory_units", 0))
+    grown = count - covered
+    return count > 1 and grown >= max(STALE_MIN_UNITS, STALE_SHARE * covered)
+
+
+def start_training(directory: str | Path, *, cwd: str | Path, env: dict[str, str] | None = None) -> bool:
+    """Start ``flask --app app tm fragments train`` in a process of its own, unless one holds
+    the training lock already; its output goes to ``train.log`` beside the model. False when
+    one was running. (One function, so that a job queue can take its place.)"""
+    with training_lock(directory, wait=False) as free:
+        if not free:
+            return False
+    with open(Path(directory) / LOG_FILE, "ab") as log:
+        subprocess.Popen(  # noqa: S603 - a fixed command line
+            [sys.executable, "-m", "flask", "--app", "app", "tm", "fragments", "train"],
+            cwd=cwd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+    return True
+
+
+# --- lookups ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FragmentQuery:
+    """One lookup's part in the fragment step: the query as sent and its languages."""
+
+    q: str
+    src: str
+    tgt: str
+    memory_ids: frozenset[int] | None = None
+    glossary_spans: tuple[tuple[int, int], ...] = ()
+
+
+def fragments_many(session: Session, index: LiveIndex, store: ModelStore, queries: Sequence[FragmentQuery],
+                   *, max_chars: int) -> list[list[dict]]:
+    """For each query, its fragments with their translations, ordered by position, as dicts
+    ready for JSON. A fragment is shown only with a rendering of MIN_CONFIDENCE or more; no
+    model yet, or a query over ``max_chars``, gives none. The units behind every fragment of
+    every query are read in one query."""
+    model = store.current()
+    if model is None or not queries:
+        return [[] for _ in queries]
+    found = [
+        index.fragments(query.q, query.src, glossary_spans=query.glossary_spans, memory_ids=query.memory_ids)
+        if len(query.q) <= max_chars and query.q.strip() else []
+        for query in queries
+    ]
+    # The live index keys units by their database ids.
+    wanted = sorted({cast(int, unit_id) for fragments in found for f in fragments for unit_id in f.unit_ids})
+    # unit id -> {"zh": ..., "en": ...} and its memory's name
+    texts = {unit_id: ({"zh": zh, "en": en}, memory) for unit_id, zh, en, memory in repo.unit_texts(session, wanted)}
+    out = []
+    for query, fragments in zip(queries, found, strict=True):
+        align_unit = store.aligner(model, query.src)
+        shown = []
+        for fragment in fragments:
+            units = [StoredUnit(unit_id, sides[query.src], sides[query.tgt], memory)
+                     for unit_id in fragment.unit_ids if unit_id in texts
+                     for sides, memory in [texts[unit_id]]]
+            renderings = translate_fragment(model, fragment.source, query.src, units, align_unit=align_unit)
+            if renderings:
+                shown.append(fragment.to_dict() | {"translations": [r.to_dict() for r in renderings]})
+        out.append(shown)
+    return out
+
