@@ -58,6 +58,8 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         # processes × (size + overflow) stays under the server's max_connections.
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE", db.DEFAULT_POOL_SIZE)),
         "DB_POOL_OVERFLOW": int(env.get("DB_POOL_OVERFLOW", db.DEFAULT_POOL_OVERFLOW)),
+        # When set, /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" (ops.views).
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }
 
 
@@ -211,6 +213,7 @@ class BoundedIntConverter(IntegerConverter):
 def _register_blueprints(app: Flask) -> None:
     import apiref
     import cattools
+    import ops
     from accounts.views import bp as accounts_bp
     from align.api import bp as align_api_bp
     from align.views import bp as align_bp
@@ -227,6 +230,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     cattools.init_app(app)  # tmserver (/tmserver), MyMemory (/api/mymemory), feeds (/feeds)
     apiref.init_app(app)  # /api/v1/openapi.json and the /api/ page
+    ops.init_app(app)  # /healthz, /readyz, /metrics, and the request timing behind /metrics
     # JSON APIs check CSRF themselves, only for browser-session writes (web.util.api_guard);
     # the CAT-tool doors only read.
     for api in (tm_api_bp, align_api_bp, glossary_api_bp, app.blueprints["mymemory"]):

@@ -19,7 +19,7 @@ WEB_ONLY = ("flask", "flask_babel", "flask_login", "flask_wtf", "flask_limiter")
 #: Services that say "No Flask here", beside every core, model, repository and format module and
 #: all of ``common``.
 SERVICES = ("tm.service", "tm.lookup", "align.service", "glossary.service", "glossary.integration",
-            "accounts.service", "workbench.stats")
+            "accounts.service", "workbench.stats", "ops.service")
 
 
 def _modules_under(*patterns: str) -> list[str]:
