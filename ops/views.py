@@ -1,10 +1,12 @@
 """``/healthz``, ``/readyz`` and ``/metrics``: for load balancers, orchestrators and Prometheus.
 
-None of them needs a login or counts against a token's rate limit. ``/metrics`` holds no
-secret (URL rules, not paths; counts and sizes), so by default it is open like ``/healthz``;
-where the service is reachable from outside the network Prometheus scrapes from, set
-``METRICS_TOKEN`` and give Prometheus the same value as a bearer token (its scrape config's
-``authorization``): then only that token reads it.
+``/healthz`` and ``/readyz``'s status code are for anyone: a probe sends no credentials, and
+they tell nothing about the data. ``/metrics`` holds no secret (URL rules, not paths; counts,
+sizes and latencies) but does say how big the memories are and how they are used, which is as
+much as ``GET /api/v1/memories`` shows; so it is readable by whoever may read the TM (anyone
+while ``ANONYMOUS_READ`` is on, else a read token: give Prometheus one as its bearer
+``authorization``). ``METRICS_TOKEN``, when set, replaces that rule: then only that bearer token
+reads it, for a deployment that keeps scraping apart from API access.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import hmac
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from accounts.auth import check_permission
+from common.errors import DuizhaoError
 from db import db_session
 from ops import metrics, service
 from web.extensions import live_index
@@ -28,10 +32,11 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """200 when this process can serve lookups (database reachable, index built), else 503;
-    the body says how far the index lags the event log either way."""
+    """200 when this process can serve lookups (database reachable, index built), else 503.
+    Whoever may read the TM also gets how far the index lags the event log and why not ready."""
     state = service.readiness(db_session(), live_index())
-    response = jsonify(state.to_dict())
+    body = state.to_dict() if _may_read() else {"ready": state.ready}
+    response = jsonify(body)
     response.status_code = 200 if state.ready else 503
     if not state.ready:
         response.headers["Retry-After"] = "5"
@@ -45,8 +50,20 @@ def metrics_view():
     token = current_app.config.get("METRICS_TOKEN")
     if token:
         sent = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
-            return Response("metrics need the bearer token set in METRICS_TOKEN\n", status=401,
-                            mimetype="text/plain", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+        allowed = hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+    else:
+        allowed = _may_read()
+    if not allowed:
+        # Plain text for a scraper, not the login page the browser error handler would send.
+        return Response("401: /metrics needs a bearer token (README, Operating)\n", status=401,
+                        mimetype="text/plain", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     body, content_type = metrics.exposition(service.event_log_last_id(db_session()))
     return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def _may_read() -> bool:
+    try:
+        check_permission("read")
+    except DuizhaoError:
+        return False
+    return True

@@ -91,9 +91,23 @@ def test_metrics_label_requests_by_url_rule_never_by_path(client, app, token_for
     assert "duizhao_db_pool_connections_in_use" in found
 
 
-def test_metrics_token_when_configured(client, app):
+def test_metrics_token_when_configured(client, app, token_for):
     app.config["METRICS_TOKEN"] = "scrape-me"
     refused = client.get("/metrics")
     assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    # Only that token: an API token does not read the metrics then.
+    assert client.get("/metrics", headers=auth(token_for("admin"))).status_code == 401
     assert "duizhao_http_request_duration_seconds" in metrics(client, Authorization="Bearer scrape-me")
+
+
+def test_without_anonymous_read_metrics_need_a_read_token_and_readyz_says_only_ready(client, app, token_for):
+    reader = token_for("translator", scope="read")
+    assert client.get("/api/v1/tm/lookup", query_string={"q": "经济"}, headers=auth(reader)).status_code == 200
+    app.config["ANONYMOUS_READ"] = False
+    assert client.get("/metrics").status_code == 401
+    assert "duizhao_tm_index_units" in metrics(client, **auth(reader))
+    stranger = client.get("/readyz")
+    assert stranger.status_code == 200 and stranger.get_json() == {"ready": True}
+    assert client.get("/readyz", headers=auth(reader)).get_json()["index"]["built"] is True
+    assert client.get("/healthz").status_code == 200
