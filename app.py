@@ -62,6 +62,8 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "FRAGMENT_MODEL_DIR": env.get("FRAGMENT_MODEL_DIR") or None,
         # Train the fragment model in a background process when an import leaves it stale.
         "FRAGMENT_TRAIN_AFTER_IMPORT": _flag(env.get("FRAGMENT_TRAIN_AFTER_IMPORT"), True),
+        # When set, /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" (ops.views).
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }
 
 
@@ -220,6 +222,7 @@ class BoundedIntConverter(IntegerConverter):
 def _register_blueprints(app: Flask) -> None:
     import apiref
     import cattools
+    import ops
     from accounts.views import bp as accounts_bp
     from align.api import bp as align_api_bp
     from align.views import bp as align_bp
@@ -236,6 +239,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     cattools.init_app(app)  # tmserver (/tmserver), MyMemory (/api/mymemory), feeds (/feeds)
     apiref.init_app(app)  # /api/v1/openapi.json and the /api/ page
+    ops.init_app(app)  # /healthz, /readyz, /metrics, and the request timing behind /metrics
     # JSON APIs check CSRF themselves, only for browser-session writes (web.util.api_guard);
     # the CAT-tool doors only read.
     for api in (tm_api_bp, align_api_bp, glossary_api_bp, app.blueprints["mymemory"]):

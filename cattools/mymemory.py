@@ -11,10 +11,16 @@ Errors keep MyMemory's fields (``responseStatus``, ``responseDetails``) so its c
 the message, and carry the house ``error`` object as well; the HTTP status matches.
 A language pair Duizhao does not hold (``en|de``) is not an error: no matches, as for a
 MyMemory pair without entries.
+
+MyMemory documents ``get`` as a GET with ``q`` of at most 500 bytes (about 166 Chinese
+characters). Duizhao takes longer texts, so ``POST`` with the same parameters as a form body
+(``application/x-www-form-urlencoded``) answers the same, for a script or plug-in whose text
+would not fit in a URL.
 """
 from __future__ import annotations
 
 import math
+from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, g, jsonify, request
 
@@ -40,7 +46,8 @@ DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 @bp.before_request
 def _guard():
     reject_invalid_utf8()
-    key = request.args.get("key")
+    _reject_invalid_utf8_form()
+    key = request.values.get("key")
     if key and not request.headers.get("Authorization"):
         # MyMemory's own "key" parameter: the only credential such clients know how to send.
         # It is a token like any other, rate limit included.
@@ -62,22 +69,33 @@ def _error(err: DuizhaoError):
     return response, err.status
 
 
-@bp.get("/get")
+def _reject_invalid_utf8_form() -> None:
+    # Werkzeug decodes a form body leniently (bad bytes become U+FFFD), as it does URLs.
+    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return
+    try:
+        unquote_to_bytes(request.get_data(cache=True).replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DuizhaoError(Message(N_("The form body is not valid UTF-8 (byte {byte})."), byte=err.start)) from None
+
+
+@bp.route("/get", methods=["GET", "POST"])
 def get():
-    """Matches for ``q`` in ``langpair``, MyMemory-shaped."""
+    """Matches for ``q`` in ``langpair``, MyMemory-shaped (GET, or POST with a form body)."""
     check_permission("read")
-    q = request.args.get("q", "")
+    args = request.values
+    q = args.get("q", "")
     if not q.strip():
         # MyMemory's own words (here and for a bad langpair), which its clients may recognise: kept
         # verbatim, in English, whatever the reader's language.
         raise DuizhaoError("NO QUERY SPECIFIED. Example request: get?q=Hello World!&langpair=en|it",
                            parameter="q")
-    tags = parse_langpair(request.args.get("langpair", ""))
+    tags = parse_langpair(args.get("langpair", ""))
     pair = duizhao_pair(*tags)
     if pair is None:
         return jsonify(to_mymemory([], {}, tags))
-    lookup_request = lookup.make_request(q=q, src=pair[0], tgt=pair[1], limit=match_count(request.args),
-                                         min_score=request.args.get("min_score"))
+    lookup_request = lookup.make_request(q=q, src=pair[0], tgt=pair[1], limit=match_count(args),
+                                         min_score=args.get("min_score"))
     session = db_session()
     matches = lookup.lookup(session, live_index(), lookup_request)
     units = {u.id: u for u in repo.units_by_ids(session, [m["unit_id"] for m in matches])}

@@ -10,8 +10,8 @@ export SECRET_KEY="$(cat instance/secret_key)"
 export FLASK_APP=app
 .venv/bin/flask db upgrade
 .venv/bin/flask demo load
-HOST=${HOST:-127.0.0.1}; PORT=${PORT:-5000}
+export HOST=${HOST:-127.0.0.1} PORT=${PORT:-5000}
 echo "Duizhao on http://$HOST:$PORT/  (demo users admin, editor, translator; password duizhao-demo)"
-# --preload with WARM_UP=1: the master builds the lookup index once and the workers share it.
-export WARM_UP=1
-exec .venv/bin/gunicorn --preload --bind "$HOST:$PORT" --workers "${WORKERS:-2}" --timeout 120 'app:create_app()'
+# gunicorn.conf.py: --preload with WARM_UP=1 (the index is built once, before the workers fork),
+# the request line tmserver clients need, the timeout, and the metrics folder.
+exec .venv/bin/gunicorn -c gunicorn.conf.py

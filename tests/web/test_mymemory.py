@@ -55,3 +55,32 @@ def test_unknown_pair_and_errors(client, filled):
         assert body["error"]["parameter"] in ("q", "langpair")
     bad_key = client.get("/api/mymemory/get", query_string={"q": "x", "langpair": "en|zh", "key": "dz_nope"})
     assert bad_key.status_code == 401
+
+
+def test_post_with_a_form_body_answers_as_get(client, filled):
+    _, pairs = filled
+    zh, en = pairs[7]
+    form = {"q": zh, "langpair": "zh-CN|en", "numres": "3"}
+    by_get = client.get("/api/mymemory/get", query_string=form).get_json()
+    by_post = client.post("/api/mymemory/get", data=form)
+    assert by_post.status_code == 200 and by_post.get_json() == by_get
+    assert by_get["responseData"]["translatedText"] == en
+
+
+def test_post_takes_text_longer_than_a_url_could(client, filled):
+    _, pairs = filled
+    long_text = "".join(zh for zh, _ in pairs)[:2000]
+    assert len(long_text.encode()) * 3 > 8190  # percent-encoded, over any request-line limit
+    response = client.post("/api/mymemory/get", data={"q": long_text, "langpair": "zh|en"})
+    assert response.status_code == 200 and response.get_json()["responseStatus"] == 200
+
+
+def test_post_with_a_token_in_the_form_and_bad_utf8(client, filled, app, token_for):
+    _, pairs = filled
+    app.config["ANONYMOUS_READ"] = False
+    reader = token_for("translator", scope="read")
+    ok = client.post("/api/mymemory/get", data={"q": pairs[1][0], "langpair": "zh|en", "key": reader})
+    assert ok.status_code == 200
+    bad = client.post("/api/mymemory/get", data=b"q=%E4%B8&langpair=zh|en&key=" + reader.encode(),
+                      content_type="application/x-www-form-urlencoded")
+    assert bad.status_code == 400 and "UTF-8" in bad.get_json()["responseDetails"]
