@@ -17,6 +17,7 @@ from tm.core.renderings import (
     ProjectedSpan,
     StoredUnit,
     group_renderings,
+    lexical_support,
     locate,
     rendering_key,
     translate_fragment,
@@ -194,9 +195,10 @@ def test_seed_query_rendering_from_the_demo_memory(model, demo_memory):
     fragment = query[: len(SEED_FRAGMENT)]
     units = [StoredUnit(k, zh, en, "seed") for k, (zh, en) in enumerate(demo_memory) if fragment in zh]
     assert units
-    # One unit holds it, so its confidence is that of a single unit's alignment (about 0.36),
-    # below MIN_CONFIDENCE: asked for without the threshold, it must be the first rendering.
-    renderings = translate_fragment(model, fragment, "zh", units, min_confidence=0.0)
+    # Two units hold it here (the demo's and the hand-aligned copy) and the dictionary supports
+    # the rendering (every Chinese word held, 6 of 7 English words explained): confidence 0.60,
+    # shown at the default threshold. (The demo memory alone, one unit, gives about 0.47.)
+    renderings = translate_fragment(model, fragment, "zh", units)
     assert renderings
     best = renderings[0]
     assert SEED_RENDERING in best.text
@@ -329,3 +331,16 @@ def test_random_projections_of_words_land_in_their_unit(model, demo_memory):
         for r in translate_fragment(model, word, "zh", [StoredUnit(0, zh, en)], min_confidence=0.0):
             a, b = r.example["target_span"]
             assert en[a:b] == r.text
+
+
+def test_lexical_support_of_a_rendering():
+    # Every Chinese word of the seed fragment has a sense or its pinyin in the institute's name,
+    # and most of the English is explained by them.
+    rendering = ("Li Yonghui, researcher at the Institute for Russian, East European and Central Asian Studies, "
+                 "Chinese Academy of Social Sciences")
+    held, explained = lexical_support(SEED_FRAGMENT, rendering, "zh")
+    assert held == 1.0 and explained >= 0.8
+    # A projection that ran past the translation leaves English words unexplained.
+    assert lexical_support("水平升高", "noted by elevated levels", "zh")[1] < 0.5
+    assert lexical_support("difficulty breathing", "呼吸困难", "en") == (1.0, 1.0)
+    assert lexical_support("国家和地区", "", "zh") == (0.0, 0.0)

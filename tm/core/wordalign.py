@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -88,6 +88,13 @@ BATCH_LINKS = 4_000_000
 #: Above this many units, pairs that co-occur only once are pruned from the tables unless one
 #: of the words is rare (measured: halves the table at 100k news units).
 PRUNE_ABOVE_UNITS = 200_000
+
+#: An unaligned target word at the edge of a projection joins it only if t(word | some word
+#: of the source span) reaches this (see project_scored). On the quality bench 0.001, 0.01 and
+#: 0.1 do alike (zh→en at the old threshold: precision 0.71, 21% of queries covered, against
+#: 0.73 and 18% extending over any unaligned word): what counts is not extending over words
+#: the span cannot have produced.
+EXTEND_MIN_T = 0.01
 
 _PUNCT = re.compile(r"^[\W_]+$")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -560,6 +567,15 @@ def _pinyin() -> Mapping[str, tuple[str, ...]]:
     return {ch: tuple(r[:3]) for ch, r in readings.items()}
 
 
+def name_spellings(word: str) -> set[str]:
+    """How an English text may romanise a Chinese name word (see ``_spellings``); empty for a
+    word that is not two to four Han characters with known readings."""
+    readings = _pinyin()
+    if not 2 <= len(word) <= 4 or not all(ch in readings for ch in word):
+        return set()
+    return _spellings(word, readings)
+
+
 def _spellings(word: str, readings: Mapping[str, tuple[str, ...]]) -> set[str]:
     """Romanisations an English text may use for a (name) word: the surname alone, the given
     name and the whole name, each syllable run written together (Li / Yonghui / Liyonghui)."""
@@ -748,11 +764,14 @@ def _covered(spans: Sequence[tuple[int, int]], start: int, end: int) -> list[int
     return [k for k, (a, b) in enumerate(spans) if a < end and b > start and a < b]
 
 
-def _extend(words: Sequence[str], function: Sequence[bool], aligned: set[int], edge: int, step: int) -> int:
+def _extend(words: Sequence[str], function: Sequence[bool], aligned: set[int], edge: int, step: int,
+            supported: Callable[[int], bool]) -> int:
     best = edge
     k = edge + step
     while 0 <= k < len(words) and k not in aligned and not _PUNCT.match(words[k]):
         if not function[k]:
+            if not supported(k):
+                break
             best = k
         k += step
     return best
@@ -794,8 +813,21 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     # Extend over unaligned words at the edges up to the last content word among them ("Chinese
     # Academy" + unaligned "of Social Sciences"), never across a mark or an aligned word, and
     # never ending on a function word.
-    lo = _extend(words, tgt_func, aligned_tgt, lo, -1)
-    hi = _extend(words, tgt_func, aligned_tgt, hi, +1)
+    forward = model.zh_to_en if side == "zh" else model.en_to_zh
+    src_ids = model.ids(src_tok.words, src_lang)[sorted(inside)]
+    tgt_ids = model.ids(words, tgt_lang)
+
+    def supported(k: int) -> bool:
+        """An unaligned word joins the span only if some word of the span may translate it
+        (the table holds the pair, CC-CEDICT's senses included): "of Social Sciences" after
+        "Chinese Academy" for 中国社会科学院, not "noted by" before "elevated levels"."""
+        if EXTEND_MIN_T <= 0:
+            return True
+        t = forward.lookup(src_ids, np.full(len(src_ids), tgt_ids[k]))
+        return bool(t.max() >= EXTEND_MIN_T) if len(t) else False
+
+    lo = _extend(words, tgt_func, aligned_tgt, lo, -1, supported)
+    hi = _extend(words, tgt_func, aligned_tgt, hi, +1, supported)
     # Trim the edges: marks and articles always; other function words unless they translate a
     # word of the span ("I like you" for 我喜欢你 keeps its pronouns, "of" from 的 outside goes).
     held = {t for s, t in links if s in inside}
