@@ -8,6 +8,7 @@ import csv
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -331,6 +332,32 @@ def test_random_projections_of_words_land_in_their_unit(model, demo_memory):
         for r in translate_fragment(model, word, "zh", [StoredUnit(0, zh, en)], min_confidence=0.0):
             a, b = r.example["target_span"]
             assert en[a:b] == r.text
+
+
+def test_parallel_training_gives_the_serial_model(demo_memory, monkeypatch):
+    """Tokenising in worker processes and training the directions in two processes changes
+    nothing: the same vocabularies, tables and tensions as one process."""
+    pairs = demo_memory[:600]
+    serial = train(pairs, cedict=False, workers=1)
+    monkeypatch.setattr(wordalign, "PARALLEL_MIN_UNITS", 200)
+    monkeypatch.setattr(wordalign, "TOKENISE_CHUNK", 70)
+    parallel = train(pairs, cedict=False, workers=2)
+    assert parallel.zh_vocab == serial.zh_vocab and parallel.en_vocab == serial.en_vocab
+    for a, b in ((parallel.zh_to_en, serial.zh_to_en), (parallel.en_to_zh, serial.en_to_zh)):
+        assert (a.keys == b.keys).all()
+        assert (a.probs == b.probs).all()
+        assert a.tension == b.tension
+
+
+def test_link_cache_spilled_to_a_file_gives_the_same_model(demo_memory, monkeypatch):
+    pairs = demo_memory[:400]
+    kept = train(pairs, cedict=False, workers=1)
+    monkeypatch.setattr(wordalign, "LINK_CACHE_BYTES", 0)
+    monkeypatch.setattr(wordalign, "BATCH_LINKS", 20_000)  # many batches, all in the file
+    spilled = train(pairs, cedict=False, workers=1)
+    for a, b in ((spilled.zh_to_en, kept.zh_to_en), (spilled.en_to_zh, kept.en_to_zh)):
+        assert (a.keys == b.keys).all()
+        assert np.allclose(a.probs, b.probs, rtol=1e-5, atol=1e-9)
 
 
 def test_lexical_support_of_a_rendering():
