@@ -13,8 +13,24 @@ Printed: wall time of ``wordalign.train`` and the CPU seconds of this process an
 the peak resident memory of this process and of all its processes together (sampled every
 0.2 s: the directions train in parallel), the table entries and the model's size on disk.
 
-Last run: see the closing note of the branch that changed it (figures vary with the load of
-the shared machine; CPU seconds are the steadier measure).
+Runs (2026-12-03, 2 cores shared with other engineers' suites and benchmarks, load 3-7: wall
+times are inflated, CPU seconds are the steadier measure):
+
+  before (one process, lists of ids, a link cache only when it fit in 1 GB), 250,000 units:
+  tokenised in 136 s, the first EM iteration (no cache at this size) 182 s; stopped there.
+  100,000 units took 127 s CPU and 1.8 GB at its peak on the previous branch.
+
+  after, 100,000 units: 312 s wall, 171 s CPU (63 here + 108 in workers), peak of all
+  processes 2.26 GiB, 16.0M table entries, 185 MiB on disk.
+  after, 1,000,000 units: 1,978 s wall, 1,866 s CPU (627 here + 1,239 in workers): tokenising
+  947 s wall on two workers, the first iteration (pair table, link cache written, 3 GB to the
+  file per direction) 703 s, each later one 30-55 s. Peak of all processes 7.50 GiB (this
+  process 4.32, the largest worker 3.54); 34.4M table entries; 396 MiB on disk.
+  So: not yet within the target (15 minutes, 3 GB). Suspects, not yet measured one by one:
+  the tokenising pool (Pool.imap takes every pair into its task queue at once and does not
+  wait for the consumer, so results can pile up in this process); Moses tokenising, most of
+  the CPU (the database's stored en_tokens and zh_key columns would spare most of it); the
+  first iteration's pair table at 17M entries a direction.
 """
 from __future__ import annotations
 
