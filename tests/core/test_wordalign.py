@@ -8,6 +8,7 @@ import csv
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from tm.core.renderings import (
     ProjectedSpan,
     StoredUnit,
     group_renderings,
+    lexical_support,
     locate,
     rendering_key,
     translate_fragment,
@@ -194,9 +196,10 @@ def test_seed_query_rendering_from_the_demo_memory(model, demo_memory):
     fragment = query[: len(SEED_FRAGMENT)]
     units = [StoredUnit(k, zh, en, "seed") for k, (zh, en) in enumerate(demo_memory) if fragment in zh]
     assert units
-    # One unit holds it, so its confidence is that of a single unit's alignment (about 0.36),
-    # below MIN_CONFIDENCE: asked for without the threshold, it must be the first rendering.
-    renderings = translate_fragment(model, fragment, "zh", units, min_confidence=0.0)
+    # Two units hold it here (the demo's and the hand-aligned copy) and the dictionary supports
+    # the rendering (every Chinese word held, 6 of 7 English words explained): confidence 0.60,
+    # shown at the default threshold. (The demo memory alone, one unit, gives about 0.47.)
+    renderings = translate_fragment(model, fragment, "zh", units)
     assert renderings
     best = renderings[0]
     assert SEED_RENDERING in best.text
@@ -329,3 +332,42 @@ def test_random_projections_of_words_land_in_their_unit(model, demo_memory):
         for r in translate_fragment(model, word, "zh", [StoredUnit(0, zh, en)], min_confidence=0.0):
             a, b = r.example["target_span"]
             assert en[a:b] == r.text
+
+
+def test_parallel_training_gives_the_serial_model(demo_memory, monkeypatch):
+    """Tokenising in worker processes and training the directions in two processes changes
+    nothing: the same vocabularies, tables and tensions as one process."""
+    pairs = demo_memory[:600]
+    serial = train(pairs, cedict=False, workers=1)
+    monkeypatch.setattr(wordalign, "PARALLEL_MIN_UNITS", 200)
+    monkeypatch.setattr(wordalign, "TOKENISE_CHUNK", 70)
+    parallel = train(pairs, cedict=False, workers=2)
+    assert parallel.zh_vocab == serial.zh_vocab and parallel.en_vocab == serial.en_vocab
+    for a, b in ((parallel.zh_to_en, serial.zh_to_en), (parallel.en_to_zh, serial.en_to_zh)):
+        assert (a.keys == b.keys).all()
+        assert (a.probs == b.probs).all()
+        assert a.tension == b.tension
+
+
+def test_link_cache_spilled_to_a_file_gives_the_same_model(demo_memory, monkeypatch):
+    pairs = demo_memory[:400]
+    kept = train(pairs, cedict=False, workers=1)
+    monkeypatch.setattr(wordalign, "LINK_CACHE_BYTES", 0)
+    monkeypatch.setattr(wordalign, "BATCH_LINKS", 20_000)  # many batches, all in the file
+    spilled = train(pairs, cedict=False, workers=1)
+    for a, b in ((spilled.zh_to_en, kept.zh_to_en), (spilled.en_to_zh, kept.en_to_zh)):
+        assert (a.keys == b.keys).all()
+        assert np.allclose(a.probs, b.probs, rtol=1e-5, atol=1e-9)
+
+
+def test_lexical_support_of_a_rendering():
+    # Every Chinese word of the seed fragment has a sense or its pinyin in the institute's name,
+    # and most of the English is explained by them.
+    rendering = ("Li Yonghui, researcher at the Institute for Russian, East European and Central Asian Studies, "
+                 "Chinese Academy of Social Sciences")
+    held, explained = lexical_support(SEED_FRAGMENT, rendering, "zh")
+    assert held == 1.0 and explained >= 0.8
+    # A projection that ran past the translation leaves English words unexplained.
+    assert lexical_support("水平升高", "noted by elevated levels", "zh")[1] < 0.5
+    assert lexical_support("difficulty breathing", "呼吸困难", "en") == (1.0, 1.0)
+    assert lexical_support("国家和地区", "", "zh") == (0.0, 0.0)
