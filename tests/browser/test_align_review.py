@@ -21,6 +21,7 @@ EN = ("US Secretary of State Mike Pompeo met Russian President Vladimir Putin in
       "The United States, for its part, demands that Russia stop interfering in other countries' elections.\n"
       "Bilateral trade between the two countries was about 25 billion US dollars last year. "
       "Experts believe relations between the two countries can hardly improve substantially in the short term.")
+ENCODER_LOAD_MS = 120_000
 FIRST_ZH = "美国国务卿蓬佩奥5月14日在索契会见了俄罗斯总统普京。"
 FIRST_EN = "US Secretary of State Mike Pompeo met Russian President Vladimir Putin in Sochi on May 14."
 
@@ -44,7 +45,9 @@ def test_review_edit_reload_approve_store_and_look_up(browser_page):
     page.fill("#zh", ZH)
     page.fill("#en", EN)
     page.click("#align-submit")
-    page.wait_for_url(re.compile(r"/align/\d+$"))
+    # The process's first alignment loads the sentence encoder (TensorFlow): 10 s on a quiet
+    # machine, 30 s on a busy one, past the page's default wait.
+    page.wait_for_url(re.compile(r"/align/\d+$"), timeout=ENCODER_LOAD_MS)
     job_url = page.url
 
     beads = page.locator("li.bead")
