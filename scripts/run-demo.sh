@@ -10,6 +10,8 @@ export SECRET_KEY="$(cat instance/secret_key)"
 export FLASK_APP=app
 .venv/bin/flask db upgrade
 .venv/bin/flask demo load
+# The fragment translations' model (about 10 s on the demo; says "current" when nothing is new).
+.venv/bin/flask tm fragments train
 export HOST=${HOST:-127.0.0.1} PORT=${PORT:-5000}
 echo "Duizhao on http://$HOST:$PORT/  (demo users admin, editor, translator; password duizhao-demo)"
 # gunicorn.conf.py: --preload with WARM_UP=1 (the index is built once, before the workers fork),
