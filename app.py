@@ -106,7 +106,7 @@ def warm_up(app: Flask) -> None:
     with all of it built. The connection pool is dropped afterwards: connections must not be
     shared across a fork.
     """
-    from tm.core import fragments, text
+    from tm.core import fragments, renderings, text
 
     text.warm_up()  # OpenCC, Moses and the folding tables, before the first request
     fragments.warm_up()  # jieba's dictionary, which the fragment finder cuts queries with
@@ -115,7 +115,8 @@ def warm_up(app: Flask) -> None:
         try:
             extensions.live_index(app).build(session)
             extensions.glossary_recognizer(app).current(session)
-            extensions.fragment_models(app).current()  # the alignment model, when one is trained
+            if extensions.fragment_models(app).current() is not None:  # the alignment model, once trained
+                renderings.warm_up()
         finally:
             session.close()
     db.dispose_pool(app)

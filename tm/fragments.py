@@ -70,24 +70,60 @@ class ModelStore:
         self._stamp: tuple[int, int] | None = None
         self._alignments: OrderedDict[tuple[Any, str, str], Alignment] = OrderedDict()
         self._lock = threading.Lock()
+        self._loading: threading.Thread | None = None
 
-    def current(self) -> AlignmentModel | None:
-        """The newest model on disk, or None when there is none (or it is unreadable: a model
-        of another format version waits for the next training)."""
+    def _stamp_on_disk(self) -> tuple[int, int] | None:
         try:
             stat = self.path.stat()
         except FileNotFoundError:
             return None
-        stamp = (stat.st_mtime_ns, stat.st_size)
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def current(self) -> AlignmentModel | None:
+        """The newest model on disk, loaded now if it is not yet (seconds for a large memory), or
+        None when there is none (or it is unreadable: a model of another format version waits for
+        the next training). For start-up, the CLI and tests; lookups use :meth:`available`."""
+        stamp = self._stamp_on_disk()
+        if stamp is None:
+            return None
         with self._lock:
             if stamp != self._stamp:
-                try:
-                    self._model = AlignmentModel.load(self.path)
-                except (OSError, ValueError, KeyError):
-                    self._model = None
-                self._stamp = stamp
-                self._alignments.clear()
+                self._install(stamp, self._read())
             return self._model
+
+    def available(self) -> AlignmentModel | None:
+        """The model already loaded, at once; a newer file on disk is loaded in a background
+        thread and used from the next lookup on. A lookup never waits for a load: the demo's
+        model takes 1–2 s to read, a million units' several times that, and every worker reads
+        it when a training finishes."""
+        stamp = self._stamp_on_disk()
+        with self._lock:
+            if stamp is not None and stamp != self._stamp and self._loading is None:
+                self._loading = threading.Thread(target=self._load_in_background, args=(stamp,),
+                                                 name="fragment-model-load", daemon=True)
+                self._loading.start()
+            return self._model
+
+    def _load_in_background(self, stamp: tuple[int, int]) -> None:
+        model = self._read()
+        with self._lock:
+            self._loading = None
+            # A training that replaced the file meanwhile makes this load stale: the next
+            # lookup starts the newer one.
+            if self._stamp_on_disk() == stamp:
+                self._install(stamp, model)
+
+    def _read(self) -> AlignmentModel | None:
+        try:
+            return AlignmentModel.load(self.path)
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def _install(self, stamp: tuple[int, int], model: AlignmentModel | None) -> None:
+        # Called with the lock held.
+        self._model = model
+        self._stamp = stamp
+        self._alignments.clear()
 
     def aligner(self, model: AlignmentModel, lang: str) -> Callable[[StoredUnit], Alignment]:
         """``align_unit`` for tm.core.renderings.translate_fragment with sources in ``lang``:
@@ -248,7 +284,7 @@ def fragments_many(session: Session, index: LiveIndex, store: ModelStore, querie
     ready for JSON. A fragment is shown only with a rendering of MIN_CONFIDENCE or more; no
     model yet, or a query over ``max_chars``, gives none. The units behind every fragment of
     every query are read in one query."""
-    model = store.current()
+    model = store.available()
     if model is None or not queries:
         return [[] for _ in queries]
     found = [

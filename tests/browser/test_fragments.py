@@ -46,6 +46,7 @@ def with_fragments(live_app):
 
     # The demo glossary's 国务院 = State Council, as training would take it from the glossary.
     train(wmt_pairs(300) + CENTRE_UNITS, priors=[("国务院", "State Council")]).save(directory / "model.npz")
+    fragment_models(live_app).current()  # loaded now, as warm-up does; lookups load in the background
 
 
 def test_fragments_listed_under_the_matches_with_copy(browser_page, with_fragments):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 import threading
+import time
 
 import pytest
 from sqlalchemy import event
@@ -62,7 +63,16 @@ def with_model(app, memory, trained_model):
     directory = model_dir(app)
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(trained_model, directory / "model.npz")
+    load_model(app)
     return memory
+
+
+def load_model(app):
+    """Load the model now, as warm-up does at start: lookups pick a new one up in the background."""
+    from web.extensions import fragment_models
+
+    with app.app_context():
+        fragment_models(app).current()
 
 
 def lookup(client, q, **params):
@@ -167,7 +177,14 @@ def test_the_cli_trains_then_says_the_model_is_current(app, client, runner, memo
     assert first.exit_code == 0, first.output
     assert f"Trained on {len(memory_pairs())} units with 1 term pairs" in first.output
     assert (model_dir(app) / "model.npz").is_file()
-    assert [f["source"] for f in lookup(client, NEW_SENTENCE)["fragments"]] == [INSTITUTE_ZH]
+    # A lookup does not wait for the new model: it starts loading it, and later lookups use it.
+    started = time.monotonic()
+    assert lookup(client, NEW_SENTENCE)["fragments"] == []
+    assert time.monotonic() - started < 1.0
+    while not (shown := lookup(client, NEW_SENTENCE)["fragments"]):
+        assert time.monotonic() - started < 30, "the new model was never picked up"
+        time.sleep(0.05)
+    assert [f["source"] for f in shown] == [INSTITUTE_ZH]
     again = runner.invoke(args=["tm", "fragments", "train"])
     assert again.exit_code == 0 and "The model is current" in again.output
     printed = runner.invoke(args=["tm", "lookup", NEW_SENTENCE])

@@ -116,6 +116,13 @@ class Rendering:
                 "example": dict(self.example)}
 
 
+def warm_up() -> None:
+    """Load what translating a fragment reads on first use (CC-CEDICT and the pinyin of names,
+    a second or two) now, rather than inside the first lookup that shows a fragment."""
+    load_lexicon()
+    name_spellings("李")
+
+
 def _singular(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
