@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from glossary import repository as repo
 from glossary import service
+from glossary.core.model import term_pairs
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,4 @@ class TermsForLookup:
 
 def term_pairs_for_alignment(session: Session) -> list[tuple[str, str]]:
     """(zh, en) pairs of every live entry's terms: evidence for the sentence aligner."""
-    pairs: list[tuple[str, str]] = []
-    for row in repo.live_entries(session):
-        entry = repo.to_domain(row)
-        zh = [t.text for t in entry.terms if t.lang == "zh"]
-        en = [t.text for t in entry.terms if t.lang == "en"]
-        pairs.extend((z, e) for z in zh for e in en)
-    return pairs
+    return term_pairs(repo.to_domain(row) for row in repo.live_entries(session))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from common.languages import LANGUAGES
@@ -230,3 +231,14 @@ def validate_entry(entry: Entry) -> None:
             seen.add(key)
     except GlossaryFormatError as err:
         raise GlossaryFormatError(err.reason, entry=label) from None
+
+
+def term_pairs(entries: Iterable[Entry]) -> list[tuple[str, str]]:
+    """(zh, en) pairs of each entry's terms, every Chinese term with every English one: what the
+    aligners take as known translations."""
+    pairs: list[tuple[str, str]] = []
+    for entry in entries:
+        zh = [t.text for t in entry.terms if t.lang == "zh"]
+        en = [t.text for t in entry.terms if t.lang == "en"]
+        pairs.extend((z, e) for z in zh for e in en)
+    return pairs

@@ -121,14 +121,10 @@ def _demo_pairs() -> list[tuple[str, str]]:
 
 
 def _glossary_pairs() -> list[tuple[str, str]]:
+    from glossary.core.model import term_pairs
     from glossary.demo import load_demo_entries
 
-    out = []
-    for entry in load_demo_entries():
-        zh = [t.text for t in entry.terms if t.lang == "zh"]
-        en = [t.text for t in entry.terms if t.lang == "en"]
-        out += [(a, b) for a in zh for b in en]
-    return out
+    return term_pairs(load_demo_entries())
 
 
 @pytest.fixture(scope="module")
