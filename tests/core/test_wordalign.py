@@ -367,3 +367,21 @@ def test_lexical_support_of_a_rendering():
     assert lexical_support("水平升高", "noted by elevated levels", "zh")[1] < 0.5
     assert lexical_support("difficulty breathing", "呼吸困难", "en") == (1.0, 1.0)
     assert lexical_support("国家和地区", "", "zh") == (0.0, 0.0)
+
+
+def test_the_model_keeps_its_glossary_and_it_backs_the_seed_rendering(model, tmp_path):
+    from tm.core.renderings import GlossaryIndex, glossary_support
+
+    assert set(_glossary_pairs()) <= set(model.terms)
+    model.save(tmp_path / "m.npz")
+    assert AlignmentModel.load(tmp_path / "m.npz").terms == model.terms
+    glossary = GlossaryIndex(model.terms)
+    rendering = f"Li Yonghui, researcher at the {SEED_RENDERING}, Chinese Academy of Social Sciences"
+    # Every character of the fragment is inside a glossary term (the institute's full form, 研究员,
+    # 李永辉) whose glossary translation the rendering holds.
+    assert glossary_support(SEED_FRAGMENT, rendering, "zh", glossary) == (1.0, 0.0)
+    held, missed = glossary_support(SEED_FRAGMENT, "Li Yonghui, researcher", "zh", glossary)
+    assert 0 < held < missed and held + missed == 1.0
+    assert glossary_support("今天天气很好", "the weather is fine today", "zh", glossary) == (0.0, 0.0)
+    assert glossary_support("the Chinese Academy of Social Sciences", "中国社会科学院", "en", glossary)[0] > 0.5
+    assert glossary_support(SEED_FRAGMENT, rendering, "zh", GlossaryIndex([])) == (0.0, 0.0)
