@@ -195,7 +195,10 @@ def train_model(memory, *, retrain: bool) -> tuple[AlignmentModel, float]:
     digest = hashlib.sha1(repr(len(memory)).encode() + memory[0][0].encode() + memory[-1][1].encode()).hexdigest()[:10]
     path = Path(f"/tmp/frag_bench_model_{digest}.npz")
     if path.exists() and not retrain:
-        return AlignmentModel.load(path), 0.0
+        try:
+            return AlignmentModel.load(path), 0.0
+        except ValueError as err:  # saved by another format version: train again
+            print(f"  {err}", flush=True)
     t = time.perf_counter()
     model = wordalign.train(memory, priors=glossary_pairs(), log=lambda m: print("  train:", m, flush=True))
     seconds = time.perf_counter() - t

@@ -62,8 +62,10 @@ __all__ = [
 ]
 
 #: Bumped whenever the saved layout or the tokenisation changes: a model saved by another
-#: version is refused by ``load`` (the caller retrains) rather than read wrongly.
-FORMAT_VERSION = 1
+#: version is refused by ``load`` (the caller retrains) rather than read wrongly. 2: the model
+#: keeps its glossary term pairs, which the renderings' confidence reads (a model without them
+#: would be judged current by training and never gain them).
+FORMAT_VERSION = 2
 
 #: Probability of a pair the table does not hold (never co-occurred, or pruned).
 FLOOR = 1e-7
@@ -274,8 +276,7 @@ class AlignmentModel:
                 en_to_zh=direction("en_to_zh"),
                 units=int(header["units"]),
                 meta=header.get("meta", {}),
-                # Models saved before terms were kept have none: the same as no glossary.
-                terms=_term_list(data["terms"].tobytes().decode()) if "terms" in data.files else [],
+                terms=_term_list(data["terms"].tobytes().decode()),
             )
 
 
