@@ -4,12 +4,19 @@ The bands are the ones CAT tools report (Trados, memoQ): context match (101), 10
 85–94, 75–84, 50–74, no match, plus repetitions: a segment that occurred earlier in the same
 article is counted once as a repetition instead of in its band, since the translator will
 translate it once and reuse it.
+
+Fragments (issue 17): per segment and in total, the characters covered by fragments the
+memory holds a translation of (``fragment_chinese_characters`` / ``fragment_english_words``,
+counted as the rest of the report counts), and a row "fragments only" beside the fuzzy
+bands: a new segment with no match of the lowest band but some fragment, which a translator
+still does with help (memoQ and Trados report such leverage beside the fuzzy bands too).
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 #: Band keys, best first, with the lowest score each admits; ``None`` is "no match".
 BANDS: tuple[tuple[str, float | None], ...] = (
@@ -22,8 +29,10 @@ BANDS: tuple[tuple[str, float | None], ...] = (
     ("none", None),
 )
 REPETITION = "repetition"
-#: Report rows in display order: the bands, then repetitions.
-ROWS = tuple(key for key, _ in BANDS) + (REPETITION,)
+#: A segment below the lowest band that some fragment of the memory covers in part.
+FRAGMENTS_ONLY = "fragments"
+#: Report rows in display order: the fuzzy bands, fragments only, no match, then repetitions.
+ROWS = tuple(key for key, _ in BANDS[:-1]) + (FRAGMENTS_ONLY, "none", REPETITION)
 #: The lowest score worth reporting; a lookup for analysis asks for matches from here.
 LOWEST_BAND = 50.0
 
@@ -57,20 +66,49 @@ def repetition_key(text: str) -> str:
     return _SPACE.sub(" ", text).strip().casefold()
 
 
+def covered_text(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """The parts of ``text`` inside ``spans`` (offsets into it, overlaps merged), joined by a
+    space so that words of two spans never run together."""
+    merged: list[list[int]] = []
+    for start, end in sorted((max(0, a), min(len(text), b)) for a, b in spans):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return " ".join(text[a:b] for a, b in merged)
+
+
 @dataclass
 class BandCount:
     segments: int = 0
     chinese_characters: int = 0
     english_words: int = 0
+    #: ... of those, inside fragments (see the module docstring).
+    fragment_chinese_characters: int = 0
+    fragment_english_words: int = 0
 
-    def add(self, text: str) -> None:
+    def add(self, text: str, fragment_spans: Iterable[tuple[int, int]] = ()) -> None:
         self.segments += 1
         self.chinese_characters += chinese_characters(text)
         self.english_words += english_words(text)
+        covered = covered_text(text, fragment_spans)
+        self.fragment_chinese_characters += chinese_characters(covered)
+        self.fragment_english_words += english_words(covered)
+
+    def merge(self, other: BandCount) -> None:
+        self.segments += other.segments
+        self.chinese_characters += other.chinese_characters
+        self.english_words += other.english_words
+        self.fragment_chinese_characters += other.fragment_chinese_characters
+        self.fragment_english_words += other.fragment_english_words
 
     def to_dict(self) -> dict:
         return {"segments": self.segments, "chinese_characters": self.chinese_characters,
-                "english_words": self.english_words}
+                "english_words": self.english_words,
+                "fragment_chinese_characters": self.fragment_chinese_characters,
+                "fragment_english_words": self.fragment_english_words}
 
 
 @dataclass
@@ -79,34 +117,45 @@ class Analysis:
 
     rows: dict[str, BandCount] = field(default_factory=lambda: {key: BandCount() for key in ROWS})
     segment_bands: list[str] = field(default_factory=list)
+    #: Per segment, in article order: its counts (one segment each), fragments included.
+    segment_counts: list[BandCount] = field(default_factory=list)
 
     @property
     def total(self) -> BandCount:
         total = BandCount()
         for count in self.rows.values():
-            total.segments += count.segments
-            total.chinese_characters += count.chinese_characters
-            total.english_words += count.english_words
+            total.merge(count)
         return total
 
     def to_dict(self) -> dict:
         return {"rows": {key: count.to_dict() for key, count in self.rows.items()},
-                "total": self.total.to_dict(), "segment_bands": list(self.segment_bands)}
+                "total": self.total.to_dict(), "segment_bands": list(self.segment_bands),
+                "segments": [count.to_dict() for count in self.segment_counts]}
 
 
-def analyse(segments: Sequence[str], best_scores: Iterable[float | None]) -> Analysis:
+def analyse(segments: Sequence[str], best_scores: Iterable[float | None],
+            fragment_spans: Iterable[Sequence[tuple[int, int]]] | None = None) -> Analysis:
     """Count ``segments`` into bands by their best match score (None: no match).
 
-    The second and later occurrences of a segment count as repetitions, whatever their score.
+    ``fragment_spans`` gives, per segment, the (start, end) offsets of the fragments shown for
+    it: their characters are counted, and a segment below the lowest band with any of them is
+    "fragments only" rather than "no match". The second and later occurrences of a segment
+    count as repetitions, whatever their score.
     """
     result = Analysis()
     seen: set[str] = set()
-    for text, score in zip(segments, best_scores, strict=True):
+    spans_of = fragment_spans if fragment_spans is not None else repeat(())
+    for text, score, spans in zip(segments, best_scores, spans_of, strict=fragment_spans is not None):
         key = repetition_key(text)
         row = REPETITION if key in seen else band(score)
         seen.add(key)
-        result.rows[row].add(text)
+        count = BandCount()
+        count.add(text, spans)
+        if row == "none" and (count.fragment_chinese_characters or count.fragment_english_words):
+            row = FRAGMENTS_ONLY
+        result.rows[row].merge(count)
         result.segment_bands.append(row)
+        result.segment_counts.append(count)
     return result
 
 

@@ -24,7 +24,7 @@ from tm import lookup as tm_lookup
 from tm import repository as tm_repo
 from tm import service as tm_service
 from tm.core.segment import split_sentences
-from web.extensions import glossary_recognizer, live_index
+from web.extensions import fragment_models, glossary_recognizer, live_index
 from web.i18n import translate_message
 from workbench import analysis, export
 from workbench import upload as upload_reader
@@ -63,12 +63,14 @@ BAND_LABELS = {
     "85-94": _l("85–94"),
     "75-84": _l("75–84"),
     "50-74": _l("50–74"),
+    "fragments": _l("Fragments only"),
     "none": _l("No match"),
     "repetition": _l("Repetitions"),
 }
 BAND_WORDS = {
     "context": _l("in context"), "exact": _l("exact"), "95-99": _l("high fuzzy"),
-    "85-94": _l("fuzzy"), "75-84": _l("low fuzzy"), "50-74": _l("weak"), "none": _l("no match"),
+    "85-94": _l("fuzzy"), "75-84": _l("low fuzzy"), "50-74": _l("weak"),
+    "fragments": _l("fragments"), "none": _l("no match"),
     "repetition": _l("repeated"),
 }
 
@@ -188,6 +190,9 @@ class ArticleRow:
     band: str
     matches: list[dict]
     terms: list[dict]
+    #: The fragments shown for the segment (tm.lookup.fragments_many) and its counts.
+    fragments: list[dict]
+    counts: analysis.BandCount
 
     @property
     def best(self) -> dict | None:
@@ -244,6 +249,15 @@ def _lookup_all(segments: list[str], src: str, tgt: str, *, limit: int = CANDIDA
     return tm_lookup.lookup_many(db_session(), live_index(), requests)
 
 
+def _fragments(segments: list[str], terms: list[list[dict]], src: str, tgt: str) -> list[list[dict]]:
+    """The fragments shown for each segment (those a lookup shows: glossary terms not repeated),
+    all in one batch; none until the fragment model is trained."""
+    requests = [tm_lookup.make_request(q=s, src=src, tgt=tgt) for s in segments]
+    spans = [[(hit["start"], hit["end"]) for hit in hits] for hits in terms]
+    found = tm_lookup.fragments_many(db_session(), live_index(), fragment_models(), requests, spans)
+    return [shown or [] for shown in found]
+
+
 def _terms(text: str, src: str, _tgt: str = "") -> list[dict]:
     return glossary_service.recognize(db_session(), glossary_recognizer(), text, src)
 
@@ -267,9 +281,12 @@ def article_page():
     except DuizhaoError as err:
         context["error"] = translate_message(err.message)
         return render_template("workbench/article.html", **context), err.status
-    report = analysis.analyse(segments, [m[0]["score"] if m else None for m in found])
-    rows = [ArticleRow(n, text_, band_, matches, _terms(text_, src))
-            for n, (text_, band_, matches) in enumerate(zip(segments, report.segment_bands, found, strict=True), 1)]
+    terms = [_terms(text_, src) for text_ in segments]
+    fragments = _fragments(segments, terms, src, tgt)
+    report = analysis.analyse(segments, [m[0]["score"] if m else None for m in found],
+                              [[(f["start"], f["end"]) for f in shown] for shown in fragments])
+    rows = [ArticleRow(n, *row) for n, row in enumerate(zip(
+        segments, report.segment_bands, found, terms, fragments, report.segment_counts, strict=True), 1)]
     context.update(rows=rows, report=report, bars=analysis.chart_bars(report), src=src, tgt=tgt)
     return render_template("workbench/article.html", **context)
 

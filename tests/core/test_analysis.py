@@ -42,3 +42,28 @@ def test_empty_article():
     result = analyse([], [])
     assert result.total.segments == 0
     assert all(share == 0 for _, _, share in chart_bars(result))
+
+
+def test_fragment_coverage_per_segment_and_in_total():
+    segments = ["中国社会科学院俄罗斯东欧中亚研究所研究员李永辉说。", "两国关系。", "完全不同的一句话。",
+                "Li Yonghui said the talks went well.", "中国社会科学院俄罗斯东欧中亚研究所研究员李永辉说。"]
+    spans = [[(0, 17), (10, 23)], [(0, 4)], [], [(0, 10), (20, 35)], [(0, 17)]]
+    result = analyse(segments, [None, 80, None, None, None], spans)
+    # Below the lowest band: with a fragment "fragments only", without one "no match"; a match
+    # keeps its band and a repetition stays a repetition, fragments or not.
+    assert result.segment_bands == ["fragments", "75-84", "none", "fragments", "repetition"]
+    per_segment = [(c.fragment_chinese_characters, c.fragment_english_words) for c in result.segment_counts]
+    # Overlapping spans count once (0-23: 23 Han characters); "Li Yonghui" and "talks went well": 5 words.
+    assert per_segment == [(23, 0), (4, 0), (0, 0), (0, 5), (17, 0)]
+    assert result.rows["fragments"].segments == 2
+    assert result.rows["fragments"].fragment_chinese_characters == 23
+    assert result.rows["fragments"].fragment_english_words == 5
+    assert result.total.fragment_chinese_characters == 23 + 4 + 17
+    assert result.to_dict()["segments"][0]["fragment_chinese_characters"] == 23
+    assert ROWS.index("50-74") < ROWS.index("fragments") < ROWS.index("none")
+
+
+def test_fragment_spans_outside_the_segment_are_clipped():
+    result = analyse(["两国关系。"], [None], [[(-3, 2), (3, 99)]])
+    assert result.segment_counts[0].fragment_chinese_characters == 3
+    assert analyse(["两国关系。"], [None]).segment_counts[0].fragment_chinese_characters == 0

@@ -192,9 +192,9 @@ def test_seed_query_rendering_from_the_demo_memory(model, demo_memory):
     fragment = query[: len(SEED_FRAGMENT)]
     units = [StoredUnit(k, zh, en, "seed") for k, (zh, en) in enumerate(demo_memory) if fragment in zh]
     assert units
-    # Two units hold it here (the demo's and the hand-aligned copy) and the dictionary supports
-    # the rendering (every Chinese word held, 6 of 7 English words explained): confidence 0.60,
-    # shown at the default threshold. (The demo memory alone, one unit, gives about 0.47.)
+    # Two units hold it here (the demo's and the hand-aligned copy); the dictionary supports the
+    # rendering (every Chinese word held, 6 of 7 English words explained), and so does the
+    # glossary (the institute, 研究员 and 李永辉 are terms whose translations it holds).
     renderings = translate_fragment(model, fragment, "zh", units)
     assert renderings
     best = renderings[0]
@@ -367,3 +367,39 @@ def test_lexical_support_of_a_rendering():
     assert lexical_support("水平升高", "noted by elevated levels", "zh")[1] < 0.5
     assert lexical_support("difficulty breathing", "呼吸困难", "en") == (1.0, 1.0)
     assert lexical_support("国家和地区", "", "zh") == (0.0, 0.0)
+
+
+def test_the_model_keeps_its_glossary_and_it_backs_the_seed_rendering(model, tmp_path):
+    from tm.core.renderings import GlossaryIndex, glossary_support
+
+    assert set(_glossary_pairs()) <= set(model.terms)
+    model.save(tmp_path / "m.npz")
+    assert AlignmentModel.load(tmp_path / "m.npz").terms == model.terms
+    glossary = GlossaryIndex(model.terms)
+    rendering = f"Li Yonghui, researcher at the {SEED_RENDERING}, Chinese Academy of Social Sciences"
+    # Every character of the fragment is inside a glossary term (the institute's full form, 研究员,
+    # 李永辉) whose glossary translation the rendering holds.
+    assert glossary_support(SEED_FRAGMENT, rendering, "zh", glossary) == (1.0, 0.0)
+    held, missed = glossary_support(SEED_FRAGMENT, "Li Yonghui, researcher", "zh", glossary)
+    assert 0 < held < missed and held + missed == 1.0
+    assert glossary_support("今天天气很好", "the weather is fine today", "zh", glossary) == (0.0, 0.0)
+    assert glossary_support("the Chinese Academy of Social Sciences", "中国社会科学院", "en", glossary)[0] > 0.5
+    assert glossary_support(SEED_FRAGMENT, rendering, "zh", GlossaryIndex([])) == (0.0, 0.0)
+
+
+def test_seed_sentence_on_hand_made_pairs_finder_to_rendering(model):
+    """Issue 17's check on hand-made pairs: the finder over the hand-aligned sources finds the
+    seed fragment in the one pair holding it, and its rendering, from that one unit, names the
+    institute and is shown at the default threshold (the glossary backs it)."""
+    from tm.core.fragments import FragmentIndex, find_fragments, fragment_units
+    from tm.core.renderings import MIN_CONFIDENCE
+
+    index = FragmentIndex("zh").build_units((k, fragment_units(zh, "zh")) for k, (zh, _, _) in enumerate(HAND_ALIGNED))
+    query = "中国社会科学院俄罗斯东欧中亚研究所研究员李永辉说"
+    (fragment,) = find_fragments(query, "zh", index)
+    assert fragment.source == SEED_FRAGMENT and fragment.unit_ids == (0,)
+    units = [StoredUnit(k, HAND_ALIGNED[k][0], HAND_ALIGNED[k][1]) for k in fragment.unit_ids]
+    (best, *_) = translate_fragment(model, fragment.source, "zh", units)
+    assert SEED_RENDERING in best.text and best.units == 1 and best.confidence >= MIN_CONFIDENCE
+    a, b = best.example["target_span"]
+    assert best.example["target"][a:b] == best.text

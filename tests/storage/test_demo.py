@@ -48,3 +48,25 @@ def test_demo_load_never_reverts_what_editors_changed(runner, client, token_for)
     assert {t["status"] for t in after["terms"]} == {"deprecated"}
     assert client.get(f"/api/v1/glossary/entries/{deleted['id']}").get_json()["deleted"] is True
     assert {m["name"]: m["units"] for m in client.get("/api/v1/memories").get_json()["memories"]} == sizes
+
+
+def test_the_seed_query_shows_the_institute_after_training_on_the_demo(app, runner, client):
+    """Issue 17's seed case as `make run` sets it up: the demo loaded, the fragment model trained
+    on it (with the demo glossary as priors). One demo unit holds the fragment; the glossary's
+    names of the institute, the academy, the title and the person back its rendering."""
+    from web.extensions import fragment_models
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    trained = runner.invoke(args=["tm", "fragments", "train"])
+    assert trained.exit_code == 0, trained.output
+    with app.app_context():
+        fragment_models(app).current()
+    query = "中国社会科学院俄罗斯东欧中亚研究所研究员李永辉说"
+    body = client.get("/api/v1/tm/lookup", query_string={"q": query, "src": "zh", "tgt": "en"}).get_json()
+    assert body["matches"] == []
+    (fragment,) = body["fragments"]
+    assert query[fragment["start"]:fragment["end"]] == fragment["source"]
+    assert fragment["source"].startswith("中国社会科学院俄罗斯东欧中亚研究所")
+    best = fragment["translations"][0]
+    assert "Institute for Russian, East European and Central Asian Studies" in best["text"]
+    assert best["units"] == 1 and best["confidence"] >= 0.6

@@ -18,6 +18,7 @@ from tests.helpers import (
     THE_INSTITUTE,
     auth,
     import_pairs,
+    post_article,
     train_fragment_model,
     wmt_pairs,
 )
@@ -251,3 +252,26 @@ def test_one_training_at_a_time(tmp_path):
         with fragments.training_lock(tmp_path, wait=False) as second:
             assert second is False
     assert not (tmp_path / fragments.LOG_FILE).exists()
+
+
+def test_article_analysis_counts_fragment_coverage(client, with_model):
+    """Issue 17: per segment and in total, the characters fragments cover, and the band
+    "fragments only" for a segment without a match of 50 but with a fragment."""
+    import re
+
+    stored = INSTITUTE_UNITS[1][0]  # an exact match
+    # New text too far from every stored sentence for a match of 50, with the institute in it.
+    new = f"据报道，{INSTITUTE_ZH}的一位专家昨天在论坛上谈到了两国之间的经济合作与未来的发展方向。"
+    text = "\n".join([new, "今天天气很好，我们去公园散步吧。", stored])
+    html = post_article(client, text=text, direction="zh-en", threshold="75").get_data(as_text=True)
+    bands = dict(re.findall(r'<tr data-band="([\w-]+)"><th scope="row">.*?</th>\s*<td class="num">(\d+)</td>',
+                            html, re.S))
+    assert (bands["fragments"], bands["none"], bands["exact"]) == ("1", "1", "1")
+    covered = re.findall(r'<td class="num wb-fragment-count" data-fragments="(\d+)">(\d+)', html)
+    # The new text: the institute's 17 characters; the unrelated one nothing; the exact
+    # match's fragments are counted too (the memory holds them), though its band is "exact".
+    assert covered[:2] == [("1", str(len(INSTITUTE_ZH))), ("0", "0")]
+    total = re.search(r'<tfoot>.*?<td class="num wb-fragment-count">(\d+)</td>', html, re.S)
+    assert total is not None and int(total.group(1)) == sum(int(n) for _, n in covered)
+    assert INSTITUTE_EN in html
+    assert "Fragments only" in html

@@ -62,8 +62,10 @@ __all__ = [
 ]
 
 #: Bumped whenever the saved layout or the tokenisation changes: a model saved by another
-#: version is refused by ``load`` (the caller retrains) rather than read wrongly.
-FORMAT_VERSION = 1
+#: version is refused by ``load`` (the caller retrains) rather than read wrongly. 2: the model
+#: keeps its glossary term pairs, which the renderings' confidence reads (a model without them
+#: would be judged current by training and never gain them).
+FORMAT_VERSION = 2
 
 #: Probability of a pair the table does not hold (never co-occurred, or pruned).
 FLOOR = 1e-7
@@ -206,6 +208,9 @@ class AlignmentModel:
     en_to_zh: _Direction  # t(zh | en)
     units: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The (Chinese, English) term pairs given as priors (a glossary's), kept so that a
+    #: rendering can be checked against them (tm.core.renderings.glossary_support).
+    terms: list[tuple[str, str]] = field(default_factory=list)
     _zh_index: dict[str, int] = field(default_factory=dict, repr=False)
     _en_index: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -243,6 +248,8 @@ class AlignmentModel:
                 zh_to_en_probs=self.zh_to_en.probs,
                 en_to_zh_keys=self.en_to_zh.keys,
                 en_to_zh_probs=self.en_to_zh.probs,
+                # Terms hold no newline or tab (a glossary term is one line of text).
+                terms=np.frombuffer("\n".join(f"{z}\t{e}" for z, e in self.terms).encode(), dtype=np.uint8),
             )
         tmp.replace(path)  # a reader never sees half a model
 
@@ -269,7 +276,17 @@ class AlignmentModel:
                 en_to_zh=direction("en_to_zh"),
                 units=int(header["units"]),
                 meta=header.get("meta", {}),
+                terms=_term_list(data["terms"].tobytes().decode()),
             )
+
+
+def _term_list(joined: str) -> list[tuple[str, str]]:
+    out = []
+    for line in joined.split("\n"):
+        zh, tab, en = line.partition("\t")
+        if tab and zh and en:
+            out.append((zh, en))
+    return out
 
 
 def empty_model() -> AlignmentModel:
@@ -752,7 +769,9 @@ def train(
     units = len(zh_off) - 1
     if log:
         log(f"tokenised {units} units: {len(zh_index)} zh and {len(en_index)} en words")
+    priors = list(priors or ())
     prior_pairs, prior_w = _prior_pairs(zh_index, en_index, priors, cedict)
+    terms = [(z, e) for z, e in priors if _one_line(z) and _one_line(e)]
     zh_arr = np.frombuffer(zh_ids, dtype=np.int32)
     en_arr = np.frombuffer(en_ids, dtype=np.int32)
     zo = np.frombuffer(zh_off, dtype=np.int64)
@@ -780,7 +799,11 @@ def train(
     for w, i in en_index.items():
         vocab_en[i] = w
     return AlignmentModel(vocab_zh, vocab_en, z2e, e2z, units=units,
-                          meta={"priors": len(prior_w), "pruned": bool(prune)})
+                          meta={"priors": len(prior_w), "pruned": bool(prune)}, terms=terms)
+
+
+def _one_line(term: str) -> bool:
+    return bool(term.strip()) and "\n" not in term and "\t" not in term and "\r" not in term
 
 
 # --- Aligning one pair ------------------------------------------------------------------------
