@@ -16,12 +16,12 @@ wsgi_app = "app:create_app()"
 bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WORKERS", "2"))
 # Threaded workers: a worker's requests wait at its admission gate (ops.admission), where the
-# queue is bounded and a request past it is refused with 503, instead of in the listen backlog,
-# where nothing bounds the wait. Enough threads for the gate's running and waiting requests
-# (ADMIT_ACTIVE + ADMIT_QUEUE); they also keep clients' connections alive between requests.
+# queue is bounded and a request past it is refused at once with 503, and not in gunicorn's own
+# queue of connections waiting for a thread, which nothing bounds. So there are threads enough
+# for every client a worker usually holds: beyond ADMIT_ACTIVE they only wait at the gate or
+# answer 503.
 worker_class = "gthread"
-threads = int(os.environ.get("THREADS")
-              or int(os.environ.get("ADMIT_ACTIVE", "2")) + int(os.environ.get("ADMIT_QUEUE", "16")))
+threads = int(os.environ.get("THREADS", "64"))
 # The master builds the lookup index once (WARM_UP=1) and the workers share it copy-on-write.
 preload_app = True
 os.environ.setdefault("WARM_UP", "1")
