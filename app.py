@@ -67,7 +67,7 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         # workers (gunicorn.conf.py) these bound each worker's queue.
         "ADMIT_ACTIVE": int(env.get("ADMIT_ACTIVE", "2")),
         "ADMIT_QUEUE": int(env.get("ADMIT_QUEUE", "16")),
-        "ADMIT_WAIT": float(env.get("ADMIT_WAIT", "2")),
+        "ADMIT_WAIT": float(env.get("ADMIT_WAIT", "1")),
         # When set, /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" (ops.views).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }

@@ -22,7 +22,7 @@ class AdmissionLimits:
     #: Requests that may wait for one of them to finish; more are refused at once.
     queue: int = 16
     #: Seconds a request may wait; then it is refused.
-    wait: float = 2.0
+    wait: float = 1.0
 
 
 class Gate:

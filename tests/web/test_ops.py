@@ -118,7 +118,7 @@ def test_past_its_admission_limits_a_worker_answers_503_with_retry_after_and_hea
     from web.extensions import admission_gate
 
     gate = admission_gate(app)
-    assert gate.limits == AdmissionLimits(active=2, queue=16, wait=2.0)  # the documented defaults
+    assert gate.limits == AdmissionLimits(active=2, queue=16, wait=1.0)  # the documented defaults
     gate.limits = AdmissionLimits(active=1, queue=0, wait=0)
     refused_before = sum(s.value for s in metrics(client).get("duizhao_http_requests_refused", ())
                          if s.name.endswith("_total"))
