@@ -62,6 +62,12 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "FRAGMENT_MODEL_DIR": env.get("FRAGMENT_MODEL_DIR") or None,
         # Train the fragment model in a background process when an import leaves it stale.
         "FRAGMENT_TRAIN_AFTER_IMPORT": _flag(env.get("FRAGMENT_TRAIN_AFTER_IMPORT"), True),
+        # Admission (ops.admission): requests of one process that run at once, that may wait for
+        # them, and how many seconds; beyond, 503 with Retry-After. Under gunicorn's threaded
+        # workers (gunicorn.conf.py) these bound each worker's queue.
+        "ADMIT_ACTIVE": int(env.get("ADMIT_ACTIVE", "2")),
+        "ADMIT_QUEUE": int(env.get("ADMIT_QUEUE", "16")),
+        "ADMIT_WAIT": float(env.get("ADMIT_WAIT", "1")),
         # When set, /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" (ops.views).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }

@@ -12,7 +12,7 @@ from flask import Flask, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.db import make_engine
+from common.db import OUTSIDE_TRANSACTION, make_engine
 from web import extensions
 
 #: Seconds a request waits for a lock another transaction holds (an import, say) before it gives
@@ -79,4 +79,17 @@ def db_session() -> Session:
     """The session of the current request or CLI command, closed at teardown."""
     if "db_session" not in g:
         g.db_session = new_session()
+    return g.db_session
+
+
+def read_session() -> Session:
+    """The request's session for a view that only reads (lookups): its statements run outside a
+    transaction, each seeing what is committed when it runs. On PostgreSQL that spares each
+    request the BEGIN and ROLLBACK round trips, a quarter of a lookup's trips to the database.
+    Call it before anything else takes the request's session; a view that writes never does."""
+    if "db_session" not in g:
+        session = new_session()
+        session.info[OUTSIDE_TRANSACTION] = True
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        g.db_session = session
     return g.db_session

@@ -1,7 +1,8 @@
 """How gunicorn serves Duizhao: ``gunicorn -c gunicorn.conf.py`` (``make run`` does).
 
 Settings come from the environment so one file serves the demo, tests and a deployment:
-``HOST``/``PORT`` (or ``BIND``), ``WORKERS``, ``GUNICORN_TIMEOUT``, ``PROMETHEUS_MULTIPROC_DIR``.
+``HOST``/``PORT`` (or ``BIND``), ``WORKERS``, ``THREADS``, ``GUNICORN_TIMEOUT``, ``PROMETHEUS_MULTIPROC_DIR``
+(and the app's ``ADMIT_*`` limits, which size the threads).
 """
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ from pathlib import Path
 wsgi_app = "app:create_app()"
 bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WORKERS", "2"))
+# Threaded workers: a worker's requests wait at its admission gate (ops.admission), where the
+# queue is bounded and a request past it is refused at once with 503, and not in gunicorn's own
+# queue of connections waiting for a thread, which nothing bounds. So there are threads enough
+# for every client a worker usually holds: beyond ADMIT_ACTIVE they only wait at the gate or
+# answer 503.
+worker_class = "gthread"
+threads = int(os.environ.get("THREADS", "64"))
 # The master builds the lookup index once (WARM_UP=1) and the workers share it copy-on-write.
 preload_app = True
 os.environ.setdefault("WARM_UP", "1")

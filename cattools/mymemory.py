@@ -28,7 +28,7 @@ from accounts.auth import check_permission, token_identity
 from common.errors import DuizhaoError
 from common.languages import UnsupportedLanguage, canonical_tag, normalize_lang
 from common.messages import N_, Message
-from db import db_session
+from db import read_session
 from tm import lookup
 from tm import repository as repo
 from web.extensions import live_index
@@ -82,6 +82,7 @@ def _reject_invalid_utf8_form() -> None:
 @bp.route("/get", methods=["GET", "POST"])
 def get():
     """Matches for ``q`` in ``langpair``, MyMemory-shaped (GET, or POST with a form body)."""
+    session = read_session()
     check_permission("read")
     args = request.values
     q = args.get("q", "")
@@ -96,7 +97,6 @@ def get():
         return jsonify(to_mymemory([], {}, tags))
     lookup_request = lookup.make_request(q=q, src=pair[0], tgt=pair[1], limit=match_count(args),
                                          min_score=args.get("min_score"))
-    session = db_session()
     matches = lookup.lookup(session, live_index(), lookup_request)
     units = {u.id: u for u in repo.units_by_ids(session, [m["unit_id"] for m in matches])}
     return jsonify(to_mymemory(matches, units, tags))

@@ -43,7 +43,7 @@ from accounts.auth import check_permission
 from common.errors import DuizhaoError
 from common.languages import UnsupportedLanguage, normalize_lang
 from common.messages import N_, Message
-from db import db_session
+from db import read_session
 from tm import lookup
 from web.extensions import live_index
 from web.util import reject_invalid_utf8
@@ -82,6 +82,7 @@ def languages(token: str | None = None):
 @bp.get("/<token>/<src>/<tgt>/unit/<path:text>", merge_slashes=False)
 def unit(src: str, tgt: str, text: str, token: str | None = None):
     """Matches for one text, best first, as a bare JSON list."""
+    session = read_session()
     check_permission("read")
     text = raw_unit_text(request.environ) or text
     pair = language_pair(src, tgt)
@@ -91,7 +92,7 @@ def unit(src: str, tgt: str, text: str, token: str | None = None):
     query = fold_placeholders(text)
     lookup_request = lookup.make_request(q=query, src=pair[0], tgt=pair[1],
                                          min_score=min_similarity, limit=max_candidates)
-    matches = lookup.lookup(db_session(), live_index(), lookup_request)
+    matches = lookup.lookup(session, live_index(), lookup_request)
     return jsonify(to_tmserver(matches))
 
 

@@ -57,6 +57,16 @@ def make_engine(url: str, *, lock_timeout: float = MIGRATION_LOCK_TIMEOUT, **eng
                          **engine_options)
 
 
+#: ``Session.info`` key of a session whose statements run outside any transaction (autocommit).
+OUTSIDE_TRANSACTION = "outside_transaction"
+
+
+def outside_transaction(session: Session) -> bool:
+    """Whether ``session`` reads outside any transaction (``db.read_session``): each statement
+    sees what is committed when it runs, and a server-side cursor is not available."""
+    return bool(session.info.get(OUTSIDE_TRANSACTION))
+
+
 def insert_ignoring_conflicts(
     session: Session, table: Table, *index_elements: str
 ) -> postgresql.Insert | sqlite.Insert:

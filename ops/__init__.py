@@ -13,10 +13,15 @@ if TYPE_CHECKING:  # ops.service, beneath this package, must load without Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint and start measuring requests and the database pool."""
-    from ops import metrics
+    """Register the blueprint, gate requests past the process's capacity (ADMIT_* settings),
+    and start measuring requests and the database pool."""
+    from common.admission import AdmissionLimits
+    from ops import admission, metrics
     from ops.views import bp
 
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
+    admission.install(app, AdmissionLimits(active=app.config["ADMIT_ACTIVE"], queue=app.config["ADMIT_QUEUE"],
+                                           wait=app.config["ADMIT_WAIT"]))
+    # After the gate, so the timer (first of all) counts the wait at the gate.
     metrics.instrument(app)

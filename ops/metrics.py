@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 
 from flask import Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import event
@@ -37,6 +37,10 @@ REQUEST_LATENCY = Histogram(
     ["method", "route", "status"], buckets=LATENCY_BUCKETS, registry=REGISTRY)
 # livesum: a dead worker's connections are gone, and the master's (it builds the index, then
 # closes its pool before forking) count as the 0 they are.
+REQUESTS_REFUSED = Counter(
+    "duizhao_http_requests_refused_total",
+    "Requests turned away with 503 because the process was at its admission limits (ops.admission).",
+    registry=REGISTRY)
 POOL_IN_USE = Gauge(
     "duizhao_db_pool_connections_in_use", "Database connections checked out of the pools of all live processes.",
     registry=REGISTRY, multiprocess_mode="livesum")

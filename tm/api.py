@@ -10,7 +10,7 @@ from common.errors import DuizhaoError
 from common.fieldlimits import require_fits
 from common.messages import N_, Message
 from common.timeutil import isoformat
-from db import db_session
+from db import db_session, read_session
 from tm import lookup, service
 from tm import repository as repo
 from tm.models import Memory
@@ -200,6 +200,7 @@ def concordance():
 @bp.route("/tm/lookup", methods=["GET", "POST"])
 def tm_lookup():
     """Fuzzy matches for one segment; GET takes query parameters, POST the same as JSON."""
+    session = read_session()
     check_permission("read")
     params = json_body() if request.method == "POST" else {
         "q": request.args.get("q"), "src": request.args.get("src"), "tgt": request.args.get("tgt"),
@@ -208,7 +209,6 @@ def tm_lookup():
         "date": request.args.get("date"), "fragments": request.args.get("fragments"),
     }
     lookup_request = _request_from(params)
-    session = db_session()
     matches = lookup.lookup(session, live_index(), lookup_request)
     return jsonify(lookup_answers(session, [lookup_request], [matches])[0])
 
@@ -217,6 +217,7 @@ def tm_lookup():
 def tm_lookup_batch():
     """Many segments at once: ``{"segments": [...], "src", "tgt", "min_score", "limit", "memory"}``;
     a segment is a string or an object with ``q`` (and ``prev``/``next``)."""
+    session = read_session()
     check_permission("read")
     body = json_body()
     segments = body.get("segments")
@@ -235,7 +236,6 @@ def tm_lookup_batch():
         except DuizhaoError as err:
             raise DuizhaoError(Message(N_("Segment {position}: {problem}"), position=position, problem=err.message),
                                segment=position, **err.details) from None
-    session = db_session()
     results = lookup.lookup_many(session, live_index(), requests)
     return jsonify({"results": lookup_answers(session, requests, results)})
 

@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterable
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from common.db import outside_transaction
 from common.eventlog import EventCursor
 from tm import repository as repo
 from tm.core.fragments import Fragment, FragmentIndex, find_fragments
@@ -121,6 +122,17 @@ class LiveIndex:
 
     def refresh(self, session: Session, *, force: bool = False) -> None:
         """Apply the events other processes (and this one) logged since the last refresh."""
+        if self.built and not force and time.monotonic() - self.last_poll < POLL_INTERVAL:
+            return
+        if outside_transaction(session):
+            # A build and an import's units are read through server-side cursors, which need a
+            # transaction; a read session has none. (At most one of these per POLL_INTERVAL.)
+            with Session(session.get_bind()) as own:
+                self._refresh(own, force=force)
+        else:
+            self._refresh(session, force=force)
+
+    def _refresh(self, session: Session, *, force: bool) -> None:
         now = time.monotonic()
         if not self.built:
             self.build(session)

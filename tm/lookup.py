@@ -134,7 +134,6 @@ def lookup_many(session: Session, index: LiveIndex, requests: Sequence[LookupReq
     """Several lookups with one index refresh (the batch form)."""
     index.refresh(session)
     memory_cache: dict[tuple[str, ...] | None, set[int] | None] = {}
-    priorities = {m.id: m.priority for m in repo.memories(session)}
     results = []
     spent = 0
     for position, request in enumerate(requests):
@@ -144,37 +143,35 @@ def lookup_many(session: Session, index: LiveIndex, requests: Sequence[LookupReq
         # The batch's budget is shared out as it goes: a share of what is left per lookup.
         share = (BATCH_RESCORE_BUDGET - spent) // (len(requests) - position)
         stats = SearchStats()
-        results.append(_lookup_one(session, index, request, memory_cache[request.memories], priorities,
+        results.append(_lookup_one(session, index, request, memory_cache[request.memories],
                                    budget=min(RESCORE_BUDGET, max(MIN_RESCORE_BUDGET, share)), stats=stats))
         spent += stats.rescored
     return results
 
 
 def _lookup_one(session: Session, index: LiveIndex, request: LookupRequest,
-                memory_ids: set[int] | None, priorities: dict[int, int], *, budget: int,
-                stats: SearchStats) -> list[dict]:
+                memory_ids: set[int] | None, *, budget: int, stats: SearchStats) -> list[dict]:
     query = request.q.strip()[:MAX_SCORED_CHARS]
     key = match_key(query, request.src)
     wanted = request.limit + RANK_SLACK
     found = index.search(key, min_score=request.min_score, memory_ids=memory_ids, limit=wanted,
                          budget=budget, stats=stats)
     ids = [unit_id for unit_id, _ in found[:wanted]]
-    units = {u.id: u for u in repo.units_by_ids(session, ids)}
-    searched = memory_ids if memory_ids is not None else set(priorities)
-    top_priority = max((priorities[m] for m in searched if m in priorities), default=0)
+    # A unit deleted since the index last heard is simply not among them.
+    stored, top_priority = repo.units_for_ranking(session, ids, memory_ids)
+    units = {row.unit.id: row.unit for row in stored}
+    position = {unit_id: k for k, unit_id in enumerate(ids)}
     candidates = []
-    for unit_id in ids:
-        unit = units.get(unit_id)
-        if unit is None:
-            continue  # deleted since the index last heard
+    for row in sorted(stored, key=lambda row: position[row.unit.id]):
+        unit = row.unit
         penalties = []
         if unit.status == "draft":
             penalties.append(DRAFT_PENALTY)
-        if priorities.get(unit.memory_id, 0) < top_priority:
+        if row.memory_priority < top_priority:
             penalties.append(LOWER_PRIORITY_MEMORY_PENALTY)
         candidates.append(Candidate(
             unit_id=unit.id, source=getattr(unit, request.src), target=getattr(unit, request.tgt),
-            memory=unit.memory.name, penalties=tuple(penalties),
+            memory=row.memory_name, penalties=tuple(penalties),
             prev=unit.context_prev, next=unit.context_next,
             # The indexed units let rank() drop a hopeless candidate without tokenizing it.
             units=index.units(unit.id, request.src),

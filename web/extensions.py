@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from flask_limiter import Limiter
     from flask_wtf.csrf import CSRFProtect
 
+    from common.admission import Gate
     from glossary.service import LiveRecognizer
     from tm.fragments import ModelStore
     from tm.fragments import TermPairs as FragmentTermPairs
@@ -35,6 +36,7 @@ _ALIGN_EMBEDDER = "align_embedder"
 _FRAGMENT_MODELS = "tm_fragment_models"
 _FRAGMENT_TERM_PAIRS = "tm_fragment_term_pairs"
 _RATELIMIT_ENGINE = "ratelimit_engine"
+_ADMISSION_GATE = "admission_gate"
 # Written by the libraries themselves when they are attached to the app.
 _LIMITER = "limiter"  # Flask-Limiter: a set of the app's limiters
 _CSRF = "csrf"  # Flask-WTF's CSRFProtect
@@ -81,6 +83,15 @@ def ratelimit_engine(app: Flask | None = None) -> Engine | None:
     """Where the rate-limit counters are kept when they are kept in a database (accounts.ratelimit):
     an engine with its own pool, or the app's own engine (in-memory SQLite); None elsewhere (Redis)."""
     return _extensions(app).get(_RATELIMIT_ENGINE)
+
+
+def install_admission_gate(app: Flask, gate: Gate) -> None:
+    _extensions(app)[_ADMISSION_GATE] = gate
+
+
+def admission_gate(app: Flask | None = None) -> Gate:
+    """This process's admission gate (ops.admission): the requests running and waiting."""
+    return _extensions(app)[_ADMISSION_GATE]
 
 
 # ------------------------------------------------------------------ live lookup structures

@@ -148,3 +148,48 @@ def test_min_score_zero_answers_every_door_best_first(client, editor):
     assert mymemory.status_code == 200 and mymemory.get_json()["matches"]
     small = client.get("/api/v1/tm/lookup", query_string={"q": "中国", "min_score": 0, "memory": "small"})
     assert [m["target"] for m in small.get_json()["matches"]] == ["Chinese people"]
+
+
+def test_a_lower_priority_memory_is_penalised_only_among_the_memories_searched(client, token_for):
+    admin = token_for("admin")
+    for name, priority in (("house", 10), ("archive", 0)):
+        assert client.post("/api/v1/memories", json={"name": name, "priority": priority},
+                           headers=auth(admin)).status_code == 201
+    add(client, admin, SOCHI_ZH, SOCHI_EN, memory="house")
+    add(client, admin, SOCHI_ZH, SOCHI_EN.replace("Mike ", ""), memory="archive")
+
+    both = client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_ZH, "src": "zh"}).get_json()["matches"]
+    assert [(m["memory"], m["score"]) for m in both][0] == ("house", 100)
+    archived = next(m for m in both if m["memory"] == "archive")
+    assert "lower-priority memory" in {p["reason"] for p in archived["penalties"]} and archived["score"] < 100
+
+    # Searched alone, the archive is the best memory there is: no penalty.
+    alone = client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_ZH, "src": "zh", "memory": "archive"})
+    assert [(m["memory"], m["score"], m["penalties"]) for m in alone.get_json()["matches"]] == [("archive", 100, [])]
+
+
+def test_a_lookup_reads_its_units_in_one_statement_outside_any_transaction(app, client, editor):
+    """On PostgreSQL a transaction costs two round trips (BEGIN, ROLLBACK) of a lookup's four."""
+    from sqlalchemy import event
+
+    from web.extensions import db_engine
+
+    unit = add(client, editor, SOCHI_ZH, SOCHI_EN)
+    client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_ZH, "src": "zh"})  # the index is built
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn, _cursor, statement, *_args):
+        dbapi = conn.connection.dbapi_connection
+        autocommit = dbapi.autocommit if conn.dialect.name == "postgresql" else dbapi.isolation_level is None
+        seen.append((statement, autocommit))
+
+    engine = db_engine(app)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        body = client.get("/api/v1/tm/lookup", query_string={"q": SOCHI_ZH, "src": "zh", "fragments": "0"})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert body.get_json()["matches"][0]["unit_id"] == unit
+    reads = [(statement, autocommit) for statement, autocommit in seen if "_events" not in statement]
+    assert len(reads) == 1 and "FROM units JOIN memories" in reads[0][0]
+    assert all(autocommit for _statement, autocommit in seen)

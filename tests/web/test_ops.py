@@ -111,3 +111,28 @@ def test_without_anonymous_read_metrics_need_a_read_token_and_readyz_says_only_r
     assert stranger.status_code == 200 and stranger.get_json() == {"ready": True}
     assert client.get("/readyz", headers=auth(reader)).get_json()["index"]["built"] is True
     assert client.get("/healthz").status_code == 200
+
+
+def test_past_its_admission_limits_a_worker_answers_503_with_retry_after_and_health_still_answers(client, app):
+    from common.admission import AdmissionLimits
+    from web.extensions import admission_gate
+
+    gate = admission_gate(app)
+    assert gate.limits == AdmissionLimits(active=2, queue=16, wait=1.0)  # the documented defaults
+    gate.limits = AdmissionLimits(active=1, queue=0, wait=0)
+    refused_before = sum(s.value for s in metrics(client).get("duizhao_http_requests_refused", ())
+                         if s.name.endswith("_total"))
+    assert gate.enter()  # a request in progress holds the only slot
+    try:
+        busy = client.get("/api/v1/tm/lookup", query_string={"q": "经济"})
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+        assert "busy" in busy.get_json()["error"]["message"]
+        page = client.get("/")
+        assert page.status_code == 503 and "text/html" in page.content_type
+        assert client.get("/healthz").status_code == 200
+        refused = metrics(client)["duizhao_http_requests_refused"]
+        assert sum(s.value for s in refused if s.name.endswith("_total")) == refused_before + 2
+    finally:
+        gate.leave()
+    assert client.get("/api/v1/tm/lookup", query_string={"q": "经济"}).status_code == 200
+    assert (gate.running, gate.waiting) == (0, 0)  # every admitted request gave its slot back
