@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -195,3 +195,20 @@ def _lookup_one(session: Session, index: LiveIndex, request: LookupRequest,
             data.pop("adapted_target", None)
         out.append(data)
     return out
+
+
+def segment_lookup(session: Session, index: LiveIndex, *, memories: Sequence[str] | None, min_score: float,
+                   limit: int) -> Callable[[list[str], str, str], list[list[dict]]]:
+    """The lookup `tm.pretranslate` takes: a file's segments in order, each with its neighbours
+    as context (a segment stored in the same context scores 101), asked in batches of MAX_BATCH."""
+    def run(segments: list[str], src: str, tgt: str) -> list[list[dict]]:
+        out: list[list[dict]] = []
+        for start in range(0, len(segments), MAX_BATCH):
+            requests = [make_request(q=segments[i], src=src, tgt=tgt, min_score=min_score, limit=limit,
+                                     memories=list(memories) if memories else None,
+                                     prev=segments[i - 1] if i else "",
+                                     next=segments[i + 1] if i + 1 < len(segments) else "", fragments=False)
+                        for i in range(start, min(start + MAX_BATCH, len(segments)))]
+            out.extend(lookup_many(session, index, requests))
+        return out
+    return run
