@@ -108,7 +108,8 @@ def pretranslate_command(path: str, output: str | None, memories: tuple[str, ...
         service.resolve_memories(session, memories or None)
         run = lookup.segment_lookup(session, live_index(), memories=memories or None, min_score=min(min_score, 100),
                                     limit=pretranslate.DEFAULT_CANDIDATES)
-        body, report = pretranslate.pretranslate_file(data, run, min_score=min_score, mode=mode)
+        pieces = lookup.segment_fragments(session, live_index(), fragment_models(), memories=memories or None)
+        body, report = pretranslate.pretranslate_file(data, run, min_score=min_score, mode=mode, fragments=pieces)
     except (ImportFormatError, DuizhaoError) as err:
         raise click.ClickException(f"{os.path.basename(path)}: {getattr(err, 'message', err)}") from err
     if report.segments == report.skipped_translated:

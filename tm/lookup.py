@@ -212,3 +212,14 @@ def segment_lookup(session: Session, index: LiveIndex, *, memories: Sequence[str
             out.extend(lookup_many(session, index, requests))
         return out
     return run
+
+
+def segment_fragments(session: Session, index: LiveIndex, store: ModelStore, *, memories: Sequence[str] | None
+                      ) -> Callable[[list[str], str, str], list[list[dict]]]:
+    """The fragments `tm.pretranslate` may offer where no match was good enough: for each
+    segment, the runs of it the memory holds, with their translations (as a lookup shows them)."""
+    def run(segments: list[str], src: str, tgt: str) -> list[list[dict]]:
+        requests = [make_request(q=text, src=src, tgt=tgt, memories=list(memories) if memories else None)
+                    for text in segments]
+        return [found or [] for found in fragments_many(session, index, store, requests, [() for _ in requests])]
+    return run

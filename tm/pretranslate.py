@@ -150,7 +150,8 @@ class FileReport:
 
 
 def pretranslate_file(data: bytes, lookup: Lookup, *, min_score: float = DEFAULT_THRESHOLD, mode: str = "both",
-                      candidates: int = DEFAULT_CANDIDATES, bounded: bool = False) -> tuple[bytes, FileReport]:
+                      candidates: int = DEFAULT_CANDIDATES, bounded: bool = False,
+                      fragments: Lookup | None = None) -> tuple[bytes, FileReport]:
     """A translator's XLIFF 1.2 or 2.x file with its empty targets filled from ``lookup`` (at
     ``min_score`` or better), the same file byte for byte everywhere else
     (`tm.formats.xliff_roundtrip`). ``mode``: ``fill`` writes targets, ``candidates`` only
@@ -160,6 +161,12 @@ def pretranslate_file(data: bytes, lookup: Lookup, *, min_score: float = DEFAULT
     target, codes left out; each segment's neighbours go in the same call so a lookup may use
     them as context. Inline codes are carried into a target by `tm.core.inline.place`; a match
     whose target cannot take them is offered as a candidate, never written with codes lost.
+    ``fragments`` (the shape `tm.lookup.segment_fragments` returns: per segment, the runs the
+    memory holds with their ``translations``) is asked, in XLIFF 2 and unless ``mode`` is
+    ``fill``, for the segments no match reached ``min_score``: each fragment's best rendering
+    is offered as a low-similarity ``mtc:match`` (its share of the segment's length) of
+    ``subType="duizhao:fragment"``, never written as a target.
+
     Raises `ImportFormatError` as `RoundTripDocument` does. With ``bounded`` (a request or a
     command, not a library call), a file over MAX_FILE_BYTES or MAX_FILE_SEGMENTS is refused
     (413), and so is a file with no empty target (422: nothing to pre-translate).
@@ -203,6 +210,16 @@ def pretranslate_file(data: bytes, lookup: Lookup, *, min_score: float = DEFAULT
         out.append(escape(target[at:]))
         return "".join(out)
 
+    pieces: dict[int, Sequence[dict]] = {}
+    if fragments is not None and document.version == 2 and mode != "fill":
+        bare = [p for p, _ in enumerate(work)
+                if not any(float(m["score"]) >= min_score for m in found.get(p, []))]
+        for (src, tgt), positions in by_pair.items():
+            asked = [p for p in positions if p in set(bare)]
+            if asked:
+                for position, runs in zip(asked, fragments([work[p].text for p in asked], src, tgt), strict=True):
+                    pieces[position] = runs
+
     exact = fuzzy = unplaced = offered = 0
     for position, segment in enumerate(work):
         matches = [m for m in found.get(position, []) if float(m["score"]) >= min_score][:candidates]
@@ -220,11 +237,14 @@ def pretranslate_file(data: bytes, lookup: Lookup, *, min_score: float = DEFAULT
         # Candidates: all of them in "candidates"/"both"; in "fill", the one whose codes a
         # person must place (it is not written as the target).
         offer = shown if mode != "fill" else ([shown[0]] if best is not None and best_markup is None else [])
-        if mode != "fill" or offer:
-            document.offer(segment, [Candidate(m["source"], markup if markup is not None
-                                               else escape(_suggestion(m)), float(m["score"]))
-                                     for m, markup in offer])
-        offered += bool(offer)
+        offers = [Candidate(m["source"], markup if markup is not None else escape(_suggestion(m)), float(m["score"]))
+                  for m, markup in offer]
+        offers += [Candidate(run["source"], escape(run["translations"][0]["text"]),
+                             round(100 * len(run["source"]) / max(len(segment.text.strip()), 1), 1), fragment=True)
+                   for run in pieces.get(position, [])[:candidates] if run.get("translations")]
+        if mode != "fill" or offers:
+            document.offer(segment, offers)
+        offered += bool(offers)
     direction = f"{work[0].src}-{work[0].tgt}" if work else (
         f"{document.segments[0].src}-{document.segments[0].tgt}" if document.segments else "")
     report = FileReport(document.version, direction, len(document.segments), exact, fuzzy,

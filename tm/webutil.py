@@ -96,7 +96,8 @@ def pretranslate_upload(data: bytes, *, memories: Sequence[str] | None, min_scor
     resolve_memories(session, memories)  # 404 naming an unknown memory before any work
     run = lookup.segment_lookup(session, live_index(), memories=memories, min_score=min(score, 100.0),
                                 limit=pretranslate.DEFAULT_CANDIDATES)
-    return pretranslate.pretranslate_file(data, run, min_score=score, mode=chosen, bounded=True)
+    pieces = lookup.segment_fragments(session, live_index(), fragment_models(), memories=memories)
+    return pretranslate.pretranslate_file(data, run, min_score=score, mode=chosen, bounded=True, fragments=pieces)
 
 
 def xliff_download(body: bytes, report: Any, filename: str) -> Any:

@@ -150,3 +150,33 @@ def test_an_interior_code_goes_next_to_a_shared_number():
 def test_a_code_between_words_cannot_be_placed():
     assert place("双方同意加强合作。", "Both sides agreed to strengthen cooperation.",
                  codes((4, "open", "<g>", 1), (6, "close", "</g>", 1))) is None
+
+
+def test_fragments_are_offered_in_xliff_2_where_no_match_is_good_enough():
+    zh, en = PAIRS[0]
+    data = (f'<xliff version="2.0" xmlns="urn:oasis:names:tc:xliff:document:2.0" srcLang="zh" trgLang="en">'
+            f'<file id="f"><unit id="u"><segment id="s"><source>{esc(zh)}</source></segment></unit>'
+            f'<unit id="v"><segment id="s"><source>{esc(zh)}</source></segment></unit></file></xliff>').encode()
+    run = zh[2:6]
+    asked = []
+
+    def fragments(segments, src, tgt):
+        asked.extend(segments)
+        return [[{"source": run, "start": 2, "end": 6, "units": 3,
+                  "translations": [{"text": "a <run>", "confidence": 0.8}]}] for _ in segments]
+
+    def lookup(segments, src, tgt):  # the second unit has a match, the first none good enough
+        return [[{"source": zh, "target": en, "score": 60 if n == 0 else 100}] for n, _ in enumerate(segments)]
+
+    out, report = pretranslate_file(data, lookup, fragments=fragments)
+    assert asked == [zh] and report.filled_exact == 1
+    root = etree.fromstring(out)
+    (piece,) = root.iterfind(f".//{{{NS_MTC}}}match[@subType='duizhao:fragment']")
+    assert piece.getparent().getparent().get("id") == "u" and piece.get("type") == "tm"
+    assert float(piece.get("similarity")) == round(100 * len(run) / len(zh), 1) < 75
+    assert piece[0].text == run and piece[1].text == "a <run>"
+    assert root.find(".//{urn:oasis:names:tc:xliff:document:2.0}unit[@id='u']//"
+                     "{urn:oasis:names:tc:xliff:document:2.0}segment/{urn:oasis:names:tc:xliff:document:2.0}"
+                     "target") is None
+    assert pretranslate_file(out, lookup, fragments=fragments)[0] == out
+    assert b"fragment" not in pretranslate_file(data, lookup, fragments=fragments, mode="fill")[0]

@@ -125,3 +125,41 @@ def test_cli_pretranslates_a_file(app, runner, filled, samples, tmp_path):
     broken.write_bytes(b"<xliff version='1.2'>\n<file>")
     failed = runner.invoke(args=["tm", "pretranslate", str(broken)])
     assert failed.exit_code != 0 and "line" in failed.output
+
+
+@pytest.fixture(scope="module")
+def trained_model(tmp_path_factory):
+    from tests.helpers import train_fragment_model
+
+    return train_fragment_model(tmp_path_factory.mktemp("fragments") / "model.npz")
+
+
+def test_fragments_are_offered_in_xliff_2_when_no_match_is_good_enough(app, client, token_for, trained_model):
+    import shutil
+
+    from lxml import etree
+
+    from tests.helpers import INSTITUTE_EN, INSTITUTE_ZH, NEW_SENTENCE, fragment_memory, import_pairs
+    from tm.formats.xliff import NS_20
+    from tm.formats.xliff_pretranslate import NS_MTC
+    from web.extensions import fragment_models
+
+    admin = token_for("admin")
+    client.post("/api/v1/memories", json={"name": "news"}, headers=auth(admin))
+    import_pairs(client, admin, fragment_memory())
+    with app.app_context():
+        directory = fragment_models(app).directory
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copy(trained_model, directory / "model.npz")
+        fragment_models(app).current()
+    data = (f'<?xml version="1.0" encoding="UTF-8"?>\n<xliff version="2.0" xmlns="{NS_20}" srcLang="zh-CN" '
+            f'trgLang="en">\n <file id="f1">\n  <unit id="u1">\n   <segment id="s1"><source>{NEW_SENTENCE}</source>'
+            '</segment>\n  </unit>\n </file>\n</xliff>\n').encode()
+    response = post(client, token_for("translator", scope="read"), data)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    root = etree.fromstring(response.get_data())
+    pieces = root.findall(f".//{{{NS_MTC}}}match[@subType='duizhao:fragment']")
+    assert any(INSTITUTE_ZH in p.find(f"{{{NS_20}}}source").text
+               and INSTITUTE_EN in p.find(f"{{{NS_20}}}target").text for p in pieces), response.get_data(as_text=True)
+    assert all(float(p.get("similarity")) < 75 for p in pieces)
+    assert root.find(f".//{{{NS_20}}}segment/{{{NS_20}}}target") is None  # offered, never written

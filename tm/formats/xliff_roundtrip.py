@@ -71,6 +71,8 @@ class Candidate:
     source: str
     target_xml: str
     score: float
+    #: A fragment of the segment, not a match of the whole (2.x ``subType="duizhao:fragment"``).
+    fragment: bool = False
 
 
 @dataclass(frozen=True)
@@ -286,8 +288,9 @@ class RoundTripDocument:
                    candidate: Candidate) -> str:
         prefix = _prefix_for(container if container is not None else unit, NS_MTC) or "mtc"
         source, target = (self._qualified(unit, n) for n in ("source", "target"))
+        sub_type = f' subType="{ORIGIN}:fragment"' if candidate.fragment else ""
         return (f"<{prefix}:match ref={quoteattr(ref)} similarity={quoteattr(_fmt(min(candidate.score, 100.0)))}"
-                f' origin="{ORIGIN}" type="tm">'
+                f' origin="{ORIGIN}" type="tm"{sub_type}>'
                 f"<{source}>{escape(candidate.source)}</{source}><{target}>{candidate.target_xml}</{target}>"
                 f"</{prefix}:match>")
 
