@@ -130,6 +130,13 @@ COMPONENTS: dict = {
         "History": {"type": "object", "properties": {"unit_id": INTEGER, "events": {"type": "array", "items": {
             "type": "object", "properties": {"action": STRING, "user": {"type": ["string", "null"]},
                                              "at": STRING, "before": {}, "after": {}}}}}},
+        "PretranslateReport": {"type": "object", "description": "Each segment counted once among "
+                               "filled_exact, filled_fuzzy, skipped_translated (it had a target) and left_empty; "
+                               "codes_not_placed (of left_empty) had a match offered as a candidate only.",
+                               "properties": {
+            "version": {"type": "integer", "enum": [1, 2]}, "direction": {"type": "string", "enum": ["zh-en", "en-zh"]},
+            **{key: INTEGER for key in ("segments", "filled_exact", "filled_fuzzy", "skipped_translated",
+                                        "left_empty", "codes_not_placed", "with_candidates")}}},
         "ImportReport": {"type": "object", "properties": {
             "memory": STRING, "filename": STRING, "file_format": STRING, "read": INTEGER,
             "added": INTEGER, "duplicates": INTEGER, "import_id": INTEGER}},
@@ -298,6 +305,48 @@ ROUTES: list[Route] = [
                          {"segments": ["双边贸易", {"q": "贸易总额", "prev": "上一句。"}], "src": "zh"}),
           responses={"200": json_response("One answer per segment, in order.", {"type": "object", "properties": {
               "results": {"type": "array", "items": ref("LookupAnswer")}}})}),
+    Route(f"{V1}/xliff/pretranslate", "post", "Pre-translate a translator's XLIFF file and get it back whole",
+          "lookup", "read",
+          description="Send an XLIFF 1.2 or 2.x file (Chinese to English or English to Chinese, from its "
+                      "`source-language`/`srcLang`) as multipart field `file`. The answer is the same file "
+                      "(same version, encoding and XML declaration, under its own name in "
+                      "`Content-Disposition`), byte for byte as sent except where it was filled: each empty "
+                      "target whose best match reaches `min_score` is written (1.2: `state` "
+                      "`translated`/`needs-review-translation` with `state-qualifier` `exact-match`/"
+                      "`fuzzy-match`; 2.x: the segment's `state` and `subState=\"duizhao:exact|fuzzy\"`), "
+                      "and the best matches are offered beside it (1.2 `<alt-trans origin=\"duizhao\">`, "
+                      "2.x `<mtc:match origin=\"duizhao\">`). Inline codes (`g`, `x`, `bx`, `ex`, `ph`, "
+                      "`bpt`, `ept`, `pc`, `sc`, `ec` ...) are matched as placeholders and carried into the "
+                      "target in order; a match whose target cannot take them is only offered as a "
+                      "candidate. Segments that have a target are left alone. Nothing is stored. The "
+                      "report comes in `X-Pretranslate-*` headers, or alone as JSON with "
+                      "`Accept: application/json`. 413 for a file over 16 MB or 5,000 segments; 422 when "
+                      "every segment has a target; 400 (with the line) for a file that is not XLIFF, is "
+                      "broken XML or has other languages.",
+          parameters=[param("memory", "query", MEMORY_LIST, "Memories to take matches from (all when none); "
+                            "also accepted as form fields."),
+                      param("min_score", "query", {"type": "number", "minimum": 0, "maximum": 101, "default": 75},
+                            "Fill and offer matches from this score; also a form field."),
+                      param("mode", "query", {"type": "string", "enum": ["fill", "candidates", "both"],
+                                              "default": "both"},
+                            "Fill the targets, offer candidates only, or both; also a form field.")],
+          body={"required": True, "content": {"multipart/form-data": {"schema": {
+              "type": "object", "required": ["file"], "properties": {
+                  "file": {"type": "string", "format": "binary"}, "memory": MEMORY_LIST,
+                  "min_score": {"type": "number"}, "mode": STRING}}}}},
+          responses={"200": {"description": "The file, pre-translated; or, for `Accept: application/json`, "
+                                            "the report.",
+                             "headers": {header: {"schema": STRING} for header in (
+                                 "X-Xliff-Version", "X-Pretranslate-Direction", "X-Pretranslate-Segments",
+                                 "X-Pretranslate-Filled-Exact", "X-Pretranslate-Filled-Fuzzy",
+                                 "X-Pretranslate-Skipped-Translated", "X-Pretranslate-Left-Empty",
+                                 "X-Pretranslate-Codes-Not-Placed", "X-Pretranslate-With-Candidates")},
+                             "content": {
+                                 "application/x-xliff+xml": {"schema": {"type": "string", "format": "binary"}},
+                                 "application/xliff+xml": {"schema": {"type": "string", "format": "binary"}},
+                                 "application/json": {"schema": {"type": "object", "properties": {
+                                     "filename": STRING, "report": ref("PretranslateReport")}}}}},
+                     "413": ERROR, "422": ERROR}),
     Route(f"{V1}/openapi.json", "get", "This document", "meta", "public",
           responses={"200": json_response("The OpenAPI 3.1 document.", {"type": "object"})}),
 ]

@@ -11,10 +11,16 @@ from common.fieldlimits import require_fits
 from common.messages import N_, Message
 from common.timeutil import isoformat
 from db import db_session, read_session
-from tm import lookup, service
+from tm import lookup, pretranslate, service
 from tm import repository as repo
 from tm.models import Memory
-from tm.webutil import check_may_write_into, lookup_answers, train_fragments_after_import
+from tm.webutil import (
+    check_may_write_into,
+    lookup_answers,
+    pretranslate_upload,
+    train_fragments_after_import,
+    xliff_download,
+)
 from web.extensions import live_index
 from web.util import api_guard, history_json, int_arg, json_body, list_arg
 
@@ -193,6 +199,32 @@ def concordance():
         index=live_index(),
     )
     return jsonify(result.to_dict())
+
+
+# ------------------------------------------------------------------ a translator's XLIFF
+
+@bp.post("/xliff/pretranslate")
+def xliff_pretranslate():
+    """The uploaded XLIFF (multipart ``file``) back with its empty targets filled from the
+    memory, byte for byte the same elsewhere; ``memory`` (repeatable), ``min_score``, ``mode``
+    as form fields or query parameters. The report goes in ``X-Pretranslate-*`` headers, or
+    alone as JSON for ``Accept: application/json``. A read may do this: nothing is stored."""
+    check_permission("read")
+    upload = request.files.get("file")
+    if upload is None:
+        raise DuizhaoError(Message(N_("No file: send the XLIFF as multipart field {field!r}."), field="file"),
+                           parameter="file")
+    # One request reads the whole file; larger files would go to the job queue once it exists.
+    data = upload.stream.read(pretranslate.MAX_FILE_BYTES + 1)
+    memories = [m.strip() for raw in request.values.getlist("memory") for m in raw.split(",") if m.strip()]
+    body, report = pretranslate_upload(data, memories=memories or None, min_score=request.values.get("min_score"),
+                                       mode=request.values.get("mode"))
+    filename = upload.filename or "pretranslated.xlf"
+    wanted = request.accept_mimetypes.best_match(["application/xliff+xml", "application/json"],
+                                                 default="application/xliff+xml")
+    if wanted == "application/json":
+        return jsonify({"filename": filename, "report": report.to_dict()})
+    return xliff_download(body, report, filename)
 
 
 # ------------------------------------------------------------------ lookup

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -192,3 +192,31 @@ def _lookup_one(session: Session, index: LiveIndex, request: LookupRequest,
             data.pop("adapted_target", None)
         out.append(data)
     return out
+
+
+def segment_lookup(session: Session, index: LiveIndex, *, memories: Sequence[str] | None, min_score: float,
+                   limit: int) -> Callable[[list[str], str, str], list[list[dict]]]:
+    """The lookup `tm.pretranslate` takes: a file's segments in order, each with its neighbours
+    as context (a segment stored in the same context scores 101), asked in batches of MAX_BATCH."""
+    def run(segments: list[str], src: str, tgt: str) -> list[list[dict]]:
+        out: list[list[dict]] = []
+        for start in range(0, len(segments), MAX_BATCH):
+            requests = [make_request(q=segments[i], src=src, tgt=tgt, min_score=min_score, limit=limit,
+                                     memories=list(memories) if memories else None,
+                                     prev=segments[i - 1] if i else "",
+                                     next=segments[i + 1] if i + 1 < len(segments) else "", fragments=False)
+                        for i in range(start, min(start + MAX_BATCH, len(segments)))]
+            out.extend(lookup_many(session, index, requests))
+        return out
+    return run
+
+
+def segment_fragments(session: Session, index: LiveIndex, store: ModelStore, *, memories: Sequence[str] | None
+                      ) -> Callable[[list[str], str, str], list[list[dict]]]:
+    """The fragments `tm.pretranslate` may offer where no match was good enough: for each
+    segment, the runs of it the memory holds, with their translations (as a lookup shows them)."""
+    def run(segments: list[str], src: str, tgt: str) -> list[list[dict]]:
+        requests = [make_request(q=text, src=src, tgt=tgt, memories=list(memories) if memories else None)
+                    for text in segments]
+        return [found or [] for found in fragments_many(session, index, store, requests, [() for _ in requests])]
+    return run

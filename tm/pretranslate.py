@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from common.errors import DuizhaoError
+from common.messages import N_, Message
 from tm.formats.xliff_pretranslate import PretranslationDocument, Suggestion
 
 #: Below 75 a fuzzy match is not worth pre-filling (CAT tools' usual pre-translate floor);
@@ -112,3 +114,144 @@ def _term_pairs(hits: Sequence[dict]) -> list[tuple[str, str]]:
         if term_text and translations:
             pairs.append((term_text, translations[0]))
     return list(dict.fromkeys(pairs))
+
+
+# ------------------------------------------------------------------ the translator's own file
+
+#: What `pretranslate_file` writes: targets, candidates, or both.
+MODES = ("fill", "candidates", "both")
+#: The largest file pre-translated within one request, and its most segments. Both keep a
+#: request within a worker's timeout: 5,000 segments are five lookup batches of
+#: `tm.lookup.MAX_BATCH`, a few seconds each on a large memory; the bytes are the article
+#: upload's bound (`workbench.upload.MAX_UPLOAD_BYTES`).
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_FILE_SEGMENTS = 5_000
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What `pretranslate_file` did, segment by segment: each segment is counted once among
+    ``filled_exact``, ``filled_fuzzy``, ``skipped_translated`` and ``left_empty``;
+    ``codes_not_placed`` (of ``left_empty``) had a match whose target could not take the
+    segment's inline codes, offered as a candidate instead."""
+
+    version: int
+    direction: str
+    segments: int
+    filled_exact: int
+    filled_fuzzy: int
+    skipped_translated: int
+    left_empty: int
+    codes_not_placed: int
+    with_candidates: int
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def pretranslate_file(data: bytes, lookup: Lookup, *, min_score: float = DEFAULT_THRESHOLD, mode: str = "both",
+                      candidates: int = DEFAULT_CANDIDATES, bounded: bool = False,
+                      fragments: Lookup | None = None) -> tuple[bytes, FileReport]:
+    """A translator's XLIFF 1.2 or 2.x file with its empty targets filled from ``lookup`` (at
+    ``min_score`` or better), the same file byte for byte everywhere else
+    (`tm.formats.xliff_roundtrip`). ``mode``: ``fill`` writes targets, ``candidates`` only
+    offers the matches beside the segments, ``both`` does both.
+
+    ``lookup`` is called once per language pair with the texts of the segments that have no
+    target, codes left out; each segment's neighbours go in the same call so a lookup may use
+    them as context. Inline codes are carried into a target by `tm.core.inline.place`; a match
+    whose target cannot take them is offered as a candidate, never written with codes lost.
+    ``fragments`` (the shape `tm.lookup.segment_fragments` returns: per segment, the runs the
+    memory holds with their ``translations``) is asked, in XLIFF 2 and unless ``mode`` is
+    ``fill``, for the segments no match reached ``min_score``: each fragment's best rendering
+    is offered as a low-similarity ``mtc:match`` (its share of the segment's length) of
+    ``subType="duizhao:fragment"``, never written as a target.
+
+    Raises `ImportFormatError` as `RoundTripDocument` does. With ``bounded`` (a request or a
+    command, not a library call), a file over MAX_FILE_BYTES or MAX_FILE_SEGMENTS is refused
+    (413), and so is a file with no empty target (422: nothing to pre-translate).
+    """
+    from xml.sax.saxutils import escape
+
+    from tm.core.inline import place
+    from tm.formats.xliff_roundtrip import Candidate, Fill, RoundTripDocument
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    if bounded and len(data) > MAX_FILE_BYTES:
+        raise _too_large(N_("The file is larger than {most} MB; at most that can be pre-translated at once."),
+                         most=MAX_FILE_BYTES // (1024 * 1024))
+    document = RoundTripDocument(data)
+    work = [s for s in document.segments if s.empty]
+    if bounded and len(document.segments) > MAX_FILE_SEGMENTS:
+        raise _too_large(N_("The file has {count:,} segments; at most {most:,} can be pre-translated at once. "
+                            "Split it into parts."), count=len(document.segments), most=MAX_FILE_SEGMENTS)
+    if bounded and not work:
+        raise DuizhaoError(Message(N_("Every segment of the file has a target already ({count} segments): "
+                                      "nothing to pre-translate."), count=len(document.segments)), status=422)
+    found: dict[int, Sequence[dict]] = {}
+    by_pair: dict[tuple[str, str], list[int]] = {}
+    for position, segment in enumerate(work):
+        by_pair.setdefault((segment.src, segment.tgt), []).append(position)
+    for (src, tgt), positions in by_pair.items():
+        for position, matches in zip(positions, lookup([work[p].text for p in positions], src, tgt), strict=True):
+            found[position] = matches
+
+    def with_codes(segment, target: str) -> str | None:
+        """``target`` as markup with the segment's codes placed, or None when they cannot be."""
+        positions = place(segment.text, target, segment.codes)
+        if positions is None:
+            return None
+        out, at = [], 0
+        for code, offset in zip(segment.codes, positions, strict=True):
+            out.append(escape(target[at:offset]))
+            out.append(code.raw)
+            at = offset
+        out.append(escape(target[at:]))
+        return "".join(out)
+
+    pieces: dict[int, Sequence[dict]] = {}
+    if fragments is not None and document.version == 2 and mode != "fill":
+        bare = [p for p, _ in enumerate(work)
+                if not any(float(m["score"]) >= min_score for m in found.get(p, []))]
+        for (src, tgt), positions in by_pair.items():
+            asked = [p for p in positions if p in set(bare)]
+            if asked:
+                for position, runs in zip(asked, fragments([work[p].text for p in asked], src, tgt), strict=True):
+                    pieces[position] = runs
+
+    exact = fuzzy = unplaced = offered = 0
+    for position, segment in enumerate(work):
+        matches = [m for m in found.get(position, []) if float(m["score"]) >= min_score][:candidates]
+        shown = []
+        for match in matches:
+            markup = with_codes(segment, _suggestion(match))
+            shown.append((match, markup))
+        best, best_markup = shown[0] if shown else (None, None)
+        if best is not None and mode != "candidates" and best_markup is not None:
+            document.fill(segment, Fill(best_markup, _is_exact(best)))
+            exact += _is_exact(best)
+            fuzzy += not _is_exact(best)
+        elif best is not None and best_markup is None:
+            unplaced += 1
+        # Candidates: all of them in "candidates"/"both"; in "fill", the one whose codes a
+        # person must place (it is not written as the target).
+        offer = shown if mode != "fill" else ([shown[0]] if best is not None and best_markup is None else [])
+        offers = [Candidate(m["source"], markup if markup is not None else escape(_suggestion(m)), float(m["score"]))
+                  for m, markup in offer]
+        offers += [Candidate(run["source"], escape(run["translations"][0]["text"]),
+                             round(100 * len(run["source"]) / max(len(segment.text.strip()), 1), 1), fragment=True)
+                   for run in pieces.get(position, [])[:candidates] if run.get("translations")]
+        if mode != "fill" or offers:
+            document.offer(segment, offers)
+        offered += bool(offers)
+    direction = f"{work[0].src}-{work[0].tgt}" if work else (
+        f"{document.segments[0].src}-{document.segments[0].tgt}" if document.segments else "")
+    report = FileReport(document.version, direction, len(document.segments), exact, fuzzy,
+                        len(document.segments) - len(work), len(work) - exact - fuzzy, unplaced, offered)
+    return document.result(), report
+
+
+def _too_large(text: str, **values: object) -> DuizhaoError:
+    # A job on the queue would take a larger file instead (the scale issue); until it exists, 413.
+    return DuizhaoError(Message(text, **values), status=413)

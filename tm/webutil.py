@@ -61,3 +61,58 @@ def train_fragments_after_import(session: Session) -> bool:
         return False
     env = {"DATABASE_URL": app.config["DATABASE_URL"], "FRAGMENT_MODEL_DIR": str(store.directory)}
     return fragments.start_training(store.directory, cwd=Path(app.root_path), env=env)
+
+
+#: Response headers that carry a pre-translation's report (`tm.pretranslate.FileReport`).
+PRETRANSLATE_HEADERS = {
+    "version": "X-Xliff-Version", "direction": "X-Pretranslate-Direction", "segments": "X-Pretranslate-Segments",
+    "filled_exact": "X-Pretranslate-Filled-Exact", "filled_fuzzy": "X-Pretranslate-Filled-Fuzzy",
+    "skipped_translated": "X-Pretranslate-Skipped-Translated", "left_empty": "X-Pretranslate-Left-Empty",
+    "codes_not_placed": "X-Pretranslate-Codes-Not-Placed", "with_candidates": "X-Pretranslate-With-Candidates",
+}
+XLIFF_MIMETYPES = {1: "application/x-xliff+xml", 2: "application/xliff+xml"}
+
+
+def pretranslate_upload(data: bytes, *, memories: Sequence[str] | None, min_score: object, mode: object
+                        ) -> tuple[bytes, Any]:
+    """A translator's XLIFF pre-translated from the memories (all when none is named): the
+    parameters checked (400 naming the one that is wrong), nothing stored."""
+    from common import params
+    from common.errors import DuizhaoError
+    from db import db_session
+    from tm import pretranslate
+
+    check_permission("read")
+    score = params.decimal_number(min_score, "min_score", default=pretranslate.DEFAULT_THRESHOLD, low=0, high=101)
+    chosen = mode or "both"
+    if chosen not in pretranslate.MODES:
+        raise DuizhaoError(Message(N_("Parameter {parameter!r} must be one of {choices}."), parameter="mode",
+                                   choices=", ".join(pretranslate.MODES)), parameter="mode")
+    if not data.strip():
+        raise DuizhaoError(Message(N_("The file is empty.")), parameter="file")
+    session = db_session()
+    from tm.service import resolve_memories
+
+    resolve_memories(session, memories)  # 404 naming an unknown memory before any work
+    run = lookup.segment_lookup(session, live_index(), memories=memories, min_score=min(score, 100.0),
+                                limit=pretranslate.DEFAULT_CANDIDATES)
+    pieces = lookup.segment_fragments(session, live_index(), fragment_models(), memories=memories)
+    return pretranslate.pretranslate_file(data, run, min_score=score, mode=chosen, bounded=True, fragments=pieces)
+
+
+def xliff_download(body: bytes, report: Any, filename: str) -> Any:
+    """The pre-translated file as a download under its own name, the report in headers."""
+    from urllib.parse import quote
+
+    from flask import Response
+
+    response = Response(body, mimetype=XLIFF_MIMETYPES[report.version])
+    ascii_name = filename.encode("ascii", "ignore").decode().replace('"', "") or "pretranslated.xlf"
+    if ascii_name == filename:
+        response.headers.set("Content-Disposition", "attachment", filename=filename)
+    else:
+        response.headers["Content-Disposition"] = (f'attachment; filename="{ascii_name}"; '
+                                                   f"filename*=UTF-8''{quote(filename)}")
+    for key, header in PRETRANSLATE_HEADERS.items():
+        response.headers[header] = str(getattr(report, key))
+    return response

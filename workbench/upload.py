@@ -180,3 +180,47 @@ def _count_paragraphs(archive: zipfile.ZipFile, main: str) -> None:
     except (*_ZIP_ERRORS, etree.XMLSyntaxError) as err:
         raise DuizhaoError(Message(N_("The Word file is damaged: its text part is not well-formed XML "
                                       "({problem})."), problem=str(err))) from None
+
+
+# ------------------------------------------------------------------ an uploaded XLIFF, carried back
+
+#: The carried file is a form field, and Flask keeps form fields to MAX_FORM_MEMORY_SIZE
+#: (500,000 bytes by default); compressed, that holds an XLIFF of a few megabytes (XLIFF
+#: deflates 5-10 times). A larger one is pre-translated through the API or the command.
+MAX_CARRIED_CHARS = 450_000
+
+
+def is_xliff(name: str | None) -> bool:
+    return bool(name) and PurePath(name or "").suffix.lower() in (".xlf", ".xliff", ".xlf2")
+
+
+def carry(data: bytes) -> str | None:
+    """An uploaded XLIFF as a form field the result page posts back for the pre-translated
+    file (the page keeps nothing on the server); None when it would be too long for a form."""
+    import base64
+
+    packed = base64.b64encode(zlib.compress(data, 9)).decode("ascii")
+    return packed if len(packed) <= MAX_CARRIED_CHARS else None
+
+
+def carried(value: str | None) -> bytes:
+    """The file `carry` packed: 400 when the field is not one, 413 past the pre-translation bound."""
+    import base64
+    import binascii
+
+    from tm.pretranslate import MAX_FILE_BYTES
+
+    try:
+        packed = base64.b64decode((value or "").encode("ascii"), validate=True)
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(packed, MAX_FILE_BYTES + 1)
+    except (ValueError, binascii.Error, zlib.error):
+        raise DuizhaoError(Message(N_("The file to pre-translate did not come with the form: upload it again.")),
+                           parameter="xliff") from None
+    if len(data) > MAX_FILE_BYTES or inflater.unconsumed_tail:
+        raise too_large(Message(N_("The file is larger than {most} MB; at most that can be pre-translated at "
+                                   "once."), most=MAX_FILE_BYTES // (1024 * 1024)))
+    if not data:
+        raise DuizhaoError(Message(N_("The file to pre-translate did not come with the form: upload it again.")),
+                           parameter="xliff")
+    return data

@@ -6,6 +6,7 @@ browser (``static/workbench.js``); the article page works without JavaScript.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from tm import lookup as tm_lookup
 from tm import repository as tm_repo
 from tm import service as tm_service
 from tm.core.segment import split_sentences
+from tm.webutil import pretranslate_upload, xliff_download
 from web.extensions import fragment_models, glossary_recognizer, live_index
 from web.i18n import translate_message
 from workbench import analysis, export
@@ -210,14 +212,17 @@ def _threshold() -> int:
     return value
 
 
-def _article_text() -> tuple[str, str | None]:
-    """The article from the upload (if any) or the text box, and the upload's file name."""
+def _article_text() -> tuple[str, str | None, bytes | None]:
+    """The article from the upload (if any) or the text box, the upload's file name, and the
+    upload itself when it is an XLIFF (the page offers it back pre-translated)."""
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        return upload_reader.read_upload(upload.stream, upload.filename, max_segments=MAX_SEGMENTS), upload.filename
+        data = upload.stream.read(upload_reader.MAX_UPLOAD_BYTES + 1)
+        text = upload_reader.read_upload(io.BytesIO(data), upload.filename, max_segments=MAX_SEGMENTS)
+        return text, upload.filename, data if upload_reader.is_xliff(upload.filename) else None
     text = request.form.get("text", "")
     upload_reader.check_length(text)
-    return text, None
+    return text, None, None
 
 
 def _direction(text: str) -> tuple[str, str]:
@@ -267,14 +272,17 @@ def article_page():
     check_permission("read")
     context: dict[str, Any] = {"text": "", "rows": None, "report": None, "error": None, "direction": "auto",
                                "threshold": DEFAULT_THRESHOLD, "band_labels": BAND_LABELS, "band_words": BAND_WORDS,
-                               "rows_order": analysis.ROWS, "filename": None}
+                               "rows_order": analysis.ROWS, "filename": None, "carried": None,
+                               "xliff_upload": False, "modes": pretranslate_modes()}
     if request.method == "GET":
         return render_template("workbench/article.html", **context)
     context["direction"] = request.form.get("direction", "auto")
     try:
         context["threshold"] = _threshold()
-        text, filename = _article_text()
+        text, filename, xliff = _article_text()
         context["text"], context["filename"] = text, filename
+        if xliff is not None:
+            context["xliff_upload"], context["carried"] = True, upload_reader.carry(xliff)
         src, tgt = _direction(text)
         segments = _segments(text, src)
         found = _lookup_all(segments, src, tgt)
@@ -289,6 +297,24 @@ def article_page():
         segments, report.segment_bands, found, terms, fragments, report.segment_counts, strict=True), 1)]
     context.update(rows=rows, report=report, bars=analysis.chart_bars(report), src=src, tgt=tgt)
     return render_template("workbench/article.html", **context)
+
+
+def pretranslate_modes() -> list[tuple[str, str]]:
+    """The choices of what a pre-translation writes (`tm.pretranslate.MODES`), for the form."""
+    return [("both", _("Fill the targets and add candidates")), ("fill", _("Fill the targets only")),
+            ("candidates", _("Add candidates only"))]
+
+
+@bp.post("/article/pretranslate")
+def article_pretranslate():
+    """The XLIFF uploaded on the article page, back whole with its empty targets filled: the
+    result page posts the file back (``xliff``, as `workbench.upload.carry` packed it)."""
+    check_permission("read")
+    data = upload_reader.carried(request.form.get("xliff"))
+    filename = request.form.get("filename") or "pretranslated.xlf"
+    body, report = pretranslate_upload(data, memories=None, min_score=request.form.get("threshold"),
+                                       mode=request.form.get("mode"))
+    return xliff_download(body, report, filename)
 
 
 @bp.post("/article/export")

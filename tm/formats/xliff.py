@@ -28,7 +28,9 @@ XLIFF 2.x (``<unit>/<segment>``, languages from ``<xliff srcLang trgLang>``)
 Inline codes become plain text as in TMX: the content of native-code elements (1.2 ``ph``,
 ``bpt``, ``ept``, ``it``, ``sub``; 2.x ``ph``, ``sc``, ``ec``, ``sm``, ``em``, ``cp``) is
 dropped, text-bearing markup (1.2 ``g``, ``mrk``; 2.x ``pc``, ``mrk``) keeps its text, and
-empty placeholders (1.2 ``x``, ``bx``, ``ex``) vanish.
+empty placeholders (1.2 ``x``, ``bx``, ``ex``) vanish. A unit is stored as the words a translator
+typed, so plain queries find it at 100; pre-translating a tagged file matches its segments the
+same way and puts the codes back into the target (`tm.core.inline`).
 
 A file whose languages are not Chinese and English (in either direction) is refused with the
 line of its ``<file>`` (1.2) or root (2.x).
