@@ -33,8 +33,14 @@
     return bands[bands.length - 1].key;
   }
 
+  /* Exact score as the API gives it (76.92), for a title and for penalty points. */
   function formatScore(score) {
     return String(Math.round(score * 100) / 100);
+  }
+
+  /* A score as CAT tools show it: a whole percentage (77%); the exact value goes in a title. */
+  function percent(score) {
+    return Math.round(score) + "%";
   }
 
   function langAttr(code) {
@@ -65,6 +71,10 @@
     var memory = document.getElementById("wb-memory");
     var minScore = document.getElementById("wb-min");
     var url = root.getAttribute("data-lookup-url");
+    // A POST from a logged-in browser needs the CSRF token (web.util.api_guard); anonymous
+    // readers send it too, harmlessly.
+    var csrfToken = document.querySelector("meta[name=csrf-token]").getAttribute("content");
+    var pane = document.getElementById("wb-term-pane");
     var timer = null;
     var controller = null;
     var selected = -1;
@@ -106,15 +116,18 @@
         return;
       }
       var pair = direction();
-      var params = new URLSearchParams({q: q, src: pair[0], tgt: pair[1], min_score: minScore.value, limit: "10"});
-      if (memory.value) params.set("memory", memory.value);
+      // POST, not GET: a long segment in a query string (500 Chinese characters are 4.5 KB
+      // URL-encoded) passes the request-line limit of gunicorn and of proxies (414).
+      var params = {q: q, src: pair[0], tgt: pair[1], min_score: Number(minScore.value), limit: 10};
+      if (memory.value) params.memory = [memory.value];
       controller = new AbortController();
       var mine = controller;
       status.textContent = t("searching");
       root.setAttribute("aria-busy", "true");
       try {
-        var response = await fetch(url + "?" + params.toString(), {
-          signal: mine.signal, headers: {"Accept": "application/json"}, credentials: "same-origin"});
+        var response = await fetch(url, {
+          method: "POST", body: JSON.stringify(params), signal: mine.signal, credentials: "same-origin",
+          headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken}});
         if (!response.ok) {
           status.textContent = await errorMessage(response);
           list.replaceChildren();
@@ -220,7 +233,8 @@
         "data-band": band}, [
         el("div", {className: "wb-match-head"}, [
           el("span", {className: "wb-band wb-band-" + band}, [
-            el("span", {className: "wb-score", text: formatScore(match.score)}), " " + t("bandword_" + band)]),
+            el("span", {className: "wb-score", title: formatScore(match.score), text: percent(match.score)}),
+            " " + t("bandword_" + band)]),
           match.adapted ? el("span", {className: "wb-adapted", text: t("adapted")}) : null,
         ]),
         el("div", {className: "wb-pair"}, [
@@ -266,7 +280,10 @@
     }
 
     /* The matched source as written, with what the query lacks struck out (<del>) and what
-     * only the query has inserted (<ins>): read left to right it turns the source into the query. */
+     * only the query has inserted (<ins>): read left to right it turns the source into the query.
+     * The edits' spans cover words only: the text between them (spaces, punctuation) is drawn
+     * from both texts, plain where they agree, so without the <ins> the paragraph reads as the
+     * source and without the <del> as the query. */
     function diffView(query, match, src) {
       var p = el("p", {className: "wb-diff", lang: langAttr(src)});
       var ops = match.diff || [];
@@ -274,16 +291,38 @@
         p.textContent = match.source;
         return p;
       }
+      var parts = [];  // [kind, text], kind "" (both), "del" or "ins"; merged when adjacent
+      function add(kind, text) {
+        if (!text) return;
+        var last = parts[parts.length - 1];
+        if (last && last[0] === kind) last[1] += text; else parts.push([kind, text]);
+      }
+      var sPos = 0, qPos = 0;
+      function gap(sEnd, qEnd) {
+        var sGap = match.source.slice(sPos, sEnd), qGap = query.slice(qPos, qEnd);
+        if (sGap === qGap) {
+          add("", sGap);
+        } else {
+          add("del", sGap);
+          add("ins", qGap);
+        }
+      }
       ops.forEach(function (op) {
+        gap(op.s[0], op.q[0]);
         var sText = match.source.slice(op.s[0], op.s[1]);
         var qText = query.slice(op.q[0], op.q[1]);
-        if (op.op === "equal") p.appendChild(document.createTextNode(sText));
-        if ((op.op === "delete" || op.op === "replace") && sText) {
-          p.appendChild(el("del", {title: t("deleted"), text: sText}));
+        if (op.op === "equal") add("", sText);
+        else {
+          add("del", sText);
+          add("ins", qText);
         }
-        if ((op.op === "insert" || op.op === "replace") && qText) {
-          p.appendChild(el("ins", {title: t("inserted"), text: qText}));
-        }
+        sPos = Math.max(sPos, op.s[1]);
+        qPos = Math.max(qPos, op.q[1]);
+      });
+      gap(match.source.length, query.length);
+      parts.forEach(function (part) {
+        if (!part[0]) p.appendChild(document.createTextNode(part[1]));
+        else p.appendChild(el(part[0], {title: t(part[0] === "del" ? "deleted" : "inserted"), text: part[1]}));
       });
       return p;
     }
@@ -292,13 +331,19 @@
       marked.replaceChildren();
       if (!query) {
         marked.textContent = t("typeToSearch");
+        renderPane([], CONFIG.undetected);
         return;
       }
       marked.setAttribute("lang", langAttr(src || detectLanguage(query) || CONFIG.undetected));
       var sorted = terms.slice().sort(function (a, b) { return a.start - b.start || b.end - a.end; });
       var pos = 0;
+      var shown = 0;
       sorted.forEach(function (term, index) {
         if (term.start < pos) return; // overlaps one already marked
+        // Two terms with nothing between them (新华社人民日报) would read as one band:
+        // every other marked term gets the second colour.
+        var alternate = shown % 2 === 1;
+        shown += 1;
         marked.appendChild(document.createTextNode(query.slice(pos, term.start)));
         var tipId = "wb-tip-" + index;
         var renderings = (term.targets || []).map(function (target) {
@@ -312,7 +357,8 @@
           el("ul", {}, renderings),
           term.definition ? el("span", {className: "wb-tip-def", text: term.definition}) : null,
         ]);
-        var mark = el("span", {className: "wb-term", tabindex: "0", "aria-describedby": tipId,
+        var mark = el("span", {className: "wb-term" + (alternate ? " wb-term-alt" : ""), tabindex: "0",
+          "aria-describedby": tipId,
           "data-entry": term.entry_id}, [el("mark", {text: query.slice(term.start, term.end)}), tip]);
         mark.addEventListener("keydown", function (event) {
           if (event.key === "Escape") mark.classList.add("wb-tip-hidden");
@@ -327,6 +373,43 @@
       if (!sorted.length) {
         marked.appendChild(el("span", {className: "wb-muted", text: " — " + t("noTerms")}));
       }
+      renderPane(sorted, src || detectLanguage(query) || CONFIG.undetected);
+    }
+
+    /* The term pane beside the matches, as CAT tools have it: each term of the segment with all
+     * its renderings always in view. Preferred and admitted ones have a Copy button; deprecated
+     * and forbidden ones are listed struck through with their status in words, and no button. */
+    function renderPane(terms, src) {
+      var list = pane.querySelector(".wb-pane-list");
+      list.replaceChildren();
+      var seen = {};
+      terms.forEach(function (term, termIndex) {
+        var key = term.entry_id + "@" + term.start;
+        if (seen[key]) return;
+        seen[key] = true;
+        var renderings = (term.targets || []).map(function (target, index) {
+          var textId = "wb-rendering-" + termIndex + "-" + index;
+          var usable = target.status === "preferred" || target.status === "admitted";
+          var copyButton = null;
+          if (usable) {
+            copyButton = el("button", {type: "button", className: "wb-copy", "aria-describedby": textId, text: t("copy")});
+            copyButton.addEventListener("click", function () { copyText(target.text); });
+          }
+          return el("li", {className: "wb-rendering", "data-status": target.status}, [
+            el("span", {id: textId, className: "wb-rendering-text", lang: langAttr(target.lang), text: target.text}),
+            " ", el("span", {className: "wb-rendering-status", text: M[target.status] || target.status}),
+            target.do_not_translate ? el("span", {className: "wb-rendering-status", text: t("doNotTranslate")}) : null,
+            copyButton ? " " : null, copyButton]);
+        });
+        var status = term.term && term.term.status;
+        list.appendChild(el("li", {className: "wb-pane-term", "data-entry": term.entry_id}, [
+          el("div", {className: "wb-pane-head"}, [
+            el("span", {className: "wb-pane-source", lang: langAttr(src), text: term.surface}),
+            status && status !== "preferred" && status !== "admitted"
+              ? el("span", {className: "wb-rendering-status", text: M[status] || status}) : null]),
+          el("ul", {className: "wb-renderings", "aria-label": t("renderings")}, renderings),
+          term.definition ? el("p", {className: "wb-pane-def", text: term.definition}) : null]));
+      });
     }
 
     // A tooltip opens below its term, starting at the term's left edge; for a term near the right
@@ -437,6 +520,7 @@
     var pages = document.getElementById("wb-cpages");
     var controller = null;
     var KWIC = 30;
+    var labels = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent; });
 
     async function search(page) {
       var data = new FormData(form);
@@ -480,10 +564,11 @@
         tbody.appendChild(el("tr", {}, [
           el("td", {className: "wb-left", lang: langAttr(body.lang), text: (first[0] > KWIC ? "…" : "") + before}),
           el("td", {className: "wb-hit", lang: langAttr(body.lang)}, [el("mark", {text: text.slice(first[0], first[1])})]),
-          el("td", {lang: langAttr(body.lang), text: after + (first[1] + KWIC < text.length ? "…" : "")}),
-          el("td", {lang: langAttr(other), text: unit[other]}),
-          el("td", {text: unit.memory}),
-          el("td", {text: formatDate(unit.changed_at || unit.created_at)}),
+          el("td", {className: "wb-right", lang: langAttr(body.lang), text: after + (first[1] + KWIC < text.length ? "…" : "")}),
+          // On a phone each row is a card: these cells carry their header's name (style.css).
+          el("td", {className: "wb-translation", "data-label": labels[3], lang: langAttr(other), text: unit[other]}),
+          el("td", {className: "wb-memory-name", "data-label": labels[4], text: unit.memory}),
+          el("td", {className: "wb-date", "data-label": labels[5], text: formatDate(unit.changed_at || unit.created_at)}),
         ]));
       });
       table.hidden = !body.results.length;

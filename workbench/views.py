@@ -7,10 +7,11 @@ browser (``static/workbench.js``); the article page works without JavaScript.
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_from_directory
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -49,6 +50,14 @@ def index():
     memories = [(m, sizes.get(m.id, 0)) for m in tm_repo.memories(session)]
     return render_template("tm/index.html", memories=memories, growth=home_charts(session))
 
+@home_bp.get("/favicon.ico")
+def favicon():
+    """The site's icon at the address browsers ask for by themselves (pages also link to it),
+    so no page's console shows a 404 for it."""
+    return send_from_directory(current_app.static_folder or "static", "favicon.ico",
+                               mimetype="image/x-icon", max_age=86400)
+
+
 #: An article is looked up in one batch; the batch API's cap keeps a paste from tying up a worker.
 MAX_SEGMENTS = tm_lookup.MAX_BATCH
 #: Candidates kept per segment for the table and the XLIFF alternatives.
@@ -75,6 +84,12 @@ BAND_WORDS = {
     "fragments": _l("fragments"), "none": _l("no match"),
     "repetition": _l("repeated"),
 }
+
+
+def whole_percent(score: float) -> str:
+    """A score as CAT tools show it, 76.92 → "77%": halves round up, as Math.round does in
+    static/workbench.js (Python's round() would make 72.5 "72%" here and "73%" there)."""
+    return f"{math.floor(score + 0.5)}%"
 
 
 def shortcuts() -> list[tuple[str, str]]:
@@ -272,6 +287,7 @@ def article_page():
     check_permission("read")
     context: dict[str, Any] = {"text": "", "rows": None, "report": None, "error": None, "direction": "auto",
                                "threshold": DEFAULT_THRESHOLD, "band_labels": BAND_LABELS, "band_words": BAND_WORDS,
+                               "whole_percent": whole_percent,
                                "rows_order": analysis.ROWS, "filename": None, "carried": None,
                                "xliff_upload": False, "modes": pretranslate_modes()}
     if request.method == "GET":

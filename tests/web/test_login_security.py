@@ -154,11 +154,11 @@ def test_the_session_cookie_is_samesite_httponly_and_secure_when_configured(app,
 
 
 #: What anyone may see with ANONYMOUS_READ=0: the way in, the language switch, the API's
-#: description, static files.
+#: description, static files (the favicon at /favicon.ico is one).
 #: And what probes ask, which tells no data: whether the process is alive, and (without the
 #: index's figures, tests/web/test_ops.py) whether it is ready.
-PUBLIC_ENDPOINTS = {"accounts.login", "static", "i18n.switch_language", "apiref.reference", "apiref.openapi_json",
-                    "ops.healthz", "ops.readyz"}
+PUBLIC_ENDPOINTS = {"accounts.login", "static", "home.favicon", "i18n.switch_language", "apiref.reference",
+                    "apiref.openapi_json", "ops.healthz", "ops.readyz"}
 
 
 def test_with_anonymous_read_off_no_page_or_feed_shows_data_to_a_stranger(app, client, token_for):
