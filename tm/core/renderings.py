@@ -268,14 +268,14 @@ def translate_fragment(
     lang: str,
     units: Sequence[StoredUnit],
     *,
-    align_unit: Callable[[StoredUnit], Alignment] | None = None,
+    align_unit: Callable[[StoredUnit], Alignment | None] | None = None,
     **options: Any,
 ) -> list[Rendering]:
     """The renderings of ``fragment`` (in ``lang``) from the stored ``units`` that contain it.
 
     Each unit's pair is aligned (by ``align_unit`` when given: a cache, or alignments stored
-    at training time) and the fragment's span in its source projected; ``options`` go to
-    ``group_renderings``.
+    at training time; a unit for which it gives None is skipped, as if not sampled) and the
+    fragment's span in its source projected; ``options`` go to ``group_renderings``.
     """
     target_lang = "en" if lang == "zh" else "zh"
     # A number is never translated by a span without it ("more than 50 million" is not 以上).
@@ -286,9 +286,11 @@ def translate_fragment(
         span = locate(fragment, unit.source, lang)
         if span is None:
             continue
+        alignment = align_unit(unit) if align_unit is not None else None
+        if align_unit is not None and alignment is None:
+            continue
         tried += 1
         zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
-        alignment = align_unit(unit) if align_unit is not None else None
         p = project_scored(model, zh, en, span, lang, alignment=alignment)
         if p is None:
             continue
