@@ -94,3 +94,27 @@ def test_a_model_of_pairs_without_ids_stores_none(tmp_path):
     model.save(tmp_path / "model.npz")
     assert AlignmentModel.load(tmp_path / "model.npz").links is None
     assert not list(tmp_path.glob("*.links-*"))
+
+
+@pytest.mark.parametrize(("fragment", "lang"), [
+    ("中国社会科学院俄罗斯东欧中亚研究所", "zh"), ("中國社會科學院", "zh"), ("社会科学院", "zh"),
+    ("Chinese Academy of Social Sciences", "en"), ("east european and central", "en"),
+])
+def test_locating_on_the_stored_tokens_covers_the_tokens_locate_does(saved, fragment, lang):
+    from tm.core.renderings import locate, locate_tokens
+    from tm.core.wordalign import _covered
+
+    units, model, _ = saved
+    found = 0
+    for unit_id, zh, en in units:
+        stored = model.links.alignment(model, unit_id, zh, en)
+        source, toks = (zh, stored.zh) if lang == "zh" else (en, stored.en)
+        if not toks.words:
+            continue
+        expected = locate(fragment, source, lang)
+        got = locate_tokens(fragment, lang, toks)
+        assert (got is None) == (expected is None), (unit_id, source)
+        if got is not None:
+            assert _covered(toks.spans, *got) == _covered(toks.spans, *expected)
+            found += 1
+    assert found >= 3
