@@ -354,7 +354,9 @@ class UnitLinks:
 
     @classmethod
     def load(cls, directory: Path) -> UnitLinks:
-        return cls(**{name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        # Plain arrays over the mapped files: a np.memmap slice costs a subclass instance each,
+        # and a lookup slices a dozen arrays per unit.
+        return cls(**{name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False))
                       for name in cls.ARRAYS})
 
     def row(self, key: object, zh: str, en: str) -> int | None:
