@@ -135,10 +135,11 @@ def measure_lookups(url: str, model_dir: Path, count: int) -> None:
 
     app = create_app()
     rng = random.Random(7)
-    from tm.core import fragments, text
+    from tm.core import fragments, renderings, text
 
     text.warm_up()
     fragments.warm_up()  # as app.warm_up does before a worker's first request
+    renderings.warm_up()
     with app.app_context():
         session = new_session()
         index = live_index(app)
