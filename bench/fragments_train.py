@@ -34,6 +34,17 @@ times are inflated, CPU seconds are the steadier measure):
   wait for the consumer, so results can pile up in this process); Moses tokenising, most of
   the CPU (the database's stored en_tokens and zh_key columns would spare most of it); the
   first iteration's pair table at 17M entries a direction.
+
+  stored alignments (frag-speed branch): training on keyed units also runs one Viterbi pass
+  per direction over every unit and keeps each unit's tokens and alignments (about 430 bytes
+  a unit on disk: 43 MB at 100,000 units, so about 430 MB at a million); the tokenising pool
+  keeps at most TOKENISE_AHEAD chunks in flight. Through ``flask tm fragments train`` at
+  100,000 units (bench/fragment_lookup.py, machine at load 9-13): peak 1,292 MB against
+  2,227 MB before, 1,108 s wall (the load). Not measured here at 1M on this branch. Profile of
+  tokenising one pair (under that load, so slow in absolute terms): match_key and jieba about
+  equal for Chinese, Moses (sacremoses' regexes) most of the English; the run above spent
+  1,239 s CPU in the tokenising workers at 1M. The stored en_tokens column would spare Moses
+  but not the spans into the text the stored alignments need.
 """
 from __future__ import annotations
 
