@@ -32,6 +32,23 @@ noisy; two start-up runs each):
     added median 19.8 ms (p99 71.7) cold, 4.3 ms (p99 12.7) warm.
   Of the cold time, three quarters is wordalign.align of the example units (6 ms a unit:
   the t-table searchsorted and tokenising); finding the fragments is about 1.3 ms a query.
+
+With the alignments stored at training (wordalign.UnitLinks; 2026-12-03, 100,000 units,
+SQLite, the machine at load 9-13 from other engineers' suites: every figure is inflated,
+"lookup alone" by 1.3-3x against the run above; compare within a run):
+  flask tm fragments train: 1,108 s wall (the load), peak 1,292 MB (2,227 before: the
+    tokenising pool no longer piles results up), model 160 MB + stored alignments 43 MB.
+  zh: lookup alone median 5.6 ms; fragments added median 39.0 ms (p99 165) cold, 20.1 ms
+    (p99 130) warm. en: 5.0 ms alone; added 28.1 ms (p99 80) cold, 16.2 ms (p99 42) warm.
+    Fragments shown per query 0.01 (zh) / 0.02 (en) at MIN_CONFIDENCE 0.6: the spliced
+    halves are mostly found in one or two units, too few to reach it (the same with
+    renderings computed the old way, checked on 12 fragments).
+  --compare (then /tmp/fs/ab.py, the same code; 150 queries, alternating in one process):
+    fragment step alone, zh cold: stored 22.8 ms median (p99 175) against aligning at lookup
+    58.3 ms (p99 522); warm 22.5 against 22.9 (both cached). en cold: 37.9 (p99 234) against
+    84.1 (p99 347); warm 22.0 against 23.3. So the cold penalty is gone; what is left (about
+    20 ms at this load, 8 ms on a quiet machine by the run above) is finding the fragments,
+    reading the sampled units, projecting and grouping: not yet within 10 ms.
 """
 from __future__ import annotations
 
@@ -126,7 +143,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
 
 
-def measure_lookups(url: str, model_dir: Path, count: int) -> None:
+def measure_lookups(url: str, model_dir: Path, count: int, compare: bool = False) -> None:
     os.environ.update(DATABASE_URL=url, SECRET_KEY="bench", FRAGMENT_MODEL_DIR=str(model_dir))
     from app import create_app
     from db import new_session
@@ -135,10 +152,11 @@ def measure_lookups(url: str, model_dir: Path, count: int) -> None:
 
     app = create_app()
     rng = random.Random(7)
-    from tm.core import fragments, text
+    from tm.core import fragments, renderings, text
 
     text.warm_up()
     fragments.warm_up()  # as app.warm_up does before a worker's first request
+    renderings.warm_up()
     with app.app_context():
         session = new_session()
         index = live_index(app)
@@ -170,7 +188,42 @@ def measure_lookups(url: str, model_dir: Path, count: int) -> None:
                       f"{statistics.median(with_fragments) * 1e3:6.1f} ms p99 {pct(with_fragments, 0.99) * 1e3:6.1f}"
                       f" | added median {statistics.median(added) * 1e3:6.1f} ms p99 {pct(added, 0.99) * 1e3:6.1f}"
                       f" | {shown / len(requests):.2f} fragments shown per query ({len(requests)} queries)")
+        if compare:
+            compare_aligning(session, index, model_dir, count, rng)
         session.close()
+
+
+def compare_aligning(session, index, model_dir: Path, count: int, rng: random.Random) -> None:
+    """The fragment step with the model's stored alignments (as served) beside the same step
+    aligning every sampled unit at lookup (as before they were stored: the stored ones
+    ignored, no budget), query by query alternating, each store with its own cache."""
+    import copy
+
+    from tm import fragments as tm_fragments
+    from tm import lookup
+    from tm.fragments import ModelStore
+
+    stored = ModelStore(model_dir)
+    model = stored.current()
+    aligning = ModelStore(model_dir)
+    aligning.current()
+    aligning._model = copy.copy(model)
+    aligning._model.links = None
+    tm_fragments.UNCOVERED_BUDGET = 10**9
+    for lang in ("zh", "en"):
+        requests = [lookup.make_request(q=q, src=lang) for q in splice_queries(session, count, lang, rng)]
+        for label in ("cold cache", "warm cache"):
+            times: dict[str, list[float]] = {"stored alignments": [], "aligning at lookup": []}
+            for request in requests:
+                for name, store in (("stored alignments", stored), ("aligning at lookup", aligning)):
+                    start = time.perf_counter()
+                    lookup.fragments_many(session, index, store, [request], [[]])
+                    times[name].append(time.perf_counter() - start)
+                session.rollback()
+            a, b = times["stored alignments"], times["aligning at lookup"]
+            print(f"{lang} {label}, fragment step alone: stored alignments median {statistics.median(a) * 1e3:.1f} ms "
+                  f"p99 {pct(a, 0.99) * 1e3:.1f} | aligning at lookup median {statistics.median(b) * 1e3:.1f} ms "
+                  f"p99 {pct(b, 0.99) * 1e3:.1f} | ratio of medians {statistics.median(b) / statistics.median(a):.2f}")
 
 
 def main() -> None:
@@ -181,6 +234,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="use the database and model --keep holds")
     parser.add_argument("--before", default=BEFORE, help="git revision of tm/live_index.py without fragments")
     parser.add_argument("--skip", default="", help="comma-separated: startup,train,lookups")
+    parser.add_argument("--compare", action="store_true",
+                        help="also time the fragment step aligning at lookup, as before alignments were stored")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
 
@@ -216,7 +271,7 @@ def main() -> None:
               f"model {size:.0f} MB on disk; {out.strip()}")
 
     if "lookups" not in skip:
-        measure_lookups(url, model_dir, args.queries)
+        measure_lookups(url, model_dir, args.queries, compare=args.compare)
 
 
 if __name__ == "__main__":

@@ -191,9 +191,9 @@ def correct(rendering: str, reference: str, lang: str) -> bool:
     return f" {key} " in f" {ref} " if lang == "en" else key in ref
 
 
-def train_model(memory, *, retrain: bool) -> tuple[AlignmentModel, float]:
+def train_model(memory, *, retrain: bool, cache: str | None = None) -> tuple[AlignmentModel, float]:
     digest = hashlib.sha1(repr(len(memory)).encode() + memory[0][0].encode() + memory[-1][1].encode()).hexdigest()[:10]
-    path = Path(f"/tmp/frag_bench_model_{digest}.npz")
+    path = Path(cache or f"/tmp/frag_bench_model_{digest}.npz")
     if path.exists() and not retrain:
         try:
             return AlignmentModel.load(path), 0.0
@@ -461,6 +461,8 @@ def main() -> None:
     ap.add_argument("--target", type=float, default=0.75, help="precision the operating point must reach")
     ap.add_argument("--methods", default="grow-diag-final-and")
     ap.add_argument("--retrain", action="store_true")
+    ap.add_argument("--model", help="where the trained model is cached (default: /tmp by the memory's digest, "
+                                    "shared with other checkouts: give a path of your own when training differs)")
     ap.add_argument("--fit", action="store_true",
                     help="refit the confidence's weights (in-sample and per held-out set) instead of "
                          "tm.core.renderings.WEIGHTS")
@@ -484,7 +486,7 @@ def main() -> None:
     else:
         memory, queries = load(args.queries, args.seed)
         print(f"memory: {len(memory)} pairs; queries per set and direction: {args.queries}", flush=True)
-        model, seconds = train_model(memory, retrain=args.retrain)
+        model, seconds = train_model(memory, retrain=args.retrain, cache=args.model)
         if seconds:
             print(f"trained in {seconds:.0f} s; tables {model.nbytes() / 1e6:.0f} MB; tension zh→en "
                   f"{model.zh_to_en.tension:.2f}, en→zh {model.en_to_zh.tension:.2f}", flush=True)

@@ -9,6 +9,9 @@ every real pair of ../shared/data/parallel (WMT, TICO-19, Tatoeba; read in place
 70 % of the size, the rest variants of them (numbers changed, word edits, splices; seeded).
 Priors: CC-CEDICT, pinyin and the demo glossary, as the service trains.
 
+The units are keyed (1, 2, 3 ...) as the service trains them, so the model also stores every
+unit's alignment (wordalign.UnitLinks).
+
 Printed: wall time of ``wordalign.train`` and the CPU seconds of this process and its workers,
 the peak resident memory of this process and of all its processes together (sampled every
 0.2 s: the directions train in parallel), the table entries and the model's size on disk.
@@ -31,6 +34,17 @@ times are inflated, CPU seconds are the steadier measure):
   wait for the consumer, so results can pile up in this process); Moses tokenising, most of
   the CPU (the database's stored en_tokens and zh_key columns would spare most of it); the
   first iteration's pair table at 17M entries a direction.
+
+  stored alignments (frag-speed branch): training on keyed units also runs one Viterbi pass
+  per direction over every unit and keeps each unit's tokens and alignments (about 430 bytes
+  a unit on disk: 43 MB at 100,000 units, so about 430 MB at a million); the tokenising pool
+  keeps at most TOKENISE_AHEAD chunks in flight. Through ``flask tm fragments train`` at
+  100,000 units (bench/fragment_lookup.py, machine at load 9-13): peak 1,292 MB against
+  2,227 MB before, 1,108 s wall (the load). Not measured here at 1M on this branch. Profile of
+  tokenising one pair (under that load, so slow in absolute terms): match_key and jieba about
+  equal for Chinese, Moses (sacremoses' regexes) most of the English; the run above spent
+  1,239 s CPU in the tokenising workers at 1M. The stored en_tokens column would spare Moses
+  but not the spans into the text the stored alignments need.
 """
 from __future__ import annotations
 
@@ -104,8 +118,10 @@ def main() -> None:
     options = {} if args.workers is None else {"workers": args.workers}
     start = time.perf_counter()
     cpu0 = time.process_time()
-    model = wordalign.train(memory, priors=priors, log=lambda m: print(f"  {time.perf_counter() - start:6.0f} s  {m}",
-                                                                      flush=True), **options)
+    # Keyed by unit id, as the service trains: the model then stores every unit's alignment.
+    units = ((unit_id, zh, en) for unit_id, (zh, en) in enumerate(memory, start=1))
+    model = wordalign.train(units, priors=priors, log=lambda m: print(f"  {time.perf_counter() - start:6.0f} s  {m}",
+                                                                     flush=True), **options)
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu0
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -115,13 +131,14 @@ def main() -> None:
         path = Path(tmp) / "model.npz"
         model.save(path)
         size = path.stat().st_size
+        links = sum(f.stat().st_size for f in Path(tmp).glob("model.npz.links-*/*"))
     entries = len(model.zh_to_en.keys) + len(model.en_to_zh.keys)
     print(f"size {args.size:,}: trained {model.units:,} units in {wall:.0f} s wall; CPU {cpu:.0f} s here + "
           f"{children.ru_utime + children.ru_stime:.0f} s in workers; peak RSS of all processes "
           f"{sampler.peak / 2**30:.2f} GiB ({(sampler.peak - base_rss) / 2**30:.2f} GiB above the memory "
           f"itself), largest worker {children.ru_maxrss / 2**20:.2f} GiB, this process "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB; {entries:,} table entries; "
-          f"model on disk {size / 2**20:.0f} MiB", flush=True)
+          f"model on disk {size / 2**20:.0f} MiB, its stored alignments {links / 2**20:.0f} MiB", flush=True)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@
 The model (tm.core.wordalign) is learnt from the memory by ``train_model``: ``flask --app app
 tm fragments train``, or a background process started after an import (``start_training``).
 It is one file under the model directory, replaced atomically, whose header says what it
-covers (the last unit event and the number of units of the snapshot it read). Lookups load it
-on first use and again when a newer file appears (``ModelStore``); no lookup ever trains.
+covers (the last unit event and the number of units of the snapshot it read), and the
+directory of the alignments of every unit of that snapshot it names (memory-mapped, keyed by
+unit id and the digest of the unit's texts: a lookup reads them and aligns only units added or
+edited since, a few per lookup). Lookups load it on first use and again when a newer file
+appears (``ModelStore``); no lookup ever trains.
 """
 from __future__ import annotations
 
@@ -45,9 +48,15 @@ STALE_SHARE = 0.1
 #: ... and by at least this many units: on a small memory every import would retrain.
 STALE_MIN_UNITS = 20
 #: Alignments of stored pairs kept per process: a fragment's sampled units recur across
-#: lookups (the same institutions, the same set phrases), and aligning a pair costs far more
-#: than finding the fragment.
+#: lookups (the same institutions, the same set phrases). Those the model stores are read
+#: back, but rebuilding one (its tokens and grow-diag-final-and) still costs 0.1-0.3 ms.
 ALIGNMENT_CACHE = 50_000
+#: Units not covered by the model (added or edited after its training) aligned at lookup, at
+#: most this many per query (about 6 ms each at 100k units): until the next training (see
+#: STALE_SHARE) a new unit still gives its fragment's renderings, a few per lookup, and the
+#: cache keeps them for the next; the rest are skipped, so a lookup right after a large
+#: import is not slowed by aligning up to 50 units per fragment.
+UNCOVERED_BUDGET = 8
 #: Rows read from the database at a time while training (and between two progress lines).
 TRAIN_CHUNK = 20_000
 
@@ -125,13 +134,20 @@ class ModelStore:
         self._stamp = stamp
         self._alignments.clear()
 
-    def aligner(self, model: AlignmentModel, lang: str) -> Callable[[StoredUnit], Alignment]:
-        """``align_unit`` for tm.core.renderings.translate_fragment with sources in ``lang``:
-        each unit's pair aligned once per model (the texts are part of the key, so an edited
-        unit is aligned again)."""
+    def aligner(self, model: AlignmentModel, lang: str, *,
+                budget: int | None = None) -> Callable[[StoredUnit], Alignment | None]:
+        """``align_unit`` for tm.core.renderings.translate_fragment with sources in ``lang``
+        (one per lookup): a unit the model was trained on is read back from the model's stored
+        alignments (``UnitLinks``); one added or edited since (its texts' digest differs) is
+        aligned now, at most ``budget`` (default UNCOVERED_BUDGET) of them per aligner, and the
+        others skipped (None).
+        Either way the result is cached per model, keyed by the texts too."""
         cache = self._alignments
+        links = model.links
+        left = UNCOVERED_BUDGET if budget is None else budget
 
-        def align_unit(unit: StoredUnit) -> Alignment:
+        def align_unit(unit: StoredUnit) -> Alignment | None:
+            nonlocal left
             zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
             key = (unit.unit_id, zh, en)
             with self._lock:
@@ -139,7 +155,12 @@ class ModelStore:
                 if found is not None:
                     cache.move_to_end(key)
                     return found
-            alignment = align(model, zh, en)
+            alignment = links.alignment(model, unit.unit_id, zh, en) if links is not None else None
+            if alignment is None:
+                if left <= 0:
+                    return None
+                left -= 1
+                alignment = align(model, zh, en)
             with self._lock:
                 cache[key] = alignment
                 while len(cache) > ALIGNMENT_CACHE:
@@ -215,7 +236,9 @@ def train_model(session: Session, directory: str | Path, *, priors: TermPairs | 
             last_event = repo.last_event_id(session)
             count = repo.unit_count(session)
             covered = store.coverage()
-            if not force and covered.get("last_event_id") == last_event and covered.get("memory_units") == count:
+            # A model saved before alignments were stored with it is retrained once.
+            if (not force and covered.get("last_event_id") == last_event and covered.get("memory_units") == count
+                    and covered.get("stored_alignments")):
                 say(f"the model is current: it covers all {count} units (event {last_event})")
                 return TrainOutcome(False, count, last_event)
             pairs = list(priors(session)) if priors is not None else []
@@ -225,6 +248,7 @@ def train_model(session: Session, directory: str | Path, *, priors: TermPairs | 
             session.rollback()
         seconds = round(time.monotonic() - started, 1)
         model.meta.update({"last_event_id": last_event, "memory_units": count, "term_pairs": len(pairs),
+                           "stored_alignments": True,  # units are keyed: see the check above
                            "trained_at": isoformat(utcnow()), "seconds": seconds})
         Path(directory).mkdir(parents=True, exist_ok=True)
         model.save(store.path)  # a temporary file renamed over the old one
@@ -232,7 +256,7 @@ def train_model(session: Session, directory: str | Path, *, priors: TermPairs | 
         return TrainOutcome(True, count, last_event, len(pairs), seconds)
 
 
-def _pairs(session: Session, count: int, say: Callable[[str], None]) -> Iterator[tuple[str, str]]:
+def _pairs(session: Session, count: int, say: Callable[[str], None]) -> Iterator[tuple[int, str, str]]:
     read = 0
     for pair in repo.unit_pairs(session, chunk=TRAIN_CHUNK):
         yield pair

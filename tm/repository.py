@@ -506,10 +506,10 @@ def unit_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Unit)) or 0
 
 
-def unit_pairs(session: Session, *, chunk: int) -> Iterator[tuple[str, str]]:
-    """(zh, en) of every unit in id order, fetched ``chunk`` rows at a time."""
-    query = select(Unit.zh, Unit.en).order_by(Unit.id).execution_options(yield_per=chunk)
-    yield from ((zh, en) for zh, en in session.execute(query))
+def unit_pairs(session: Session, *, chunk: int) -> Iterator[tuple[int, str, str]]:
+    """(id, zh, en) of every unit in id order, fetched ``chunk`` rows at a time."""
+    query = select(Unit.id, Unit.zh, Unit.en).order_by(Unit.id).execution_options(yield_per=chunk)
+    yield from ((unit_id, zh, en) for unit_id, zh, en in session.execute(query))
 
 
 #: Ids per statement in ``unit_texts``: SQLite allows 32,766 bound parameters; a lookup's

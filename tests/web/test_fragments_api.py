@@ -276,3 +276,84 @@ def test_article_analysis_counts_fragment_coverage(client, with_model):
     assert total is not None and int(total.group(1)) == sum(int(n) for _, n in covered)
     assert INSTITUTE_EN in html
     assert "Fragments only" in html
+
+
+def trained_by_the_cli(app, client, runner):
+    result = runner.invoke(args=["tm", "fragments", "train"])
+    assert result.exit_code == 0, result.output
+    load_model(app)
+
+
+def count_alignments(monkeypatch) -> list[tuple[str, str]]:
+    """The pairs tm.fragments aligns at lookup, recorded."""
+    from tm import fragments
+    from tm.core.wordalign import align
+
+    aligned: list[tuple[str, str]] = []
+    monkeypatch.setattr(fragments, "align", lambda model, zh, en: aligned.append((zh, en)) or align(model, zh, en))
+    return aligned
+
+
+def institute_units(client, memory) -> list[dict]:
+    units = client.get("/api/v1/units", query_string={"memory": "news", "q": INSTITUTE_ZH, "limit": 100},
+                       headers=auth(memory)).get_json()
+    return [u for u in units.get("units", units.get("items", [])) if INSTITUTE_ZH in u["zh"]]
+
+
+def test_a_lookup_after_training_reads_the_stored_alignments(app, client, runner, memory, monkeypatch):
+    trained_by_the_cli(app, client, runner)
+    aligned = count_alignments(monkeypatch)
+    (fragment,) = lookup(client, NEW_SENTENCE)["fragments"]
+    assert INSTITUTE_EN in fragment["translations"][0]["text"]
+    assert fragment["translations"][0]["units"] >= 3
+    assert aligned == []  # every sampled unit was covered by the model
+
+
+def test_an_edited_unit_is_aligned_again_not_served_its_old_links(app, client, runner, memory, monkeypatch):
+    from web.extensions import fragment_models
+
+    trained_by_the_cli(app, client, runner)
+    with app.app_context():
+        model = fragment_models(app).current()
+    (zh, en) = INSTITUTE_UNITS[3]
+    unit_id = next(int(u) for u, z, e in [(i, z, e) for i, z, e in stored_units(app)] if z == zh)
+    assert model.links.alignment(model, unit_id, zh, en) is not None
+    edited = f"Founded in 1976: the {INSTITUTE_EN} of the Chinese Academy of Social Sciences."
+    response = client.patch(f"/api/v1/units/{unit_id}", json={"en": edited}, headers=auth(memory))
+    assert response.status_code == 200, response.get_json()
+    assert model.links.alignment(model, unit_id, zh, edited) is None  # the digest no longer matches
+    aligned = count_alignments(monkeypatch)
+    (fragment,) = lookup(client, NEW_SENTENCE)["fragments"]
+    assert aligned == [(zh, edited)]  # only the edited unit, with its new text
+    for rendering in fragment["translations"]:
+        example = rendering["example"]
+        start, end = example["target_span"]
+        assert example["target"][start:end] == rendering["text"]
+
+
+def test_units_added_after_training_are_aligned_a_few_per_lookup(app, client, runner, memory, monkeypatch):
+    from tm import fragments
+
+    trained_by_the_cli(app, client, runner)
+    monkeypatch.setattr(fragments, "UNCOVERED_BUDGET", 2)
+    added = [(f"{INSTITUTE_ZH}今年招收了{n}名学生。", f"The {THE_INSTITUTE[4:]} admitted {n} students this year.")
+             for n in range(10, 15)]
+    import_pairs(client, memory, added)
+    aligned = count_alignments(monkeypatch)
+    (fragment,) = lookup(client, NEW_SENTENCE)["fragments"]
+    assert fragment["units"] == len(INSTITUTE_UNITS) + len(added)
+    assert len(aligned) == 2 and set(aligned) <= set(added)
+    lookup(client, NEW_SENTENCE)  # the two are cached: two more
+    assert len(aligned) == 4 and len(set(aligned)) == 4
+
+
+def stored_units(app) -> list[tuple[int, str, str]]:
+    from db import new_session
+    from tm import repository
+
+    with app.app_context():
+        session = new_session()
+        try:
+            return list(repository.unit_pairs(session, chunk=1000))
+        finally:
+            session.close()

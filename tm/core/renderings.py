@@ -18,6 +18,8 @@ Pure: no Flask, no SQL.
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
 import threading
@@ -31,6 +33,7 @@ from tm.core.text import detect_language, match_key, normalize
 from tm.core.wordalign import (
     Alignment,
     AlignmentModel,
+    Tokens,
     is_function_word,
     name_spellings,
     project_scored,
@@ -48,6 +51,7 @@ __all__ = [
     "group_renderings",
     "lexical_support",
     "locate",
+    "locate_tokens",
     "rendering_key",
     "translate_fragment",
 ]
@@ -311,6 +315,29 @@ def locate(fragment: str, source: str, lang: str) -> tuple[int, int] | None:
     return key.to_original(at, at + len(needle))
 
 
+def locate_tokens(fragment: str, lang: str, toks: Tokens) -> tuple[int, int] | None:
+    """``locate`` over the alignment tokens of a stored source (as the model stores them), so
+    that no match key of the source is computed at lookup (0.5–2 ms a unit): the span from
+    the first to the last token the fragment's key covers. Chinese: the key without spaces
+    in the tokens' concatenation; English: the fragment's Moses tokens as a run of tokens."""
+    if not toks.words:
+        return None
+    if lang == "zh":
+        needle = "".join(normalize(fragment, lang).split())
+        at = "".join(toks.words).find(needle) if needle else -1
+        if at < 0:
+            return None
+        ends = list(itertools.accumulate(len(w) for w in toks.words))
+        first, last = bisect.bisect_right(ends, at), bisect.bisect_left(ends, at + len(needle))
+        return toks.spans[first][0], toks.spans[last][1]
+    words = [w for w in match_key(fragment, lang).tokens if w.strip()]
+    n = len(words)
+    for i, word in enumerate(toks.words):
+        if word == words[0] and list(toks.words[i : i + n]) == words:
+            return toks.spans[i][0], toks.spans[i + n - 1][1]
+    return None
+
+
 def group_renderings(
     projected: Iterable[ProjectedSpan],
     *,
@@ -371,14 +398,16 @@ def translate_fragment(
     lang: str,
     units: Sequence[StoredUnit],
     *,
-    align_unit: Callable[[StoredUnit], Alignment] | None = None,
+    align_unit: Callable[[StoredUnit], Alignment | None] | None = None,
     **options: Any,
 ) -> list[Rendering]:
     """The renderings of ``fragment`` (in ``lang``) from the stored ``units`` that contain it.
 
     Each unit's pair is aligned (by ``align_unit`` when given: a cache, or alignments stored
-    at training time) and the fragment's span in its source projected; ``options`` go to
-    ``group_renderings`` (``glossary`` defaults to the term pairs the model was trained with).
+    at training time; a unit for which it gives None is skipped, as if not sampled; the
+    fragment is then found among the alignment's tokens, ``locate_tokens``) and the
+    fragment's span in its source projected; ``options`` go to ``group_renderings``
+    (``glossary`` defaults to the term pairs the model was trained with).
     """
     target_lang = "en" if lang == "zh" else "zh"
     # A number is never translated by a span without it ("more than 50 million" is not 以上).
@@ -386,12 +415,18 @@ def translate_fragment(
     projected = []
     tried = 0
     for unit in units:
-        span = locate(fragment, unit.source, lang)
+        if align_unit is None:
+            alignment = None
+            span = locate(fragment, unit.source, lang)
+        else:
+            alignment = align_unit(unit)
+            if alignment is None:  # skipped (see align_unit)
+                continue
+            span = locate_tokens(fragment, lang, alignment.zh if lang == "zh" else alignment.en)
         if span is None:
             continue
         tried += 1
         zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
-        alignment = align_unit(unit) if align_unit is not None else None
         p = project_scored(model, zh, en, span, lang, alignment=alignment)
         if p is None:
             continue

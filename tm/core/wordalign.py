@@ -30,14 +30,18 @@ links. Pure: no Flask, no SQL, no scipy.
 """
 from __future__ import annotations
 
+import collections
+import hashlib
 import itertools
 import json
 import multiprocessing
 import os
 import re
+import shutil
 import tempfile
+import time
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -54,7 +58,9 @@ __all__ = [
     "AlignmentModel",
     "Projection",
     "Tokens",
+    "UnitLinks",
     "align",
+    "pair_digest",
     "project",
     "project_scored",
     "tokens",
@@ -99,6 +105,11 @@ LINK_CACHE_BYTES = 256_000_000
 PARALLEL_MIN_UNITS = 20_000
 #: Pairs a tokenising worker takes at a time.
 TOKENISE_CHUNK = 2_000
+#: Chunks handed to the tokenising workers ahead of the one being consumed: Pool.imap takes
+#: every chunk into its task queue at once and does not wait for the consumer, so at a
+#: million units the results piled up in the parent (the unbounded imap was measured at a
+#: peak of several GB); a bounded window keeps both workers busy and memory flat.
+TOKENISE_AHEAD = 8
 #: Links handled per vectorised batch (memory ~ 100 bytes a link at the peak of a batch).
 BATCH_LINKS = 2_000_000
 #: Table entries the M-step's digamma works on at a time.
@@ -211,6 +222,8 @@ class AlignmentModel:
     #: The (Chinese, English) term pairs given as priors (a glossary's), kept so that a
     #: rendering can be checked against them (tm.core.renderings.glossary_support).
     terms: list[tuple[str, str]] = field(default_factory=list)
+    #: The stored alignments of the units it was trained on, when trained on keyed units.
+    links: UnitLinks | None = None
     _zh_index: dict[str, int] = field(default_factory=dict, repr=False)
     _en_index: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -236,6 +249,14 @@ class AlignmentModel:
             "meta": self.meta,
         }
         path = Path(path)
+        if self.links is not None:
+            # The links go to a directory of their own, named in the header, so that a
+            # reader memory-maps them (hundreds of MB at a million units) and the model file
+            # is still replaced in one rename: a reader sees the old model with its links or
+            # the new one with its own, never a mix.
+            links_dir = path.with_name(f"{path.name}.links-{os.getpid()}-{time.time_ns()}")
+            self.links.save(links_dir)
+            header["links"] = links_dir.name
         tmp = path.with_name(path.name + ".tmp")
         with open(tmp, "wb") as out:
             np.savez(
@@ -252,6 +273,11 @@ class AlignmentModel:
                 terms=np.frombuffer("\n".join(f"{z}\t{e}" for z, e in self.terms).encode(), dtype=np.uint8),
             )
         tmp.replace(path)  # a reader never sees half a model
+        # Older models' links: a process still using one keeps its mapped files until it
+        # lets them go (an unlinked file lives on while mapped).
+        for other in path.parent.glob(f"{path.name}.links-*"):
+            if other.name != header.get("links"):
+                shutil.rmtree(other, ignore_errors=True)
 
     @classmethod
     def load(cls, path: str | Path) -> AlignmentModel:
@@ -269,6 +295,7 @@ class AlignmentModel:
                 return _Direction(data[f"{name}_keys"], data[f"{name}_probs"], int(n_target),
                                   float(tension), float(null_prob))
 
+            links = UnitLinks.load(Path(path).with_name(header["links"])) if header.get("links") else None
             return cls(
                 zh_vocab=data["zh_vocab"].tobytes().decode().split("\n"),
                 en_vocab=data["en_vocab"].tobytes().decode().split("\n"),
@@ -277,6 +304,7 @@ class AlignmentModel:
                 units=int(header["units"]),
                 meta=header.get("meta", {}),
                 terms=_term_list(data["terms"].tobytes().decode()),
+                links=links,
             )
 
 
@@ -287,6 +315,95 @@ def _term_list(joined: str) -> list[tuple[str, str]]:
         if tab and zh and en:
             out.append((zh, en))
     return out
+
+
+def pair_digest(zh: str, en: str) -> int:
+    """A stable 64-bit digest of a pair's texts: what a stored alignment is keyed by besides
+    the unit's id, so that a unit edited after training is not served its old alignment."""
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update((zh or "").encode())
+    digest.update(b"\x00")
+    digest.update((en or "").encode())
+    return int.from_bytes(digest.digest(), "little")
+
+
+@dataclass
+class UnitLinks:
+    """The alignment of every unit of a training snapshot, as the aligner computed it then:
+    each unit's tokens (vocabulary ids and [start, end) spans in the stored text) and the
+    two directional Viterbi alignments (the best position on the other side, -1 for NULL,
+    and that link's posterior), from which ``alignment`` rebuilds exactly what ``align``
+    gives. Flat arrays, memory-mapped when loaded: about 11 bytes a token.
+
+    A unit is found by its id, and used only if the digest of its texts still matches
+    (``pair_digest``). Units that taught nothing (an empty side, a side over MAX_TRAIN_TOKENS
+    tokens, a text past the spans' 65,535 characters) are stored with no tokens: they align
+    nothing, as before at lookup.
+    """
+
+    keys: np.ndarray       # int64, sorted unit ids
+    rows: np.ndarray       # int64, the row of each key
+    digests: np.ndarray    # uint64 per row
+    zh_off: np.ndarray     # int64 per row + 1: row r's Chinese tokens are zh_off[r]:zh_off[r+1]
+    en_off: np.ndarray
+    zh_ids: np.ndarray     # int32 vocabulary ids
+    en_ids: np.ndarray
+    zh_spans: np.ndarray   # uint16 (tokens, 2)
+    en_spans: np.ndarray
+    e2z: np.ndarray        # int8 per Chinese token: its best English position under t(zh | en)
+    e2z_post: np.ndarray   # float16
+    z2e: np.ndarray        # int8 per English token: its best Chinese position under t(en | zh)
+    z2e_post: np.ndarray
+
+    ARRAYS = ("keys", "rows", "digests", "zh_off", "en_off", "zh_ids", "en_ids", "zh_spans", "en_spans",
+              "e2z", "e2z_post", "z2e", "z2e_post")
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, name).nbytes for name in self.ARRAYS)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True)
+        for name in self.ARRAYS:
+            np.save(directory / f"{name}.npy", np.ascontiguousarray(getattr(self, name)), allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path) -> UnitLinks:
+        # Plain arrays over the mapped files: a np.memmap slice costs a subclass instance each,
+        # and a lookup slices a dozen arrays per unit.
+        return cls(**{name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False))
+                      for name in cls.ARRAYS})
+
+    def row(self, key: object, zh: str, en: str) -> int | None:
+        """The row of unit ``key`` if it is stored with these texts, else None."""
+        if not isinstance(key, int) or not len(self.keys):
+            return None
+        at = int(np.searchsorted(self.keys, key))
+        if at >= len(self.keys) or int(self.keys[at]) != key:
+            return None
+        row = int(self.rows[at])
+        return row if int(self.digests[row]) == pair_digest(zh, en) else None
+
+    def alignment(self, model: AlignmentModel, key: object, zh: str, en: str,
+                  *, method: str = "grow-diag-final-and") -> Alignment | None:
+        """The alignment ``align(model, zh, en)`` gives, read back; None when unit ``key`` is
+        not stored or its texts have changed since."""
+        row = self.row(key, zh, en)
+        if row is None:
+            return None
+        za, zb = int(self.zh_off[row]), int(self.zh_off[row + 1])
+        ea, eb = int(self.en_off[row]), int(self.en_off[row + 1])
+        if za == zb or ea == eb:
+            return Alignment(Tokens((), ()), Tokens((), ()), frozenset(), {})
+        zv, ev = model.zh_vocab, model.en_vocab
+        zt = Tokens(tuple(zv[i] for i in self.zh_ids[za:zb].tolist()),
+                    tuple(map(tuple, self.zh_spans[za:zb].tolist())))
+        et = Tokens(tuple(ev[i] for i in self.en_ids[ea:eb].tolist()),
+                    tuple(map(tuple, self.en_spans[ea:eb].tolist())))
+        return _symmetrised(zt, et, self.z2e[ea:eb].tolist(), self.z2e_post[ea:eb].astype(np.float64).tolist(),
+                            self.e2z[za:zb].tolist(), self.e2z_post[za:zb].astype(np.float64).tolist(), method)
 
 
 def empty_model() -> AlignmentModel:
@@ -557,8 +674,9 @@ def _pair_table(corpus: _Corpus, n_target: int, prior_keys: np.ndarray, prune: b
 
 
 def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: np.ndarray,
-                     prior_weights: np.ndarray, *, prune: bool, model1: int, diagonal: int,
-                     log: Callable[[str], object] | None = None) -> _Direction:
+                     prior_weights: np.ndarray, *, prune: bool, model1: int, diagonal: int, viterbi: bool = False,
+                     log: Callable[[str], object] | None = None
+                     ) -> tuple[_Direction, tuple[np.ndarray, np.ndarray] | None]:
     src_freq = np.bincount(corpus.src, minlength=n_source)
     tgt_freq = np.bincount(corpus.tgt, minlength=n_target)
     table = _pair_table(corpus, n_target, prior_keys, prune, src_freq, tgt_freq)
@@ -602,7 +720,40 @@ def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: 
             log(f"iteration {it + 1}: tension {direction.tension:.2f}")
     cache.close()
     direction.probs = _normalise(counts, table_src, n_source, n_target).astype(np.float32)
-    return direction
+    return direction, (_viterbi_all(direction, corpus) if viterbi else None)
+
+
+def _viterbi_all(direction: _Direction, corpus: _Corpus) -> tuple[np.ndarray, np.ndarray]:
+    """``_viterbi`` of every unit of the corpus at once, batch by batch: for each target token,
+    its best source position (-1 for NULL) and that link's posterior (float16, as stored).
+    The same arithmetic as ``_viterbi`` (exact distances, the saved float32 table), so the
+    alignments stored at training are those ``align`` computes for the same pair."""
+    best = np.full(len(corpus.tgt), -1, dtype=np.int8)
+    post = np.zeros(len(corpus.tgt), dtype=np.float16)
+    for start, end in _batches(corpus):
+        links = _links(corpus, start, end)
+        if not links.n_groups:
+            continue
+        t = direction.lookup(links.src, links.tgt)
+        w = np.where(links.is_null, 0.0, np.exp(direction.tension * links.h))
+        z = np.bincount(links.group, weights=w, minlength=links.n_groups)
+        a = np.where(links.is_null, direction.null_prob,
+                     (1 - direction.null_prob) * w / np.maximum(z[links.group], 1e-300))
+        p = t * a
+        total = np.bincount(links.group, weights=p, minlength=links.n_groups)
+        firsts = links.group_start[:-1]
+        p_null = p[firsts]  # each group starts with its NULL link
+        masked = np.where(links.is_null, -1.0, p)
+        top = np.maximum.reduceat(masked, firsts)
+        # The first source position reaching the maximum, as argmax takes it.
+        at_top = np.flatnonzero(masked == top[links.group])
+        _, first_of_group = np.unique(links.group[at_top], return_index=True)
+        chosen = at_top[first_of_group]
+        aligned = top > p_null
+        lo, hi = int(corpus.tgt_off[start]), int(corpus.tgt_off[end])
+        best[lo:hi] = np.where(aligned, links.i[chosen] - 1, -1)
+        post[lo:hi] = top / np.maximum(total, 1e-300)
+    return best, post
 
 
 def _prior_pairs(zh_index: Mapping[str, int], en_index: Mapping[str, int],
@@ -707,20 +858,68 @@ def _chunks(pairs: Iterable[tuple[str, str]], size: int) -> Iterable[list[tuple[
         yield chunk
 
 
-def _tokenise(chunk: Sequence[tuple[str, str]]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """The training tokens of some pairs; those that teach nothing (an empty side, a side of
-    more than MAX_TRAIN_TOKENS) are left out. Runs in the tokenising workers."""
-    out = []
-    for zh, en in chunk:
-        zt = tokens(zh or "", "zh", cached=False).words
-        et = tokens(en or "", "en", cached=False).words
-        if zt and et and len(zt) <= MAX_TRAIN_TOKENS and len(et) <= MAX_TRAIN_TOKENS:
-            out.append((zt, et))
+@dataclass
+class _Tokenised:
+    """A chunk's training tokens. Unkeyed: the pairs that teach something, in order. Keyed
+    (``keys`` set): every pair, one that teaches nothing with no tokens (so that it is stored
+    as aligning nothing), with its unit key, the digest of its texts and the tokens' spans
+    (flat start, end, start, end ... as uint16)."""
+
+    pairs: list[tuple[tuple[str, ...], tuple[str, ...]]]
+    keys: list[int] | None = None
+    digests: list[int] | None = None
+    zh_spans: array[int] | None = None
+    en_spans: array[int] | None = None
+
+
+#: Spans are stored as uint16: a text reaching past this teaches nothing (it is far over
+#: MAX_TRAIN_TOKENS tokens anyway, or holds a token thousands of characters long).
+_MAX_SPAN = 65_535
+
+
+def _tokenise(chunk: Sequence[tuple[str, str]] | Sequence[tuple[int, str, str]]) -> _Tokenised:
+    """The training tokens of some pairs, (zh, en) or keyed (unit key, zh, en); a pair that
+    teaches nothing (an empty side, a side of more than MAX_TRAIN_TOKENS) is left out, or kept
+    with no tokens when keyed. Runs in the tokenising workers."""
+    out = _Tokenised([])
+    if chunk and len(chunk[0]) == 3:
+        out.keys, out.digests, out.zh_spans, out.en_spans = [], [], array("H"), array("H")
+    for item in chunk:
+        zh, en = item[-2], item[-1]
+        zt = tokens(zh or "", "zh", cached=False)
+        et = tokens(en or "", "en", cached=False)
+        teaches = bool(zt.words and et.words and len(zt.words) <= MAX_TRAIN_TOKENS
+                       and len(et.words) <= MAX_TRAIN_TOKENS)
+        if out.keys is None:
+            if teaches:
+                out.pairs.append((zt.words, et.words))
+            continue
+        assert out.digests is not None and out.zh_spans is not None and out.en_spans is not None
+        out.keys.append(int(item[0]))
+        out.digests.append(pair_digest(zh, en))
+        if teaches and zt.spans[-1][1] <= _MAX_SPAN and et.spans[-1][1] <= _MAX_SPAN:
+            out.pairs.append((zt.words, et.words))
+            out.zh_spans.extend(x for span in zt.spans for x in span)
+            out.en_spans.extend(x for span in et.spans for x in span)
+        else:
+            out.pairs.append(((), ()))
     return out
 
 
+def _bounded_map(pool: Any, function: Callable[[Any], Any], chunks: Iterable[Any], ahead: int) -> Iterable[Any]:
+    """``pool.imap(function, chunks)`` with at most ``ahead`` chunks in flight: the results are
+    consumed as they come and the input is read only as fast as they are."""
+    pending: collections.deque[Any] = collections.deque()
+    for chunk in chunks:
+        pending.append(pool.apply_async(function, (chunk,)))
+        if len(pending) >= ahead:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
 def train(
-    pairs: Iterable[tuple[str, str]],
+    pairs: Iterable[tuple[str, str]] | Iterable[tuple[int, str, str]],
     *,
     priors: Iterable[tuple[str, str]] | None = None,
     cedict: bool = True,
@@ -730,7 +929,9 @@ def train(
     log: Callable[[str], object] | None = None,
     workers: int | None = None,
 ) -> AlignmentModel:
-    """An AlignmentModel learnt from (Chinese, English) pairs.
+    """An AlignmentModel learnt from (Chinese, English) pairs, or from keyed (unit id, Chinese,
+    English) triples: then the model also holds each unit's alignment (``model.links``, see
+    UnitLinks), so that no lookup has to align a stored pair. Ids must be ints.
 
     ``priors`` are (Chinese term, English term) pairs, e.g. a glossary's; ``cedict`` adds the
     dictionary's senses. Pairs with an empty side (or one longer than MAX_TRAIN_TOKENS) teach
@@ -746,17 +947,30 @@ def train(
     en_ids = array("i")
     zh_off = array("q", [0])
     en_off = array("q", [0])
+    keys = array("q")
+    digests = array("Q")
+    zh_spans = array("H")
+    en_spans = array("H")
+    keyed = False
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
-    pairs = iter(pairs)
-    head = list(itertools.islice(pairs, PARALLEL_MIN_UNITS))
+    items: Iterator[tuple[Any, ...]] = iter(pairs)
+    head = list(itertools.islice(items, PARALLEL_MIN_UNITS))
     parallel = workers > 1 and len(head) == PARALLEL_MIN_UNITS
     pool = multiprocessing.get_context("spawn").Pool(workers) if parallel else None
     try:
-        chunks = _chunks(itertools.chain(head, pairs), TOKENISE_CHUNK)
-        tokenised = pool.imap(_tokenise, chunks) if pool is not None else map(_tokenise, chunks)
+        chunks = _chunks(itertools.chain(head, items), TOKENISE_CHUNK)
+        del head
+        tokenised = (_bounded_map(pool, _tokenise, chunks, TOKENISE_AHEAD) if pool is not None
+                     else map(_tokenise, chunks))
         for chunk in tokenised:
-            for zt, et in chunk:
+            if chunk.keys is not None:
+                keyed = True
+                keys.extend(chunk.keys)
+                digests.extend(chunk.digests or ())
+                zh_spans.extend(chunk.zh_spans or ())
+                en_spans.extend(chunk.en_spans or ())
+            for zt, et in chunk.pairs:
                 zh_ids.extend([zh_index.setdefault(w, len(zh_index)) for w in zt])
                 en_ids.extend([en_index.setdefault(w, len(en_index)) for w in et])
                 zh_off.append(len(zh_ids))
@@ -765,41 +979,55 @@ def train(
         if pool is not None:
             pool.close()
             pool.join()
-    del head
     units = len(zh_off) - 1
-    if log:
-        log(f"tokenised {units} units: {len(zh_index)} zh and {len(en_index)} en words")
-    priors = list(priors or ())
-    prior_pairs, prior_w = _prior_pairs(zh_index, en_index, priors, cedict)
-    terms = [(z, e) for z, e in priors if _one_line(z) and _one_line(e)]
     zh_arr = np.frombuffer(zh_ids, dtype=np.int32)
     en_arr = np.frombuffer(en_ids, dtype=np.int32)
     zo = np.frombuffer(zh_off, dtype=np.int64)
     eo = np.frombuffer(en_off, dtype=np.int64)
+    trained = int(np.count_nonzero(np.diff(zo))) if keyed else units
+    if log:
+        log(f"tokenised {units} units ({trained} teach something): {len(zh_index)} zh and {len(en_index)} en words")
+    priors = list(priors or ())
+    prior_pairs, prior_w = _prior_pairs(zh_index, en_index, priors, cedict)
+    terms = [(z, e) for z, e in priors if _one_line(z) and _one_line(e)]
     if prune is None:
-        prune = units > PRUNE_ABOVE_UNITS
+        prune = trained > PRUNE_ABOVE_UNITS
     nz, ne = len(zh_index), len(en_index)
-    options: dict[str, Any] = {"prune": prune, "model1": model1_iterations, "diagonal": diagonal_iterations}
+    options: dict[str, Any] = {"prune": prune, "model1": model1_iterations, "diagonal": diagonal_iterations,
+                               "viterbi": keyed}
     backward = (_Corpus(en_arr, eo, zh_arr, zo), ne, nz, prior_pairs[:, 1] * nz + prior_pairs[:, 0], prior_w)
     if parallel:
         # The directions are independent until symmetrisation: one in a second process.
         with multiprocessing.get_context("spawn").Pool(1) as other:
             pending = other.apply_async(_train_direction, backward, options)
-            z2e = _train_direction(_Corpus(zh_arr, zo, en_arr, eo), nz, ne, prior_pairs[:, 0] * ne + prior_pairs[:, 1],
-                                   prior_w, log=log, **options)
-            e2z = pending.get()
+            z2e, z2e_best = _train_direction(_Corpus(zh_arr, zo, en_arr, eo), nz, ne,
+                                             prior_pairs[:, 0] * ne + prior_pairs[:, 1], prior_w, log=log, **options)
+            e2z, e2z_best = pending.get()
     else:
-        z2e = _train_direction(_Corpus(zh_arr, zo, en_arr, eo), nz, ne, prior_pairs[:, 0] * ne + prior_pairs[:, 1],
-                               prior_w, log=log, **options)
-        e2z = _train_direction(*backward, log=log, **options)
+        z2e, z2e_best = _train_direction(_Corpus(zh_arr, zo, en_arr, eo), nz, ne,
+                                         prior_pairs[:, 0] * ne + prior_pairs[:, 1], prior_w, log=log, **options)
+        e2z, e2z_best = _train_direction(*backward, log=log, **options)
     vocab_zh = [""] * nz
     for w, i in zh_index.items():
         vocab_zh[i] = w
     vocab_en = [""] * ne
     for w, i in en_index.items():
         vocab_en[i] = w
-    return AlignmentModel(vocab_zh, vocab_en, z2e, e2z, units=units,
-                          meta={"priors": len(prior_w), "pruned": bool(prune)}, terms=terms)
+    links = None
+    if keyed and z2e_best is not None and e2z_best is not None:
+        key_arr = np.frombuffer(keys, dtype=np.int64)
+        order = np.argsort(key_arr, kind="stable")
+        links = UnitLinks(
+            keys=key_arr[order], rows=order.astype(np.int64), digests=np.frombuffer(digests, dtype=np.uint64),
+            zh_off=zo, en_off=eo, zh_ids=zh_arr, en_ids=en_arr,
+            zh_spans=np.frombuffer(zh_spans, dtype=np.uint16).reshape(-1, 2),
+            en_spans=np.frombuffer(en_spans, dtype=np.uint16).reshape(-1, 2),
+            e2z=e2z_best[0], e2z_post=e2z_best[1], z2e=z2e_best[0], z2e_post=z2e_best[1])
+        if log:
+            log(f"stored the alignments of {units} units ({links.nbytes() / 2**20:.0f} MiB)")
+    return AlignmentModel(vocab_zh, vocab_en, z2e, e2z, units=trained,
+                          meta={"priors": len(prior_w), "pruned": bool(prune)}, links=links,
+                          terms=terms)
 
 
 def _one_line(term: str) -> bool:
@@ -827,7 +1055,8 @@ def _viterbi(direction: _Direction, src: np.ndarray, tgt: np.ndarray) -> tuple[n
     return np.where(aligned, best, -1), post
 
 
-def _grow_diag_final_and(zh_to_en: np.ndarray, en_to_zh: np.ndarray, n_zh: int, n_en: int) -> set[tuple[int, int]]:
+def _grow_diag_final_and(zh_to_en: Sequence[int], en_to_zh: Sequence[int], n_zh: int,
+                         n_en: int) -> set[tuple[int, int]]:
     """Koehn's symmetrisation from the two Viterbi alignments (link = (zh position, en position))."""
     forward = {(int(zi), e) for e, zi in enumerate(zh_to_en) if zi >= 0}   # from t(en|zh)
     backward = {(z, int(ei)) for z, ei in enumerate(en_to_zh) if ei >= 0}  # from t(zh|en)
@@ -878,12 +1107,27 @@ def align(model: AlignmentModel, zh: str, en: str, *, method: str = "grow-diag-f
     zid, eid = model.ids(zt.words, "zh"), model.ids(et.words, "en")
     z2e, z2e_post = _viterbi(model.zh_to_en, zid, eid)  # best zh position for each en token
     e2z, e2z_post = _viterbi(model.en_to_zh, eid, zid)  # best en position for each zh token
+    # Posteriors at the precision they are stored in (UnitLinks), so that an alignment read
+    # back and one computed now are the same.
+    return _symmetrised(zt, et, z2e.tolist(), _stored_precision(z2e_post), e2z.tolist(),
+                        _stored_precision(e2z_post), method)
+
+
+def _stored_precision(posteriors: np.ndarray) -> list[float]:
+    values: list[float] = posteriors.astype(np.float16).astype(np.float64).tolist()
+    return values
+
+
+def _symmetrised(zt: Tokens, et: Tokens, z2e: Sequence[int], z2e_post: Sequence[float], e2z: Sequence[int],
+                 e2z_post: Sequence[float], method: str) -> Alignment:
+    """The alignment of a pair from its two directional Viterbi alignments (computed now by
+    ``align`` or read back by ``UnitLinks.alignment``)."""
     if method == "intersection":
         links = {(int(z), e) for e, z in enumerate(z2e) if z >= 0 and e2z[z] == e}
     elif method == "union":
         links = {(int(z), e) for e, z in enumerate(z2e) if z >= 0} | {(z, int(e)) for z, e in enumerate(e2z) if e >= 0}
     else:
-        links = _grow_diag_final_and(z2e, e2z, len(zid), len(eid))
+        links = _grow_diag_final_and(z2e, e2z, len(zt.words), len(et.words))
     posterior = {}
     for z, e in links:
         ps = []

@@ -1,0 +1,120 @@
+"""The alignments stored with a model at training (wordalign.UnitLinks): read back, they are
+what ``align`` computes for the same pair; a unit is found by its id and the digest of its
+texts, so an edited or unknown unit gets none."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import fragment_memory
+from tm.core import wordalign
+from tm.core.renderings import StoredUnit, translate_fragment
+from tm.core.wordalign import AlignmentModel, align, tokens, train
+
+
+@pytest.fixture(scope="module")
+def keyed():
+    """(unit id, zh, en) triples with ids that are not row numbers, and a model trained on them."""
+    units = [(7 + 3 * k, zh, en) for k, (zh, en) in enumerate(fragment_memory())]
+    return units, train(units, priors=[("中国社会科学院", "Chinese Academy of Social Sciences")])
+
+
+@pytest.fixture(scope="module")
+def saved(keyed, tmp_path_factory):
+    units, model = keyed
+    path = tmp_path_factory.mktemp("stored") / "model.npz"
+    model.save(path)
+    return units, AlignmentModel.load(path), path
+
+
+def teaches(zh: str, en: str) -> bool:
+    zt, et = tokens(zh, "zh").words, tokens(en, "en").words
+    return bool(zt and et and len(zt) <= wordalign.MAX_TRAIN_TOKENS and len(et) <= wordalign.MAX_TRAIN_TOKENS)
+
+
+def test_alignments_read_back_equal_what_align_gives(saved):
+    units, model, _ = saved
+    assert model.links is not None and len(model.links) == len(units)
+    compared = 0
+    for unit_id, zh, en in units:
+        stored = model.links.alignment(model, unit_id, zh, en)
+        assert stored is not None
+        if teaches(zh, en):
+            assert stored == align(model, zh, en), unit_id  # tokens, spans, links and posteriors
+            assert stored.links
+            compared += 1
+        else:  # a pair too long to train on is stored as aligning nothing
+            assert not stored.links
+    assert compared >= len(units) - 10
+
+
+def test_a_unit_edited_since_or_unknown_has_none(saved):
+    units, model, _ = saved
+    unit_id, zh, en = units[0]
+    assert model.links.alignment(model, unit_id, zh, en) is not None
+    assert model.links.alignment(model, unit_id, zh, en + " (revised)") is None
+    assert model.links.alignment(model, unit_id, zh.replace("。", "！"), en) is None
+    assert model.links.alignment(model, unit_id + 1, zh, en) is None  # ids are not rows
+    assert model.links.alignment(model, "7", zh, en) is None
+
+
+def test_translating_a_fragment_never_aligns_a_stored_unit(saved, monkeypatch):
+    from tests.helpers import INSTITUTE_EN, INSTITUTE_ZH
+
+    units, model, _ = saved
+    calls = []
+    monkeypatch.setattr(wordalign, "_viterbi", lambda *a: calls.append(a) or pytest.fail("aligned a stored unit"))
+    stored = [StoredUnit(unit_id, zh, en) for unit_id, zh, en in units if INSTITUTE_ZH in zh]
+
+    def read_back(unit: StoredUnit):
+        return model.links.alignment(model, unit.unit_id, unit.source, unit.target)
+
+    (best, *_) = translate_fragment(model, INSTITUTE_ZH, "zh", stored, align_unit=read_back)
+    assert INSTITUTE_EN in best.text and best.units >= 3
+    assert calls == []
+
+
+def test_saving_again_replaces_the_links_of_the_model_before(keyed, tmp_path):
+    _, model = keyed
+    path = tmp_path / "model.npz"
+    model.save(path)
+    first = AlignmentModel.load(path)  # memory-maps the first links
+    model.save(path)
+    (links_dir,) = tmp_path.glob("model.npz.links-*")
+    assert (tmp_path / "model.npz").is_file()
+    # The model loaded before still reads its (unlinked) files.
+    unit_id, zh, en = keyed[0][1]
+    assert first.links.alignment(first, unit_id, zh, en) == AlignmentModel.load(path).links.alignment(
+        first, unit_id, zh, en)
+    assert links_dir.name in {p.name for p in tmp_path.iterdir()}
+
+
+def test_a_model_of_pairs_without_ids_stores_none(tmp_path):
+    model = train(fragment_memory()[:40])
+    assert model.links is None
+    model.save(tmp_path / "model.npz")
+    assert AlignmentModel.load(tmp_path / "model.npz").links is None
+    assert not list(tmp_path.glob("*.links-*"))
+
+
+@pytest.mark.parametrize(("fragment", "lang"), [
+    ("中国社会科学院俄罗斯东欧中亚研究所", "zh"), ("中國社會科學院", "zh"), ("社会科学院", "zh"),
+    ("Chinese Academy of Social Sciences", "en"), ("east european and central", "en"),
+])
+def test_locating_on_the_stored_tokens_covers_the_tokens_locate_does(saved, fragment, lang):
+    from tm.core.renderings import locate, locate_tokens
+    from tm.core.wordalign import _covered
+
+    units, model, _ = saved
+    found = 0
+    for unit_id, zh, en in units:
+        stored = model.links.alignment(model, unit_id, zh, en)
+        source, toks = (zh, stored.zh) if lang == "zh" else (en, stored.en)
+        if not toks.words:
+            continue
+        expected = locate(fragment, source, lang)
+        got = locate_tokens(fragment, lang, toks)
+        assert (got is None) == (expected is None), (unit_id, source)
+        if got is not None:
+            assert _covered(toks.spans, *got) == _covered(toks.spans, *expected)
+            found += 1
+    assert found >= 3
