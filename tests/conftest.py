@@ -77,6 +77,10 @@ def app(database_url, tmp_path):
         "ANONYMOUS_READ": True,
         # A test trains the fragment model itself when it wants one, never in the background.
         "FRAGMENT_TRAIN_AFTER_IMPORT": False,
+        # Jobs (imports) run inside the request that starts it, which still answers 202 with the
+        # job's Location; tests/web/test_jobs_api.py runs them through a real queue and worker.
+        "JOBS_QUEUE": "immediate",
+        "JOBS_DIR": str(tmp_path / "jobs"),
     })
     app.instance_path = str(tmp_path / "instance")
     yield app
