@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
@@ -43,21 +44,38 @@ class JobQueue:
     """One task, ``run_job(job_id)``, which calls ``runner`` in whichever process dequeues it."""
 
     def __init__(self, url: str, runner: Callable[[int], object]) -> None:
+        if not (url == "immediate" or url.startswith(("sqlite:///", "redis://", "rediss://", "unix://"))):
+            raise QueueConfigError(f"JOBS_QUEUE must be sqlite:///PATH, redis://HOST:PORT/DB or immediate, "
+                                   f"not {url!r}")
         self.url = url
-        self.huey = make_huey(url)
+        self._runner = runner
+        self._huey: Huey | None = None
+        self._task: Any = None
 
-        def run_job(job_id: int) -> None:
-            runner(job_id)
+    @property
+    def huey(self) -> Huey:
+        # Made on first use: an app that never queues a job (a CLI command, most tests) never
+        # creates the queue's file or connects to Redis.
+        if self._huey is None:
+            runner = self._runner
 
-        self._task = self.huey.task(name="run_job", retries=0)(run_job)
+            def run_job(job_id: int) -> None:
+                runner(job_id)
+
+            huey = make_huey(self.url)
+            self._task = huey.task(name="run_job", retries=0)(run_job)
+            self._huey = huey
+        return self._huey
 
     @property
     def immediate(self) -> bool:
-        return bool(self.huey.immediate)
+        return self.url == "immediate"
 
     def enqueue(self, job_id: int) -> None:
         """Queue the job (its row must be committed first: the worker reads it); in immediate
         mode, run it now."""
+        if self._task is None:
+            self.huey  # noqa: B018 - a property that makes the task with the queue
         self._task(job_id)
 
     def pending(self) -> int:

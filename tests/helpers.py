@@ -119,6 +119,12 @@ class JobOutcome:
     def get_json(self) -> dict:
         return self.body
 
+    def get_data(self, as_text: bool = False) -> str | bytes:
+        import json
+
+        text = json.dumps(self.body, ensure_ascii=False)
+        return text if as_text else text.encode()
+
 
 def job_outcome(client, response, headers=None, *, timeout: float = 60.0) -> JobOutcome:
     """The outcome of a request that starts a job: a 4xx answered at once is returned as it is;
