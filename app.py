@@ -74,7 +74,11 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` (tests) overrides what the environment says."""
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH: another folder for what is kept per installation (the SQLite database, the
+    # secret key, models, jobs), e.g. one per server when several run from one checkout.
+    instance = os.environ.get("INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=str(Path(instance).resolve()) if instance else None)
     app.config.update(_settings_from_environment(app))
     if config:
         app.config.update(config)

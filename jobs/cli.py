@@ -42,7 +42,8 @@ def list_command(user: str | None, limit: int):
 
 
 @jobs_cli.command("worker")
-@click.option("--workers", default=1, show_default=True, help="Jobs run at once (threads).")
+@click.option("--workers", default=2, show_default=True,
+              help="Jobs run at once (threads): two, so that a long training does not hold up imports.")
 @click.option("--drain", is_flag=True, help="Run the jobs waiting now, then exit.")
 @with_appcontext
 def worker_command(workers: int, drain: bool):

@@ -13,10 +13,12 @@ The row gets the final figures when the job ends.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -160,6 +162,19 @@ Handler = Callable[[Session, JobContext], dict[str, Any]]
 class Kind:
     handler: Handler
     after: Callable[[JobContext, dict[str, Any]], None] | None = None
+    #: Jobs of this kind take turns in a worker process (a worker runs several jobs at once, so
+    #: that a long training does not hold up imports; but on SQLite, which has one writer, a
+    #: second import would only wait for the first's lock until it timed out).
+    serial: bool = False
+
+
+_SERIAL_LOCKS: dict[str, threading.Lock] = {}
+_SERIAL_LOCKS_GUARD = threading.Lock()
+
+
+def _serial_lock(kind: str) -> threading.Lock:
+    with _SERIAL_LOCKS_GUARD:
+        return _SERIAL_LOCKS.setdefault(kind, threading.Lock())
 
 
 def worker_name() -> str:
@@ -209,7 +224,9 @@ def run_job(factory: sessionmaker[Session], job_id: int, *, kinds: Mapping[str, 
         if kind is None:
             raise LookupError(f"no handler for jobs of kind {context.kind!r}")
         context.check_cancel()
-        result = kind.handler(work, context)
+        with _serial_lock(context.kind) if kind.serial else contextlib.nullcontext():
+            context.check_cancel()  # a cancel asked while it waited for its turn
+            result = kind.handler(work, context)
         # The last word before the commit: a cancel asked during the last chunk still wins.
         context.check_cancel()
         work.commit()

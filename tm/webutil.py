@@ -82,6 +82,9 @@ def add_job_kinds(app: Flask) -> None:
         live_index(app).changed()  # this process's index (the request's, in immediate mode)
         train_fragments_after_import(db_session())
 
-    add_job_kind(app, tm_jobs.IMPORT, Kind(tm_jobs.import_upload, after=after_import))
+    # On SQLite one import at a time per worker (see jobs.service.Kind.serial); on PostgreSQL
+    # imports into different memories run side by side (tm.repository.lock_memory_for_bulk_write).
+    serial = app.config["DATABASE_URL"].startswith("sqlite")
+    add_job_kind(app, tm_jobs.IMPORT, Kind(tm_jobs.import_upload, after=after_import, serial=serial))
     add_job_kind(app, tm_jobs.TRAIN_FRAGMENTS,
                  Kind(tm_jobs.train_fragments(lambda: fragment_models(app).directory, fragment_term_pairs(app))))

@@ -38,6 +38,14 @@ def _units(client) -> int:
     return client.get("/api/v1/units").get_json()["total"]
 
 
+def _jobs_metric(client) -> dict[str, float]:
+    """``duizhao_jobs`` of /metrics by state: the queue's depth is the queued ones."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True))}
+    return {s.labels["state"]: s.value for s in families["duizhao_jobs"].samples}
+
+
 def _uploads(app) -> list[Path]:
     return sorted((Path(app.config["JOBS_DIR"]) / "uploads").glob("*"))
 
@@ -55,6 +63,7 @@ def test_an_import_is_queued_then_run_by_a_worker(queued_app, client, token_for)
     assert (job["state"], job["kind"], job["user"], job["result"]) == ("queued", "tm.import", "ed", None)
     assert _units(client) == 0 and len(_uploads(queued_app)) == 1  # the upload waits for the worker
     assert job_queue(queued_app).pending() == 1
+    assert _jobs_metric(client) == {"queued": 1, "running": 0, "done": 0, "failed": 0, "cancelled": 0}
 
     assert job_queue(queued_app).run_pending() == 1
     job = client.get(location, headers=auth(token)).get_json()
@@ -64,6 +73,7 @@ def test_an_import_is_queued_then_run_by_a_worker(queued_app, client, token_for)
     assert job["started_at"] and job["finished_at"] and job["finished_at"] >= job["started_at"]
     assert _units(client) == 120
     assert _uploads(queued_app) == []  # removed once the job ended
+    assert _jobs_metric(client) == {"queued": 0, "running": 0, "done": 1, "failed": 0, "cancelled": 0}
 
 
 def test_a_bad_file_fails_its_job_with_the_line_and_stores_nothing(queued_app, client, token_for):
