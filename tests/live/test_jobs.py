@@ -21,6 +21,8 @@ from tm.formats.tmx import write_tmx
 
 #: A unit written through one server must be found through the other within this (issue 18).
 VISIBLE_WITHIN = 2.0
+#: Two servers and a worker loading the app at once on two loaded cores take longer than one.
+START_TIMEOUT = 90.0
 
 
 def _tmx(pairs) -> bytes:
@@ -88,9 +90,9 @@ def test_two_servers_and_a_worker_share_jobs_and_units(cluster):
     url, start_server, start_worker = cluster
     token = _setup_admin(url)
     one, two = start_server("one"), start_server("two")
-    start_worker("worker")
-    wait_until_up(one)
-    wait_until_up(two)
+    wait_until_up(one, START_TIMEOUT)
+    wait_until_up(two, START_TIMEOUT)
+    start_worker("worker")  # the import below waits for it as long as it takes to start
 
     data = _tmx(wmt_pairs(400))
     answer = requests.post(f"{one.url}/api/v1/memories/news/import", headers=auth(token),
@@ -99,7 +101,7 @@ def test_two_servers_and_a_worker_share_jobs_and_units(cluster):
     location = answer.headers["Location"]
     seen = requests.get(two.url + location, headers=auth(token), timeout=10)
     assert seen.status_code == 200 and seen.json()["id"] == answer.json()["id"]  # started on one, seen on two
-    job = _wait_for(two, location, token, ("done", "failed"))
+    job = _wait_for(two, location, token, ("done", "failed"), timeout=START_TIMEOUT)
     assert job["state"] == "done", job
     assert job["result"]["added"] == 400 and job["progress"] == {"done": len(data), "total": len(data)}
     assert [j["id"] for j in requests.get(f"{one.url}/api/v1/jobs", headers=auth(token), timeout=10).json()["jobs"]] \
@@ -130,9 +132,9 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_next_fails_the_job(cl
     url, start_server, start_worker = cluster
     token = _setup_admin(url)
     one, two = start_server("one"), start_server("two")
+    wait_until_up(one, START_TIMEOUT)
+    wait_until_up(two, START_TIMEOUT)
     worker = start_worker("worker")
-    wait_until_up(one)
-    wait_until_up(two)
     pairs = wmt_pairs(2000)
     # 40,000 real pairs made distinct by a number: an import of several seconds.
     data = _tmx([(f"{zh}（{i}）", f"{en} ({i})") for i in range(20) for zh, en in pairs])
@@ -140,7 +142,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_next_fails_the_job(cl
                            files={"file": ("big.tmx", data)}, timeout=60)
     assert answer.status_code == 202, answer.text
     location = answer.headers["Location"]
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + START_TIMEOUT  # the worker starts, then reads a first batch
     while True:
         job = requests.get(two.url + location, headers=auth(token), timeout=10).json()
         if job["state"] != "queued" and job["progress"]["done"] > 0 or time.monotonic() > deadline:
@@ -152,7 +154,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_next_fails_the_job(cl
     assert requests.get(two.url + location, headers=auth(token), timeout=10).json()["state"] == "running"
 
     start_worker("worker-again")
-    job = _wait_for(one, location, token, ("failed", "done"), timeout=30)
+    job = _wait_for(one, location, token, ("failed", "done"), timeout=START_TIMEOUT)
     assert job["state"] == "failed" and "interrupted" in job["error"]["message"], job
     assert job["error"]["worker"].endswith(f":{worker.pid}")
     memories = requests.get(f"{two.url}/api/v1/memories", timeout=10).json()["memories"]
