@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,14 +35,24 @@ def import_upload(session: Session, context: JobContext) -> dict[str, Any]:
     return report.to_dict()
 
 
+#: What tm.fragments.train_model says after each chunk it reads: the job's progress.
+_READ_LINE = re.compile(r"read (\d+) of (\d+) units")
+
+
 def train_fragments(directory: Callable[[], Path], priors: fragments.TermPairs | None) -> Handler:
     """The training handler for the model in ``directory()`` (asked when the job runs).
-    tm.fragments.train_model reads in chunks and says so through its log, so a cancel is heard
-    there."""
+    tm.fragments.train_model reports through its log, in chunks as it reads and then as it
+    learns: each line is the job's sign of life (a training lasts minutes to half an hour, and a
+    silent job would be taken for a dead worker's), a moment to hear a cancel, and, while it
+    reads, its progress in units."""
 
     def handler(session: Session, context: JobContext) -> dict[str, Any]:
-        def log(_line: str) -> None:
-            context.check_cancel()
+        def log(line: str) -> None:
+            read = _READ_LINE.match(line)
+            if read:
+                context.progress(int(read[1]), int(read[2]))
+            else:
+                context.progress(context.done)
 
         outcome = fragments.train_model(session, directory(), priors=priors,
                                         force=bool(context.params.get("force")), log=log)
