@@ -26,7 +26,9 @@ def import_upload(session: Session, context: JobContext) -> dict[str, Any]:
     size = os.path.getsize(path)
     with open(path, "rb") as stream:
         def progress(_units: int) -> None:
-            context.progress(stream.tell(), size)
+            # A reader that decodes through a text wrapper (a UTF-16 table) closes the file once it
+            # has read it all, before the last batches are stored: then all of it has been read.
+            context.progress(size if stream.closed else stream.tell(), size)
 
         report = service.import_file(session, memory_name=params["memory"], stream=stream,
                                      filename=params["filename"], file_format=params.get("format"),

@@ -199,3 +199,21 @@ def test_a_starting_worker_fails_the_jobs_of_dead_workers(queued_app, client, to
     assert "interrupted" in states[gone_here]["error"]["message"]
     listing = queued_app.test_cli_runner().invoke(args=["jobs"])
     assert listing.exit_code == 0 and f"{gone_here}\ttm.import\tfailed" in listing.output
+
+
+def test_a_utf16_table_imports_through_a_job(queued_app, client, token_for):
+    """The table reader decodes UTF-16 through a text wrapper that closes the file when it has
+    read it all, before the last batch is stored (found by tests/web/test_fuzz.py): the job's
+    progress must not read the closed file's position."""
+    from web.extensions import job_queue
+
+    token = token_for("editor")
+    rows = [(zh, en) for zh, en in wmt_pairs(40) if '"' not in zh + en]
+    table = "zh,en\n" + "".join(f'"{zh}","{en}"\n' for zh, en in rows)
+    data = table.encode("utf-16")
+    location = _upload(client, token, data, name="pairs.csv").headers["Location"]
+    job_queue(queued_app).run_pending()
+    job = client.get(location, headers=auth(token)).get_json()
+    assert job["state"] == "done", job["error"]
+    assert job["progress"] == {"done": len(data), "total": len(data)}
+    assert job["result"]["added"] == _units(client) == len(rows)
