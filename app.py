@@ -68,6 +68,11 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "ADMIT_ACTIVE": int(env.get("ADMIT_ACTIVE", "2")),
         "ADMIT_QUEUE": int(env.get("ADMIT_QUEUE", "16")),
         "ADMIT_WAIT": float(env.get("ADMIT_WAIT", "1")),
+        # Where job ids wait for a worker (jobs.queue): sqlite:///PATH (default: instance/jobs/
+        # queue.sqlite3), redis://HOST:PORT/DB, or "immediate" (run inside the request).
+        "JOBS_QUEUE": env.get("JOBS_QUEUE") or None,
+        # Where uploads wait for the worker that imports them (several hosts: a shared folder).
+        "JOBS_DIR": env.get("JOBS_DIR") or None,
         # When set, /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" (ops.views).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }
@@ -75,7 +80,11 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` (tests) overrides what the environment says."""
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH: another folder for what is kept per installation (the SQLite database, the
+    # secret key, models, jobs), e.g. one per server when several run from one checkout.
+    instance = os.environ.get("INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=str(Path(instance).resolve()) if instance else None)
     app.config.update(_settings_from_environment(app))
     if config:
         app.config.update(config)
@@ -93,6 +102,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     _init_live_state(app)
+    _init_jobs(app)
     from accounts import ratelimit
 
     ratelimit.init_app(app)
@@ -217,6 +227,15 @@ def _init_live_state(app: Flask) -> None:
     extensions.install_fragment_term_pairs(app, integration.term_pairs_for_alignment)
 
 
+def _init_jobs(app: Flask) -> None:
+    """The job queue (huey) and the kinds of job each area runs (see jobs/ and docs/jobs.md)."""
+    from jobs import webutil as jobs_web
+    from tm import webutil as tm_web
+
+    jobs_web.init_app(app)
+    tm_web.add_job_kinds(app)
+
+
 class BoundedIntConverter(IntegerConverter):
     """``<int:...>`` ids stop at the 32-bit limit both databases share: a larger one is a 404,
     not an overflow error from the driver."""
@@ -235,6 +254,7 @@ def _register_blueprints(app: Flask) -> None:
     from align.views import bp as align_bp
     from glossary.api import bp as glossary_api_bp
     from glossary.views import bp as glossary_bp
+    from jobs.api import bp as jobs_api_bp
     from tm.api import bp as tm_api_bp
     from tm.views import bp as tm_bp
     from workbench.views import bp as workbench_bp
@@ -242,14 +262,14 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = BoundedIntConverter
     for blueprint in (accounts_bp, tm_bp, tm_api_bp, align_bp, align_api_bp, glossary_bp, glossary_api_bp,
-                      workbench_bp, home_bp):
+                      jobs_api_bp, workbench_bp, home_bp):
         app.register_blueprint(blueprint)
     cattools.init_app(app)  # tmserver (/tmserver), MyMemory (/api/mymemory), feeds (/feeds)
     apiref.init_app(app)  # /api/v1/openapi.json and the /api/ page
     ops.init_app(app)  # /healthz, /readyz, /metrics, and the request timing behind /metrics
     # JSON APIs check CSRF themselves, only for browser-session writes (web.util.api_guard);
     # the CAT-tool doors only read.
-    for api in (tm_api_bp, align_api_bp, glossary_api_bp, app.blueprints["mymemory"]):
+    for api in (tm_api_bp, align_api_bp, glossary_api_bp, jobs_api_bp, app.blueprints["mymemory"]):
         extensions.csrf_protect(app).exempt(api)
 
 
@@ -257,8 +277,9 @@ def _register_cli(app: Flask) -> None:
     from accounts.cli import user_cli
     from demo.cli import demo_cli
     from glossary.cli import glossary_cli
+    from jobs.cli import jobs_cli
     from migrations.cli import db_cli
     from tm.cli import tm_cli
 
-    for group in (db_cli, user_cli, tm_cli, glossary_cli, demo_cli):
+    for group in (db_cli, user_cli, tm_cli, glossary_cli, demo_cli, jobs_cli):
         app.cli.add_command(group)

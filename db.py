@@ -30,6 +30,7 @@ def import_models() -> None:
     import accounts.models  # noqa: F401
     import align.models  # noqa: F401
     import glossary.models  # noqa: F401
+    import jobs.models  # noqa: F401
     import tm.models  # noqa: F401
 
 

@@ -25,7 +25,8 @@ threads = int(os.environ.get("THREADS", "64"))
 # The master builds the lookup index once (WARM_UP=1) and the workers share it copy-on-write.
 preload_app = True
 os.environ.setdefault("WARM_UP", "1")
-# An import of ~250k units through the browser takes about this long (issue 18 moves it to a job).
+# Imports and training are jobs run by the worker (docs/jobs.md), not requests: what is left is
+# exports, alignment and pre-translation of very large inputs.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 
 # Weblate's tmserver client percent-encodes up to 500 characters with nothing kept safe: 9 bytes

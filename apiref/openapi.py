@@ -64,6 +64,7 @@ NAME = param("name", "path", NONEMPTY, "The memory's name.", example="news")
 #: so larger ids are outside the contract (the server should answer 404 for them).
 ID = {"type": "integer", "format": "int32", "minimum": 0, "maximum": 2**31 - 1}
 UNIT_ID = param("unit_id", "path", ID, "The unit's id.", example=1)
+JOB_ID = param("job_id", "path", ID, "The job's id.", example=1)
 EXPORT_FORMAT = param("format", "query", {"type": "string", "enum": ["tmx", "tsv", "csv"], "default": "tmx"},
                       "File format of the export.")
 FILE_MEDIA = {"application/x-tmx+xml": {"schema": {"type": "string"}},
@@ -137,6 +138,22 @@ COMPONENTS: dict = {
             "version": {"type": "integer", "enum": [1, 2]}, "direction": {"type": "string", "enum": ["zh-en", "en-zh"]},
             **{key: INTEGER for key in ("segments", "filled_exact", "filled_fuzzy", "skipped_translated",
                                         "left_empty", "codes_not_placed", "with_candidates")}}},
+        "Job": {"type": "object", "description": "Long work run by a worker; the import's report is its result.",
+                "properties": {
+            "id": INTEGER, "kind": {"type": "string", "examples": ["tm.import", "tm.fragments.train"]},
+            "state": {"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled"]},
+            "user": {"type": ["string", "null"]},
+            "progress": {"type": "object", "properties": {
+                "done": INTEGER, "total": {"type": ["integer", "null"]}},
+                "description": "An import counts bytes of its file."},
+            "result": {"type": ["object", "null"], "description": "An import's: an ImportReport."},
+            "error": {"type": ["object", "null"], "description": "As the `error` of an error answer (status, "
+                                                                 "message, line...)."},
+            "cancel_requested": {"type": "boolean"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "started_at": {"type": ["string", "null"], "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+            "url": STRING}},
         "ImportReport": {"type": "object", "properties": {
             "memory": STRING, "filename": STRING, "file_format": STRING, "read": INTEGER,
             "added": INTEGER, "duplicates": INTEGER, "import_id": INTEGER}},
@@ -238,10 +255,13 @@ ROUTES: list[Route] = [
     Route(f"{V1}/memories", "post", "Create a memory", "memories", "admin",
           body=json_body(ref("NewMemory"), {"name": "news", "description": "Wire copy", "priority": 1}),
           responses={"201": json_response("Created.", ref("Memory")), "409": ERROR}),
-    Route(f"{V1}/memories/{{name}}/import", "post", "Import a TMX, TSV or CSV file (all or nothing)",
+    Route(f"{V1}/memories/{{name}}/import", "post", "Import a TMX, TSV or CSV file (all or nothing) as a job",
           "memories", "edit",
           description="Send the file as multipart field `file`, or as the raw body with `?filename=`. "
-                      "A file with an error imports nothing; the error names the line and the reason.",
+                      "The answer is 202 with `Location: /api/v1/jobs/<id>`: poll the job until its state is "
+                      "`done` (its `result` is the import's report) or `failed` (its `error` names the line "
+                      "and the reason). A file with an error imports nothing. A memory name, a format or a "
+                      "permission that is wrong is refused at once.",
           parameters=[NAME, param("format", "query", {"type": "string", "enum": ["tmx", "tsv", "csv"]},
                                   "The file's format; guessed from its name and content when omitted."),
                       param("filename", "query", STRING, "The file's name, for a raw body.")],
@@ -249,7 +269,23 @@ ROUTES: list[Route] = [
               "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                   "file": {"type": "string", "format": "binary"}}}},
               "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-          responses={"201": json_response("What was imported.", ref("ImportReport")), "413": ERROR}),
+          responses={"202": {**json_response("Accepted: the import is a job.", ref("Job")),
+                             "headers": {"Location": {"description": "The job: GET /api/v1/jobs/<id>.",
+                                                      "schema": STRING}}},
+                     "413": ERROR}),
+    Route(f"{V1}/jobs", "get", "Your jobs, newest first", "jobs", "read",
+          responses={"200": json_response("The jobs you started.", {"type": "object", "properties": {
+              "jobs": {"type": "array", "items": ref("Job")}}})}),
+    Route(f"{V1}/jobs/{{job_id}}", "get", "A job: state, progress, result or error", "jobs", "read",
+          parameters=[JOB_ID], responses={"200": json_response("The job.", ref("Job"))}),
+    Route(f"{V1}/jobs/{{job_id}}", "delete", "Cancel a job", "jobs", "edit",
+          description="A queued job is cancelled at once; a running one at its next check, and its work "
+                      "is rolled back (nothing stored).",
+          parameters=[JOB_ID], responses={"202": json_response("The job as it stands.", ref("Job")),
+                                          "409": ERROR}),
+    Route(f"{V1}/jobs/{{job_id}}/cancel", "post", "Cancel a job (as DELETE)", "jobs", "edit",
+          parameters=[JOB_ID], responses={"202": json_response("The job as it stands.", ref("Job")),
+                                          "409": ERROR}),
     Route(f"{V1}/memories/{{name}}/export", "get", "Export a memory as a file", "memories", "read",
           parameters=[NAME, EXPORT_FORMAT],
           responses={"200": {"description": "The file.", "content": FILE_MEDIA}}),
@@ -525,7 +561,7 @@ def build_document(server_url: str | None = None) -> dict:
                                 "`{\"error\": {\"status\", \"message\", \"parameter\"|\"field\"|\"line\"}}`."},
         "paths": paths,
         "components": copy.deepcopy(COMPONENTS),
-        "tags": [{"name": "lookup"}, {"name": "units"}, {"name": "memories"}, {"name": "glossary"},
+        "tags": [{"name": "lookup"}, {"name": "units"}, {"name": "memories"}, {"name": "jobs"}, {"name": "glossary"},
                  {"name": "meta"}],
     }
     if server_url:

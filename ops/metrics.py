@@ -133,7 +133,24 @@ class _LagCollector:
             yield lag
 
 
-def exposition(event_log_last_id: int | None) -> tuple[bytes, str]:
+class _JobsCollector:
+    """Jobs by state, read from the jobs table when scraped (the table, not any one process,
+    knows them): ``duizhao_jobs{state="queued"}`` is the queue's depth."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        if not self.counts:
+            return
+        family = GaugeMetricFamily("duizhao_jobs", "Jobs by state (queued: the job queue's depth).",
+                                   labels=["state"])
+        for state, count in self.counts.items():
+            family.add_metric([state], count)
+        yield family
+
+
+def exposition(event_log_last_id: int | None, job_counts: dict[str, int] | None = None) -> tuple[bytes, str]:
     """The text format: every live worker's samples in multiprocess mode, else this process's."""
     if multiprocess():
         gathered = CollectorRegistry()
@@ -143,4 +160,5 @@ def exposition(event_log_last_id: int | None) -> tuple[bytes, str]:
         families = list(REGISTRY.collect())
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_LagCollector(families, event_log_last_id))
+    registry.register(_JobsCollector(job_counts or {}))
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -10,6 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from jobs import repository as jobs_repo
+from jobs.models import STATES
 from tm import repository as repo
 from tm.live_index import LiveIndex
 
@@ -77,3 +79,13 @@ def event_log_last_id(session: Session) -> int | None:
     except SQLAlchemyError:
         session.rollback()
         return None
+
+
+def job_counts(session: Session) -> dict[str, int]:
+    """Jobs by state, every state present (0 when none): ``queued`` is the queue's depth."""
+    try:
+        found = jobs_repo.counts_by_state(session)
+    except SQLAlchemyError:
+        session.rollback()
+        return {}
+    return {state: found.get(state, 0) for state in STATES}

@@ -46,7 +46,8 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics_view():
-    """Prometheus text format: request latency by URL rule, the index's size and lag, the pool."""
+    """Prometheus text format: request latency by URL rule, the index's size and lag, the pool,
+    and the jobs by state (the queue's depth)."""
     token = current_app.config.get("METRICS_TOKEN")
     if token:
         sent = request.headers.get("Authorization", "")
@@ -57,7 +58,8 @@ def metrics_view():
         # Plain text for a scraper, not the login page the browser error handler would send.
         return Response("401: /metrics needs a bearer token (README, Operating)\n", status=401,
                         mimetype="text/plain", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
-    body, content_type = metrics.exposition(service.event_log_last_id(db_session()))
+    session = db_session()
+    body, content_type = metrics.exposition(service.event_log_last_id(session), service.job_counts(session))
     return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
 
 

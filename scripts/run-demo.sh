@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up, create or upgrade the SQLite database in instance/, load the demo data, serve.
+# Set up, create or upgrade the SQLite database in instance/, load the demo data, serve (gunicorn and
+# a job worker).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -14,6 +15,21 @@ export FLASK_APP=app
 .venv/bin/flask tm fragments train
 export HOST=${HOST:-127.0.0.1} PORT=${PORT:-5000}
 echo "Duizhao on http://$HOST:$PORT/  (demo users admin, editor, translator; password duizhao-demo)"
+# The job worker (imports, fragment training: jobs/ and docs/jobs.md) beside the web processes,
+# both stopped together: Ctrl-C or SIGTERM stops both, and either one ending stops the other.
+# A job a stop interrupts is failed (nothing of it stored) when a worker starts again.
+.venv/bin/flask jobs worker &
+worker=$!
 # gunicorn.conf.py: --preload with WARM_UP=1 (the index is built once, before the workers fork),
 # the request line tmserver clients need, the timeout, and the metrics folder.
-exec .venv/bin/gunicorn -c gunicorn.conf.py
+.venv/bin/gunicorn -c gunicorn.conf.py &
+web=$!
+stop() {
+  kill -TERM "$web" "$worker" 2>/dev/null || true
+  wait "$web" "$worker" 2>/dev/null || true
+}
+trap 'stop; exit 0' INT TERM
+status=0
+wait -n "$web" "$worker" || status=$?
+stop
+exit "$status"

@@ -1,18 +1,96 @@
-// Shows upload progress for large files; without JavaScript the form posts as usual.
-document.getElementById("import-form").addEventListener("submit", (event) => {
-  const form = event.target;
+// The import page: upload progress while the file is sent, then the job's progress, polled
+// until it ends. Without JavaScript the form posts as usual and the job page has a link to
+// look again.
+const form = document.getElementById("import-form");
+form.addEventListener("submit", (event) => {
   const bar = document.getElementById("upload-progress");
   event.preventDefault();
   const request = new XMLHttpRequest();
-  request.open("POST", window.location.href);
+  request.open("POST", form.action);
   bar.hidden = false;
   request.upload.addEventListener("progress", (e) => {
     if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
   });
   request.addEventListener("load", () => {
+    // Accepted: the server redirected to the job's page, which polls it.
+    if (request.status === 200 && request.responseURL.includes("job=")) {
+      window.location.assign(request.responseURL);
+      return;
+    }
     document.open();
     document.write(request.responseText);
     document.close();
   });
   request.send(new FormData(form));
 });
+
+const section = document.getElementById("import-job");
+if (section) {
+  const progress = document.getElementById("job-progress");
+  const fill = progress.querySelector(".job-progress-bar");
+  const status = document.getElementById("job-status");
+  const failure = document.getElementById("job-error");
+  const cancel = document.getElementById("job-cancel");
+  const refresh = document.getElementById("job-refresh");
+  const fillIn = (template, values) => template.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+  let lastText = status.textContent;
+
+  const setPercent = (percent) => {
+    progress.setAttribute("aria-valuenow", String(percent));
+    progress.setAttribute("aria-valuetext", `${percent}%`);
+    fill.style.width = `${percent}%`;
+  };
+  const say = (text) => {
+    // Only a change is written, so a screen reader hears each state once, not every poll.
+    if (text !== lastText) {
+      status.textContent = text;
+      lastText = text;
+    }
+  };
+  setPercent(Number(fill.dataset.percent || 0));
+
+  const show = (job) => {
+    const { done, total } = job.progress;
+    const percent = total ? Math.min(100, Math.round((100 * done) / total)) : job.state === "done" ? 100 : 0;
+    setPercent(percent);
+    section.dataset.state = job.state;
+    if (job.state === "done") {
+      say(fillIn(status.dataset.done, job.result));
+    } else if (job.state === "failed") {
+      say("");
+      failure.textContent = job.error.message;
+      failure.hidden = false;
+    } else if (job.state === "cancelled") {
+      say(status.dataset.cancelled);
+    } else if (job.state === "running") {
+      // Every tenth of the way, not every poll: a screen reader is not flooded.
+      say(fillIn(status.dataset.running, { percent: Math.floor(percent / 10) * 10 }));
+    } else {
+      say(status.dataset.queued);
+    }
+    const ended = ["done", "failed", "cancelled"].includes(job.state);
+    if (cancel) cancel.hidden = ended;
+    if (refresh && ended) refresh.hidden = true;
+    return ended;
+  };
+
+  const poll = async () => {
+    try {
+      const response = await fetch(section.dataset.jobUrl, { headers: { Accept: "application/json" } });
+      if (response.ok && show(await response.json())) return;
+    } catch (_error) {
+      // A dropped connection: try again at the next tick.
+    }
+    window.setTimeout(poll, 700);
+  };
+  if (!["done", "failed", "cancelled"].includes(section.dataset.state)) {
+    if (cancel) {
+      cancel.hidden = false;
+      cancel.addEventListener("click", async () => {
+        cancel.disabled = true;
+        await fetch(section.dataset.jobUrl, { method: "DELETE", headers: { "X-CSRFToken": cancel.dataset.csrf } });
+      });
+    }
+    poll();
+  }
+}

@@ -64,10 +64,8 @@ def database_url(request, tmp_path) -> str:
     return url
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
+def _make_app(database_url, tmp_path, **overrides):
     from app import create_app
-    from web.extensions import db_engine, ratelimit_engine
 
     app = create_app({
         "TESTING": True,
@@ -77,13 +75,39 @@ def app(database_url, tmp_path):
         "ANONYMOUS_READ": True,
         # A test trains the fragment model itself when it wants one, never in the background.
         "FRAGMENT_TRAIN_AFTER_IMPORT": False,
+        # Jobs (imports) run inside the request that starts them, which still answers 202 with
+        # the job's Location; the ``queued_app`` below has a real queue, run by a worker.
+        "JOBS_QUEUE": "immediate",
+        "JOBS_DIR": str(tmp_path / "jobs"),
+        **overrides,
     })
     app.instance_path = str(tmp_path / "instance")
-    yield app
+    return app
+
+
+def _dispose(app) -> None:
+    from web.extensions import db_engine, ratelimit_engine
+
     db_engine(app).dispose()
     counters = ratelimit_engine(app)
     if counters is not None:
         counters.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = _make_app(database_url, tmp_path)
+    yield app
+    _dispose(app)
+
+
+@pytest.fixture
+def queued_app(database_url, tmp_path):
+    """An app whose jobs wait in a real queue (huey on a SQLite file) until a worker takes them:
+    ``job_queue(app).run_pending()`` is that worker, run where the test says."""
+    app = _make_app(database_url, tmp_path, JOBS_QUEUE=f"sqlite:///{tmp_path / 'queue.sqlite3'}")
+    yield app
+    _dispose(app)
 
 
 @pytest.fixture

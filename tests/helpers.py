@@ -6,6 +6,8 @@ import os
 import re
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -101,12 +103,56 @@ def rich_records(pairs: list[tuple[str, str]]):
 
 # ------------------------------------------------------------------ the app through HTTP
 
+JOB_ENDS = ("done", "failed", "cancelled")
+
+
+@dataclass
+class JobOutcome:
+    """How an import ended, read from its job: ``status_code`` 201 and the job's ``result`` when
+    it is done; the error's own status and ``{"error": ...}`` when it failed (as the synchronous
+    import answered before imports became jobs); ``job`` is the job as the API shows it."""
+
+    status_code: int
+    body: dict
+    job: dict | None
+
+    def get_json(self) -> dict:
+        return self.body
+
+    def get_data(self, as_text: bool = False) -> str | bytes:
+        import json
+
+        text = json.dumps(self.body, ensure_ascii=False)
+        return text if as_text else text.encode()
+
+
+def job_outcome(client, response, headers=None, *, timeout: float = 60.0) -> JobOutcome:
+    """The outcome of a request that starts a job: a 4xx answered at once is returned as it is;
+    otherwise it must be 202 with ``Location`` naming the job, which is polled until it ends."""
+    if response.status_code != 202:
+        assert 400 <= response.status_code < 500, (response.status_code, response.get_data(as_text=True)[:500])
+        return JobOutcome(response.status_code, response.get_json(), None)
+    location = response.headers["Location"]
+    assert location.startswith("/api/v1/jobs/") or "/api/v1/jobs/" in location, location
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(location, headers=headers or {}).get_json()
+        if job["state"] in JOB_ENDS or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert job["state"] in ("done", "failed"), job
+    if job["state"] == "done":
+        return JobOutcome(201, job["result"], job)
+    return JobOutcome(job["error"]["status"], {"error": job["error"]}, job)
+
+
 def import_pairs(client, token, pairs, memory="news"):
     """Real pairs into a memory in one TSV import (units one by one would be slow)."""
     table = "zh\ten\n" + "".join(f"{zh}\t{en}\n" for zh, en in pairs)
     response = client.post(f"/api/v1/memories/{memory}/import", data=table.encode(),
                            query_string={"format": "tsv", "filename": "news.tsv"}, headers=auth(token))
-    assert response.status_code == 201, response.get_json()
+    outcome = job_outcome(client, response, auth(token))
+    assert outcome.status_code == 201, outcome.get_json()
 
 
 def csrf(client, path="/workbench/article") -> str:

@@ -11,6 +11,7 @@ from common.fieldlimits import require_fits
 from common.messages import N_, Message
 from common.timeutil import isoformat
 from db import db_session, read_session
+from jobs.webutil import job_json
 from tm import lookup, pretranslate, service
 from tm import repository as repo
 from tm.models import Memory
@@ -18,7 +19,7 @@ from tm.webutil import (
     check_may_write_into,
     lookup_answers,
     pretranslate_upload,
-    train_fragments_after_import,
+    submit_import,
     xliff_download,
 )
 from web.extensions import live_index
@@ -68,7 +69,11 @@ def create_memory():
 
 @bp.post("/memories/<name>/import")
 def import_into_memory(name: str):
-    """Import a TMX/TSV/CSV upload (multipart field ``file``, or the raw body with ``?filename=``)."""
+    """Import a TMX/XLIFF/TSV/CSV upload (multipart field ``file``, or the raw body with
+    ``?filename=``) as a job: 202 Accepted with ``Location: /api/v1/jobs/<id>``, whose result is
+    the import's report (or whose error is the file's problem, with its line). What can be
+    checked before reading the file (a name, a format, the right to create the memory) is
+    answered at once with 4xx."""
     identity = check_permission("edit")
     upload = request.files.get("file")
     if upload is not None:
@@ -78,15 +83,14 @@ def import_into_memory(name: str):
     else:
         raise DuizhaoError(Message(N_("No file: send it as multipart field {field!r} or as the request body."),
                                    field="file"))
-    session = db_session()
-    check_may_write_into(session, name)
-    # A failed import raises before the commit; closing the session then discards it all.
-    report = service.import_file(session, memory_name=name, stream=stream, filename=filename,
-                                 file_format=request.args.get("format"), user=identity.name)
-    session.commit()
-    live_index().changed()
-    train_fragments_after_import(session)
-    return jsonify(report.to_dict()), 201
+    file_format = request.args.get("format")
+    service.check_import_request(memory_name=name, file_format=file_format)
+    check_may_write_into(db_session(), name)
+    job = submit_import(stream, memory=name.strip(), filename=filename, file_format=file_format,
+                        user=identity.name)
+    response = jsonify(job_json(job))
+    response.headers["Location"] = url_for("jobs_api.get_job", job_id=job.id)
+    return response, 202
 
 
 @bp.get("/memories/<name>/export")

@@ -43,7 +43,8 @@ def import_command(path: str, memory: str, file_format: str | None, user: str | 
         show_pos=False, show_percent=True,
     ) as bar:
         def progress(_units: int) -> None:
-            bar.update(stream.tell() - bar.pos)
+            # A UTF-16 table's reader closes the file once it has read it all (tm.jobs, the same).
+            bar.update((size if stream.closed else stream.tell()) - bar.pos)
 
         try:
             report = service.import_file(session, memory_name=memory, stream=stream,

@@ -5,7 +5,7 @@
                  -> tm.core.renderings.translate_fragment with the current model -> renderings
 
 The model (tm.core.wordalign) is learnt from the memory by ``train_model``: ``flask --app app
-tm fragments train``, or a background process started after an import (``start_training``).
+tm fragments train``, or a job queued after an import (tm.jobs, tm.webutil).
 It is one file under the model directory, replaced atomically, whose header says what it
 covers (the last unit event and the number of units of the snapshot it read), and the
 directory of the alignments of every unit of that snapshot it names (memory-mapped, keyed by
@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import OrderedDict
@@ -40,7 +37,6 @@ from tm.live_index import LiveIndex
 
 MODEL_FILE = "model.npz"
 LOCK_FILE = "train.lock"
-LOG_FILE = "train.log"
 #: A model is stale after an import once the memory has grown by this share of the units it
 #: covers (or has units and no model yet): retraining costs minutes at a million units, and
 #: a few new units change few renderings.
@@ -271,21 +267,6 @@ def is_stale(session: Session, store: ModelStore) -> bool:
     covered = int(store.coverage().get("memory_units", 0))
     grown = count - covered
     return count > 1 and grown >= max(STALE_MIN_UNITS, STALE_SHARE * covered)
-
-
-def start_training(directory: str | Path, *, cwd: str | Path, env: dict[str, str] | None = None) -> bool:
-    """Start ``flask --app app tm fragments train`` in a process of its own, unless one holds
-    the training lock already; its output goes to ``train.log`` beside the model. False when
-    one was running. (One function, so that a job queue can take its place.)"""
-    with training_lock(directory, wait=False) as free:
-        if not free:
-            return False
-    with open(Path(directory) / LOG_FILE, "ab") as log:
-        subprocess.Popen(  # noqa: S603 - a fixed command line
-            [sys.executable, "-m", "flask", "--app", "app", "tm", "fragments", "train"],
-            cwd=cwd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
-    return True
 
 
 # --- lookups ----------------------------------------------------------------------------------

@@ -71,6 +71,16 @@ def _storable(records: Iterable[UnitRecord]) -> Iterator[UnitRecord]:
         yield record
 
 
+def check_import_request(*, memory_name: str, file_format: str | None) -> None:
+    """What an import can refuse before it reads the file (so a request is answered at once)."""
+    if not memory_name or not memory_name.strip():
+        raise DuizhaoError(Message(N_("A memory name is needed to import into.")))
+    require_fits(Memory.name, memory_name.strip(), field="memory")
+    if file_format is not None and file_format not in IMPORT_FORMATS:
+        raise DuizhaoError(Message(N_("Unknown import format {format!r}; use one of {formats}."),
+                                   format=file_format, formats=", ".join(IMPORT_FORMATS)))
+
+
 def import_file(session: Session, *, memory_name: str, stream: IO[bytes], filename: str,
                 file_format: str | None = None, user: str | None,
                 progress: Callable[[int], None] | None = None) -> ImportReport:

@@ -1,18 +1,17 @@
 """Browser pages of the translation memory. Thin: they call the service and render."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from accounts.auth import actor_name, check_permission
+from accounts.auth import check_permission
 from common import params
 from common.errors import DuizhaoError
-from common.languages import UnsupportedLanguage
 from db import db_session
+from jobs.webutil import job_json, visible_job
 from tm import repository as repo
 from tm import service
-from tm.formats.records import ImportFormatError
-from tm.webutil import check_may_write_into, train_fragments_after_import
+from tm.webutil import check_may_write_into, submit_import
 from web.extensions import live_index
 from web.i18n import translate_message
 
@@ -38,10 +37,14 @@ def concordance():
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_page():
-    check_permission("edit")
+    """The import form. Posting it queues the import as a job and redirects (303) to this page
+    with ``?job=<id>``, which shows the job's progress (polled by static/import.js; without
+    JavaScript, the page as it stands and a link to look again) and then its result."""
+    identity = check_permission("edit")
     session = db_session()
-    report = error = None
+    error = None
     status = 200
+    job = None
     if request.method == "POST":
         upload = request.files.get("file")
         memory = request.form.get("memory", "").strip()
@@ -49,14 +52,18 @@ def import_page():
             error, status = _("Choose a file to import."), 400
         else:
             try:
+                service.check_import_request(memory_name=memory, file_format=None)
                 check_may_write_into(session, memory)
-                report = service.import_file(session, memory_name=memory, stream=upload.stream,
-                                             filename=upload.filename, user=actor_name())
-                session.commit()
-                train_fragments_after_import(session)
-            except (DuizhaoError, ImportFormatError, UnsupportedLanguage) as err:
+                job = submit_import(upload.stream, memory=memory, filename=upload.filename, file_format=None,
+                                    user=identity.name)
+                return redirect(url_for("tm.import_page", job=job.id), 303)
+            except DuizhaoError as err:
                 session.rollback()
                 error = translate_message(err.message)
-                status = err.status if isinstance(err, DuizhaoError) else 400
-    return render_template("tm/import.html", report=report, error=error,
-                           memories=repo.memories(session)), status
+                status = err.status
+    elif request.args.get("job", "").isdigit():
+        job = visible_job(int(request.args["job"]), identity.name, admin=identity.user.has_role("admin"))
+        if job is None:
+            error, status = _("You have no job %(job)s.", job=request.args["job"]), 404
+    shown = job_json(job) if job is not None else None
+    return render_template("tm/import.html", job=shown, error=error, memories=repo.memories(session)), status

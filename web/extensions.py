@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     from common.admission import Gate
     from glossary.service import LiveRecognizer
+    from jobs.queue import JobQueue
+    from jobs.service import Kind, Signals
     from tm.fragments import ModelStore
     from tm.fragments import TermPairs as FragmentTermPairs
     from tm.live_index import LiveIndex
@@ -37,6 +39,9 @@ _FRAGMENT_MODELS = "tm_fragment_models"
 _FRAGMENT_TERM_PAIRS = "tm_fragment_term_pairs"
 _RATELIMIT_ENGINE = "ratelimit_engine"
 _ADMISSION_GATE = "admission_gate"
+_JOB_QUEUE = "job_queue"
+_JOB_SIGNALS = "job_signals"
+_JOB_KINDS = "job_kinds"
 # Written by the libraries themselves when they are attached to the app.
 _LIMITER = "limiter"  # Flask-Limiter: a set of the app's limiters
 _CSRF = "csrf"  # Flask-WTF's CSRFProtect
@@ -178,3 +183,28 @@ def limiter(app: Flask | None = None) -> Limiter:
 def csrf_protect(app: Flask | None = None) -> CSRFProtect:
     """The app's CSRF protection (``create_app`` attaches it)."""
     return _extensions(app)[_CSRF]
+
+
+# ------------------------------------------------------------------ jobs
+
+def install_jobs(app: Flask, queue: JobQueue, signals: Signals) -> None:
+    _extensions(app).update({_JOB_QUEUE: queue, _JOB_SIGNALS: signals, _JOB_KINDS: {}})
+
+
+def job_queue(app: Flask | None = None) -> JobQueue:
+    """The queue that carries job ids to a worker (jobs.queue)."""
+    return _extensions(app)[_JOB_QUEUE]
+
+
+def job_signals(app: Flask | None = None) -> Signals:
+    """How running jobs report progress and hear a cancel (jobs.service)."""
+    return _extensions(app)[_JOB_SIGNALS]
+
+
+def add_job_kind(app: Flask, name: str, kind: Kind) -> None:
+    """Each area adds the kinds of job it runs (``tm.import``...) at start-up."""
+    _extensions(app)[_JOB_KINDS][name] = kind
+
+
+def job_kinds(app: Flask | None = None) -> dict[str, Kind]:
+    return _extensions(app)[_JOB_KINDS]

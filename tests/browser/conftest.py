@@ -5,7 +5,8 @@ The fixtures of every browser test:
 * ``live_app``: the Flask app behind the server, on a migrated SQLite database with the demo data
   (memories, glossary, and the users admin, editor and translator, password ``duizhao-demo``),
   fresh for each test module; the aligner uses the fast lexical sentence encoder;
-* ``live_server``: its base URL, e.g. ``http://127.0.0.1:43817``;
+* ``live_server``: its base URL, e.g. ``http://127.0.0.1:43817``, with a job worker beside it
+  (a thread taking the jobs, imports say, from a real queue on a SQLite file);
 * ``browser``: headless Chromium, one for the whole run;
 * ``browser_page``: a fresh page (own cookies, English, clipboard allowed) whose relative URLs go
   to the server; when the test fails, a screenshot of it is saved; a JavaScript error or a
@@ -89,7 +90,11 @@ def live_app(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("live") / "duizhao.sqlite3"
     app = create_app({"TESTING": True, "DATABASE_URL": _demo_database(path), "SECRET_KEY": "browser-tests",
-                      "WTF_CSRF_ENABLED": True, "ANONYMOUS_READ": True})
+                      "WTF_CSRF_ENABLED": True, "ANONYMOUS_READ": True,
+                      # A test that wants the fragment model trains it; no training job is queued.
+                      "FRAGMENT_TRAIN_AFTER_IMPORT": False,
+                      "JOBS_QUEUE": f"sqlite:///{path.parent / 'queue.sqlite3'}",
+                      "JOBS_DIR": str(path.parent / "jobs")})
     app.instance_path = str(path.parent / "instance")
     # Aligning a page's article then takes a moment, not a model load.
     install_align_embedder(app, lexical_embed)
@@ -102,10 +107,26 @@ def live_server(live_app):
     """Serve ``live_app`` on a free port of 127.0.0.1 in a thread; yields the base URL."""
     from werkzeug.serving import make_server
 
+    from web.extensions import job_queue
+
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    # The worker `make run` starts beside gunicorn, as a thread (huey's own consumer wants the
+    # main thread for its signal handlers): it looks at the queue ten times a second.
+    stop = threading.Event()
+
+    def work() -> None:
+        queue = job_queue(live_app)
+        while not stop.is_set():
+            if queue.run_pending() == 0:
+                stop.wait(0.1)
+
+    worker = threading.Thread(target=work, name="job-worker", daemon=True)
+    worker.start()
     yield f"http://127.0.0.1:{server.server_port}"
+    stop.set()
+    worker.join(timeout=30)
     server.shutdown()
     thread.join(timeout=10)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import statistics
+import time
 
 import pytest
 
@@ -153,8 +154,10 @@ def test_article_analysis_and_xliff_round_trip(browser_page):
     imported = page.request.post("/api/v1/memories/round-trip/import", headers={"X-CSRFToken": token},
                                  multipart={"file": {"name": "article.xlf", "mimeType": "application/xml",
                                                      "buffer": data}})
-    assert imported.status == 201, imported.text()
-    assert imported.json()["added"] == len(SEED_ARTICLE)
+    assert imported.status == 202, imported.text()
+    job = wait_for_job(page, imported.headers["location"])
+    assert job["state"] == "done", job
+    assert job["result"]["added"] == len(SEED_ARTICLE)
 
     page.select_option("#wb-format", "xliff20")
     with page.expect_download() as download_info:
@@ -176,6 +179,41 @@ def test_editor_changes_a_term_and_the_lookup_shows_it(browser_page):
     type_query(page, "他在索契。")
     tooltip = page.locator(".wb-term", has_text="索契").locator("[role=tooltip]")
     assert "Sochi (Krasnodar Krai)" in tooltip.inner_text()
+
+
+def wait_for_job(page, location: str, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = page.request.get(location).json()
+        if job["state"] in ("done", "failed", "cancelled") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
+def test_an_import_through_the_page_shows_its_progress_then_the_result(browser_page):
+    """The form uploads, the page of the job shows a progress bar (role=progressbar with
+    aria-valuenow, for keyboards and screen readers) polled until the worker is done, then
+    the result in a status region."""
+    from tests.helpers import wmt_pairs
+
+    page = browser_page
+    login(page, "admin")
+    table = "zh\ten\n" + "".join(f"{zh}\t{en}\n" for zh, en in wmt_pairs(300))
+    page.goto("/import")
+    page.fill("#memory", "browser-import")
+    page.set_input_files("#file", files=[{"name": "news.tsv", "mimeType": "text/tab-separated-values",
+                                          "buffer": table.encode()}])
+    page.locator("#import-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/import\?job=\d+"))
+    bar = page.get_by_role("progressbar")
+    assert bar.count() == 1
+    status = page.locator("#job-status")
+    status.filter(has_text="300 units added").wait_for()
+    assert bar.get_attribute("aria-valuenow") == "100" and status.get_attribute("role") == "status"
+    assert page.locator("#job-cancel").is_hidden()
+    memories = page.request.get("/api/v1/memories").json()["memories"]
+    assert [m["units"] for m in memories if m["name"] == "browser-import"] == [300]
+    screenshot(page, "import-job-done")
 
 
 def test_translator_cannot_reach_editing_pages(browser_page):

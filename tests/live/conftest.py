@@ -56,8 +56,8 @@ def launch_server(database_url: str, log: Path) -> Server:
     return Server(f"http://127.0.0.1:{port}", process, log)
 
 
-def wait_until_up(server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+def wait_until_up(server: Server, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise AssertionError(f"the server exited:\n{server.log.read_text(errors='replace')[-3000:]}")
@@ -67,7 +67,7 @@ def wait_until_up(server: Server) -> None:
             return
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
-    raise AssertionError(f"the server did not answer within {START_TIMEOUT:.0f} s:\n"
+    raise AssertionError(f"the server did not answer within {timeout:.0f} s:\n"
                          f"{server.log.read_text(errors='replace')[-3000:]}")
 
 

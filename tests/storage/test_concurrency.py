@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 import requests
@@ -168,9 +169,33 @@ def _tsv(pairs) -> bytes:
     return ("zh\ten\n" + "".join(f"{zh}\t{en}\n" for zh, en in pairs)).encode()
 
 
+@dataclass
+class _Outcome:
+    status_code: int
+    body: dict
+    text: str
+
+    def json(self) -> dict:
+        return self.body
+
+
 def _import(http, server, token, memory, body, filename="file.tsv"):
-    return http.post(f"{server}/api/v1/memories/{memory}/import", data=body, headers=auth(token),
-                     params={"filename": filename, "format": "tsv"})
+    """An import through HTTP and how its job ended: 201 and the report when done, the error's
+    status and body when failed. (The ``app`` fixture's jobs run inside the request, so these
+    imports still race each other as the test means them to.)"""
+    answer = http.post(f"{server}/api/v1/memories/{memory}/import", data=body, headers=auth(token),
+                       params={"filename": filename, "format": "tsv"})
+    if answer.status_code != 202:
+        return _Outcome(answer.status_code, {}, answer.text)
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        job = http.get(server + answer.headers["Location"], headers=auth(token)).json()
+        if job["state"] in ("done", "failed", "cancelled") or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    if job["state"] == "done":
+        return _Outcome(201, job["result"], str(job["result"]))
+    return _Outcome((job["error"] or {}).get("status", 500), job, str(job))
 
 
 def test_two_imports_creating_one_new_memory_both_land_in_it(server, token_for):

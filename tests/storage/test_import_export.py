@@ -87,6 +87,18 @@ def test_same_pair_twice_is_one_unit_but_a_new_translation_is_another(app, runne
     assert _unit_count(app) == 21
 
 
+def test_a_utf16_table_imports_from_the_command_line(app, runner, tmp_path):
+    """Its reader closes the file when it has read it all; the progress bar must not ask the
+    closed file where it is."""
+    records = _wmt_records(20)
+    path = tmp_path / "pairs.csv"
+    rows = [r for r in records if '"' not in r.zh + r.en]
+    path.write_bytes(("zh,en\n" + "".join(f'"{r.zh}","{r.en}"\n' for r in rows)).encode("utf-16"))
+    result = runner.invoke(args=["tm", "import", str(path), "--memory", "m"])
+    assert result.exit_code == 0, result.output
+    assert _unit_count(app) == len(rows)
+
+
 def test_a_file_that_fails_imports_nothing(app, runner, tmp_path, monkeypatch):
     # Key the first batch here and the rest in worker processes, as a large file would be.
     monkeypatch.setattr("tm.repository.INLINE_BATCHES", 1)

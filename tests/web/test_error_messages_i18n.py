@@ -20,7 +20,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from common.messages import N_, Message, Word
-from tests.helpers import ROOT, auth, make_memory
+from tests.helpers import ROOT, auth, job_outcome, make_memory
 
 CATALOGUE = ROOT / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 #: Where no user-facing message is raised: tests, benchmarks, and the command line (English).
@@ -107,8 +107,8 @@ def test_a_broken_upload_names_its_line_in_chinese(app, client, editor):
     make_memory(app, "news")
     _chinese(client)
     table = "zh\ten\n人民日报\tPeople's Daily\n新华社\t\n"
-    response = client.post("/api/v1/memories/news/import?filename=news.tsv", data=table.encode(),
-                           headers=auth(editor))
+    response = job_outcome(client, client.post("/api/v1/memories/news/import?filename=news.tsv",
+                                               data=table.encode(), headers=auth(editor)), auth(editor))
     error = response.get_json()["error"]
     assert response.status_code == 400 and error["line"] == 3
     assert error["message"] == "第 3 行：英文一侧（en）为空"
@@ -135,11 +135,13 @@ def test_the_import_page_shows_a_file_error_in_chinese(app, client, make_user, f
     make_memory(app, "news")
     csrf = _login(client, make_user, "ed", "editor")
     _chinese(client)
-    page = client.post("/import", data={"csrf_token": csrf, "memory": "news",
-                                        "file": (io.BytesIO(content.encode()), filename)},
-                       content_type="multipart/form-data")
+    posted = client.post("/import", data={"csrf_token": csrf, "memory": "news",
+                                          "file": (io.BytesIO(content.encode()), filename)},
+                         content_type="multipart/form-data")
+    assert posted.status_code == 303 and "/import?job=" in posted.headers["Location"]
+    page = client.get(posted.headers["Location"])  # the job's page: it failed, with the reason
     html = page.get_data(as_text=True)
-    assert page.status_code == 400 and expected in html
+    assert page.status_code == 200 and 'data-state="failed"' in html and expected in html
     assert "line " not in html and "is empty" not in html and "has no English" not in html
 
 

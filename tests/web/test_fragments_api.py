@@ -232,16 +232,30 @@ def test_training_while_an_import_commits_uses_one_snapshot(app, client, editor)
     assert "新的句子" not in "".join(model.zh_vocab)
 
 
-def test_an_import_that_outgrows_the_model_starts_a_training(app, client, editor, monkeypatch):
-    from tm import fragments
+def test_an_import_that_outgrows_the_model_queues_a_training_job(app, client, editor):
+    """The training is a job of the service's own (no user), queued after the import that
+    outgrew the model; it runs (here in the request: the tests' queue is immediate) and leaves
+    a model covering the memory."""
+    from db import new_session
+    from jobs import repository as jobs_repo
+    from web.extensions import fragment_models
 
-    started = []
-    monkeypatch.setattr(fragments, "start_training", lambda directory, **kw: started.append(directory) or True)
     import_pairs(client, editor, wmt_pairs(30))
-    assert started == []  # FRAGMENT_TRAIN_AFTER_IMPORT is off in tests
+    with app.app_context():
+        session = new_session()
+        assert [j.kind for j in jobs_repo.jobs_of(session, None)] == ["tm.import"]  # the switch is off
+        session.close()
     app.config["FRAGMENT_TRAIN_AFTER_IMPORT"] = True
     import_pairs(client, editor, wmt_pairs(60)[30:])
-    assert started == [model_dir(app)]
+    with app.app_context():
+        session = new_session()
+        jobs = jobs_repo.jobs_of(session, None)
+        session.close()
+        training = [j for j in jobs if j.kind == "tm.fragments.train"]
+        assert len(training) == 1 and training[0].user is None
+        assert training[0].state == "done", training[0].error
+        assert training[0].result["trained"] and training[0].result["units"] == 60
+        assert fragment_models(app).coverage()["memory_units"] == 60
 
 
 def test_one_training_at_a_time(tmp_path):
@@ -249,10 +263,8 @@ def test_one_training_at_a_time(tmp_path):
 
     with fragments.training_lock(tmp_path) as held:
         assert held
-        assert fragments.start_training(tmp_path, cwd=tmp_path) is False
         with fragments.training_lock(tmp_path, wait=False) as second:
             assert second is False
-    assert not (tmp_path / fragments.LOG_FILE).exists()
 
 
 def test_article_analysis_counts_fragment_coverage(client, with_model):

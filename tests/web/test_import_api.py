@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from tests.helpers import auth, make_memory, wmt_pairs
+from tests.helpers import auth, job_outcome, make_memory, wmt_pairs
 from tm.formats.records import UnitRecord
 from tm.formats.tmx import write_tmx
 
@@ -23,8 +23,10 @@ def news_memory(app):
 
 
 def _upload(client, token, data: bytes, name="file.tmx", memory="news"):
-    return client.post(f"/api/v1/memories/{memory}/import", headers=auth(token),
-                       data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    """The import's outcome: refused at once (4xx), or accepted (202) and its job polled."""
+    response = client.post(f"/api/v1/memories/{memory}/import", headers=auth(token),
+                           data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    return job_outcome(client, response, auth(token))
 
 
 def test_upload_imports_and_reports(client, token_for):

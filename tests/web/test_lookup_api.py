@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import auth, wmt_pairs
+from tests.helpers import auth, job_outcome, wmt_pairs
 
 SOCHI_ZH = "俄罗斯总统普京14日在索契会见了来访的美国国务卿蓬佩奥。"
 SOCHI_EN = "Russian President Vladimir Putin met with visiting US Secretary of State Mike Pompeo on the 14th in Sochi."
@@ -119,7 +119,8 @@ def import_pairs(client, token, pairs, memory="news"):
     table = "zh\ten\n" + "".join(f"{zh}\t{en}\n" for zh, en in pairs)
     response = client.post(f"/api/v1/memories/{memory}/import", data=table.encode(),
                            query_string={"format": "tsv", "filename": "news.tsv"}, headers=auth(token))
-    assert response.status_code == 201, response.get_json()
+    outcome = job_outcome(client, response, auth(token))
+    assert outcome.status_code == 201, outcome.get_json()
 
 
 def test_min_score_zero_answers_every_door_best_first(client, editor):

@@ -12,7 +12,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import auth
+from tests.helpers import auth, job_outcome
 
 LONG_TERM = "术" * 600
 
@@ -25,8 +25,10 @@ def _tmx(*, tu_attrs: str = "", props: str = "", zh_lang: str = "zh-CN") -> byte
 
 
 def _import(client, token, data: bytes, *, memory="news", filename="file.tmx"):
-    return client.post(f"/api/v1/memories/{memory}/import", headers=auth(token),
-                       data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
+    """The import's outcome: refused at once (4xx), or accepted (202) and its job polled."""
+    response = client.post(f"/api/v1/memories/{memory}/import", headers=auth(token),
+                           data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
+    return job_outcome(client, response, auth(token))
 
 
 def _stored_unit(app):

@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.helpers import auth, import_pairs, wmt_pairs
+from tests.helpers import auth, import_pairs, job_outcome, wmt_pairs
 
 
 @pytest.fixture
@@ -150,8 +150,9 @@ def test_an_imported_xliff_answers_weblate(client, token_for):
              f'  <segment state="reviewed"><source>{esc(e0)}</source><target>{esc(z0)}</target></segment>\n'
              f'  <segment state="initial"><source>{esc(e1)}</source><target>{esc(z1)}</target></segment>\n'
              f' </unit></file>\n</xliff>\n')
-    response = client.post("/api/v1/memories/desk/import", data=xliff.encode(),
-                           query_string={"filename": "desk.xlf"}, headers=auth(admin))
+    response = job_outcome(client, client.post("/api/v1/memories/desk/import", data=xliff.encode(),
+                                               query_string={"filename": "desk.xlf"}, headers=auth(admin)),
+                           auth(admin))
     assert response.status_code == 201, response.get_json()
     assert (response.get_json()["file_format"], response.get_json()["added"]) == ("xliff", 1)
     answer = client.get(weblate_url("/tmserver", "en_us", "zh_hans", "unit", e0)).get_json()

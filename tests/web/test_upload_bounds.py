@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 
-from tests.helpers import auth, post_article
+from tests.helpers import auth, job_outcome, post_article
 
 WORD_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
@@ -113,8 +113,10 @@ def test_an_xliff_with_too_many_units_is_refused_before_segmenting(client):
 # ------------------------------------------------------------------ the import doors
 
 def _import(client, token, data: bytes, filename: str):
-    return client.post("/api/v1/memories/news/import", headers=auth(token),
-                       data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
+    """The import's outcome: refused at once (4xx), or accepted (202) and its job polled."""
+    response = client.post("/api/v1/memories/news/import", headers=auth(token),
+                           data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
+    return job_outcome(client, response, auth(token))
 
 
 def _tmx(tu_attrs: str = "", zh: str = "中国", prefix: str = "") -> bytes:

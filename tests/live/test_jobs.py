@@ -1,0 +1,163 @@
+"""Two gunicorn app servers and one job worker on one PostgreSQL database, each with an instance
+folder of its own (they share only the database, the queue and the uploads' folder, as app hosts
+behind a proxy would share a database, Redis and a mounted folder): a job started through one
+server is seen through the other, a unit written through one is found through the other within
+2 s, and a worker killed in the middle of an import leaves nothing of it stored; the next worker
+to start marks the job failed."""
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests.helpers import ROOT, auth, flask_all, server_env, wmt_pairs
+from tests.live.conftest import PYTHON, Server, free_port, wait_until_up
+from tm.formats.records import UnitRecord
+from tm.formats.tmx import write_tmx
+
+#: A unit written through one server must be found through the other within this (issue 18).
+VISIBLE_WITHIN = 2.0
+#: Two servers and a worker loading the app at once on two loaded cores take longer than one.
+START_TIMEOUT = 90.0
+
+
+def _tmx(pairs) -> bytes:
+    buffer = io.BytesIO()
+    write_tmx([UnitRecord(zh=z, en=e) for z, e in pairs], buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def cluster(clean_postgres_url, tmp_path):
+    """Start ``servers`` gunicorns and ``worker()`` job workers on the session's PostgreSQL."""
+    url = clean_postgres_url
+    shared = {"JOBS_QUEUE": f"sqlite:///{tmp_path / 'queue.sqlite3'}", "JOBS_DIR": str(tmp_path / "jobs"),
+              "FRAGMENT_TRAIN_AFTER_IMPORT": "0"}
+    processes: list[subprocess.Popen] = []
+
+    def env(name: str) -> dict[str, str]:
+        instance = tmp_path / f"instance-{name}"
+        return server_env(url) | shared | {"INSTANCE_PATH": str(instance),
+                                           "FRAGMENT_MODEL_DIR": str(instance / "fragments")}
+
+    def start_server(name: str) -> Server:
+        port = free_port()
+        log = tmp_path / f"{name}.log"
+        process = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
+             "app:create_app()"], cwd=ROOT, env=env(name), stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        processes.append(process)
+        return Server(f"http://127.0.0.1:{port}", process, log)
+
+    def start_worker(name: str) -> subprocess.Popen:
+        log = tmp_path / f"{name}.log"
+        process = subprocess.Popen([PYTHON, "-m", "flask", "--app", "app", "jobs", "worker"], cwd=ROOT,
+                                   env=env(name), stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        processes.append(process)
+        return process
+
+    yield url, start_server, start_worker
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _setup_admin(url: str) -> str:
+    flask_all(url, ("user", "create", "chief", "--role", "admin", "--password", "live-jobs-password"))
+    return flask_all(url, ("user", "token", "chief", "--scope", "write"))[0].strip()
+
+
+def _wait_for(server: Server, location: str, token: str, states: tuple[str, ...], timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = requests.get(server.url + location, headers=auth(token), timeout=10).json()
+        if job["state"] in states or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
+def test_two_servers_and_a_worker_share_jobs_and_units(cluster):
+    url, start_server, start_worker = cluster
+    token = _setup_admin(url)
+    one, two = start_server("one"), start_server("two")
+    wait_until_up(one, START_TIMEOUT)
+    wait_until_up(two, START_TIMEOUT)
+    start_worker("worker")  # the import below waits for it as long as it takes to start
+
+    data = _tmx(wmt_pairs(400))
+    answer = requests.post(f"{one.url}/api/v1/memories/news/import", headers=auth(token),
+                           files={"file": ("news.tmx", data)}, timeout=30)
+    assert answer.status_code == 202, answer.text
+    location = answer.headers["Location"]
+    seen = requests.get(two.url + location, headers=auth(token), timeout=10)
+    assert seen.status_code == 200 and seen.json()["id"] == answer.json()["id"]  # started on one, seen on two
+    job = _wait_for(two, location, token, ("done", "failed"), timeout=START_TIMEOUT)
+    assert job["state"] == "done", job
+    assert job["result"]["added"] == 400 and job["progress"] == {"done": len(data), "total": len(data)}
+    assert [j["id"] for j in requests.get(f"{one.url}/api/v1/jobs", headers=auth(token), timeout=10).json()["jobs"]] \
+        == [job["id"]]
+
+    # A unit written through one is found through the other within 2 s; every poll timed.
+    zh = "国务院新闻办公室今天就双边贸易谈判举行发布会。"
+    en = "The State Council Information Office held a briefing today."
+    created = requests.post(f"{one.url}/api/v1/units", json={"memory": "news", "zh": zh, "en": en},
+                            headers=auth(token), timeout=10)
+    assert created.status_code == 201, created.text
+    written = time.monotonic()
+    polls: list[float] = []
+    while True:
+        started = time.monotonic()
+        matches = requests.get(f"{two.url}/api/v1/tm/lookup", params={"q": zh, "src": "zh", "tgt": "en"},
+                               timeout=10).json()["matches"]
+        polls.append(time.monotonic() - started)
+        if any(m["unit_id"] == created.json()["id"] for m in matches) or time.monotonic() - written > 10:
+            break
+        time.sleep(0.05)
+    found_after = time.monotonic() - written
+    assert any(m["unit_id"] == created.json()["id"] and m["score"] == 100 for m in matches), polls
+    assert found_after < VISIBLE_WITHIN, f"found after {found_after:.2f} s; polls took {polls}"
+
+
+def test_a_worker_killed_mid_import_leaves_nothing_and_the_next_fails_the_job(cluster, tmp_path):
+    url, start_server, start_worker = cluster
+    token = _setup_admin(url)
+    one, two = start_server("one"), start_server("two")
+    wait_until_up(one, START_TIMEOUT)
+    wait_until_up(two, START_TIMEOUT)
+    worker = start_worker("worker")
+    pairs = wmt_pairs(2000)
+    # 40,000 real pairs made distinct by a number: an import of several seconds.
+    data = _tmx([(f"{zh}（{i}）", f"{en} ({i})") for i in range(20) for zh, en in pairs])
+    answer = requests.post(f"{one.url}/api/v1/memories/doomed/import", headers=auth(token),
+                           files={"file": ("big.tmx", data)}, timeout=60)
+    assert answer.status_code == 202, answer.text
+    location = answer.headers["Location"]
+    deadline = time.monotonic() + START_TIMEOUT  # the worker starts, then reads a first batch
+    while True:
+        job = requests.get(two.url + location, headers=auth(token), timeout=10).json()
+        if job["state"] != "queued" and job["progress"]["done"] > 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert job["state"] == "running" and 0 < job["progress"]["done"] < len(data), job
+    worker.send_signal(signal.SIGKILL)  # a crash: no chance to clean up
+    worker.wait(timeout=10)
+    assert requests.get(two.url + location, headers=auth(token), timeout=10).json()["state"] == "running"
+
+    start_worker("worker-again")
+    job = _wait_for(one, location, token, ("failed", "done"), timeout=START_TIMEOUT)
+    assert job["state"] == "failed" and "interrupted" in job["error"]["message"], job
+    assert job["error"]["worker"].endswith(f":{worker.pid}")
+    memories = requests.get(f"{two.url}/api/v1/memories", timeout=10).json()["memories"]
+    assert "doomed" not in {m["name"] for m in memories}
+    assert requests.get(f"{two.url}/api/v1/units", timeout=10).json()["total"] == 0
+    assert list((tmp_path / "jobs" / "uploads").glob("*")) == []  # the failed job's upload is gone
