@@ -90,7 +90,7 @@ def active_of_kind(session: Session, kind: str) -> bool:
 
 
 def counts_by_state(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(Job.state, func.count()).group_by(Job.state)).tuples().all())
+    return {state: count for state, count in session.execute(select(Job.state, func.count()).group_by(Job.state))}
 
 
 def fail_interrupted(session: Session, job_id: int, *, error: dict, since: datetime | None = None) -> None:

@@ -75,6 +75,11 @@ def _make_app(database_url, tmp_path, **overrides):
         "ANONYMOUS_READ": True,
         # A test trains the fragment model itself when it wants one, never in the background.
         "FRAGMENT_TRAIN_AFTER_IMPORT": False,
+        # Tests send many requests at once through one process (tests/storage/test_concurrency.py):
+        # the admission gate, tested on its own (tests/core/test_admission.py, test_ops.py),
+        # must not refuse them.
+        "ADMIT_QUEUE": 1000,
+        "ADMIT_WAIT": 60,
         # Jobs (imports) run inside the request that starts them, which still answers 202 with
         # the job's Location; the ``queued_app`` below has a real queue, run by a worker.
         "JOBS_QUEUE": "immediate",

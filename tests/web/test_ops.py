@@ -114,11 +114,15 @@ def test_without_anonymous_read_metrics_need_a_read_token_and_readyz_says_only_r
 
 
 def test_past_its_admission_limits_a_worker_answers_503_with_retry_after_and_health_still_answers(client, app):
+    from app import _settings_from_environment
     from common.admission import AdmissionLimits
     from web.extensions import admission_gate
 
+    defaults = _settings_from_environment(app)
+    assert (defaults["ADMIT_ACTIVE"], defaults["ADMIT_QUEUE"], defaults["ADMIT_WAIT"]) == (2, 16, 1.0)  # README's
     gate = admission_gate(app)
-    assert gate.limits == AdmissionLimits(active=2, queue=16, wait=1.0)  # the documented defaults
+    assert gate.limits == AdmissionLimits(active=app.config["ADMIT_ACTIVE"], queue=app.config["ADMIT_QUEUE"],
+                                          wait=app.config["ADMIT_WAIT"])
     gate.limits = AdmissionLimits(active=1, queue=0, wait=0)
     refused_before = sum(s.value for s in metrics(client).get("duizhao_http_requests_refused", ())
                          if s.name.endswith("_total"))

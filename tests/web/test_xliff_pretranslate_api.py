@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.helpers import auth, make_memory
+from tests.helpers import auth, job_outcome, make_memory
 from tests.xliff_samples import files, strip_ours, strip_targets, targets
 from tm.formats.xliff import NS_12
 
@@ -27,7 +27,8 @@ def filled(app, client, token_for, samples):
         response = client.post("/api/v1/memories/own/import", headers=auth(editor),
                                data={"file": (io.BytesIO(text.encode()), f"{name}.xlf")},
                                content_type="multipart/form-data")
-        assert response.status_code == 201, response.get_json()
+        outcome = job_outcome(client, response, auth(editor))  # an import is a job (202, then its result)
+        assert outcome.status_code == 201, outcome.get_json()
     return token_for("translator", scope="read")
 
 
