@@ -86,7 +86,8 @@ def db_session() -> Session:
 def read_session() -> Session:
     """The request's session for a view that only reads (lookups): its statements run outside a
     transaction, each seeing what is committed when it runs. On PostgreSQL that spares each
-    request the BEGIN and ROLLBACK round trips, a quarter of a lookup's trips to the database.
+    request the BEGIN and ROLLBACK round trips (a lookup now makes two trips: the pool's ping
+    and one read of its units).
     Call it before anything else takes the request's session; a view that writes never does."""
     if "db_session" not in g:
         session = new_session()
