@@ -175,7 +175,7 @@
         copyButton.addEventListener("click", function () { copyText(best.text); });
         var others = fragment.translations.slice(1).map(function (other) {
           return el("li", {}, [el("span", {lang: langAttr(tgt), text: other.text}),
-            " " + t("fragmentUnits", {count: other.units})]);
+            " " + t(other.units === 1 ? "fragmentUnit" : "fragmentUnits", {count: other.units})]);
         });
         var example = best.example;
         var span = example.target_span;
@@ -194,7 +194,7 @@
             el("mark", {className: "wb-fragment-source", lang: langAttr(src), text: fragment.source}),
             " → ",
             el("span", {id: renderingId, className: "wb-fragment-text", lang: langAttr(tgt), text: best.text}),
-            " ", el("span", {className: "wb-muted", text: t("fragmentUnits", {count: best.units})}),
+            " ", el("span", {className: "wb-muted", text: t(best.units === 1 ? "fragmentUnit" : "fragmentUnits", {count: best.units})}),
             " ", copyButton]),
           details]));
       });
