@@ -220,6 +220,8 @@ def _init_live_state(app: Flask) -> None:
     extensions.install_glossary_recognizer(app, recognizer)
     # Every TM lookup answer carries the glossary terms found in the query.
     extensions.install_lookup_extras(app, [integration.TermsForLookup(recognizer)])
+    # ... and a segment's QA checks its terms beside its numbers (tm.core.qa).
+    extensions.install_qa_checks(app, [integration.TermsQa(recognizer)])
     # The glossary's term pairs are evidence for the sentence aligner, which asks for them
     # without a session: they are read in the request's.
     extensions.install_align_glossary_pairs(app, lambda: integration.term_pairs_for_alignment(db.db_session()))

@@ -301,6 +301,31 @@ ROUTES: list[Route] = [
           body=json_body(ref("NewUnit"), UNIT_EXAMPLE),
           responses={"201": json_response("Created.", ref("Unit")),
                      "200": json_response("The existing unit.", ref("Unit"))}),
+    Route(f"{V1}/translations", "post", "Store a translator's translation of one segment", "units", "propose",
+          description="The workbench's Store: the pair becomes a unit of an existing memory, with the document's "
+                      "title and the neighbouring source segments as context. A translator's unit is a draft, "
+                      "an editor's approved (an editor storing a translator's draft approves it); the same pair "
+                      "twice is one unit. `outcome` says what happened: created, approved or unchanged.",
+          body=json_body({"type": "object", "required": ["memory", "source", "target"], "properties": {
+              "memory": NONEMPTY, "source": NONEMPTY, "target": NONEMPTY, "src": LANG, "tgt": LANG,
+              "doc_title": {"type": ["string", "null"]}, "prev": {"type": ["string", "null"]},
+              "next": {"type": ["string", "null"]}}},
+              {"memory": "news", "source": UNIT_EXAMPLE["zh"], "target": UNIT_EXAMPLE["en"], "src": "zh", "tgt": "en"}),
+          responses={"201": json_response("Created.", ref("Unit")),
+                     "200": json_response("The pair was there (approved now, or unchanged).", ref("Unit")),
+                     "404": ERROR}),
+    Route(f"{V1}/qa", "post", "Check a segment's translation: numbers, terms, untranslated Chinese", "lookup", "read",
+          description="Numbers of the source missing or changed in the target, compared by value (250亿 is 25 "
+                      "billion, 1.2万 is 12,000; month names and numbers up to twelve spelt out count); glossary "
+                      "terms missing and forbidden or deprecated renderings used; Chinese left in an English "
+                      "target. An empty target has no issues.",
+          body=json_body({"type": "object", "required": ["source", "target"], "properties": {
+              "source": NONEMPTY, "target": STRING, "src": LANG, "tgt": LANG,
+              "date": {"type": "string", "format": "date"}}},
+              {"source": UNIT_EXAMPLE["zh"], "target": "Bilateral trade hit US$2.5 billion in 2018.",
+               "src": "zh", "tgt": "en"}),
+          responses={"200": json_response("The issues, in reading order: each with kind, severity, message and "
+                                          "source_span/target_span ([start, end] or null).", {"type": "object"})}),
     Route(f"{V1}/units/batch", "post", "Add or update many units in one transaction", "units", "edit",
           description="Idempotent: an item with an `id` updates that unit; one without is matched to the "
                       "memory's unit with the same pair, or created. One bad item rejects the batch, naming "
