@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from accounts.auth import check_permission
+from accounts.auth import check_permission, current_identity
 from common import params
 from common.errors import DuizhaoError
 from common.languages import UNDETECTED, language_of, other_language
@@ -98,7 +98,8 @@ def shortcuts() -> list[tuple[str, str]]:
         ("/", _("Focus the search box")),
         ("j / ↓", _("Next match (when not typing)")),
         ("k / ↑", _("Previous match (when not typing)")),
-        ("c · Ctrl+Enter", _("Copy the selected target")),
+        ("c", _("Copy the selected target")),
+        ("Ctrl+Enter", _("Store your translation (in the translation box); elsewhere copy the selected target")),
         ("Alt+D", _("Switch the direction")),
     ]
 
@@ -129,6 +130,15 @@ def js_messages() -> dict[str, str]:
         "penalty_case": _("upper/lower case"), "penalty_script": _("traditional/simplified"),
         "penalty_whitespace": _("spacing"), "penalty_formatting": _("formatting"),
         "penalty_number": _("number changed"), "penalty_unadapted number": _("number not adapted"),
+        "use": _("Use"), "noIssues": _("No problems found."), "storing": _("Storing…"),
+        "stored_created_draft": _("Stored in {memory} as a draft."),
+        "stored_created_approved": _("Stored in {memory} as an approved unit."),
+        "stored_approved": _("The draft in {memory} is approved now."),
+        "stored_unchanged": _("{memory} already holds this translation."),
+        "emptyTarget": _("The translation is empty: type it before storing it."),
+        "emptySource": _("Type or paste the segment to translate first."),
+        "noMemory": _("There is no memory to store into: ask an admin to create one."),
+        "severity_error": _("error"), "severity_warning": _("warning"),
         "fragmentUnit": _("({count} unit)"), "fragmentUnits": _("({count} units)"),
         "fragmentMore": _("Other renderings and an example"),
         "detected": _("detected: {direction}"), "zhen": _("Chinese → English"), "enzh": _("English → Chinese"),
@@ -151,7 +161,15 @@ def _memories():
 def lookup_page():
     check_permission("read")
     return render_template("workbench/lookup.html", memories=_memories(), shortcuts=shortcuts(),
-                           messages=js_messages(), wb_config=js_config())
+                           messages=js_messages(), wb_config=js_config(), store=store_rights())
+
+
+def store_rights() -> dict[str, bool]:
+    """Whether this reader may store translations (any logged-in user: translators store drafts)
+    and whether they are stored approved (editors and admins)."""
+    identity = current_identity()
+    allowed = identity is not None and identity.scope == "write"
+    return {"allowed": allowed, "approved": allowed and identity is not None and identity.user.has_role("editor")}
 
 
 @bp.get("/concordance")
