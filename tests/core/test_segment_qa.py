@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tm.core.qa import NUMBER_CHANGED, NUMBER_MISSING, UNTRANSLATED, check_segment, sort_issues
 from tests.helpers import needs_shared, wmt_pairs
+from tm.core.qa import NUMBER_CHANGED, NUMBER_MISSING, UNTRANSLATED, check_segment, sort_issues
 
 SEED = Path(__file__).resolve().parents[2] / "demo" / "seed_article.tsv"
 
