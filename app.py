@@ -259,19 +259,20 @@ def _register_blueprints(app: Flask) -> None:
     from jobs.api import bp as jobs_api_bp
     from tm.api import bp as tm_api_bp
     from tm.views import bp as tm_bp
+    from workbench.api import bp as workbench_api_bp
     from workbench.views import bp as workbench_bp
     from workbench.views import home_bp
 
     app.url_map.converters["int"] = BoundedIntConverter
     for blueprint in (accounts_bp, tm_bp, tm_api_bp, align_bp, align_api_bp, glossary_bp, glossary_api_bp,
-                      jobs_api_bp, workbench_bp, home_bp):
+                      jobs_api_bp, workbench_api_bp, workbench_bp, home_bp):
         app.register_blueprint(blueprint)
     cattools.init_app(app)  # tmserver (/tmserver), MyMemory (/api/mymemory), feeds (/feeds)
     apiref.init_app(app)  # /api/v1/openapi.json and the /api/ page
     ops.init_app(app)  # /healthz, /readyz, /metrics, and the request timing behind /metrics
     # JSON APIs check CSRF themselves, only for browser-session writes (web.util.api_guard);
     # the CAT-tool doors only read.
-    for api in (tm_api_bp, align_api_bp, glossary_api_bp, jobs_api_bp, app.blueprints["mymemory"]):
+    for api in (tm_api_bp, align_api_bp, glossary_api_bp, jobs_api_bp, workbench_api_bp, app.blueprints["mymemory"]):
         extensions.csrf_protect(app).exempt(api)
 
 
