@@ -47,3 +47,40 @@ def test_store_a_segment_from_a_match_with_checks_as_you_type(browser_page):
     page.locator("#wb-store").click()
     assert "The translation is empty" in page.locator("#wb-store-status").inner_text()
     screenshot(page, "editor-store-segment")
+
+
+ARTICLE = ("美国长期对俄罗斯实施经济制裁。\n因此，一旦出现引发重大关切的危机，两国关系必然会恶化。\n"
+           "双方同意努力缓和两国紧张关系。")
+
+
+def test_article_editor_confirms_with_ctrl_enter_and_resumes_after_a_reload(browser_page):
+    page = browser_page
+    login(page, "translator")
+    page.goto("/workbench/documents")
+    page.fill("#ed-title", "Sanctions")
+    page.fill("#ed-text", ARTICLE)
+    page.select_option("#ed-memory", "people-daily-seed")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_selector(".ed-segment")
+    first = page.locator(".ed-segment").nth(0)
+    first.locator(".ed-accept").click()  # the seed article holds this sentence: its translation
+    assert "sanctions against Russia" in first.locator(".ed-target").input_value()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector(".ed-segment.ed-confirmed")
+    assert page.evaluate("document.activeElement.id") == "ed-target-2"
+    page.keyboard.type("Therefore ties will deteriorate in any crisis.")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("() => document.querySelectorAll('.ed-segment.ed-confirmed').length === 2")
+    # Closing the page loses nothing confirmed: reopened from My documents, both are there.
+    page.goto("/workbench/documents")
+    row = page.locator("#ed-documents tbody tr", has_text="Sanctions")
+    assert row.locator("td").nth(3).inner_text() == "2"
+    row.locator("a").click()
+    page.wait_for_selector(".ed-segment")
+    assert page.locator("#ed-target-2").input_value() == "Therefore ties will deteriorate in any crisis."
+    assert "Confirmed by translator" in page.locator("#ed-status-1").inner_text()
+    screenshot(page, "editor-article")
+    found = page.request.post("/api/v1/tm/lookup", data={"q": "Therefore ties will deteriorate in any crisis.",
+                                                         "src": "en", "tgt": "zh"},
+                              headers={"X-CSRFToken": page.locator("meta[name=csrf-token]").get_attribute("content")})
+    assert found.json()["matches"][0]["target"].startswith("因此")
