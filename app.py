@@ -220,6 +220,8 @@ def _init_live_state(app: Flask) -> None:
     extensions.install_glossary_recognizer(app, recognizer)
     # Every TM lookup answer carries the glossary terms found in the query.
     extensions.install_lookup_extras(app, [integration.TermsForLookup(recognizer)])
+    # ... and a segment's QA checks its terms beside its numbers (tm.core.qa).
+    extensions.install_qa_checks(app, [integration.TermsQa(recognizer)])
     # The glossary's term pairs are evidence for the sentence aligner, which asks for them
     # without a session: they are read in the request's.
     extensions.install_align_glossary_pairs(app, lambda: integration.term_pairs_for_alignment(db.db_session()))
@@ -257,19 +259,20 @@ def _register_blueprints(app: Flask) -> None:
     from jobs.api import bp as jobs_api_bp
     from tm.api import bp as tm_api_bp
     from tm.views import bp as tm_bp
+    from workbench.api import bp as workbench_api_bp
     from workbench.views import bp as workbench_bp
     from workbench.views import home_bp
 
     app.url_map.converters["int"] = BoundedIntConverter
     for blueprint in (accounts_bp, tm_bp, tm_api_bp, align_bp, align_api_bp, glossary_bp, glossary_api_bp,
-                      jobs_api_bp, workbench_bp, home_bp):
+                      jobs_api_bp, workbench_api_bp, workbench_bp, home_bp):
         app.register_blueprint(blueprint)
     cattools.init_app(app)  # tmserver (/tmserver), MyMemory (/api/mymemory), feeds (/feeds)
     apiref.init_app(app)  # /api/v1/openapi.json and the /api/ page
     ops.init_app(app)  # /healthz, /readyz, /metrics, and the request timing behind /metrics
     # JSON APIs check CSRF themselves, only for browser-session writes (web.util.api_guard);
     # the CAT-tool doors only read.
-    for api in (tm_api_bp, align_api_bp, glossary_api_bp, jobs_api_bp, app.blueprints["mymemory"]):
+    for api in (tm_api_bp, align_api_bp, glossary_api_bp, jobs_api_bp, workbench_api_bp, app.blueprints["mymemory"]):
         extensions.csrf_protect(app).exempt(api)
 
 

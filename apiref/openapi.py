@@ -65,6 +65,7 @@ NAME = param("name", "path", NONEMPTY, "The memory's name.", example="news")
 ID = {"type": "integer", "format": "int32", "minimum": 0, "maximum": 2**31 - 1}
 UNIT_ID = param("unit_id", "path", ID, "The unit's id.", example=1)
 JOB_ID = param("job_id", "path", ID, "The job's id.", example=1)
+DOCUMENT_ID = param("document_id", "path", ID, "The document's id.", example=1)
 EXPORT_FORMAT = param("format", "query", {"type": "string", "enum": ["tmx", "tsv", "csv"], "default": "tmx"},
                       "File format of the export.")
 FILE_MEDIA = {"application/x-tmx+xml": {"schema": {"type": "string"}},
@@ -301,6 +302,58 @@ ROUTES: list[Route] = [
           body=json_body(ref("NewUnit"), UNIT_EXAMPLE),
           responses={"201": json_response("Created.", ref("Unit")),
                      "200": json_response("The existing unit.", ref("Unit"))}),
+    Route(f"{V1}/translations", "post", "Store a translator's translation of one segment", "units", "propose",
+          description="The workbench's Store: the pair becomes a unit of an existing memory, with the document's "
+                      "title and the neighbouring source segments as context. A translator's unit is a draft, "
+                      "an editor's approved (an editor storing a translator's draft approves it); the same pair "
+                      "twice is one unit. `outcome` says what happened: created, approved or unchanged.",
+          body=json_body({"type": "object", "required": ["memory", "source", "target"], "properties": {
+              "memory": NONEMPTY, "source": NONEMPTY, "target": NONEMPTY, "src": LANG, "tgt": LANG,
+              "doc_title": {"type": ["string", "null"]}, "prev": {"type": ["string", "null"]},
+              "next": {"type": ["string", "null"]}}},
+              {"memory": "news", "source": UNIT_EXAMPLE["zh"], "target": UNIT_EXAMPLE["en"], "src": "zh", "tgt": "en"}),
+          responses={"201": json_response("Created.", ref("Unit")),
+                     "200": json_response("The pair was there (approved now, or unchanged).", ref("Unit")),
+                     "404": ERROR}),
+    Route(f"{V1}/qa", "post", "Check a segment's translation: numbers, terms, untranslated Chinese", "lookup", "read",
+          description="Numbers of the source missing or changed in the target, compared by value (250亿 is 25 "
+                      "billion, 1.2万 is 12,000; month names and numbers up to twelve spelt out count); glossary "
+                      "terms missing and forbidden or deprecated renderings used; Chinese left in an English "
+                      "target. An empty target has no issues.",
+          body=json_body({"type": "object", "required": ["source", "target"], "properties": {
+              "source": NONEMPTY, "target": STRING, "src": LANG, "tgt": LANG,
+              "date": {"type": "string", "format": "date"}}},
+              {"source": UNIT_EXAMPLE["zh"], "target": "Bilateral trade hit US$2.5 billion in 2018.",
+               "src": "zh", "tgt": "en"}),
+          responses={"200": json_response("The issues, in reading order: each with kind, severity, message and "
+                                          "source_span/target_span ([start, end] or null).", {"type": "object"})}),
+    Route(f"{V1}/documents", "get", "Your documents, the last changed first", "documents", "propose",
+          responses={"200": json_response("Each with its segment count and how many are confirmed.",
+                                          {"type": "object"})}),
+    Route(f"{V1}/documents", "post", "Start a document: an article split into segments", "documents", "propose",
+          body=json_body({"type": "object", "required": ["title", "text", "memory"], "properties": {
+              "title": NONEMPTY, "text": NONEMPTY, "memory": NONEMPTY, "src": LANG, "tgt": LANG}},
+              {"title": "US-Russia ties", "text": UNIT_EXAMPLE["zh"], "memory": "news"}),
+          responses={"201": json_response("The document with its segments.", {"type": "object"}), "404": ERROR}),
+    Route(f"{V1}/documents/{{document_id}}", "get", "A document with its segments and confirmed targets",
+          "documents", "propose", parameters=[DOCUMENT_ID],
+          responses={"200": json_response("The document.", {"type": "object"}), "404": ERROR}),
+    Route(f"{V1}/documents/{{document_id}}/segments/{{position}}", "put", "Confirm a segment's translation",
+          "documents", "propose",
+          description="Stored in the document and as a unit of its memory (a draft for a translator, approved "
+                      "for an editor). `version` is the segment's version the translation started from: when "
+                      "someone confirmed it meanwhile the answer is 409 with `current`, their text and version.",
+          parameters=[DOCUMENT_ID, param("position", "path", ID, "The segment's number, from 1.")],
+          body=json_body({"type": "object", "required": ["target", "version"], "properties": {
+              "target": NONEMPTY, "version": {"type": "integer", "minimum": 0}}},
+              {"target": UNIT_EXAMPLE["en"], "version": 0}),
+          responses={"200": json_response("The confirmed segment.", {"type": "object"}), "409": ERROR}),
+    Route(f"{V1}/documents/{{document_id}}/export", "get", "The translated document as a file", "documents",
+          "propose", parameters=[DOCUMENT_ID, param("format", "query", {
+              "type": "string", "enum": ["txt", "tmx", "xliff12", "xliff20"], "default": "txt"},
+              "txt: the translation (unconfirmed segments in the source language); tmx: the confirmed pairs; "
+              "xliff12/xliff20: every segment, confirmed ones with their target.")],
+          responses={"200": {"description": "The file."}, "404": ERROR}),
     Route(f"{V1}/units/batch", "post", "Add or update many units in one transaction", "units", "edit",
           description="Idempotent: an item with an `id` updates that unit; one without is matched to the "
                       "memory's unit with the same pair, or created. One bad item rejects the batch, naming "
@@ -561,7 +614,8 @@ def build_document(server_url: str | None = None) -> dict:
                                 "`{\"error\": {\"status\", \"message\", \"parameter\"|\"field\"|\"line\"}}`."},
         "paths": paths,
         "components": copy.deepcopy(COMPONENTS),
-        "tags": [{"name": "lookup"}, {"name": "units"}, {"name": "memories"}, {"name": "jobs"}, {"name": "glossary"},
+        "tags": [{"name": "lookup"}, {"name": "units"},
+                 {"name": "documents"}, {"name": "memories"}, {"name": "jobs"}, {"name": "glossary"},
                  {"name": "meta"}],
     }
     if server_url:

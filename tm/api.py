@@ -6,19 +6,23 @@ import io
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from accounts.auth import check_permission
+from common import params as checks
 from common.errors import DuizhaoError
-from common.fieldlimits import require_fits
+from common.fieldlimits import length_problem, require_fits
+from common.languages import source_and_target
 from common.messages import N_, Message
 from common.timeutil import isoformat
 from db import db_session, read_session
 from jobs.webutil import job_json
 from tm import lookup, pretranslate, service
 from tm import repository as repo
+from tm.formats.records import MAX_SEGMENT_CHARS
 from tm.models import Memory
 from tm.webutil import (
     check_may_write_into,
     lookup_answers,
     pretranslate_upload,
+    segment_qa,
     submit_import,
     xliff_download,
 )
@@ -140,6 +144,35 @@ def create_unit():
     response = jsonify(repo.unit_snapshot(unit))
     response.headers["Location"] = url_for("tm_api.get_unit", unit_id=unit.id)
     return response, 201 if created else 200
+
+
+@bp.post("/translations")
+def store_translation():
+    """Store a translator's translation of one segment: ``{"memory", "source", "target", "src",
+    "tgt", "doc_title", "prev", "next"}``. Translators' units are drafts, editors' approved;
+    the memory must exist. 201 with the unit when it is new, 200 when the pair was there."""
+    identity = check_permission("propose")
+    body = json_body()
+    memory_name = _memory_field(body)
+    source, target = _segment_texts(body, may_be_empty=False)
+    src, _tgt = _segment_languages(body, source)
+    optional = {}
+    for name in ("doc_title", "prev", "next"):
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            raise DuizhaoError(Message(N_("Field {field!r} must be a string or null."), field=name), field=name)
+        optional[name] = value or None
+    session = db_session()
+    unit, outcome = service.store_translation(
+        session, memory_name=memory_name, source=source, target=target, src=src,
+        status="approved" if identity.user.has_role("editor") else "draft", user=identity.name,
+        doc_title=optional["doc_title"], context_prev=optional["prev"], context_next=optional["next"])
+    session.commit()
+    if outcome != service.STORED_UNCHANGED:
+        live_index().changed()
+    response = jsonify(repo.unit_snapshot(unit) | {"outcome": outcome})
+    response.headers["Location"] = url_for("tm_api.get_unit", unit_id=unit.id)
+    return response, 201 if outcome == service.STORED_CREATED else 200
 
 
 @bp.post("/units/batch")
@@ -274,6 +307,44 @@ def tm_lookup_batch():
                                segment=position, **err.details) from None
     results = lookup.lookup_many(session, live_index(), requests)
     return jsonify({"results": lookup_answers(session, requests, results)})
+
+
+# ------------------------------------------------------------------ a segment's QA
+
+def _segment_texts(body: dict, *, target_field: str = "target", may_be_empty: bool = True) -> tuple[str, str]:
+    source, target = body.get("source"), body.get(target_field)
+    if not isinstance(source, str) or not source.strip():
+        raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field="source"),
+                           field="source")
+    if not isinstance(target, str) or (not may_be_empty and not target.strip()):
+        raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field=target_field),
+                           field=target_field)
+    for name, text in (("source", source), (target_field, target)):
+        if len(text) > MAX_SEGMENT_CHARS:
+            raise DuizhaoError(length_problem(name, text, MAX_SEGMENT_CHARS), field=name)
+    return source, target
+
+
+def _segment_languages(body: dict, source: str) -> tuple[str, str]:
+    src, tgt = source_and_target(body.get("src"), body.get("tgt"), source)
+    if src == tgt:
+        raise DuizhaoError(Message(N_("Fields {src!r} and {tgt!r} must name different languages "
+                                      "(both are {lang!r})."), src="src", tgt="tgt", lang=src), field="tgt")
+    return src, tgt
+
+
+@bp.post("/qa")
+def qa():
+    """A translation's QA as it is typed: ``{"source", "target", "src", "tgt", "date"}`` ->
+    ``{"issues": [{kind, severity, message, source_span, target_span}]}``: numbers missing or
+    changed (by value: 250亿 is 25 billion), glossary terms missing, forbidden or deprecated
+    renderings, Chinese left in an English target."""
+    check_permission("read")
+    body = json_body()
+    source, target = _segment_texts(body)
+    src, tgt = _segment_languages(body, source)
+    on = checks.date(body.get("date"), "date")
+    return jsonify({"src": src, "tgt": tgt, "issues": segment_qa(read_session(), source, target, src, tgt, on=on)})
 
 
 def _request_from(params: dict) -> lookup.LookupRequest:

@@ -212,6 +212,51 @@ def create_unit(session: Session, *, memory_name: str, fields: dict, user: str |
     return repo.create_unit(session, memory, fields, user=user)
 
 
+#: What storing a translation did (``store_translation``).
+STORED_CREATED, STORED_APPROVED, STORED_UNCHANGED = "created", "approved", "unchanged"
+
+
+def store_translation(session: Session, *, memory_name: str, source: str, target: str, src: str,
+                      status: str, user: str | None, doc_title: str | None = None,
+                      context_prev: str | None = None, context_next: str | None = None) -> tuple[Unit, str]:
+    """A translator's or editor's translation of one segment stored as a unit of an existing
+    memory, with the document's title and the neighbouring source segments as context.
+
+    The same pair twice is one unit: storing it again changes nothing, except that an editor's
+    ``approved`` store approves a translator's draft of it. Returns the unit and what happened
+    (``created``, ``approved`` or ``unchanged``).
+    """
+    if src not in LANGUAGES:
+        raise DuizhaoError(Message(N_("Unsupported language {lang!r}; use one of {supported}."), lang=src,
+                                   supported=", ".join(LANGUAGES)), field="src")
+    if not isinstance(target, str) or not target.strip():
+        raise DuizhaoError(Message(N_("The translation is empty: type it before storing it.")), field="target")
+    zh, en = (source, target) if src == "zh" else (target, source)
+    fields = {"zh": zh, "en": en, "status": status}
+    for name, value in (("doc_title", doc_title), ("context_prev", context_prev), ("context_next", context_next)):
+        if value:
+            fields[name] = value
+    try:
+        fields = validate_unit_fields(fields, partial=False)
+    except DuizhaoError as err:  # name the page's fields, not the unit's columns
+        side = err.details.get("field")
+        if side in ("zh", "en"):
+            err.details["field"] = "source" if side == src else "target"
+        raise
+    memory = repo.memory_by_name(session, memory_name)
+    if memory is None:
+        raise NotFound(Message(N_("No memory is called {name!r}."), name=memory_name), field="memory")
+    existing = repo.find_pair(session, memory, fields["zh"], fields["en"])
+    if existing is None:
+        unit, created = repo.create_unit(session, memory, fields, user=user)
+        if created:
+            return unit, STORED_CREATED
+        existing = unit  # another request stored the same pair meanwhile
+    if status == "approved" and existing.status != "approved":
+        return repo.update_unit(session, existing, {"status": "approved"}, user=user), STORED_APPROVED
+    return existing, STORED_UNCHANGED
+
+
 MAX_BATCH_UNITS = 5_000
 
 

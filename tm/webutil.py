@@ -18,7 +18,14 @@ from jobs.webutil import save_upload, submit
 from tm import fragments, lookup
 from tm import jobs as tm_jobs
 from tm import repository as repo
-from web.extensions import add_job_kind, fragment_models, fragment_term_pairs, live_index, lookup_extras
+from web.extensions import (
+    add_job_kind,
+    fragment_models,
+    fragment_term_pairs,
+    live_index,
+    lookup_extras,
+    qa_checks,
+)
 
 
 def check_may_write_into(session: Session, name: object, *, field: str = "memory") -> None:
@@ -33,6 +40,22 @@ def check_may_write_into(session: Session, name: object, *, field: str = "memory
         raise Forbidden(Message(N_("There is no memory called {name!r}, and only an admin may create one: "
                                    "choose an existing memory or ask an admin to create it."),
                                 name=name.strip()), field=field) from None
+
+
+def segment_qa(session: Session, source: str, target: str, src: str, tgt: str, *,
+               on: Any = None) -> list[dict]:
+    """A segment's QA issues in reading order, their messages in the reader's language: the
+    TM's own checks (numbers, untranslated Chinese: ``tm.core.qa``) and what other areas check
+    (the glossary's terms, installed at start-up)."""
+    from tm.core import qa
+    from web.i18n import translate_message
+
+    if not target.strip():
+        return []
+    issues: list[dict] = [issue.to_dict() for issue in qa.check_segment(source, target, src, tgt)]
+    for check in qa_checks():
+        issues += check(session, source, target, src, tgt, on=on)
+    return [dict(issue, message=translate_message(issue["message"])) for issue in qa.sort_issues(issues)]
 
 
 def lookup_answers(session: Session, requests: Sequence[lookup.LookupRequest],
