@@ -99,8 +99,8 @@ def fail_interrupted(session: Session, job_id: int, *, error: dict, since: datet
 
 
 def finished_with_result_before(session: Session, before: datetime) -> Sequence[Job]:
-    """Done jobs that finished before ``before`` and whose result file has not been removed."""
-    query = select(Job).where(Job.state == "done", Job.finished_at < before).order_by(Job.id)
+    """Done jobs that finished by ``before`` and whose result file has not been removed."""
+    query = select(Job).where(Job.state == "done", Job.finished_at <= before).order_by(Job.id)
     return [job for job in session.scalars(query)
             if isinstance((job.result or {}).get("file"), dict) and "removed_at" not in job.result["file"]]  # type: ignore[index]
 

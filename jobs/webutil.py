@@ -152,7 +152,8 @@ def accepted(job: Job) -> tuple[Response, int]:
 def results_retention(app: Flask | None = None) -> timedelta:
     """How long finished jobs' files are kept: ``JOB_RESULTS_DAYS``."""
     app = app or current_app
-    return timedelta(days=float(app.config.get("JOB_RESULTS_DAYS") or DEFAULT_RESULTS_DAYS))
+    days = app.config.get("JOB_RESULTS_DAYS")
+    return timedelta(days=float(DEFAULT_RESULTS_DAYS if days is None else days))
 
 
 def clean_files(app: Flask | None = None) -> dict[str, int]:

@@ -111,7 +111,8 @@ def export_memory(name: str | None = None):
     filename = f"{name or 'duizhao'}.{file_format}"
     session = db_session()
     service.check_export_format(file_format)
-    if prefers_async() or export_is_large(session, names or None):
+    large = export_is_large(session, names or None)  # 404 naming an unknown memory, job or not
+    if large or prefers_async():
         return accepted(submit_export(memory_names=names or None, file_format=file_format, filename=filename,
                                       identity=identity))
     # Small (EXPORT_INLINE_UNITS bounds it): built in memory and sent with its length.
