@@ -73,6 +73,13 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "JOBS_QUEUE": env.get("JOBS_QUEUE") or None,
         # Where uploads wait for the worker that imports them (several hosts: a shared folder).
         "JOBS_DIR": env.get("JOBS_DIR") or None,
+        # Days a finished job's file (a pre-translated XLIFF, an export) is kept for download.
+        "JOB_RESULTS_DAYS": float(env.get("JOB_RESULTS_DAYS", "7")),
+        # Past these, a pre-translation or an export runs as a job (202) instead of inside the
+        # request (tm.api): the XLIFF's bytes or segments, the memories' units.
+        "PRETRANSLATE_INLINE_BYTES": int(env.get("PRETRANSLATE_INLINE_BYTES", 16 * 1024 * 1024)),
+        "PRETRANSLATE_INLINE_SEGMENTS": int(env.get("PRETRANSLATE_INLINE_SEGMENTS", 5_000)),
+        "EXPORT_INLINE_UNITS": int(env.get("EXPORT_INLINE_UNITS", 50_000)),
         # When set, /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" (ops.views).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }

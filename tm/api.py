@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
 
 from accounts.auth import check_permission
 from common import params as checks
@@ -13,17 +13,23 @@ from common.languages import source_and_target
 from common.messages import N_, Message
 from common.timeutil import isoformat
 from db import db_session, read_session
-from jobs.webutil import job_json
-from tm import lookup, pretranslate, service
+from jobs.webutil import accepted, job_json, prefers_async
+from tm import lookup, service
 from tm import repository as repo
 from tm.formats.records import MAX_SEGMENT_CHARS
 from tm.models import Memory
+from tm.pretranslate import FileTooLarge
 from tm.webutil import (
     check_may_write_into,
+    export_is_large,
     lookup_answers,
+    pretranslate_inline_bytes,
+    pretranslate_options,
     pretranslate_upload,
     segment_qa,
+    submit_export,
     submit_import,
+    submit_pretranslate,
     xliff_download,
 )
 from web.extensions import live_index
@@ -100,12 +106,26 @@ def import_into_memory(name: str):
 @bp.get("/memories/<name>/export")
 @bp.get("/export")
 def export_memory(name: str | None = None):
-    check_permission("read")
+    """The memory's units as TMX, TSV or CSV. A memory of more than EXPORT_INLINE_UNITS units (or
+    any, with ``Prefer: respond-async``) is exported by a job: 202 with ``Location:
+    /api/v1/jobs/<id>``, whose file is then at ``/api/v1/jobs/<id>/result``."""
+    identity = check_permission("read")
     file_format = request.args.get("format", "tmx")
     names = [name] if name else list_arg("memory")
-    buffer = io.BytesIO()
-    service.export_units(db_session(), memory_names=names, file_format=file_format, stream=buffer)
     filename = f"{name or 'duizhao'}.{file_format}"
+    session = db_session()
+    service.check_export_format(file_format)
+    large = export_is_large(session, names or None)  # 404 naming an unknown memory, job or not
+    if large and identity is None and file_format == "tmx" and len(names) == 1 and not prefers_async():
+        # An anonymous reader owns no job (its file goes only to its user), but one memory's TMX
+        # streams from the feed, read in chunks while it is sent: send them there.
+        return redirect(url_for("feeds.tm_tmx", memory=names[0]), code=307)
+    if large or prefers_async():
+        return accepted(submit_export(memory_names=names or None, file_format=file_format, filename=filename,
+                                      identity=identity))
+    # Small (EXPORT_INLINE_UNITS bounds it): built in memory and sent with its length.
+    buffer = io.BytesIO()
+    service.export_units(session, memory_names=names, file_format=file_format, stream=buffer)
     return Response(buffer.getvalue(), mimetype=service.EXPORT_MIMETYPES[file_format],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -245,18 +265,32 @@ def xliff_pretranslate():
     """The uploaded XLIFF (multipart ``file``) back with its empty targets filled from the
     memory, byte for byte the same elsewhere; ``memory`` (repeatable), ``min_score``, ``mode``
     as form fields or query parameters. The report goes in ``X-Pretranslate-*`` headers, or
-    alone as JSON for ``Accept: application/json``. A read may do this: nothing is stored."""
-    check_permission("read")
+    alone as JSON for ``Accept: application/json``. A read may do this: nothing is stored.
+
+    A file over PRETRANSLATE_INLINE_BYTES or _SEGMENTS (or any, with ``Prefer: respond-async``)
+    is pre-translated by a job instead: 202 with ``Location: /api/v1/jobs/<id>``; the job's
+    result is the JSON report, its file at ``/api/v1/jobs/<id>/result``. Past the job's bounds
+    (`tm.pretranslate.JOB_MAX_BYTES`, `JOB_MAX_SEGMENTS`) 413."""
+    identity = check_permission("read")
     upload = request.files.get("file")
     if upload is None:
         raise DuizhaoError(Message(N_("No file: send the XLIFF as multipart field {field!r}."), field="file"),
                            parameter="file")
-    # One request reads the whole file; larger files would go to the job queue once it exists.
-    data = upload.stream.read(pretranslate.MAX_FILE_BYTES + 1)
     memories = [m.strip() for raw in request.values.getlist("memory") for m in raw.split(",") if m.strip()]
-    body, report = pretranslate_upload(data, memories=memories or None, min_score=request.values.get("min_score"),
-                                       mode=request.values.get("mode"))
+    options = pretranslate_options(memories=memories or None, min_score=request.values.get("min_score"),
+                                   mode=request.values.get("mode"))
     filename = upload.filename or "pretranslated.xlf"
+    head = upload.stream.read(pretranslate_inline_bytes() + 1)
+    if not prefers_async() and len(head) <= pretranslate_inline_bytes():
+        try:
+            return _pretranslated(*pretranslate_upload(head, options), filename)
+        except FileTooLarge:
+            pass  # more segments than a request looks up: a job takes it
+    return accepted(submit_pretranslate(stream=upload.stream, head=head, filename=filename, options=options,
+                                        identity=identity))
+
+
+def _pretranslated(body: bytes, report, filename: str):
     wanted = request.accept_mimetypes.best_match(["application/xliff+xml", "application/json"],
                                                  default="application/xliff+xml")
     if wanted == "application/json":

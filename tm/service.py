@@ -124,13 +124,34 @@ def resolve_memories(session: Session, names: Sequence[str] | None) -> list[Memo
     return found
 
 
-def export_units(session: Session, *, memory_names: Sequence[str] | None, file_format: str,
-                 stream: IO[bytes], srclang: str = "zh") -> int:
-    """Write the units of the named memories (all when None) to ``stream``; returns the count."""
+#: Units between two calls of an export's ``progress``.
+EXPORT_PROGRESS_EVERY = 500
+
+
+def check_export_format(file_format: str) -> None:
     if file_format not in EXPORT_FORMATS:
         raise DuizhaoError(Message(N_("Unknown export format {format!r}; use one of {formats}."),
-                                   format=file_format, formats=", ".join(EXPORT_FORMATS)))
+                                   format=file_format, formats=", ".join(EXPORT_FORMATS)), parameter="format")
+
+
+def export_size(session: Session, memory_names: Sequence[str] | None) -> int:
+    """How many units an export of the named memories (all when None) writes: one count per
+    memory, no unit read (404 naming an unknown memory)."""
+    memories = resolve_memories(session, memory_names)
+    sizes = repo.memory_sizes(session)
+    return sum(sizes.values()) if memories is None else sum(sizes.get(m.id, 0) for m in memories)
+
+
+def export_units(session: Session, *, memory_names: Sequence[str] | None, file_format: str,
+                 stream: IO[bytes], srclang: str = "zh", progress: Callable[[int], None] | None = None) -> int:
+    """Write the units of the named memories (all when None) to ``stream``; returns the count.
+    The units are read in chunks (`repository.iter_units`) and written as they come, so
+    memory stays flat whatever the size when ``stream`` is a file. ``progress(units written)``
+    every EXPORT_PROGRESS_EVERY units (a job's progress and its moment to hear a cancel)."""
+    check_export_format(file_format)
     ids, records = _export_records(session, memory_names)
+    if progress is not None:
+        records = _reporting(records, progress)
     if file_format == "tmx":
         return write_tmx(records, stream, srclang=srclang)
     # Columns are known before the first row, so a large export streams row by row.
@@ -149,6 +170,15 @@ def export_tmx_chunks(session: Session, *, memory_names: Sequence[str] | None,
     chunk; the units are read as the chunks are taken."""
     _ids, records = _export_records(session, memory_names)
     return iter_tmx(records, srclang=srclang)
+
+
+def _reporting(records: Iterable[UnitRecord], progress: Callable[[int], None]) -> Iterator[UnitRecord]:
+    count = 0
+    for count, record in enumerate(records, start=1):
+        yield record
+        if count % EXPORT_PROGRESS_EVERY == 0:
+            progress(count)
+    progress(count)
 
 
 def _export_records(session: Session, memory_names: Sequence[str] | None):

@@ -32,11 +32,14 @@ from common.languages import UNDETECTED, language_of, other_language
 from common.messages import N_, Message
 from db import db_session
 from glossary import service as glossary_service
+from jobs.webutil import copy_upload, job_json, save_upload, saved_upload, visible_job
+from tm import jobs as tm_jobs
 from tm import lookup as tm_lookup
 from tm import repository as tm_repo
 from tm import service as tm_service
 from tm.core.segment import split_sentences
-from tm.webutil import pretranslate_upload, xliff_download
+from tm.pretranslate import FileTooLarge
+from tm.webutil import pretranslate_options, pretranslate_upload, submit_pretranslate, xliff_download
 from web.extensions import fragment_models, glossary_recognizer, live_index
 from web.i18n import translate_message
 from workbench import analysis, documents, export
@@ -318,7 +321,7 @@ def article_page():
                                "threshold": DEFAULT_THRESHOLD, "band_labels": BAND_LABELS, "band_words": BAND_WORDS,
                                "whole_percent": whole_percent,
                                "rows_order": analysis.ROWS, "filename": None, "carried": None,
-                               "xliff_upload": False, "modes": pretranslate_modes()}
+                               "xliff_upload": False, "held": None, "modes": pretranslate_modes()}
     if request.method == "GET":
         return render_template("workbench/article.html", **context)
     context["direction"] = request.form.get("direction", "auto")
@@ -328,6 +331,10 @@ def article_page():
         context["text"], context["filename"] = text, filename
         if xliff is not None:
             context["xliff_upload"], context["carried"] = True, upload_reader.carry(xliff)
+            if context["carried"] is None:
+                # Too large to come back with the form: kept in the jobs folder for the
+                # pre-translation job the page offers (removed after JOB_RESULTS_DAYS if unused).
+                context["held"] = save_upload(io.BytesIO(xliff), filename or "upload.xlf").name
         src, tgt = _direction(text)
         segments = _segments(text, src)
         found = _lookup_all(segments, src, tgt)
@@ -353,13 +360,38 @@ def pretranslate_modes() -> list[tuple[str, str]]:
 @bp.post("/article/pretranslate")
 def article_pretranslate():
     """The XLIFF uploaded on the article page, back whole with its empty targets filled: the
-    result page posts the file back (``xliff``, as `workbench.upload.carry` packed it)."""
-    check_permission("read")
-    data = upload_reader.carried(request.form.get("xliff"))
+    result page posts the file back (``xliff``, as `workbench.upload.carry` packed it), or the
+    name it was kept under when too large for a form (``held``). A file over the inline bounds
+    (tm.webutil.pretranslate_upload), and every held one, is pre-translated by a job: 303 to
+    the page that shows its progress, then the link to the file."""
+    identity = check_permission("read")
     filename = request.form.get("filename") or "pretranslated.xlf"
-    body, report = pretranslate_upload(data, memories=None, min_score=request.form.get("threshold"),
-                                       mode=request.form.get("mode"))
-    return xliff_download(body, report, filename)
+    options = pretranslate_options(memories=None, min_score=request.form.get("threshold"),
+                                   mode=request.form.get("mode"))
+    held = saved_upload(request.form.get("held"))
+    if held is not None:
+        job = submit_pretranslate(upload=copy_upload(held), filename=filename, options=options, identity=identity)
+    else:
+        data = upload_reader.carried(request.form.get("xliff"))
+        try:
+            return xliff_download(*pretranslate_upload(data, options), filename)
+        except FileTooLarge:
+            job = submit_pretranslate(stream=io.BytesIO(data), filename=filename, options=options,
+                                      identity=identity)
+    return redirect(url_for("workbench.article_pretranslate_job", job=job.id), 303)
+
+
+@bp.get("/article/pretranslate")
+def article_pretranslate_job():
+    """A pre-translation job's progress (polled by static/import.js), then the link to its file."""
+    identity = check_permission("read")
+    job = None
+    if identity is not None and request.args.get("job", "").isdigit():
+        job = visible_job(int(request.args["job"]), identity.name, admin=identity.user.has_role("admin"))
+    if job is None or job.kind != tm_jobs.PRETRANSLATE:
+        raise DuizhaoError(Message(N_("You have no pre-translation job {job}."), job=request.args.get("job", "")),
+                           status=404)
+    return render_template("workbench/pretranslate_job.html", job=job_json(job))
 
 
 @bp.post("/article/export")
