@@ -377,8 +377,9 @@ ROUTES: list[Route] = [
           responses={"200": json_response("The confirmed segment.", {"type": "object"}), "409": ERROR}),
     Route(f"{V1}/documents/{{document_id}}/export", "get", "The translated document as a file", "documents",
           "propose", parameters=[DOCUMENT_ID, param("format", "query", {
-              "type": "string", "enum": ["txt", "tmx", "xliff12", "xliff20"], "default": "txt"},
-              "txt: the translation (unconfirmed segments in the source language); tmx: the confirmed pairs; "
+              "type": "string", "enum": ["txt", "docx", "tmx", "xliff12", "xliff20"], "default": "txt"},
+              "txt: the translation (unconfirmed segments in the source language); docx: the same as a Word "
+              "file, one paragraph per source paragraph; tmx: the confirmed pairs; "
               "xliff12/xliff20: every segment, confirmed ones with their target.")],
           responses={"200": {"description": "The file."}, "404": ERROR}),
     Route(f"{V1}/units/batch", "post", "Add or update many units in one transaction", "units", "edit",

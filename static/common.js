@@ -55,5 +55,24 @@
     return fallback;
   }
 
-  window.Duizhao = Object.freeze({readJSON, translator, el, errorMessage});
+  /* Keep a form control's value in the browser (localStorage, under "duizhao." + ``key``): the
+   * last choice comes back when the page is opened again, so a translator storing segment after
+   * segment does not pick the same memory and title each time. A select gets the value back only
+   * while it still offers it; a browser that refuses storage (private mode) just forgets. */
+  function remember(control, key) {
+    if (!control) return;
+    const name = "duizhao." + key;
+    try {
+      const kept = window.localStorage.getItem(name);
+      const offered = control.tagName !== "SELECT" || [...control.options].some((o) => o.value === kept);
+      if (kept !== null && offered) control.value = kept;
+    } catch (ignored) { /* storage refused: nothing to restore */ }
+    const save = () => {
+      try { window.localStorage.setItem(name, control.value); } catch (ignored) { /* storage refused */ }
+    };
+    control.addEventListener("change", save);
+    control.addEventListener("input", save);
+  }
+
+  window.Duizhao = Object.freeze({readJSON, translator, el, errorMessage, remember});
 })();

@@ -1,7 +1,11 @@
 /* Duizhao's segment editor (My documents): each segment's translation typed or accepted,
  * checked as one types, confirmed with Ctrl+Enter (stored at once: the document's record and a
  * unit of its memory), then on to the next segment. A confirm carries the version the segment had
- * when the page was loaded; a stale one is answered 409 with the other's text, shown here. */
+ * when the page was loaded; a stale one is answered 409 with the other's text, shown here.
+ *
+ * A segment's state is kept in data-state (open, confirmed, edited: confirmed once and changed
+ * since, conflict) and said in words by its badge; data-confirmed marks that the server holds a
+ * confirmed translation of it, which is what the progress figure counts. */
 (function () {
   "use strict";
 
@@ -13,6 +17,13 @@
   var confirmUrl = list.getAttribute("data-confirm-url").replace(/\/0$/, "/");
   var qaUrl = list.getAttribute("data-qa-url");
   var src = list.getAttribute("data-src"), tgt = list.getAttribute("data-tgt");
+  var progress = document.getElementById("ed-progress");
+  var progressBar = document.getElementById("ed-progress-bar");
+  var allDone = document.getElementById("ed-all-done");
+  var openOnly = document.getElementById("ed-open-only");
+  var items = Array.prototype.slice.call(list.querySelectorAll(".ed-segment"));
+  //: What the server holds for each segment (position -> text), to tell an edit from a revert.
+  var stored = {};
 
   function send(method, url, body) {
     return fetch(url, {method: method, body: JSON.stringify(body), credentials: "same-origin",
@@ -20,8 +31,36 @@
   }
 
   function sourceOf(item) {
-    var p = item.querySelector(".ed-source");
-    return p.textContent.replace(/^\s*\d+\s/, "");
+    return item.querySelector(".ed-source").textContent.trim();
+  }
+
+  function setState(item, state, note) {
+    item.setAttribute("data-state", state);
+    item.classList.toggle("ed-confirmed", state === "confirmed");
+    item.classList.toggle("ed-conflict", state === "conflict");
+    var badge = item.querySelector(".ed-badge");
+    badge.textContent = t("state_" + state);
+    if (note !== undefined) {
+      if (note) badge.setAttribute("title", note); else badge.removeAttribute("title");
+    }
+    applyFilter();
+  }
+
+  function updateProgress() {
+    var done = list.querySelectorAll(".ed-segment[data-confirmed]").length;
+    var total = items.length;
+    progress.textContent = t("progress", {done: done, total: total});
+    progressBar.value = done;
+    allDone.hidden = done < total;
+  }
+
+  /* "Unconfirmed segments only" hides the confirmed ones, except the one being worked on. */
+  function applyFilter() {
+    var only = openOnly.checked;
+    items.forEach(function (item) {
+      var hide = only && item.getAttribute("data-state") === "confirmed" && !item.contains(document.activeElement);
+      item.hidden = hide;
+    });
   }
 
   function renderIssues(box, issues) {
@@ -47,6 +86,10 @@
     } catch (err) { /* the checks are advice: a failed one leaves the last shown */ }
   }
 
+  function confirmedNote(body) {
+    return t("confirmed", {who: body.confirmed_by || "?", when: (body.confirmed_at || "").replace("T", " ").slice(0, 16)});
+  }
+
   async function confirm(item) {
     var status = item.querySelector(".ed-status");
     var target = item.querySelector(".ed-target").value.trim();
@@ -60,7 +103,10 @@
         var current = body.error.current;
         // The next confirm replaces theirs knowingly: it starts from their version.
         item.setAttribute("data-version", String(current.version));
-        item.classList.add("ed-conflict");
+        item.setAttribute("data-confirmed", "1");
+        stored[item.getAttribute("data-position")] = current.target || "";
+        setState(item, "conflict", confirmedNote(current));
+        updateProgress();
         status.replaceChildren(body.error.message + " ",
           el("q", {className: "ed-theirs", lang: tgt === "zh" ? "zh-Hans" : "en", text: current.target || ""}));
         return false;
@@ -70,9 +116,11 @@
         return false;
       }
       item.setAttribute("data-version", String(body.version));
-      item.classList.add("ed-confirmed");
-      item.classList.remove("ed-conflict");
-      status.textContent = t("confirmed", {who: body.confirmed_by, when: body.confirmed_at.replace("T", " ").slice(0, 16)});
+      item.setAttribute("data-confirmed", "1");
+      stored[item.getAttribute("data-position")] = body.target;
+      status.textContent = confirmedNote(body);
+      setState(item, "confirmed", confirmedNote(body));
+      updateProgress();
       return true;
     } catch (err) {
       status.textContent = t("networkError");
@@ -80,36 +128,67 @@
     }
   }
 
-  function next(item) {
-    var following = item.nextElementSibling;
-    if (following) {
-      var box = following.querySelector(".ed-target");
-      box.focus();
-      following.scrollIntoView({block: "nearest"});
-    }
+  /* The segment ``step`` places after (1) or before (-1) ``item`` among those shown, made the
+   * active one: its translation focused and the segment scrolled to the middle of the window. */
+  function move(item, step) {
+    var at = items.indexOf(item) + step;
+    while (at >= 0 && at < items.length && items[at].hidden) at += step;
+    if (at < 0 || at >= items.length) return false;
+    activate(items[at]);
+    return true;
   }
 
-  list.querySelectorAll(".ed-segment").forEach(function (item) {
+  function activate(item) {
     var box = item.querySelector(".ed-target");
+    box.focus({preventScroll: true});
+    item.scrollIntoView({block: "center"});
+  }
+
+  items.forEach(function (item) {
+    var box = item.querySelector(".ed-target");
+    var position = item.getAttribute("data-position");
     var timer = null;
+    if (item.hasAttribute("data-confirmed")) stored[position] = box.value;
     box.addEventListener("input", function () {
-      item.classList.remove("ed-confirmed");
+      if (item.hasAttribute("data-confirmed") && item.getAttribute("data-state") !== "conflict") {
+        setState(item, box.value.trim() === stored[position] ? "confirmed" : "edited");
+      }
       clearTimeout(timer);
       timer = setTimeout(function () { check(item); }, 300);
     });
     box.addEventListener("keydown", async function (event) {
       if (event.ctrlKey && event.key === "Enter") {
         event.preventDefault();
-        if (await confirm(item)) next(item);
+        if (await confirm(item)) move(item, 1);
+      } else if (event.altKey && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+        event.preventDefault();
+        move(item, event.key === "ArrowDown" ? 1 : -1);
       }
     });
     var accept = item.querySelector(".ed-accept");
     if (accept) {
       accept.addEventListener("click", function () {
         box.value = item.querySelector(".ed-match-text").textContent;
+        box.dispatchEvent(new Event("input"));
         box.focus();
-        check(item);
       });
     }
   });
+
+  // The active segment is marked (and the filter keeps it shown while it has the focus).
+  list.addEventListener("focusin", function (event) {
+    var item = event.target.closest(".ed-segment");
+    items.forEach(function (other) { other.classList.toggle("ed-active", other === item); });
+  });
+  list.addEventListener("focusout", function () {
+    setTimeout(applyFilter, 0);
+  });
+  openOnly.addEventListener("change", applyFilter);
+  updateProgress();
+
+  // Resuming a document: the first segment still to do is where the work goes on.
+  if (list.querySelector(".ed-segment[data-confirmed]")) {
+    var first = items.filter(function (item) { return !item.hasAttribute("data-confirmed"); })[0];
+    if (first) activate(first);
+  }
 })();

@@ -556,6 +556,8 @@
     var titleBox = document.getElementById("wb-doc-title");
     var storeButton = document.getElementById("wb-store");
     var timer = null, controller = null;
+    Duizhao.remember(memorySelect, "store-memory");
+    Duizhao.remember(titleBox, "store-doc-title");
 
     function use(text, replace) {
       if (replace || !box.value) {

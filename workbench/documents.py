@@ -30,7 +30,7 @@ from workbench.models import Document, DocumentSegment
 
 #: An article is at most what the article page analyses at once (tm.lookup.MAX_BATCH).
 MAX_SEGMENTS = 500
-EXPORT_FORMATS = ("txt", "tmx", "xliff12", "xliff20")
+EXPORT_FORMATS = ("txt", "docx", "tmx", "xliff12", "xliff20")
 
 
 @dataclass(frozen=True)
@@ -159,14 +159,36 @@ def check_may_write(document: Document, user: str, *, editor: bool) -> None:
 
 # ------------------------------------------------------------------ export
 
-def export_text(document: Document) -> str:
-    """The translation as plain text, one paragraph a line as in the source; a segment not yet
-    confirmed is given in its source language, so nothing is lost."""
+def translated_paragraphs(document: Document) -> list[str]:
+    """The translation's paragraphs in the source's order (a segment not yet confirmed is given
+    in its source language, so nothing is lost); Chinese sentences join without a space."""
     joiner = "" if document.tgt == "zh" else " "
     paragraphs: dict[int, list[str]] = {}
     for segment in document.segments:
         paragraphs.setdefault(segment.paragraph, []).append(segment.target or segment.source)
-    return "\n".join(joiner.join(parts) for _, parts in sorted(paragraphs.items())) + "\n"
+    return [joiner.join(parts) for _, parts in sorted(paragraphs.items())]
+
+
+def export_text(document: Document) -> str:
+    """The translation as plain text, one paragraph a line as in the source."""
+    return "\n".join(translated_paragraphs(document)) + "\n"
+
+
+def export_docx(document: Document) -> bytes:
+    """The translation as a Word file: one paragraph per source paragraph, the document's title in
+    its properties. The uploaded .docx itself is not kept (a document holds its text only), so
+    this is a fresh file: the source's paragraphs, not its styles, pictures or tables' layout
+    (a table's cells came in as paragraphs and go out as paragraphs)."""
+    import docx  # python-docx loads lxml's whole OOXML schema: only when a .docx is asked for
+
+    out_document = docx.Document()
+    out_document.core_properties.title = document.title
+    out_document.core_properties.language = "zh-CN" if document.tgt == "zh" else "en"
+    for text in translated_paragraphs(document):
+        out_document.add_paragraph(text)
+    out = io.BytesIO()
+    out_document.save(out)
+    return out.getvalue()
 
 
 def export_tmx(document: Document) -> bytes:

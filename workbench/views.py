@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from flask import (
@@ -348,7 +349,17 @@ def article_page():
     rows = [ArticleRow(n, *row) for n, row in enumerate(zip(
         segments, report.segment_bands, found, terms, fragments, report.segment_counts, strict=True), 1)]
     context.update(rows=rows, report=report, bars=analysis.chart_bars(report), src=src, tgt=tgt)
+    context["to_editor"] = editor_start(segments, filename)
     return render_template("workbench/article.html", **context)
+
+
+def editor_start(segments: list[str], filename: str | None) -> dict[str, Any] | None:
+    """What the article page's "Translate in the editor" form needs (a title to start from and
+    the memories), or None when this reader may not store translations."""
+    if not store_rights()["allowed"]:
+        return None
+    title = PurePath(filename).stem if filename else segments[0]
+    return {"title": title[:80], "memories": _memories()}
 
 
 def pretranslate_modes() -> list[tuple[str, str]]:
@@ -430,7 +441,20 @@ def editor_messages() -> dict[str, str]:
         "noIssues": _("No problems found."), "severity_error": _("error"), "severity_warning": _("warning"),
         "networkError": _("The server could not be reached. Check the connection and try again."),
         "serverError": _("The server could not answer: {message}"),
+        "progress": _("{done} of {total} confirmed"),
+        "state_open": _("Not confirmed"), "state_confirmed": _("✓ Confirmed"),
+        "state_edited": _("Changed, not confirmed"), "state_conflict": _("⚠ Confirmed by someone else"),
     }
+
+
+def editor_shortcuts() -> list[tuple[str, str]]:
+    """The keys of the segment editor, listed on its page. Alt with the arrows because Ctrl with
+    them already moves the cursor by word or paragraph inside a text box."""
+    return [
+        ("Ctrl+Enter", _("Confirm the segment and go to the next one")),
+        ("Alt+↓", _("Next segment")),
+        ("Alt+↑", _("Previous segment")),
+    ]
 
 
 @bp.route("/documents", methods=["GET", "POST"])
@@ -442,6 +466,8 @@ def documents_page():
     if request.method == "POST":
         try:
             text, filename, _xliff = _article_text()
+            # Started from the article page: the file was read there, its name comes along.
+            filename = filename or request.form.get("filename") or None
             src, tgt = _direction(text)
             document = documents.create_document(
                 session, owner=identity.name, title=request.form.get("title") or filename or "", text=text,
@@ -464,10 +490,15 @@ def document_page(document_id: int):
     found = _lookup_all(sources, document.src, document.tgt, limit=1)
     terms = [_terms(text, document.src) for text in sources]
     rows = list(zip(document.segments, found, terms, strict=True))
+    messages = editor_messages()
+    confirmed = sum(1 for s in document.segments if s.confirmed_at is not None)
+    from_word = (document.filename or "").lower().endswith(".docx")
     return render_template("workbench/document.html", document=document, rows=rows, whole_percent=whole_percent,
-                           band_words=BAND_WORDS, band_of=analysis.band, messages=editor_messages(),
-                           formats=(("txt", _("Text")), ("tmx", "TMX"), ("xliff12", "XLIFF 1.2"),
-                                    ("xliff20", "XLIFF 2.0")))
+                           band_words=BAND_WORDS, band_of=analysis.band, messages=messages,
+                           confirmed=confirmed, progress=messages["progress"].format(done=confirmed, total=len(rows)),
+                           shortcuts=editor_shortcuts(), default_format="docx" if from_word else "txt",
+                           formats=(("txt", _("Text")), ("docx", _("Word (.docx)")), ("tmx", "TMX"),
+                                    ("xliff12", "XLIFF 1.2"), ("xliff20", "XLIFF 2.0")))
 
 
 @bp.get("/documents/<int:document_id>/export")

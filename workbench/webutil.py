@@ -10,9 +10,11 @@ from common.messages import N_, Message
 from workbench import documents, export
 from workbench.models import Document
 
-MIMETYPES = {"txt": "text/plain; charset=utf-8", "tmx": "application/x-tmx+xml",
+MIMETYPES = {"txt": "text/plain; charset=utf-8",
+             "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             "tmx": "application/x-tmx+xml",
              "xliff12": "application/x-xliff+xml", "xliff20": "application/xliff+xml"}
-EXTENSIONS = {"txt": "txt", "tmx": "tmx", "xliff12": "xlf", "xliff20": "xlf"}
+EXTENSIONS = {"txt": "txt", "docx": "docx", "tmx": "tmx", "xliff12": "xlf", "xliff20": "xlf"}
 
 
 def document_download(document: Document, file_format: str) -> Response:
@@ -23,6 +25,8 @@ def document_download(document: Document, file_format: str) -> Response:
                            parameter="format")
     if file_format == "txt":
         body: bytes = documents.export_text(document).encode("utf-8")
+    elif file_format == "docx":
+        body = documents.export_docx(document)
     elif file_format == "tmx":
         body = documents.export_tmx(document)
     else:

@@ -47,6 +47,14 @@ def test_store_a_segment_from_a_match_with_checks_as_you_type(browser_page):
     page.locator("#wb-store").click()
     assert "The translation is empty" in page.locator("#wb-store-status").inner_text()
     screenshot(page, "editor-store-segment")
+    # The next segment's store needs no re-picking: the title and memory come back.
+    chosen = page.locator("#wb-store-memory").input_value()
+    page.select_option("#wb-store-memory", index=1 if page.locator("#wb-store-memory option").nth(0)
+                       .get_attribute("value") == chosen else 0)
+    chosen = page.locator("#wb-store-memory").input_value()
+    page.reload()
+    assert page.locator("#wb-doc-title").input_value() == "US-Russia ties"
+    assert page.locator("#wb-store-memory").input_value() == chosen
 
 
 ARTICLE = ("美国长期对俄罗斯实施经济制裁。\n因此，一旦出现引发重大关切的危机，两国关系必然会恶化。\n"
@@ -79,6 +87,33 @@ def test_article_editor_confirms_with_ctrl_enter_and_resumes_after_a_reload(brow
     page.wait_for_selector(".ed-segment")
     assert page.locator("#ed-target-2").input_value() == "Therefore ties will deteriorate in any crisis."
     assert "Confirmed by translator" in page.locator("#ed-status-1").inner_text()
+    assert page.locator("#ed-progress").inner_text() == "2 of 3 confirmed"
+    # Resumed where the work stopped: the first unconfirmed segment is active and in view. The
+    # states are told in words, not by the edge's colour alone; who confirmed shows on hover too.
+    assert page.evaluate("document.activeElement.id") == "ed-target-3"
+    assert page.locator("#ed-segment-3").evaluate("n => n.classList.contains('ed-active')")
+    assert [page.locator(f"#ed-badge-{n}").inner_text() for n in (1, 2, 3)] == [
+        "✓ Confirmed", "✓ Confirmed", "Not confirmed"]
+    assert "Confirmed by translator" in page.locator("#ed-badge-2").get_attribute("title")
+    # The keyboard alone: Alt+Up to the previous segment, an edit shows as such, Ctrl+Enter
+    # confirms it and moves on.
+    page.keyboard.press("Alt+ArrowUp")
+    assert page.evaluate("document.activeElement.id") == "ed-target-2"
+    page.keyboard.press("End")
+    page.keyboard.type(" Really.")
+    assert page.locator("#ed-badge-2").inner_text() == "Changed, not confirmed"
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("() => document.activeElement.id === 'ed-target-3'")
+    assert page.locator("#ed-badge-2").inner_text() == "✓ Confirmed"
+    page.keyboard.press("Alt+ArrowDown")  # the last segment: stays
+    assert page.evaluate("document.activeElement.id") == "ed-target-3"
+    # Unconfirmed only: the confirmed segments step aside.
+    page.check("#ed-open-only")
+    assert [page.locator(f"#ed-segment-{n}").is_visible() for n in (1, 2, 3)] == [False, False, True]
+    page.locator("#ed-target-3").fill("Both sides agreed to ease tensions.")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("() => document.getElementById('ed-progress').textContent === '3 of 3 confirmed'")
+    assert page.locator("#ed-all-done").is_visible()
     screenshot(page, "editor-article")
     found = page.request.post("/api/v1/tm/lookup", data={"q": "Therefore ties will deteriorate in any crisis.",
                                                          "src": "en", "tgt": "zh"},

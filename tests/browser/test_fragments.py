@@ -58,15 +58,14 @@ def test_fragments_listed_under_the_matches_with_copy(browser_page, with_fragmen
     fragment = page.locator(".wb-fragment").first
     assert fragment.locator(".wb-fragment-source").inner_text() == CENTRE_ZH
     assert CENTRE_EN in fragment.locator(".wb-fragment-text").inner_text()
-    # The Copy button and the disclosure are reached with Tab, and work from the keyboard.
+    # The Copy and Use buttons and the disclosure are reached with Tab, and work from the keyboard.
     copy = fragment.locator("button.wb-copy")
     copy.focus()
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelector('.wb-lookup').dataset.copied")
     assert CENTRE_EN in page.locator(".wb-lookup").get_attribute("data-copied")
-    # Then Use, which puts the rendering into the translation box, then the disclosure.
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.className") == "wb-use"
+    assert page.evaluate("document.activeElement.classList.contains('wb-use')")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
     page.keyboard.press("Enter")

@@ -307,7 +307,16 @@ def _pages(page) -> dict[str, Callable[[], object]]:
     def goto(path):
         return lambda: page.goto(path)
 
+    # A document of the segment editor, one of its segments confirmed (the states side by side).
+    page.goto("/workbench/documents")
+    headers = {"X-CSRFToken": page.locator("meta[name=csrf-token]").get_attribute("content")}
+    document = page.request.post("/api/v1/documents", headers=headers, data={
+        "title": "Sochi talks", "text": "\n".join(SEED_ARTICLE[:3]), "memory": "people-daily-seed"}).json()
+    page.request.put(f"/api/v1/documents/{document['id']}/segments/1", headers=headers,
+                     data={"target": "On May 14 Putin met Pompeo in Sochi.", "version": 0})
+
     return {
+        "documents": goto("/workbench/documents"), "document": goto(f"/workbench/documents/{document['id']}"),
         "home": goto("/"), "lookup": lookup, "concordance": concordance, "article": article,
         "tm-concordance": goto("/concordance?q=索契"), "glossary": goto("/glossary/?q=新华社"),
         "glossary-all": goto("/glossary/"), "glossary-entry": goto(f"/glossary/{entry['id']}"),

@@ -1,9 +1,14 @@
 """A translator's documents through the API on both engines: start, confirm (stored in the
 document and the memory at once), resume from the list, two confirms of one version (409 with
-the other's text), export as text, TMX and XLIFF."""
+the other's text), export as text, TMX and XLIFF; a .docx analysed on the article page, started
+in the editor from there, and given back as a .docx with its paragraphs."""
 from __future__ import annotations
 
-from tests.helpers import auth, make_memory
+import html
+import io
+import re
+
+from tests.helpers import auth, make_memory, post_article
 
 ARTICLE = ("美国长期对俄罗斯实施经济制裁。2018年美俄双边贸易总额为250亿美元，约为中俄贸易额的四分之一。\n"
            "因此，一旦出现引发重大关切的危机，两国关系必然会恶化。")
@@ -62,3 +67,57 @@ def test_confirm_resume_conflict_and_export(client, token_for, app):
     xliff = client.get(f"{url}/export?format=xliff12", headers=auth(translator)).get_data(as_text=True)
     assert xliff.count("<trans-unit") == 3 and f'<target state="translated">{fixed}</target>' in xliff
     assert client.get(f"{url}/export?format=pdf", headers=auth(translator)).status_code == 400
+
+
+def _docx(paragraphs: list[str]) -> bytes:
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_a_docx_from_the_article_page_comes_back_as_a_docx_with_its_paragraphs(client, app, make_user):
+    import docx
+
+    make_memory(app, "news")
+    first, second = ARTICLE.split("\n")
+    upload = _docx([first, "", second])  # two paragraphs, the first of two sentences; a blank one between
+    # Anyone may analyse an article; only who may store translations is offered the editor.
+    assert 'id="ed-from-article"' not in post_article(
+        client, file=(io.BytesIO(upload), "ties.docx"), direction="zh-en").get_data(as_text=True)
+    username, password = make_user("wang", "translator")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    assert client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": token}).status_code == 302
+    page = post_article(client, file=(io.BytesIO(upload), "ties.docx"), direction="zh-en").get_data(as_text=True)
+    start = page[page.index('id="ed-from-article"'):]
+    start = start[:start.index("</form>")]
+    fields = {name: html.unescape(value) for name, value in re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', start)}
+    assert (fields["direction"], fields["filename"], fields["title"]) == ("zh-en", "ties.docx", "ties")
+    fields["memory"] = "news"
+    started = client.post("/workbench/documents", data=fields)
+    assert started.status_code == 302, started.get_data(as_text=True)[:500]
+    document_id = int(started.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    editor = client.get(f"/workbench/documents/{document_id}").get_data(as_text=True)
+    assert "0 of 3 confirmed" in editor and '<option value="docx" selected>' in editor
+
+    csrf_token = re.search(r'name="csrf-token" content="([^"]+)"', editor).group(1)
+    targets = {1: "The US has long imposed economic sanctions on Russia.",
+               3: "So in any crisis of grave concern, relations will sour."}
+    for position, target in targets.items():
+        answer = client.put(f"/api/v1/documents/{document_id}/segments/{position}",
+                            json={"target": target, "version": 0}, headers={"X-CSRFToken": csrf_token})
+        assert answer.status_code == 200, answer.get_json()
+    assert "2 of 3 confirmed" in client.get(f"/workbench/documents/{document_id}").get_data(as_text=True)
+
+    exported = client.get(f"/workbench/documents/{document_id}/export?format=docx")
+    assert exported.status_code == 200
+    assert exported.headers["Content-Disposition"].endswith('.en.docx"')
+    word = docx.Document(io.BytesIO(exported.data))
+    untranslated = first[first.index("。") + 1:]  # segment 2 is not confirmed: kept in Chinese
+    assert [p.text for p in word.paragraphs] == [f"{targets[1]} {untranslated}", targets[3]]
+    assert word.core_properties.title == "ties"
