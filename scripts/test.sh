@@ -22,4 +22,13 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
-exec .venv/bin/python -m pytest "$@"
+# Two processes (pytest-xdist), one per core: the suite spends much of its time waiting for
+# PostgreSQL, servers and the browser, and would outgrow its 15-minute budget run serially. Each
+# process has its own PostgreSQL database and SQLite files; a module's tests stay in one process
+# (--dist loadfile), so module fixtures (a live server, a trained model) are built once.
+# TEST_WORKERS=0 runs serially (for a debugger or -x on one failure).
+workers="${TEST_WORKERS:-2}"
+if [ "$workers" = "0" ]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+exec .venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"
