@@ -62,6 +62,7 @@ import numpy as np
 from rapidfuzz import process
 
 from common.languages import LANGUAGES
+from tm.core.arrays import FrozenList, FrozenMap, FrozenStrings, encode_strings
 from tm.core.match import MIN_SCORE, SCORER, length_window, max_edits
 from tm.core.text import MatchKey, scoring_units
 
@@ -323,6 +324,44 @@ class CandidateIndex(Generic[Id]):
         total += self._frozen_lengths.nbytes
         total += sys.getsizeof(self._delta) + sum(sys.getsizeof(a) for a in self._delta.values())
         return total
+
+    # --- snapshots ----------------------------------------------------------------------
+
+    #: The arrays ``to_arrays`` gives and ``from_arrays`` takes (tm.index_snapshot saves them).
+    ARRAYS = ("ids", "points", "unit_offsets", "lengths", "groups", "codes", "offsets", "posted",
+              "id_keys", "id_rows")
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The whole index as plain arrays (frozen first: no delta, no removed rows), for a
+        snapshot. Ids must be ints (database ids)."""
+        if self._delta or self._dead or self._frozen_rows != len(self._ids):
+            self._freeze()
+        ids = np.fromiter((int(cast(int, i)) for i in self._ids), dtype=np.int64, count=len(self._ids))
+        points, unit_offsets = encode_strings(cast(list[str], list(self._units)))
+        id_keys, id_rows = FrozenMap.of(ids, np.arange(ids.size, dtype=np.int64))
+        return {"ids": ids, "points": points, "unit_offsets": unit_offsets,
+                "lengths": np.asarray(self._frozen_lengths, dtype=np.uint32),
+                "groups": np.frombuffer(self._groups, dtype=np.int64), "codes": self._codes,
+                "offsets": self._offsets, "posted": self._posted, "id_keys": id_keys, "id_rows": id_rows}
+
+    @classmethod
+    def from_arrays(cls, lang: str, arrays: dict[str, np.ndarray]) -> CandidateIndex[int]:
+        """An index over ``to_arrays``'s arrays as given (memory-mapped ones stay mapped: the
+        posting lists, the units and the ids are shared by every process mapping the same
+        files). Only the per-row lengths and groups, which removals and adds change, are
+        copied (12 bytes a row). Units added or removed later go to this process's delta."""
+        index: CandidateIndex[int] = cls(lang)  # type: ignore[assignment]
+        lengths = arrays["lengths"]
+        index._ids = cast(Any, FrozenList(arrays["ids"]))
+        index._units = cast(Any, FrozenStrings(arrays["points"], arrays["unit_offsets"]))
+        index._lengths = array("I", np.asarray(lengths, dtype=np.uint32).tobytes())
+        index._groups = array("q", np.asarray(arrays["groups"], dtype=np.int64).tobytes())
+        index._rows = cast(Any, FrozenMap(arrays["id_keys"], arrays["id_rows"]))
+        index._longest = int(lengths[-1]) if lengths.size else 0
+        index._frozen_rows = int(lengths.size)
+        index._frozen_lengths = lengths
+        index._codes, index._offsets, index._posted = arrays["codes"], arrays["offsets"], arrays["posted"]
+        return index
 
     def candidates(
         self,
