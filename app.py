@@ -223,7 +223,10 @@ def _init_live_state(app: Flask) -> None:
 
     recognizer = LiveRecognizer()
     # The snapshot store is asked for when first needed: tests set the instance path late.
-    extensions.install_live_index(app, LiveIndex(lambda: extensions.index_snapshots(app)))
+    from tm.webutil import want_snapshot
+
+    extensions.install_live_index(app, LiveIndex(lambda: extensions.index_snapshots(app),
+                                                 want_snapshot=want_snapshot(app)))
     extensions.install_glossary_recognizer(app, recognizer)
     # Every TM lookup answer carries the glossary terms found in the query.
     extensions.install_lookup_extras(app, [integration.TermsForLookup(recognizer)])

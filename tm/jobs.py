@@ -1,4 +1,5 @@
-"""The TM's long work as jobs (see jobs/): importing a saved upload, training the fragment model.
+"""The TM's long work as jobs (see jobs/): importing a saved upload, training the fragment model,
+building a snapshot of the lookup index.
 No Flask here: the web layer adds these kinds to the app (tm.webutil.add_job_kinds)."""
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from jobs.service import Handler, JobContext
 from tm import fragments, service
+from tm.index_snapshot import SnapshotStore
+from tm.live_index import write_snapshot
 
 IMPORT = "tm.import"
 TRAIN_FRAGMENTS = "tm.fragments.train"
@@ -59,5 +62,26 @@ def train_fragments(directory: Callable[[], Path], priors: fragments.TermPairs |
         outcome = fragments.train_model(session, directory(), priors=priors,
                                         force=bool(context.params.get("force")), log=log)
         return dataclasses.asdict(outcome)
+
+    return handler
+
+
+SNAPSHOT = "tm.index.snapshot"
+
+
+def index_snapshot(store: Callable[[], SnapshotStore | None]) -> Handler:
+    """The snapshot handler for the store ``store()`` gives (asked when the job runs): builds the
+    lookup index from the database and saves it (tm.live_index.write_snapshot), unless the newest
+    snapshot is current already (``params["force"]`` builds anyway). Only reads: the runner's
+    commit is empty. Workers switch to the new snapshot at their next check."""
+
+    def handler(session: Session, context: JobContext) -> dict[str, Any]:
+        where = store()
+        if where is None:
+            return {"built": False, "reason": "INDEX_SNAPSHOTS is off"}
+        context.progress(0, 1)
+        manifest, built = write_snapshot(session, where, force=bool(context.params.get("force")))
+        context.progress(1, 1)
+        return {"built": built, **manifest.to_dict()}
 
     return handler

@@ -62,9 +62,15 @@ def en_fragment_units(en_tokens: str) -> str:
 class LiveIndex:
     """Candidate indexes over all units, refreshed from the event log; thread-safe."""
 
-    def __init__(self, snapshots: SnapshotStore | Callable[[], SnapshotStore | None] | None = None) -> None:
+    def __init__(self, snapshots: SnapshotStore | Callable[[], SnapshotStore | None] | None = None, *,
+                 want_snapshot: Callable[[], object] | None = None) -> None:
         # A store, or what gives it when first asked (an app's instance path may be set late).
         self._snapshots = snapshots
+        #: Asked (once per snapshot) for a new snapshot when the events applied since the one in
+        #: use have grown past what an index folds or compacts in place: the app queues the
+        #: snapshot job, so the rebuild happens once, not in every worker. Without it a worker
+        #: rebuilds its own arrays, as a worker without snapshots does.
+        self.want_snapshot = want_snapshot
         self._reset()
         self._lock = threading.RLock()
 
@@ -86,6 +92,7 @@ class LiveIndex:
         #: The snapshot this index was loaded from (None: built from the database).
         self.snapshot: Manifest | None = None
         self.last_snapshot_check = 0.0
+        self.snapshot_wanted = False
 
     # -------------------------------------------------------------- building
 
@@ -244,6 +251,22 @@ class LiveIndex:
             ).all()
             self._apply(session, events)
             self.cursor.advance((event[0] for event in events), now=now)
+            if self.snapshot is not None and events:
+                self._fold_or_ask()
+
+    def _fold_or_ask(self) -> None:
+        """An index mapped from a snapshot does not rebuild its arrays by itself (each worker
+        would, privately): past the point where it would, ask for a new snapshot instead."""
+        indexes: list[CandidateIndex[int] | FragmentIndex] = [*self.indexes.values(), *self.fragment_indexes.values()]
+        due = [index for index in indexes if index.rebuild_due()]
+        if not due or self.snapshot_wanted:
+            return
+        if self.want_snapshot is not None:
+            self.snapshot_wanted = True
+            self.want_snapshot()
+        else:
+            for index in due:
+                index.rebuild()
 
     def _apply(self, session: Session, events: Iterable[tuple]) -> None:
         changed: set[int] = set()

@@ -34,7 +34,7 @@ def _queries() -> list[tuple[str, str]]:
     """Stored sources, cut and changed, in both languages: fuzzy matches of many scores."""
     lines = (DEMO / "public_health_cc0.tsv").read_text(encoding="utf-8").splitlines()[1:]
     out = []
-    for line in lines[:400:20]:
+    for line in lines[:300:30]:
         zh, en = line.split("\t")[:2]
         out += [(zh[:-2] + "的", "zh"), (zh, "zh"), (" ".join(en.split()[1:]) + " now", "en"), (en, "en")]
     return out
@@ -100,7 +100,7 @@ def test_a_snapshot_answers_as_a_fresh_build(session, store):
     assert isinstance(mapped.indexes["zh"]._posted, np.memmap)  # mapped, not read
     answers = _answers(mapped, session)
     assert answers == _answers(fresh, session)
-    assert sum(1 for found in answers[:-1] if found) > 100  # most lookups find something
+    assert sum(1 for found in answers[:-1] if found) > 60  # most lookups find something
     # Current already: a second build is not made.
     assert write_snapshot(session, store) == (manifest, False)
 
@@ -154,3 +154,74 @@ def test_a_newer_snapshot_replaces_the_delta(session, store, monkeypatch):
     assert not worker.indexes["zh"]._delta and not worker.indexes["en"]._delta
     assert worker.fragment_indexes["zh"].segments == 1
     assert _answers(worker, session) == _answers(_fresh(session), session)
+
+
+def test_a_large_import_queues_one_snapshot_that_workers_use_and_report(app, client, runner, token_for,
+                                                                         monkeypatch):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from sqlalchemy import select
+
+    from jobs.models import Job
+    from tests.helpers import auth, import_pairs
+    from web.extensions import index_snapshots, live_index
+
+    app.config["INDEX_SNAPSHOT_AFTER_UNITS"] = 100
+    admin = token_for("admin")
+    lines = (DEMO / "public_health_cc0.tsv").read_text(encoding="utf-8").splitlines()[1:301]
+    pairs = [tuple(line.split("\t")[:2]) for line in lines]
+    import_pairs(client, admin, pairs[:50])  # small: no snapshot
+    store = index_snapshots(app)
+    assert store is not None and store.newest() is None
+    import_pairs(client, admin, pairs[50:])  # the job runs inside the request (immediate queue)
+    with app.app_context():
+        session = new_session()
+        jobs = session.scalars(select(Job).where(Job.kind == "tm.index.snapshot")).all()
+        assert [(job.state, job.result["units"]) for job in jobs] == [("done", 300)]  # the service's own
+        session.close()
+    first = store.newest()
+    assert first is not None and first.units == 300
+
+    assert client.get("/api/v1/tm/lookup", query_string={"q": pairs[0][0]}).get_json()["matches"]
+    index = client.get("/readyz").get_json()["index"]
+    assert index["snapshot"] == first.name and index["snapshot_events_behind"] == 0 and index["units"] == 300
+    created = client.post("/api/v1/units", json={"memory": "news", "zh": "一个新句子。", "en": "A new sentence."},
+                          headers=auth(admin))
+    assert created.status_code == 201
+    client.get("/api/v1/tm/lookup", query_string={"q": "一个新句子。"})
+    index = client.get("/readyz").get_json()["index"]
+    assert index["snapshot"] == first.name and index["snapshot_events_behind"] >= 1 and index["units"] == 301
+    text = client.get("/metrics").get_data(as_text=True)
+    found = {family.name: family.samples for family in text_string_to_metric_families(text)}
+    assert found["duizhao_tm_index_snapshot_event_id"][0].value == first.last_event_id
+    assert found["duizhao_tm_index_snapshot_lag_events"][0].value >= 1
+
+    result = runner.invoke(args=["tm", "index", "snapshot"])
+    assert result.exit_code == 0 and "Saved 301 units" in result.output
+    assert "is current" in runner.invoke(args=["tm", "index", "snapshot"]).output
+    monkeypatch.setattr(live, "SNAPSHOT_CHECK_INTERVAL", 0.0)
+    live_index(app).changed()  # its next refresh is due (POLL_INTERVAL), and looks for snapshots
+    assert client.get("/api/v1/tm/lookup", query_string={"q": "一个新句子。"}).get_json()["matches"]
+    index = client.get("/readyz").get_json()["index"]
+    assert index["snapshot"] == store.newest().name != first.name and index["snapshot_events_behind"] == 0
+
+
+def test_a_mapped_index_asks_for_a_snapshot_instead_of_rebuilding(session, store, monkeypatch):
+    from tm.core import index as core_index
+
+    write_snapshot(session, store)
+    _later_events(session)
+    monkeypatch.setattr(core_index, "_DELTA_MIN", 0)  # any add is past the fold's threshold
+    monkeypatch.setattr(core_index, "_DELTA_SHARE", 0.0)
+    asked: list[bool] = []
+    worker = LiveIndex(store, want_snapshot=lambda: asked.append(True))
+    worker.build(session)
+    worker.refresh(session, force=True)
+    assert asked == [True] and worker.snapshot_wanted
+    assert isinstance(worker.indexes["zh"]._posted, np.memmap) and worker.indexes["zh"]._delta  # not rebuilt
+    alone = LiveIndex(store)  # nobody to ask: it rebuilds its own arrays, as without snapshots
+    alone.build(session)
+    alone.refresh(session, force=True)
+    assert not isinstance(alone.indexes["zh"]._posted, np.memmap) and not alone.indexes["zh"]._delta
+    fresh = _answers(_fresh(session), session)
+    assert _answers(worker, session) == fresh and _answers(alone, session) == fresh

@@ -340,6 +340,9 @@ class FragmentIndex:
         if lang not in LANGUAGES:
             raise ValueError(f"unsupported language {lang!r}")
         self.lang = lang
+        #: Compact when removed rows pass their share, and merge new segments into a mapped one
+        #: (off for an index mapped from a snapshot: a new snapshot does that, tm.live_index).
+        self.auto_fold = True
         self._clear()
 
     def _clear(self) -> None:
@@ -373,9 +376,20 @@ class FragmentIndex:
             return False
         self._alive[row] = 0
         self._dead += 1
-        if self._dead >= _COMPACT_MIN and self._dead >= _COMPACT_SHARE * len(self._ids):
+        if self.auto_fold and self._compaction_due():
             self._compact()
         return True
+
+    def _compaction_due(self) -> bool:
+        return self._dead >= _COMPACT_MIN and self._dead >= _COMPACT_SHARE * len(self._ids)
+
+    def rebuild_due(self) -> bool:
+        """Whether removed rows would have been compacted away by now (see ``auto_fold``)."""
+        return self._compaction_due()
+
+    def rebuild(self) -> None:
+        """Drop the removed rows: one segment, sorted again."""
+        self._compact()
 
     def _add_segment(self, items: Iterable[tuple[Any, ...]]) -> None:
         texts: list[str] = []
@@ -395,7 +409,8 @@ class FragmentIndex:
         if not texts:
             return
         self._segments.append(_Segment(texts, np.array(rows, dtype=np.int64)))
-        while len(self._segments) > 1 and len(self._segments[-2]) <= MERGE_RATIO * len(self._segments[-1]):
+        while (len(self._segments) > 1 and len(self._segments[-2]) <= MERGE_RATIO * len(self._segments[-1])
+               and (self.auto_fold or not isinstance(self._segments[-2], _MappedSegment))):
             newer = self._segments.pop()
             older = self._segments.pop()
             self._segments.append(self._merge([older, newer]))
@@ -452,6 +467,7 @@ class FragmentIndex:
         index._row_of = cast(Any, FrozenMap(arrays["id_keys"], arrays["id_rows"]))
         index._alive = bytearray(b"\x01") * int(ids.size)
         index._groups = array("q", np.asarray(arrays["groups"], dtype=np.int64).tobytes())
+        index.auto_fold = False
         if ids.size:
             index._segments = [cast(_Segment, _MappedSegment(arrays["text"], arrays["sa"], arrays["starts"],
                                                              arrays["rows"]))]

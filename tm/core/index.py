@@ -143,6 +143,9 @@ class CandidateIndex(Generic[Id]):
             raise ValueError(f"unsupported language {lang!r}")
         self.lang = lang
         self.gram = GRAM[lang]
+        #: Rebuild the arrays when the delta or the removed rows grow past their share (an
+        #: index mapped from a snapshot leaves that to a new snapshot: see tm.live_index).
+        self.auto_fold = True
         self._clear()
 
     def _clear(self) -> None:
@@ -211,7 +214,7 @@ class CandidateIndex(Generic[Id]):
             else:
                 posting.append(row)
         self._delta_size += len(codes)
-        if self._delta_size > max(_DELTA_MIN, _DELTA_SHARE * len(self._posted)):
+        if self.auto_fold and self._fold_due():
             self._freeze()
 
     def _append(self, unit_id: Id, units: str, group: int = 0) -> int:
@@ -239,9 +242,24 @@ class CandidateIndex(Generic[Id]):
         self._units[row] = None
         self._lengths[row] = _DEAD
         self._dead += 1
-        if self._dead >= _COMPACT_MIN and self._dead >= _COMPACT_SHARE * len(self._ids):
+        if self.auto_fold and self._compaction_due():
             self._compact()
         return True
+
+    def _fold_due(self) -> bool:
+        return self._delta_size > max(_DELTA_MIN, _DELTA_SHARE * len(self._posted))
+
+    def _compaction_due(self) -> bool:
+        return self._dead >= _COMPACT_MIN and self._dead >= _COMPACT_SHARE * len(self._ids)
+
+    def rebuild_due(self) -> bool:
+        """Whether the added units would be folded into the frozen arrays, or the removed rows
+        compacted away, by now (``auto_fold`` off leaves that to the caller: ``rebuild``)."""
+        return self._fold_due() or self._compaction_due()
+
+    def rebuild(self) -> None:
+        """Fold the added units in and drop the removed rows: the arrays are rebuilt."""
+        self._freeze()
 
     def _compact(self) -> None:
         self._freeze()
@@ -361,6 +379,7 @@ class CandidateIndex(Generic[Id]):
         index._frozen_rows = int(lengths.size)
         index._frozen_lengths = lengths
         index._codes, index._offsets, index._posted = arrays["codes"], arrays["offsets"], arrays["posted"]
+        index.auto_fold = False
         return index
 
     def candidates(
