@@ -159,7 +159,6 @@ def test_a_newer_snapshot_replaces_the_delta(session, store, monkeypatch):
 def test_a_large_import_queues_one_snapshot_that_workers_use_and_report(app, client, runner, token_for,
                                                                          monkeypatch):
     from prometheus_client.parser import text_string_to_metric_families
-
     from sqlalchemy import select
 
     from jobs.models import Job
