@@ -224,3 +224,16 @@ def test_a_mapped_index_asks_for_a_snapshot_instead_of_rebuilding(session, store
     assert not isinstance(alone.indexes["zh"]._posted, np.memmap) and not alone.indexes["zh"]._delta
     fresh = _answers(_fresh(session), session)
     assert _answers(worker, session) == fresh and _answers(alone, session) == fresh
+
+
+def test_a_snapshot_of_an_empty_database_then_units(app, store):
+    with app.app_context():
+        session = new_session()
+        manifest, _ = write_snapshot(session, store)
+        assert manifest.units == 0
+        worker = LiveIndex(store)
+        worker.build(session)
+        assert worker.snapshot == manifest and len(worker) == 0
+        _import(session, "health", _table("public_health_cc0.tsv", 0, 20))
+        assert _answers(worker, session) == _answers(_fresh(session), session)
+        session.close()
