@@ -66,6 +66,10 @@ class LiveIndex:
                  want_snapshot: Callable[[], object] | None = None) -> None:
         # A store, or what gives it when first asked (an app's instance path may be set late).
         self._snapshots = snapshots
+        #: Counts the snapshots loaded: English match keys made before a load may use token codes
+        #: the new snapshot gives to other tokens (tm.core.text.adopt_token_table), so a lookup
+        #: that saw this change while it ran looks up again (tm.lookup.lookup_many).
+        self.generation = 0
         #: Asked (once per snapshot) for a new snapshot when the events applied since the one in
         #: use have grown past what an index folds or compacts in place: the app queues the
         #: snapshot job, so the rebuild happens once, not in every worker. Without it a worker
@@ -154,6 +158,7 @@ class LiveIndex:
         cursor.gaps = {gap: now for gap in manifest.gaps}
         self.cursor = cursor
         self.snapshot = manifest
+        self.generation += 1
         self.built = True
         self.last_poll = 0.0
         self.last_snapshot_check = now
