@@ -225,8 +225,10 @@ def _init_live_state(app: Flask) -> None:
     # The snapshot store is asked for when first needed: tests set the instance path late.
     from tm.webutil import want_snapshot
 
-    extensions.install_live_index(app, LiveIndex(lambda: extensions.index_snapshots(app),
-                                                 want_snapshot=want_snapshot(app)))
+    index = LiveIndex(lambda: extensions.index_snapshots(app), want_snapshot=want_snapshot(app))
+    # An import large enough to queue a snapshot job is left to it (tm.live_index).
+    index.defer_imports_from = app.config.get("INDEX_SNAPSHOT_AFTER_UNITS", 0)
+    extensions.install_live_index(app, index)
     extensions.install_glossary_recognizer(app, recognizer)
     # Every TM lookup answer carries the glossary terms found in the query.
     extensions.install_lookup_extras(app, [integration.TermsForLookup(recognizer)])

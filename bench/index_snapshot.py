@@ -129,6 +129,7 @@ def worker_main(queries_file: str) -> None:
     with app.app_context():
         session = new_session()
         index = live_index(app)
+        before = memory(os.getpid())  # the app alone: what a forked gunicorn worker shares anyway
         index.build(session)
         built = time.perf_counter() - started
         first = time.perf_counter()
@@ -141,6 +142,11 @@ def worker_main(queries_file: str) -> None:
                 t = time.perf_counter()
                 lookup.lookup(session, index, lookup.make_request(q=q, src=lang))
                 timings[lang].append(time.perf_counter() - t)
+        after = memory(os.getpid())
+        anon = after.get("Pss_Anon", 0) - before.get("Pss_Anon", 0)
+        print(f"  [worker {os.getpid()}] {'snapshot' if index.snapshot else 'database'}: the app alone "
+              f"{each([before])}; with its index and {2 * LOOKUPS} lookups {each([after])}: the index adds "
+              f"PSS {after['Pss'] - before['Pss']:,.0f} MB (anon {anon:,.0f})", file=sys.stderr, flush=True)
         print(json.dumps({"built_s": built, "ready_s": ready, "first_lookup_s": first_lookup,
                           "snapshot": index.snapshot.name if index.snapshot else None, "units": len(index),
                           **{f"median_{lang}_ms": 1000 * statistics.median(t) for lang, t in timings.items()}}),

@@ -34,6 +34,8 @@ class IndexStatus:
     snapshot_event_id: int | None = None
     snapshot_events_behind: int | None = None
     snapshot_wanted: bool = False
+    #: Large imports this process leaves to the next snapshot (their units not found here yet).
+    deferred_imports: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def index_status(index: LiveIndex, event_log_last_id: int | None) -> IndexStatus
                        seconds_since_refresh=None if since is None else round(since, 3),
                        snapshot=snapshot.name if snapshot else None,
                        snapshot_event_id=snapshot.last_event_id if snapshot else None,
-                       snapshot_events_behind=snapshot_behind, snapshot_wanted=index.snapshot_wanted)
+                       snapshot_events_behind=snapshot_behind, snapshot_wanted=index.snapshot_wanted,
+                       deferred_imports=len(index.deferred))
 
 
 def readiness(session: Session, index: LiveIndex) -> Readiness:

@@ -36,7 +36,7 @@ from tm.core.index import RESCORE_BUDGET, CandidateIndex, SearchStats
 from tm.core.numbers import NUMERAL_RE
 from tm.core.text import NUMBER_UNIT, MatchKey, encode_tokens
 from tm.index_snapshot import Manifest, SnapshotStore
-from tm.models import Unit, UnitEvent
+from tm.models import ImportRun, Unit, UnitEvent
 
 #: Seconds between two reads of the event log; lookups in between trust the index as it is.
 POLL_INTERVAL = 0.5
@@ -44,6 +44,9 @@ POLL_INTERVAL = 0.5
 BUILD_CHUNK = 20_000
 #: Seconds between two looks for a newer snapshot (a directory listing, at a refresh).
 SNAPSHOT_CHECK_INTERVAL = 3.0
+#: The longest a large import waits for the snapshot that covers it (see LiveIndex.defer_imports_from)
+#: before a worker applies it itself: a snapshot job that failed, or no job worker running.
+DEFER_LIMIT = 600.0
 
 
 def zh_units(zh_key: str) -> str:
@@ -75,6 +78,13 @@ class LiveIndex:
         #: snapshot job, so the rebuild happens once, not in every worker. Without it a worker
         #: rebuilds its own arrays, as a worker without snapshots does.
         self.want_snapshot = want_snapshot
+        #: An import of at least this many units (0: none) is left to the snapshot job when there
+        #: is one to ask (snapshots and ``want_snapshot``): applying 200k units takes a worker
+        #: tens of seconds, during which its lookups wait, and every worker would do it. Its
+        #: units are found once the snapshot that covers it is in use (or after DEFER_LIMIT).
+        self.defer_imports_from = 0
+        #: Deferred imports: import id -> (its event id, since when, monotonic).
+        self.deferred: dict[int, tuple[int, float]] = {}
         self._reset()
         self._lock = threading.RLock()
 
@@ -158,6 +168,8 @@ class LiveIndex:
         cursor.gaps = {gap: now for gap in manifest.gaps}
         self.cursor = cursor
         self.snapshot = manifest
+        # Imports the snapshot covers are in it; those after it are read again, still deferred.
+        self.deferred = {i: entry for i, entry in self.deferred.items() if entry[0] > manifest.last_event_id}
         self.generation += 1
         self.built = True
         self.last_poll = 0.0
@@ -276,10 +288,10 @@ class LiveIndex:
     def _apply(self, session: Session, events: Iterable[tuple]) -> None:
         changed: set[int] = set()
         deleted: set[int] = set()
-        imports: list[int] = []
-        for _id, unit_id, import_id, action in events:
+        imports: list[tuple[int, int]] = []
+        for event_id, unit_id, import_id, action in events:
             if action == "import" and import_id is not None:
-                imports.append(import_id)
+                imports.append((event_id, import_id))
             elif action == "delete" and unit_id is not None:
                 deleted.add(unit_id)
                 changed.discard(unit_id)
@@ -299,9 +311,29 @@ class LiveIndex:
                 for gone in set(chunk) - {row[0] for row in rows}:
                     self._drop(gone)  # changed, then deleted in a transaction not yet seen
             self._put(found)
-        for import_id in imports:
+        now = time.monotonic()
+        due = [import_id for import_id, (_event, since) in self.deferred.items() if now - since >= DEFER_LIMIT]
+        for import_id in due:
+            del self.deferred[import_id]
+        due += [import_id for event_id, import_id in imports if not self._defer(session, event_id, import_id, now)]
+        for import_id in due:
             query = select(*columns).where(Unit.import_id == import_id).execution_options(yield_per=BUILD_CHUNK)
             self._put(session.execute(query))
+
+    def _defer(self, session: Session, event_id: int, import_id: int, now: float) -> bool:
+        """Whether to leave this import to a snapshot (see ``defer_imports_from``)."""
+        if not self.defer_imports_from or self.snapshots is None or self.want_snapshot is None:
+            return False
+        if import_id in self.deferred:
+            return now - self.deferred[import_id][1] < DEFER_LIMIT
+        added = session.scalar(select(ImportRun.added).where(ImportRun.id == import_id)) or 0
+        if added < self.defer_imports_from:
+            return False
+        self.deferred[import_id] = (event_id, now)
+        if not self.snapshot_wanted:
+            self.snapshot_wanted = True
+            self.want_snapshot()
+        return True
 
     # -------------------------------------------------------------- searching
 

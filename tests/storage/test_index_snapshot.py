@@ -237,3 +237,29 @@ def test_a_snapshot_of_an_empty_database_then_units(app, store):
         _import(session, "health", _table("public_health_cc0.tsv", 0, 20))
         assert _answers(worker, session) == _answers(_fresh(session), session)
         session.close()
+
+
+def test_a_large_import_waits_for_its_snapshot(session, store, monkeypatch):
+    write_snapshot(session, store)
+    asked: list[bool] = []
+    worker = LiveIndex(store, want_snapshot=lambda: asked.append(True))
+    worker.defer_imports_from = 50
+    worker.build(session)
+    _import(session, "everyday", _table("everyday_ccby.tsv", 200, 260))  # 60 units: left to a snapshot
+    service.create_unit(session, memory_name="health", fields={"zh": "一个新句子。", "en": "A new sentence."},
+                        user="test")
+    session.commit()
+    worker.refresh(session, force=True)
+    assert asked == [True] and len(worker.deferred) == 1 and len(worker) == 501  # the single unit is in
+    write_snapshot(session, store)
+    monkeypatch.setattr(live, "SNAPSHOT_CHECK_INTERVAL", 0.0)
+    worker.refresh(session, force=True)
+    assert not worker.deferred and len(worker) == 561
+    assert _answers(worker, session) == _answers(_fresh(session), session)
+    # With no snapshot coming, a worker applies it itself after DEFER_LIMIT.
+    _import(session, "everyday", _table("everyday_ccby.tsv", 260, 320))
+    worker.refresh(session, force=True)
+    assert len(worker.deferred) == 1 and len(worker) == 561
+    monkeypatch.setattr(live, "DEFER_LIMIT", 0.0)
+    worker.refresh(session, force=True)
+    assert not worker.deferred and len(worker) == 621
