@@ -461,7 +461,8 @@ class CandidateIndex(Generic[Id]):
         stats.rescored += int(rows.size)
         if rows.size == 0:
             return []
-        choices = [self._units[r] for r in rows.tolist()]
+        many = getattr(self._units, "many", None)  # units mapped from a snapshot: decoded at once
+        choices = many(rows) if many is not None else [self._units[r] for r in rows.tolist()]
         # One array of scores (no tuple per row): cheap even for a window of many rows.
         scores = 100.0 * process.cdist([units], choices, scorer=SCORER, dtype=np.float64,
                                        score_cutoff=min_score / 100.0)[0]
