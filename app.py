@@ -79,6 +79,13 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "JOBS_QUEUE": env.get("JOBS_QUEUE") or None,
         # Where uploads wait for the worker that imports them (several hosts: a shared folder).
         "JOBS_DIR": env.get("JOBS_DIR") or None,
+        # Days a finished job's file (a pre-translated XLIFF, an export) is kept for download.
+        "JOB_RESULTS_DAYS": float(env.get("JOB_RESULTS_DAYS", "7")),
+        # Past these, a pre-translation or an export runs as a job (202) instead of inside the
+        # request (tm.api): the XLIFF's bytes or segments, the memories' units.
+        "PRETRANSLATE_INLINE_BYTES": int(env.get("PRETRANSLATE_INLINE_BYTES", 16 * 1024 * 1024)),
+        "PRETRANSLATE_INLINE_SEGMENTS": int(env.get("PRETRANSLATE_INLINE_SEGMENTS", 5_000)),
+        "EXPORT_INLINE_UNITS": int(env.get("EXPORT_INLINE_UNITS", 50_000)),
         # When set, /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" (ops.views).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }
@@ -232,6 +239,8 @@ def _init_live_state(app: Flask) -> None:
     extensions.install_glossary_recognizer(app, recognizer)
     # Every TM lookup answer carries the glossary terms found in the query.
     extensions.install_lookup_extras(app, [integration.TermsForLookup(recognizer)])
+    # ... and a segment's QA checks its terms beside its numbers (tm.core.qa).
+    extensions.install_qa_checks(app, [integration.TermsQa(recognizer)])
     # The glossary's term pairs are evidence for the sentence aligner, which asks for them
     # without a session: they are read in the request's.
     extensions.install_align_glossary_pairs(app, lambda: integration.term_pairs_for_alignment(db.db_session()))
@@ -269,19 +278,20 @@ def _register_blueprints(app: Flask) -> None:
     from jobs.api import bp as jobs_api_bp
     from tm.api import bp as tm_api_bp
     from tm.views import bp as tm_bp
+    from workbench.api import bp as workbench_api_bp
     from workbench.views import bp as workbench_bp
     from workbench.views import home_bp
 
     app.url_map.converters["int"] = BoundedIntConverter
     for blueprint in (accounts_bp, tm_bp, tm_api_bp, align_bp, align_api_bp, glossary_bp, glossary_api_bp,
-                      jobs_api_bp, workbench_bp, home_bp):
+                      jobs_api_bp, workbench_api_bp, workbench_bp, home_bp):
         app.register_blueprint(blueprint)
     cattools.init_app(app)  # tmserver (/tmserver), MyMemory (/api/mymemory), feeds (/feeds)
     apiref.init_app(app)  # /api/v1/openapi.json and the /api/ page
     ops.init_app(app)  # /healthz, /readyz, /metrics, and the request timing behind /metrics
     # JSON APIs check CSRF themselves, only for browser-session writes (web.util.api_guard);
     # the CAT-tool doors only read.
-    for api in (tm_api_bp, align_api_bp, glossary_api_bp, jobs_api_bp, app.blueprints["mymemory"]):
+    for api in (tm_api_bp, align_api_bp, glossary_api_bp, jobs_api_bp, workbench_api_bp, app.blueprints["mymemory"]):
         extensions.csrf_protect(app).exempt(api)
 
 

@@ -32,6 +32,7 @@ def import_models() -> None:
     import glossary.models  # noqa: F401
     import jobs.models  # noqa: F401
     import tm.models  # noqa: F401
+    import workbench.models  # noqa: F401
 
 
 def default_sqlite_url(instance_path: str) -> str:

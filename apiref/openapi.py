@@ -65,11 +65,21 @@ NAME = param("name", "path", NONEMPTY, "The memory's name.", example="news")
 ID = {"type": "integer", "format": "int32", "minimum": 0, "maximum": 2**31 - 1}
 UNIT_ID = param("unit_id", "path", ID, "The unit's id.", example=1)
 JOB_ID = param("job_id", "path", ID, "The job's id.", example=1)
+DOCUMENT_ID = param("document_id", "path", ID, "The document's id.", example=1)
 EXPORT_FORMAT = param("format", "query", {"type": "string", "enum": ["tmx", "tsv", "csv"], "default": "tmx"},
                       "File format of the export.")
 FILE_MEDIA = {"application/x-tmx+xml": {"schema": {"type": "string"}},
               "text/tab-separated-values": {"schema": {"type": "string"}},
               "text/csv": {"schema": {"type": "string"}}}
+PREFER = param("Prefer", "header", {"type": "string", "enum": ["respond-async"]},
+               "`respond-async` (RFC 7240): run it as a job whatever the size (202).")
+ACCEPTED_JOB = {**json_response("Accepted: a job does it; poll `Location`, then GET its `download`.", ref("Job")),
+                "headers": {"Location": {"description": "The job: GET /api/v1/jobs/<id>.", "schema": STRING}}}
+EXPORT_AS_JOB = ("Memories of at most 50,000 units together (EXPORT_INLINE_UNITS) are answered with the file. "
+                 "Larger ones, or any with `Prefer: respond-async`, are exported by a job (which needs a login "
+                 "or a token): 202 with `Location: /api/v1/jobs/<id>`; the file, read from the database in "
+                 "chunks and written as it is read, is then at `/api/v1/jobs/<id>/result`, byte for byte what "
+                 "the direct answer would have been.")
 
 UNIT_EXAMPLE = {"memory": "news", "zh": "2018年双边贸易总额达到250亿美元。",
                 "en": "The total value of bilateral trade for 2018 hit US$25 billion."}
@@ -140,13 +150,20 @@ COMPONENTS: dict = {
                                         "left_empty", "codes_not_placed", "with_candidates")}}},
         "Job": {"type": "object", "description": "Long work run by a worker; the import's report is its result.",
                 "properties": {
-            "id": INTEGER, "kind": {"type": "string", "examples": ["tm.import", "tm.fragments.train"]},
+            "id": INTEGER, "kind": {"type": "string", "examples": ["tm.import", "tm.fragments.train",
+                                                                   "tm.pretranslate", "tm.export"]},
             "state": {"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled"]},
             "user": {"type": ["string", "null"]},
             "progress": {"type": "object", "properties": {
                 "done": INTEGER, "total": {"type": ["integer", "null"]}},
-                "description": "An import counts bytes of its file."},
-            "result": {"type": ["object", "null"], "description": "An import's: an ImportReport."},
+                "description": "An import counts bytes of its file; a pre-translation segments looked up; "
+                               "an export units written."},
+            "result": {"type": ["object", "null"], "description": "An import's: an ImportReport. A pre-translation's: "
+                       "`filename`, `report` (a PretranslateReport) and `file`; an export's: `units`, `format`, "
+                       "`memories` and `file`. `file` is `{name, content_type, bytes}`, with `removed_at` once "
+                       "its retention (JOB_RESULTS_DAYS, 7 by default) removed it."},
+            "download": {"type": "string", "description": "Where the job's file is, while it has one: "
+                                                          "GET /api/v1/jobs/<id>/result."},
             "error": {"type": ["object", "null"], "description": "As the `error` of an error answer (status, "
                                                                  "message, line...)."},
             "cancel_requested": {"type": "boolean"},
@@ -278,20 +295,31 @@ ROUTES: list[Route] = [
               "jobs": {"type": "array", "items": ref("Job")}}})}),
     Route(f"{V1}/jobs/{{job_id}}", "get", "A job: state, progress, result or error", "jobs", "read",
           parameters=[JOB_ID], responses={"200": json_response("The job.", ref("Job"))}),
-    Route(f"{V1}/jobs/{{job_id}}", "delete", "Cancel a job", "jobs", "edit",
+    Route(f"{V1}/jobs/{{job_id}}", "delete", "Cancel a job", "jobs", "read",
           description="A queued job is cancelled at once; a running one at its next check, and its work "
-                      "is rolled back (nothing stored).",
+                      "is rolled back (nothing stored, no file kept). Whoever started the job may.",
           parameters=[JOB_ID], responses={"202": json_response("The job as it stands.", ref("Job")),
                                           "409": ERROR}),
-    Route(f"{V1}/jobs/{{job_id}}/cancel", "post", "Cancel a job (as DELETE)", "jobs", "edit",
+    Route(f"{V1}/jobs/{{job_id}}/cancel", "post", "Cancel a job (as DELETE)", "jobs", "read",
           parameters=[JOB_ID], responses={"202": json_response("The job as it stands.", ref("Job")),
                                           "409": ERROR}),
+    Route(f"{V1}/jobs/{{job_id}}/result", "get", "The file a finished job gives", "jobs", "read",
+          description="A pre-translated XLIFF or an export, under the name its user knows it by "
+                      "(`Content-Disposition`) with its content type. Only whoever started the job, or an "
+                      "admin. 404 while the job has not ended done (a failed or cancelled job leaves no "
+                      "file) or when it gives none; 410 once removed, JOB_RESULTS_DAYS (7 by default) after "
+                      "the job ended (by the worker's hourly clean-up or `flask jobs cleanup`).",
+          parameters=[JOB_ID], responses={"200": {"description": "The file.", "content": {
+              **FILE_MEDIA, "application/x-xliff+xml": {"schema": {"type": "string", "format": "binary"}},
+              "application/xliff+xml": {"schema": {"type": "string", "format": "binary"}}}},
+              "410": ERROR}),
     Route(f"{V1}/memories/{{name}}/export", "get", "Export a memory as a file", "memories", "read",
-          parameters=[NAME, EXPORT_FORMAT],
-          responses={"200": {"description": "The file.", "content": FILE_MEDIA}}),
+          description=EXPORT_AS_JOB, parameters=[NAME, EXPORT_FORMAT, PREFER],
+          responses={"200": {"description": "The file.", "content": FILE_MEDIA}, "202": ACCEPTED_JOB}),
     Route(f"{V1}/export", "get", "Export several memories (all when none is named)", "memories", "read",
-          parameters=[EXPORT_FORMAT, param("memory", "query", MEMORY_LIST, "Memories to export.")],
-          responses={"200": {"description": "The file.", "content": FILE_MEDIA}}),
+          description=EXPORT_AS_JOB,
+          parameters=[EXPORT_FORMAT, param("memory", "query", MEMORY_LIST, "Memories to export."), PREFER],
+          responses={"200": {"description": "The file.", "content": FILE_MEDIA}, "202": ACCEPTED_JOB}),
     Route(f"{V1}/units", "get", "List units, a page at a time", "units", "read",
           parameters=[param("memory", "query", MEMORY_LIST, "Only these memories."), PAGE,
                       param("per_page", "query", {"type": "integer", "minimum": 1, "maximum": 500}, "Units per page.")],
@@ -301,6 +329,58 @@ ROUTES: list[Route] = [
           body=json_body(ref("NewUnit"), UNIT_EXAMPLE),
           responses={"201": json_response("Created.", ref("Unit")),
                      "200": json_response("The existing unit.", ref("Unit"))}),
+    Route(f"{V1}/translations", "post", "Store a translator's translation of one segment", "units", "propose",
+          description="The workbench's Store: the pair becomes a unit of an existing memory, with the document's "
+                      "title and the neighbouring source segments as context. A translator's unit is a draft, "
+                      "an editor's approved (an editor storing a translator's draft approves it); the same pair "
+                      "twice is one unit. `outcome` says what happened: created, approved or unchanged.",
+          body=json_body({"type": "object", "required": ["memory", "source", "target"], "properties": {
+              "memory": NONEMPTY, "source": NONEMPTY, "target": NONEMPTY, "src": LANG, "tgt": LANG,
+              "doc_title": {"type": ["string", "null"]}, "prev": {"type": ["string", "null"]},
+              "next": {"type": ["string", "null"]}}},
+              {"memory": "news", "source": UNIT_EXAMPLE["zh"], "target": UNIT_EXAMPLE["en"], "src": "zh", "tgt": "en"}),
+          responses={"201": json_response("Created.", ref("Unit")),
+                     "200": json_response("The pair was there (approved now, or unchanged).", ref("Unit")),
+                     "404": ERROR}),
+    Route(f"{V1}/qa", "post", "Check a segment's translation: numbers, terms, untranslated Chinese", "lookup", "read",
+          description="Numbers of the source missing or changed in the target, compared by value (250亿 is 25 "
+                      "billion, 1.2万 is 12,000; month names and numbers up to twelve spelt out count); glossary "
+                      "terms missing and forbidden or deprecated renderings used; Chinese left in an English "
+                      "target. An empty target has no issues.",
+          body=json_body({"type": "object", "required": ["source", "target"], "properties": {
+              "source": NONEMPTY, "target": STRING, "src": LANG, "tgt": LANG,
+              "date": {"type": "string", "format": "date"}}},
+              {"source": UNIT_EXAMPLE["zh"], "target": "Bilateral trade hit US$2.5 billion in 2018.",
+               "src": "zh", "tgt": "en"}),
+          responses={"200": json_response("The issues, in reading order: each with kind, severity, message and "
+                                          "source_span/target_span ([start, end] or null).", {"type": "object"})}),
+    Route(f"{V1}/documents", "get", "Your documents, the last changed first", "documents", "propose",
+          responses={"200": json_response("Each with its segment count and how many are confirmed.",
+                                          {"type": "object"})}),
+    Route(f"{V1}/documents", "post", "Start a document: an article split into segments", "documents", "propose",
+          body=json_body({"type": "object", "required": ["title", "text", "memory"], "properties": {
+              "title": NONEMPTY, "text": NONEMPTY, "memory": NONEMPTY, "src": LANG, "tgt": LANG}},
+              {"title": "US-Russia ties", "text": UNIT_EXAMPLE["zh"], "memory": "news"}),
+          responses={"201": json_response("The document with its segments.", {"type": "object"}), "404": ERROR}),
+    Route(f"{V1}/documents/{{document_id}}", "get", "A document with its segments and confirmed targets",
+          "documents", "propose", parameters=[DOCUMENT_ID],
+          responses={"200": json_response("The document.", {"type": "object"}), "404": ERROR}),
+    Route(f"{V1}/documents/{{document_id}}/segments/{{position}}", "put", "Confirm a segment's translation",
+          "documents", "propose",
+          description="Stored in the document and as a unit of its memory (a draft for a translator, approved "
+                      "for an editor). `version` is the segment's version the translation started from: when "
+                      "someone confirmed it meanwhile the answer is 409 with `current`, their text and version.",
+          parameters=[DOCUMENT_ID, param("position", "path", ID, "The segment's number, from 1.")],
+          body=json_body({"type": "object", "required": ["target", "version"], "properties": {
+              "target": NONEMPTY, "version": {"type": "integer", "minimum": 0}}},
+              {"target": UNIT_EXAMPLE["en"], "version": 0}),
+          responses={"200": json_response("The confirmed segment.", {"type": "object"}), "409": ERROR}),
+    Route(f"{V1}/documents/{{document_id}}/export", "get", "The translated document as a file", "documents",
+          "propose", parameters=[DOCUMENT_ID, param("format", "query", {
+              "type": "string", "enum": ["txt", "tmx", "xliff12", "xliff20"], "default": "txt"},
+              "txt: the translation (unconfirmed segments in the source language); tmx: the confirmed pairs; "
+              "xliff12/xliff20: every segment, confirmed ones with their target.")],
+          responses={"200": {"description": "The file."}, "404": ERROR}),
     Route(f"{V1}/units/batch", "post", "Add or update many units in one transaction", "units", "edit",
           description="Idempotent: an item with an `id` updates that unit; one without is matched to the "
                       "memory's unit with the same pair, or created. One bad item rejects the batch, naming "
@@ -356,7 +436,11 @@ ROUTES: list[Route] = [
                       "target in order; a match whose target cannot take them is only offered as a "
                       "candidate. Segments that have a target are left alone. Nothing is stored. The "
                       "report comes in `X-Pretranslate-*` headers, or alone as JSON with "
-                      "`Accept: application/json`. 413 for a file over 16 MB or 5,000 segments; 422 when "
+                      "`Accept: application/json`. A file over 16 MB or 5,000 segments (PRETRANSLATE_INLINE_BYTES, "
+                      "_SEGMENTS), or any with `Prefer: respond-async`, is pre-translated by a job: 202 with "
+                      "`Location: /api/v1/jobs/<id>`, whose `result` is the JSON report and whose file is at "
+                      "`/api/v1/jobs/<id>/result` (a job needs a login or a token). 413 for a file over 200 MB "
+                      "(a job's segments past 200,000 fail it with 413); 422 when "
                       "every segment has a target; 400 (with the line) for a file that is not XLIFF, is "
                       "broken XML or has other languages.",
           parameters=[param("memory", "query", MEMORY_LIST, "Memories to take matches from (all when none); "
@@ -365,7 +449,7 @@ ROUTES: list[Route] = [
                             "Fill and offer matches from this score; also a form field."),
                       param("mode", "query", {"type": "string", "enum": ["fill", "candidates", "both"],
                                               "default": "both"},
-                            "Fill the targets, offer candidates only, or both; also a form field.")],
+                            "Fill the targets, offer candidates only, or both; also a form field."), PREFER],
           body={"required": True, "content": {"multipart/form-data": {"schema": {
               "type": "object", "required": ["file"], "properties": {
                   "file": {"type": "string", "format": "binary"}, "memory": MEMORY_LIST,
@@ -382,7 +466,7 @@ ROUTES: list[Route] = [
                                  "application/xliff+xml": {"schema": {"type": "string", "format": "binary"}},
                                  "application/json": {"schema": {"type": "object", "properties": {
                                      "filename": STRING, "report": ref("PretranslateReport")}}}}},
-                     "413": ERROR, "422": ERROR}),
+                     "202": ACCEPTED_JOB, "413": ERROR, "422": ERROR}),
     Route(f"{V1}/openapi.json", "get", "This document", "meta", "public",
           responses={"200": json_response("The OpenAPI 3.1 document.", {"type": "object"})}),
 ]
@@ -561,7 +645,8 @@ def build_document(server_url: str | None = None) -> dict:
                                 "`{\"error\": {\"status\", \"message\", \"parameter\"|\"field\"|\"line\"}}`."},
         "paths": paths,
         "components": copy.deepcopy(COMPONENTS),
-        "tags": [{"name": "lookup"}, {"name": "units"}, {"name": "memories"}, {"name": "jobs"}, {"name": "glossary"},
+        "tags": [{"name": "lookup"}, {"name": "units"},
+                 {"name": "documents"}, {"name": "memories"}, {"name": "jobs"}, {"name": "glossary"},
                  {"name": "meta"}],
     }
     if server_url:

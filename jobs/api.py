@@ -1,7 +1,8 @@
-"""``/api/v1/jobs``: the caller's jobs, one job's state and progress, and cancelling one. Thin."""
+"""``/api/v1/jobs``: the caller's jobs, one job's state and progress, cancelling one, and the
+file a finished job gives (a pre-translated XLIFF, an export). Thin."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, send_file
 
 from accounts.auth import check_permission
 from common.errors import DuizhaoError, NotFound, Unauthorized
@@ -10,7 +11,7 @@ from db import db_session
 from jobs import repository as repo
 from jobs import service
 from jobs.models import FINISHED
-from jobs.webutil import job_json, visible_job
+from jobs.webutil import job_json, results_retention, visible_job
 from web.extensions import job_signals
 from web.util import api_guard
 
@@ -54,8 +55,10 @@ def get_job(job_id: int):
 @bp.post("/jobs/<int:job_id>/cancel")
 def cancel_job(job_id: int):
     """Cancel a job: a queued one at once, a running one at its next check (its work rolls back);
-    202 with the job as it stands, 409 when it had already ended."""
-    identity = check_permission("edit")
+    202 with the job as it stands, 409 when it had already ended. Whoever started it may: a
+    translator's read token starts pre-translations and may stop them (an import needed the
+    right to write to start at all)."""
+    identity = _caller()
     job = _job_or_404(job_id, identity)
     if job.state in FINISHED:
         raise DuizhaoError(Message(N_("Job {job_id} has already ended ({state})."), job_id=job_id,
@@ -64,3 +67,28 @@ def cancel_job(job_id: int):
     service.cancel(session, job, job_signals())
     session.commit()
     return jsonify(job_json(_job_or_404(job_id, identity))), 202
+
+
+@bp.get("/jobs/<int:job_id>/result")
+def job_result(job_id: int):
+    """The file a finished job gives, under the name its user knows it by: 404 while the job has
+    not ended done (or gives no file), 410 once its retention (JOB_RESULTS_DAYS) removed it. Only
+    whoever started it, or an admin, gets it; to anyone else it is as absent as the job."""
+    identity = _caller()
+    job = _job_or_404(job_id, identity)
+    file = (job.result or {}).get("file") if job.state == "done" else None
+    if job.state != "done":
+        raise NotFound(Message(N_("Job {job_id} has no file to download: it is {state}."), job_id=job_id,
+                               state=job.state), state=job.state)
+    path = service.result_path(job)
+    if path is None or not isinstance(file, dict):
+        raise NotFound(Message(N_("Job {job_id} gives no file; its result is in the job itself."), job_id=job_id))
+    if "removed_at" in file or not path.is_file():
+        days = results_retention().total_seconds() / 86400
+        raise DuizhaoError(Message(N_("The file of job {job_id} was removed (files are kept {days:g} days after "
+                                      "their job ends). Start the job again."), job_id=job_id, days=days),
+                           status=410)
+    response = send_file(path, mimetype=file["content_type"], as_attachment=True, download_name=file["name"],
+                         max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,6 +1,8 @@
 """``flask jobs``: list jobs; ``flask jobs worker`` runs a worker (``make run`` starts one)."""
 from __future__ import annotations
 
+import threading
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -10,7 +12,12 @@ from common.timeutil import isoformat
 from db import db_session
 from jobs import repository as repo
 from jobs import service
+from jobs.webutil import clean_files, results_retention
 from web.extensions import job_queue, job_signals
+
+#: Seconds between two clean-ups of a running worker: files are kept for days, so an hour
+#: late is nothing, and the scan is a few directory listings.
+CLEAN_INTERVAL = 3600.0
 
 
 @click.group("jobs", invoke_without_command=True)
@@ -68,4 +75,34 @@ def worker_command(workers: int, drain: bool):
         return
     click.echo(f"Worker for {current_app.config['DATABASE_URL'].split('@')[-1]} on queue {queue.url} "
                f"({workers} at a time).", err=True)
+    _clean_periodically(current_app._get_current_object())  # type: ignore[attr-defined]
     queue.work(workers=workers)
+
+
+def _clean_periodically(app) -> None:
+    """Remove job files past their retention now and every CLEAN_INTERVAL, in a thread beside
+    the worker's (it dies with the worker). Several workers may all do it: removing is idempotent."""
+    def loop() -> None:
+        while True:
+            try:
+                removed = clean_files(app)
+                if any(removed.values()):
+                    click.echo(f"Removed old job files: {removed}", err=True)
+            except Exception as err:  # a clean-up that fails is retried at the next interval
+                click.echo(f"Cleaning job files failed: {err}", err=True)
+            stop.wait(CLEAN_INTERVAL)
+
+    stop = threading.Event()
+    threading.Thread(target=loop, name="jobs-cleanup", daemon=True).start()
+
+
+@jobs_cli.command("cleanup")
+@with_appcontext
+def cleanup_command():
+    """Remove the files of jobs finished more than JOB_RESULTS_DAYS ago (their downloads then
+    answer 410), result folders of jobs that did not finish, and uploads no job waits for. A
+    running worker does this every hour by itself."""
+    removed = clean_files()
+    days = results_retention().total_seconds() / 86400
+    click.echo(f"Removed {removed['results']} result file(s) older than {days:g} days, {removed['orphans']} "
+               f"unfinished job folder(s) and {removed['uploads']} stale upload(s).")

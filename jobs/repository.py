@@ -96,3 +96,33 @@ def counts_by_state(session: Session) -> dict[str, int]:
 def fail_interrupted(session: Session, job_id: int, *, error: dict, since: datetime | None = None) -> None:
     session.execute(update(Job).where(Job.id == job_id, Job.state == "running")
                     .values(state="failed", error=error, finished_at=since or utcnow()))
+
+
+def finished_with_result_before(session: Session, before: datetime) -> Sequence[Job]:
+    """Done jobs that finished by ``before`` and whose result file has not been removed."""
+    query = select(Job).where(Job.state == "done", Job.finished_at <= before).order_by(Job.id)
+    return [job for job in session.scalars(query)
+            if isinstance((job.result or {}).get("file"), dict) and "removed_at" not in job.result["file"]]  # type: ignore[index]
+
+
+def result_paths_kept(session: Session) -> list[str]:
+    """The result files jobs still have or will have: those of done jobs not yet cleaned up and
+    of jobs queued or running."""
+    query = select(Job).where(Job.state.in_(("queued", "running", "done")))
+    paths = []
+    for job in session.scalars(query):
+        path = (job.params or {}).get("result")
+        file = (job.result or {}).get("file")
+        if isinstance(path, str) and (job.state != "done" or (isinstance(file, dict) and "removed_at" not in file)):
+            paths.append(path)
+    return paths
+
+
+def active_uploads(session: Session) -> list[str]:
+    """The saved uploads queued or running jobs will read."""
+    query = select(Job.params).where(Job.state.in_(("queued", "running")))
+    return [params["upload"] for params in session.scalars(query) if isinstance((params or {}).get("upload"), str)]
+
+
+def set_result(session: Session, job_id: int, result: dict) -> None:
+    session.execute(update(Job).where(Job.id == job_id).values(result=result))

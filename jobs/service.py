@@ -20,11 +20,11 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -233,9 +233,10 @@ def run_job(factory: sessionmaker[Session], job_id: int, *, kinds: Mapping[str, 
         state = "done"
     except Cancelled:
         work.rollback()
-        state = "cancelled"
+        state, result = "cancelled", None  # a cancel after the handler returned: its result goes too
     except Exception as err:  # every failure ends the job, with its reason; the worker goes on
         work.rollback()
+        result = None
         if not hasattr(err, "message"):
             log.exception("job %s (%s) failed", job_id, context.kind)
         error = error_data(err)
@@ -246,7 +247,7 @@ def run_job(factory: sessionmaker[Session], job_id: int, *, kinds: Mapping[str, 
     with factory.begin() as session:
         repo.finish(session, job_id, state, result=result, error=error, done=done, total=total)
     signals.clear(job_id)
-    _remove_files(context.params)
+    _remove_files(context.params, keep_result=state == "done")
     if state == "done" and kind is not None and kind.after is not None and result is not None:
         try:
             kind.after(context, result)
@@ -255,11 +256,96 @@ def run_job(factory: sessionmaker[Session], job_id: int, *, kinds: Mapping[str, 
     return state
 
 
-def _remove_files(params: Mapping[str, Any]) -> None:
-    """A job's own files (its saved upload) go when it ends, however it ends."""
+def _remove_files(params: Mapping[str, Any], *, keep_result: bool = False) -> None:
+    """A job's own files go when it ends: its saved upload however it ends, and its result file
+    (with its folder) unless it is done: a failed or cancelled job leaves nothing to download."""
     upload = params.get("upload")
     if isinstance(upload, str):
         Path(upload).unlink(missing_ok=True)
+    result = params.get("result")
+    if isinstance(result, str) and not keep_result:
+        _remove_result(Path(result))
+
+
+def _remove_result(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + PARTIAL).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty (a file of someone else's?): left alone
+        path.parent.rmdir()
+
+
+# ------------------------------------------------------------------ result files
+
+#: Suffix of a result file while its job writes it: renamed when complete, so a download never
+#: gets half a file.
+PARTIAL = ".partial"
+
+
+@contextlib.contextmanager
+def result_stream(context: JobContext) -> Iterator[IO[bytes]]:
+    """The job's result file (``params["result"]``, chosen when the job was submitted) open for
+    writing; it takes its name only once the block ends without an error."""
+    path = Path(context.params["result"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + PARTIAL)
+    try:
+        with open(partial, "wb") as out:
+            yield out
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def result_file(context: JobContext, *, name: str, content_type: str) -> dict[str, Any]:
+    """What a job's ``result`` says of its file (under ``"file"``): the name it is downloaded
+    under, its content type and size. Where it lies stays in the job's params, never shown."""
+    return {"name": name, "content_type": content_type, "bytes": Path(context.params["result"]).stat().st_size}
+
+
+def result_path(job: Job) -> Path | None:
+    """The finished job's file, or None when it has none (not done, or no file to give)."""
+    path = (job.params or {}).get("result")
+    if job.state != "done" or not isinstance(path, str) or not isinstance((job.result or {}).get("file"), dict):
+        return None
+    return Path(path)
+
+
+def clean_files(session: Session, *, retention: timedelta, jobs_dir: Path,
+                now: datetime | None = None) -> dict[str, int]:
+    """Remove the result files of jobs that finished more than ``retention`` ago (their
+    ``result.file`` then says ``removed_at``, and a download answers 410), and what no job
+    will use any more: result folders of jobs that did not end done, and uploads older than
+    ``retention`` that no queued or running job waits for (a page may keep an upload for a
+    while: the article page's XLIFF). The caller commits. Returns what was removed, by kind."""
+    now = now or utcnow()
+    before = now - retention
+    removed = {"results": 0, "orphans": 0, "uploads": 0}
+    for job in repo.finished_with_result_before(session, before):
+        path = result_path(job)
+        if path is not None:
+            _remove_result(path)
+        repo.set_result(session, job.id, {**(job.result or {}),
+                                          "file": {**job.result["file"], "removed_at": now.isoformat()}})  # type: ignore[index]
+        removed["results"] += 1
+    cutoff = before.timestamp()
+    results = jobs_dir / "results"
+    if results.is_dir():
+        kept = {str(Path(p).parent) for p in repo.result_paths_kept(session)}
+        for folder in results.iterdir():
+            if str(folder) not in kept and folder.stat().st_mtime < cutoff:
+                for child in folder.iterdir():
+                    child.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+                removed["orphans"] += 1
+    uploads = jobs_dir / "uploads"
+    if uploads.is_dir():
+        waiting = set(repo.active_uploads(session))
+        for upload in uploads.iterdir():
+            if str(upload) not in waiting and upload.stat().st_mtime < cutoff:
+                upload.unlink(missing_ok=True)
+                removed["uploads"] += 1
+    return removed
 
 
 def _pid_alive(pid: int) -> bool:
@@ -294,7 +380,7 @@ def recover_interrupted(session: Session, *, host: str | None = None,
         if gone:
             repo.fail_interrupted(session, job.id, error={"status": 500, "message": to_data(INTERRUPTED),
                                                           "worker": job.worker})
-            _remove_files(job.params or {})
+            _remove_files(job.params or {})  # its result too: a failed job has none
             failed.append(job.id)
     return failed
 

@@ -1,8 +1,9 @@
-// The import page: upload progress while the file is sent, then the job's progress, polled
-// until it ends. Without JavaScript the form posts as usual and the job page has a link to
-// look again.
+// A job's progress (templates/jobs/_progress.html), polled until it ends, then its file's link
+// when it gives one: the import page's, and the article page's pre-translation of a large XLIFF.
+// On the import page also the upload's progress while the file is sent. Without JavaScript the
+// forms post as usual and the job's page has a link to look again.
 const form = document.getElementById("import-form");
-form.addEventListener("submit", (event) => {
+form?.addEventListener("submit", (event) => {
   const bar = document.getElementById("upload-progress");
   event.preventDefault();
   const request = new XMLHttpRequest();
@@ -24,7 +25,7 @@ form.addEventListener("submit", (event) => {
   request.send(new FormData(form));
 });
 
-const section = document.getElementById("import-job");
+const section = document.querySelector("section[data-job-url]");
 if (section) {
   const progress = document.getElementById("job-progress");
   const fill = progress.querySelector(".job-progress-bar");
@@ -32,6 +33,7 @@ if (section) {
   const failure = document.getElementById("job-error");
   const cancel = document.getElementById("job-cancel");
   const refresh = document.getElementById("job-refresh");
+  const download = document.getElementById("job-download");
   const fillIn = (template, values) => template.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
   let lastText = status.textContent;
 
@@ -56,6 +58,10 @@ if (section) {
     section.dataset.state = job.state;
     if (job.state === "done") {
       say(fillIn(status.dataset.done, job.result));
+      if (download && job.download) {
+        download.querySelector("a").href = job.download;
+        download.hidden = false;
+      }
     } else if (job.state === "failed") {
       say("");
       failure.textContent = job.error.message;

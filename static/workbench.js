@@ -78,6 +78,11 @@
     var timer = null;
     var controller = null;
     var selected = -1;
+    var editor = initEditor(document.getElementById("wb-editor"), {
+      source: function () { return box.value.trim(); },
+      direction: function () { return direction(); },
+      csrfToken: csrfToken,
+    });
     var pendingSince = null; // performance.now() of the input event whose answer is awaited
     var latencies = [];
     window.wbLatencies = latencies;
@@ -160,6 +165,7 @@
       });
       if (matches.length) select(0, false);
       renderFragments(body.fragments || [], body.src, body.tgt);
+      editor.check();
     }
 
     /* Under the matches: each fragment of the query the memory has translated, its most
@@ -173,6 +179,8 @@
         var copyButton = el("button", {type: "button", className: "wb-copy", "aria-describedby": renderingId,
           text: t("copy")});
         copyButton.addEventListener("click", function () { copyText(best.text); });
+        var useButton = el("button", {type: "button", className: "wb-use", "aria-describedby": renderingId, text: t("use")});
+        useButton.addEventListener("click", function () { editor.use(best.text, false); });
         var others = fragment.translations.slice(1).map(function (other) {
           return el("li", {}, [el("span", {lang: langAttr(tgt), text: other.text}),
             " " + t(other.units === 1 ? "fragmentUnit" : "fragmentUnits", {count: other.units})]);
@@ -195,7 +203,7 @@
             " → ",
             el("span", {id: renderingId, className: "wb-fragment-text", lang: langAttr(tgt), text: best.text}),
             " ", el("span", {className: "wb-muted", text: t(best.units === 1 ? "fragmentUnit" : "fragmentUnits", {count: best.units})}),
-            " ", copyButton]),
+            " ", copyButton, " ", useButton]),
           details]));
       });
     }
@@ -217,6 +225,8 @@
       var copyButton = el("button", {type: "button", className: "wb-copy", "aria-describedby": targetId,
         text: t("copy")});
       copyButton.addEventListener("click", function () { copyTarget(index); });
+      var useButton = el("button", {type: "button", className: "wb-use", "aria-describedby": targetId, text: t("use")});
+      useButton.addEventListener("click", function () { editor.use(targetText, true); });
       var penalties = (match.penalties || []).map(function (p) {
         return el("li", {text: (M["penalty_" + p.reason] || p.reason) + " −" + formatScore(p.points)});
       });
@@ -244,7 +254,7 @@
           el("div", {className: "wb-target"}, [
             el("span", {className: "wb-caption", text: t("target")}),
             targetView(match, targetId, body.tgt),
-            copyButton]),
+            copyButton, " ", useButton]),
         ]),
         penalties.length ? el("div", {className: "wb-penalties"}, [
           el("span", {className: "wb-caption", text: t("penalties")}), el("ul", {}, penalties)]) : null,
@@ -390,16 +400,18 @@
         var renderings = (term.targets || []).map(function (target, index) {
           var textId = "wb-rendering-" + termIndex + "-" + index;
           var usable = target.status === "preferred" || target.status === "admitted";
-          var copyButton = null;
+          var copyButton = null, useButton = null;
           if (usable) {
             copyButton = el("button", {type: "button", className: "wb-copy", "aria-describedby": textId, text: t("copy")});
             copyButton.addEventListener("click", function () { copyText(target.text); });
+            useButton = el("button", {type: "button", className: "wb-use", "aria-describedby": textId, text: t("use")});
+            useButton.addEventListener("click", function () { editor.use(target.text, false); });
           }
           return el("li", {className: "wb-rendering", "data-status": target.status}, [
             el("span", {id: textId, className: "wb-rendering-text", lang: langAttr(target.lang), text: target.text}),
             " ", el("span", {className: "wb-rendering-status", text: M[target.status] || target.status}),
             target.do_not_translate ? el("span", {className: "wb-rendering-status", text: t("doNotTranslate")}) : null,
-            copyButton ? " " : null, copyButton]);
+            copyButton ? " " : null, copyButton, useButton ? " " : null, useButton]);
         });
         var status = term.term && term.term.status;
         list.appendChild(el("li", {className: "wb-pane-term", "data-entry": term.entry_id}, [
@@ -476,7 +488,7 @@
       }
       if (event.ctrlKey && event.key === "Enter") {
         event.preventDefault();
-        copyTarget();
+        if (event.target === editor.box) editor.store(); else copyTarget();
         return;
       }
       if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
@@ -509,6 +521,117 @@
       box.value = initial;
       schedule();
     }
+  }
+
+  /* ------------------------------------------------------------------ the translation box */
+
+  /* The issues of a QA answer (POST /api/v1/qa) as list items: severity in words, the message
+   * (in the reader's language already), the spans' text quoted by the message itself. */
+  function renderIssues(list, issues) {
+    list.replaceChildren();
+    if (!issues.length) {
+      list.appendChild(el("li", {className: "wb-qa-ok", text: t("noIssues")}));
+      return;
+    }
+    issues.forEach(function (issue) {
+      list.appendChild(el("li", {className: "wb-qa-issue wb-qa-" + issue.severity, "data-kind": issue.kind}, [
+        el("span", {className: "wb-qa-severity", text: t("severity_" + issue.severity)}), " ",
+        el("span", {text: issue.message})]));
+    });
+  }
+
+  async function postJSON(url, body, csrfToken, signal) {
+    return fetch(url, {method: "POST", body: JSON.stringify(body), signal: signal, credentials: "same-origin",
+      headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken}});
+  }
+
+  /* The editable target under the matches: filled by Use (a match replaces it, a fragment or a
+   * term goes in at the cursor), checked as one types (debounced), stored with Ctrl+Enter or the
+   * Store button into the chosen memory. */
+  function initEditor(section, source) {
+    var box = document.getElementById("wb-tgt");
+    var issues = document.getElementById("wb-qa");
+    var status = document.getElementById("wb-store-status");
+    var memorySelect = document.getElementById("wb-store-memory");
+    var titleBox = document.getElementById("wb-doc-title");
+    var storeButton = document.getElementById("wb-store");
+    var timer = null, controller = null;
+
+    function use(text, replace) {
+      if (replace || !box.value) {
+        box.value = text;
+      } else {
+        var start = box.selectionStart, end = box.selectionEnd;
+        box.value = box.value.slice(0, start) + text + box.value.slice(end);
+        box.selectionStart = box.selectionEnd = start + text.length;
+      }
+      box.focus();
+      check();
+    }
+
+    function check() {
+      clearTimeout(timer);
+      // Longer than the lookup's: a check per word typed is plenty.
+      timer = setTimeout(runCheck, 250);
+    }
+
+    async function runCheck() {
+      if (controller) controller.abort();
+      var q = source.source(), target = box.value;
+      if (!q || !target.trim()) {
+        issues.replaceChildren();
+        section.removeAttribute("data-checked");
+        return;
+      }
+      var pair = source.direction();
+      controller = new AbortController();
+      var mine = controller;
+      try {
+        var response = await postJSON(section.getAttribute("data-qa-url"),
+          {source: q, target: target, src: pair[0], tgt: pair[1]}, source.csrfToken, mine.signal);
+        if (mine !== controller) return;
+        if (!response.ok) {
+          issues.replaceChildren(el("li", {className: "wb-qa-issue", text: await errorMessage(response)}));
+          return;
+        }
+        renderIssues(issues, (await response.json()).issues);
+        section.setAttribute("data-checked", target);
+      } catch (err) {
+        if (err.name !== "AbortError") issues.replaceChildren(el("li", {text: t("networkError")}));
+      }
+    }
+
+    async function store() {
+      if (!storeButton) return;
+      var q = source.source(), target = box.value.trim();
+      if (!q) { status.textContent = t("emptySource"); return; }
+      if (!target) { status.textContent = t("emptyTarget"); box.focus(); return; }
+      if (!memorySelect.value) { status.textContent = t("noMemory"); return; }
+      var pair = source.direction();
+      status.textContent = t("storing");
+      storeButton.disabled = true;
+      try {
+        var response = await postJSON(section.getAttribute("data-store-url"), {
+          memory: memorySelect.value, source: q, target: target, src: pair[0], tgt: pair[1],
+          doc_title: titleBox.value.trim() || null}, source.csrfToken);
+        if (!response.ok) {
+          status.textContent = await errorMessage(response);
+          return;
+        }
+        var unit = await response.json();
+        var key = unit.outcome === "created" ? "stored_created_" + unit.status : "stored_" + unit.outcome;
+        status.textContent = t(key, {memory: unit.memory});
+        section.setAttribute("data-stored-unit", String(unit.id));
+      } catch (err) {
+        status.textContent = t("networkError");
+      } finally {
+        storeButton.disabled = false;
+      }
+    }
+
+    box.addEventListener("input", check);
+    if (storeButton) storeButton.addEventListener("click", store);
+    return {use: use, check: check, store: store, box: box};
   }
 
   /* ------------------------------------------------------------------ concordance */

@@ -3,23 +3,33 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
 
 from accounts.auth import check_permission
+from common import params as checks
 from common.errors import DuizhaoError
-from common.fieldlimits import require_fits
+from common.fieldlimits import length_problem, require_fits
+from common.languages import source_and_target
 from common.messages import N_, Message
 from common.timeutil import isoformat
 from db import db_session, read_session
-from jobs.webutil import job_json
-from tm import lookup, pretranslate, service
+from jobs.webutil import accepted, job_json, prefers_async
+from tm import lookup, service
 from tm import repository as repo
+from tm.formats.records import MAX_SEGMENT_CHARS
 from tm.models import Memory
+from tm.pretranslate import FileTooLarge
 from tm.webutil import (
     check_may_write_into,
+    export_is_large,
     lookup_answers,
+    pretranslate_inline_bytes,
+    pretranslate_options,
     pretranslate_upload,
+    segment_qa,
+    submit_export,
     submit_import,
+    submit_pretranslate,
     xliff_download,
 )
 from web.extensions import live_index
@@ -96,12 +106,26 @@ def import_into_memory(name: str):
 @bp.get("/memories/<name>/export")
 @bp.get("/export")
 def export_memory(name: str | None = None):
-    check_permission("read")
+    """The memory's units as TMX, TSV or CSV. A memory of more than EXPORT_INLINE_UNITS units (or
+    any, with ``Prefer: respond-async``) is exported by a job: 202 with ``Location:
+    /api/v1/jobs/<id>``, whose file is then at ``/api/v1/jobs/<id>/result``."""
+    identity = check_permission("read")
     file_format = request.args.get("format", "tmx")
-    names = [name] if name else list_arg("memory")
-    buffer = io.BytesIO()
-    service.export_units(db_session(), memory_names=names, file_format=file_format, stream=buffer)
+    names = [name] if name else (list_arg("memory") or [])
     filename = f"{name or 'duizhao'}.{file_format}"
+    session = db_session()
+    service.check_export_format(file_format)
+    large = export_is_large(session, names or None)  # 404 naming an unknown memory, job or not
+    if large and identity is None and file_format == "tmx" and len(names) == 1 and not prefers_async():
+        # An anonymous reader owns no job (its file goes only to its user), but one memory's TMX
+        # streams from the feed, read in chunks while it is sent: send them there.
+        return redirect(url_for("feeds.tm_tmx", memory=names[0]), code=307)
+    if large or prefers_async():
+        return accepted(submit_export(memory_names=names or None, file_format=file_format, filename=filename,
+                                      identity=identity))
+    # Small (EXPORT_INLINE_UNITS bounds it): built in memory and sent with its length.
+    buffer = io.BytesIO()
+    service.export_units(session, memory_names=names, file_format=file_format, stream=buffer)
     return Response(buffer.getvalue(), mimetype=service.EXPORT_MIMETYPES[file_format],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -140,6 +164,35 @@ def create_unit():
     response = jsonify(repo.unit_snapshot(unit))
     response.headers["Location"] = url_for("tm_api.get_unit", unit_id=unit.id)
     return response, 201 if created else 200
+
+
+@bp.post("/translations")
+def store_translation():
+    """Store a translator's translation of one segment: ``{"memory", "source", "target", "src",
+    "tgt", "doc_title", "prev", "next"}``. Translators' units are drafts, editors' approved;
+    the memory must exist. 201 with the unit when it is new, 200 when the pair was there."""
+    identity = check_permission("propose")
+    body = json_body()
+    memory_name = _memory_field(body)
+    source, target = _segment_texts(body, may_be_empty=False)
+    src, _tgt = _segment_languages(body, source)
+    optional = {}
+    for name in ("doc_title", "prev", "next"):
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            raise DuizhaoError(Message(N_("Field {field!r} must be a string or null."), field=name), field=name)
+        optional[name] = value or None
+    session = db_session()
+    unit, outcome = service.store_translation(
+        session, memory_name=memory_name, source=source, target=target, src=src,
+        status="approved" if identity.user.has_role("editor") else "draft", user=identity.name,
+        doc_title=optional["doc_title"], context_prev=optional["prev"], context_next=optional["next"])
+    session.commit()
+    if outcome != service.STORED_UNCHANGED:
+        live_index().changed()
+    response = jsonify(repo.unit_snapshot(unit) | {"outcome": outcome})
+    response.headers["Location"] = url_for("tm_api.get_unit", unit_id=unit.id)
+    return response, 201 if outcome == service.STORED_CREATED else 200
 
 
 @bp.post("/units/batch")
@@ -212,18 +265,32 @@ def xliff_pretranslate():
     """The uploaded XLIFF (multipart ``file``) back with its empty targets filled from the
     memory, byte for byte the same elsewhere; ``memory`` (repeatable), ``min_score``, ``mode``
     as form fields or query parameters. The report goes in ``X-Pretranslate-*`` headers, or
-    alone as JSON for ``Accept: application/json``. A read may do this: nothing is stored."""
-    check_permission("read")
+    alone as JSON for ``Accept: application/json``. A read may do this: nothing is stored.
+
+    A file over PRETRANSLATE_INLINE_BYTES or _SEGMENTS (or any, with ``Prefer: respond-async``)
+    is pre-translated by a job instead: 202 with ``Location: /api/v1/jobs/<id>``; the job's
+    result is the JSON report, its file at ``/api/v1/jobs/<id>/result``. Past the job's bounds
+    (`tm.pretranslate.JOB_MAX_BYTES`, `JOB_MAX_SEGMENTS`) 413."""
+    identity = check_permission("read")
     upload = request.files.get("file")
     if upload is None:
         raise DuizhaoError(Message(N_("No file: send the XLIFF as multipart field {field!r}."), field="file"),
                            parameter="file")
-    # One request reads the whole file; larger files would go to the job queue once it exists.
-    data = upload.stream.read(pretranslate.MAX_FILE_BYTES + 1)
     memories = [m.strip() for raw in request.values.getlist("memory") for m in raw.split(",") if m.strip()]
-    body, report = pretranslate_upload(data, memories=memories or None, min_score=request.values.get("min_score"),
-                                       mode=request.values.get("mode"))
+    options = pretranslate_options(memories=memories or None, min_score=request.values.get("min_score"),
+                                   mode=request.values.get("mode"))
     filename = upload.filename or "pretranslated.xlf"
+    head = upload.stream.read(pretranslate_inline_bytes() + 1)
+    if not prefers_async() and len(head) <= pretranslate_inline_bytes():
+        try:
+            return _pretranslated(*pretranslate_upload(head, options), filename)
+        except FileTooLarge:
+            pass  # more segments than a request looks up: a job takes it
+    return accepted(submit_pretranslate(stream=upload.stream, head=head, filename=filename, options=options,
+                                        identity=identity))
+
+
+def _pretranslated(body: bytes, report, filename: str):
     wanted = request.accept_mimetypes.best_match(["application/xliff+xml", "application/json"],
                                                  default="application/xliff+xml")
     if wanted == "application/json":
@@ -274,6 +341,44 @@ def tm_lookup_batch():
                                segment=position, **err.details) from None
     results = lookup.lookup_many(session, live_index(), requests)
     return jsonify({"results": lookup_answers(session, requests, results)})
+
+
+# ------------------------------------------------------------------ a segment's QA
+
+def _segment_texts(body: dict, *, target_field: str = "target", may_be_empty: bool = True) -> tuple[str, str]:
+    source, target = body.get("source"), body.get(target_field)
+    if not isinstance(source, str) or not source.strip():
+        raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field="source"),
+                           field="source")
+    if not isinstance(target, str) or (not may_be_empty and not target.strip()):
+        raise DuizhaoError(Message(N_("Field {field!r} must be a non-empty string."), field=target_field),
+                           field=target_field)
+    for name, text in (("source", source), (target_field, target)):
+        if len(text) > MAX_SEGMENT_CHARS:
+            raise DuizhaoError(length_problem(name, text, MAX_SEGMENT_CHARS), field=name)
+    return source, target
+
+
+def _segment_languages(body: dict, source: str) -> tuple[str, str]:
+    src, tgt = source_and_target(body.get("src"), body.get("tgt"), source)
+    if src == tgt:
+        raise DuizhaoError(Message(N_("Fields {src!r} and {tgt!r} must name different languages "
+                                      "(both are {lang!r})."), src="src", tgt="tgt", lang=src), field="tgt")
+    return src, tgt
+
+
+@bp.post("/qa")
+def qa():
+    """A translation's QA as it is typed: ``{"source", "target", "src", "tgt", "date"}`` ->
+    ``{"issues": [{kind, severity, message, source_span, target_span}]}``: numbers missing or
+    changed (by value: 250亿 is 25 billion), glossary terms missing, forbidden or deprecated
+    renderings, Chinese left in an English target."""
+    check_permission("read")
+    body = json_body()
+    source, target = _segment_texts(body)
+    src, tgt = _segment_languages(body, source)
+    on = checks.date(body.get("date"), "date")
+    return jsonify({"src": src, "tgt": tgt, "issues": segment_qa(read_session(), source, target, src, tgt, on=on)})
 
 
 def _request_from(params: dict) -> lookup.LookupRequest:

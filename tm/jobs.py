@@ -1,6 +1,7 @@
 """The TM's long work as jobs (see jobs/): importing a saved upload, training the fragment model,
-building a snapshot of the lookup index.
-No Flask here: the web layer adds these kinds to the app (tm.webutil.add_job_kinds)."""
+pre-translating a large XLIFF and exporting a large memory (these two write a file the user
+downloads: `jobs.service.result_stream`), building a snapshot of the lookup index. No Flask here:
+the web layer adds these kinds to the app (tm.webutil.add_job_kinds)."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,13 +13,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from jobs.service import Handler, JobContext
-from tm import fragments, service
+from jobs.service import Handler, JobContext, result_file, result_stream
+from tm import fragments, lookup, pretranslate, service
 from tm.index_snapshot import SnapshotStore
-from tm.live_index import write_snapshot
+from tm.live_index import LiveIndex, write_snapshot
 
 IMPORT = "tm.import"
 TRAIN_FRAGMENTS = "tm.fragments.train"
+PRETRANSLATE = "tm.pretranslate"
+EXPORT = "tm.export"
 
 
 def import_upload(session: Session, context: JobContext) -> dict[str, Any]:
@@ -64,6 +67,61 @@ def train_fragments(directory: Callable[[], Path], priors: fragments.TermPairs |
         return dataclasses.asdict(outcome)
 
     return handler
+
+
+def pretranslate_upload(index: Callable[[], LiveIndex], models: Callable[[], fragments.ModelStore]) -> Handler:
+    """The handler pre-translating the saved XLIFF ``params["upload"]`` (as the API does within
+    a request, to the job's bounds: `tm.pretranslate.JOB_MAX_BYTES` and `JOB_MAX_SEGMENTS`) into
+    the job's result file. Progress in segments looked up of those to look up; a cancel is heard
+    between segments. Nothing is stored: the runner commits an untouched session."""
+
+    def handler(session: Session, context: JobContext) -> dict[str, Any]:
+        params = context.params
+        memories = params.get("memories") or None
+        score = float(params["min_score"])
+        counted = {"done": 0, "total": 0}
+
+        def reached(done: int, total: int) -> None:  # from pretranslate_file: before and after each batch
+            counted.update(done=done, total=total)
+            context.progress(done, total)
+
+        def segment() -> None:  # from the lookup, after each segment
+            counted["done"] += 1
+            context.progress(counted["done"], counted["total"])
+
+        run = lookup.segment_lookup(session, index(), memories=memories, min_score=min(score, 100.0),
+                                    limit=pretranslate.DEFAULT_CANDIDATES, each=segment)
+        pieces = lookup.segment_fragments(session, index(), models(), memories=memories,
+                                          between=lambda: context.progress(context.done))
+        data = Path(params["upload"]).read_bytes()
+        body, report = pretranslate.pretranslate_file(
+            data, run, min_score=score, mode=params["mode"], bounded=True, max_bytes=pretranslate.JOB_MAX_BYTES,
+            max_segments=pretranslate.JOB_MAX_SEGMENTS, fragments=pieces, progress=reached)
+        del data
+        context.check_cancel()
+        with result_stream(context) as out:
+            out.write(body)
+        return {"filename": params["filename"], "report": report.to_dict(),
+                "file": result_file(context, name=params["filename"],
+                                    content_type=pretranslate.XLIFF_MIMETYPES[report.version])}
+
+    return handler
+
+
+def export_memories(session: Session, context: JobContext) -> dict[str, Any]:
+    """Export ``params["memories"]`` (all when None) as ``params["format"]`` into the job's result
+    file, streaming from the database (flat memory); progress in units written, a cancel heard
+    every few hundred units."""
+    params = context.params
+    names = params.get("memories") or None
+    total = service.export_size(session, names)
+    context.progress(0, total)
+    with result_stream(context) as out:
+        count = service.export_units(session, memory_names=names, file_format=params["format"], stream=out,
+                                     progress=lambda done: context.progress(done, max(total, done)))
+    return {"units": count, "format": params["format"], "memories": names,
+            "file": result_file(context, name=params["filename"],
+                                content_type=service.EXPORT_MIMETYPES[params["format"]])}
 
 
 SNAPSHOT = "tm.index.snapshot"

@@ -130,8 +130,10 @@ def lookup(session: Session, index: LiveIndex, request: LookupRequest) -> list[d
     return lookup_many(session, index, [request])[0]
 
 
-def lookup_many(session: Session, index: LiveIndex, requests: Sequence[LookupRequest]) -> list[list[dict]]:
-    """Several lookups with one index refresh (the batch form)."""
+def lookup_many(session: Session, index: LiveIndex, requests: Sequence[LookupRequest],
+                *, each: Callable[[], None] | None = None) -> list[list[dict]]:
+    """Several lookups with one index refresh (the batch form); ``each()`` after every one (a
+    job's progress, and its moment to hear a cancel)."""
     index.refresh(session)
     memory_cache: dict[tuple[str, ...] | None, set[int] | None] = {}
     results = []
@@ -153,6 +155,8 @@ def lookup_many(session: Session, index: LiveIndex, requests: Sequence[LookupReq
                 break
         results.append(found)
         spent += stats.rescored
+        if each is not None:
+            each()
     return results
 
 
@@ -202,9 +206,11 @@ def _lookup_one(session: Session, index: LiveIndex, request: LookupRequest,
 
 
 def segment_lookup(session: Session, index: LiveIndex, *, memories: Sequence[str] | None, min_score: float,
-                   limit: int) -> Callable[[list[str], str, str], list[list[dict]]]:
+                   limit: int, each: Callable[[], None] | None = None
+                   ) -> Callable[[list[str], str, str], list[list[dict]]]:
     """The lookup `tm.pretranslate` takes: a file's segments in order, each with its neighbours
-    as context (a segment stored in the same context scores 101), asked in batches of MAX_BATCH."""
+    as context (a segment stored in the same context scores 101), asked in batches of MAX_BATCH;
+    ``each()`` after every segment (`lookup_many`)."""
     def run(segments: list[str], src: str, tgt: str) -> list[list[dict]]:
         out: list[list[dict]] = []
         for start in range(0, len(segments), MAX_BATCH):
@@ -213,17 +219,31 @@ def segment_lookup(session: Session, index: LiveIndex, *, memories: Sequence[str
                                      prev=segments[i - 1] if i else "",
                                      next=segments[i + 1] if i + 1 < len(segments) else "", fragments=False)
                         for i in range(start, min(start + MAX_BATCH, len(segments)))]
-            out.extend(lookup_many(session, index, requests))
+            out.extend(lookup_many(session, index, requests, each=each))
         return out
     return run
 
 
-def segment_fragments(session: Session, index: LiveIndex, store: ModelStore, *, memories: Sequence[str] | None
+#: Segments whose fragments are found together when a job asks between chunks (`segment_fragments`).
+FRAGMENT_CHUNK = 200
+
+
+def segment_fragments(session: Session, index: LiveIndex, store: ModelStore, *, memories: Sequence[str] | None,
+                      between: Callable[[], None] | None = None
                       ) -> Callable[[list[str], str, str], list[list[dict]]]:
     """The fragments `tm.pretranslate` may offer where no match was good enough: for each
-    segment, the runs of it the memory holds, with their translations (as a lookup shows them)."""
+    segment, the runs of it the memory holds, with their translations (as a lookup shows them).
+    With ``between``, in chunks of FRAGMENT_CHUNK segments, ``between()`` after each (a job's
+    sign of life and cancel check); each segment's fragments are its own, so chunks change nothing."""
     def run(segments: list[str], src: str, tgt: str) -> list[list[dict]]:
         requests = [make_request(q=text, src=src, tgt=tgt, memories=list(memories) if memories else None)
                     for text in segments]
-        return [found or [] for found in fragments_many(session, index, store, requests, [() for _ in requests])]
+        step = FRAGMENT_CHUNK if between is not None else max(len(requests), 1)
+        out: list[list[dict]] = []
+        for start in range(0, len(requests), step):
+            chunk = requests[start:start + step]
+            out.extend(found or [] for found in fragments_many(session, index, store, chunk, [() for _ in chunk]))
+            if between is not None:
+                between()
+        return out
     return run

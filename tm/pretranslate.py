@@ -120,12 +120,28 @@ def _term_pairs(hits: Sequence[dict]) -> list[tuple[str, str]]:
 
 #: What `pretranslate_file` writes: targets, candidates, or both.
 MODES = ("fill", "candidates", "both")
-#: The largest file pre-translated within one request, and its most segments. Both keep a
+#: The largest file pre-translated within one request, and its most segments (the defaults of
+#: the app's PRETRANSLATE_INLINE_BYTES / _SEGMENTS); a larger file becomes a job. Both keep a
 #: request within a worker's timeout: 5,000 segments are five lookup batches of
 #: `tm.lookup.MAX_BATCH`, a few seconds each on a large memory; the bytes are the article
 #: upload's bound (`workbench.upload.MAX_UPLOAD_BYTES`).
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_FILE_SEGMENTS = 5_000
+#: The largest file a job pre-translates, and its most segments. The whole document is parsed
+#: in memory (the answer keeps every byte of it): lxml's tree and the text take about ten
+#: times the file, so 200 MB is about the most a worker on a small machine should hold; 200,000
+#: segments are an hour or so of lookups on a large memory.
+JOB_MAX_BYTES = 200 * 1024 * 1024
+JOB_MAX_SEGMENTS = 200_000
+#: The content type of the file given back, by XLIFF version.
+XLIFF_MIMETYPES = {1: "application/x-xliff+xml", 2: "application/xliff+xml"}
+
+
+class FileTooLarge(DuizhaoError):
+    """A file over the bound `pretranslate_file` was given: 413 where it is final (a job's
+    bound), the sign to queue a job where it is not (a request's)."""
+
+    status = 413
 
 
 @dataclass(frozen=True)
@@ -151,7 +167,9 @@ class FileReport:
 
 def pretranslate_file(data: bytes, lookup: Lookup, *, min_score: float = DEFAULT_THRESHOLD, mode: str = "both",
                       candidates: int = DEFAULT_CANDIDATES, bounded: bool = False,
-                      fragments: Lookup | None = None) -> tuple[bytes, FileReport]:
+                      max_bytes: int = MAX_FILE_BYTES, max_segments: int = MAX_FILE_SEGMENTS,
+                      fragments: Lookup | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> tuple[bytes, FileReport]:
     """A translator's XLIFF 1.2 or 2.x file with its empty targets filled from ``lookup`` (at
     ``min_score`` or better), the same file byte for byte everywhere else
     (`tm.formats.xliff_roundtrip`). ``mode``: ``fill`` writes targets, ``candidates`` only
@@ -168,8 +186,10 @@ def pretranslate_file(data: bytes, lookup: Lookup, *, min_score: float = DEFAULT
     ``subType="duizhao:fragment"``, never written as a target.
 
     Raises `ImportFormatError` as `RoundTripDocument` does. With ``bounded`` (a request or a
-    command, not a library call), a file over MAX_FILE_BYTES or MAX_FILE_SEGMENTS is refused
-    (413), and so is a file with no empty target (422: nothing to pre-translate).
+    job, not a library call), a file over ``max_bytes`` or ``max_segments`` is refused
+    (`FileTooLarge`, 413) before any lookup, and so is a file with no empty target (422: nothing
+    to pre-translate). ``progress(done, total)`` hears how many of the segments to look up
+    (``total``) have been, before the first lookup and after each language pair's.
     """
     from xml.sax.saxutils import escape
 
@@ -178,14 +198,15 @@ def pretranslate_file(data: bytes, lookup: Lookup, *, min_score: float = DEFAULT
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    if bounded and len(data) > MAX_FILE_BYTES:
-        raise _too_large(N_("The file is larger than {most} MB; at most that can be pre-translated at once."),
-                         most=MAX_FILE_BYTES // (1024 * 1024))
+    if bounded and len(data) > max_bytes:
+        raise FileTooLarge(Message(N_("The file is larger than {most} MB; at most that can be pre-translated at "
+                                      "once."), most=max_bytes // (1024 * 1024)), size=len(data))
     document = RoundTripDocument(data)
     work = [s for s in document.segments if s.empty]
-    if bounded and len(document.segments) > MAX_FILE_SEGMENTS:
-        raise _too_large(N_("The file has {count:,} segments; at most {most:,} can be pre-translated at once. "
-                            "Split it into parts."), count=len(document.segments), most=MAX_FILE_SEGMENTS)
+    if bounded and len(document.segments) > max_segments:
+        raise FileTooLarge(Message(N_("The file has {count:,} segments; at most {most:,} can be pre-translated at "
+                                      "once. Split it into parts."), count=len(document.segments), most=max_segments),
+                           segments=len(document.segments))
     if bounded and not work:
         raise DuizhaoError(Message(N_("Every segment of the file has a target already ({count} segments): "
                                       "nothing to pre-translate."), count=len(document.segments)), status=422)
@@ -193,9 +214,13 @@ def pretranslate_file(data: bytes, lookup: Lookup, *, min_score: float = DEFAULT
     by_pair: dict[tuple[str, str], list[int]] = {}
     for position, segment in enumerate(work):
         by_pair.setdefault((segment.src, segment.tgt), []).append(position)
+    if progress is not None:
+        progress(0, len(work))
     for (src, tgt), positions in by_pair.items():
         for position, matches in zip(positions, lookup([work[p].text for p in positions], src, tgt), strict=True):
             found[position] = matches
+        if progress is not None:
+            progress(len(found), len(work))
 
     def with_codes(segment, target: str) -> str | None:
         """``target`` as markup with the segment's codes placed, or None when they cannot be."""
@@ -251,7 +276,3 @@ def pretranslate_file(data: bytes, lookup: Lookup, *, min_score: float = DEFAULT
                         len(document.segments) - len(work), len(work) - exact - fuzzy, unplaced, offered)
     return document.result(), report
 
-
-def _too_large(text: str, **values: object) -> DuizhaoError:
-    # A job on the queue would take a larger file instead (the scale issue); until it exists, 413.
-    return DuizhaoError(Message(text, **values), status=413)

@@ -124,13 +124,34 @@ def resolve_memories(session: Session, names: Sequence[str] | None) -> list[Memo
     return found
 
 
-def export_units(session: Session, *, memory_names: Sequence[str] | None, file_format: str,
-                 stream: IO[bytes], srclang: str = "zh") -> int:
-    """Write the units of the named memories (all when None) to ``stream``; returns the count."""
+#: Units between two calls of an export's ``progress``.
+EXPORT_PROGRESS_EVERY = 500
+
+
+def check_export_format(file_format: str) -> None:
     if file_format not in EXPORT_FORMATS:
         raise DuizhaoError(Message(N_("Unknown export format {format!r}; use one of {formats}."),
-                                   format=file_format, formats=", ".join(EXPORT_FORMATS)))
+                                   format=file_format, formats=", ".join(EXPORT_FORMATS)), parameter="format")
+
+
+def export_size(session: Session, memory_names: Sequence[str] | None) -> int:
+    """How many units an export of the named memories (all when None) writes: one count per
+    memory, no unit read (404 naming an unknown memory)."""
+    memories = resolve_memories(session, memory_names)
+    sizes = repo.memory_sizes(session)
+    return sum(sizes.values()) if memories is None else sum(sizes.get(m.id, 0) for m in memories)
+
+
+def export_units(session: Session, *, memory_names: Sequence[str] | None, file_format: str,
+                 stream: IO[bytes], srclang: str = "zh", progress: Callable[[int], None] | None = None) -> int:
+    """Write the units of the named memories (all when None) to ``stream``; returns the count.
+    The units are read in chunks (`repository.iter_units`) and written as they come, so
+    memory stays flat whatever the size when ``stream`` is a file. ``progress(units written)``
+    every EXPORT_PROGRESS_EVERY units (a job's progress and its moment to hear a cancel)."""
+    check_export_format(file_format)
     ids, records = _export_records(session, memory_names)
+    if progress is not None:
+        records = _reporting(records, progress)
     if file_format == "tmx":
         return write_tmx(records, stream, srclang=srclang)
     # Columns are known before the first row, so a large export streams row by row.
@@ -149,6 +170,15 @@ def export_tmx_chunks(session: Session, *, memory_names: Sequence[str] | None,
     chunk; the units are read as the chunks are taken."""
     _ids, records = _export_records(session, memory_names)
     return iter_tmx(records, srclang=srclang)
+
+
+def _reporting(records: Iterable[UnitRecord], progress: Callable[[int], None]) -> Iterator[UnitRecord]:
+    count = 0
+    for count, record in enumerate(records, start=1):
+        yield record
+        if count % EXPORT_PROGRESS_EVERY == 0:
+            progress(count)
+    progress(count)
 
 
 def _export_records(session: Session, memory_names: Sequence[str] | None):
@@ -210,6 +240,51 @@ def create_unit(session: Session, *, memory_name: str, fields: dict, user: str |
     if existing is not None:
         return existing, False
     return repo.create_unit(session, memory, fields, user=user)
+
+
+#: What storing a translation did (``store_translation``).
+STORED_CREATED, STORED_APPROVED, STORED_UNCHANGED = "created", "approved", "unchanged"
+
+
+def store_translation(session: Session, *, memory_name: str, source: str, target: str, src: str,
+                      status: str, user: str | None, doc_title: str | None = None,
+                      context_prev: str | None = None, context_next: str | None = None) -> tuple[Unit, str]:
+    """A translator's or editor's translation of one segment stored as a unit of an existing
+    memory, with the document's title and the neighbouring source segments as context.
+
+    The same pair twice is one unit: storing it again changes nothing, except that an editor's
+    ``approved`` store approves a translator's draft of it. Returns the unit and what happened
+    (``created``, ``approved`` or ``unchanged``).
+    """
+    if src not in LANGUAGES:
+        raise DuizhaoError(Message(N_("Unsupported language {lang!r}; use one of {supported}."), lang=src,
+                                   supported=", ".join(LANGUAGES)), field="src")
+    if not isinstance(target, str) or not target.strip():
+        raise DuizhaoError(Message(N_("The translation is empty: type it before storing it.")), field="target")
+    zh, en = (source, target) if src == "zh" else (target, source)
+    fields = {"zh": zh, "en": en, "status": status}
+    for name, value in (("doc_title", doc_title), ("context_prev", context_prev), ("context_next", context_next)):
+        if value:
+            fields[name] = value
+    try:
+        fields = validate_unit_fields(fields, partial=False)
+    except DuizhaoError as err:  # name the page's fields, not the unit's columns
+        side = err.details.get("field")
+        if side in ("zh", "en"):
+            err.details["field"] = "source" if side == src else "target"
+        raise
+    memory = repo.memory_by_name(session, memory_name)
+    if memory is None:
+        raise NotFound(Message(N_("No memory is called {name!r}."), name=memory_name), field="memory")
+    existing = repo.find_pair(session, memory, fields["zh"], fields["en"])
+    if existing is None:
+        unit, created = repo.create_unit(session, memory, fields, user=user)
+        if created:
+            return unit, STORED_CREATED
+        existing = unit  # another request stored the same pair meanwhile
+    if status == "approved" and existing.status != "approved":
+        return repo.update_unit(session, existing, {"status": "approved"}, user=user), STORED_APPROVED
+    return existing, STORED_UNCHANGED
 
 
 MAX_BATCH_UNITS = 5_000

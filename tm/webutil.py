@@ -2,23 +2,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from accounts.auth import check_permission
-from common.errors import Forbidden
+from accounts.auth import Identity, check_permission
+from common.errors import DuizhaoError, Forbidden, Unauthorized
 from common.messages import N_, Message
 from db import db_session, new_session
 from jobs import repository as jobs_repo
 from jobs.models import Job
 from jobs.service import JobContext, Kind
 from jobs.webutil import save_upload, submit
-from tm import fragments, lookup
+from tm import fragments, lookup, pretranslate
 from tm import jobs as tm_jobs
 from tm import repository as repo
+from tm import service as tm_service
 from web.extensions import (
     add_job_kind,
     fragment_models,
@@ -27,6 +30,7 @@ from web.extensions import (
     job_queue,
     live_index,
     lookup_extras,
+    qa_checks,
 )
 
 
@@ -42,6 +46,22 @@ def check_may_write_into(session: Session, name: object, *, field: str = "memory
         raise Forbidden(Message(N_("There is no memory called {name!r}, and only an admin may create one: "
                                    "choose an existing memory or ask an admin to create it."),
                                 name=name.strip()), field=field) from None
+
+
+def segment_qa(session: Session, source: str, target: str, src: str, tgt: str, *,
+               on: Any = None) -> list[dict]:
+    """A segment's QA issues in reading order, their messages in the reader's language: the
+    TM's own checks (numbers, untranslated Chinese: ``tm.core.qa``) and what other areas check
+    (the glossary's terms, installed at start-up)."""
+    from tm.core import qa
+    from web.i18n import translate_message
+
+    if not target.strip():
+        return []
+    issues: list[dict] = [issue.to_dict() for issue in qa.check_segment(source, target, src, tgt)]
+    for check in qa_checks():
+        issues += check(session, source, target, src, tgt, on=on)
+    return [dict(issue, message=translate_message(issue["message"])) for issue in qa.sort_issues(issues)]
 
 
 def lookup_answers(session: Session, requests: Sequence[lookup.LookupRequest],
@@ -140,6 +160,32 @@ def add_job_kinds(app: Flask) -> None:
     add_job_kind(app, tm_jobs.TRAIN_FRAGMENTS,
                  Kind(tm_jobs.train_fragments(lambda: fragment_models(app).directory, fragment_term_pairs(app))))
     add_job_kind(app, tm_jobs.SNAPSHOT, Kind(tm_jobs.index_snapshot(lambda: index_snapshots(app))))
+    add_job_kind(app, tm_jobs.PRETRANSLATE,
+                 Kind(tm_jobs.pretranslate_upload(lambda: live_index(app), lambda: fragment_models(app))))
+    add_job_kind(app, tm_jobs.EXPORT, Kind(tm_jobs.export_memories))
+
+
+def _job_owner(identity: Identity | None, what: Message) -> str:
+    """Who a job is for: a job's file goes only to its user, so an anonymous reader starts none."""
+    if identity is None:
+        raise Unauthorized(what)
+    return identity.name
+
+
+def export_is_large(session: Session, memory_names: Sequence[str] | None) -> bool:
+    """Whether an export of these memories has more units than EXPORT_INLINE_UNITS (then it is a job)."""
+    return tm_service.export_size(session, memory_names) > int(current_app.config["EXPORT_INLINE_UNITS"])
+
+
+def submit_export(*, memory_names: Sequence[str] | None, file_format: str, filename: str,
+                  identity: Identity | None) -> Job:
+    """Queue an export (tm.jobs.export_memories): its file is downloaded from the job."""
+    tm_service.check_export_format(file_format)
+    user = _job_owner(identity, Message(N_("Log in or send an API token: an export this large is written by a "
+                                           "job, whose file only its user downloads.")))
+    return submit(tm_jobs.EXPORT, user=user, result_name=f"export.{file_format}",
+                  params={"memories": list(memory_names) if memory_names else None, "format": file_format,
+                          "filename": filename})
 
 
 #: Response headers that carry a pre-translation's report (`tm.pretranslate.FileReport`).
@@ -149,17 +195,22 @@ PRETRANSLATE_HEADERS = {
     "skipped_translated": "X-Pretranslate-Skipped-Translated", "left_empty": "X-Pretranslate-Left-Empty",
     "codes_not_placed": "X-Pretranslate-Codes-Not-Placed", "with_candidates": "X-Pretranslate-With-Candidates",
 }
-XLIFF_MIMETYPES = {1: "application/x-xliff+xml", 2: "application/xliff+xml"}
+XLIFF_MIMETYPES = pretranslate.XLIFF_MIMETYPES
 
 
-def pretranslate_upload(data: bytes, *, memories: Sequence[str] | None, min_score: object, mode: object
-                        ) -> tuple[bytes, Any]:
-    """A translator's XLIFF pre-translated from the memories (all when none is named): the
-    parameters checked (400 naming the one that is wrong), nothing stored."""
+@dataclass(frozen=True)
+class PretranslateOptions:
+    """A pre-translation's parameters, checked: the memories (None: all), the score, the mode."""
+
+    memories: list[str] | None
+    min_score: float
+    mode: str
+
+
+def pretranslate_options(*, memories: Sequence[str] | None, min_score: object, mode: object) -> PretranslateOptions:
+    """The parameters of a pre-translation checked (400 naming the one that is wrong, 404 naming
+    an unknown memory) before any work, inline or in a job."""
     from common import params
-    from common.errors import DuizhaoError
-    from db import db_session
-    from tm import pretranslate
 
     check_permission("read")
     score = params.decimal_number(min_score, "min_score", default=pretranslate.DEFAULT_THRESHOLD, low=0, high=101)
@@ -167,16 +218,47 @@ def pretranslate_upload(data: bytes, *, memories: Sequence[str] | None, min_scor
     if chosen not in pretranslate.MODES:
         raise DuizhaoError(Message(N_("Parameter {parameter!r} must be one of {choices}."), parameter="mode",
                                    choices=", ".join(pretranslate.MODES)), parameter="mode")
+    tm_service.resolve_memories(db_session(), memories)
+    return PretranslateOptions(list(memories) if memories else None, score, str(chosen))
+
+
+def pretranslate_inline_bytes() -> int:
+    return int(current_app.config["PRETRANSLATE_INLINE_BYTES"])
+
+
+def pretranslate_upload(data: bytes, options: PretranslateOptions) -> tuple[bytes, Any]:
+    """A translator's XLIFF pre-translated within the request from the memories, nothing
+    stored. A file over the inline bounds (PRETRANSLATE_INLINE_BYTES / _SEGMENTS) raises
+    `tm.pretranslate.FileTooLarge` before any lookup: the caller queues it instead."""
     if not data.strip():
         raise DuizhaoError(Message(N_("The file is empty.")), parameter="file")
     session = db_session()
-    from tm.service import resolve_memories
+    run = lookup.segment_lookup(session, live_index(), memories=options.memories,
+                                min_score=min(options.min_score, 100.0), limit=pretranslate.DEFAULT_CANDIDATES)
+    pieces = lookup.segment_fragments(session, live_index(), fragment_models(), memories=options.memories)
+    return pretranslate.pretranslate_file(data, run, min_score=options.min_score, mode=options.mode, bounded=True,
+                                          max_bytes=pretranslate_inline_bytes(),
+                                          max_segments=int(current_app.config["PRETRANSLATE_INLINE_SEGMENTS"]),
+                                          fragments=pieces)
 
-    resolve_memories(session, memories)  # 404 naming an unknown memory before any work
-    run = lookup.segment_lookup(session, live_index(), memories=memories, min_score=min(score, 100.0),
-                                limit=pretranslate.DEFAULT_CANDIDATES)
-    pieces = lookup.segment_fragments(session, live_index(), fragment_models(), memories=memories)
-    return pretranslate.pretranslate_file(data, run, min_score=score, mode=chosen, bounded=True, fragments=pieces)
+
+def submit_pretranslate(*, stream: IO[bytes] | None = None, head: bytes = b"", upload: Path | None = None,
+                        filename: str, options: PretranslateOptions, identity: Identity | None) -> Job:
+    """Queue the pre-translation of an XLIFF (tm.jobs.pretranslate_upload): the rest of
+    ``stream`` after ``head`` saved for the worker (413 past `tm.pretranslate.JOB_MAX_BYTES`),
+    or a file already saved (``upload``: the job's own copy, which it removes)."""
+    user = _job_owner(identity, Message(N_("Log in or send an API token: a file this large is pre-translated by a "
+                                           "job, whose file only its user downloads.")))
+    if upload is None:
+        if stream is None:
+            raise ValueError("a stream or a saved upload is needed")
+        if not head.strip() and not (head := head + stream.read(1024)).strip():
+            raise DuizhaoError(Message(N_("The file is empty.")), parameter="file")
+        upload = save_upload(stream, filename, head=head, most=pretranslate.JOB_MAX_BYTES)
+    suffix = Path(filename).suffix.lower() if Path(filename).suffix.lower() in (".xlf", ".xliff", ".xlf2") else ".xlf"
+    return submit(tm_jobs.PRETRANSLATE, user=user, result_name=f"pretranslated{suffix}",
+                  params={"upload": str(upload), "filename": filename, "memories": options.memories,
+                          "min_score": options.min_score, "mode": options.mode})
 
 
 def xliff_download(body: bytes, report: Any, filename: str) -> Any:

@@ -34,6 +34,7 @@ _DB_SESSIONMAKER = "db_sessionmaker"
 _LIVE_INDEX = "tm_live_index"
 _GLOSSARY_RECOGNIZER = "glossary_recognizer"
 _LOOKUP_EXTRAS = "tm_lookup_extras"
+_QA_CHECKS = "tm_qa_checks"
 _ALIGN_GLOSSARY_PAIRS = "align_glossary_pairs"
 _ALIGN_EMBEDDER = "align_embedder"
 _FRAGMENT_MODELS = "tm_fragment_models"
@@ -54,6 +55,14 @@ class LookupExtra(Protocol):
 
     def __call__(self, session: Session, q: str, src: str, tgt: str, *,
                  on: dt.date | None = None) -> dict[str, Any]: ...
+
+
+class QaCheck(Protocol):
+    """What another area checks in a segment's translation (the glossary checks its terms):
+    issues as dicts with ``kind``, ``severity``, ``message`` (a Message) and spans."""
+
+    def __call__(self, session: Session, source: str, target: str, src: str, tgt: str, *,
+                 on: dt.date | None = None) -> list[dict[str, Any]]: ...
 
 
 #: (zh, en) term pairs the sentence aligner takes as evidence.
@@ -156,6 +165,16 @@ def install_lookup_extras(app: Flask, extras: Sequence[LookupExtra]) -> None:
 def lookup_extras(app: Flask | None = None) -> Sequence[LookupExtra]:
     """What other areas add to every TM lookup answer; none when nothing was installed."""
     return _extensions(app).get(_LOOKUP_EXTRAS, ())
+
+
+def install_qa_checks(app: Flask, checks: Sequence[QaCheck]) -> None:
+    _extensions(app)[_QA_CHECKS] = list(checks)
+
+
+def qa_checks(app: Flask | None = None) -> Sequence[QaCheck]:
+    """What other areas check in a segment's translation beside the TM's own checks; none
+    when nothing was installed."""
+    return _extensions(app).get(_QA_CHECKS, ())
 
 
 def install_align_glossary_pairs(app: Flask, provider: TermPairs) -> None:

@@ -50,6 +50,24 @@ def skeleton(segments: Sequence[str], src: str, tgt: str, *, version: int, origi
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+def translated_xliff(segments: Sequence[str], targets: Sequence[str | None], src: str, tgt: str, *, version: int,
+                     original: str = "article.txt") -> bytes:
+    """The skeleton of ``segments`` with the translator's own targets written in (state
+    ``translated``); a segment without one keeps no target, as a CAT tool expects."""
+    root = etree.fromstring(skeleton(segments, src, tgt, version=version, original=original))
+    if version == 1:
+        units = root.iter(f"{{{NS_12}}}trans-unit")
+        for unit, target in zip(units, targets, strict=True):
+            if target:
+                etree.SubElement(unit, f"{{{NS_12}}}target", state="translated").text = target
+    else:
+        for segment, target in zip(root.iter(f"{{{NS_20}}}segment"), targets, strict=True):
+            if target:
+                segment.set("state", "translated")
+                etree.SubElement(segment, f"{{{NS_20}}}target").text = target
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
 def export_xliff(segments: Sequence[str], src: str, tgt: str, *, version: int, lookup: Lookup,
                  terms: Terms | None, threshold: float, original: str = "article.txt") -> bytes:
     """The pre-translated XLIFF 1.2 (``version=1``) or 2.0 (``version=2``) of ``segments``."""

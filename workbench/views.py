@@ -11,25 +11,38 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from accounts.auth import check_permission
+from accounts.auth import check_permission, current_identity
 from common import params
 from common.errors import DuizhaoError
 from common.languages import UNDETECTED, language_of, other_language
 from common.messages import N_, Message
 from db import db_session
 from glossary import service as glossary_service
+from jobs.webutil import copy_upload, job_json, save_upload, saved_upload, visible_job
+from tm import jobs as tm_jobs
 from tm import lookup as tm_lookup
 from tm import repository as tm_repo
 from tm import service as tm_service
 from tm.core.segment import split_sentences
-from tm.webutil import pretranslate_upload, xliff_download
+from tm.pretranslate import FileTooLarge
+from tm.webutil import pretranslate_options, pretranslate_upload, submit_pretranslate, xliff_download
 from web.extensions import fragment_models, glossary_recognizer, live_index
 from web.i18n import translate_message
-from workbench import analysis, export
+from workbench import analysis, documents, export
 from workbench import upload as upload_reader
 
 bp = Blueprint("workbench", __name__, url_prefix="/workbench")
@@ -98,7 +111,8 @@ def shortcuts() -> list[tuple[str, str]]:
         ("/", _("Focus the search box")),
         ("j / ↓", _("Next match (when not typing)")),
         ("k / ↑", _("Previous match (when not typing)")),
-        ("c · Ctrl+Enter", _("Copy the selected target")),
+        ("c", _("Copy the selected target")),
+        ("Ctrl+Enter", _("Store your translation (in the translation box); elsewhere copy the selected target")),
         ("Alt+D", _("Switch the direction")),
     ]
 
@@ -129,6 +143,15 @@ def js_messages() -> dict[str, str]:
         "penalty_case": _("upper/lower case"), "penalty_script": _("traditional/simplified"),
         "penalty_whitespace": _("spacing"), "penalty_formatting": _("formatting"),
         "penalty_number": _("number changed"), "penalty_unadapted number": _("number not adapted"),
+        "use": _("Use"), "noIssues": _("No problems found."), "storing": _("Storing…"),
+        "stored_created_draft": _("Stored in {memory} as a draft."),
+        "stored_created_approved": _("Stored in {memory} as an approved unit."),
+        "stored_approved": _("The draft in {memory} is approved now."),
+        "stored_unchanged": _("{memory} already holds this translation."),
+        "emptyTarget": _("The translation is empty: type it before storing it."),
+        "emptySource": _("Type or paste the segment to translate first."),
+        "noMemory": _("There is no memory to store into: ask an admin to create one."),
+        "severity_error": _("error"), "severity_warning": _("warning"),
         "fragmentUnit": _("({count} unit)"), "fragmentUnits": _("({count} units)"),
         "fragmentMore": _("Other renderings and an example"),
         "detected": _("detected: {direction}"), "zhen": _("Chinese → English"), "enzh": _("English → Chinese"),
@@ -151,7 +174,15 @@ def _memories():
 def lookup_page():
     check_permission("read")
     return render_template("workbench/lookup.html", memories=_memories(), shortcuts=shortcuts(),
-                           messages=js_messages(), wb_config=js_config())
+                           messages=js_messages(), wb_config=js_config(), store=store_rights())
+
+
+def store_rights() -> dict[str, bool]:
+    """Whether this reader may store translations (any logged-in user: translators store drafts)
+    and whether they are stored approved (editors and admins)."""
+    identity = current_identity()
+    allowed = identity is not None and identity.scope == "write"
+    return {"allowed": allowed, "approved": allowed and identity is not None and identity.user.has_role("editor")}
 
 
 @bp.get("/concordance")
@@ -290,7 +321,7 @@ def article_page():
                                "threshold": DEFAULT_THRESHOLD, "band_labels": BAND_LABELS, "band_words": BAND_WORDS,
                                "whole_percent": whole_percent,
                                "rows_order": analysis.ROWS, "filename": None, "carried": None,
-                               "xliff_upload": False, "modes": pretranslate_modes()}
+                               "xliff_upload": False, "held": None, "modes": pretranslate_modes()}
     if request.method == "GET":
         return render_template("workbench/article.html", **context)
     context["direction"] = request.form.get("direction", "auto")
@@ -300,6 +331,10 @@ def article_page():
         context["text"], context["filename"] = text, filename
         if xliff is not None:
             context["xliff_upload"], context["carried"] = True, upload_reader.carry(xliff)
+            if context["carried"] is None:
+                # Too large to come back with the form: kept in the jobs folder for the
+                # pre-translation job the page offers (removed after JOB_RESULTS_DAYS if unused).
+                context["held"] = save_upload(io.BytesIO(xliff), filename or "upload.xlf").name
         src, tgt = _direction(text)
         segments = _segments(text, src)
         found = _lookup_all(segments, src, tgt)
@@ -325,13 +360,38 @@ def pretranslate_modes() -> list[tuple[str, str]]:
 @bp.post("/article/pretranslate")
 def article_pretranslate():
     """The XLIFF uploaded on the article page, back whole with its empty targets filled: the
-    result page posts the file back (``xliff``, as `workbench.upload.carry` packed it)."""
-    check_permission("read")
-    data = upload_reader.carried(request.form.get("xliff"))
+    result page posts the file back (``xliff``, as `workbench.upload.carry` packed it), or the
+    name it was kept under when too large for a form (``held``). A file over the inline bounds
+    (tm.webutil.pretranslate_upload), and every held one, is pre-translated by a job: 303 to
+    the page that shows its progress, then the link to the file."""
+    identity = check_permission("read")
     filename = request.form.get("filename") or "pretranslated.xlf"
-    body, report = pretranslate_upload(data, memories=None, min_score=request.form.get("threshold"),
-                                       mode=request.form.get("mode"))
-    return xliff_download(body, report, filename)
+    options = pretranslate_options(memories=None, min_score=request.form.get("threshold"),
+                                   mode=request.form.get("mode"))
+    held = saved_upload(request.form.get("held"))
+    if held is not None:
+        job = submit_pretranslate(upload=copy_upload(held), filename=filename, options=options, identity=identity)
+    else:
+        data = upload_reader.carried(request.form.get("xliff"))
+        try:
+            return xliff_download(*pretranslate_upload(data, options), filename)
+        except FileTooLarge:
+            job = submit_pretranslate(stream=io.BytesIO(data), filename=filename, options=options,
+                                      identity=identity)
+    return redirect(url_for("workbench.article_pretranslate_job", job=job.id), 303)
+
+
+@bp.get("/article/pretranslate")
+def article_pretranslate_job():
+    """A pre-translation job's progress (polled by static/import.js), then the link to its file."""
+    identity = check_permission("read")
+    job = None
+    if identity is not None and request.args.get("job", "").isdigit():
+        job = visible_job(int(request.args["job"]), identity.name, admin=identity.user.has_role("admin"))
+    if job is None or job.kind != tm_jobs.PRETRANSLATE:
+        raise DuizhaoError(Message(N_("You have no pre-translation job {job}."), job=request.args.get("job", "")),
+                           status=404)
+    return render_template("workbench/pretranslate_job.html", job=job_json(job))
 
 
 @bp.post("/article/export")
@@ -357,3 +417,62 @@ def article_export():
     return Response(body, mimetype=export.MIMETYPES[file_format],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
+
+
+# ------------------------------------------------------------------ documents (the segment editor)
+
+def editor_messages() -> dict[str, str]:
+    """Every text static/editor.js shows, in the reader's language."""
+    return {
+        "confirming": _("Confirming…"), "confirmed": _("Confirmed by {who} at {when}."),
+        "conflict": _("Someone confirmed this segment meanwhile:"), "emptyTarget": _("The translation is empty: "
+                                                                                   "type it before storing it."),
+        "noIssues": _("No problems found."), "severity_error": _("error"), "severity_warning": _("warning"),
+        "networkError": _("The server could not be reached. Check the connection and try again."),
+        "serverError": _("The server could not answer: {message}"),
+    }
+
+
+@bp.route("/documents", methods=["GET", "POST"])
+def documents_page():
+    """My documents, and a form to start one from a pasted text or an uploaded file."""
+    identity = check_permission("propose")
+    session = db_session()
+    error = None
+    if request.method == "POST":
+        try:
+            text, filename, _xliff = _article_text()
+            src, tgt = _direction(text)
+            document = documents.create_document(
+                session, owner=identity.name, title=request.form.get("title") or filename or "", text=text,
+                src=src, tgt=tgt, memory=request.form.get("memory", ""), filename=filename)
+            session.commit()
+            return redirect(url_for("workbench.document_page", document_id=document.id))
+        except DuizhaoError as err:
+            session.rollback()
+            error = translate_message(err.message)
+    return render_template("workbench/documents.html", documents=documents.documents_of(session, identity.name),
+                           memories=_memories(), error=error, form=request.form), 400 if error else 200
+
+
+@bp.get("/documents/<int:document_id>")
+def document_page(document_id: int):
+    """The segment-by-segment editor: each segment with its best match, terms and checks."""
+    check_permission("propose")
+    document = documents.get_document(db_session(), document_id)
+    sources = [s.source for s in document.segments]
+    found = _lookup_all(sources, document.src, document.tgt, limit=1)
+    terms = [_terms(text, document.src) for text in sources]
+    rows = list(zip(document.segments, found, terms, strict=True))
+    return render_template("workbench/document.html", document=document, rows=rows, whole_percent=whole_percent,
+                           band_words=BAND_WORDS, band_of=analysis.band, messages=editor_messages(),
+                           formats=(("txt", _("Text")), ("tmx", "TMX"), ("xliff12", "XLIFF 1.2"),
+                                    ("xliff20", "XLIFF 2.0")))
+
+
+@bp.get("/documents/<int:document_id>/export")
+def document_export(document_id: int):
+    check_permission("propose")
+    from workbench.webutil import document_download
+
+    return document_download(documents.get_document(db_session(), document_id), request.args.get("format", "txt"))

@@ -64,6 +64,9 @@ def test_fragments_listed_under_the_matches_with_copy(browser_page, with_fragmen
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelector('.wb-lookup').dataset.copied")
     assert CENTRE_EN in page.locator(".wb-lookup").get_attribute("data-copied")
+    # Then Use, which puts the rendering into the translation box, then the disclosure.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "wb-use"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
     page.keyboard.press("Enter")

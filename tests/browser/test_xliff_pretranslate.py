@@ -4,6 +4,7 @@ with its empty targets filled, reaching the button with the keyboard alone."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from lxml import etree
@@ -68,3 +69,39 @@ def test_download_the_uploaded_xliff_pretranslated(browser_page, tmp_path):
     # Exact matches are confirmed translations a CAT tool (and Duizhao's importer) takes back.
     learnt = {r.en for r in read_xliff(io.BytesIO(out))}
     assert {en for _zh, en, *_ in SEED} & learnt
+
+
+def test_a_file_over_the_inline_bound_is_pretranslated_by_a_job_with_progress(browser_page, live_app, tmp_path):
+    """Past the bound a request pre-translates itself, the page hands the file to a job: its
+    page shows the progress bar until the worker is done, then a link to the same file a
+    request would have given."""
+    from tests.helpers import login
+
+    page = browser_page
+    login(page, "translator")
+    upload = tmp_path / "long.xlf"
+    data = client_file()
+    upload.write_bytes(data)
+    bound = live_app.config["PRETRANSLATE_INLINE_SEGMENTS"]
+    live_app.config["PRETRANSLATE_INLINE_SEGMENTS"] = 2  # the seed article has more
+    try:
+        page.goto("/workbench/article")
+        page.set_input_files("#wb-file", str(upload))
+        page.locator(".wb-article-form button[type=submit]").click()
+        page.locator("#wb-bands").wait_for()
+        page.locator("#wb-pt-download").click()
+        page.wait_for_url(re.compile(r"/article/pretranslate/\d+|job=\d+"))
+        assert page.get_by_role("progressbar").count() == 1
+        link = page.locator("#job-download a")
+        link.wait_for()
+        with page.expect_download() as download_info:
+            link.click()
+    finally:
+        live_app.config["PRETRANSLATE_INLINE_SEGMENTS"] = bound
+    download = download_info.value
+    assert download.suggested_filename == "long.xlf"
+    out = open(download.path(), "rb").read()
+    units = etree.fromstring(out).findall(f".//{{{NS_12}}}trans-unit")
+    assert [u.get("id") for u in units] == [f"p{n}" for n in range(1, len(SEED) + 1)]
+    assert all(u.find(f"{{{NS_12}}}target") is not None for u in units)
+    assert out.startswith(data[: data.index(b"<trans-unit")])

@@ -20,7 +20,8 @@ WEB_ONLY = ("flask", "flask_babel", "flask_login", "flask_wtf", "flask_limiter")
 #: all of ``common``.
 SERVICES = ("tm.service", "tm.lookup", "tm.fragments", "tm.live_index",
             "align.service", "glossary.service", "glossary.integration",
-            "accounts.service", "workbench.stats", "ops.service", "jobs.service", "jobs.queue", "tm.jobs")
+            "accounts.service", "workbench.stats", "workbench.documents", "ops.service", "jobs.service", "jobs.queue",
+            "tm.jobs")
 
 
 def _modules_under(*patterns: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 
@@ -99,15 +100,84 @@ def test_bad_input_gets_a_clear_answer(client, filled, samples, app):
     assert refused.status_code == 401
 
 
-def test_a_file_over_the_limit_is_413(client, filled, monkeypatch):
+def _numbered(count: int) -> bytes:
+    return (f'<xliff version="1.2" xmlns="{NS_12}"><file source-language="zh" target-language="en"><body>'
+            + "".join(f'<trans-unit id="{n}"><source>第{n}段。</source></trans-unit>' for n in range(count))
+            + "</body></file></xliff>").encode()
+
+
+def test_a_large_file_is_a_job_whose_file_is_the_inline_answer(app, client, filled, samples, token_for):
+    """Over the request's bound (lowered here) the file goes to a job: 202, then its result is
+    the inline answer's report and its file the inline answer byte for byte, for its user only."""
+    text, _ = samples["xliff20"]
+    stripped = strip_targets(text).encode()
+    inline = post(client, filled, stripped, memory="own")
+    report = post(client, filled, stripped, memory="own", headers={"Accept": "application/json"}).get_json()
+    assert inline.status_code == 200
+    app.config["PRETRANSLATE_INLINE_SEGMENTS"] = 2
+    queued = post(client, filled, stripped, memory="own")
+    assert queued.status_code == 202 and queued.headers["Location"].startswith("/api/v1/jobs/")
+    job = job_outcome(client, queued, auth(filled)).job
+    assert job["kind"] == "tm.pretranslate" and job["state"] == "done"
+    assert job["result"]["report"] == report["report"] and job["result"]["filename"] == "客户稿件.xlf"
+    assert job["progress"]["done"] == job["progress"]["total"] == report["report"]["left_empty"] + (
+        report["report"]["filled_exact"] + report["report"]["filled_fuzzy"])
+    download = client.get(job["download"], headers=auth(filled))
+    assert download.status_code == 200 and download.get_data() == inline.get_data()
+    assert download.headers["Content-Type"].startswith("application/xliff+xml")
+    assert "%E5%AE%A2%E6%88%B7%E7%A8%BF%E4%BB%B6.xlf" in download.headers["Content-Disposition"]
+    # Only its user (or an admin) gets it; to anyone else the job is as absent as its file.
+    assert client.get(job["download"], headers=auth(token_for("translator", scope="read"))).status_code == 404
+    assert client.get(job["download"]).status_code == 401
+    assert client.get(job["download"], headers=auth(token_for("admin"))).status_code == 200
+    # Small files too, when the client asks (RFC 7240); nothing was stored either way.
+    app.config["PRETRANSLATE_INLINE_SEGMENTS"] = 5_000
+    asked = post(client, filled, stripped, memory="own", headers={"Prefer": "respond-async"})
+    assert asked.status_code == 202 and asked.headers["Preference-Applied"] == "respond-async"
+    # An anonymous reader pre-translates small files, but owns no job to fetch a large one from.
+    anonymous = client.post("/api/v1/xliff/pretranslate", data={"file": (io.BytesIO(stripped), "a.xlf")},
+                            headers={"Prefer": "respond-async"}, content_type="multipart/form-data")
+    assert anonymous.status_code == 401 and "job" in anonymous.get_json()["error"]["message"]
+
+
+def test_a_job_has_bounds_too(app, client, filled, monkeypatch):
     from tm import pretranslate
 
-    monkeypatch.setattr(pretranslate, "MAX_FILE_SEGMENTS", 3)
-    data = (f'<xliff version="1.2" xmlns="{NS_12}"><file source-language="zh" target-language="en"><body>'
-            + "".join(f'<trans-unit id="{n}"><source>第{n}段。</source></trans-unit>' for n in range(5))
-            + "</body></file></xliff>").encode()
-    response = post(client, filled, data)
-    assert response.status_code == 413 and "at most 3" in response.get_json()["error"]["message"]
+    app.config["PRETRANSLATE_INLINE_SEGMENTS"] = 2
+    monkeypatch.setattr(pretranslate, "JOB_MAX_SEGMENTS", 3)
+    outcome = job_outcome(client, post(client, filled, _numbered(5)), auth(filled))
+    assert outcome.status_code == 413 and "at most 3" in outcome.body["error"]["message"]
+    assert client.get(outcome.job["url"] + "/result", headers=auth(filled)).status_code == 404
+    monkeypatch.setattr(pretranslate, "JOB_MAX_BYTES", 1024 * 1024)
+    app.config["PRETRANSLATE_INLINE_BYTES"] = 100
+    refused = post(client, filled, _numbered(20) + b" " * (1024 * 1024))
+    assert refused.status_code == 413 and "1 MB" in refused.get_json()["error"]["message"]
+    assert not list((Path(app.config["JOBS_DIR"]) / "uploads").glob("*"))  # nothing kept of it
+
+
+def test_a_cancelled_job_leaves_no_file(app, client, filled, samples, monkeypatch):
+    """A cancel heard after the file was written (the runner's last check) still wins: the job
+    ends cancelled and its file is removed with its folder."""
+    import contextlib
+
+    from tm import jobs as tm_jobs
+    from web.extensions import job_signals
+
+    written = tm_jobs.result_stream
+
+    @contextlib.contextmanager
+    def then_cancelled(context):
+        with written(context) as out:
+            yield out
+        job_signals(app).ask_cancel(context.job_id)
+
+    monkeypatch.setattr(tm_jobs, "result_stream", then_cancelled)
+    text, _ = samples["xliff12"]
+    response = post(client, filled, strip_targets(text).encode(), headers={"Prefer": "respond-async"})
+    job = client.get(response.headers["Location"], headers=auth(filled)).get_json()
+    assert job["state"] == "cancelled" and job["result"] is None and "download" not in job
+    assert client.get(job["url"] + "/result", headers=auth(filled)).status_code == 404
+    assert not [p for p in (Path(app.config["JOBS_DIR"])).rglob("*") if p.is_file() and "signals" not in p.parts]
 
 
 def test_cli_pretranslates_a_file(app, runner, filled, samples, tmp_path):

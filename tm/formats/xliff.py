@@ -50,7 +50,7 @@ from common.messages import N_, Message
 from tm.formats.records import ImportFormatError, UnitRecord, segment_problem
 
 __all__ = ["read_xliff", "plain_text", "xliff_version", "NS_12", "NS_20", "NS_21", "first_child", "local_name",
-           "check_entities"]
+           "check_entities", "parse_xliff", "language_pair"]
 
 NS_12 = "urn:oasis:names:tc:xliff:document:1.2"
 NS_20 = "urn:oasis:names:tc:xliff:document:2.0"
@@ -107,6 +107,35 @@ def check_entities(tree: etree._ElementTree, head: bytes | None = None) -> None:
     if entity is not None:
         line = (safexml.entity_line(head) if head else None) or tree.getroot().sourceline
         raise ImportFormatError(safexml.entity_refused(entity, "XLIFF"), line)
+
+
+def parse_xliff(data: bytes) -> tuple[etree._ElementTree, int]:
+    """A whole XLIFF document parsed for pre-translation, and its version (1 or 2): the parser of
+    `common.safexml`, entities refused, a root other than ``<xliff>`` refused; every problem an
+    `ImportFormatError` with its line. The one reader both pre-translation writers open files with
+    (`tm.formats.xliff_roundtrip`, `tm.formats.xliff_pretranslate`); the importer streams instead."""
+    import io
+
+    try:
+        tree = etree.parse(io.BytesIO(data), safexml.parser(remove_blank_text=False))
+    except etree.XMLSyntaxError as err:
+        raise ImportFormatError(*safexml.syntax_problem(err)) from err
+    check_entities(tree, data[:safexml.PROLOG_PEEK])
+    return tree, xliff_version(tree.getroot())
+
+
+def language_pair(source: str | None, target: str | None, line: int | None) -> tuple[str, str]:
+    """The (source, target) languages of a file to pre-translate, as ``zh``/``en``, from any
+    spelling (``zh-Hans``, ``en-GB``...); `ImportFormatError` with ``line`` for other languages
+    or twice the same one."""
+    try:
+        pair = normalize_lang(source or ""), normalize_lang(target or "")
+    except UnsupportedLanguage:
+        raise ImportFormatError(Message(N_("the file's languages {source}→{target} are not Chinese and English"),
+                                        source=source, target=target), line) from None
+    if pair[0] == pair[1]:
+        raise ImportFormatError(Message(N_("source and target language are both {lang!r}"), lang=pair[0]), line)
+    return pair
 
 
 def _pair(source: str | None, target: str | None, line: int | None) -> tuple[str, str, str, str]:

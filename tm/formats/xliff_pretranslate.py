@@ -20,22 +20,17 @@ XLIFF 2.x
     <gls:translation>``), both first in the ``<unit>`` as the 2.x schema orders them.
 
 Opening a document drops the candidates and glossary terms a previous run attached, so running
-twice gives the same file; targets already written are never overwritten. Parsed whole with the
-parser of `common.safexml`; errors are `ImportFormatError` with the line.
+twice gives the same file; targets already written are never overwritten. Parsed whole by
+`tm.formats.xliff.parse_xliff`; errors are `ImportFormatError` with the line.
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lxml import etree
 
-from common import safexml
-from common.languages import UnsupportedLanguage, normalize_lang
-from common.messages import N_, Message
-from tm.formats.records import ImportFormatError
-from tm.formats.xliff import check_entities, first_child, local_name, plain_text, xliff_version
+from tm.formats.xliff import first_child, language_pair, local_name, parse_xliff, plain_text
 
 __all__ = ["NS_MTC", "NS_GLS", "ORIGIN", "GLOSSARY_NOTE", "Suggestion", "Slot", "PretranslationDocument"]
 
@@ -82,13 +77,8 @@ class PretranslationDocument:
     """
 
     def __init__(self, data: bytes) -> None:
-        try:
-            self._tree = etree.parse(io.BytesIO(data), safexml.parser(remove_blank_text=False))
-        except etree.XMLSyntaxError as err:
-            raise ImportFormatError(*safexml.syntax_problem(err)) from err
-        check_entities(self._tree, data[:safexml.PROLOG_PEEK])
+        self._tree, self.version = parse_xliff(data)
         root = self._tree.getroot()
-        self.version = xliff_version(root)
         self.slots = _slots_12(root) if self.version == 1 else _slots_20(root)
         if self.version == 2:
             _purge_previous_run(root)
@@ -109,23 +99,12 @@ class PretranslationDocument:
 
 # ------------------------------------------------------------------ finding the segments
 
-def _langs(source: str | None, target: str | None, line: int | None) -> tuple[str, str]:
-    try:
-        pair = normalize_lang(source or ""), normalize_lang(target or "")
-    except UnsupportedLanguage:
-        raise ImportFormatError(Message(N_("the file's languages {source}→{target} are not Chinese and English"),
-                                        source=source, target=target), line) from None
-    if pair[0] == pair[1]:
-        raise ImportFormatError(Message(N_("source and target language are both {lang!r}"), lang=pair[0]), line)
-    return pair
-
-
 def _slots_12(root: etree._Element) -> list[Slot]:
     slots = []
     for file_elem in root:
         if local_name(file_elem.tag) != "file":
             continue
-        src, tgt = _langs(file_elem.get("source-language"), file_elem.get("target-language"),
+        src, tgt = language_pair(file_elem.get("source-language"), file_elem.get("target-language"),
                           file_elem.sourceline)
         for tu in file_elem.iter("{*}trans-unit", "trans-unit"):
             source = first_child(tu, "source")
@@ -138,7 +117,7 @@ def _slots_12(root: etree._Element) -> list[Slot]:
 
 
 def _slots_20(root: etree._Element) -> list[Slot]:
-    src, tgt = _langs(root.get("srcLang"), root.get("trgLang"), root.sourceline)
+    src, tgt = language_pair(root.get("srcLang"), root.get("trgLang"), root.sourceline)
     slots = []
     for unit in root.iter("{*}unit", "unit"):
         if unit.get("translate") == "no":

@@ -3,7 +3,7 @@
 `tm.formats.xliff_pretranslate` rebuilds a document with lxml, which is right for the skeletons
 Duizhao writes itself, but a CAT tool's file must come back as it went out: lxml rewrites the XML
 declaration, quotes, character references, CDATA sections and empty elements. Here lxml only
-*reads* the file (the hardened parser of `common.safexml`: malformed XML, entities, a non-XLIFF
+*reads* the file (`tm.formats.xliff.parse_xliff`: malformed XML, entities, a non-XLIFF
 root and other languages are refused with the line), and the answer is the original bytes with
 a few spans inserted or replaced: the filled ``<target>`` s, the attributes that mark them, and
 the candidates. Every other byte is the file's own.
@@ -25,7 +25,6 @@ Inline codes: each segment's text is read with its codes as `tm.core.inline.Code
 from __future__ import annotations
 
 import codecs
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,12 +32,11 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
-from common import safexml
 from common.messages import N_, Message
 from tm.core.inline import Code
 from tm.formats.records import ImportFormatError
-from tm.formats.xliff import check_entities, first_child, local_name, xliff_version
-from tm.formats.xliff_pretranslate import NS_MTC, ORIGIN, _langs
+from tm.formats.xliff import first_child, language_pair, local_name, parse_xliff
+from tm.formats.xliff_pretranslate import NS_MTC, ORIGIN
 
 __all__ = ["RoundTripDocument", "Segment", "Fill", "Candidate"]
 
@@ -102,13 +100,8 @@ class RoundTripDocument:
     file with what `fill` and `offer` asked for."""
 
     def __init__(self, data: bytes) -> None:
-        try:
-            self._tree = etree.parse(io.BytesIO(data), safexml.parser(remove_blank_text=False))
-        except etree.XMLSyntaxError as err:
-            raise ImportFormatError(*safexml.syntax_problem(err)) from err
-        check_entities(self._tree, data[:safexml.PROLOG_PEEK])
+        self._tree, self.version = parse_xliff(data)
         root = self._tree.getroot()
-        self.version = xliff_version(root)
         self._encoding = self._tree.docinfo.encoding or "UTF-8"
         self._wide, self._text = _decode(data, self._encoding)
         self._elements = list(root.iter(etree.Element))  # kept alive: the span map keys on them
@@ -126,14 +119,14 @@ class RoundTripDocument:
             for file_elem in root:
                 if local_name(file_elem.tag) != "file":
                     continue
-                src, tgt = _langs(file_elem.get("source-language"), file_elem.get("target-language"),
+                src, tgt = language_pair(file_elem.get("source-language"), file_elem.get("target-language"),
                                   file_elem.sourceline)
                 for tu in file_elem.iter("{*}trans-unit", "trans-unit"):
                     source = first_child(tu, "source")
                     if tu.get("translate") != "no" and source is not None:
                         found.append(self._segment(tu, tu, source, src, tgt))
         else:
-            src, tgt = _langs(root.get("srcLang"), root.get("trgLang"), root.sourceline)
+            src, tgt = language_pair(root.get("srcLang"), root.get("trgLang"), root.sourceline)
             for unit in root.iter("{*}unit", "unit"):
                 if unit.get("translate") == "no":
                     continue
