@@ -230,9 +230,10 @@ def _init_live_state(app: Flask) -> None:
 
     recognizer = LiveRecognizer()
     # The snapshot store is asked for when first needed: tests set the instance path late.
-    from tm.webutil import want_snapshot
+    from tm.webutil import snapshot_pending, want_snapshot
 
-    index = LiveIndex(lambda: extensions.index_snapshots(app), want_snapshot=want_snapshot(app))
+    index = LiveIndex(lambda: extensions.index_snapshots(app), want_snapshot=want_snapshot(app),
+                      snapshot_pending=snapshot_pending(app))
     # An import large enough to queue a snapshot job is left to it (tm.live_index).
     index.defer_imports_from = app.config.get("INDEX_SNAPSHOT_AFTER_UNITS", 0)
     extensions.install_live_index(app, index)

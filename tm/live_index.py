@@ -66,7 +66,8 @@ class LiveIndex:
     """Candidate indexes over all units, refreshed from the event log; thread-safe."""
 
     def __init__(self, snapshots: SnapshotStore | Callable[[], SnapshotStore | None] | None = None, *,
-                 want_snapshot: Callable[[], object] | None = None) -> None:
+                 want_snapshot: Callable[[], object] | None = None,
+                 snapshot_pending: Callable[[], bool] | None = None) -> None:
         # A store, or what gives it when first asked (an app's instance path may be set late).
         self._snapshots = snapshots
         #: Counts the snapshots loaded: English match keys made before a load may use token codes
@@ -78,10 +79,14 @@ class LiveIndex:
         #: snapshot job, so the rebuild happens once, not in every worker. Without it a worker
         #: rebuilds its own arrays, as a worker without snapshots does.
         self.want_snapshot = want_snapshot
+        #: Whether a snapshot job is queued or running (on any host).
+        self.snapshot_pending = snapshot_pending
         #: An import of at least this many units (0: none) is left to the snapshot job when there
-        #: is one to ask (snapshots and ``want_snapshot``): applying 200k units takes a worker
-        #: tens of seconds, during which its lookups wait, and every worker would do it. Its
-        #: units are found once the snapshot that covers it is in use (or after DEFER_LIMIT).
+        #: is one to ask (snapshots, ``want_snapshot`` and ``snapshot_pending``): applying 200k
+        #: units takes a worker tens of seconds, during which its lookups wait, and every worker
+        #: would do it. Its units are found once the snapshot that covers it is in use; if the
+        #: job ends without one here (it ran on another host, or failed), or after DEFER_LIMIT,
+        #: the worker applies the import itself.
         self.defer_imports_from = 0
         #: Deferred imports: import id -> (its event id, since when, monotonic).
         self.deferred: dict[int, tuple[int, float]] = {}
@@ -256,6 +261,11 @@ class LiveIndex:
         if not force and now - self.last_poll < POLL_INTERVAL:
             return
         with self._lock:
+            if self.deferred and self.snapshot_pending is not None and not self.snapshot_pending():
+                # The job ended: take its snapshot if it is here, else apply the imports now.
+                self.last_snapshot_check = 0.0
+                self._check_snapshot(session, now)
+                self.deferred = {i: (event, -DEFER_LIMIT) for i, (event, _since) in self.deferred.items()}
             self._check_snapshot(session, now)
             self.last_poll = now
             after, gaps = self.cursor.wanted()
@@ -322,7 +332,8 @@ class LiveIndex:
 
     def _defer(self, session: Session, event_id: int, import_id: int, now: float) -> bool:
         """Whether to leave this import to a snapshot (see ``defer_imports_from``)."""
-        if not self.defer_imports_from or self.snapshots is None or self.want_snapshot is None:
+        if (not self.defer_imports_from or self.snapshots is None or self.want_snapshot is None
+                or self.snapshot_pending is None):
             return False
         if import_id in self.deferred:
             return now - self.deferred[import_id][1] < DEFER_LIMIT
@@ -330,9 +341,8 @@ class LiveIndex:
         if added < self.defer_imports_from:
             return False
         self.deferred[import_id] = (event_id, now)
-        if not self.snapshot_wanted:
-            self.snapshot_wanted = True
-            self.want_snapshot()
+        self.snapshot_wanted = True
+        self.want_snapshot()  # queues one unless one is queued or running already
         return True
 
     # -------------------------------------------------------------- searching

@@ -137,6 +137,25 @@ def want_snapshot(app: Flask) -> Callable[[], None]:
     return ask
 
 
+def snapshot_pending(app: Flask) -> Callable[[], bool]:
+    """Whether a snapshot job is queued or running, for a worker's index that waits for one
+    (tm.live_index.LiveIndex.snapshot_pending), read in a session of its own. When the jobs
+    table cannot be read it says no: the worker then applies the import itself."""
+
+    def pending() -> bool:
+        with app.app_context():
+            session = new_session()
+            try:
+                return jobs_repo.active_of_kind(session, tm_jobs.SNAPSHOT)
+            except SQLAlchemyError:
+                session.rollback()
+                return False
+            finally:
+                session.close()
+
+    return pending
+
+
 def submit_import(stream: IO[bytes], *, memory: str, filename: str, file_format: str | None,
                   user: str) -> Job:
     """Save an upload for the worker and queue its import (tm.jobs.import_upload)."""

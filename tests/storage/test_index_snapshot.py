@@ -242,7 +242,8 @@ def test_a_snapshot_of_an_empty_database_then_units(app, store):
 def test_a_large_import_waits_for_its_snapshot(session, store, monkeypatch):
     write_snapshot(session, store)
     asked: list[bool] = []
-    worker = LiveIndex(store, want_snapshot=lambda: asked.append(True))
+    pending = [True]
+    worker = LiveIndex(store, want_snapshot=lambda: asked.append(True), snapshot_pending=lambda: pending[0])
     worker.defer_imports_from = 50
     worker.build(session)
     _import(session, "everyday", _table("everyday_ccby.tsv", 200, 260))  # 60 units: left to a snapshot
@@ -256,10 +257,18 @@ def test_a_large_import_waits_for_its_snapshot(session, store, monkeypatch):
     worker.refresh(session, force=True)
     assert not worker.deferred and len(worker) == 561
     assert _answers(worker, session) == _answers(_fresh(session), session)
-    # With no snapshot coming, a worker applies it itself after DEFER_LIMIT.
+    # The job ended without a snapshot here (another host's, or it failed): applied at once.
     _import(session, "everyday", _table("everyday_ccby.tsv", 260, 320))
     worker.refresh(session, force=True)
     assert len(worker.deferred) == 1 and len(worker) == 561
-    monkeypatch.setattr(live, "DEFER_LIMIT", 0.0)
+    pending[0] = False
     worker.refresh(session, force=True)
     assert not worker.deferred and len(worker) == 621
+    # And with a job that never ends, after DEFER_LIMIT.
+    pending[0] = True
+    _import(session, "everyday", _table("everyday_ccby.tsv", 320, 380))
+    worker.refresh(session, force=True)
+    assert len(worker.deferred) == 1 and len(worker) == 621
+    monkeypatch.setattr(live, "DEFER_LIMIT", 0.0)
+    worker.refresh(session, force=True)
+    assert not worker.deferred and len(worker) == 681
