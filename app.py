@@ -62,6 +62,12 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "FRAGMENT_MODEL_DIR": env.get("FRAGMENT_MODEL_DIR") or None,
         # Train the fragment model in a background process when an import leaves it stale.
         "FRAGMENT_TRAIN_AFTER_IMPORT": _flag(env.get("FRAGMENT_TRAIN_AFTER_IMPORT"), True),
+        # Lookup index snapshots (tm.index_snapshot): workers start from the newest and switch to
+        # newer ones; kept in INDEX_DIR (default instance/index), a folder per database.
+        "INDEX_SNAPSHOTS": _flag(env.get("INDEX_SNAPSHOTS"), True),
+        "INDEX_DIR": env.get("INDEX_DIR") or None,
+        # An import of at least this many units queues a snapshot job (0: never).
+        "INDEX_SNAPSHOT_AFTER_UNITS": int(env.get("INDEX_SNAPSHOT_AFTER_UNITS", "10000")),
         # Admission (ops.admission): requests of one process that run at once, that may wait for
         # them, and how many seconds; beyond, 503 with Retry-After. Under gunicorn's threaded
         # workers (gunicorn.conf.py) these bound each worker's queue.
@@ -223,7 +229,14 @@ def _init_live_state(app: Flask) -> None:
     from tm.live_index import LiveIndex
 
     recognizer = LiveRecognizer()
-    extensions.install_live_index(app, LiveIndex())
+    # The snapshot store is asked for when first needed: tests set the instance path late.
+    from tm.webutil import snapshot_pending, want_snapshot
+
+    index = LiveIndex(lambda: extensions.index_snapshots(app), want_snapshot=want_snapshot(app),
+                      snapshot_pending=snapshot_pending(app))
+    # An import large enough to queue a snapshot job is left to it (tm.live_index).
+    index.defer_imports_from = app.config.get("INDEX_SNAPSHOT_AFTER_UNITS", 0)
+    extensions.install_live_index(app, index)
     extensions.install_glossary_recognizer(app, recognizer)
     # Every TM lookup answer carries the glossary terms found in the query.
     extensions.install_lookup_extras(app, [integration.TermsForLookup(recognizer)])

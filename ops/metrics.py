@@ -60,6 +60,9 @@ class _IndexGauges:
         self.refreshed = Gauge("duizhao_tm_index_refreshed_timestamp_seconds",
                                "When this worker's index last read the event log (Unix time).",
                                registry=REGISTRY, multiprocess_mode="liveall")
+        self.snapshot_event_id = Gauge("duizhao_tm_index_snapshot_event_id",
+                                       "The TM event the snapshot this worker maps reflects (0: built from the "
+                                       "database).", registry=REGISTRY, multiprocess_mode="liveall")
 
     def update(self, index: LiveIndex) -> None:
         if not index.built:
@@ -67,6 +70,7 @@ class _IndexGauges:
         self.units.set(len(index))
         self.event_id.set(index.cursor.last_id)
         self.refreshed.set(time.time() - (time.monotonic() - index.last_poll))
+        self.snapshot_event_id.set(index.snapshot.last_event_id if index.snapshot is not None else 0)
 
 
 @cache
@@ -131,6 +135,22 @@ class _LagCollector:
                 lag.add_metric([value for _, value in labels], max(self.last_id - sample.value, 0))
         if lag is not None:
             yield lag
+        # The same for each worker's snapshot: events since it, which that worker holds in its own
+        # delta (a new snapshot, built once for the machine, takes them into the shared arrays).
+        mapped = [m for m in self.source if m.name == "duizhao_tm_index_snapshot_event_id"]
+        behind: GaugeMetricFamily | None = None
+        for family in mapped:
+            for sample in family.samples:
+                if sample.value <= 0:
+                    continue
+                labels = sorted(sample.labels.items())
+                if behind is None:
+                    behind = GaugeMetricFamily("duizhao_tm_index_snapshot_lag_events",
+                                               "TM events after the snapshot this worker maps.",
+                                               labels=[name for name, _ in labels])
+                behind.add_metric([value for _, value in labels], max(self.last_id - sample.value, 0))
+        if behind is not None:
+            yield behind
 
 
 class _JobsCollector:

@@ -27,6 +27,15 @@ class IndexStatus:
     events_behind: int | None
     #: Seconds since this process last read the event log (None: never).
     seconds_since_refresh: float | None
+    #: The snapshot this process maps (tm.index_snapshot; None: built from the database), the
+    #: event it reflects, how many events of the log came after it (what this process applied
+    #: into its own delta, or has still to), and whether this process asked for a newer one.
+    snapshot: str | None = None
+    snapshot_event_id: int | None = None
+    snapshot_events_behind: int | None = None
+    snapshot_wanted: bool = False
+    #: Large imports this process leaves to the next snapshot (their units not found here yet).
+    deferred_imports: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,9 +57,18 @@ def index_status(index: LiveIndex, event_log_last_id: int | None) -> IndexStatus
     applied = index.cursor.last_id
     since = time.monotonic() - index.last_poll if index.built and index.last_poll else None
     behind = max(event_log_last_id - applied, 0) if event_log_last_id is not None and index.built else None
+    snapshot = index.snapshot if index.built else None
+    snapshot_behind = None
+    if snapshot is not None:
+        newest = max(applied, event_log_last_id or 0)
+        snapshot_behind = max(newest - snapshot.last_event_id, 0)
     return IndexStatus(built=index.built, units=len(index), event_log_last_id=event_log_last_id,
                        index_event_id=applied, events_behind=behind,
-                       seconds_since_refresh=None if since is None else round(since, 3))
+                       seconds_since_refresh=None if since is None else round(since, 3),
+                       snapshot=snapshot.name if snapshot else None,
+                       snapshot_event_id=snapshot.last_event_id if snapshot else None,
+                       snapshot_events_behind=snapshot_behind, snapshot_wanted=index.snapshot_wanted,
+                       deferred_imports=len(index.deferred))
 
 
 def readiness(session: Session, index: LiveIndex) -> Readiness:

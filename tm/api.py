@@ -111,7 +111,7 @@ def export_memory(name: str | None = None):
     /api/v1/jobs/<id>``, whose file is then at ``/api/v1/jobs/<id>/result``."""
     identity = check_permission("read")
     file_format = request.args.get("format", "tmx")
-    names = [name] if name else list_arg("memory")
+    names = [name] if name else (list_arg("memory") or [])
     filename = f"{name or 'duizhao'}.{file_format}"
     session = db_session()
     service.check_export_format(file_format)

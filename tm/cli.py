@@ -14,8 +14,8 @@ from common.languages import UnsupportedLanguage
 from db import LOCKED_IMPORT, db_session
 from tm import service
 from tm.formats.records import ImportFormatError
-from tm.webutil import lookup_answers, train_fragments_after_import
-from web.extensions import fragment_models, fragment_term_pairs, live_index
+from tm.webutil import lookup_answers, snapshot_after_import, train_fragments_after_import
+from web.extensions import fragment_models, fragment_term_pairs, index_snapshots, live_index
 
 
 def _fail(err: Exception) -> click.ClickException:
@@ -60,6 +60,8 @@ def import_command(path: str, memory: str, file_format: str | None, user: str | 
         bar.update(size - bar.pos)
     if train_fragments_after_import(session):
         click.echo("Training the fragment model in the background.", err=True)
+    if snapshot_after_import(session, report.added):
+        click.echo("Building a snapshot of the lookup index in the background.", err=True)
     click.echo(f"{report.added} units added to {report.memory!r}, {report.duplicates} duplicates "
                f"skipped ({report.read} read).", err=True)
 
@@ -230,3 +232,31 @@ def train_fragments_command(force: bool):
         click.echo(f"Trained on {outcome.units} units with {outcome.priors} term pairs in {outcome.seconds:g} s.")
     else:
         click.echo(f"The model is current: it covers all {outcome.units} units.")
+
+
+@tm_cli.group("index")
+def index_cli():
+    """The lookup index's snapshots, which every worker of this machine maps."""
+
+
+@index_cli.command("snapshot")
+@click.option("--force", is_flag=True, help="Build even when the newest snapshot covers the event log.")
+@with_appcontext
+def snapshot_command(force: bool):
+    """Build the lookup index from the database and save it as the newest snapshot, in the
+    foreground (the job tm.index.snapshot does the same after large imports). Workers switch to
+    it within seconds; waits for a build already running."""
+    from tm.live_index import write_snapshot
+
+    store = index_snapshots()
+    if store is None:
+        raise click.ClickException("INDEX_SNAPSHOTS is off: there is nowhere to save a snapshot.")
+    session = db_session()
+    manifest, built = write_snapshot(session, store, force=force)
+    session.rollback()
+    where = store.directory / manifest.name
+    if built:
+        click.echo(f"Saved {manifest.units} units at event {manifest.last_event_id} in "
+                   f"{manifest.build_seconds:.1f} s: {where}")
+    else:
+        click.echo(f"The newest snapshot is current (event {manifest.last_event_id}, {manifest.units} units): {where}")

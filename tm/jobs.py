@@ -1,7 +1,7 @@
 """The TM's long work as jobs (see jobs/): importing a saved upload, training the fragment model,
 pre-translating a large XLIFF and exporting a large memory (these two write a file the user
-downloads: `jobs.service.result_stream`). No Flask here: the web layer adds these kinds to the
-app (tm.webutil.add_job_kinds)."""
+downloads: `jobs.service.result_stream`), building a snapshot of the lookup index. No Flask here:
+the web layer adds these kinds to the app (tm.webutil.add_job_kinds)."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from jobs.service import Handler, JobContext, result_file, result_stream
 from tm import fragments, lookup, pretranslate, service
-from tm.live_index import LiveIndex
+from tm.index_snapshot import SnapshotStore
+from tm.live_index import LiveIndex, write_snapshot
 
 IMPORT = "tm.import"
 TRAIN_FRAGMENTS = "tm.fragments.train"
@@ -121,3 +122,24 @@ def export_memories(session: Session, context: JobContext) -> dict[str, Any]:
     return {"units": count, "format": params["format"], "memories": names,
             "file": result_file(context, name=params["filename"],
                                 content_type=service.EXPORT_MIMETYPES[params["format"]])}
+
+
+SNAPSHOT = "tm.index.snapshot"
+
+
+def index_snapshot(store: Callable[[], SnapshotStore | None]) -> Handler:
+    """The snapshot handler for the store ``store()`` gives (asked when the job runs): builds the
+    lookup index from the database and saves it (tm.live_index.write_snapshot), unless the newest
+    snapshot is current already (``params["force"]`` builds anyway). Only reads: the runner's
+    commit is empty. Workers switch to the new snapshot at their next check."""
+
+    def handler(session: Session, context: JobContext) -> dict[str, Any]:
+        where = store()
+        if where is None:
+            return {"built": False, "reason": "INDEX_SNAPSHOTS is off"}
+        context.progress(0, 1)
+        manifest, built = write_snapshot(session, where, force=bool(context.params.get("force")))
+        context.progress(1, 1)
+        return {"built": built, **manifest.to_dict()}
+
+    return handler

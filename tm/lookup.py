@@ -145,8 +145,15 @@ def lookup_many(session: Session, index: LiveIndex, requests: Sequence[LookupReq
         # The batch's budget is shared out as it goes: a share of what is left per lookup.
         share = (BATCH_RESCORE_BUDGET - spent) // (len(requests) - position)
         stats = SearchStats()
-        results.append(_lookup_one(session, index, request, memory_cache[request.memories],
-                                   budget=min(RESCORE_BUDGET, max(MIN_RESCORE_BUDGET, share)), stats=stats))
+        for _attempt in range(2):
+            # Another thread may switch the index to a newer snapshot meanwhile, whose English
+            # token codes may differ from those of the key made before (tm.live_index): then once more.
+            generation = index.generation
+            found = _lookup_one(session, index, request, memory_cache[request.memories],
+                                budget=min(RESCORE_BUDGET, max(MIN_RESCORE_BUDGET, share)), stats=stats)
+            if index.generation == generation:
+                break
+        results.append(found)
         spent += stats.rescored
         if each is not None:
             each()

@@ -1,18 +1,19 @@
 """What the TM's pages and its JSON APIs share (the web layer: it may use Flask)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from accounts.auth import Identity, check_permission
 from common.errors import DuizhaoError, Forbidden, Unauthorized
 from common.messages import N_, Message
-from db import db_session
+from db import db_session, new_session
 from jobs import repository as jobs_repo
 from jobs.models import Job
 from jobs.service import JobContext, Kind
@@ -25,6 +26,8 @@ from web.extensions import (
     add_job_kind,
     fragment_models,
     fragment_term_pairs,
+    index_snapshots,
+    job_queue,
     live_index,
     lookup_extras,
     qa_checks,
@@ -93,6 +96,66 @@ def train_fragments_after_import(session: Session) -> int | None:
     return submit(tm_jobs.TRAIN_FRAGMENTS, user=None, params={}).id
 
 
+def snapshot_after_import(session: Session, added: int) -> int | None:
+    """Call after an import committed: when it added at least INDEX_SNAPSHOT_AFTER_UNITS units,
+    queue a snapshot job (tm.jobs.index_snapshot), unless one is queued or running already; every
+    worker then switches to the snapshot instead of folding the import into arrays of its own.
+    Returns its id, or None."""
+    threshold = current_app.config.get("INDEX_SNAPSHOT_AFTER_UNITS", 0)
+    if not threshold or added < threshold:
+        return None
+    return queue_snapshot(session)
+
+
+def queue_snapshot(session: Session) -> int | None:
+    """Queue a snapshot job unless snapshots are off or one is queued or running already."""
+    if index_snapshots() is None or jobs_repo.active_of_kind(session, tm_jobs.SNAPSHOT):
+        return None
+    return submit(tm_jobs.SNAPSHOT, user=None, params={}).id
+
+
+def want_snapshot(app: Flask) -> Callable[[], None]:
+    """What a worker's index calls when its delta has grown past what it would fold in by itself
+    (tm.live_index.LiveIndex.want_snapshot): a snapshot job, queued in a session of its own (the
+    index asks in the middle of a lookup, whose session only reads)."""
+
+    def ask() -> None:
+        with app.app_context():
+            session = new_session()
+            try:
+                if not jobs_repo.active_of_kind(session, tm_jobs.SNAPSHOT):
+                    job = jobs_repo.create_job(session, kind=tm_jobs.SNAPSHOT, user=None, params={})
+                    session.commit()
+                    job_queue().enqueue(job.id)
+            except (SQLAlchemyError, OSError) as err:
+                # The lookup that asked goes on from its delta; the next import asks again.
+                session.rollback()
+                current_app.logger.warning("could not queue an index snapshot: %s", err)
+            finally:
+                session.close()
+
+    return ask
+
+
+def snapshot_pending(app: Flask) -> Callable[[], bool]:
+    """Whether a snapshot job is queued or running, for a worker's index that waits for one
+    (tm.live_index.LiveIndex.snapshot_pending), read in a session of its own. When the jobs
+    table cannot be read it says no: the worker then applies the import itself."""
+
+    def pending() -> bool:
+        with app.app_context():
+            session = new_session()
+            try:
+                return jobs_repo.active_of_kind(session, tm_jobs.SNAPSHOT)
+            except SQLAlchemyError:
+                session.rollback()
+                return False
+            finally:
+                session.close()
+
+    return pending
+
+
 def submit_import(stream: IO[bytes], *, memory: str, filename: str, file_format: str | None,
                   user: str) -> Job:
     """Save an upload for the worker and queue its import (tm.jobs.import_upload)."""
@@ -104,9 +167,10 @@ def submit_import(stream: IO[bytes], *, memory: str, filename: str, file_format:
 def add_job_kinds(app: Flask) -> None:
     """The TM's kinds of job (tm.jobs), with what they need of this app."""
 
-    def after_import(_context: JobContext, _result: dict) -> None:
+    def after_import(_context: JobContext, result: dict) -> None:
         live_index(app).changed()  # this process's index (the request's, in immediate mode)
         train_fragments_after_import(db_session())
+        snapshot_after_import(db_session(), int(result.get("added", 0)))
 
     # On SQLite one import at a time per worker (see jobs.service.Kind.serial); on PostgreSQL
     # imports into different memories run side by side (tm.repository.lock_memory_for_bulk_write).
@@ -114,6 +178,7 @@ def add_job_kinds(app: Flask) -> None:
     add_job_kind(app, tm_jobs.IMPORT, Kind(tm_jobs.import_upload, after=after_import, serial=serial))
     add_job_kind(app, tm_jobs.TRAIN_FRAGMENTS,
                  Kind(tm_jobs.train_fragments(lambda: fragment_models(app).directory, fragment_term_pairs(app))))
+    add_job_kind(app, tm_jobs.SNAPSHOT, Kind(tm_jobs.index_snapshot(lambda: index_snapshots(app))))
     add_job_kind(app, tm_jobs.PRETRANSLATE,
                  Kind(tm_jobs.pretranslate_upload(lambda: live_index(app), lambda: fragment_models(app))))
     add_job_kind(app, tm_jobs.EXPORT, Kind(tm_jobs.export_memories))

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from jobs.service import Kind, Signals
     from tm.fragments import ModelStore
     from tm.fragments import TermPairs as FragmentTermPairs
+    from tm.index_snapshot import SnapshotStore
     from tm.live_index import LiveIndex
 
 _DB_ENGINE = "db_engine"
@@ -117,6 +118,20 @@ def install_live_index(app: Flask, index: LiveIndex) -> None:
 def live_index(app: Flask | None = None) -> LiveIndex:
     """This process's TM candidate index (built on first use, refreshed from the event log)."""
     return _extensions(app)[_LIVE_INDEX]
+
+
+def index_snapshots(app: Flask | None = None) -> SnapshotStore | None:
+    """Where this app's index snapshots are kept (tm.index_snapshot): ``INDEX_DIR``, else
+    ``instance/index``, in a folder per database; None when ``INDEX_SNAPSHOTS`` is off."""
+    from tm.index_snapshot import SnapshotStore, database_digest
+
+    flask_app = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
+    if not flask_app.config.get("INDEX_SNAPSHOTS", True):
+        return None
+    url = flask_app.config["DATABASE_URL"]
+    digest = database_digest(url)
+    root = Path(flask_app.config.get("INDEX_DIR") or Path(flask_app.instance_path) / "index")
+    return SnapshotStore(root / digest, digest)
 
 
 def install_glossary_recognizer(app: Flask, recognizer: LiveRecognizer) -> None:

@@ -258,3 +258,18 @@ def test_groups_filter_before_the_limit():
     index.add(200, query[:-1], group=3)
     assert index.candidates(query, min_score=0, limit=1, slack=0, groups={3}) == [200]
     assert index.search(query, min_score=0, limit=3, groups={4}) == []
+
+
+def test_frozen_strings_read_many_rows_as_one_by_one():
+    import numpy as np
+
+    from tm.core.arrays import FrozenStrings, encode_strings
+
+    texts = ["中国经济", "", "一带一路倡议", "a\U00020000b", "新闻"]
+    strings = FrozenStrings(*encode_strings(texts))
+    strings.append("added")
+    strings[2] = None
+    rows = np.array([4, 0, 2, 5, 1, 3, 0])
+    assert strings.many(rows) == [strings[r] for r in rows.tolist()] == ["新闻", "中国经济", None, "added", "",
+                                                                          "a\U00020000b", "中国经济"]
+    assert strings.many(np.empty(0, dtype=np.int64)) == []

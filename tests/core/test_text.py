@@ -127,3 +127,20 @@ def test_match_key_is_consistent_with_normalize(text, lang):
 def test_normalize_is_idempotent(text, lang):
     once = normalize(text, lang)
     assert normalize(once, lang) == once
+
+
+def test_a_token_table_is_adopted_only_when_it_agrees():
+    from tm.core.text import adopt_token_table, encode_tokens, token_table
+
+    encode_tokens(["snapshot", "worker"])
+    tokens, codes = token_table()
+    before = dict(zip(tokens, codes, strict=True))
+    assert adopt_token_table(tokens, codes)  # its own table: nothing changes
+    swapped = [before["worker"], before["snapshot"]]
+    # Another process's codes for the same tokens: refused without replace, and nothing changes.
+    assert not adopt_token_table(["snapshot", "worker"], swapped, replace=False)
+    assert dict(zip(*token_table(), strict=True)) == before
+    # New tokens with fresh codes extend the table; codes handed out later never reuse them.
+    top = max(codes)
+    assert adopt_token_table(["never-seen-a", "never-seen-b"], [top + 5, top + 6])
+    assert ord(encode_tokens(["never-seen-c"])) > top + 6

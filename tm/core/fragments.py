@@ -34,11 +34,12 @@ import re
 from array import array
 from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from common.languages import LANGUAGES
+from tm.core.arrays import FrozenList, FrozenMap
 from tm.core.lexicon import jieba_tokenizer
 from tm.core.text import MatchKey, encode_tokens, match_key, normalize, tokenize_en
 
@@ -168,6 +169,10 @@ class _Segment:
     def row_units(self) -> list[str]:
         return self.text.split(_SEPARATOR)[:-1]
 
+    def row_text(self) -> str:
+        """The rows' units, each followed by _SEPARATOR, as the suffix array indexes them."""
+        return self.text
+
     def longest(self, pattern: str) -> int:
         """Length of the longest prefix of ``pattern`` that occurs in this segment."""
         text, positions = self.text, self.positions
@@ -197,6 +202,62 @@ class _Segment:
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+class _MappedSegment:
+    """A _Segment read from a snapshot's arrays (tm.index_snapshot), which stay memory-mapped:
+    the text is big-endian UTF-32 (byte order is then code point order, so the binary search
+    compares bytes as _Segment compares strings), the suffix array and row starts as saved."""
+
+    __slots__ = ("_bytes", "_chars", "sa", "positions", "starts", "rows")
+
+    def __init__(self, text: np.ndarray, sa: np.ndarray, starts: np.ndarray, rows: np.ndarray) -> None:
+        self._chars = text
+        self._bytes = memoryview(text).cast("B") if text.size else memoryview(b"")  # type: ignore[arg-type]  # numpy arrays are buffers
+        self.sa = sa
+        self.positions = memoryview(sa)  # type: ignore[arg-type]
+        self.starts = starts
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return int(self._chars.size)
+
+    def _at(self, p: int, n: int) -> bytes:
+        return bytes(self._bytes[4 * p : 4 * (p + n)])
+
+    def row_text(self) -> str:
+        return self._chars.tobytes().decode("utf-32-be", "surrogatepass")
+
+    def row_units(self) -> list[str]:
+        return self.row_text().split(_SEPARATOR)[:-1]
+
+    def longest(self, pattern: str) -> int:
+        """Length of the longest prefix of ``pattern`` that occurs in this segment."""
+        positions, at_ = self.positions, self._at
+        n = len(pattern)
+        wanted = pattern.encode("utf-32-be", "surrogatepass")
+        at = bisect.bisect_left(positions, wanted, key=lambda p: at_(p, n))
+        best = 0
+        for neighbour in (at - 1, at):
+            if 0 <= neighbour < len(positions):
+                found = at_(positions[neighbour], n).decode("utf-32-be", "surrogatepass")
+                best = max(best, _common_prefix(pattern, found))
+        return best
+
+    def rows_with(self, run: str) -> np.ndarray:
+        """Global row numbers of the rows whose units contain ``run`` (repeats included)."""
+        positions, at_ = self.positions, self._at
+        n = len(run)
+        wanted = run.encode("utf-32-be", "surrogatepass")
+        lo = bisect.bisect_left(positions, wanted, key=lambda p: at_(p, n))
+        hi = bisect.bisect_right(positions, wanted, lo, key=lambda p: at_(p, n))
+        if lo == hi:
+            return _NO_ROWS
+        local = np.searchsorted(self.starts, self.sa[lo:hi], side="right") - 1
+        return self.rows[local]
+
+    def nbytes(self) -> int:
+        return int(self._chars.nbytes + self.sa.nbytes + self.starts.nbytes + self.rows.nbytes)
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -279,6 +340,9 @@ class FragmentIndex:
         if lang not in LANGUAGES:
             raise ValueError(f"unsupported language {lang!r}")
         self.lang = lang
+        #: Compact when removed rows pass their share, and merge new segments into a mapped one
+        #: (off for an index mapped from a snapshot: a new snapshot does that, tm.live_index).
+        self.auto_fold = True
         self._clear()
 
     def _clear(self) -> None:
@@ -312,9 +376,20 @@ class FragmentIndex:
             return False
         self._alive[row] = 0
         self._dead += 1
-        if self._dead >= _COMPACT_MIN and self._dead >= _COMPACT_SHARE * len(self._ids):
+        if self.auto_fold and self._compaction_due():
             self._compact()
         return True
+
+    def _compaction_due(self) -> bool:
+        return self._dead >= _COMPACT_MIN and self._dead >= _COMPACT_SHARE * len(self._ids)
+
+    def rebuild_due(self) -> bool:
+        """Whether removed rows would have been compacted away by now (see ``auto_fold``)."""
+        return self._compaction_due()
+
+    def rebuild(self) -> None:
+        """Drop the removed rows: one segment, sorted again."""
+        self._compact()
 
     def _add_segment(self, items: Iterable[tuple[Any, ...]]) -> None:
         texts: list[str] = []
@@ -334,7 +409,8 @@ class FragmentIndex:
         if not texts:
             return
         self._segments.append(_Segment(texts, np.array(rows, dtype=np.int64)))
-        while len(self._segments) > 1 and len(self._segments[-2]) <= MERGE_RATIO * len(self._segments[-1]):
+        while (len(self._segments) > 1 and len(self._segments[-2]) <= MERGE_RATIO * len(self._segments[-1])
+               and (self.auto_fold or not isinstance(self._segments[-2], _MappedSegment))):
             newer = self._segments.pop()
             older = self._segments.pop()
             self._segments.append(self._merge([older, newer]))
@@ -357,6 +433,45 @@ class FragmentIndex:
                 if alive[row]:
                     items.append((self._ids[row], units, self._groups[row]))
         self.build_units(items)
+
+    # --- snapshots ----------------------------------------------------------------------
+
+    #: The arrays ``to_arrays`` gives and ``from_arrays`` takes (tm.index_snapshot saves them).
+    ARRAYS = ("ids", "groups", "text", "sa", "starts", "rows", "id_keys", "id_rows")
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The index as plain arrays, in one segment without removed rows (compacted first),
+        for a snapshot. Ids must be ints (database ids)."""
+        if len(self._segments) > 1 or self._dead:
+            self._compact()
+        ids = np.fromiter((int(cast(int, i)) for i in self._ids), dtype=np.int64, count=len(self._ids))
+        id_keys, id_rows = FrozenMap.of(ids, np.arange(ids.size, dtype=np.int64))
+        if self._segments:
+            segment = self._segments[0]
+            text = np.frombuffer(segment.row_text().encode("utf-32-be", "surrogatepass"), dtype=">u4")
+            sa, starts, rows = segment.sa, segment.starts, segment.rows
+        else:
+            text, sa = np.empty(0, dtype=">u4"), np.empty(0, dtype=np.int32)
+            starts, rows = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        return {"ids": ids, "groups": np.frombuffer(self._groups, dtype=np.int64), "text": text, "sa": sa,
+                "starts": starts, "rows": rows, "id_keys": id_keys, "id_rows": id_rows}
+
+    @classmethod
+    def from_arrays(cls, lang: str, arrays: dict[str, np.ndarray]) -> FragmentIndex:
+        """An index over ``to_arrays``'s arrays as given (memory-mapped ones stay mapped); the
+        per-row alive flags and groups are copied (9 bytes a row). Units added later go into
+        segments of this process's own, as after a build."""
+        index = cls(lang)
+        ids = arrays["ids"]
+        index._ids = cast(Any, FrozenList(ids))
+        index._row_of = cast(Any, FrozenMap(arrays["id_keys"], arrays["id_rows"]))
+        index._alive = bytearray(b"\x01") * int(ids.size)
+        index._groups = array("q", np.asarray(arrays["groups"], dtype=np.int64).tobytes())
+        index.auto_fold = False
+        if ids.size:
+            index._segments = [cast(_Segment, _MappedSegment(arrays["text"], arrays["sa"], arrays["starts"],
+                                                             arrays["rows"]))]
+        return index
 
     # --- reading ------------------------------------------------------------------------
 

@@ -62,6 +62,7 @@ import numpy as np
 from rapidfuzz import process
 
 from common.languages import LANGUAGES
+from tm.core.arrays import FrozenList, FrozenMap, FrozenStrings, encode_strings
 from tm.core.match import MIN_SCORE, SCORER, length_window, max_edits
 from tm.core.text import MatchKey, scoring_units
 
@@ -142,6 +143,9 @@ class CandidateIndex(Generic[Id]):
             raise ValueError(f"unsupported language {lang!r}")
         self.lang = lang
         self.gram = GRAM[lang]
+        #: Rebuild the arrays when the delta or the removed rows grow past their share (an
+        #: index mapped from a snapshot leaves that to a new snapshot: see tm.live_index).
+        self.auto_fold = True
         self._clear()
 
     def _clear(self) -> None:
@@ -210,7 +214,7 @@ class CandidateIndex(Generic[Id]):
             else:
                 posting.append(row)
         self._delta_size += len(codes)
-        if self._delta_size > max(_DELTA_MIN, _DELTA_SHARE * len(self._posted)):
+        if self.auto_fold and self._fold_due():
             self._freeze()
 
     def _append(self, unit_id: Id, units: str, group: int = 0) -> int:
@@ -238,9 +242,24 @@ class CandidateIndex(Generic[Id]):
         self._units[row] = None
         self._lengths[row] = _DEAD
         self._dead += 1
-        if self._dead >= _COMPACT_MIN and self._dead >= _COMPACT_SHARE * len(self._ids):
+        if self.auto_fold and self._compaction_due():
             self._compact()
         return True
+
+    def _fold_due(self) -> bool:
+        return self._delta_size > max(_DELTA_MIN, _DELTA_SHARE * len(self._posted))
+
+    def _compaction_due(self) -> bool:
+        return self._dead >= _COMPACT_MIN and self._dead >= _COMPACT_SHARE * len(self._ids)
+
+    def rebuild_due(self) -> bool:
+        """Whether the added units would be folded into the frozen arrays, or the removed rows
+        compacted away, by now (``auto_fold`` off leaves that to the caller: ``rebuild``)."""
+        return self._fold_due() or self._compaction_due()
+
+    def rebuild(self) -> None:
+        """Fold the added units in and drop the removed rows: the arrays are rebuilt."""
+        self._freeze()
 
     def _compact(self) -> None:
         self._freeze()
@@ -324,6 +343,45 @@ class CandidateIndex(Generic[Id]):
         total += sys.getsizeof(self._delta) + sum(sys.getsizeof(a) for a in self._delta.values())
         return total
 
+    # --- snapshots ----------------------------------------------------------------------
+
+    #: The arrays ``to_arrays`` gives and ``from_arrays`` takes (tm.index_snapshot saves them).
+    ARRAYS = ("ids", "points", "unit_offsets", "lengths", "groups", "codes", "offsets", "posted",
+              "id_keys", "id_rows")
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The whole index as plain arrays (frozen first: no delta, no removed rows), for a
+        snapshot. Ids must be ints (database ids)."""
+        if self._delta or self._dead or self._frozen_rows != len(self._ids):
+            self._freeze()
+        ids = np.fromiter((int(cast(int, i)) for i in self._ids), dtype=np.int64, count=len(self._ids))
+        points, unit_offsets = encode_strings(cast(list[str], list(self._units)))
+        id_keys, id_rows = FrozenMap.of(ids, np.arange(ids.size, dtype=np.int64))
+        return {"ids": ids, "points": points, "unit_offsets": unit_offsets,
+                "lengths": np.asarray(self._frozen_lengths, dtype=np.uint32),
+                "groups": np.frombuffer(self._groups, dtype=np.int64), "codes": self._codes,
+                "offsets": self._offsets, "posted": self._posted, "id_keys": id_keys, "id_rows": id_rows}
+
+    @classmethod
+    def from_arrays(cls, lang: str, arrays: dict[str, np.ndarray]) -> CandidateIndex[int]:
+        """An index over ``to_arrays``'s arrays as given (memory-mapped ones stay mapped: the
+        posting lists, the units and the ids are shared by every process mapping the same
+        files). Only the per-row lengths and groups, which removals and adds change, are
+        copied (12 bytes a row). Units added or removed later go to this process's delta."""
+        index: CandidateIndex[int] = cls(lang)  # type: ignore[assignment]
+        lengths = arrays["lengths"]
+        index._ids = cast(Any, FrozenList(arrays["ids"]))
+        index._units = cast(Any, FrozenStrings(arrays["points"], arrays["unit_offsets"]))
+        index._lengths = array("I", np.asarray(lengths, dtype=np.uint32).tobytes())
+        index._groups = array("q", np.asarray(arrays["groups"], dtype=np.int64).tobytes())
+        index._rows = cast(Any, FrozenMap(arrays["id_keys"], arrays["id_rows"]))
+        index._longest = int(lengths[-1]) if lengths.size else 0
+        index._frozen_rows = int(lengths.size)
+        index._frozen_lengths = lengths
+        index._codes, index._offsets, index._posted = arrays["codes"], arrays["offsets"], arrays["posted"]
+        index.auto_fold = False
+        return index
+
     def candidates(
         self,
         key: str | MatchKey,
@@ -403,7 +461,8 @@ class CandidateIndex(Generic[Id]):
         stats.rescored += int(rows.size)
         if rows.size == 0:
             return []
-        choices = [self._units[r] for r in rows.tolist()]
+        many = getattr(self._units, "many", None)  # units mapped from a snapshot: decoded at once
+        choices = many(rows) if many is not None else [self._units[r] for r in rows.tolist()]
         # One array of scores (no tuple per row): cheap even for a window of many rows.
         scores = 100.0 * process.cdist([units], choices, scorer=SCORER, dtype=np.float64,
                                        score_cutoff=min_score / 100.0)[0]

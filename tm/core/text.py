@@ -272,6 +272,40 @@ def _token_code(token: str) -> str:
     return code
 
 
+def token_table() -> tuple[list[str], list[int]]:
+    """This process's English token codes: (tokens, their code points), for a snapshot of an
+    index whose units were encoded with them (tm.index_snapshot)."""
+    with _code_lock:
+        items = list(_token_codes.items())
+    return [token for token, _ in items], [ord(code) for _, code in items]
+
+
+def adopt_token_table(tokens: Sequence[str], codes: Sequence[int], *, replace: bool = True) -> bool:
+    """Make ``tokens`` encode as ``codes`` in this process, as in the process that saved them.
+
+    True when this process's own codes agree with them (none yet, or the same lineage): they
+    are merged, and whatever this process encoded stays valid. False when some token had
+    another code here, or a code another token: this process's codes are then replaced by the
+    given ones, and units it encoded before (an index, a cached match key) must be dropped;
+    the match key cache is cleared here. With ``replace`` False a disagreement changes nothing."""
+    global _next_code
+    wanted = dict(zip(tokens, map(chr, codes), strict=True))
+    with _code_lock:
+        taken = set(wanted.values())
+        agree = all(wanted.get(token, code) == code and (token in wanted or code not in taken)
+                    for token, code in _token_codes.items())
+        if not agree:
+            if not replace:
+                return False
+            _token_codes.clear()
+        _token_codes.update(wanted)
+        top = max((ord(code) for code in _token_codes.values()), default=0x100 - 1)
+        _next_code = itertools.count(max(top + 1, next(_next_code)))
+    if not agree:
+        match_key.cache_clear()
+    return agree
+
+
 @dataclass(frozen=True, slots=True)
 class MatchKey:
     """What matching compares, derived from one segment.

@@ -1,0 +1,260 @@
+"""Index snapshot benchmark: one index per machine, mapped by every worker (tm.index_snapshot).
+
+    .venv/bin/python bench/index_snapshot.py [--units 1000000] [--later 200000] [--keep DIR]
+
+On SQLite, in DIR (a new temporary folder unless --keep; a database already there is reused):
+
+1. fills a database with ``--units`` generated units (bench/tmx_bench.py's generator, imported
+   with ``flask tm import`` as a user would);
+2. builds the snapshot with ``flask tm index snapshot --force``: time, peak memory, size on disk;
+3. starts worker processes (this script with ``--worker``: the app, its live index, lookups
+   through tm.lookup as a request makes them) and reads each one's RSS and PSS from
+   /proc/<pid>/smaps_rollup after it answered its lookups:
+   * the baseline, in the same run: one worker building from the database (INDEX_SNAPSHOTS=0);
+   * 1, 2 and 3 workers mapping the snapshot (time until ready, total PSS, what each adds);
+4. imports ``--later`` more units, then: the first lookup in a worker that applies them itself
+   (the events after its snapshot), the snapshot job's time (``flask tm index snapshot``, what
+   the job tm.index.snapshot runs), and the first lookup in each worker after it switched.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+LOOKUPS = 100  # per language and worker, before memory is read
+
+
+def env_for(folder: Path, url: str, **extra: str) -> dict[str, str]:
+    return dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", FLASK_APP="app", PYTHONPATH=str(ROOT),
+                INSTANCE_PATH=str(folder / "instance"), FRAGMENT_TRAIN_AFTER_IMPORT="0",
+                INDEX_SNAPSHOT_AFTER_UNITS="0", **extra)
+
+
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """A child's wall time (s), its peak RSS (MB, ru_maxrss of the children so far) and stdout."""
+    started = time.perf_counter()
+    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return (time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            done.stdout + done.stderr)
+
+
+def write_units(path: Path, start: int, count: int) -> None:
+    from tmx_bench import base_pairs, generate_records
+
+    from tm.formats.tmx import write_tmx
+
+    with path.open("wb") as stream:
+        write_tmx(itertools.islice(generate_records(start + count, base_pairs()), start, None), stream)
+
+
+def each(figures: list[dict[str, float]]) -> str:
+    return ", ".join(f"RSS {f['Rss']:,.0f} / PSS {f['Pss']:,.0f} (anon {f.get('Pss_Anon', 0):,.0f})" for f in figures)
+
+
+def memory(pid: int) -> dict[str, float]:
+    """Rss, Pss and their anonymous and file-backed shares, in MB (/proc/<pid>/smaps_rollup)."""
+    out = {}
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            parts = line.split()
+            if parts and parts[0].rstrip(":") in ("Rss", "Pss", "Pss_Anon", "Pss_File", "Private_Dirty"):
+                out[parts[0].rstrip(":")] = int(parts[1]) / 1024
+    return out
+
+
+class Worker:
+    """A worker process (``--worker``): answers commands on stdin with one JSON line each."""
+
+    def __init__(self, env: dict[str, str], queries: Path) -> None:
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen([PYTHON, __file__, "--worker", str(queries)], env=env, cwd=ROOT,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.ready = self.read()
+        self.ready["wall_s"] = time.perf_counter() - self.started
+
+    def read(self) -> dict:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit("a worker died")
+        return json.loads(line)
+
+    def ask(self, command: str) -> dict:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def memory(self) -> dict[str, float]:
+        return memory(self.process.pid)
+
+    def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def worker_main(queries_file: str) -> None:
+    """The worker side: start the app's index as a gunicorn worker would (warm_up's build),
+    answer the queries, then wait for commands: ``lookup`` (one lookup after a forced refresh,
+    timed), ``stop``."""
+    started = time.perf_counter()
+    from app import create_app
+    from db import new_session
+    from tm import lookup
+    from tm.core import text
+    from web.extensions import live_index
+
+    text.warm_up()
+    app = create_app()
+    queries = json.loads(Path(queries_file).read_text())
+    with app.app_context():
+        session = new_session()
+        index = live_index(app)
+        before = memory(os.getpid())  # the app alone: what a forked gunicorn worker shares anyway
+        index.build(session)
+        built = time.perf_counter() - started
+        first = time.perf_counter()
+        lookup.lookup(session, index, lookup.make_request(q=queries["zh"][0], src="zh"))
+        ready = time.perf_counter() - started
+        first_lookup = time.perf_counter() - first
+        timings: dict[str, list[float]] = {"zh": [], "en": []}
+        for lang in ("zh", "en"):
+            for q in queries[lang][:LOOKUPS]:
+                t = time.perf_counter()
+                lookup.lookup(session, index, lookup.make_request(q=q, src=lang))
+                timings[lang].append(time.perf_counter() - t)
+        after = memory(os.getpid())
+        anon = after.get("Pss_Anon", 0) - before.get("Pss_Anon", 0)
+        print(f"  [worker {os.getpid()}] {'snapshot' if index.snapshot else 'database'}: the app alone "
+              f"{each([before])}; with its index and {2 * LOOKUPS} lookups {each([after])}: the index adds "
+              f"PSS {after['Pss'] - before['Pss']:,.0f} MB (anon {anon:,.0f})", file=sys.stderr, flush=True)
+        print(json.dumps({"built_s": built, "ready_s": ready, "first_lookup_s": first_lookup,
+                          "snapshot": index.snapshot.name if index.snapshot else None, "units": len(index),
+                          **{f"median_{lang}_ms": 1000 * statistics.median(t) for lang, t in timings.items()}}),
+              flush=True)
+        for command in sys.stdin:
+            if command.strip() == "lookup":
+                session.rollback()
+                index.changed()  # as the poll interval would, a moment later
+                t = time.perf_counter()
+                lookup.lookup(session, index, lookup.make_request(q=queries["zh"][1], src="zh"))
+                print(json.dumps({"lookup_s": time.perf_counter() - t, "units": len(index),
+                                  "snapshot": index.snapshot.name if index.snapshot else None}), flush=True)
+        session.close()
+
+
+def sample_queries(url: str, path: Path) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT zh, en FROM units ORDER BY random() LIMIT 300")).all()
+    engine.dispose()
+    rng = random.Random(18)
+
+    def drop(items: list[str], sep: str) -> str:
+        if len(items) > 3:
+            del items[rng.randrange(len(items))]
+        return sep.join(items)
+
+    path.write_text(json.dumps({"zh": [drop(list(zh), "") for zh, _ in rows],
+                                "en": [drop(en.split(), " ") for _, en in rows]}, ensure_ascii=False))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=1_000_000)
+    parser.add_argument("--later", type=int, default=200_000, help="units imported after the snapshot")
+    parser.add_argument("--keep", default=None, help="folder for the TMX files and database (kept)")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker_main(args.worker)
+        return
+
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="duizhao-snapshot-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{folder / f'bench-{args.units}.sqlite3'}"
+    env = env_for(folder, url)
+    database = folder / f"bench-{args.units}.sqlite3"
+    if not database.exists():
+        tmx = folder / f"first-{args.units}.tmx"
+        write_units(tmx, 0, args.units)
+        run([PYTHON, "-m", "flask", "db", "upgrade"], env)
+        took, _, _ = run([PYTHON, "-m", "flask", "tm", "import", str(tmx), "--memory", "bench"], env)
+        print(f"filled: {args.units:,} units imported in {took:.0f} s")
+    else:
+        print(f"reusing {database}")
+    queries = folder / "queries.json"
+    sample_queries(url, queries)
+
+    took, peak, out = run([PYTHON, "-m", "flask", "tm", "index", "snapshot", "--force"], env)
+    snapshots = folder / "instance" / "index"
+    size = sum(f.stat().st_size for f in snapshots.rglob("*") if f.is_file()) / 2**20
+    print(f"snapshot build (flask tm index snapshot): {took:.1f} s wall, peak {peak:,.0f} MB, {size:,.0f} MB on disk")
+    print("  " + out.strip().splitlines()[-1])
+
+    # Baseline in the same run: a worker building from the database, as without snapshots.
+    alone = Worker(env_for(folder, url, INDEX_SNAPSHOTS="0"), queries)
+    base = alone.memory()
+    print(f"worker from the database: ready in {alone.ready['ready_s']:.1f} s (index {alone.ready['built_s']:.1f} s), "
+          f"RSS {base['Rss']:,.0f} MB, PSS {base['Pss']:,.0f} MB; lookups median zh "
+          f"{alone.ready['median_zh_ms']:.1f} ms, en {alone.ready['median_en_ms']:.1f} ms")
+    alone.stop()
+
+    workers: list[Worker] = []
+    for count in (1, 2, 3):
+        workers.append(Worker(env, queries))
+        shown = workers[-1].ready
+        figures = [w.memory() for w in workers]
+        total = sum(f["Pss"] for f in figures)
+        print(f"{count} worker(s) from the snapshot: the new one ready in {shown['ready_s']:.1f} s "
+              f"(index {shown['built_s']:.2f} s, first lookup {shown['first_lookup_s'] * 1000:.0f} ms), "
+              f"lookups median zh {shown['median_zh_ms']:.1f} ms, en {shown['median_en_ms']:.1f} ms; "
+              f"PSS total {total:,.0f} MB; each: {each(figures)}")
+
+    later = folder / f"later-{args.later}.tmx"
+    if not later.exists():
+        write_units(later, args.units, args.later)
+    took, _, _ = run([PYTHON, "-m", "flask", "tm", "import", str(later), "--memory", "later"], env)
+    print(f"imported {args.later:,} more units in {took:.0f} s")
+    answer = workers[0].ask("lookup")
+    mem = workers[0].memory()
+    print(f"first lookup after it, applying the {args.later:,} units itself: {answer['lookup_s']:.1f} s "
+          f"({answer['units']:,} units); that worker now: {each([mem])}")
+    took, peak, _ = run([PYTHON, "-m", "flask", "tm", "index", "snapshot"], env)
+    print(f"the snapshot job's build after the import: {took:.1f} s wall")
+    time.sleep(3.5)  # SNAPSHOT_CHECK_INTERVAL: each worker looks for a newer snapshot at most this often
+    for k, worker in enumerate(workers):
+        answer = worker.ask("lookup")
+        print(f"worker {k + 1}: first lookup after the new snapshot: {answer['lookup_s'] * 1000:.0f} ms "
+              f"(switched: {answer['snapshot']}, {answer['units']:,} units)")
+    figures = [w.memory() for w in workers]
+    print(f"after the switch: PSS total {sum(f['Pss'] for f in figures):,.0f} MB; each: {each(figures)}")
+    for worker in workers:
+        worker.stop()
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
