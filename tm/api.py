@@ -116,7 +116,7 @@ def export_memory(name: str | None = None):
     session = db_session()
     service.check_export_format(file_format)
     large = export_is_large(session, names or None)  # 404 naming an unknown memory, job or not
-    if large and identity is None and file_format == "tmx" and names and len(names) == 1 and not prefers_async():
+    if large and identity is None and file_format == "tmx" and len(names) == 1 and not prefers_async():
         # An anonymous reader owns no job (its file goes only to its user), but one memory's TMX
         # streams from the feed, read in chunks while it is sent: send them there.
         return redirect(url_for("feeds.tm_tmx", memory=names[0]), code=307)
