@@ -128,9 +128,12 @@ def timed_import(code: Path, tmx: Path, url: str, folder: Path) -> dict:
     start = time.perf_counter()
     process = subprocess.Popen([PYTHON, "-m", "flask", "tm", "import", str(tmx), "--memory", "bench"],
                                env=env, cwd=code, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    peak, server, polls = 0, {}, 0
     while process.poll() is None:
         peak = max(peak, _tree_rss(process.pid))
+        if url.startswith("postgresql") and polls % 5 == 0:
+            server.update(_backend_cpu(url))
+        polls += 1
         time.sleep(0.2)
     wall = time.perf_counter() - start
     _out, err = process.communicate()
@@ -140,7 +143,25 @@ def timed_import(code: Path, tmx: Path, url: str, folder: Path) -> dict:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     shutil.rmtree(instance, ignore_errors=True)
     return {"wall": wall, "cpu": cpu, "peak_mb": peak / 2**20, "load": (load + os.getloadavg()[0]) / 2,
-            "report": err.strip().splitlines()[-1]}
+            "report": err.strip().splitlines()[-1], "server_cpu": sum(server.values())}
+
+
+def _backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the database of ``url`` (the server
+    runs on this machine): the server's share of an import, which the importer's CPU leaves out."""
+    database = url.rsplit("/", 1)[1]
+    done = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-Atc",
+                           f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'"],
+                          capture_output=True, text=True)
+    seconds = {}
+    for pid in done.stdout.split():
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            seconds[int(pid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return seconds
 
 
 def units_digest(url: str) -> tuple[int, str]:
@@ -200,7 +221,9 @@ def compare_imports(tmx: Path, units: int, folder: Path, args) -> None:
                 drop()
             run = runs[name]
             print(f"{engine_name:10} {name:6} {units / run['wall']:8,.0f} units/s  {run['wall']:6.0f} s wall  "
-                  f"{run['cpu']:6.0f} s CPU (importer and key workers)  peak {run['peak_mb']:6.0f} MB (process tree)  "
+                  f"{run['cpu']:6.0f} s CPU (importer and key workers)"
+                  + (f" + {run['server_cpu']:.0f} s server" if run["server_cpu"] else "")
+                  + f"  peak {run['peak_mb']:6.0f} MB (process tree)  "
                   f"load {run['load']:.1f}; {run['report']}", flush=True)
         if len(runs) == 2:
             same = runs["before"]["digest"] == runs["after"]["digest"]
