@@ -45,6 +45,18 @@ times are inflated, CPU seconds are the steadier measure):
   equal for Chinese, Moses (sacremoses' regexes) most of the English; the run above spent
   1,239 s CPU in the tokenising workers at 1M. The stored en_tokens column would spare Moses
   but not the spans into the text the stored alignments need.
+
+  scale1m branch (sacremoses without its per-call set building: the same tokens): tokenising
+  one pair for training (wordalign._tokenise, 5,000 real pairs, both trees in the same minute,
+  load ~10) 443 µs CPU before, 371 after; of what is left jieba is the largest part (about
+  120 µs a pair), then the Chinese match key (about 45). 100,000 units (load 11-15 from four
+  other engineers' suites, this process often at 5-10 % of a core): 1,726 s wall (tokenised at
+  204 s, the first iteration (pair table, link cache) ended at 702 s, the next six 30-80 s
+  each; then 700 s waiting for the other direction's process and the Viterbi passes), CPU
+  112 s here + 152 s in workers, peak of all processes 2.43 GiB, 16.0M table entries, 185 MiB
+  on disk + 39 MiB of stored alignments. Wall time at that load says little; 1M was not
+  attempted: at 2.6 ms CPU a unit, if linear, it needs some 44 CPU minutes, about 22 minutes
+  on two idle cores (target 15).
 """
 from __future__ import annotations
 

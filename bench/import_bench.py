@@ -7,25 +7,57 @@ plus numbered, dropped-word and swapped variants; see its docstring) into a temp
 The import runs as the user would run it, ``flask tm import FILE --memory bench`` in a child
 process, so its peak memory (ru_maxrss of the child) is the importer's alone.
 
+    .venv/bin/python bench/import_bench.py --units 200000 --import-only --engines sqlite,postgresql
+
 Printed, each with the baseline measured in the same run:
 * import units/s and peak memory, against reading the same TMX alone (read_tmx) in a child;
+* with ``--baseline REV`` (default: the commit before the faster import), the same import
+  through that revision's code (``git archive`` into a temporary folder, run from there with
+  this checkout's venv) into a database of its own: wall time, CPU seconds of the importer and
+  its key workers, peak resident memory of the importer's whole process tree (sampled), the
+  machine's load, the ratio; and whether both stored the same units (every column but ids,
+  hashed in id order). ``--engines`` runs it on SQLite and on PostgreSQL (a database made for
+  the run at ``--postgres-admin``, dropped after);
 * concordance latency (median, p95) for Chinese and English words and phrases at N units,
   against a brute-force scan of every unit's match key in Python (what an index must beat);
 * the lookup service end to end (live index built from the database at start-up: its build
   time and the memory it adds; then tm.lookup.lookup for edited copies of stored segments,
   Chinese and English, with the database fetch and ranking included).
+
+Runs of --import-only (2026-12-03, 2 cores shared with four other engineers' suites and
+benchmarks at load 8-14: wall times are several times what an idle machine gives and swing
+with the load; CPU seconds are the steadier measure; server CPU is the PostgreSQL backends'):
+  200,000 units, SQLite: before 170 s wall, 64 s CPU, peak 364 MB; after 125 s wall, 30 s CPU
+    (2.2x less), peak 365 MB; the same 199,722 units stored (278 duplicates skipped).
+  200,000 units, PostgreSQL: before 425 s wall, 73 s CPU; after 567 s wall (the load), 34 s CPU
+    (2.2x less), peak 360 MB; the same units stored.
+  50,000 units, PostgreSQL: before 237 s wall, 20 s CPU; after 140 s wall, 16 s CPU; the same.
+  In one process without key workers (service.import_file, 50,000 units, PostgreSQL, both
+  trees in the same minute at load 10): before 264 µs CPU a unit (62 of them inserting) and
+  45 µs in the server; after 160 µs (12 inserting) and 32 in the server.
+  So a million units cost about 150 s of the importer's CPU (and some 30 s in PostgreSQL) where
+  they cost some 320 s: spread over two idle cores (the reader beside two key workers) about
+  90 s, within the 3-minute target by CPU. Extrapolated from 200k, not measured at 1M: at this
+  load a 1M run would have taken 10-15 minutes of a shared machine to say little more.
+  Where the time went before (cProfile, 20,000 units, inline): keys 66 % (Moses 48 %, of which
+  sacremoses rebuilding its Unicode letter sets on every islower/isanyalpha call and
+  compiling its prefix patterns per token about half; normalisation 18 %), reading and
+  checking the TMX 16 %, the ORM's insert 16 %.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +91,11 @@ def main() -> None:
     parser.add_argument("--keep", default=None, help="folder for the TMX and database (kept)")
     parser.add_argument("--reuse", action="store_true",
                         help="skip the import when --keep already holds the database (re-measure lookups)")
+    parser.add_argument("--import-only", action="store_true",
+                        help="time the import against --baseline on --engines, and stop there")
+    parser.add_argument("--baseline", default=BASELINE_REV, help="revision to compare the import with ('' for none)")
+    parser.add_argument("--engines", default="sqlite", help="with --import-only: sqlite,postgresql")
+    parser.add_argument("--postgres-admin", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
 
     folder = Path(args.keep or tempfile.mkdtemp(prefix="duizhao-bench-"))
@@ -70,9 +107,149 @@ def main() -> None:
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", FLASK_APP="app", PYTHONPATH=str(ROOT))
 
     print(f"TMX: {tmx} ({tmx.stat().st_size / 2**20:.0f} MB, {args.units:,} units); database {url.split('://')[0]}")
+    if args.import_only:
+        compare_imports(tmx, args.units, folder, args)
+        return
     if not (args.reuse and args.keep):
         bench_import(tmx, args.units, env)
     measure_queries(url)
+
+
+#: The last commit before the faster import (sacremoses' sets built once, duplicates dropped
+#: before keying, driver tuples and COPY): what --baseline compares against by default.
+BASELINE_REV = "10ed774"
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and every descendant (the importer and its key workers)."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/statm") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as handle:
+                    stack += [int(c) for c in handle.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def timed_import(code: Path, tmx: Path, url: str, folder: Path) -> dict:
+    """``flask tm import`` run from the checkout ``code`` into ``url`` (migrated first): wall
+    seconds, CPU seconds of the importer and its workers, peak RSS of the process tree."""
+    instance = folder / f"instance-{uuid.uuid4().hex[:6]}"
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", FLASK_APP="app", PYTHONPATH=str(code),
+               INSTANCE_PATH=str(instance), FRAGMENT_TRAIN_AFTER_IMPORT="0")
+    subprocess.run([PYTHON, "-m", "flask", "db", "upgrade"], env=env, cwd=code, check=True, capture_output=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    process = subprocess.Popen([PYTHON, "-m", "flask", "tm", "import", str(tmx), "--memory", "bench"],
+                               env=env, cwd=code, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak, server, polls = 0, {}, 0
+    while process.poll() is None:
+        peak = max(peak, _tree_rss(process.pid))
+        if url.startswith("postgresql") and polls % 5 == 0:
+            server.update(_backend_cpu(url))
+        polls += 1
+        time.sleep(0.2)
+    wall = time.perf_counter() - start
+    _out, err = process.communicate()
+    if process.returncode:
+        raise SystemExit(f"import from {code} failed:\n{err}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    shutil.rmtree(instance, ignore_errors=True)
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 2**20, "load": (load + os.getloadavg()[0]) / 2,
+            "report": err.strip().splitlines()[-1], "server_cpu": sum(server.values())}
+
+
+def _backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the database of ``url`` (the server
+    runs on this machine): the server's share of an import, which the importer's CPU leaves out."""
+    database = url.rsplit("/", 1)[1]
+    done = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-Atc",
+                           f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'"],
+                          capture_output=True, text=True)
+    seconds = {}
+    for pid in done.stdout.split():
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            seconds[int(pid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return seconds
+
+
+def units_digest(url: str) -> tuple[int, str]:
+    """How many units ``url`` holds and a hash of every column but the ids, in id order."""
+    from sqlalchemy import create_engine, text
+
+    from tm.repository import IMPORT_COLUMNS
+
+    columns = [c for c in IMPORT_COLUMNS if c not in ("memory_id", "import_id")]
+    digest, count = hashlib.sha1(), 0
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=20_000).execute(
+            text(f"SELECT {', '.join(columns)} FROM units ORDER BY id"))
+        for row in result:
+            digest.update(repr(tuple(row)).encode())
+            count += 1
+    engine.dispose()
+    return count, digest.hexdigest()
+
+
+def compare_imports(tmx: Path, units: int, folder: Path, args) -> None:
+    from sqlalchemy import create_engine, text
+
+    old_code = None
+    if args.baseline:
+        old_code = folder / f"baseline-{args.baseline}"
+        if not old_code.exists():
+            old_code.mkdir()
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline], check=True,
+                                     capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(old_code)], input=archive, check=True)
+    for engine_name in args.engines.split(","):
+        runs = {}
+        for name, code in (("before", old_code), ("after", ROOT)):
+            if code is None:
+                continue
+            if engine_name == "sqlite":
+                path = folder / f"{name}-{units}.sqlite3"
+                path.unlink(missing_ok=True)
+                url, drop = f"sqlite:///{path}", lambda path=path: path.unlink(missing_ok=True)
+            else:
+                database = f"bench_import_{name}_{uuid.uuid4().hex[:8]}"
+                admin = create_engine(args.postgres_admin, isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{database}" ENCODING \'UTF8\' TEMPLATE template0'))
+                url = args.postgres_admin.rsplit("/", 1)[0] + f"/{database}"
+
+                def drop(admin=admin, database=database) -> None:
+                    with admin.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+                    admin.dispose()
+            try:
+                runs[name] = timed_import(code, tmx, url, folder)
+                runs[name]["units"], runs[name]["digest"] = units_digest(url)
+            finally:
+                drop()
+            run = runs[name]
+            print(f"{engine_name:10} {name:6} {units / run['wall']:8,.0f} units/s  {run['wall']:6.0f} s wall  "
+                  f"{run['cpu']:6.0f} s CPU (importer and key workers)"
+                  + (f" + {run['server_cpu']:.0f} s server" if run["server_cpu"] else "")
+                  + f"  peak {run['peak_mb']:6.0f} MB (process tree)  "
+                  f"load {run['load']:.1f}; {run['report']}", flush=True)
+        if len(runs) == 2:
+            same = runs["before"]["digest"] == runs["after"]["digest"]
+            print(f"{engine_name:10} after/before: {runs['before']['wall'] / runs['after']['wall']:.2f}x faster "
+                  f"(wall), {runs['before']['cpu'] / runs['after']['cpu']:.2f}x less CPU; the same "
+                  f"{runs['after']['units']:,} units stored: {'yes' if same else 'NO'}", flush=True)
 
 
 def bench_import(tmx: Path, units: int, env: dict) -> None:

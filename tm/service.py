@@ -14,7 +14,7 @@ from typing import IO, cast
 from sqlalchemy.orm import Session
 
 from common.errors import DuizhaoError, NotFound
-from common.fieldlimits import length_problem, nul_problem, require_fits
+from common.fieldlimits import NUL, length_problem, nul_problem, require_fits
 from common.languages import LANGUAGES, language_of
 from common.messages import N_, Message
 from tm import repository as repo
@@ -60,8 +60,15 @@ class ImportReport:
 def _storable(records: Iterable[UnitRecord]) -> Iterator[UnitRecord]:
     """``records``, refusing one whose text no database can store: a format may carry any
     text (a TSV cell can hold U+0000), the storage cannot (fieldlimits.NUL)."""
+    names = [f.name for f in dataclasses.fields(UnitRecord)]
     for number, record in enumerate(records, 1):
-        texts = [(f.name, getattr(record, f.name)) for f in dataclasses.fields(record)]
+        values = [getattr(record, name) for name in names]
+        # One look for the character in all of a record's text; the field is named only when found.
+        if NUL not in "".join(v for v in values if isinstance(v, str)) and not any(
+                NUL in kind or NUL in value for kind, value in record.props):
+            yield record
+            continue
+        texts = list(zip(names, values, strict=True))
         texts += [(f"prop:{kind}", value) for kind, value in record.props]
         for field, value in texts:
             problem = nul_problem(field, value)

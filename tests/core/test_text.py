@@ -1,6 +1,7 @@
 """Match keys: normalisation for matching, tokens and the offset map back to the original."""
 from __future__ import annotations
 
+import functools
 import string
 
 import pytest
@@ -144,3 +145,34 @@ def test_a_token_table_is_adopted_only_when_it_agrees():
     top = max(codes)
     assert adopt_token_table(["never-seen-a", "never-seen-b"], [top + 5, top + 6])
     assert ord(encode_tokens(["never-seen-c"])) > top + 6
+
+
+#: Sentences through every rule the faster tokenizer short-cuts: prefixes that do and do not
+#: break (listed, numeric-only before a number or not, dotted, before a lower-case word),
+#: apostrophes in each position, commas inside and outside numbers, dot runs.
+MOSES_HARD = [
+    "Mr. Smith met Dr. Who at No. 5 and No. b. Then left.",
+    "mr. smith's u.s. trip, no. 5: it's 5,000 km... isn't it?",
+    "The U.S. officials said. then e.g. this and St. Louis.", "A. B. C.", "pp. 12-13 and vol. iii.",
+    "rock 'n' roll's 1990's 'quoted' o'clock ' lone", "a,b 1,000,000 ,lead trail, 5,", "Wait.... what..",
+    "Art. 1 of the Act.", "", "   ", "no punctuation at all",
+]
+
+
+@functools.cache
+def _stock_moses():
+    from sacremoses import MosesTokenizer
+
+    return MosesTokenizer(lang="en")
+
+
+@pytest.mark.parametrize("text", MOSES_HARD)
+def test_tokenize_en_is_sacremoses_own(text):
+    assert tokenize_en(text) == _stock_moses().tokenize(text, escape=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(list("aAbZ1 9.,'-:?\"é") + ["Mr.", "No.", "U.S.", " e.g. "]), max_size=30)
+       .map("".join))
+def test_tokenize_en_is_sacremoses_own_on_any_text(text):
+    assert tokenize_en(text) == _stock_moses().tokenize(text, escape=False)

@@ -143,6 +143,10 @@ def _compose_clusters(text: str, with_map: bool) -> tuple[str, _Map]:
 
 def _substitute(pattern: re.Pattern[str], repl: str, text: str, with_map: bool) -> tuple[str, _Map]:
     """``pattern.sub(repl, text)`` that also maps each output character to its input span."""
+    if not with_map:
+        # The same text (a match equal to ``repl`` is replaced by itself), without the loop:
+        # normalize() runs this four or five times a segment, 2 million times an import.
+        return pattern.sub(repl, text), None
     pieces = []
     starts: list[int] = []
     ends: list[int] = []
@@ -231,11 +235,77 @@ def _check_lang(lang: str) -> None:
         raise ValueError(f"unsupported language {lang!r}; expected one of {LANGUAGES}")
 
 
+class _Guarded:
+    """A compiled pattern whose every match contains ``mark``: ``sub`` on a text without the
+    mark returns the text as it is, without scanning it."""
+
+    __slots__ = ("pattern", "mark")
+
+    def __init__(self, pattern: re.Pattern[str], mark: str) -> None:
+        self.pattern, self.mark = pattern, mark
+
+    def sub(self, repl: str, text: str) -> str:
+        return self.pattern.sub(repl, text) if self.mark in text else text
+
+
+#: A token that may carry a non-breaking prefix (sacremoses' own pattern, compiled once).
+_ENDS_WITH_PERIOD = re.compile(r"^(\S+)\.$")
+_LEADING_DIGITS = re.compile(r"^[0-9]+")
+
+
 @lru_cache(maxsize=1)
 def _moses() -> Any:
+    """sacremoses' English tokenizer, with the work it repeats on every call done once.
+
+    Its ``islower`` and ``isanyalpha`` build a set of the whole Unicode letter class (thousands of
+    characters) each time they are asked about one character, and its non-breaking-prefix pass
+    looks prefixes up in lists and compiles its patterns per token: together about a third of a
+    segment's tokenising time (cProfile on 20,000 news sentences). The answers are the same
+    (tests/core/test_text.py compares the two on every kind of prefix; bench/import_bench.py on
+    the whole shared corpus); only the sets are made once."""
     from sacremoses import MosesTokenizer
 
-    return MosesTokenizer(lang="en")
+    class Tokenizer(MosesTokenizer):  # type: ignore[misc]  # sacremoses has no type hints
+        def __init__(self) -> None:
+            super().__init__(lang="en")
+            # Rules that can only change a text holding their mark skip the texts without it:
+            # most sentences have no apostrophe, and each of those five patterns scans the whole
+            # text against the Unicode letter class.
+            self.ENGLISH_SPECIFIC_APOSTROPHE = [(_Guarded(pattern, "'"), repl)
+                                                for pattern, repl in MosesTokenizer.ENGLISH_SPECIFIC_APOSTROPHE]
+            for name in ("COMMA_SEPARATE_1", "COMMA_SEPARATE_2", "COMMA_SEPARATE_3"):
+                pattern, repl = getattr(self, name)
+                setattr(self, name, (_Guarded(pattern, ","), repl))
+            self._lower = frozenset(self.IsLower)
+            self._alpha = frozenset(self.IsAlpha)
+            self._nonbreaking = frozenset(self.NONBREAKING_PREFIXES)
+            self._numeric_only = frozenset(self.NUMERIC_ONLY_PREFIXES)
+
+        def islower(self, text: str) -> bool:
+            return self._lower.issuperset(text)
+
+        def isanyalpha(self, text: str) -> bool:
+            return not self._alpha.isdisjoint(text)
+
+        def handles_nonbreaking_prefixes(self, text: str) -> str:
+            # MosesTokenizer.handles_nonbreaking_prefixes, step for step, over sets.
+            tokens = text.split()
+            last = len(tokens) - 1
+            for i, token in enumerate(tokens):
+                ends_with_period = _ENDS_WITH_PERIOD.search(token) if token.endswith(".") else None
+                if not ends_with_period:
+                    continue
+                prefix = ends_with_period.group(1)
+                if (("." in prefix and self.isanyalpha(prefix))
+                        or (prefix in self._nonbreaking and prefix not in self._numeric_only)
+                        or (i != last and tokens[i + 1] and self.islower(tokens[i + 1][0]))):
+                    continue
+                if prefix in self._numeric_only and i < last and _LEADING_DIGITS.search(tokens[i + 1]):
+                    continue
+                tokens[i] = prefix + " ."
+            return " ".join(tokens)
+
+    return Tokenizer()
 
 
 def tokenize_en(text: str) -> list[str]:
