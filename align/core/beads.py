@@ -55,6 +55,9 @@ class Weights:
     #: embeddings, yet dropping it costs more than keeping a little.
     length: float = 0.2
     lexicon: float = 0.3
+    #: Weight of the word-translation model's coverage (``evidence.TranslationEvidence``), used
+    #: only when the caller passes a model.
+    translation: float = 0.0
     paragraph: float = 0.3
     #: Gain of the first sentence of a gap (a run of unaligned sentences, on either side or
     #: both) and of each further one. The first costs what every unaligned sentence used to;
@@ -83,6 +86,12 @@ class Weights:
     #: that only one text has were paired with unrelated sentences that stood in its place in
     #: the other; stronger settings find more of those and cost the loosely translated novels.
     unrelated: float = 1.0
+    #: Gain per unit a bead of two or more sentences on both sides beats its best split in two
+    #: (``evidence.crossing``).
+    crossing: float = 0.0
+    #: ... beyond this margin, which runs of unrelated halves reach too (a run's cosine grows
+    #: with its length).
+    crossing_floor: float = 0.1
 
 
 DEFAULT_WEIGHTS = Weights()
