@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/align_bench.py            # everything (about 10 minutes on 2 cores)
     .venv/bin/python bench/align_bench.py --quick    # accuracy only, no LOO, no Bible
+    .venv/bin/python bench/align_bench.py --loo-all  # accuracy, then LOO across all gold sets
+    .venv/bin/python bench/align_bench.py --speed    # the 100-sentence pair and the Bible only
 
 Reads the data in place from ../shared/data/align (never copied) and scores with
 ../shared/tools/align_score.py, run as a subprocess, so the figures are the published
@@ -16,6 +18,11 @@ definitions: exact F1 (null beads count) and strict F1 (vecalign/Bertalign's).
 * mac-dev leave-one-document-out: for each chapter, the weights are picked from a small grid
   around the defaults on the other five and scored on the held-out one; and each chapter's
   exact F1 without the clause and quotation evidence, with the first, and with both.
+* Leave-one-document-out across all gold sets together (issue 15; ``LOO_ALL_GRIDS``): each new
+  evidence's weights picked on the other seven of the eight gold documents, per document and per
+  set beside the baseline and in-sample figures, then the news with passages missing without and
+  with it. The word-translation model is trained once on ../shared/data/parallel and cached under
+  instance/ (``bench/align_lexicon.py``).
 * A 100-sentence pair, warm (model, dictionary and jieba loaded): seconds.
 * Bible prefixes of 1k, 2k and 5k English sentences (with the Chinese lines the gold aligns to
   them), each in a fresh process: seconds and peak resident memory (VmHWM).
