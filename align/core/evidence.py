@@ -148,15 +148,16 @@ def paragraph_conflicts(zh_par: np.ndarray, en_par: np.ndarray, rows: np.ndarray
 
 
 #: Beads of up to this many sentences in all are compared with their splits in two
-#: (``crossing``): 2-2 and 2-3 / 3-2, the shapes where a translator moves content across a
-#: sentence boundary.
-CROSSING_MAX_SENTENCES = 5
+#: (``crossing``): 2-2 only. With 2-3 and 3-2 too (5) leave-one-out lost a bead of nonlit-mag
+#: (docs/alignment-tuning.md).
+CROSSING_MAX_SENTENCES = 4
 
 
 def crossing(zr: Runs, er: Runs, band: Band, cos: np.ndarray, a: int, b: int) -> np.ndarray | None:
-    """For a bead of at least two sentences on both sides: its cosine minus the mean cosine of
-    its two parts under the best split into two beads (2-2 into 1-1 and 1-1, 2-3 into 1-1 and
-    1-2 or 1-2 and 1-1, ...). None for other shapes.
+    """For a bead of at least two sentences on both sides (and at most
+    ``CROSSING_MAX_SENTENCES`` in all): its cosine minus the mean cosine of its two parts under
+    the best split into two beads (2-2 into 1-1 and 1-1; 2-3 into 1-1 and 1-2 or 1-2 and 1-1).
+    None for other shapes.
 
     The search adds one gain per bead, so two 1-1 beads of cosine 0.4 outscore the 2-2 bead
     they make whenever its cosine is below 0.8: a 2-2 bead is found only if its halves are

@@ -85,3 +85,26 @@ def test_the_model_decides_where_the_sentence_vectors_cannot():
     assert [(b.src, b.tgt) for b in beads] == [((), (0,)), ((0,), (1,)), ((1,), (2,))]
     without = align(zh, en, src_lang="zh", embed=blind, weights=weights)
     assert [(b.src, b.tgt) for b in without] != [(b.src, b.tgt) for b in beads]
+
+
+def test_crossing_is_the_margin_of_a_two_to_two_bead_over_its_halves():
+    # Each English sentence renders part of both Chinese ones: the halves are half-translations
+    # (cosine 0.71 each), the whole bead a full one (1.0).
+    from align.core.evidence import Runs, crossing
+
+    s = np.sqrt(0.5)
+    vectors = {"甲": [1, 0, 0], "乙": [0, 1, 0], "甲乙": [s, s, 0],
+               "A": [s, s, 0], "B": [0, 1, 0], "A B": [s, s, 0]}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.array([vectors[t] for t in texts], dtype=np.float32)
+
+    zr, er = Runs(["甲", "乙"], "", embed), Runs(["A", "B"], " ", embed)
+    band = full_band(2, 2)
+    from align.core.search import banded_products
+
+    cos = banded_products(zr.vectors(2), er.vectors(2), band, 2, 2)
+    margin = crossing(zr, er, band, cos, 2, 2)
+    assert margin is not None
+    assert abs(margin[2, 2] - (1.0 - (s + 1.0) / 2)) < 1e-5   # halves: cos(甲, A) = 0.71, cos(乙, B) = 1
+    assert crossing(zr, er, band, cos, 1, 1) is None          # only beads of 2+ on both sides
