@@ -20,7 +20,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from accounts.auth import check_permission, current_identity
 from align import service
-from align.webutil import aligner_embedder, for_reader, glossary_pairs
+from align.webutil import aligner_embedder, for_reader, glossary_pairs, translation_model
 from common.errors import DuizhaoError
 from common.messages import N_, Message
 from common.timeutil import isoformat
@@ -59,7 +59,8 @@ def prepare_from_request() -> tuple[service.Prepared, dict]:
             if value is not None and not isinstance(value, str):
                 raise DuizhaoError(Message(N_("Field {field!r} must be a string."), field=slot), field=slot)
     prepared = service.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
-                               hard_wrapped=_flag(fields, "hard_wrapped"), embed=aligner_embedder())
+                               hard_wrapped=_flag(fields, "hard_wrapped"), embed=aligner_embedder(),
+                               translations=translation_model())
     return prepared, fields
 
 

@@ -32,6 +32,7 @@ from common.timeutil import isoformat, utcnow
 from tm import repository as repo
 from tm.core.segment import Segment, split_sentences
 from tm.core.text import detect_language
+from tm.core.wordalign import AlignmentModel
 from tm.formats.records import UnitRecord
 from tm.models import Memory
 
@@ -192,12 +193,13 @@ def passage_warnings(beads: Sequence[Bead], zh_count: int, en_count: int) -> lis
 
 def prepare(zh_text: str | bytes | None, en_text: str | bytes | None, *,
             glossary_pairs: Sequence[tuple[str, str]] = (), hard_wrapped: bool = False,
-            embed: Embedder | None = None) -> Prepared:
+            embed: Embedder | None = None, translations: AlignmentModel | None = None) -> Prepared:
     """Check, decode (uploads given as bytes), segment and align an article and its translation.
 
     ``glossary_pairs`` are (zh, en) terms the aligner counts as translations of each other;
     ``hard_wrapped`` texts end paragraphs only at blank lines (see ``split_sentences``);
-    ``embed`` replaces the aligner's sentence encoder (tests use a fast lexical one).
+    ``embed`` replaces the aligner's sentence encoder (tests use a fast lexical one);
+    ``translations`` is the memory's word-translation model, when one is trained.
     """
     warnings: list[Message] = []
     encodings: dict[str, str] = {}
@@ -213,7 +215,7 @@ def prepare(zh_text: str | bytes | None, en_text: str | bytes | None, *,
                                        slot=_slot(slot), count=len(sentences), most=MAX_SENTENCES), field=slot)
     warnings.extend(length_warnings(zh, en))
     pairs = [(z, e) for z, e in glossary_pairs if z and e]
-    beads = align(zh, en, src_lang="zh", glossary=pairs, embed=embed)
+    beads = align(zh, en, src_lang="zh", glossary=pairs, embed=embed, translations=translations)
     warnings.extend(passage_warnings(beads, len(zh), len(en)))
     aligned = [AlignedBead(tuple(b.src), tuple(b.tgt), round(float(b.score), 4)) for b in beads]
     return Prepared(zh_text, en_text, zh, en, aligned, warnings, encodings)

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from accounts.auth import actor_name, check_permission
 from align import service
-from align.webutil import aligner_embedder, for_reader, glossary_pairs
+from align.webutil import aligner_embedder, for_reader, glossary_pairs, translation_model
 from common.errors import DuizhaoError
 from db import db_session
 from tm import repository as repo
@@ -49,7 +49,7 @@ def new():
             service.check_metadata(request.form.get("title"), request.form.get("url"), request.form.get("date"))
             prepared = service.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
                                        hard_wrapped=bool(request.form.get("hard_wrapped")),
-                                       embed=aligner_embedder())
+                                       embed=aligner_embedder(), translations=translation_model())
             job = service.create_job(session, prepared, title=request.form.get("title"),
                                      url=request.form.get("url"), doc_date=request.form.get("date"),
                                      user=actor_name())

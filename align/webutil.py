@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tm.core.wordalign import AlignmentModel
 from web import extensions
 from web.extensions import SentenceEncoder
 from web.i18n import translate_message
@@ -18,6 +19,13 @@ def glossary_pairs() -> list[tuple[str, str]]:
 def aligner_embedder() -> SentenceEncoder | None:
     """The installed sentence encoder (tests install a fast one); None means the aligner's default."""
     return extensions.align_embedder()
+
+
+def translation_model() -> AlignmentModel | None:
+    """The memory's word-translation model (the fragment model: one component, two uses), for
+    the aligner's ``TranslationEvidence``; None until one is trained. Never waits for a load:
+    a model being read in the background is used from the next alignment on."""
+    return extensions.fragment_models().available()
 
 
 def for_reader(alignment: dict[str, Any]) -> dict[str, Any]:

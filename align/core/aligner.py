@@ -11,6 +11,8 @@ features of ``evidence``, each weighted by ``beads.Weights``:
 * a length term: the squared log of the run's English/Chinese character ratio against the
   document's own ratio;
 * word evidence from a dictionary, numbers, names and glossary terms;
+* word-translation evidence from a model learnt on parallel text, when one is given
+  (``tm.core.wordalign``: the memory's fragment model in the service);
 * the weakest sentence, whose cosine with the other side of the bead is near zero;
 * paragraph breaks, when known;
 * clauses that belong next door, on the other side of the bead's boundary;
@@ -44,9 +46,10 @@ from align.core.beads import (
 )
 from align.core.coarse import corridor
 from align.core.embedding import Embedder, blas_threads, default_embedder, embedding_threads
-from align.core.evidence import LENGTH_SMOOTHING, LexicalEvidence, Runs
+from align.core.evidence import LENGTH_SMOOTHING, LexicalEvidence, Runs, TranslationEvidence
 from align.core.search import Band, banded_products, viterbi
 from tm.core.text import detect_language
+from tm.core.wordalign import AlignmentModel
 
 __all__ = ["Sentence", "align"]
 
@@ -70,6 +73,7 @@ def align(
     weights: Weights = DEFAULT_WEIGHTS,
     max_bead: int = MAX_BEAD_SENTENCES,
     embed: Embedder | None = None,
+    translations: AlignmentModel | None = None,
 ) -> list[Bead]:
     """Align two lists of sentences, one Chinese and one English, in either order.
 
@@ -77,6 +81,8 @@ def align(
     used when the ``*_paragraphs`` arguments are not given). ``src_lang`` is detected when
     omitted. ``glossary`` holds (zh, en) term pairs that count as translations of each other.
     ``embed`` maps a list of texts to unit row vectors; the default is USE multilingual v3.
+    ``translations`` is a word-translation model (``tm.core.wordalign``) whose word pairs
+    count as evidence beside the dictionary's (``evidence.TranslationEvidence``).
     Returns beads in order, covering every sentence of both sides exactly once.
     """
     src, src_par = _texts_and_paragraphs(src_sentences, src_paragraphs)
@@ -93,7 +99,8 @@ def align(
     zh, en = (src, tgt) if zh_first else (tgt, src)
     zh_par, en_par = (src_par, tgt_par) if zh_first else (tgt_par, src_par)
     with blas_threads(embedding_threads()):
-        beads = _Aligner(zh, en, zh_par, en_par, glossary, weights, max_bead, embed or default_embedder()).run()
+        beads = _Aligner(zh, en, zh_par, en_par, glossary, weights, max_bead, embed or default_embedder(),
+                         translations).run()
     if zh_first:
         return beads
     return [Bead(b.tgt, b.src, b.score) for b in beads]
@@ -111,7 +118,8 @@ def _texts_and_paragraphs(sentences: Sequence[str | Sentence],
 
 class _Aligner:
     def __init__(self, zh: list[str], en: list[str], zh_par: Sequence[int] | None, en_par: Sequence[int] | None,
-                 glossary: Sequence[tuple[str, str]], weights: Weights, max_bead: int, embed: Embedder):
+                 glossary: Sequence[tuple[str, str]], weights: Weights, max_bead: int, embed: Embedder,
+                 translations: AlignmentModel | None = None):
         self.zh, self.en = list(zh), list(en)
         self.n, self.m = len(zh), len(en)
         self.w = weights
@@ -122,6 +130,8 @@ class _Aligner:
         # Paragraphs are evidence only when both texts have them.
         self.paragraphs = None if zh_par is None or en_par is None else (np.asarray(zh_par), np.asarray(en_par))
         self.glossary = [(z, e.lower()) for z, e in glossary if z and e]
+        self.translations = translations
+        self.model_lex: TranslationEvidence | None = None
         self._leak: evidence.Leakage | None = None
         self.zh_quotes = evidence.open_quotes(self.zh, "zh")
         self.en_quotes = evidence.open_quotes(self.en, "en")
@@ -136,6 +146,8 @@ class _Aligner:
     def run(self) -> list[Bead]:
         band = self.corridor()
         lex = LexicalEvidence(self.zh, self.en, self.glossary, band)
+        self.model_lex = (TranslationEvidence(self.zh, self.en, self.translations, band)
+                          if self.translations is not None and self.w.translation else None)
         shapes = bead_shapes(self.max_bead, min(self.longest, self.n), min(self.longest, self.m))
         quality: dict[tuple[int, int], np.ndarray] = {}
         gains: dict[tuple[int, int], np.ndarray] = {}
@@ -168,6 +180,8 @@ class _Aligner:
         ratio = evidence.length_ratio(self.zr, self.er, rows, cols, a, b, self.log_ratio)
         q = w.cosine * cos - w.neighbours * neighbours - w.length * ratio**2
         q = q + w.lexicon * lex.coverage(band, rows, cols, a, b)
+        if self.model_lex is not None:
+            q = q + w.translation * self.model_lex.coverage(band, rows, cols, a, b)
         if w.weakest:
             weakest = evidence.weakest_part(self.zr, self.er, band, cos, a, b)
             q = q - w.weakest * np.maximum(0.0, w.weakest_floor - weakest)
@@ -177,6 +191,10 @@ class _Aligner:
             q = q - w.leak * self.leakage(band, a, b, rows, cols)
         if w.quotes:
             q = q - w.quotes * evidence.quote_mismatch(self.zh_quotes, self.en_quotes, rows, cols, a, b)
+        if w.crossing:
+            margin = evidence.crossing(self.zr, self.er, band, cos, a, b)
+            if margin is not None:
+                q = q + w.crossing * np.maximum(0.0, margin - w.crossing_floor)
         if w.unrelated:
             level = evidence.unrelated_level(self.zr, self.er, a, b)
             if level is not None:

@@ -16,10 +16,12 @@ from align.core.embedding import Embedder, unit
 from align.core.search import Band, banded_products, monotone
 from tm.core.lexicon import chinese_words, english_stems, load_lexicon, stem
 from tm.core.segment import split_clauses
+from tm.core.wordalign import FLOOR, AlignmentModel, is_function_word, tokens
 
 __all__ = [
-    "Runs", "LexicalEvidence", "Leakage", "take_runs", "neighbours", "length_ratio", "weakest_part",
-    "paragraph_conflicts", "open_quotes", "quote_mismatch", "unrelated_level",
+    "Runs", "LexicalEvidence", "TranslationEvidence", "Leakage", "take_runs", "neighbours", "length_ratio",
+    "weakest_part",
+    "paragraph_conflicts", "crossing", "open_quotes", "quote_mismatch", "unrelated_level",
 ]
 
 #: Runs longer than this are not embedded themselves: their vector is the normalised sum of the
@@ -143,6 +145,36 @@ def paragraph_conflicts(zh_par: np.ndarray, en_par: np.ndarray, rows: np.ndarray
     es, ec = starts_and_crossings(en_par, cols, b)
     offences: np.ndarray = zc.astype(float) + ec + (zs != es)
     return offences
+
+
+#: Beads of up to this many sentences in all are compared with their splits in two
+#: (``crossing``): 2-2 only. With 2-3 and 3-2 too (5) leave-one-out lost a bead of nonlit-mag
+#: (docs/alignment-tuning.md).
+CROSSING_MAX_SENTENCES = 4
+
+
+def crossing(zr: Runs, er: Runs, band: Band, cos: np.ndarray, a: int, b: int) -> np.ndarray | None:
+    """For a bead of at least two sentences on both sides (and at most
+    ``CROSSING_MAX_SENTENCES`` in all): its cosine minus the mean cosine of its two parts under
+    the best split into two beads (2-2 into 1-1 and 1-1; 2-3 into 1-1 and 1-2 or 1-2 and 1-1).
+    None for other shapes.
+
+    The search adds one gain per bead, so two 1-1 beads of cosine 0.4 outscore the 2-2 bead
+    they make whenever its cosine is below 0.8: a 2-2 bead is found only if its halves are
+    nearly unrelated. Yet where the translator moved a clause across the boundary, the halves
+    are half-translations and the whole is a better one than either: on mac-dev's gold 2-2
+    beads the run's cosine exceeds the mean of its 1-1 halves by 0.19 (median), on pairs of
+    consecutive gold 1-1 beads by 0.04. This measures that margin."""
+    if a < 2 or b < 2 or a + b > CROSSING_MAX_SENTENCES:
+        return None
+    best = np.full(cos.shape, -np.inf, dtype=np.float64)
+    for a1 in range(1, a):
+        for b1 in range(1, b):
+            first = banded_products(zr.vectors(a1), er.vectors(b1), band, a, b)
+            second = banded_products(zr.vectors(a - a1), er.vectors(b - b1), band, a - a1, b - b1)
+            best = np.fmax(best, (first + second) / 2)
+    margin: np.ndarray = np.where(np.isfinite(best), cos - best, np.nan)
+    return margin
 
 
 # --------------------------------------------------------------------------- clauses that belong next door
@@ -300,7 +332,48 @@ def quote_mismatch(zh_open: np.ndarray, en_open: np.ndarray, rows: np.ndarray, c
 # --------------------------------------------------------------------------- words
 
 
-class LexicalEvidence:
+class _PairCoverage:
+    """Word counts of sentence pairs in the band, summed over a bead's runs by prefix sums.
+
+    ``hz[s, k]`` is how many words of Chinese sentence s find a translation in English sentence
+    t = band.lo[s] + k - 1 (column 0 is left empty for the prefix sums), ``he`` the same for the
+    words of t; ``zh_count`` and ``en_count`` the words of each sentence that could. Runs sum these
+    over their sentences, so a word translated in two sentences of a run counts twice, clipped to
+    the run's words.
+    """
+
+    def __init__(self, hz: np.ndarray, he: np.ndarray, zh_count: np.ndarray, en_count: np.ndarray,
+                 band: Band):
+        self.band = band
+        self.hz_cum = np.cumsum(hz, axis=1)
+        self.he_cum = np.cumsum(he, axis=1)
+        self.zh_cum = np.concatenate([[0.0], np.cumsum(zh_count)])
+        self.en_cum = np.concatenate([[0.0], np.cumsum(en_count)])
+
+    def _block(self, cum: np.ndarray, s: np.ndarray, t: np.ndarray, a: int, b: int) -> np.ndarray:
+        """Sum of pair counts over sentences s..s+a-1 × t..t+b-1 (t within the row's band)."""
+        total = np.zeros(np.broadcast_shapes(s.shape, t.shape))
+        for d in range(a):
+            row = np.clip(s + d, 0, len(self.band.lo) - 1)
+            lo, hi = self.band.lo[row], np.minimum(self.band.hi[row], len(self.en_cum) - 2)
+            k0 = np.clip(t - lo, 0, self.band.width)
+            k1 = np.clip(np.minimum(t + b - 1, hi) - lo + 1, 0, self.band.width)
+            total += np.where(k1 > k0, cum[row, k1] - cum[row, k0], 0.0)
+        return total
+
+    def coverage(self, band: Band, rows: np.ndarray, cols: np.ndarray, a: int, b: int) -> np.ndarray:
+        """Dice-like share of words of both runs that have a translation on the other side."""
+        s, t = rows - a, cols - b
+        sc, tc = np.clip(s, 0, len(self.zh_cum) - 1 - a), np.clip(t, 0, len(self.en_cum) - 1 - b)
+        nz = self.zh_cum[sc + a] - self.zh_cum[sc]
+        ne = self.en_cum[tc + b] - self.en_cum[tc]
+        hz = np.minimum(self._block(self.hz_cum, s, t, a, b), nz)
+        he = np.minimum(self._block(self.he_cum, s, t, a, b), ne)
+        share: np.ndarray = (hz + he) / np.maximum(nz + ne, 1.0)
+        return share
+
+
+class LexicalEvidence(_PairCoverage):
     """Word-level translation evidence between sentence pairs in the band: the share of words
     on either side covered by a CC-CEDICT translation, a shared number or Latin-script name, or a
     caller-supplied glossary term. It catches pairs the sentence vectors rank close together.
@@ -330,12 +403,10 @@ class LexicalEvidence:
             stems += [f"\x00g{k}" for k, (_, e) in enumerate(glossary) if f" {e}" in lower]
             en_lists.append(stems)
             en_sets.append(set(stems))
-        self.zh_count = np.array([len(w) for w in zh_words], dtype=np.float64)
-        self.en_count = np.array([len(s) for s in en_lists], dtype=np.float64)
+        zh_count = np.array([len(w) for w in zh_words], dtype=np.float64)
+        en_count = np.array([len(s) for s in en_lists], dtype=np.float64)
         unions = [frozenset().union(*w) for w in zh_words]
-        # Pair counts for sentence s (row s) and sentence t, banded like the DP rows, plus
-        # row-wise prefix sums along t.
-        self.band = band
+        # Pair counts for sentence s (row s) and sentence t, banded like the DP rows.
         n = len(zh)
         hz = np.zeros((n + 1, band.width + 1))
         he = np.zeros((n + 1, band.width + 1))
@@ -346,32 +417,106 @@ class LexicalEvidence:
                 stems_t, set_t = en_lists[t], en_sets[t]
                 hz[s, t - lo + 1] = sum(1 for w in words if not w.isdisjoint(set_t))
                 he[s, t - lo + 1] = sum(1 for x in stems_t if x in union)
-        self.hz_cum = np.cumsum(hz, axis=1)
-        self.he_cum = np.cumsum(he, axis=1)
-        self.zh_cum = np.concatenate([[0.0], np.cumsum(self.zh_count)])
-        self.en_cum = np.concatenate([[0.0], np.cumsum(self.en_count)])
+        super().__init__(hz, he, zh_count, en_count, band)
 
-    def _block(self, cum: np.ndarray, s: np.ndarray, t: np.ndarray, a: int, b: int) -> np.ndarray:
-        """Sum of pair counts over sentences s..s+a-1 × t..t+b-1 (t within the row's band)."""
-        total = np.zeros(np.broadcast_shapes(s.shape, t.shape))
-        for d in range(a):
-            row = np.clip(s + d, 0, len(self.band.lo) - 1)
-            lo, hi = self.band.lo[row], np.minimum(self.band.hi[row], len(self.en_cum) - 2)
-            k0 = np.clip(t - lo, 0, self.band.width)
-            k1 = np.clip(np.minimum(t + b - 1, hi) - lo + 1, 0, self.band.width)
-            total += np.where(k1 > k0, cum[row, k1] - cum[row, k0], 0.0)
-        return total
 
-    def coverage(self, band: Band, rows: np.ndarray, cols: np.ndarray, a: int, b: int) -> np.ndarray:
-        """Dice-like share of words of both runs that have a translation on the other side."""
-        s, t = rows - a, cols - b
-        sc, tc = np.clip(s, 0, len(self.zh_cum) - 1 - a), np.clip(t, 0, len(self.en_cum) - 1 - b)
-        nz = self.zh_cum[sc + a] - self.zh_cum[sc]
-        ne = self.en_cum[tc + b] - self.en_cum[tc]
-        hz = np.minimum(self._block(self.hz_cum, s, t, a, b), nz)
-        he = np.minimum(self._block(self.he_cum, s, t, a, b), ne)
-        share: np.ndarray = (hz + he) / np.maximum(nz + ne, 1.0)
-        return share
+#: A word pair counts as a translation when either direction of the word-translation model
+#: gives it at least this probability: below it, t(e | z) is mostly the spread of a common word
+#: over the words it co-occurs with, not a translation.
+TRANSLATION_MIN_PROB = 0.05
+
+
+class TranslationEvidence(_PairCoverage):
+    """Word-translation evidence from a model learnt on parallel text (``tm.core.wordalign``:
+    the fragment model of the memory, or one trained on parallel corpora): the soft share of
+    the content words on either side that the model translates into some word of the other.
+
+    Where CC-CEDICT says whether a word *can* mean another, the model says how often it *is*
+    rendered so in real translations, and it knows the words a dictionary lacks (names, set
+    phrases of the domain, colloquial renderings). A word's credit in a sentence pair is the
+    strongest link to the other sentence, max(t(e | z), t(z | e)) when that reaches
+    ``TRANSLATION_MIN_PROB``; words the model has never seen count for neither side.
+    """
+
+    def __init__(self, zh: list[str], en: list[str], model: AlignmentModel, band: Band):
+        zh_ids = [_content_ids(model, text, "zh") for text in zh]
+        en_ids = [_content_ids(model, text, "en") for text in en]
+        n, m = len(zh), len(en)
+        zh_count = np.array([len(ids) for ids in zh_ids], dtype=np.float64)
+        en_count = np.array([len(ids) for ids in en_ids], dtype=np.float64)
+        hz = np.zeros((n + 1, band.width + 1))
+        he = np.zeros((n + 1, band.width + 1))
+        links = _strong_links(model, np.unique(np.concatenate([np.zeros(0, np.int64), *zh_ids])),
+                              np.unique(np.concatenate([np.zeros(0, np.int64), *en_ids])))
+        # Every English word occurrence: its id and its sentence, grouped by id.
+        occ_ids = np.concatenate([np.zeros(0, np.int64), *en_ids])
+        occ_sentence = np.repeat(np.arange(m), [len(ids) for ids in en_ids])
+        where: dict[int, np.ndarray] = {}
+        if len(occ_ids):
+            order = np.argsort(occ_ids, kind="stable")
+            bounds = np.flatnonzero(np.diff(occ_ids[order])) + 1
+            for group in np.split(order, bounds):
+                where[int(occ_ids[group[0]])] = group
+        for s in range(n):
+            if not len(zh_ids[s]):
+                continue
+            best_zh = np.zeros((len(zh_ids[s]), m))   # each Chinese word's best link into each t
+            best_occ = np.zeros(len(occ_ids))          # each English occurrence's best link from s
+            for k, z in enumerate(zh_ids[s].tolist()):
+                for e, p in links.get(z, ()):
+                    occ = where.get(e)
+                    if occ is None:
+                        continue
+                    np.maximum.at(best_zh[k], occ_sentence[occ], p)
+                    best_occ[occ] = np.maximum(best_occ[occ], p)
+            row_zh = best_zh.sum(axis=0)
+            row_en = np.bincount(occ_sentence, weights=best_occ, minlength=m) if len(occ_ids) else np.zeros(m)
+            lo, hi = int(band.lo[s]), min(int(band.hi[s]), m - 1)
+            if hi >= lo:
+                hz[s, 1 : hi - lo + 2] = row_zh[lo : hi + 1]
+                he[s, 1 : hi - lo + 2] = row_en[lo : hi + 1]
+        super().__init__(hz, he, zh_count, en_count, band)
+
+
+def _content_ids(model: AlignmentModel, text: str, lang: str) -> np.ndarray:
+    """Vocabulary ids of the content words of ``text`` the model knows (function words and
+    punctuation say nothing about which sentence translates which)."""
+    toks = tokens(text, lang)
+    words = [w for w, (a, b) in zip(toks.words, toks.spans, strict=True)
+             if not is_function_word(w, lang, text[a:b])]
+    ids = model.ids(words, lang)
+    return ids[ids > 0]
+
+
+def _strong_links(model: AlignmentModel, zh_ids: np.ndarray,
+                  en_ids: np.ndarray) -> dict[int, list[tuple[int, float]]]:
+    """For each Chinese id among ``zh_ids``: the English ids among ``en_ids`` it translates
+    into, with the link's strength: t(e | z) relative to z's likeliest translation, or t(z | e)
+    relative to e's, whichever is higher, where the probability reaches
+    ``TRANSLATION_MIN_PROB``. Relative, because the model's probabilities are spread thin over
+    a word's renderings (t(hospital | 医院) is 0.29, t(growth | 增长) 0.10) and a word's best
+    rendering is the evidence, however many others it has."""
+    strength: dict[tuple[int, int], float] = {}
+    for table, sources, targets, flip in ((model.zh_to_en, zh_ids, en_ids, False),
+                                          (model.en_to_zh, en_ids, zh_ids, True)):
+        if not len(table.keys) or not len(sources):
+            continue
+        source, target = np.divmod(table.keys, table.n_target)
+        mine = np.isin(source, sources)
+        source, target, probs = source[mine], target[mine], table.probs[mine].astype(np.float64)
+        # The keys are sorted by source: each source's entries are one run.
+        starts = np.flatnonzero(np.r_[True, source[1:] != source[:-1]]) if len(source) else np.zeros(0, np.int64)
+        best = np.maximum.reduceat(probs, starts) if len(starts) else probs
+        best = np.repeat(best, np.diff(np.r_[starts, len(source)])) if len(starts) else probs
+        relative = probs / np.maximum(best, FLOOR)
+        keep = (probs >= TRANSLATION_MIN_PROB) & np.isin(target, targets)
+        for a, b, p in zip(source[keep].tolist(), target[keep].tolist(), relative[keep].tolist(), strict=True):
+            pair = (b, a) if flip else (a, b)
+            strength[pair] = max(strength.get(pair, 0.0), p)
+    links: dict[int, list[tuple[int, float]]] = {}
+    for (z, e), p in strength.items():
+        links.setdefault(z, []).append((e, p))
+    return links
 
 
 # --------------------------------------------------------------------------- unrelated runs
