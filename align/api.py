@@ -44,15 +44,16 @@ def _guard():
     require_csrf_header_for_session_writes(identity.via if identity else None)
 
 
-def prepare_from_request() -> tuple[service.Prepared, dict]:
-    """Align the texts of this request; returns the result and the request's other fields."""
+def request_texts(*, most_bytes: int) -> tuple[dict, dict]:
+    """The two texts of this request (uploads as bytes, at most ``most_bytes + 1`` read: the
+    service refuses more) and its other fields."""
     if request.mimetype in FORM_TYPES:
         fields = request.form.to_dict()
         texts = {}
         for slot in ("zh", "en"):
             upload = request.files.get(slot)
             if upload is not None and upload.filename:
-                texts[slot] = upload.read(service.MAX_TEXT_BYTES + 1)  # prepare() refuses more
+                texts[slot] = upload.read(most_bytes + 1)
             else:
                 texts[slot] = fields.get(slot, "")
     else:
@@ -61,6 +62,12 @@ def prepare_from_request() -> tuple[service.Prepared, dict]:
         for slot, value in texts.items():
             if value is not None and not isinstance(value, str):
                 raise DuizhaoError(Message(N_("Field {field!r} must be a string."), field=slot), field=slot)
+    return texts, fields
+
+
+def prepare_from_request() -> tuple[service.Prepared, dict]:
+    """Align the texts of this request; returns the result and the request's other fields."""
+    texts, fields = request_texts(most_bytes=service.MAX_TEXT_BYTES)
     prepared = service.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
                                hard_wrapped=_flag(fields, "hard_wrapped"), embed=aligner_embedder(),
                                translations=translation_model())
@@ -93,21 +100,7 @@ def create_job():
     result names the alignment (``alignment``, ``review_url``). Past ``service.JOB_MAX_SENTENCES``
     a side, 413."""
     identity = check_permission("edit")
-    if request.mimetype in FORM_TYPES:
-        fields = request.form.to_dict()
-        texts: dict = {}
-        for slot in ("zh", "en"):
-            upload = request.files.get(slot)
-            if upload is not None and upload.filename:
-                texts[slot] = upload.read(service.JOB_MAX_TEXT_BYTES + 1)  # read_texts() refuses more
-            else:
-                texts[slot] = fields.get(slot, "")
-    else:
-        fields = json_body()
-        texts = {slot: fields.get(slot) for slot in ("zh", "en")}
-        for slot, value in texts.items():
-            if value is not None and not isinstance(value, str):
-                raise DuizhaoError(Message(N_("Field {field!r} must be a string."), field=slot), field=slot)
+    texts, fields = request_texts(most_bytes=service.JOB_MAX_TEXT_BYTES)
     outcome = align_or_queue(texts["zh"], texts["en"], title=_text(fields, "title"), url=_text(fields, "url"),
                              doc_date=_text(fields, "date"), hard_wrapped=_flag(fields, "hard_wrapped"),
                              user=identity.name, as_job=prefers_async())
