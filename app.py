@@ -86,6 +86,8 @@ def _settings_from_environment(app: Flask) -> dict[str, Any]:
         "PRETRANSLATE_INLINE_BYTES": int(env.get("PRETRANSLATE_INLINE_BYTES", 16 * 1024 * 1024)),
         "PRETRANSLATE_INLINE_SEGMENTS": int(env.get("PRETRANSLATE_INLINE_SEGMENTS", 5_000)),
         "EXPORT_INLINE_UNITS": int(env.get("EXPORT_INLINE_UNITS", 50_000)),
+        # Past this many sentences a side, an alignment kept for review runs as a job (align.jobs).
+        "ALIGN_INLINE_SENTENCES": int(env.get("ALIGN_INLINE_SENTENCES", 1_000)),
         # When set, /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" (ops.views).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }
@@ -251,11 +253,13 @@ def _init_live_state(app: Flask) -> None:
 
 def _init_jobs(app: Flask) -> None:
     """The job queue (huey) and the kinds of job each area runs (see jobs/ and docs/jobs.md)."""
+    from align import webutil as align_web
     from jobs import webutil as jobs_web
     from tm import webutil as tm_web
 
     jobs_web.init_app(app)
     tm_web.add_job_kinds(app)
+    align_web.add_job_kinds(app)
 
 
 class BoundedIntConverter(IntegerConverter):

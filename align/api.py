@@ -3,6 +3,7 @@
 
     POST /api/v1/align                      align two texts, store nothing          read
     POST /api/v1/align/jobs                 align and keep as a job to review       edit
+                                            (long texts: 202, aligned by a job: docs/jobs.md)
     GET  /api/v1/align/jobs/<id>            the job: sentences, beads, version      edit
     PUT  /api/v1/align/jobs/<id>            {"beads": [...], "version": n}          edit
     POST /api/v1/align/jobs/<id>/store      {"memory": name}: approved pairs → TM   edit
@@ -20,11 +21,13 @@ from flask import Blueprint, jsonify, request, url_for
 
 from accounts.auth import check_permission, current_identity
 from align import service
-from align.webutil import aligner_embedder, for_reader, glossary_pairs, translation_model
+from align.webutil import align_or_queue, aligner_embedder, for_reader, glossary_pairs, translation_model
 from common.errors import DuizhaoError
 from common.messages import N_, Message
 from common.timeutil import isoformat
 from db import db_session
+from jobs.models import Job
+from jobs.webutil import accepted, prefers_async
 from tm.webutil import check_may_write_into
 from web import extensions
 from web.util import json_body, reject_invalid_utf8, require_csrf_header_for_session_writes
@@ -41,15 +44,16 @@ def _guard():
     require_csrf_header_for_session_writes(identity.via if identity else None)
 
 
-def prepare_from_request() -> tuple[service.Prepared, dict]:
-    """Align the texts of this request; returns the result and the request's other fields."""
+def request_texts(*, most_bytes: int) -> tuple[dict, dict]:
+    """The two texts of this request (uploads as bytes, at most ``most_bytes + 1`` read: the
+    service refuses more) and its other fields."""
     if request.mimetype in FORM_TYPES:
         fields = request.form.to_dict()
         texts = {}
         for slot in ("zh", "en"):
             upload = request.files.get(slot)
             if upload is not None and upload.filename:
-                texts[slot] = upload.read(service.MAX_TEXT_BYTES + 1)  # prepare() refuses more
+                texts[slot] = upload.read(most_bytes + 1)
             else:
                 texts[slot] = fields.get(slot, "")
     else:
@@ -58,6 +62,12 @@ def prepare_from_request() -> tuple[service.Prepared, dict]:
         for slot, value in texts.items():
             if value is not None and not isinstance(value, str):
                 raise DuizhaoError(Message(N_("Field {field!r} must be a string."), field=slot), field=slot)
+    return texts, fields
+
+
+def prepare_from_request() -> tuple[service.Prepared, dict]:
+    """Align the texts of this request; returns the result and the request's other fields."""
+    texts, fields = request_texts(most_bytes=service.MAX_TEXT_BYTES)
     prepared = service.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
                                hard_wrapped=_flag(fields, "hard_wrapped"), embed=aligner_embedder(),
                                translations=translation_model())
@@ -84,16 +94,22 @@ def align_texts():
 
 @bp.post("/jobs")
 def create_job():
+    """Align and keep the result to review (201 with it). Texts longer than a request aligns
+    (ALIGN_INLINE_SENTENCES a side, or over ``service.MAX_TEXT_CHARS`` characters), or any with
+    ``Prefer: respond-async``, are aligned by a job: 202, ``Location: /api/v1/jobs/<id>``, whose
+    result names the alignment (``alignment``, ``review_url``). Past ``service.JOB_MAX_SENTENCES``
+    a side, 413."""
     identity = check_permission("edit")
-    fields = request.form.to_dict() if request.mimetype in FORM_TYPES else json_body()
-    service.check_metadata(_text(fields, "title"), _text(fields, "url"), _text(fields, "date"))
-    prepared, fields = prepare_from_request()
+    texts, fields = request_texts(most_bytes=service.JOB_MAX_TEXT_BYTES)
+    outcome = align_or_queue(texts["zh"], texts["en"], title=_text(fields, "title"), url=_text(fields, "url"),
+                             doc_date=_text(fields, "date"), hard_wrapped=_flag(fields, "hard_wrapped"),
+                             user=identity.name, as_job=prefers_async())
+    if isinstance(outcome, Job):
+        return accepted(outcome)
     session = db_session()
-    job = service.create_job(session, prepared, title=_text(fields, "title"), url=_text(fields, "url"),
-                             doc_date=_text(fields, "date"), user=identity.name)
     session.commit()
-    response = jsonify(for_reader(service.job_dict(job)))
-    response.headers["Location"] = url_for("align_api.get_job", job_id=job.id)
+    response = jsonify(for_reader(service.job_dict(outcome)))
+    response.headers["Location"] = url_for("align_api.get_job", job_id=outcome.id)
     return response, 201
 
 

@@ -44,13 +44,22 @@ SLOT_NAMES = {"zh": N_("Chinese"), "en": N_("English")}
 #: Sentences per side we align in one request. The aligner is roughly linear, about 9 s for a
 #: chapter of a few hundred sentences on two cores, and a request must answer within the worker
 #: timeout (120 s in scripts/run-demo.sh); a book belongs on the command line (python -m align).
+#: Longer texts are aligned by a job (align.jobs) instead, up to ``JOB_MAX_SENTENCES``; the web
+#: layer reads its bound from ALIGN_INLINE_SENTENCES, which defaults to this.
 MAX_SENTENCES = 1000
 #: Characters of one text, checked before it is split: 1,000 sentences of news are about
-#: 100,000 characters, and the text box cannot send more than 500,000 bytes anyway.
+#: 100,000 characters, and the text box cannot send more than 500,000 bytes anyway. A longer
+#: text (an upload) is aligned by a job.
 MAX_TEXT_CHARS = 500_000
 #: Bytes of an uploaded text read at most (four per character covers UTF-8, GB18030 and Big5):
 #: a larger upload is refused before it is decoded.
 MAX_TEXT_BYTES = 4 * MAX_TEXT_CHARS
+#: Sentences per side a job aligns: the aligner is roughly linear (the 5,000-verse Bible takes a few
+#: minutes on two cores), so 20,000 is a long book's worth of worker time; past it, the command line.
+JOB_MAX_SENTENCES = 20_000
+#: Characters of one text a job takes: 20,000 long sentences of 200 characters.
+JOB_MAX_TEXT_CHARS = 4_000_000
+JOB_MAX_TEXT_BYTES = 4 * JOB_MAX_TEXT_CHARS
 #: Beads scoring below this are shown shaded and labelled "low confidence" for review.
 LOW_CONFIDENCE = 0.5
 MAX_TITLE = 500
@@ -119,28 +128,31 @@ def decode_upload(data: bytes, slot: str) -> tuple[str, str]:
         ) from None
 
 
+def _encoding_warning(slot: str, encoding: str) -> Message:
+    return Message(N_("The {slot} file was decoded as {encoding}."), slot=_slot(slot), encoding=encoding.upper())
+
+
 def _as_text(value: str | bytes | None, slot: str, warnings: list[Message],
-             encodings: dict[str, str]) -> str:
+             encodings: dict[str, str], *, max_chars: int = MAX_TEXT_CHARS) -> str:
     if value is None:
         value = ""
     if isinstance(value, bytes):
-        if len(value) > MAX_TEXT_BYTES:
-            raise _too_long(slot)
+        if len(value) > 4 * max_chars:
+            raise _too_long(slot, max_chars)
         value, encoding = decode_upload(value, slot)
         encodings[slot] = encoding
         if encoding != "utf-8":
-            warnings.append(Message(N_("The {slot} file was decoded as {encoding}."), slot=_slot(slot),
-                                    encoding=encoding.upper()))
+            warnings.append(_encoding_warning(slot, encoding))
     if not isinstance(value, str):
         raise DuizhaoError(Message(N_("The {slot} text must be a string."), slot=_slot(slot)), field=slot)
-    if len(value) > MAX_TEXT_CHARS:
-        raise _too_long(slot)
+    if len(value) > max_chars:
+        raise _too_long(slot, max_chars)
     return value
 
 
-def _too_long(slot: str) -> DuizhaoError:
+def _too_long(slot: str, most: int = MAX_TEXT_CHARS) -> DuizhaoError:
     return DuizhaoError(Message(N_("The {slot} text is longer than {most:,} characters, the most aligned here. "
-                                   "Split it, or use python -m align."), slot=_slot(slot), most=MAX_TEXT_CHARS),
+                                   "Split it, or use python -m align."), slot=_slot(slot), most=most),
                         status=413, field=slot)
 
 
@@ -191,34 +203,77 @@ def passage_warnings(beads: Sequence[Bead], zh_count: int, en_count: int) -> lis
     return warnings
 
 
+@dataclass(frozen=True)
+class Texts:
+    """Both texts decoded and checked (slots, lengths), with what decoding them found."""
+
+    zh_text: str
+    en_text: str
+    warnings: list[Message] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)
+
+
+def read_texts(zh_text: str | bytes | None, en_text: str | bytes | None, *,
+               max_chars: int = MAX_TEXT_CHARS, encodings: dict[str, str] | None = None) -> Texts:
+    """Decode (uploads given as bytes) and check both texts. ``encodings`` says how texts given
+    as strings were decoded earlier (a job's texts, decoded in the request that queued it), so
+    the reviewer is told of a legacy encoding either way."""
+    warnings: list[Message] = []
+    found: dict[str, str] = {}
+    zh_text = _as_text(zh_text, "zh", warnings, found, max_chars=max_chars)
+    en_text = _as_text(en_text, "en", warnings, found, max_chars=max_chars)
+    for slot, encoding in (encodings or {}).items():
+        if slot in ("zh", "en") and slot not in found:
+            found[slot] = encoding
+            if encoding != "utf-8":
+                warnings.append(_encoding_warning(slot, encoding))
+    check_slots(zh_text, en_text)
+    return Texts(zh_text, en_text, warnings, found)
+
+
+def segment_texts(texts: Texts, *, hard_wrapped: bool = False,
+                  max_sentences: int | None = None, status: int = 400) -> tuple[list[Segment], list[Segment]]:
+    """Both texts split into sentences; more than ``max_sentences`` (default ``MAX_SENTENCES``)
+    on a side raises (``status``)."""
+    max_sentences = MAX_SENTENCES if max_sentences is None else max_sentences
+    zh = split_sentences(texts.zh_text, "zh", hard_wrapped=hard_wrapped)
+    en = split_sentences(texts.en_text, "en", hard_wrapped=hard_wrapped)
+    for slot, sentences in (("zh", zh), ("en", en)):
+        if len(sentences) > max_sentences:
+            raise DuizhaoError(Message(N_("The {slot} text has {count:,} sentences; at most {most:,} are aligned "
+                                          "here. Split it, or use python -m align."),
+                                       slot=_slot(slot), count=len(sentences), most=max_sentences),
+                               status=status, field=slot)
+    return zh, en
+
+
+def align_segments(texts: Texts, zh: list[Segment], en: list[Segment], *,
+                   glossary_pairs: Sequence[tuple[str, str]] = (), embed: Embedder | None = None,
+                   translations: AlignmentModel | None = None) -> Prepared:
+    """Align sentences already split (``segment_texts``): the long step."""
+    warnings = list(texts.warnings)
+    warnings.extend(length_warnings(zh, en))
+    pairs = [(z, e) for z, e in glossary_pairs if z and e]
+    beads = align(zh, en, src_lang="zh", glossary=pairs, embed=embed, translations=translations)
+    warnings.extend(passage_warnings(beads, len(zh), len(en)))
+    aligned = [AlignedBead(tuple(b.src), tuple(b.tgt), round(float(b.score), 4)) for b in beads]
+    return Prepared(texts.zh_text, texts.en_text, zh, en, aligned, warnings, dict(texts.encodings))
+
+
 def prepare(zh_text: str | bytes | None, en_text: str | bytes | None, *,
             glossary_pairs: Sequence[tuple[str, str]] = (), hard_wrapped: bool = False,
             embed: Embedder | None = None, translations: AlignmentModel | None = None) -> Prepared:
-    """Check, decode (uploads given as bytes), segment and align an article and its translation.
+    """Check, decode (uploads given as bytes), segment and align an article and its translation,
+    within the request's bounds (``MAX_SENTENCES``, ``MAX_TEXT_CHARS``).
 
     ``glossary_pairs`` are (zh, en) terms the aligner counts as translations of each other;
     ``hard_wrapped`` texts end paragraphs only at blank lines (see ``split_sentences``);
     ``embed`` replaces the aligner's sentence encoder (tests use a fast lexical one);
     ``translations`` is the memory's word-translation model, when one is trained.
     """
-    warnings: list[Message] = []
-    encodings: dict[str, str] = {}
-    zh_text = _as_text(zh_text, "zh", warnings, encodings)
-    en_text = _as_text(en_text, "en", warnings, encodings)
-    check_slots(zh_text, en_text)
-    zh = split_sentences(zh_text, "zh", hard_wrapped=hard_wrapped)
-    en = split_sentences(en_text, "en", hard_wrapped=hard_wrapped)
-    for slot, sentences in (("zh", zh), ("en", en)):
-        if len(sentences) > MAX_SENTENCES:
-            raise DuizhaoError(Message(N_("The {slot} text has {count:,} sentences; at most {most:,} are aligned "
-                                          "here. Split it, or use python -m align."),
-                                       slot=_slot(slot), count=len(sentences), most=MAX_SENTENCES), field=slot)
-    warnings.extend(length_warnings(zh, en))
-    pairs = [(z, e) for z, e in glossary_pairs if z and e]
-    beads = align(zh, en, src_lang="zh", glossary=pairs, embed=embed, translations=translations)
-    warnings.extend(passage_warnings(beads, len(zh), len(en)))
-    aligned = [AlignedBead(tuple(b.src), tuple(b.tgt), round(float(b.score), 4)) for b in beads]
-    return Prepared(zh_text, en_text, zh, en, aligned, warnings, encodings)
+    texts = read_texts(zh_text, en_text)
+    zh, en = segment_texts(texts, hard_wrapped=hard_wrapped)
+    return align_segments(texts, zh, en, glossary_pairs=glossary_pairs, embed=embed, translations=translations)
 
 
 # ------------------------------------------------------------------ jobs

@@ -9,10 +9,14 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from accounts.auth import actor_name, check_permission
+from align import jobs as align_jobs
 from align import service
-from align.webutil import aligner_embedder, for_reader, glossary_pairs, translation_model
+from align.webutil import align_or_queue, for_reader
 from common.errors import DuizhaoError
+from common.messages import N_, Message
 from db import db_session
+from jobs.models import Job
+from jobs.webutil import job_json, visible_job
 from tm import repository as repo
 from web.i18n import translate_message
 
@@ -42,23 +46,21 @@ def new():
         for slot, upload_field in _UPLOADS.items():
             upload = request.files.get(upload_field)
             if upload is not None and upload.filename:
-                texts[slot] = upload.read(service.MAX_TEXT_BYTES + 1)  # prepare() refuses more
+                texts[slot] = upload.read(service.JOB_MAX_TEXT_BYTES + 1)  # read_texts() refuses more
             else:
                 texts[slot] = request.form.get(slot, "")
         try:
-            service.check_metadata(request.form.get("title"), request.form.get("url"), request.form.get("date"))
-            prepared = service.prepare(texts["zh"], texts["en"], glossary_pairs=glossary_pairs(),
-                                       hard_wrapped=bool(request.form.get("hard_wrapped")),
-                                       embed=aligner_embedder(), translations=translation_model())
-            job = service.create_job(session, prepared, title=request.form.get("title"),
+            outcome = align_or_queue(texts["zh"], texts["en"], title=request.form.get("title"),
                                      url=request.form.get("url"), doc_date=request.form.get("date"),
-                                     user=actor_name())
+                                     hard_wrapped=bool(request.form.get("hard_wrapped")), user=actor_name())
             session.commit()
         except DuizhaoError as err:
             session.rollback()
             error = translate_message(err.message)
         else:
-            return redirect(url_for("align.review", job_id=job.id), code=303)
+            if isinstance(outcome, Job):  # a long text: its job's progress, then the review page
+                return redirect(url_for("align.job_page", job_id=outcome.id), code=303)
+            return redirect(url_for("align.review", job_id=outcome.id), code=303)
     return render_template("align/new.html", error=error, form=request.form,
                            jobs=service.recent_jobs(session)), 400 if error else 200
 
@@ -72,3 +74,14 @@ def review(job_id: int):
     job = service.get_job(session, job_id)
     return render_template("align/review.html", job=job, data=for_reader(service.job_dict(job)),
                            memories=repo.memories(session), low=service.LOW_CONFIDENCE)
+
+
+@bp.get("/job/<int:job_id>")
+def job_page(job_id: int):
+    """A long alignment's job: its progress (polled by static/import.js), then the link to review it."""
+    if (login := _editor_or_login()) is not None:
+        return login
+    job = visible_job(job_id, actor_name() or "", admin=current_user.has_role("admin"))
+    if job is None or job.kind != align_jobs.ALIGN:
+        raise DuizhaoError(Message(N_("You have no alignment job {job}."), job=job_id), status=404)
+    return render_template("align/job.html", job=job_json(job))

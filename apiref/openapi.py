@@ -151,7 +151,7 @@ COMPONENTS: dict = {
         "Job": {"type": "object", "description": "Long work run by a worker; the import's report is its result.",
                 "properties": {
             "id": INTEGER, "kind": {"type": "string", "examples": ["tm.import", "tm.fragments.train",
-                                                                   "tm.pretranslate", "tm.export"]},
+                                                                   "tm.pretranslate", "tm.export", "align.run"]},
             "state": {"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled"]},
             "user": {"type": ["string", "null"]},
             "progress": {"type": "object", "properties": {
@@ -609,7 +609,19 @@ ROUTES.extend([
                       "reader's language.",
           body=_TEXTS_BODY, responses={"200": json_response("The alignment.", _ALIGNMENT)}),
     Route(f"{A1}/jobs", "post", "Align and keep the result as a job to review", "alignment", "edit",
-          body=_TEXTS_BODY, responses={"201": json_response("The new job, version 1.", _JOB)}),
+          description="Texts of at most 1,000 sentences a side (ALIGN_INLINE_SENTENCES) and 500,000 characters "
+                      "are aligned within the request: 201 with the alignment. Longer ones, or any with `Prefer: "
+                      "respond-async`, are aligned by a job (`align.run`): 202 with `Location: /api/v1/jobs/<id>`; "
+                      "the done job's result names the stored alignment (`alignment`, its id here, and "
+                      "`review_url`, the review page), the same alignment the request would have made. Progress "
+                      "counts three steps (segmenting, aligning, storing); a cancel is heard between them. More "
+                      "than 20,000 sentences a side: 413.",
+          parameters=[PREFER], body=_TEXTS_BODY,
+          responses={"201": json_response("The new job, version 1.", _JOB),
+                     "202": {**json_response("Accepted: a job aligns the texts; poll `Location`.", ref("Job")),
+                             "headers": {"Location": {"description": "The job: GET /api/v1/jobs/<id>.",
+                                                      "schema": STRING}}},
+                     "413": ERROR}),
     Route(f"{A1}/jobs/{{job_id}}", "get", "An alignment job under review", "alignment", "edit",
           parameters=[JOB_ID], responses={"200": json_response("The job.", _JOB)}),
     Route(f"{A1}/jobs/{{job_id}}", "put", "Save the reviewed beads", "alignment", "edit",

@@ -1,5 +1,6 @@
 // A job's progress (templates/jobs/_progress.html), polled until it ends, then its file's link
-// when it gives one: the import page's, and the article page's pre-translation of a large XLIFF.
+// when it gives one (or the page its result names): the import page's, the article page's
+// pre-translation of a large XLIFF, and the alignment of a long text.
 // On the import page also the upload's progress while the file is sent. Without JavaScript the
 // forms post as usual and the job's page has a link to look again.
 const form = document.getElementById("import-form");
@@ -34,6 +35,7 @@ if (section) {
   const cancel = document.getElementById("job-cancel");
   const refresh = document.getElementById("job-refresh");
   const download = document.getElementById("job-download");
+  const resultLink = document.getElementById("job-result-link");
   const fillIn = (template, values) => template.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
   let lastText = status.textContent;
 
@@ -61,6 +63,12 @@ if (section) {
       if (download && job.download) {
         download.querySelector("a").href = job.download;
         download.hidden = false;
+      }
+      // A page the result names (an alignment's review page), once there is one.
+      const target = job.result?.[resultLink?.dataset.field];
+      if (resultLink && typeof target === "string") {
+        resultLink.querySelector("a").href = target;
+        resultLink.hidden = false;
       }
     } else if (job.state === "failed") {
       say("");

@@ -141,3 +141,27 @@ def test_review_edit_reload_approve_store_and_look_up(browser_page):
     page.goto(job_url)
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     screenshot(page, "align-review-phone")
+
+
+def test_a_long_text_goes_through_a_job_to_the_review_page(browser_page, live_app):
+    # The bound lowered so this short pair counts as long: the form queues a job for the worker.
+    live_app.config["ALIGN_INLINE_SENTENCES"] = 2
+    try:
+        page = browser_page
+        login(page, "editor")
+        page.goto("/align")
+        page.fill("#title", "Sochi, as a job")
+        page.fill("#zh", ZH)
+        page.fill("#en", EN)
+        page.click("#align-submit")
+        page.wait_for_url(re.compile(r"/align/job/\d+$"))
+        # The shared progress bar polls the job, then links to the review page.
+        link = page.locator("#job-result-link a")
+        link.wait_for(state="visible", timeout=ENCODER_LOAD_MS)
+        assert page.locator("#job-progress").get_attribute("aria-valuenow") == "100"
+        link.click()
+        page.wait_for_url(re.compile(r"/align/\d+$"))
+        assert page.locator("li.bead").count() == 7
+        assert bead_texts(page, 0) == ("1" + FIRST_ZH, "1" + FIRST_EN)
+    finally:
+        live_app.config["ALIGN_INLINE_SENTENCES"] = 1_000

@@ -21,7 +21,7 @@ WEB_ONLY = ("flask", "flask_babel", "flask_login", "flask_wtf", "flask_limiter")
 SERVICES = ("tm.service", "tm.lookup", "tm.fragments", "tm.live_index",
             "align.service", "glossary.service", "glossary.integration",
             "accounts.service", "workbench.stats", "workbench.documents", "ops.service", "jobs.service", "jobs.queue",
-            "tm.jobs")
+            "tm.jobs", "align.jobs")
 
 
 def _modules_under(*patterns: str) -> list[str]:
