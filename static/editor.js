@@ -1,7 +1,8 @@
 /* Duizhao's segment editor (My documents): each segment's translation typed or accepted,
  * checked as one types, confirmed with Ctrl+Enter (stored at once: the document's record and a
  * unit of its memory), then on to the next segment. A confirm carries the version the segment had
- * when the page was loaded; a stale one is answered 409 with the other's text, shown here.
+ * when the page was loaded; a stale one is answered 409 with the other's text, shown here with a
+ * button that takes it. The active segment's fragments (the lookup API's) come under its match.
  *
  * A segment's state is kept in data-state (open, confirmed, edited: confirmed once and changed
  * since, conflict) and said in words by its badge; data-confirmed marks that the server holds a
@@ -11,11 +12,16 @@
 
   var t = Duizhao.translator(Duizhao.readJSON("ed-messages"));
   var el = Duizhao.el;
+  // The forms that start a document (My documents, the article page's) keep the memory last
+  // chosen, as the lookup page's store does: a translator mostly feeds the same one.
+  Duizhao.remember(document.getElementById("ed-memory"), "document-memory");
+  Duizhao.remember(document.getElementById("ed-a-memory"), "document-memory");
   var list = document.getElementById("ed-segments");
   if (!list) return;
   var csrfToken = document.querySelector("meta[name=csrf-token]").getAttribute("content");
   var confirmUrl = list.getAttribute("data-confirm-url").replace(/\/0$/, "/");
   var qaUrl = list.getAttribute("data-qa-url");
+  var lookupUrl = list.getAttribute("data-lookup-url");
   var src = list.getAttribute("data-src"), tgt = list.getAttribute("data-tgt");
   var progress = document.getElementById("ed-progress");
   var progressBar = document.getElementById("ed-progress-bar");
@@ -107,8 +113,12 @@
         stored[item.getAttribute("data-position")] = current.target || "";
         setState(item, "conflict", confirmedNote(current));
         updateProgress();
+        var theirsId = "ed-theirs-" + item.getAttribute("data-position");
+        var useTheirs = el("button", {type: "button", className: "ed-use-theirs", "aria-describedby": theirsId,
+          text: t("useTheirs")});
+        useTheirs.addEventListener("click", function () { takeTheirs(item, current); });
         status.replaceChildren(body.error.message + " ",
-          el("q", {className: "ed-theirs", lang: tgt === "zh" ? "zh-Hans" : "en", text: current.target || ""}));
+          el("q", {className: "ed-theirs", id: theirsId, lang: langAttr(tgt), text: current.target || ""}), " ", useTheirs);
         return false;
       }
       if (!response.ok) {
@@ -126,6 +136,71 @@
       status.textContent = t("networkError");
       return false;
     }
+  }
+
+  /* "Use their version" after a 409: their text in the box and the segment confirmed as theirs.
+   * No request: the server already holds it, and data-version is already theirs. */
+  function takeTheirs(item, current) {
+    var box = item.querySelector(".ed-target");
+    box.value = current.target || "";
+    box.focus();  // before the button it leaves from goes away with the status's text
+    item.querySelector(".ed-status").textContent = confirmedNote(current);
+    setState(item, "confirmed", confirmedNote(current));
+    check(item);
+  }
+
+  function langAttr(code) {
+    return code === "zh" ? "zh-Hans" : "en";
+  }
+
+  /* The fragments of a segment's source the memory has translated (the lookup API's "fragments",
+   * glossary terms already left out), under its best match: asked when the segment first becomes
+   * the active one. Finding them for every segment up front would cost the page's opening about
+   * 10-40 ms a segment (bench/fragment_lookup.py: 100,000 units), seconds for a long document,
+   * against 2-6 ms a segment for the best matches. limit=1 and min_score=100 keep the matches
+   * part of this lookup small: the best match is on the page already. */
+  async function loadFragments(item) {
+    if (item.hasAttribute("data-fragments")) return;
+    item.setAttribute("data-fragments", "loading");
+    try {
+      var response = await send("POST", lookupUrl, {q: sourceOf(item), src: src, tgt: tgt, limit: 1, min_score: 100});
+      if (!response.ok) { item.removeAttribute("data-fragments"); return; }
+      var fragments = (await response.json()).fragments || [];
+      renderFragments(item, fragments);
+      item.setAttribute("data-fragments", String(fragments.length));
+    } catch (err) {
+      item.removeAttribute("data-fragments");  // asked again when the segment is next active
+    }
+  }
+
+  function renderFragments(item, fragments) {
+    if (!fragments.length) return;
+    var box = item.querySelector(".ed-target");
+    var position = item.getAttribute("data-position");
+    var shown = el("ul", {className: "wb-fragments ed-fragments", "aria-label": t("fragments")});
+    fragments.forEach(function (fragment, index) {
+      var best = fragment.translations[0];
+      var renderingId = "ed-fragment-" + position + "-" + index;
+      var use = el("button", {type: "button", className: "wb-use", "aria-describedby": renderingId, text: t("use")});
+      use.addEventListener("click", function () { insertAtCursor(box, best.text); });
+      shown.appendChild(el("li", {className: "wb-fragment"}, [
+        el("mark", {className: "wb-fragment-source", lang: langAttr(src), text: fragment.source}), " → ",
+        el("span", {id: renderingId, className: "wb-fragment-text", lang: langAttr(tgt), text: best.text}), " ",
+        el("span", {className: "wb-muted", text: t(best.units === 1 ? "fragmentUnit" : "fragmentUnits", {count: best.units})}),
+        " ", use]));
+    });
+    var after = item.querySelector(".ed-match") || item.querySelector(".ed-source");
+    after.after(shown);
+  }
+
+  /* A fragment goes in where the cursor was (a textarea keeps its selection when the button
+   * takes the focus), replacing what was selected, as on the lookup page. */
+  function insertAtCursor(box, text) {
+    var start = box.selectionStart, end = box.selectionEnd;
+    box.value = box.value.slice(0, start) + text + box.value.slice(end);
+    box.selectionStart = box.selectionEnd = start + text.length;
+    box.focus();
+    box.dispatchEvent(new Event("input"));
   }
 
   /* The segment ``step`` places after (1) or before (-1) ``item`` among those shown, made the
@@ -179,6 +254,7 @@
   list.addEventListener("focusin", function (event) {
     var item = event.target.closest(".ed-segment");
     items.forEach(function (other) { other.classList.toggle("ed-active", other === item); });
+    if (item) loadFragments(item);
   });
   list.addEventListener("focusout", function () {
     setTimeout(applyFilter, 0);

@@ -444,6 +444,8 @@ def editor_messages() -> dict[str, str]:
         "progress": _("{done} of {total} confirmed"),
         "state_open": _("Not confirmed"), "state_confirmed": _("✓ Confirmed"),
         "state_edited": _("Changed, not confirmed"), "state_conflict": _("⚠ Confirmed by someone else"),
+        "useTheirs": _("Use their version"), "use": _("Use"), "fragments": _("Fragments"),
+        "fragmentUnit": _("({count} unit)"), "fragmentUnits": _("({count} units)"),
     }
 
 

@@ -71,3 +71,54 @@ def test_fragments_listed_under_the_matches_with_copy(browser_page, with_fragmen
     page.keyboard.press("Enter")
     example = fragment.locator(".wb-fragment-example mark")
     assert example.is_visible() and CENTRE_EN in example.inner_text()
+
+
+def test_editor_fragments_at_the_cursor_and_their_version_after_a_conflict(browser_page, with_fragments):
+    """The segment editor (here: the fragment model is trained) shows the active segment's
+    fragments with a Use that inserts at the cursor; after a 409 "Use their version" takes the
+    other's confirmed text, from the keyboard; "Start a document" keeps its memory choice."""
+    from tests.helpers import login
+
+    page = browser_page
+    login(page, "translator")
+    page.goto("/workbench/documents")
+    assert page.locator("#ed-memory option").nth(0).get_attribute("value") != "institutes"
+    page.fill("#ed-title", "Centre")
+    page.fill("#ed-text", NEW_SENTENCE)
+    page.select_option("#ed-memory", "institutes")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_selector(".ed-segment")
+    document_url = page.url
+    box = page.locator("#ed-target-1")
+    box.click()
+    box.type("The head of the ")
+    fragment = page.locator("#ed-segment-1 .wb-fragment").first
+    assert fragment.locator(".wb-fragment-source").inner_text() == CENTRE_ZH
+    rendering = fragment.locator(".wb-fragment-text").inner_text()
+    assert CENTRE_EN in rendering
+    box.press("End")
+    box.type(" believes ties have entered a new stage.")
+    box.evaluate("b => b.setSelectionRange(16, 16)")  # back after "The head of the "
+    fragment.locator("button.wb-use").click()
+    assert box.input_value() == f"The head of the {rendering} believes ties have entered a new stage."
+    assert page.evaluate("document.activeElement.id") == "ed-target-1"
+    # Someone confirms the segment meanwhile (another tab: the same API); this confirm is stale.
+    csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
+    version = int(page.locator("#ed-segment-1").get_attribute("data-version"))
+    theirs = page.request.put(document_url.replace("/workbench/documents/", "/api/v1/documents/") + "/segments/1",
+                              data={"target": "Their translation.", "version": version},
+                              headers={"X-CSRFToken": csrf})
+    assert theirs.ok, theirs.text()
+    box.focus()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#ed-segment-1[data-state=conflict] .ed-use-theirs")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "ed-use-theirs"
+    page.keyboard.press("Enter")
+    assert box.input_value() == "Their translation."
+    assert page.locator("#ed-badge-1").inner_text() == "✓ Confirmed"
+    assert "Confirmed by translator" in page.locator("#ed-status-1").inner_text()
+    assert page.evaluate("document.activeElement.id") == "ed-target-1"
+    # The next document starts in the memory chosen last.
+    page.goto("/workbench/documents")
+    assert page.locator("#ed-memory").input_value() == "institutes"
