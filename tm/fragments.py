@@ -16,7 +16,6 @@ appears (``ModelStore``); no lookup ever trains.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import threading
 import time
 from collections import OrderedDict
@@ -28,6 +27,7 @@ from typing import Any, cast
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from common import filelock
 from common.timeutil import isoformat, utcnow
 from tm import repository as repo
 from tm.core.renderings import StoredUnit, translate_fragment
@@ -183,21 +183,10 @@ class TrainOutcome:
     seconds: float = 0.0
 
 
-@contextlib.contextmanager
-def training_lock(directory: str | Path, *, wait: bool = True) -> Iterator[bool]:
-    """Hold the directory's training lock (an flock, released if the process dies); yields
-    False at once, holding nothing, when ``wait`` is False and another process holds it."""
-    Path(directory).mkdir(parents=True, exist_ok=True)
-    with open(Path(directory) / LOCK_FILE, "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def training_lock(directory: str | Path, *, wait: bool = True) -> contextlib.AbstractContextManager[bool]:
+    """Hold the directory's training lock (released if the process dies); yields False at once,
+    holding nothing, when ``wait`` is False and another process holds it."""
+    return filelock.exclusive(Path(directory) / LOCK_FILE, wait=wait)
 
 
 def _begin_snapshot(session: Session) -> None:

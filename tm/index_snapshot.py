@@ -19,14 +19,12 @@ POSIX) until it switches to the newest at its next check.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.engine import make_url
 
+from common import filelock
 from tm.core import text
 
 #: Bumped whenever what is saved changes meaning (arrays, their dtypes, how units are encoded):
@@ -136,21 +135,10 @@ class SnapshotStore:
 
     # -------------------------------------------------------------- writing
 
-    @contextlib.contextmanager
-    def building(self, *, wait: bool = True) -> Iterator[bool]:
-        """Hold the store's build lock (an flock, released if the process dies): one build at a
-        time per machine. Yields False at once when ``wait`` is False and another holds it."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.directory / LOCK_FILE, "a+b") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def building(self, *, wait: bool = True) -> contextlib.AbstractContextManager[bool]:
+        """Hold the store's build lock (released if the process dies): one build at a time per
+        machine. Yields False at once when ``wait`` is False and another holds it."""
+        return filelock.exclusive(self.directory / LOCK_FILE, wait=wait)
 
     def write(self, arrays: dict[str, np.ndarray], *, last_event_id: int, gaps: list[int], units: int,
               build_seconds: float) -> Manifest:
