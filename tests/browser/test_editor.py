@@ -61,7 +61,7 @@ ARTICLE = ("美国长期对俄罗斯实施经济制裁。\n因此，一旦出现
            "双方同意努力缓和两国紧张关系。")
 
 
-def test_article_editor_confirms_with_ctrl_enter_and_resumes_after_a_reload(browser_page):
+def test_article_editor_confirms_with_ctrl_enter_and_resumes_after_a_reload(browser_page, browser_context_factory):
     page = browser_page
     login(page, "translator")
     page.goto("/workbench/documents")
@@ -80,6 +80,9 @@ def test_article_editor_confirms_with_ctrl_enter_and_resumes_after_a_reload(brow
     page.keyboard.press("Control+Enter")
     page.wait_for_function("() => document.querySelectorAll('.ed-segment.ed-confirmed').length === 2")
     # Closing the page loses nothing confirmed: reopened from My documents, both are there.
+    context = page.context
+    page.close()
+    page = context.new_page()
     page.goto("/workbench/documents")
     row = page.locator("#ed-documents tbody tr", has_text="Sanctions")
     assert row.locator("td").nth(3).inner_text() == "2"
@@ -115,7 +118,11 @@ def test_article_editor_confirms_with_ctrl_enter_and_resumes_after_a_reload(brow
     page.wait_for_function("() => document.getElementById('ed-progress').textContent === '3 of 3 confirmed'")
     assert page.locator("#ed-all-done").is_visible()
     screenshot(page, "editor-article")
-    found = page.request.post("/api/v1/tm/lookup", data={"q": "Therefore ties will deteriorate in any crisis.",
-                                                         "src": "en", "tgt": "zh"},
-                              headers={"X-CSRFToken": page.locator("meta[name=csrf-token]").get_attribute("content")})
-    assert found.json()["matches"][0]["target"].startswith("因此")
+    # Stored in the memory: another browser, not logged in, finds the confirmed translation.
+    other = browser_context_factory().new_page()
+    other.goto("/workbench/")
+    other.fill("#wb-q", "Therefore ties will deteriorate in any crisis.")
+    other.locator("#wb-matches", has_text="因此").wait_for()
+    # A translator's unit is a draft (its score bears the draft penalty), from the document.
+    found = other.locator("#wb-matches").inner_text()
+    assert "draft" in found and "Sanctions" in found
