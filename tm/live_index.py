@@ -254,10 +254,14 @@ class LiveIndex:
     def _refresh(self, session: Session, *, force: bool) -> None:
         now = time.monotonic()
         if not self.built:
-            self.build(session)
-            if self.snapshot is None:
-                return
-            force = True  # from a snapshot: apply the events after it before answering
+            with self._lock:
+                # Looked at again under the lock: the first lookups of a new worker arrive
+                # together, and those that waited for the first one's build must not build again.
+                if not self.built:
+                    self.build(session)
+                    if self.snapshot is None:
+                        return
+                    force = True  # from a snapshot: apply the events after it before answering
         if not force and now - self.last_poll < POLL_INTERVAL:
             return
         with self._lock:

@@ -272,3 +272,35 @@ def test_a_large_import_waits_for_its_snapshot(session, store, monkeypatch):
     monkeypatch.setattr(live, "DEFER_LIMIT", 0.0)
     worker.refresh(session, force=True)
     assert not worker.deferred and len(worker) == 681
+
+
+def test_the_first_lookups_of_a_new_worker_build_the_index_once(app, session, monkeypatch):
+    """Threads of a new worker that refresh at once: one builds, the others wait for it."""
+    import threading
+    import time
+
+    from sqlalchemy.orm import Session
+
+    builds = []
+    plain = LiveIndex._build_from_database
+
+    def slow_build(self, build_session):
+        builds.append(threading.get_ident())
+        time.sleep(0.3)  # long enough for every thread to arrive while it builds
+        plain(self, build_session)
+
+    monkeypatch.setattr(LiveIndex, "_build_from_database", slow_build)
+    index = LiveIndex()
+    bind = session.get_bind()
+
+    def first_lookup() -> None:
+        with Session(bind) as own:
+            index.refresh(own)
+
+    threads = [threading.Thread(target=first_lookup) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(builds) == 1
+    assert len(index) == len(_fresh(session))
