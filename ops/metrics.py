@@ -12,9 +12,9 @@ so a token in a tmserver or feed URL never reaches a scraper, and the number of 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
-from functools import cache
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -73,9 +73,18 @@ class _IndexGauges:
         self.snapshot_event_id.set(index.snapshot.last_event_id if index.snapshot is not None else 0)
 
 
-@cache
+_index_gauges_made: list[_IndexGauges] = []
+_index_gauges_lock = threading.Lock()
+
+
 def _index_gauges() -> _IndexGauges:
-    return _IndexGauges()
+    """The worker's gauges, made once: a new worker's first requests finish together, and a
+    second registration of the same names is an error (functools.cache would make two)."""
+    if not _index_gauges_made:
+        with _index_gauges_lock:
+            if not _index_gauges_made:
+                _index_gauges_made.append(_IndexGauges())
+    return _index_gauges_made[0]
 
 
 def multiprocess() -> bool:

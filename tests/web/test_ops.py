@@ -140,3 +140,34 @@ def test_past_its_admission_limits_a_worker_answers_503_with_retry_after_and_hea
         gate.leave()
     assert client.get("/api/v1/tm/lookup", query_string={"q": "经济"}).status_code == 200
     assert (gate.running, gate.waiting) == (0, 0)  # every admitted request gave its slot back
+
+
+def test_a_new_workers_first_requests_register_the_index_gauges_once():
+    """Requests that finish together in a fresh process (its registry empty) share one set of
+    index gauges: a second registration of the same names raised, and that request got a 500.
+    In a subprocess, for a registry of its own; threads switch as often as they can."""
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    script = """
+import sys, threading
+sys.setswitchinterval(1e-6)
+from ops import metrics
+barrier = threading.Barrier(16)
+made, errors = [], []
+def first():
+    barrier.wait()
+    try:
+        made.append(id(metrics._index_gauges()))
+    except Exception as err:
+        errors.append(repr(err))
+threads = [threading.Thread(target=first) for _ in range(16)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(len(made), len(set(made)), errors[:1])
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["16", "1"] and result.stdout.strip().endswith("[]"), result.stdout
