@@ -78,8 +78,8 @@ import match_bench as mb  # noqa: E402
 from tm.core import wordalign  # noqa: E402
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and every descendant."""
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and every descendant (bench/import_bench.py uses it too)."""
     total = 0
     stack = [pid]
     while stack:
@@ -103,7 +103,7 @@ class PeakSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.peak = max(self.peak, _tree_rss(os.getpid()))
+            self.peak = max(self.peak, tree_rss(os.getpid()))
             self.stop.wait(0.2)
 
 
@@ -124,7 +124,7 @@ def main() -> None:
     memory = mb.make_tm(mb.load_pairs(), args.size, seed=args.seed + args.size)
     priors = glossary_pairs()
     print(f"memory of {len(memory):,} units built in {time.perf_counter() - t:.0f} s", flush=True)
-    base_rss = _tree_rss(os.getpid())
+    base_rss = tree_rss(os.getpid())
     sampler = PeakSampler()
     sampler.start()
     options = {} if args.workers is None else {"workers": args.workers}

@@ -64,6 +64,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from fragments_train import tree_rss  # noqa: E402
 from tmx_bench import bench_write  # noqa: E402
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -120,22 +121,6 @@ def main() -> None:
 BASELINE_REV = "10ed774"
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and every descendant (the importer and its key workers)."""
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            with open(f"/proc/{p}/statm") as handle:
-                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as handle:
-                    stack += [int(c) for c in handle.read().split()]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
-
-
 def timed_import(code: Path, tmx: Path, url: str, folder: Path) -> dict:
     """``flask tm import`` run from the checkout ``code`` into ``url`` (migrated first): wall
     seconds, CPU seconds of the importer and its workers, peak RSS of the process tree."""
@@ -150,7 +135,7 @@ def timed_import(code: Path, tmx: Path, url: str, folder: Path) -> dict:
                                env=env, cwd=code, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak, server, polls = 0, {}, 0
     while process.poll() is None:
-        peak = max(peak, _tree_rss(process.pid))
+        peak = max(peak, tree_rss(process.pid))
         if url.startswith("postgresql") and polls % 5 == 0:
             server.update(_backend_cpu(url))
         polls += 1

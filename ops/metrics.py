@@ -132,34 +132,31 @@ class _LagCollector:
         log = GaugeMetricFamily("duizhao_tm_event_log_last_id", "The newest event in the TM's event log.")
         log.add_metric([], self.last_id)
         yield log
-        applied = [m for m in self.source if m.name == "duizhao_tm_index_event_id"]
-        lag: GaugeMetricFamily | None = None
-        for family in applied:
-            for sample in family.samples:
-                labels = sorted(sample.labels.items())
-                if lag is None:
-                    lag = GaugeMetricFamily("duizhao_tm_index_lag_events",
-                                            "TM events not yet applied by this worker's index.",
-                                            labels=[name for name, _ in labels])
-                lag.add_metric([value for _, value in labels], max(self.last_id - sample.value, 0))
-        if lag is not None:
-            yield lag
+        yield from self._lag("duizhao_tm_index_event_id", "duizhao_tm_index_lag_events",
+                             "TM events not yet applied by this worker's index.")
         # The same for each worker's snapshot: events since it, which that worker holds in its own
         # delta (a new snapshot, built once for the machine, takes them into the shared arrays).
-        mapped = [m for m in self.source if m.name == "duizhao_tm_index_snapshot_event_id"]
-        behind: GaugeMetricFamily | None = None
-        for family in mapped:
-            for sample in family.samples:
-                if sample.value <= 0:
+        # A worker built from the database reports 0 there: it maps no snapshot, so no lag.
+        yield from self._lag("duizhao_tm_index_snapshot_event_id", "duizhao_tm_index_snapshot_lag_events",
+                             "TM events after the snapshot this worker maps.", skip_zero=True)
+
+    def _lag(self, source_name: str, name: str, documentation: str, *,
+             skip_zero: bool = False) -> Iterator[Metric]:
+        """``name``: the event log's newest id minus each worker's ``source_name``, by its labels."""
+        assert self.last_id is not None
+        family: GaugeMetricFamily | None = None
+        for metric in self.source:
+            if metric.name != source_name:
+                continue
+            for sample in metric.samples:
+                if skip_zero and sample.value <= 0:
                     continue
                 labels = sorted(sample.labels.items())
-                if behind is None:
-                    behind = GaugeMetricFamily("duizhao_tm_index_snapshot_lag_events",
-                                               "TM events after the snapshot this worker maps.",
-                                               labels=[name for name, _ in labels])
-                behind.add_metric([value for _, value in labels], max(self.last_id - sample.value, 0))
-        if behind is not None:
-            yield behind
+                if family is None:
+                    family = GaugeMetricFamily(name, documentation, labels=[label for label, _ in labels])
+                family.add_metric([value for _, value in labels], max(self.last_id - sample.value, 0))
+        if family is not None:
+            yield family
 
 
 class _JobsCollector:
