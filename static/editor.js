@@ -267,4 +267,6 @@
     var first = items.filter(function (item) { return !item.hasAttribute("data-confirmed"); })[0];
     if (first) activate(first);
   }
+  // Said once everything above is wired, for whoever waits on the page (the browser tests).
+  list.setAttribute("data-ready", "");
 })();

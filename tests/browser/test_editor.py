@@ -69,7 +69,7 @@ def test_article_editor_confirms_with_ctrl_enter_and_resumes_after_a_reload(brow
     page.fill("#ed-text", ARTICLE)
     page.select_option("#ed-memory", "people-daily-seed")
     page.locator("main form button[type=submit]").click()
-    page.wait_for_selector(".ed-segment")
+    page.wait_for_selector("#ed-segments[data-ready]")
     first = page.locator(".ed-segment").nth(0)
     first.locator(".ed-accept").click()  # the seed article holds this sentence: its translation
     assert "sanctions against Russia" in first.locator(".ed-target").input_value()
@@ -87,7 +87,7 @@ def test_article_editor_confirms_with_ctrl_enter_and_resumes_after_a_reload(brow
     row = page.locator("#ed-documents tbody tr", has_text="Sanctions")
     assert row.locator("td").nth(3).inner_text() == "2"
     row.locator("a").click()
-    page.wait_for_selector(".ed-segment")
+    page.wait_for_selector("#ed-segments[data-ready]")
     assert page.locator("#ed-target-2").input_value() == "Therefore ties will deteriorate in any crisis."
     assert "Confirmed by translator" in page.locator("#ed-status-1").inner_text()
     assert page.locator("#ed-progress").inner_text() == "2 of 3 confirmed"

@@ -87,7 +87,7 @@ def test_editor_fragments_at_the_cursor_and_their_version_after_a_conflict(brows
     page.fill("#ed-text", NEW_SENTENCE)
     page.select_option("#ed-memory", "institutes")
     page.locator("main form button[type=submit]").click()
-    page.wait_for_selector(".ed-segment")
+    page.wait_for_selector("#ed-segments[data-ready]")
     document_url = page.url
     box = page.locator("#ed-target-1")
     box.click()
