@@ -16,6 +16,7 @@ def test_store_a_segment_from_a_match_with_checks_as_you_type(browser_page):
     page = browser_page
     login(page, "translator")
     page.goto("/workbench/")
+    assert page.locator("#wb-qa-title").is_hidden()  # no "Checks" heading over nothing
     page.locator("#wb-store").click()
     assert "Type or paste the segment" in page.locator("#wb-store-status").inner_text()
     page.fill("#wb-q", EDITED)
@@ -27,6 +28,7 @@ def test_store_a_segment_from_a_match_with_checks_as_you_type(browser_page):
     # A mistyped date is flagged as the translator types; the fixed one passes.
     target.fill(target.input_value().replace("May 14", "May 15"))
     page.wait_for_selector(".wb-qa-issue[data-kind=number_changed]")
+    assert page.locator("#wb-qa-title").is_visible()
     assert "“14”" in page.locator(".wb-qa-issue").first.inner_text()
     target.fill(target.input_value().replace("visiting ", "").replace("May 15", "May 14"))
     page.wait_for_selector(".wb-qa-ok")
