@@ -74,5 +74,44 @@
     control.addEventListener("input", save);
   }
 
-  window.Duizhao = Object.freeze({readJSON, translator, el, errorMessage, remember});
+  function langAttr(code) {
+    return code === "zh" ? "zh-Hans" : "en";
+  }
+
+  /* One fragment of a lookup answer as a list item, the same on the lookup page and in the
+   * editor: the fragment marked in the source's language, its most frequent rendering (element
+   * ``id``, which the caller's ``buttons`` name in aria-describedby) with its count, and in a
+   * disclosure (a <details>, so the keyboard reaches it) the other renderings and an example
+   * unit with the rendering marked in its target. ``t`` gives the page's strings fragmentUnit,
+   * fragmentUnits, fragmentMore and memory. */
+  function fragmentItem(fragment, options) {
+    const t = options.t, src = options.src, tgt = options.tgt;
+    const best = fragment.translations[0];
+    const count = (units) => t(units === 1 ? "fragmentUnit" : "fragmentUnits", {count: units});
+    const others = fragment.translations.slice(1).map((other) =>
+      el("li", {}, [el("span", {lang: langAttr(tgt), text: other.text}), " " + count(other.units)]));
+    const example = best.example;
+    const span = example.target_span;
+    const details = el("details", {className: "wb-fragment-more"}, [
+      el("summary", {text: t("fragmentMore")}),
+      others.length ? el("ul", {className: "wb-fragment-others"}, others) : null,
+      el("p", {className: "wb-fragment-example", lang: langAttr(src), text: example.source}),
+      el("p", {className: "wb-fragment-example", lang: langAttr(tgt)}, [
+        example.target.slice(0, span[0]), el("mark", {text: example.target.slice(span[0], span[1])}),
+        example.target.slice(span[1])]),
+      el("p", {className: "wb-muted", text: t("memory") + ": " + (example.memory || "")}),
+    ]);
+    const buttons = [];
+    options.buttons.forEach((button) => buttons.push(" ", button));
+    return el("li", {className: "wb-fragment", "data-start": String(fragment.start), "data-end": String(fragment.end)}, [
+      el("div", {className: "wb-fragment-head"}, [
+        el("mark", {className: "wb-fragment-source", lang: langAttr(src), text: fragment.source}),
+        " → ",
+        el("span", {id: options.id, className: "wb-fragment-text", lang: langAttr(tgt), text: best.text}),
+        " ", el("span", {className: "wb-muted", text: count(best.units)}),
+        ...buttons]),
+      details]);
+  }
+
+  window.Duizhao = Object.freeze({readJSON, translator, el, errorMessage, remember, langAttr, fragmentItem});
 })();

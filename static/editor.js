@@ -12,6 +12,7 @@
 
   var t = Duizhao.translator(Duizhao.readJSON("ed-messages"));
   var el = Duizhao.el;
+  var langAttr = Duizhao.langAttr;
   // The forms that start a document (My documents, the article page's) keep the memory last
   // chosen, as the lookup page's store does: a translator mostly feeds the same one.
   Duizhao.remember(document.getElementById("ed-memory"), "document-memory");
@@ -149,10 +150,6 @@
     check(item);
   }
 
-  function langAttr(code) {
-    return code === "zh" ? "zh-Hans" : "en";
-  }
-
   /* The fragments of a segment's source the memory has translated (the lookup API's "fragments",
    * glossary terms already left out), under its best match: asked when the segment first becomes
    * the active one. Finding them for every segment up front would cost the page's opening about
@@ -183,11 +180,7 @@
       var renderingId = "ed-fragment-" + position + "-" + index;
       var use = el("button", {type: "button", className: "wb-use", "aria-describedby": renderingId, text: t("use")});
       use.addEventListener("click", function () { insertAtCursor(box, best.text); });
-      shown.appendChild(el("li", {className: "wb-fragment"}, [
-        el("mark", {className: "wb-fragment-source", lang: langAttr(src), text: fragment.source}), " → ",
-        el("span", {id: renderingId, className: "wb-fragment-text", lang: langAttr(tgt), text: best.text}), " ",
-        el("span", {className: "wb-muted", text: t(best.units === 1 ? "fragmentUnit" : "fragmentUnits", {count: best.units})}),
-        " ", use]));
+      shown.appendChild(Duizhao.fragmentItem(fragment, {t: t, src: src, tgt: tgt, id: renderingId, buttons: [use]}));
     });
     var after = item.querySelector(".ed-match") || item.querySelector(".ed-source");
     after.after(shown);

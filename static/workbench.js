@@ -12,6 +12,7 @@
   var M = Duizhao.readJSON("wb-messages");
   var t = Duizhao.translator(M);
   var el = Duizhao.el;
+  var langAttr = Duizhao.langAttr;
   // The score bands and the language of a text without letters, as the server defines them
   // (workbench.analysis.BANDS, common.languages.UNDETECTED).
   var CONFIG = Duizhao.readJSON("wb-config");
@@ -41,10 +42,6 @@
   /* A score as CAT tools show it: a whole percentage (77%); the exact value goes in a title. */
   function percent(score) {
     return Math.round(score) + "%";
-  }
-
-  function langAttr(code) {
-    return code === "zh" ? "zh-Hans" : "en";
   }
 
   function formatDate(iso) {
@@ -181,30 +178,8 @@
         copyButton.addEventListener("click", function () { copyText(best.text); });
         var useButton = el("button", {type: "button", className: "wb-use", "aria-describedby": renderingId, text: t("use")});
         useButton.addEventListener("click", function () { editor.use(best.text, false); });
-        var others = fragment.translations.slice(1).map(function (other) {
-          return el("li", {}, [el("span", {lang: langAttr(tgt), text: other.text}),
-            " " + t(other.units === 1 ? "fragmentUnit" : "fragmentUnits", {count: other.units})]);
-        });
-        var example = best.example;
-        var span = example.target_span;
-        var details = el("details", {className: "wb-fragment-more"}, [
-          el("summary", {text: t("fragmentMore")}),
-          others.length ? el("ul", {className: "wb-fragment-others"}, others) : null,
-          el("p", {className: "wb-fragment-example", lang: langAttr(src), text: example.source}),
-          el("p", {className: "wb-fragment-example", lang: langAttr(tgt)}, [
-            example.target.slice(0, span[0]), el("mark", {text: example.target.slice(span[0], span[1])}),
-            example.target.slice(span[1])]),
-          el("p", {className: "wb-muted", text: t("memory") + ": " + (example.memory || "")}),
-        ]);
-        fragmentList.appendChild(el("li", {className: "wb-fragment", "data-start": String(fragment.start),
-          "data-end": String(fragment.end)}, [
-          el("div", {className: "wb-fragment-head"}, [
-            el("mark", {className: "wb-fragment-source", lang: langAttr(src), text: fragment.source}),
-            " → ",
-            el("span", {id: renderingId, className: "wb-fragment-text", lang: langAttr(tgt), text: best.text}),
-            " ", el("span", {className: "wb-muted", text: t(best.units === 1 ? "fragmentUnit" : "fragmentUnits", {count: best.units})}),
-            " ", copyButton, " ", useButton]),
-          details]));
+        fragmentList.appendChild(Duizhao.fragmentItem(fragment,
+          {t: t, src: src, tgt: tgt, id: renderingId, buttons: [copyButton, useButton]}));
       });
     }
 

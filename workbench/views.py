@@ -446,6 +446,7 @@ def editor_messages() -> dict[str, str]:
         "state_edited": _("Changed, not confirmed"), "state_conflict": _("⚠ Confirmed by someone else"),
         "useTheirs": _("Use their version"), "use": _("Use"), "fragments": _("Fragments"),
         "fragmentUnit": _("({count} unit)"), "fragmentUnits": _("({count} units)"),
+        "fragmentMore": _("Other renderings and an example"), "memory": _("Memory"),
     }
 
 

@@ -102,6 +102,9 @@ def test_editor_fragments_at_the_cursor_and_their_version_after_a_conflict(brows
     fragment.locator("button.wb-use").click()
     assert box.input_value() == f"The head of the {rendering} believes ties have entered a new stage."
     assert page.evaluate("document.activeElement.id") == "ed-target-1"
+    # As on the lookup page, the example unit is one disclosure away, its rendering marked.
+    fragment.locator("summary").click()
+    assert fragment.locator(".wb-fragment-example mark").inner_text() == rendering
     # Someone confirms the segment meanwhile (another tab: the same API); this confirm is stale.
     csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
     version = int(page.locator("#ed-segment-1").get_attribute("data-version"))
