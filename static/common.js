@@ -113,5 +113,22 @@
       details]);
   }
 
-  window.Duizhao = Object.freeze({readJSON, translator, el, errorMessage, remember, langAttr, fragmentItem});
+  /* The issues of a QA answer (POST /api/v1/qa) as the items of ``list``: severity in words,
+   * the message (in the reader's language already, quoting the spans' text itself); one item
+   * saying so when there are none. ``t`` gives noIssues and severity_error/_warning. */
+  function renderIssues(list, issues, t) {
+    list.replaceChildren();
+    if (!issues.length) {
+      list.appendChild(el("li", {className: "wb-qa-ok", text: t("noIssues")}));
+      return;
+    }
+    issues.forEach((issue) => {
+      list.appendChild(el("li", {className: "wb-qa-issue wb-qa-" + issue.severity, "data-kind": issue.kind}, [
+        el("span", {className: "wb-qa-severity", text: t("severity_" + issue.severity)}), " ",
+        el("span", {text: issue.message})]));
+    });
+  }
+
+  window.Duizhao = Object.freeze({readJSON, translator, el, errorMessage, remember, langAttr, fragmentItem,
+    renderIssues});
 })();

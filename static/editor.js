@@ -70,26 +70,13 @@
     });
   }
 
-  function renderIssues(box, issues) {
-    box.replaceChildren();
-    if (!issues.length) {
-      box.appendChild(el("li", {className: "wb-qa-ok", text: t("noIssues")}));
-      return;
-    }
-    issues.forEach(function (issue) {
-      box.appendChild(el("li", {className: "wb-qa-issue wb-qa-" + issue.severity, "data-kind": issue.kind}, [
-        el("span", {className: "wb-qa-severity", text: t("severity_" + issue.severity)}), " ",
-        el("span", {text: issue.message})]));
-    });
-  }
-
   async function check(item) {
     var target = item.querySelector(".ed-target").value;
     var box = item.querySelector(".wb-qa");
     if (!target.trim()) { box.replaceChildren(); return; }
     try {
       var response = await send("POST", qaUrl, {source: sourceOf(item), target: target, src: src, tgt: tgt});
-      if (response.ok) renderIssues(box, (await response.json()).issues);
+      if (response.ok) Duizhao.renderIssues(box, (await response.json()).issues, t);
     } catch (err) { /* the checks are advice: a failed one leaves the last shown */ }
   }
 

@@ -500,21 +500,6 @@
 
   /* ------------------------------------------------------------------ the translation box */
 
-  /* The issues of a QA answer (POST /api/v1/qa) as list items: severity in words, the message
-   * (in the reader's language already), the spans' text quoted by the message itself. */
-  function renderIssues(list, issues) {
-    list.replaceChildren();
-    if (!issues.length) {
-      list.appendChild(el("li", {className: "wb-qa-ok", text: t("noIssues")}));
-      return;
-    }
-    issues.forEach(function (issue) {
-      list.appendChild(el("li", {className: "wb-qa-issue wb-qa-" + issue.severity, "data-kind": issue.kind}, [
-        el("span", {className: "wb-qa-severity", text: t("severity_" + issue.severity)}), " ",
-        el("span", {text: issue.message})]));
-    });
-  }
-
   async function postJSON(url, body, csrfToken, signal) {
     return fetch(url, {method: "POST", body: JSON.stringify(body), signal: signal, credentials: "same-origin",
       headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken}});
@@ -571,7 +556,7 @@
           issues.replaceChildren(el("li", {className: "wb-qa-issue", text: await errorMessage(response)}));
           return;
         }
-        renderIssues(issues, (await response.json()).issues);
+        Duizhao.renderIssues(issues, (await response.json()).issues, t);
         section.setAttribute("data-checked", target);
       } catch (err) {
         if (err.name !== "AbortError") issues.replaceChildren(el("li", {text: t("networkError")}));
