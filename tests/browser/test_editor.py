@@ -115,7 +115,11 @@ def test_article_editor_confirms_with_ctrl_enter_and_resumes_after_a_reload(brow
     # Unconfirmed only: the confirmed segments step aside.
     page.check("#ed-open-only")
     assert [page.locator(f"#ed-segment-{n}").is_visible() for n in (1, 2, 3)] == [False, False, True]
+    # Its checks come as one types: Chinese left in the English is flagged, and clears once gone.
+    page.locator("#ed-target-3").fill("Both sides agreed to ease 紧张 tensions.")
+    page.wait_for_selector("#ed-segment-3 .wb-qa-issue[data-kind=untranslated]")
     page.locator("#ed-target-3").fill("Both sides agreed to ease tensions.")
+    page.wait_for_selector("#ed-segment-3 .wb-qa-ok")
     page.keyboard.press("Control+Enter")
     page.wait_for_function("() => document.getElementById('ed-progress').textContent === '3 of 3 confirmed'")
     assert page.locator("#ed-all-done").is_visible()
