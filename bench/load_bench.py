@@ -34,6 +34,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections import Counter  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
@@ -45,18 +46,17 @@ from locust.env import Environment  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
 #: Stored segments sampled as lookup queries.
 QUERY_SAMPLE = 2000
 
 
-def flask_env(url: str) -> dict[str, str]:
-    return dict(os.environ, DATABASE_URL=url, SECRET_KEY="load-bench", FLASK_APP="app", PYTHONPATH=str(ROOT))
+def flask_env(url: str, root: Path = ROOT) -> dict[str, str]:
+    return dict(os.environ, DATABASE_URL=url, SECRET_KEY="load-bench", FLASK_APP="app", PYTHONPATH=str(root))
 
 
-def flask(url: str, *args: str, input: str | None = None) -> str:
-    done = subprocess.run([PYTHON, "-m", "flask", *args], cwd=ROOT, env=flask_env(url), input=input,
-                          capture_output=True, text=True, check=True)
+def flask(url: str, *args: str, input: str | None = None, root: Path = ROOT) -> str:
+    done = subprocess.run([str(root / ".venv" / "bin" / "python"), "-m", "flask", *args], cwd=root,
+                          env=flask_env(url, root), input=input, capture_output=True, text=True, check=True)
     return done.stdout
 
 
@@ -106,16 +106,17 @@ def sample_queries(url: str) -> tuple[list[str], list[str]]:
     return [drop_char(zh) for zh, _ in rows if zh], [drop_word(en) for _, en in rows if en]
 
 
-def start_server(url: str, port: int, workers: int, how: str) -> subprocess.Popen:
-    env = flask_env(url) | {"BIND": f"127.0.0.1:{port}", "WORKERS": str(workers)}
+def start_server(url: str, port: int, workers: int, how: str, root: Path = ROOT) -> subprocess.Popen:
+    env = flask_env(url, root) | {"BIND": f"127.0.0.1:{port}", "WORKERS": str(workers)}
+    python = str(root / ".venv" / "bin" / "python")
     if how == "config":
-        command = [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+        command = [python, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
     else:  # scripts/run-demo.sh before gunicorn.conf.py; an empty config file keeps ./gunicorn.conf.py out
         env["WARM_UP"] = "1"
-        command = [PYTHON, "-m", "gunicorn", "-c", "/dev/null", "--preload", "--bind", f"127.0.0.1:{port}",
+        command = [python, "-m", "gunicorn", "-c", "/dev/null", "--preload", "--bind", f"127.0.0.1:{port}",
                    "--workers", str(workers), "--timeout", "120", "app:create_app()"]
     log = open(Path(tempfile.gettempdir()) / f"load-bench-gunicorn-{port}.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -131,6 +132,21 @@ def start_server(url: str, port: int, workers: int, how: str) -> subprocess.Pope
     sys.exit("gunicorn did not become ready")
 
 
+def snapshot_mapped(port: int) -> str:
+    """What the workers' indexes come from, by their gauges on /metrics (an older server may
+    have none)."""
+    try:
+        page = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+    except requests.RequestException:
+        return "unknown"
+    events = [line.rsplit(" ", 1)[-1] for line in page.splitlines()
+              if line.startswith("duizhao_tm_index_snapshot_event_id{")]
+    if not events:
+        return "no index gauges"
+    return ", ".join("built from the database" if float(e) == 0 else f"snapshot at event {float(e):.0f}"
+                     for e in events)
+
+
 def rss_mb(process: subprocess.Popen) -> list[tuple[str, float]]:
     master = psutil.Process(process.pid)
     found = [("master", master.memory_info().rss / 2**20)]
@@ -138,11 +154,30 @@ def rss_mb(process: subprocess.Popen) -> list[tuple[str, float]]:
     return found
 
 
-def make_user_class(zh: list[str], en: list[str], token: str, lookups_only: bool) -> type[FastHttpUser]:
+SHED = (429, 503)
+
+
+def make_user_class(zh: list[str], en: list[str], token: str, lookups_only: bool,
+                    honour_retry_after: bool = False) -> type[FastHttpUser]:
     write_weight = 0 if lookups_only else 10
 
     class Client(FastHttpUser):
         wait_time = constant(0)
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            if honour_retry_after:
+                self.client.request = self.backing_off(self.client.request)
+
+        @staticmethod
+        def backing_off(send):
+            """A client that does as a refusal says: waits Retry-After seconds before its next request."""
+            def request(*args, **kwargs):
+                response = send(*args, **kwargs)
+                if response.status_code in SHED and response.headers.get("Retry-After", "").isdigit():
+                    gevent.sleep(int(response.headers["Retry-After"]))
+                return response
+            return request
 
         def query(self) -> tuple[str, str]:
             return ("zh", random.choice(zh)) if random.random() < 0.5 else ("en", random.choice(en))
@@ -180,47 +215,90 @@ def make_user_class(zh: list[str], en: list[str], token: str, lookups_only: bool
     return Client
 
 
-def run(host: str, user_class: type[FastHttpUser], clients: int, duration: float, server) -> None:
-    statuses: Counter[int] = Counter()
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile of ``values`` (sorted), 0 when there are none."""
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, max(0, round(share * len(values)) - 1))]
 
-    def count(response=None, **_kw) -> None:
-        if response is not None:
-            statuses[getattr(response, "status_code", 0) or 0] += 1
+
+@dataclass
+class Outcome:
+    """One client count's run: each answer's time (ms) and status, by route."""
+    clients: int
+    elapsed: float
+    answers: dict[str, list[tuple[float, int]]]
+    load: tuple[float, float]
+    rss: list[tuple[str, float]]
+
+    def rows(self) -> list[tuple[str, list[tuple[float, int]]]]:
+        every = [answer for route in self.answers.values() for answer in route]
+        return sorted(self.answers.items()) + [("all", every)]
+
+    @staticmethod
+    def figures(answers: list[tuple[float, int]], elapsed: float) -> dict[str, float]:
+        ok = sorted(ms for ms, status in answers if 200 <= status < 300)
+        every = sorted(ms for ms, _status in answers)
+        return {"ok/s": len(ok) / elapsed, "all/s": len(every) / elapsed,
+                "p50": percentile(ok, 0.5), "p95": percentile(ok, 0.95), "p99": percentile(ok, 0.99),
+                "p99 all": percentile(every, 0.99),
+                "shed": sum(1 for _ms, status in answers if status in SHED),
+                "errors": sum(1 for _ms, status in answers if not 200 <= status < 300 and status not in SHED)}
+
+
+def run(host: str, user_class: type[FastHttpUser], clients: int, duration: float, server) -> Outcome:
+    answers: dict[str, list[tuple[float, int]]] = {}
+    measuring = False
+
+    def record(name: str = "", response_time: float = 0.0, response=None, **_kw) -> None:
+        if measuring:
+            status = (getattr(response, "status_code", 0) or 0) if response is not None else 0
+            answers.setdefault(name, []).append((response_time, status))
 
     env = Environment(user_classes=[user_class], host=host, events=events)
-    listener = env.events.request.add_listener(count)
+    listener = env.events.request.add_listener(record)
     runner = env.create_local_runner()
     load_before = os.getloadavg()
     runner.start(clients, spawn_rate=clients)
     gevent.sleep(min(5.0, duration / 4))  # all clients running before measuring
-    env.stats.reset_all()
-    statuses.clear()
+    measuring = True
     started = time.monotonic()
     gevent.sleep(duration)
+    measuring = False
     elapsed = time.monotonic() - started
-    stats = env.stats
-    totals = stats.total
-    load_after = os.getloadavg()
-    memory = rss_mb(server)
+    outcome = Outcome(clients, elapsed, answers, (load_before[0], os.getloadavg()[0]), rss_mb(server))
     runner.quit()
     env.events.request.remove_listener(listener)
+    return outcome
 
-    print(f"\n== {clients} clients, {elapsed:.0f} s: {totals.num_requests / elapsed:,.1f} requests/s, "
-          f"{totals.num_failures} errors, 429: {statuses[429]}, 503: {statuses[503]}; "
-          f"load average {load_before[0]:.2f} -> {load_after[0]:.2f}")
-    print(f"   {'route':42} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, entry in sorted(stats.entries.items()):
-        print(f"   {name[1] + ' ' + name[0] if not name[0].startswith(name[1]) else name[0]:42.42} "
-              f"{entry.num_requests / elapsed:8.1f} {entry.get_response_time_percentile(0.5):8.0f} "
-              f"{entry.get_response_time_percentile(0.95):8.0f} {entry.get_response_time_percentile(0.99):8.0f} "
-              f"{entry.num_failures:7d}")
-    print(f"   {'all':42} {totals.num_requests / elapsed:8.1f} {totals.get_response_time_percentile(0.5):8.0f} "
-          f"{totals.get_response_time_percentile(0.95):8.0f} {totals.get_response_time_percentile(0.99):8.0f} "
-          f"{totals.num_failures:7d}")
-    other = {status: n for status, n in statuses.items() if status not in (200, 201)}
-    if other:
-        print(f"   other statuses: {dict(sorted(other.items()))}")
-    print("   RSS: " + ", ".join(f"{who} {mb:.0f} MB" for who, mb in memory))
+
+def report(label: str, outcome: Outcome) -> None:
+    statuses = Counter(status for route in outcome.answers.values() for _ms, status in route)
+    print(f"\n== {label}: {outcome.clients} clients, {outcome.elapsed:.0f} s; "
+          f"statuses {dict(sorted(statuses.items()))}; load average {outcome.load[0]:.2f} -> {outcome.load[1]:.2f}")
+    print("   (ok/s and p50/p95/p99: successful answers; p99 all: every answer, 503s included)")
+    print(f"   {'route':40} {'ok/s':>7} {'all/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'p99 all':>8} "
+          f"{'429/503':>8} {'errors':>7}")
+    for route, answers in outcome.rows():
+        f = Outcome.figures(answers, outcome.elapsed)
+        print(f"   {route:40.40} {f['ok/s']:7.1f} {f['all/s']:7.1f} {f['p50']:6.0f} {f['p95']:6.0f} {f['p99']:6.0f} "
+              f"{f['p99 all']:8.0f} {f['shed']:8.0f} {f['errors']:7.0f}")
+    print("   RSS: " + ", ".join(f"{who} {mb:.0f} MB" for who, mb in outcome.rss))
+
+
+def compare(runs: dict[str, list[Outcome]]) -> None:
+    """All requests together, this checkout beside the baseline, client count by client count."""
+    print("\n== summary, all routes (ms; ok = 2xx answers)")
+    print(f"   {'clients':>7} {'server':10} {'ok/s':>7} {'all/s':>7} {'p50':>6} {'p99':>6} {'p99 all':>8} "
+          f"{'429/503':>8} {'errors':>7} {'ok/s ratio':>10}")
+    base = {o.clients: Outcome.figures(o.rows()[-1][1], o.elapsed) for o in runs.get("baseline", [])}
+    for label, outcomes in runs.items():
+        for o in outcomes:
+            f = Outcome.figures(o.rows()[-1][1], o.elapsed)
+            before = base.get(o.clients, {}).get("ok/s")
+            ratio = f"{f['ok/s'] / before:.2f}x" if before else ""
+            print(f"   {o.clients:7d} {label:10} {f['ok/s']:7.1f} {f['all/s']:7.1f} {f['p50']:6.0f} {f['p99']:6.0f} "
+                  f"{f['p99 all']:8.0f} {f['shed']:8.0f} {f['errors']:7.0f} {ratio:>10}")
 
 
 def main() -> None:
@@ -232,24 +310,39 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=5077)
     parser.add_argument("--server", choices=("config", "cli"), default="config")
+    parser.add_argument("--baseline", type=Path,
+                        help="a checkout of the baseline (git worktree add DIR REV, with its .venv): served and "
+                             "measured first, the same way, on the same data")
     parser.add_argument("--lookups-only", action="store_true", help="only GET /api/v1/tm/lookup and the other reads")
+    parser.add_argument("--honour-retry-after", action="store_true",
+                        help="a client refused with 429/503 waits the Retry-After seconds before its next request")
+    parser.add_argument("--fill-only", action="store_true", help="stop after --fill")
     args = parser.parse_args()
 
     if args.fill:
         fill(args.database_url, args.fill)
+    if args.fill_only:
+        return
     token = write_token(args.database_url)
     zh, en = sample_queries(args.database_url)
-    started = time.monotonic()
-    server = start_server(args.database_url, args.port, args.workers, args.server)
-    print(f"gunicorn ({args.server}, {args.workers} workers) ready in {time.monotonic() - started:.0f} s; "
-          f"{os.cpu_count()} cores; {len(zh) + len(en)} query texts")
-    try:
-        user_class = make_user_class(zh, en, token, args.lookups_only)
-        for clients in (int(c) for c in args.clients.split(",")):
-            run(f"http://127.0.0.1:{args.port}", user_class, clients, args.duration, server)
-    finally:
-        server.send_signal(2)
-        server.wait(timeout=30)
+    user_class = make_user_class(zh, en, token, args.lookups_only, args.honour_retry_after)
+    runs: dict[str, list[Outcome]] = {}
+    checkouts = ([("baseline", args.baseline.resolve())] if args.baseline else []) + [("this", ROOT)]
+    for label, root in checkouts:
+        started = time.monotonic()
+        server = start_server(args.database_url, args.port, args.workers, args.server, root)
+        print(f"{label} ({root}): gunicorn ({args.server}, {args.workers} workers) ready in "
+              f"{time.monotonic() - started:.0f} s; index: {snapshot_mapped(args.port)}; {os.cpu_count()} cores; "
+              f"{len(zh) + len(en)} query texts", flush=True)
+        try:
+            for clients in (int(c) for c in args.clients.split(",")):
+                outcome = run(f"http://127.0.0.1:{args.port}", user_class, clients, args.duration, server)
+                runs.setdefault(label, []).append(outcome)
+                report(label, outcome)
+        finally:
+            server.send_signal(2)
+            server.wait(timeout=30)
+    compare(runs)
 
 
 if __name__ == "__main__":
