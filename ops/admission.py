@@ -75,7 +75,7 @@ class AdmissionMiddleware:
             body = self._bodies[language] = self._body(language)
         start_response("503 SERVICE UNAVAILABLE", [
             ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-            ("Retry-After", str(REFUSED_RETRY_AFTER))])
+            ("Retry-After", str(REFUSED_RETRY_AFTER)), ("X-Content-Type-Options", "nosniff")])
         return [body]
 
     def _body(self, language: str) -> bytes:
