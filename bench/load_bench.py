@@ -27,6 +27,33 @@ Printed per client count: successful and all answers per second, p50/p95/p99 of 
 answers and p99 of all of them (refusals included) by route, the 429 and 503 answers, other
 errors, the RSS of each gunicorn process at the end, and the load average of the machine (other
 work on a shared machine shows there).
+
+Measured (issue 18), 2 cores shared with other work (load average 4.0-6.9 during the run),
+PostgreSQL 15 with 998,136 units (``--fill 1000000``), the workers mapping the index snapshot;
+baseline = effc3f4 (before issue 18: sync workers, no admission, the index built from the
+database by the master), one locked run, 30 s per client count::
+
+    flock /work/bench.lock .venv/bin/python bench/load_bench.py --database-url .../load1m \\
+        --clients 5,50,200 --duration 30 --baseline /work/wt-baseline --also-honouring
+
+    clients  server       ok/s  all/s   p50   p99  p99 all  429/503  ok/s ratio
+          5  baseline     35.1   35.1    84   807      807        0
+         50  baseline     30.0   30.0  1492  3210     3210        0
+        200  baseline     26.6   26.6  8273  9722     9722        0
+          5  this         99.4  100.0    37   188      188       19     2.83x
+         50  this         48.9  629.4   156   445      281    17418     1.63x
+        200  this         58.7  854.5   249   553      378    23904     2.20x
+         50  this, RA     92.2  132.1    78   243      231     1198     3.08x
+        200  this, RA     77.6  258.7   102   336      279     5432     2.92x
+
+(ms; p50/p99 of the 2xx answers, "p99 all" with the 503s; RA: clients wait Retry-After after a
+503.) No errors. RSS at the end: baseline master 1,925 MB and workers 1,907-1,909 MB (the index
+built in the master, shared copy-on-write); this master 264 MB, workers 849-1,251 MB (mapped
+snapshot pages counted in each). Clients that ignore Retry-After ask again at once: 580-800
+refusals a second take CPU from the lookups on the server and in locust on the same 2 cores, so
+the successful answers per second halve; clients that wait as told get 2.9-3.1x the baseline.
+p99 stays above the 200 ms target at 50 clients (243 ms honouring, 445 ms ignoring; the
+baseline's is 3.2 s): with two requests running per worker their lookups share the GIL.
 """
 from __future__ import annotations
 
