@@ -28,6 +28,9 @@ from tm.live_index import LiveIndex
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0)
 #: What a request that matched no URL rule (a 404, a 405 before routing) is counted under.
 UNMATCHED = "<unmatched>"
+#: The WSGI environ key where the admission gate (ops.admission) notes a request's arrival, so
+#: that its wait at the gate counts in its latency.
+ARRIVED = "duizhao.arrived"
 
 #: This process's own metrics when not in multiprocess mode; unused by the multiprocess exposition.
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -96,7 +99,7 @@ def instrument(app: Flask) -> None:
     from web.extensions import db_engine, live_index
 
     def start() -> None:
-        g.ops_request_started = time.perf_counter()
+        g.ops_request_started = request.environ.get(ARRIVED) or time.perf_counter()
 
     def finish(response: Response) -> Response:
         started = g.pop("ops_request_started", None)

@@ -273,3 +273,21 @@ def test_frozen_strings_read_many_rows_as_one_by_one():
     assert strings.many(rows) == [strings[r] for r in rows.tolist()] == ["新闻", "中国经济", None, "added", "",
                                                                           "a\U00020000b", "中国经济"]
     assert strings.many(np.empty(0, dtype=np.int64)) == []
+    # Only frozen rows present: the one-pass path.
+    assert strings.many(np.array([4, 0, 3, 1])) == ["新闻", "中国经济", "a\U00020000b", ""]
+
+
+def test_union_with_ranges_is_numpys_union_without_the_sort():
+    import numpy as np
+
+    from tm.core.index import union_with_ranges
+
+    rng = np.random.default_rng(18)
+    for _ in range(300):
+        n = int(rng.integers(0, 400))
+        rows = np.unique(rng.integers(0, n + 1, size=int(rng.integers(0, 200))))
+        a, b, c = sorted(int(x) for x in rng.integers(0, n + 1, size=3))
+        ranges = ((a, b), (c, n))
+        expected = np.union1d(rows, np.r_[np.arange(a, b), np.arange(c, n)]).astype(np.int64)
+        got = union_with_ranges(rows, ranges)
+        assert got.dtype == np.int64 and np.array_equal(got, expected), (rows, ranges)

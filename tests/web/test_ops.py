@@ -119,7 +119,7 @@ def test_past_its_admission_limits_a_worker_answers_503_with_retry_after_and_hea
     from web.extensions import admission_gate
 
     defaults = _settings_from_environment(app)
-    assert (defaults["ADMIT_ACTIVE"], defaults["ADMIT_QUEUE"], defaults["ADMIT_WAIT"]) == (2, 16, 1.0)  # README's
+    assert (defaults["ADMIT_ACTIVE"], defaults["ADMIT_QUEUE"], defaults["ADMIT_WAIT"]) == (2, 16, 0.1)  # README's
     gate = admission_gate(app)
     assert gate.limits == AdmissionLimits(active=app.config["ADMIT_ACTIVE"], queue=app.config["ADMIT_QUEUE"],
                                           wait=app.config["ADMIT_WAIT"])
@@ -131,11 +131,15 @@ def test_past_its_admission_limits_a_worker_answers_503_with_retry_after_and_hea
         busy = client.get("/api/v1/tm/lookup", query_string={"q": "经济"})
         assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
         assert "busy" in busy.get_json()["error"]["message"]
+        # Refused before Flask (ops.admission), yet in the reader's language, as web.errors answers.
+        chinese = client.get("/tmserver/zh/en/unit/经济", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+        assert chinese.status_code == 503 and chinese.headers["Retry-After"] == "1"
+        assert chinese.get_json() == {"error": {"status": 503, "message": "服务繁忙，未做任何更改。请 1 秒后重试。"}}
         page = client.get("/")
         assert page.status_code == 503 and "text/html" in page.content_type
         assert client.get("/healthz").status_code == 200
         refused = metrics(client)["duizhao_http_requests_refused"]
-        assert sum(s.value for s in refused if s.name.endswith("_total")) == refused_before + 2
+        assert sum(s.value for s in refused if s.name.endswith("_total")) == refused_before + 3
     finally:
         gate.leave()
     assert client.get("/api/v1/tm/lookup", query_string={"q": "经济"}).status_code == 200

@@ -119,6 +119,22 @@ RESCORE_BUDGET = 20_000
 POSTING_BUDGET = 1_000_000
 
 
+def union_with_ranges(rows: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """The sorted union of ``rows`` (sorted, unique) and the integer ranges [start, stop), in
+    ascending order and not overlapping: ``np.union1d(rows, np.r_[ranges])`` in a few slices,
+    without its O(n log n) sort."""
+    pieces: list[np.ndarray] = []
+    taken = 0
+    for start, stop in ranges:
+        if stop <= start:
+            continue
+        before, inside = np.searchsorted(rows, [start, stop])
+        pieces += [rows[taken:before], np.arange(start, stop, dtype=np.int64)]
+        taken = int(inside)
+    pieces.append(rows[taken:])
+    return np.concatenate(pieces).astype(np.int64, copy=False)
+
+
 @dataclass
 class SearchStats:
     """What one ``CandidateIndex.search`` did: rows rescored, postings read by the bounded
@@ -719,12 +735,17 @@ class CandidateIndex(Generic[Id]):
             near = self._scan_window(first, last, low, high)
             near = near[allowed(near)]
             complete = True
+            near_size = near.size
+            rows = np.union1d(shared_rows, near).astype(np.int64)
         else:
             middle = int(np.searchsorted(self._frozen_lengths, np.uint32(min(m, _DEAD - 1))))
             start, stop = max(first, middle - budget), min(last, middle + budget)
-            near = np.r_[np.arange(start, stop), np.arange(self._frozen_rows, len(self._ids))]
+            added = (self._frozen_rows, len(self._ids))
+            near_size = stop - start + added[1] - added[0]
             complete = start == first and stop == last
-        rows = np.union1d(shared_rows, near).astype(np.int64)
+            # Merged in order rather than by np.union1d, which sorts every row sharing a gram:
+            # that sort was a third of a lookup's time on the 1M-unit benchmark TM.
+            rows = union_with_ranges(shared_rows, ((start, stop), added))
         row_lengths = lengths[rows].astype(np.int64)
         keep = (row_lengths >= low) & (row_lengths <= high)
         if allowed is not None:
@@ -748,7 +769,7 @@ class CandidateIndex(Generic[Id]):
             rows = rows[chosen]
         else:
             best_left_out = -math.inf
-        if not complete and near.size:
+        if not complete and near_size:
             # Rows beyond the nearest-length ones share no gram read: bounded by length alone.
             edge = np.array([self._frozen_lengths[start - 1] if start > first else m,
                              self._frozen_lengths[stop] if stop < last else m], dtype=np.int64)
