@@ -105,7 +105,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from tm.core import wordalign  # noqa: E402
-from tm.core.fragments import FragmentIndex, find_fragments, fragment_units  # noqa: E402
+from tm.core.fragments import FragmentIndex, find_fragments, fragment_parts, fragment_units  # noqa: E402
 from tm.core.renderings import (  # noqa: E402
     FEATURES,
     MIN_CONFIDENCE,
@@ -234,6 +234,19 @@ def evaluate(model, memory, queries, methods):
                     al = cache[unit.unit_id] = align(model, z, e, method=method)
                 return al
 
+            def record(f, references, lang=lang, tgt_lang=tgt_lang, sources=sources, targets=targets,
+                       align_unit=align_unit):
+                units = [StoredUnit(u, sources[u], targets[u]) for u in f.unit_ids]
+                rs = translate_fragment(model, f.source, lang, units, align_unit=align_unit,
+                                        min_confidence=0.0, limit=10, glossary=glossary)
+                return {
+                    "source": f.source, "units": f.units,
+                    # (text, confidence, in the first reference, units, features, in any reference)
+                    "renderings": [(r.text, r.confidence, correct(r.text, references[0], tgt_lang), r.units,
+                                    r.features, any(correct(r.text, ref, tgt_lang) for ref in references))
+                                   for r in rs],
+                }
+
             out[method][direction] = {}
             for name, qs in queries.items():
                 rows = []
@@ -243,17 +256,10 @@ def evaluate(model, memory, queries, methods):
                     terms = recognizer.find(query, lang)
                     spans = [(h.start, h.end) for h in terms]
                     for f in find_fragments(query, lang, finder, glossary_spans=spans, sample=SAMPLE):
-                        units = [StoredUnit(u, sources[u], targets[u]) for u in f.unit_ids]
-                        rs = translate_fragment(model, f.source, lang, units, align_unit=align_unit,
-                                                min_confidence=0.0, limit=10, glossary=glossary)
-                        frags.append({
-                            "source": f.source, "units": f.units,
-                            # (text, confidence, in the first reference, units, features,
-                            # in any reference)
-                            "renderings": [(r.text, r.confidence, correct(r.text, references[0], tgt_lang), r.units,
-                                            r.features, any(correct(r.text, ref, tgt_lang) for ref in references))
-                                           for r in rs],
-                        })
+                        # Its parts are recorded whatever the whole's renderings: which are
+                        # tried depends on the threshold (see ``pick``).
+                        parts = fragment_parts(query, lang, finder, f, glossary_spans=spans, sample=SAMPLE)
+                        frags.append(record(f, references) | {"parts": [record(part, references) for part in parts]})
                     rows.append({
                         "query": query, "reference": references[0], "references": list(references),
                         "fragments": frags,
@@ -281,6 +287,28 @@ def shown(fragment, threshold, weights=None):
     return None
 
 
+#: Whether a fragment without a rendering to show gives way to the best of its parts, as the
+#: service does (tm.fragments.fragments_many); ``--no-parts`` scores the same records without.
+PARTS = True
+
+
+def pick(fragment, threshold, weights=None):
+    """(source, rendering) shown for ``fragment`` at ``threshold``: its own first rendering
+    shown, else that of its part whose first shown rendering is the most confident
+    (tm.core.renderings.best_part), else None."""
+    r = shown(fragment, threshold, weights)
+    if r is not None:
+        return fragment["source"], r
+    if not PARTS:
+        return None
+    best = None
+    for part in fragment.get("parts", ()):
+        r = shown(part, threshold, weights)
+        if r is not None and (best is None or _conf(r, weights) > _conf(best[1], weights)):
+            best = (part["source"], r)
+    return best
+
+
 #: Which references a rendering is checked against: the first (newstest2020's) only, or any
 #: (newstestB2020's second reference too, WMT only: TICO-19 and Tatoeba have one).
 LABELS = ("first", "any")
@@ -297,9 +325,10 @@ def metrics(rows, threshold, weights=None, label="any"):
     for row in rows:
         hit = False
         for f in row["fragments"]:
-            r = shown(f, threshold, weights)
-            if r is None:
+            picked = pick(f, threshold, weights)
+            if picked is None:
                 continue
+            r = picked[1]
             n_shown += 1
             n_right += right(r, label)
             hit |= right(r, label)
@@ -332,14 +361,16 @@ FIT_FEATURES = len(FEATURES)
 
 
 def fit(rows, ridge=1.0, label="any"):
-    """Logistic regression (Newton, L2) of "the first rendering is right" on its features."""
+    """Logistic regression (Newton, L2) of "the first rendering is right" on its features,
+    over every fragment and (with PARTS) every part, each of which may be shown."""
     xs, ys = [], []
     for row in rows:
         for f in row["fragments"]:
-            if f["renderings"]:
-                r = f["renderings"][0]
-                xs.append((1.0, *r[4][:FIT_FEATURES]))
-                ys.append(float(right(r, label)))
+            for g in (f, *(f.get("parts", ()) if PARTS else ())):
+                if g["renderings"]:
+                    r = g["renderings"][0]
+                    xs.append((1.0, *r[4][:FIT_FEATURES]))
+                    ys.append(float(right(r, label)))
     x, y = np.array(xs), np.array(ys)
     w = np.zeros(x.shape[1])
     for _ in range(30):
@@ -439,9 +470,10 @@ def write_judging_file(records, method, path, seed):
         for name, rows in by_set.items():
             for row in rows:
                 for f in row["fragments"]:
-                    r = shown(f, th, weights)
-                    if r is not None:
-                        items.append((direction, name, f["source"], r[0], f"{_conf(r, weights):.2f}", str(r[3]),
+                    picked = pick(f, th, weights)
+                    if picked is not None:
+                        source, r = picked
+                        items.append((direction, name, source, r[0], f"{_conf(r, weights):.2f}", str(r[3]),
                                       str(int(right(r, "any"))),
                                       row["query"], " || ".join(row.get("references", [row["reference"]]))))
     rng = random.Random(seed)
@@ -471,14 +503,17 @@ def main() -> None:
                          "(default) or in the first one only")
     ap.add_argument("--features", type=int, default=len(FEATURES),
                     help="fit on the first N features only (6: without the glossary's)")
+    ap.add_argument("--no-parts", action="store_true",
+                    help="score without the fallback to a fragment's parts (records keep them)")
     ap.add_argument("--load", help="read pickled records (from --dump) instead of evaluating")
     ap.add_argument("--judge", default="/tmp/frag_judge.tsv")
     ap.add_argument("--dump", help="pickle the per-query records here (for analysis)")
     args = ap.parse_args()
     if not DATA.exists():
         sys.exit(f"data not found: {DATA}")
-    global FIT_FEATURES
+    global FIT_FEATURES, PARTS
     FIT_FEATURES = args.features
+    PARTS = not args.no_parts
     methods = args.methods.split(",")
     if args.load:
         records = pickle.loads(Path(args.load).read_bytes())

@@ -26,7 +26,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tm.core.lexicon import load_lexicon, stem
 from tm.core.text import detect_language, match_key, normalize
@@ -44,6 +44,7 @@ __all__ = [
     "MIN_CONFIDENCE",
     "ProjectedSpan",
     "acceptable",
+    "best_part",
     "Rendering",
     "StoredUnit",
     "GlossaryIndex",
@@ -93,6 +94,8 @@ MAX_RENDERINGS = 3
 #: (English): longer terms are rare and a fragment's substrings are enumerated up to it.
 MAX_TERM_CHARS = 40
 MAX_TERM_WORDS = 12
+
+T = TypeVar("T")
 
 _PUNCT_RUN = re.compile(r"[\W_]+", re.UNICODE)
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -438,3 +441,14 @@ def translate_fragment(
         options["glossary"] = model_glossary(model)
     return group_renderings(projected, target_lang=target_lang, tried=tried, **options)
 
+
+
+def best_part(translated: Iterable[tuple[T, Sequence[Rendering]]]) -> tuple[T, list[Rendering]] | None:
+    """Of the parts of a fragment with their renderings (tm.core.fragments.fragment_parts; only
+    those shown), the one whose first rendering is the most confident, or None if none has one.
+    One part stands for the fragment: a second one inside it gains almost nothing on the bench."""
+    best: tuple[T, list[Rendering]] | None = None
+    for part, renderings in translated:
+        if renderings and (best is None or renderings[0].confidence > best[1][0].confidence):
+            best = (part, list(renderings))
+    return best
