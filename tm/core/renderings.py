@@ -2,8 +2,10 @@
 
 Each unit's pair is word-aligned (tm.core.wordalign) and the fragment's span in its source is
 projected onto its target; the projected spans are grouped by a normalised form (case,
-punctuation and English plural -s folded), the most common surface form of each group is the
-one shown, and groups are ranked by how many units agree.
+punctuation and English plural -s folded), each group's spans are grown over the words next
+to them that most of its units share (``extend_by_agreement``: "food" → "food safety"), the
+most common surface form of each group is the one shown, and groups are ranked by how many
+units agree.
 
 Confidence of a rendering: the probability that it is right, from a logistic model
 (``calibrated``) over eight features: how many units agree on it (log), their share of the units
@@ -34,6 +36,7 @@ from tm.core.wordalign import (
     Alignment,
     AlignmentModel,
     Tokens,
+    align,
     is_function_word,
     name_spellings,
     project_scored,
@@ -92,7 +95,7 @@ FEATURES = ("log_units", "share", "projection", "log_lexical", "source_support",
 #: seen in one unit with the glossary's names in it (the demo's seed institute: 0.47 without
 #: them, 0.66 with them, then). Refitted with the fragments' parts among the examples (each
 #: part may be shown in its fragment's place): 3,348 first renderings.
-WEIGHTS = (-1.632, 0.827, 1.198, -0.343, -0.009, 0.522, 0.300, 0.383, 1.442)
+WEIGHTS = (-1.657, 0.804, 1.256, -0.347, -0.008, 0.502, 0.282, 0.451, 1.496)
 #: Renderings returned per fragment.
 MAX_RENDERINGS = 3
 
@@ -118,6 +121,9 @@ class StoredUnit:
     memory: str | None = None
 
 
+Neighbour = tuple[str, int, bool]
+
+
 @dataclass(frozen=True)
 class ProjectedSpan:
     """One unit's translation of the fragment: ``target[start:end]``, with its projection score."""
@@ -127,6 +133,10 @@ class ProjectedSpan:
     end: int
     score: float
     lexical: float = 0.0
+    #: The target's words just before the span (nearest first) and just after it, each as
+    #: (folded word, the offset the span would start or end at with it, whether it may join:
+    #: a word, not linked to a content word outside the fragment), for ``extend_by_agreement``.
+    context: tuple[tuple[Neighbour, ...], tuple[Neighbour, ...]] = ((), ())
 
     @property
     def text(self) -> str:
@@ -371,6 +381,13 @@ def group_renderings(
         key = rendering_key(p.text, target_lang)
         if key:
             groups.setdefault(key, []).append(p)
+    # Each group grown over the words most of its units agree on, then grouped again (the
+    # grown "food safety" joins the units that gave "food safety" at once).
+    extended: dict[str, list[ProjectedSpan]] = {}
+    for members in groups.values():
+        for p in extend_by_agreement(members, target_lang):
+            extended.setdefault(rendering_key(p.text, target_lang), []).append(p)
+    groups = extended
     out = []
     for members in groups.values():
         n = len({p.unit.unit_id for p in members})
@@ -401,6 +418,90 @@ def group_renderings(
     return out[:limit]
 
 
+#: Words a rendering may grow by on each side when most units behind it agree on them.
+EXTEND_WORDS = 3
+
+
+def _context(al: Alignment, lang: str, span: tuple[int, int], start: int,
+             end: int) -> tuple[tuple[Neighbour, ...], tuple[Neighbour, ...]]:
+    """The EXTEND_WORDS target words before and after the projection [start, end) of ``span``
+    (offsets into the ``lang`` side), see ProjectedSpan.context."""
+    src, tgt = (al.zh, al.en) if lang == "zh" else (al.en, al.zh)
+    target_lang = "en" if lang == "zh" else "zh"
+    inside = {k for k, (a, b) in enumerate(src.spans) if a < span[1] and b > span[0]}
+    # Target words linked to a content word outside the fragment translate something else.
+    taken = set()
+    for z, e in al.links:
+        s, t = (z, e) if lang == "zh" else (e, z)
+        if s not in inside and not is_function_word(src.words[s], lang):
+            taken.add(t)
+    first = next((k for k, (a, _) in enumerate(tgt.spans) if a >= start), len(tgt.spans))
+    last = next((k for k in range(len(tgt.spans) - 1, -1, -1) if tgt.spans[k][1] <= end), -1)
+
+    def neighbour(k: int, offset: int) -> Neighbour:
+        word = tgt.words[k]
+        free = k not in taken and any(c.isalnum() for c in word)
+        return (rendering_key(word, target_lang) or word, offset, free)
+
+    before = tuple(neighbour(k, tgt.spans[k][0]) for k in range(first - 1, max(first - 1 - EXTEND_WORDS, -1), -1))
+    after = tuple(neighbour(k, tgt.spans[k][1]) for k in range(last + 1, min(last + 1 + EXTEND_WORDS, len(tgt.spans))))
+    return before, after
+
+
+def extend_by_agreement(members: Sequence[ProjectedSpan], target_lang: str) -> list[ProjectedSpan]:
+    """The spans of one rendering, each grown over the words next to it that most of the
+    rendering's units (more than half, two at least) have there too: a projection that stopped
+    short of its phrase ("food" for 食品安全 in "food safety", "other hand" for 另一方面 in "on
+    the other hand", "far" for 迄今为止 in "so far") gives the phrase the memory writes, not a
+    word of it. Only over words that translate nothing else (see ProjectedSpan.context), never
+    ending on an article, and ending on another function word only when three units in four,
+    three at least, agree ("on the other hand", "hereinafter referred to as"; not "cooperation
+    for" from two units). A span the majority does not share keeps its length (and so its own
+    group)."""
+    units = len({p.unit.unit_id for p in members})
+    if units < 2:
+        return list(members)
+
+    def grown(side: int) -> list[int]:
+        words = [[w for w, _, free in _free_prefix(p.context[side])] for p in members]
+        out = [0] * len(members)
+        for k in range(EXTEND_WORDS):
+            holders: dict[tuple[str, ...], set[Hashable]] = {}
+            for p, ws in zip(members, words, strict=True):
+                if len(ws) > k:
+                    holders.setdefault(tuple(ws[: k + 1]), set()).add(p.unit.unit_id)
+            for i, ws in enumerate(words):
+                if len(ws) <= k:
+                    continue
+                share = len(holders[tuple(ws[: k + 1])]) / units
+                last = ws[k]
+                if share <= 0.5 or len(holders[tuple(ws[: k + 1])]) < 2 or last in _ARTICLES:
+                    continue
+                if is_function_word(last, target_lang) and (share < 0.75 or len(holders[tuple(ws[: k + 1])]) < 3):
+                    continue
+                out[i] = k + 1
+        return out
+
+    left, right = grown(0), grown(1)
+    return [p if not a and not b else
+            ProjectedSpan(p.unit, p.context[0][a - 1][1] if a else p.start,
+                          p.context[1][b - 1][1] if b else p.end, p.score, p.lexical, ((), ()))
+            for p, a, b in zip(members, left, right, strict=True)]
+
+
+_ARTICLES = frozenset({"the", "a", "an"})
+
+
+def _free_prefix(neighbours: Sequence[Neighbour]) -> list[Neighbour]:
+    """The neighbours up to the first that may not join."""
+    out = []
+    for n in neighbours:
+        if not n[2]:
+            break
+        out.append(n)
+    return out
+
+
 def translate_fragment(
     model: AlignmentModel,
     fragment: str,
@@ -425,8 +526,9 @@ def translate_fragment(
     tried = 0
     for unit in units:
         if align_unit is None:
-            alignment = None
             span = locate(fragment, unit.source, lang)
+            zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
+            alignment = align(model, zh, en) if span is not None else None
         else:
             alignment = align_unit(unit)
             if alignment is None:  # skipped (see align_unit)
@@ -441,7 +543,8 @@ def translate_fragment(
             continue
         text = normalize(unit.target[p.start : p.end], target_lang)
         if all(n in text for n in numbers):
-            projected.append(ProjectedSpan(unit, p.start, p.end, p.score, p.lexical))
+            context = _context(alignment, lang, span, p.start, p.end) if alignment is not None else ((), ())
+            projected.append(ProjectedSpan(unit, p.start, p.end, p.score, p.lexical, context))
     options.setdefault("fragment", fragment)
     if "glossary" not in options:
         options["glossary"] = model_glossary(model)
