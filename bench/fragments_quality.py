@@ -78,6 +78,48 @@ Runs with the real finder (2026-12-03, --queries 300, memory 42,825 pairs, train
   in a reference are right and worded otherwise (coronavirus, I don't know, WHO, nucleic acid
   testing, other countries).
 
+  step 4 (2026-12-04), two changes, weights refitted (--fit) with the parts among the examples,
+  MIN_CONFIDENCE kept at 0.6:
+  * a fragment with no rendering at or above the threshold gives way to the best of its parts
+    (tm.core.fragments.fragment_parts: the three maximal sub-runs in the most units; their
+    renderings tried, the part whose first shown rendering is the most confident stands in);
+  * renderings grow over the words next to them that most of their units share
+    (tm.core.renderings.extend_by_agreement: 另一方面 → "On the other hand", 以下简称 →
+    "hereinafter referred to as", 食品安全 → "food safety").
+  zh→en, any reference (first reference alone), held out | in-sample:
+    at 0.6   precision 0.767 (0.711), covered 27.9% (26.4%)  | 0.776, 27.9%
+    at 0.55  0.734 (0.671), 30.0%;  at 0.5  0.681, 33.7%;  at 0.65  0.778, 23.7%;  at 0.7  0.806, 19.2%
+  The parts alone (before the growing) gave 0.766, 28.7% at 0.6 and 0.744, 31.4% at 0.55; the
+  growing costs a little on the reference measure (a longer rendering is in the reference less
+  often) and buys whole phrases by hand. Leave-one-data-set-out choices: 0.55 for each of
+  WMT, TICO-19 and Tatoeba (pooled at those: 0.734, 30.0%); 0.6 is kept because the target's
+  precision is the constraint a translator feels (0.55 misses it held out, 0.734), and at
+  0.6 it is met held out with 27.9% covered. en→zh held out at 0.6: 0.619, 9.0% (0.633, 5.1%
+  before). The target (0.75 with 30% of zh→en queries covered) is still NOT met: the frontier
+  passes about two points short of it (0.767 at 27.9%, 0.734 at 30.0%).
+  By hand, 50 random fragments shown at these settings (--load of the step-4 records, no
+  --fit; 33 zh→en, 17 en→zh): 43 usable as they are (86%). The seven others: 证据表明 →
+  "evidence", 各项工作 → "work", 医务人员 → "medical", 世界各地 → "world" (twice: its units
+  split between "around the world", "all over the world", "across the world", so none of
+  them has a majority), and 卫生健康 → "Health" (twice: a part cut from 国家卫生健康委员会).
+  Tried and left out, all on these records or runs like them:
+  * a feature "share of the units tried whose whole target holds the rendering": held out at
+    0.6 precision 0.789 with 36.0% covered (en→zh 0.755, 20.6%), the target met on paper; but
+    by hand only 35 of 50 were usable: it favours renderings cut short of their phrase
+    ("sustainable" for 可持续发展, "Friendship" for 友谊勋章), which a reference holds as often
+    as the phrase. Counting only occurrences not followed by a content word did not separate
+    them either ("status around the world"). A measure by reference substring rewards
+    shortness: judge any gain by hand too.
+  * showing the most confident of a fragment and its parts even when the fragment has a
+    rendering: +1 point of precision at equal coverage, all from parts cut short ("acute
+    respiratory" instead of "acute respiratory distress syndrome").
+  * grouping renderings without their edge function words ("of peaceful development" with
+    "peaceful development"): 0.756, 28.7% at 0.6 (worse); growing on content words that only
+    two units share, without a majority: 0.756, 27.8% (worse); ranking a fragment's
+    renderings by confidence instead of units: +0.3 points of coverage (noise); the number of
+    units tried, squares and products of the features, indicators of no or full dictionary
+    support: each moves along the same frontier, none off it.
+
   By hand, 50 random fragments shown at the step-2 settings (MIN_CONFIDENCE 0.6, WEIGHTS;
   --load of the step-2 records; 33 zh→en, 17 en→zh): 44 usable as they are (88%), 37 in the
   reference. The six others: four renderings short of a content word (食品安全 → "food",
