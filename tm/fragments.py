@@ -305,7 +305,7 @@ def fragments_many(session: Session, index: LiveIndex, store: ModelStore, querie
                                                  memory_ids=query.memory_ids))
         shown.append(here)
         parts.append(weak)
-    if any(weak for weak in parts):
+    if any(candidates for by_query in parts for candidates in by_query):
         texts = _unit_texts(session, [[p for weak in by_query for p in weak] for by_query in parts], texts)
         for query, here, by_query, align_unit in zip(queries, shown, parts, aligners, strict=True):
             for candidates in by_query:
