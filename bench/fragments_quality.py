@@ -102,6 +102,16 @@ Runs with the real finder (2026-12-03, --queries 300, memory 42,825 pairs, train
   "evidence", 各项工作 → "work", 医务人员 → "medical", 世界各地 → "world" (twice: its units
   split between "around the world", "all over the world", "across the world", so none of
   them has a majority), and 卫生健康 → "Health" (twice: a part cut from 国家卫生健康委员会).
+  What the parts cost a lookup (bench/fragment_lookup.py --units 20000 --queries 150 --reuse
+  --skip startup,train, the code before step 4 and after, one after the other under the
+  machine's bench lock, load average 1.0-1.1): the fragment step's median added time, warm,
+  went from 2.1 ms to 10.1 ms (zh; p99 5.6 → 32.7) and from 2.0 to 10.2 ms (en; p99 6.2 →
+  31.0), with 0.01 → 0.62 (zh) and 0.01 → 0.39 (en) fragments shown per spliced query: their
+  halves are long runs held by one unit, whose parts are held by many and are now translated
+  and shown. On the quality bench the parts add 0.87 translated parts per zh→en query (6.7
+  units projected, beside 9.2 for the fragments themselves). Keeping one part instead of
+  three (MAX_PARTS = 1) would roughly halve that at 0.762, 27.2% held out at 0.6 (against
+  0.767, 27.9%): the knob to turn if the 10 ms budget at a million units is not met.
   Tried and left out, all on these records or runs like them:
   * a feature "share of the units tried whose whole target holds the rendering": held out at
     0.6 precision 0.789 with 36.0% covered (en→zh 0.755, 20.6%), the target met on paper; but
