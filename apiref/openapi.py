@@ -100,7 +100,8 @@ FRAGMENTS_FIELD = (
     "Runs of the query that stored sources contain (Chinese: 4+ Han characters on word boundaries; "
     "English: 3+ words, one a content word), ordered by position, with their translations learnt "
     "from the memory (word alignment of the stored pairs). Only fragments with a rendering of "
-    f"confidence {MIN_CONFIDENCE} or more; glossary terms are not repeated unless a fragment is longer. Empty "
+    f"confidence {MIN_CONFIDENCE} or more (a run without one gives way to a shorter run inside it that has "
+    "one); glossary terms are not repeated unless a fragment is longer. Empty "
     "until the model is trained (`flask tm fragments train`, or in the background after imports); "
     "absent when `fragments` is 0.")
 FRAGMENTS_SWITCH = {"oneOf": [{"type": "boolean"}, {"type": "integer", "enum": [0, 1]}],

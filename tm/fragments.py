@@ -3,6 +3,8 @@
     lookup query -> LiveIndex.fragments (suffix arrays over stored sources, glossary spans
                     left alone) -> the sampled units, read in one query for a whole batch
                  -> tm.core.renderings.translate_fragment with the current model -> renderings
+                 -> a fragment with none shown: its parts (LiveIndex.fragment_parts), their
+                    units read in one more query, the best part's renderings in its place
 
 The model (tm.core.wordalign) is learnt from the memory by ``train_model``: ``flask --app app
 tm fragments train``, or a job queued after an import (tm.jobs, tm.webutil).
@@ -30,7 +32,8 @@ from sqlalchemy.orm import Session
 from common import filelock
 from common.timeutil import isoformat, utcnow
 from tm import repository as repo
-from tm.core.renderings import StoredUnit, translate_fragment
+from tm.core.fragments import Fragment
+from tm.core.renderings import Rendering, StoredUnit, best_part, translate_fragment
 from tm.core.wordalign import Alignment, AlignmentModel, align
 from tm.core.wordalign import train as train_alignment
 from tm.live_index import LiveIndex
@@ -275,9 +278,10 @@ class FragmentQuery:
 def fragments_many(session: Session, index: LiveIndex, store: ModelStore, queries: Sequence[FragmentQuery],
                    *, max_chars: int) -> list[list[dict]]:
     """For each query, its fragments with their translations, ordered by position, as dicts
-    ready for JSON. A fragment is shown only with a rendering of MIN_CONFIDENCE or more; no
-    model yet, or a query over ``max_chars``, gives none. The units behind every fragment of
-    every query are read in one query."""
+    ready for JSON. A fragment is shown only with a rendering of MIN_CONFIDENCE or more; one
+    without gives way to the best of its parts that has one (tm.core.fragments.fragment_parts).
+    No model yet, or a query over ``max_chars``, gives none. The units behind every fragment
+    of every query are read in one query, and those behind the parts tried in one more."""
     model = store.available()
     if model is None or not queries:
         return [[] for _ in queries]
@@ -286,21 +290,51 @@ def fragments_many(session: Session, index: LiveIndex, store: ModelStore, querie
         if len(query.q) <= max_chars and query.q.strip() else []
         for query in queries
     ]
-    # The live index keys units by their database ids.
-    wanted = sorted({cast(int, unit_id) for fragments in found for f in fragments for unit_id in f.unit_ids})
-    # unit id -> {"zh": ..., "en": ...} and its memory's name
-    texts = {unit_id: ({"zh": zh, "en": en}, memory) for unit_id, zh, en, memory in repo.unit_texts(session, wanted)}
-    out = []
-    for query, fragments in zip(queries, found, strict=True):
-        align_unit = store.aligner(model, query.src)
-        shown = []
+    texts = _unit_texts(session, found, {})
+    aligners = [store.aligner(model, query.src) for query in queries]
+    shown: list[list[tuple[Fragment, list[Rendering]]]] = []
+    parts: list[list[list[Fragment]]] = []  # per query, per fragment without a rendering: its parts
+    for query, fragments, align_unit in zip(queries, found, aligners, strict=True):
+        here, weak = [], []
         for fragment in fragments:
-            units = [StoredUnit(unit_id, sides[query.src], sides[query.tgt], memory)
-                     for unit_id in fragment.unit_ids if unit_id in texts
-                     for sides, memory in [texts[unit_id]]]
-            renderings = translate_fragment(model, fragment.source, query.src, units, align_unit=align_unit)
+            renderings = _translate(model, query, fragment, texts, align_unit)
             if renderings:
-                shown.append(fragment.to_dict() | {"translations": [r.to_dict() for r in renderings]})
-        out.append(shown)
-    return out
+                here.append((fragment, renderings))
+            else:
+                weak.append(index.fragment_parts(query.q, query.src, fragment, glossary_spans=query.glossary_spans,
+                                                 memory_ids=query.memory_ids))
+        shown.append(here)
+        parts.append(weak)
+    if any(candidates for by_query in parts for candidates in by_query):
+        texts = _unit_texts(session, [[p for weak in by_query for p in weak] for by_query in parts], texts)
+        for query, here, by_query, align_unit in zip(queries, shown, parts, aligners, strict=True):
+            for candidates in by_query:
+                translated = [(part, _translate(model, query, part, texts, align_unit)) for part in candidates]
+                best = best_part(translated)
+                if best is not None:
+                    here.append(best)
+    return [[fragment.to_dict() | {"translations": [r.to_dict() for r in renderings]}
+             for fragment, renderings in sorted(here, key=lambda item: item[0].start)]
+            for here in shown]
 
+
+_Texts = dict[int, tuple[dict[str, str], str]]
+
+
+def _unit_texts(session: Session, found: Sequence[Sequence[Fragment]], known: _Texts) -> _Texts:
+    """unit id -> ({"zh": ..., "en": ...}, its memory's name) of the units behind ``found``,
+    added to those ``known``, in one query."""
+    # The live index keys units by their database ids.
+    ids = {cast(int, unit_id) for fragments in found for f in fragments for unit_id in f.unit_ids}
+    texts = dict(known)
+    for unit_id, zh, en, memory in repo.unit_texts(session, sorted(ids - set(known))):
+        texts[unit_id] = ({"zh": zh, "en": en}, memory)
+    return texts
+
+
+def _translate(model: AlignmentModel, query: FragmentQuery, fragment: Fragment, texts: _Texts,
+               align_unit: Callable[[StoredUnit], Alignment | None]) -> list[Rendering]:
+    units = [StoredUnit(unit_id, sides[query.src], sides[query.tgt], memory)
+             for unit_id in fragment.unit_ids if unit_id in texts
+             for sides, memory in [texts[unit_id]]]
+    return translate_fragment(model, fragment.source, query.src, units, align_unit=align_unit)

@@ -31,7 +31,7 @@ from common.db import outside_transaction
 from common.eventlog import EventCursor
 from tm import repository as repo
 from tm.core.arrays import FrozenMap
-from tm.core.fragments import Fragment, FragmentIndex, find_fragments
+from tm.core.fragments import Fragment, FragmentIndex, find_fragments, fragment_parts
 from tm.core.index import RESCORE_BUDGET, CandidateIndex, SearchStats
 from tm.core.numbers import NUMERAL_RE
 from tm.core.text import NUMBER_UNIT, MatchKey, encode_tokens
@@ -370,6 +370,15 @@ class LiveIndex:
         (tm.core.fragments.find_fragments), offsets into ``query`` as given."""
         with self._lock:
             return find_fragments(query, lang, self.fragment_indexes[lang], glossary_spans=glossary_spans,
+                                  groups=memory_ids)
+
+    def fragment_parts(self, query: str, lang: str, fragment: Fragment, *,
+                       glossary_spans: Iterable[tuple[int, int]] = (),
+                       memory_ids: Collection[int] | None = None) -> list[Fragment]:
+        """Shorter fragments inside ``fragment`` of ``query`` (tm.core.fragments.fragment_parts),
+        for when the whole has no rendering to show."""
+        with self._lock:
+            return fragment_parts(query, lang, self.fragment_indexes[lang], fragment, glossary_spans=glossary_spans,
                                   groups=memory_ids)
 
     def search(self, key: MatchKey, *, min_score: float, memory_ids: set[int] | None,

@@ -250,6 +250,46 @@ def test_groups_restrict_counts_and_samples():
     assert [(f.source, f.unit_ids) for f in found] == [("构建人类命运共同体", (2,))]
 
 
+def test_parts_of_a_fragment_are_the_sub_runs_in_the_most_units():
+    # The whole run is in one unit; the set phrase inside it in four or five.
+    units = ["他说人类命运共同体理念深入人心", "推动构建人类命运共同体", "构建人类命运共同体是目标", "人类命运共同体",
+             "命运共同体意识"]
+    index = zh_index(units)
+    query = "人类命运共同体理念深入人心的原因"
+    (whole,) = find_fragments(query, "zh", index)
+    assert (whole.source, whole.units) == ("人类命运共同体理念深入人心", 1)
+    parts = fr.fragment_parts(query, "zh", index, whole)
+    # Most units first, then the longest; 人类命运 is in the same four units as 人类命运共同体, so
+    # only the longer one is offered.
+    assert [(p.source, p.units) for p in parts] == [("命运共同体", 5), ("人类命运共同体", 4),
+                                                    ("命运共同体理念深入人心", 1)]
+    bounds = word_bounds(query)
+    stored = dict(enumerate(units))
+    for part in parts:
+        check_fragment(part, query, "zh", stored)
+        assert whole.start <= part.start and part.end <= whole.end and part.source != whole.source
+        assert part.start in bounds and part.end in bounds
+    # None inside a glossary term already shown.
+    parts = fr.fragment_parts(query, "zh", index, whole, glossary_spans=[(0, 7)])
+    assert parts and all(not (p.start >= 0 and p.end <= 7) for p in parts)
+    assert fr.fragment_parts(query, "zh", index, whole, limit=1)[0].source == "命运共同体"
+
+
+def test_parts_of_an_english_fragment_and_of_a_minimal_one():
+    index = en_index(["He said the Belt and Road Initiative is open to all.",
+                      "The Belt and Road Initiative began in 2013.", "the Belt and Road Initiative"])
+    query = "He said the Belt and Road Initiative would grow."
+    (whole,) = find_fragments(query, "en", index)
+    assert whole.source == "He said the Belt and Road Initiative"
+    parts = fr.fragment_parts(query, "en", index, whole)
+    assert [(p.source, p.units) for p in parts][0] == ("the Belt and Road Initiative", 3)
+    assert all(p.units == 1 for p in parts[1:])
+    # A fragment of four Han characters has no parts; nor has one found by another query.
+    (short,) = find_fragments("国际关注很高", "zh", zh_index(["国际关注的事件"]))
+    assert fr.fragment_parts("国际关注很高", "zh", zh_index(["国际关注的事件"]), short) == []
+    assert fr.fragment_parts(query, "en", index, fr.Fragment(0, 7, "He said", 1, (0,))) == []
+
+
 # --- the index kept current ------------------------------------------------------------------
 
 
@@ -323,7 +363,8 @@ def zh_queries(draw):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(zh_queries())
 def test_property_chinese_offsets_map_to_the_query(query):
-    found = find_fragments(query, "zh", zh_index())
+    index = zh_index()
+    found = find_fragments(query, "zh", index)
     check_cover(found)
     bounds = word_bounds(normalize(query, "zh"))
     key = match_key(query, "zh")
@@ -331,6 +372,11 @@ def test_property_chinese_offsets_map_to_the_query(query):
         check_fragment(f, query, "zh", dict(enumerate(ZH_UNITS)))
         starts = [i for i, o in enumerate(key.offsets) if o == f.start]
         assert starts and starts[0] in bounds
+        # Its parts keep every promise, inside it.
+        for part in fr.fragment_parts(query, "zh", index, f):
+            check_fragment(part, query, "zh", dict(enumerate(ZH_UNITS)))
+            assert f.start <= part.start and part.end <= f.end and (part.start, part.end) != (f.start, f.end)
+            assert part.units >= f.units
 
 
 @st.composite
@@ -349,10 +395,14 @@ def en_queries(draw):
 @settings(max_examples=150, deadline=None)
 @given(en_queries())
 def test_property_english_offsets_map_to_the_query(query):
-    found = find_fragments(query, "en", en_index())
+    index = en_index()
+    found = find_fragments(query, "en", index)
     check_cover(found)
     for f in found:
         check_fragment(f, query, "en", dict(enumerate(EN_UNITS)))
+        for part in fr.fragment_parts(query, "en", index, f):
+            check_fragment(part, query, "en", dict(enumerate(EN_UNITS)))
+            assert f.start <= part.start and part.end <= f.end and (part.start, part.end) != (f.start, f.end)
 
 
 @pytest.mark.parametrize("alphabet", ["ab", "中国人民共和国的\x00", "ab\U00020000\U00020001x\uffff"])

@@ -139,6 +139,17 @@ def test_a_batch_reads_its_example_units_in_one_query(app, client, with_model):
     assert len(statements) == 1
 
 
+def test_a_fragment_without_a_trusted_rendering_gives_way_to_its_part(client, with_model):
+    # 记者采访了 + the institute is in one unit, whose projection runs into 专家's "experts"
+    # outside the fragment: no rendering. The institute inside it, in six units, has one.
+    query = f"记者采访了{INSTITUTE_ZH}的学者。"
+    (fragment,) = lookup(client, query)["fragments"]
+    assert (fragment["start"], fragment["source"]) == (len("记者采访了"), INSTITUTE_ZH)
+    assert query[fragment["start"]:fragment["end"]] == fragment["source"]
+    assert fragment["units"] == len(INSTITUTE_UNITS)
+    assert INSTITUTE_EN in fragment["translations"][0]["text"]
+
+
 def test_no_model_yet_gives_no_fragments_and_no_error(client, memory):
     assert lookup(client, NEW_SENTENCE)["fragments"] == []
 
