@@ -10,7 +10,7 @@ retry elsewhere (another worker, another host) instead of joining a queue it wou
 
 The wait is the latency budget's, so the queue's useful length depends on how fast it drains:
 the gate keeps a moving average of how long an admitted request runs, and a request that would,
-by that average, wait past ``wait`` behind those already waiting is refused at once rather than
+by that average, wait past ``wait`` behind others already waiting is refused at once rather than
 after waiting in vain (under a closed-loop overload of 50 clients on 2 cores the requests refused
 after waiting the whole second were the p99).
 """
@@ -66,7 +66,10 @@ class Gate:
             if self.running < self.limits.active and not self.waiting:
                 self.running += 1
                 return time.monotonic()
-            if self.waiting >= self.limits.queue or self.expected_wait(self.waiting + 1) > self.limits.wait:
+            # The first in line always gets its wait: the average is of the recent past, and at a
+            # light load a refusal on it alone turned away requests a slot was about to take.
+            too_slow = self.waiting > 0 and self.expected_wait(self.waiting + 1) > self.limits.wait
+            if self.waiting >= self.limits.queue or too_slow:
                 self.refused += 1
                 return None
             self.waiting += 1

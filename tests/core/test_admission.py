@@ -66,6 +66,27 @@ def test_a_request_the_measured_service_time_says_would_wait_too_long_is_refused
     assert (gate.running, gate.waiting) == (2, 0)
 
 
+def test_the_first_in_line_waits_whatever_the_estimate_says():
+    # In seconds, as above. Requests of 20 s (the cap: 4 x 5 s), so even the first in line would
+    # wait 10 s by the average, past the 5 s limit. It still waits, and a slot freed in time
+    # admits it; the second in line is refused at once.
+    gate = Gate(AdmissionLimits(active=2, queue=16, wait=5))
+    for _ in range(200):
+        gate.leave(gate.enter() - 60)  # type: ignore[operator]
+    assert gate.expected_wait(1) > gate.limits.wait
+    first, second = gate.enter(), gate.enter()
+    admitted = []
+    waiter = threading.Thread(target=lambda: admitted.append(gate.enter()))
+    waiter.start()
+    waiting_until(gate, 1)
+    assert gate.enter() is None and gate.refused == 1
+    gate.leave(first)
+    waiter.join(5)
+    assert admitted and admitted[0] is not None
+    gate.leave(second)
+    gate.leave(admitted[0])
+
+
 def test_one_long_request_does_not_stop_the_queue_for_long():
     gate = Gate(AdmissionLimits(active=2, queue=16, wait=0.1))
     gate.leave(gate.enter() - 600)  # type: ignore[operator]  # a ten-minute export
