@@ -580,6 +580,12 @@ def last_event_id(session: Session) -> int:
     return session.scalar(select(func.max(UnitEvent.id))) or 0
 
 
+def event_ids_between(session: Session, after: int, upto: int) -> list[int]:
+    """Ids of the committed events with ``after`` < id <= ``upto``, ascending."""
+    return list(session.scalars(select(UnitEvent.id).where(UnitEvent.id > after, UnitEvent.id <= upto)
+                                .order_by(UnitEvent.id)))
+
+
 def last_memory_event(session: Session, memory_id: int) -> tuple[int, datetime | None]:
     """The id and time of the latest event of one memory's units; (0, None) when it has none."""
     row = session.execute(select(UnitEvent.id, UnitEvent.at).where(UnitEvent.memory_id == memory_id)
