@@ -14,7 +14,45 @@ On SQLite, in DIR (a new temporary folder unless --keep; a database already ther
    * 1, 2 and 3 workers mapping the snapshot (time until ready, total PSS, what each adds);
 4. imports ``--later`` more units, then: the first lookup in a worker that applies them itself
    (the events after its snapshot), the snapshot job's time (``flask tm index snapshot``, what
-   the job tm.index.snapshot runs), and the first lookup in each worker after it switched.
+   the job tm.index.snapshot runs), and the first lookup in each worker after it switched;
+5. deletes 60 % of the units (one delete event each): past the indexes' compaction share, so a
+   worker mapping a snapshot asks for a new one; then the snapshot job, the switch, the memory.
+
+Workers are separate processes, not forked from a preloading master: each holds its own copy of
+the app (~95 MB anonymous), which gunicorn's workers share with the master; "the index adds" is
+a worker's own figure, before and after its index and 200 lookups. Wall times swing with the
+machine's load; the CPU seconds beside them do not.
+
+At 1,000,000 units (998,136 stored), 2026-12-04, ``flock /work/bench.lock .venv/bin/python
+bench/index_snapshot.py --units 1000000 --later 200000 --keep DIR`` on SQLite, 2 cores shared
+with three other engineers' work. Before the fixes of that day (commit 8306d80, load 6-12):
+  snapshot build 169.8 s wall (157 s in the build), peak 2,299 MB, 932 MB on disk; a worker from
+  the database ready in 149.5 s, PSS 1,835 MB; from the snapshot ready in 5.2 / 3.1 / 2.8 s,
+  PSS total 605 / 789 / 995 MB for 1 / 2 / 3 workers (anonymous 180-204 MB each, of which the
+  index 86-109 MB: per-row copies of lengths and groups, heap kept after lookups); lookups median
+  zh 6-15 ms, en 10-15 ms. After 200,000 more units: the worker applying them itself answered
+  after 101.6 s and held 603 MB anonymous; one leaving them to the snapshot job answered in
+  31 ms; the job took 397.8 s wall at load 9-12; first lookups after the switch 1.2-2.7 s; worker
+  1 still held 451 MB anonymous after it (347 MB after malloc_trim). After deleting 718,583
+  units: the worker applying the deletions answered after 115.3 s (805 MB anonymous); the job
+  251.3 s; first lookups after the switch 0.6-1.6 s; workers 2 and 3 at 175-177 MB anonymous,
+  worker 1 at 448 (284 after malloc_trim).
+After them (commit 98659f8: lengths and groups mapped, malloc_trim at a switch; the same
+database; load 1.7-4.0):
+  snapshot build 53.9 s wall, 52.2 s CPU, peak 2,329 MB, 932 MB on disk; a worker from the
+  database ready in 66.2 s (48.0 s CPU), PSS 1,836 MB; from the snapshot ready in 3.7 / 2.8 /
+  4.1 s (1.8-2.7 s CPU, the app's start included), PSS total 574 / 733 / 896 MB (+159, +163 MB a
+  worker: its own app, 94 MB anonymous, and the index's 58-67 MB anonymous); lookups median zh
+  6.6-7.9 ms, en 9.3-12.2 ms. After 200,000 more units (imported in 38 s): the worker applying
+  them itself answered after 19.1 s (18.8 s CPU), then held 554 MB anonymous; one leaving them to
+  the snapshot job answered in 16 ms; the job took 68.5 s (65.9 s CPU); first lookups after the
+  switch 53-295 ms (52-254 ms CPU); then workers 2 and 3 at PSS 149 MB (128 anonymous), worker 1
+  at 308 (286). After deleting 718,583 units: applying them took worker 1 11.5 s (CPU), 711 MB
+  anonymous; the job 22.2 s; first lookups after the switch 44-273 ms; workers 2 and 3 at PSS
+  144 MB (128 anonymous), worker 1 at 264 (248): what a worker applied itself stays partly
+  resident in CPython's small-object arenas, which malloc_trim cannot return (a worker of 250k
+  units that applied 50k and switched: sys._debugmallocstats shows 154 arenas of 1 MB holding
+  72 MB of live objects beside 84 MB of unused pools).
 """
 from __future__ import annotations
 
