@@ -113,6 +113,12 @@ def lock_memory_for_bulk_write(session: Session, memory: Memory) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:kind, :memory_id)"),
                         {"kind": MEMORY_WRITE_LOCK, "memory_id": memory.id})
+        # psycopg prepares a statement run five times, and PostgreSQL then keeps one generic
+        # plan for it, made while the table was small: for the duplicate check of each batch
+        # (pair_hash IN 2,000 values) a sequential scan, of a table this very transaction grows.
+        # A 1M-unit import spent seconds a batch there by its 500th batch (quadratic: most of
+        # its time, in the server). Each statement is planned for the table as it is instead.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def memory_sizes(session: Session) -> dict[int, int]:
