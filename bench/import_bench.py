@@ -39,6 +39,21 @@ with the load; CPU seconds are the steadier measure; server CPU is the PostgreSQ
   they cost some 320 s: spread over two idle cores (the reader beside two key workers) about
   90 s, within the 3-minute target by CPU. Extrapolated from 200k, not measured at 1M: at this
   load a 1M run would have taken 10-15 minutes of a shared machine to say little more.
+  Measured at 1,000,000 units (2026-12-04, ``flock /work/bench.lock .venv/bin/python
+  bench/import_bench.py --units 1000000 --import-only --baseline '' --engines sqlite --keep DIR``,
+  2 cores shared with three other engineers' work):
+  SQLite: 560 s wall at load 9.0, 182 s CPU (importer and key workers), peak 357 MB (the
+    process tree: flat, 365 MB at 200k); 998,136 units added, 1,864 duplicates skipped.
+  PostgreSQL (the same command, --engines postgresql, at load 1-2): stopped after 4 minutes,
+    the importer at 15 s of CPU and the server at 3 min 22 s on one statement after another, the
+    batch's duplicate check (pair_hash IN 2,000 values), each taking ~8 s by the 400,000th
+    unit: psycopg prepares a statement run five times, and PostgreSQL kept the generic plan it
+    made while the table was empty, a sequential scan of the table this transaction grows
+    (quadratic). Planned anew each time (SET LOCAL plan_cache_mode = force_custom_plan in
+    tm.repository.lock_memory_for_bulk_write), 100,000 units, --baseline 7ab0c7d, not under the
+    lock (load 3.4-5.3): before 168 s wall, 23 s CPU + 97 s in the server; after 36 s wall,
+    19 s CPU + 5 s in the server; the same units stored. The 1M run on PostgreSQL with the fix
+    was not measured (the lock was taken by other runs until after this branch's deadline).
   Where the time went before (cProfile, 20,000 units, inline): keys 66 % (Moses 48 %, of which
   sacremoses rebuilding its Unicode letter sets on every islower/isanyalpha call and
   compiling its prefix patterns per token about half; normalisation 18 %), reading and
