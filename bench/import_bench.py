@@ -39,6 +39,21 @@ with the load; CPU seconds are the steadier measure; server CPU is the PostgreSQ
   they cost some 320 s: spread over two idle cores (the reader beside two key workers) about
   90 s, within the 3-minute target by CPU. Extrapolated from 200k, not measured at 1M: at this
   load a 1M run would have taken 10-15 minutes of a shared machine to say little more.
+  Measured at 1,000,000 units (2026-12-04, ``flock /work/bench.lock .venv/bin/python
+  bench/import_bench.py --units 1000000 --import-only --baseline '' --engines sqlite --keep DIR``,
+  2 cores shared with three other engineers' work):
+  SQLite: 560 s wall at load 9.0, 182 s CPU (importer and key workers), peak 357 MB (the
+    process tree: flat, 365 MB at 200k); 998,136 units added, 1,864 duplicates skipped.
+  PostgreSQL (the same command, --engines postgresql, at load 1-2): stopped after 4 minutes,
+    the importer at 15 s of CPU and the server at 3 min 22 s on one statement after another, the
+    batch's duplicate check (pair_hash IN 2,000 values), each taking ~8 s by the 400,000th
+    unit: psycopg prepares a statement run five times, and PostgreSQL kept the generic plan it
+    made while the table was empty, a sequential scan of the table this transaction grows
+    (quadratic). Planned anew each time (SET LOCAL plan_cache_mode = force_custom_plan in
+    tm.repository.lock_memory_for_bulk_write), 100,000 units, --baseline 7ab0c7d, not under the
+    lock (load 3.4-5.3): before 168 s wall, 23 s CPU + 97 s in the server; after 36 s wall,
+    19 s CPU + 5 s in the server; the same units stored. The 1M run on PostgreSQL with the fix
+    was not measured (the lock was taken by other runs until after this branch's deadline).
   Where the time went before (cProfile, 20,000 units, inline): keys 66 % (Moses 48 %, of which
   sacremoses rebuilding its Unicode letter sets on every islower/isanyalpha call and
   compiling its prefix patterns per token about half; normalisation 18 %), reading and
@@ -133,9 +148,10 @@ def timed_import(code: Path, tmx: Path, url: str, folder: Path) -> dict:
     start = time.perf_counter()
     process = subprocess.Popen([PYTHON, "-m", "flask", "tm", "import", str(tmx), "--memory", "bench"],
                                env=env, cwd=code, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak, server, polls = 0, {}, 0
+    peak, server, polls, own = 0, {}, 0, 0.0
     while process.poll() is None:
         peak = max(peak, tree_rss(process.pid))
+        own = _cpu_seconds(process.pid) or own
         if url.startswith("postgresql") and polls % 5 == 0:
             server.update(_backend_cpu(url))
         polls += 1
@@ -147,8 +163,18 @@ def timed_import(code: Path, tmx: Path, url: str, folder: Path) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     shutil.rmtree(instance, ignore_errors=True)
-    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 2**20, "load": (load + os.getloadavg()[0]) / 2,
+    return {"wall": wall, "cpu": cpu, "own_cpu": own, "peak_mb": peak / 2**20, "load": (load + os.getloadavg()[0]) / 2,
             "report": err.strip().splitlines()[-1], "server_cpu": sum(server.values())}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds so far of process ``pid`` alone (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _backend_cpu(url: str) -> dict[int, float]:
@@ -208,6 +234,8 @@ def compare_imports(tmx: Path, units: int, folder: Path, args) -> None:
                 path = folder / f"{name}-{units}.sqlite3"
                 path.unlink(missing_ok=True)
                 url, drop = f"sqlite:///{path}", lambda path=path: path.unlink(missing_ok=True)
+                if args.keep and name == "after":  # kept for a later benchmark (index_snapshot.py)
+                    drop = lambda: None  # noqa: E731
             else:
                 database = f"bench_import_{name}_{uuid.uuid4().hex[:8]}"
                 admin = create_engine(args.postgres_admin, isolation_level="AUTOCOMMIT")
@@ -226,7 +254,8 @@ def compare_imports(tmx: Path, units: int, folder: Path, args) -> None:
                 drop()
             run = runs[name]
             print(f"{engine_name:10} {name:6} {units / run['wall']:8,.0f} units/s  {run['wall']:6.0f} s wall  "
-                  f"{run['cpu']:6.0f} s CPU (importer and key workers)"
+                  f"{run['cpu']:6.0f} s CPU (importer and key workers; the importer alone "
+                  f"{run['own_cpu']:.0f} s)"
                   + (f" + {run['server_cpu']:.0f} s server" if run["server_cpu"] else "")
                   + f"  peak {run['peak_mb']:6.0f} MB (process tree)  "
                   f"load {run['load']:.1f}; {run['report']}", flush=True)

@@ -14,7 +14,45 @@ On SQLite, in DIR (a new temporary folder unless --keep; a database already ther
    * 1, 2 and 3 workers mapping the snapshot (time until ready, total PSS, what each adds);
 4. imports ``--later`` more units, then: the first lookup in a worker that applies them itself
    (the events after its snapshot), the snapshot job's time (``flask tm index snapshot``, what
-   the job tm.index.snapshot runs), and the first lookup in each worker after it switched.
+   the job tm.index.snapshot runs), and the first lookup in each worker after it switched;
+5. deletes 60 % of the units (one delete event each): past the indexes' compaction share, so a
+   worker mapping a snapshot asks for a new one; then the snapshot job, the switch, the memory.
+
+Workers are separate processes, not forked from a preloading master: each holds its own copy of
+the app (~95 MB anonymous), which gunicorn's workers share with the master; "the index adds" is
+a worker's own figure, before and after its index and 200 lookups. Wall times swing with the
+machine's load; the CPU seconds beside them do not.
+
+At 1,000,000 units (998,136 stored), 2026-12-04, ``flock /work/bench.lock .venv/bin/python
+bench/index_snapshot.py --units 1000000 --later 200000 --keep DIR`` on SQLite, 2 cores shared
+with three other engineers' work. Before the fixes of that day (commit 8306d80, load 6-12):
+  snapshot build 169.8 s wall (157 s in the build), peak 2,299 MB, 932 MB on disk; a worker from
+  the database ready in 149.5 s, PSS 1,835 MB; from the snapshot ready in 5.2 / 3.1 / 2.8 s,
+  PSS total 605 / 789 / 995 MB for 1 / 2 / 3 workers (anonymous 180-204 MB each, of which the
+  index 86-109 MB: per-row copies of lengths and groups, heap kept after lookups); lookups median
+  zh 6-15 ms, en 10-15 ms. After 200,000 more units: the worker applying them itself answered
+  after 101.6 s and held 603 MB anonymous; one leaving them to the snapshot job answered in
+  31 ms; the job took 397.8 s wall at load 9-12; first lookups after the switch 1.2-2.7 s; worker
+  1 still held 451 MB anonymous after it (347 MB after malloc_trim). After deleting 718,583
+  units: the worker applying the deletions answered after 115.3 s (805 MB anonymous); the job
+  251.3 s; first lookups after the switch 0.6-1.6 s; workers 2 and 3 at 175-177 MB anonymous,
+  worker 1 at 448 (284 after malloc_trim).
+After them (commit 98659f8: lengths and groups mapped, malloc_trim at a switch; the same
+database; load 1.7-4.0):
+  snapshot build 53.9 s wall, 52.2 s CPU, peak 2,329 MB, 932 MB on disk; a worker from the
+  database ready in 66.2 s (48.0 s CPU), PSS 1,836 MB; from the snapshot ready in 3.7 / 2.8 /
+  4.1 s (1.8-2.7 s CPU, the app's start included), PSS total 574 / 733 / 896 MB (+159, +163 MB a
+  worker: its own app, 94 MB anonymous, and the index's 58-67 MB anonymous); lookups median zh
+  6.6-7.9 ms, en 9.3-12.2 ms. After 200,000 more units (imported in 38 s): the worker applying
+  them itself answered after 19.1 s (18.8 s CPU), then held 554 MB anonymous; one leaving them to
+  the snapshot job answered in 16 ms; the job took 68.5 s (65.9 s CPU); first lookups after the
+  switch 53-295 ms (52-254 ms CPU); then workers 2 and 3 at PSS 149 MB (128 anonymous), worker 1
+  at 308 (286). After deleting 718,583 units: applying them took worker 1 11.5 s (CPU), 711 MB
+  anonymous; the job 22.2 s; first lookups after the switch 44-273 ms; workers 2 and 3 at PSS
+  144 MB (128 anonymous), worker 1 at 264 (248): what a worker applied itself stays partly
+  resident in CPython's small-object arenas, which malloc_trim cannot return (a worker of 250k
+  units that applied 50k and switched: sys._debugmallocstats shows 154 arenas of 1 MB holding
+  72 MB of live objects beside 84 MB of unused pools).
 """
 from __future__ import annotations
 
@@ -41,19 +79,43 @@ LOOKUPS = 100  # per language and worker, before memory is read
 
 
 def env_for(folder: Path, url: str, **extra: str) -> dict[str, str]:
-    return dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", FLASK_APP="app", PYTHONPATH=str(ROOT),
-                INSTANCE_PATH=str(folder / "instance"), FRAGMENT_TRAIN_AFTER_IMPORT="0",
-                INDEX_SNAPSHOT_AFTER_UNITS="0", **extra)
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", FLASK_APP="app", PYTHONPATH=str(ROOT),
+               INSTANCE_PATH=str(folder / "instance"), FRAGMENT_TRAIN_AFTER_IMPORT="0",
+               INDEX_SNAPSHOT_AFTER_UNITS="0")
+    env.update(extra)
+    return env
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """A child's wall time (s), its peak RSS (MB, ru_maxrss of the children so far) and stdout."""
+def delete_most(url: str, share: float) -> int:
+    """Delete ``share`` of the units (every id whose last digits fall below it), logging a
+    delete event for each as deleting them one by one does: what makes an index compact."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    where = f"id % 100 < {round(100 * share)}"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO unit_events (unit_id, memory_id, action, at) "
+                          f"SELECT id, memory_id, 'delete', CURRENT_TIMESTAMP FROM units WHERE {where}"))
+        removed = conn.execute(text(f"DELETE FROM units WHERE {where}")).rowcount
+    engine.dispose()
+    return removed
+
+
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float, str, float]:
+    """A child's wall time (s), its peak RSS (MB, ru_maxrss of the children so far), stdout,
+    and its CPU seconds (steadier than wall time on a shared machine)."""
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return (time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-            done.stdout + done.stderr)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return time.perf_counter() - started, after.ru_maxrss / 1024, done.stdout + done.stderr, cpu
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def write_units(path: Path, start: int, count: int) -> None:
@@ -135,6 +197,7 @@ def worker_main(queries_file: str) -> None:
         first = time.perf_counter()
         lookup.lookup(session, index, lookup.make_request(q=queries["zh"][0], src="zh"))
         ready = time.perf_counter() - started
+        ready_cpu = time.process_time()
         first_lookup = time.perf_counter() - first
         timings: dict[str, list[float]] = {"zh": [], "en": []}
         for lang in ("zh", "en"):
@@ -147,19 +210,40 @@ def worker_main(queries_file: str) -> None:
         print(f"  [worker {os.getpid()}] {'snapshot' if index.snapshot else 'database'}: the app alone "
               f"{each([before])}; with its index and {2 * LOOKUPS} lookups {each([after])}: the index adds "
               f"PSS {after['Pss'] - before['Pss']:,.0f} MB (anon {anon:,.0f})", file=sys.stderr, flush=True)
-        print(json.dumps({"built_s": built, "ready_s": ready, "first_lookup_s": first_lookup,
+        print(json.dumps({"built_s": built, "ready_s": ready, "ready_cpu_s": ready_cpu, "first_lookup_s": first_lookup,
                           "snapshot": index.snapshot.name if index.snapshot else None, "units": len(index),
                           **{f"median_{lang}_ms": 1000 * statistics.median(t) for lang, t in timings.items()}}),
               flush=True)
         for command in sys.stdin:
+            if command.strip() == "trim":  # what the C heap holds free: given back, if glibc's
+                import ctypes
+
+                ctypes.CDLL("libc.so.6").malloc_trim(0)
+                print(json.dumps(memory(os.getpid())), flush=True)
             if command.strip() == "lookup":
                 session.rollback()
                 index.changed()  # as the poll interval would, a moment later
-                t = time.perf_counter()
+                t, cpu = time.perf_counter(), time.process_time()
                 lookup.lookup(session, index, lookup.make_request(q=queries["zh"][1], src="zh"))
-                print(json.dumps({"lookup_s": time.perf_counter() - t, "units": len(index),
+                print(json.dumps({"lookup_s": time.perf_counter() - t, "lookup_cpu_s": time.process_time() - cpu,
+                                  "units": len(index),
                                   "snapshot": index.snapshot.name if index.snapshot else None}), flush=True)
         session.close()
+
+
+def switch(workers: list[Worker], env: dict[str, str], after: str) -> None:
+    """The snapshot job after a change, then each worker's first lookup on it and its memory."""
+    took, _, _, cpu = run([PYTHON, "-m", "flask", "tm", "index", "snapshot"], env)
+    print(f"the snapshot job's build after {after}: {took:.1f} s wall, {cpu:.1f} s CPU ({load()})")
+    time.sleep(3.5)  # SNAPSHOT_CHECK_INTERVAL: each worker looks for a newer snapshot at most this often
+    for k, worker in enumerate(workers):
+        answer = worker.ask("lookup")
+        print(f"worker {k + 1}: first lookup after the new snapshot: {answer['lookup_s'] * 1000:.0f} ms "
+              f"({answer['lookup_cpu_s'] * 1000:.0f} ms CPU, {load()}) "
+              f"(switched: {answer['snapshot']}, {answer['units']:,} units)")
+    figures = [w.memory() for w in workers]
+    print(f"after the switch: PSS total {sum(f['Pss'] for f in figures):,.0f} MB; each: {each(figures)}")
+    print(f"worker 1 after malloc_trim(0): {each([workers[0].ask('trim')])}")
 
 
 def sample_queries(url: str, path: Path) -> None:
@@ -200,34 +284,41 @@ def main() -> None:
         tmx = folder / f"first-{args.units}.tmx"
         write_units(tmx, 0, args.units)
         run([PYTHON, "-m", "flask", "db", "upgrade"], env)
-        took, _, _ = run([PYTHON, "-m", "flask", "tm", "import", str(tmx), "--memory", "bench"], env)
+        took, _, _, _ = run([PYTHON, "-m", "flask", "tm", "import", str(tmx), "--memory", "bench"], env)
         print(f"filled: {args.units:,} units imported in {took:.0f} s")
     else:
         print(f"reusing {database}")
     queries = folder / "queries.json"
     sample_queries(url, queries)
 
-    took, peak, out = run([PYTHON, "-m", "flask", "tm", "index", "snapshot", "--force"], env)
+    took, peak, out, cpu = run([PYTHON, "-m", "flask", "tm", "index", "snapshot", "--force"], env)
     snapshots = folder / "instance" / "index"
     size = sum(f.stat().st_size for f in snapshots.rglob("*") if f.is_file()) / 2**20
-    print(f"snapshot build (flask tm index snapshot): {took:.1f} s wall, peak {peak:,.0f} MB, {size:,.0f} MB on disk")
+    print(f"snapshot build (flask tm index snapshot): {took:.1f} s wall, {cpu:.1f} s CPU ({load()}), "
+          f"peak {peak:,.0f} MB, {size:,.0f} MB on disk")
     print("  " + out.strip().splitlines()[-1])
 
     # Baseline in the same run: a worker building from the database, as without snapshots.
     alone = Worker(env_for(folder, url, INDEX_SNAPSHOTS="0"), queries)
     base = alone.memory()
-    print(f"worker from the database: ready in {alone.ready['ready_s']:.1f} s (index {alone.ready['built_s']:.1f} s), "
+    print(f"worker from the database: ready in {alone.ready['ready_s']:.1f} s (index {alone.ready['built_s']:.1f} s; "
+          f"{alone.ready['ready_cpu_s']:.1f} s CPU, {load()}), "
           f"RSS {base['Rss']:,.0f} MB, PSS {base['Pss']:,.0f} MB; lookups median zh "
           f"{alone.ready['median_zh_ms']:.1f} ms, en {alone.ready['median_en_ms']:.1f} ms")
     alone.stop()
 
+    # The first worker applies every import itself (INDEX_SNAPSHOT_AFTER_UNITS=0: as a worker
+    # without a job worker beside it would); the others leave an import of 10,000 units or
+    # more to the snapshot job, as the service does by default.
     workers: list[Worker] = []
     for count in (1, 2, 3):
-        workers.append(Worker(env, queries))
+        workers.append(Worker(env if count == 1 else env_for(folder, url, INDEX_SNAPSHOT_AFTER_UNITS="10000"),
+                              queries))
         shown = workers[-1].ready
         figures = [w.memory() for w in workers]
         total = sum(f["Pss"] for f in figures)
         print(f"{count} worker(s) from the snapshot: the new one ready in {shown['ready_s']:.1f} s "
+              f"({shown['ready_cpu_s']:.1f} s CPU, {load()}) "
               f"(index {shown['built_s']:.2f} s, first lookup {shown['first_lookup_s'] * 1000:.0f} ms), "
               f"lookups median zh {shown['median_zh_ms']:.1f} ms, en {shown['median_en_ms']:.1f} ms; "
               f"PSS total {total:,.0f} MB; each: {each(figures)}")
@@ -235,21 +326,28 @@ def main() -> None:
     later = folder / f"later-{args.later}.tmx"
     if not later.exists():
         write_units(later, args.units, args.later)
-    took, _, _ = run([PYTHON, "-m", "flask", "tm", "import", str(later), "--memory", "later"], env)
+    took, _, _, _ = run([PYTHON, "-m", "flask", "tm", "import", str(later), "--memory", "later"], env)
     print(f"imported {args.later:,} more units in {took:.0f} s")
     answer = workers[0].ask("lookup")
     mem = workers[0].memory()
     print(f"first lookup after it, applying the {args.later:,} units itself: {answer['lookup_s']:.1f} s "
+          f"({answer['lookup_cpu_s']:.1f} s CPU, {load()}) "
           f"({answer['units']:,} units); that worker now: {each([mem])}")
-    took, peak, _ = run([PYTHON, "-m", "flask", "tm", "index", "snapshot"], env)
-    print(f"the snapshot job's build after the import: {took:.1f} s wall")
-    time.sleep(3.5)  # SNAPSHOT_CHECK_INTERVAL: each worker looks for a newer snapshot at most this often
-    for k, worker in enumerate(workers):
-        answer = worker.ask("lookup")
-        print(f"worker {k + 1}: first lookup after the new snapshot: {answer['lookup_s'] * 1000:.0f} ms "
-              f"(switched: {answer['snapshot']}, {answer['units']:,} units)")
-    figures = [w.memory() for w in workers]
-    print(f"after the switch: PSS total {sum(f['Pss'] for f in figures):,.0f} MB; each: {each(figures)}")
+    answer = workers[1].ask("lookup")
+    print(f"first lookup after it, leaving them to the snapshot job (the default): "
+          f"{answer['lookup_s'] * 1000:.0f} ms ({answer['lookup_cpu_s'] * 1000:.0f} ms CPU; {answer['units']:,} units)")
+    switch(workers, env, "the import")
+
+    # A compaction: removals past the indexes' share of their rows (tm.core.index._COMPACT_SHARE)
+    # would rebuild the arrays; a worker mapping a snapshot asks for a new one instead.
+    removed = delete_most(url, 0.6)
+    print(f"deleted {removed:,} units (60 %, one delete event each)")
+    answer = workers[0].ask("lookup")
+    mem = workers[0].memory()
+    print(f"first lookup after it, applying the deletions: {answer['lookup_s']:.1f} s "
+          f"({answer['lookup_cpu_s']:.1f} s CPU, {load()}) "
+          f"({answer['units']:,} units); that worker now: {each([mem])}")
+    switch(workers, env, "the compaction")
     for worker in workers:
         worker.stop()
     if not args.keep:

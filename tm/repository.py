@@ -113,6 +113,12 @@ def lock_memory_for_bulk_write(session: Session, memory: Memory) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:kind, :memory_id)"),
                         {"kind": MEMORY_WRITE_LOCK, "memory_id": memory.id})
+        # psycopg prepares a statement run five times, and PostgreSQL then keeps one generic
+        # plan for it, made while the table was small: for the duplicate check of each batch
+        # (pair_hash IN 2,000 values) a sequential scan, of a table this very transaction grows.
+        # A 1M-unit import spent seconds a batch there by its 500th batch (quadratic: most of
+        # its time, in the server). Each statement is planned for the table as it is instead.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def memory_sizes(session: Session) -> dict[int, int]:
@@ -578,6 +584,12 @@ def concordance_rows(session: Session, key: str, lang: str, memory_ids: Sequence
 
 def last_event_id(session: Session) -> int:
     return session.scalar(select(func.max(UnitEvent.id))) or 0
+
+
+def event_ids_between(session: Session, after: int, upto: int) -> list[int]:
+    """Ids of the committed events with ``after`` < id <= ``upto``, ascending."""
+    return list(session.scalars(select(UnitEvent.id).where(UnitEvent.id > after, UnitEvent.id <= upto)
+                                .order_by(UnitEvent.id)))
 
 
 def last_memory_event(session: Session, memory_id: int) -> tuple[int, datetime | None]:

@@ -147,6 +147,28 @@ def test_a_token_table_is_adopted_only_when_it_agrees():
     assert ord(encode_tokens(["never-seen-c"])) > top + 6
 
 
+def test_tokens_encode_with_the_codes_adopted_last():
+    """Encoded tokens are remembered; a snapshot's codes that replace this process's are used
+    from then on, for scoring units (numbers as one unit) and literal ones alike."""
+    from tm.core.text import NUMBER_UNIT, adopt_token_table, encode_tokens, token_table
+
+    tokens = ["replaced-a", "replaced-b", "2025", "replaced-a"]
+    first = encode_tokens(tokens)
+    assert first[2] == NUMBER_UNIT and first[0] == first[3] != first[1]
+    assert encode_tokens(iter(tokens)) == first  # any iterable, encoded once
+    literal = encode_tokens(tokens, literal_numbers=True)
+    assert literal[2] != NUMBER_UNIT and literal[:2] == first[:2]
+    everything = token_table()
+    table = dict(zip(*everything, strict=True))
+    swapped = [table["replaced-b"], table["replaced-a"], table["2025"]]
+    try:
+        assert not adopt_token_table(["replaced-a", "replaced-b", "2025"], swapped)  # another lineage's
+        assert encode_tokens(tokens) == first[1] + first[0] + NUMBER_UNIT + first[1]
+        assert encode_tokens(tokens, literal_numbers=True) == first[1] + first[0] + literal[2] + first[1]
+    finally:
+        adopt_token_table(*everything)  # this process's own codes back, for the other tests
+
+
 #: Sentences through every rule the faster tokenizer short-cuts: prefixes that do and do not
 #: break (listed, numeric-only before a number or not, dotted, before a lower-case word),
 #: apostrophes in each position, commas inside and outside numbers, dot runs.

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from array import array
 from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -39,7 +38,7 @@ from typing import Any, cast
 import numpy as np
 
 from common.languages import LANGUAGES
-from tm.core.arrays import FrozenList, FrozenMap
+from tm.core.arrays import Column, FrozenList, FrozenMap
 from tm.core.lexicon import jieba_tokenizer
 from tm.core.text import MatchKey, encode_tokens, match_key, normalize, tokenize_en
 
@@ -361,7 +360,7 @@ class FragmentIndex:
         self._ids: list[Hashable] = []
         self._row_of: dict[Hashable, int] = {}
         self._alive = bytearray()
-        self._groups = array("q")
+        self._groups = Column("q")
         self._dead = 0
 
     # --- writing ------------------------------------------------------------------------
@@ -464,20 +463,20 @@ class FragmentIndex:
         else:
             text, sa = np.empty(0, dtype=">u4"), np.empty(0, dtype=np.int32)
             starts, rows = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        return {"ids": ids, "groups": np.frombuffer(self._groups, dtype=np.int64), "text": text, "sa": sa,
+        return {"ids": ids, "groups": self._groups.numpy(), "text": text, "sa": sa,
                 "starts": starts, "rows": rows, "id_keys": id_keys, "id_rows": id_rows}
 
     @classmethod
     def from_arrays(cls, lang: str, arrays: dict[str, np.ndarray]) -> FragmentIndex:
         """An index over ``to_arrays``'s arrays as given (memory-mapped ones stay mapped); the
-        per-row alive flags and groups are copied (9 bytes a row). Units added later go into
+        per-row alive flags are copied (a byte a row), the groups stay mapped. Units added later go into
         segments of this process's own, as after a build."""
         index = cls(lang)
         ids = arrays["ids"]
         index._ids = cast(Any, FrozenList(ids))
         index._row_of = cast(Any, FrozenMap(arrays["id_keys"], arrays["id_rows"]))
         index._alive = bytearray(b"\x01") * int(ids.size)
-        index._groups = array("q", np.asarray(arrays["groups"], dtype=np.int64).tobytes())
+        index._groups = Column("q", arrays["groups"])
         index.auto_fold = False
         if ids.size:
             index._segments = [cast(_Segment, _MappedSegment(arrays["text"], arrays["sa"], arrays["starts"],
@@ -498,7 +497,7 @@ class FragmentIndex:
 
     def nbytes(self) -> int:
         """Bytes held by the arrays and texts (not the id list's Python objects)."""
-        return sum(s.nbytes() for s in self._segments) + len(self._alive) + self._groups.itemsize * len(self._groups)
+        return sum(s.nbytes() for s in self._segments) + len(self._alive) + self._groups.nbytes
 
     def longest(self, pattern: str) -> int:
         """Length of the longest prefix of ``pattern`` stored in some unit (removed ones too)."""
@@ -515,7 +514,7 @@ class FragmentIndex:
         rows = rows[np.frombuffer(self._alive, dtype=np.uint8)[rows].astype(bool)]
         if groups is not None and len(rows):
             allowed = np.fromiter(groups, dtype=np.int64)
-            rows = rows[np.isin(np.frombuffer(self._groups, dtype=np.int64)[rows], allowed)]
+            rows = rows[np.isin(self._groups.take(rows), allowed)]
         live: np.ndarray = rows
         return live
 

@@ -62,7 +62,7 @@ import numpy as np
 from rapidfuzz import process
 
 from common.languages import LANGUAGES
-from tm.core.arrays import FrozenList, FrozenMap, FrozenStrings, encode_strings
+from tm.core.arrays import Column, FrozenList, FrozenMap, FrozenStrings, copy_on_write, encode_strings
 from tm.core.match import MIN_SCORE, SCORER, length_window, max_edits
 from tm.core.text import MatchKey, scoring_units
 
@@ -167,10 +167,10 @@ class CandidateIndex(Generic[Id]):
     def _clear(self) -> None:
         self._ids: list[Id | None] = []
         self._units: list[str | None] = []
-        self._lengths = array("I")
+        self._lengths = Column("I")
         # A small integer per row (the caller's memory id): lookups restricted to some groups
         # filter rows before the limit, so a restricted lookup still gets its best matches.
-        self._groups = array("q")
+        self._groups = Column("q")
         self._rows: dict[Id, int] = {}
         # Longest row ever indexed since the last freeze: bounds the length window (min_score 0
         # opens it to every length) and the range the count filter's bound is taken over.
@@ -293,13 +293,13 @@ class CandidateIndex(Generic[Id]):
         self._ids = ids
         units: list[str | None] = [u for _, _, u, _ in live]
         self._units = units
-        self._lengths = array("I", (n for n, _, _, _ in live))
-        self._groups = array("q", (g for _, _, _, g in live))
+        self._lengths = Column("I", np.fromiter((n for n, _, _, _ in live), dtype=np.uint32, count=len(live)))
+        self._groups = Column("q", np.fromiter((g for _, _, _, g in live), dtype=np.int64, count=len(live)))
         self._longest = live[-1][0] if live else 0
         self._rows = {unit_id: row for row, (_, unit_id, _, _) in enumerate(live)}
         self._dead = 0
         self._frozen_rows = len(units)
-        self._frozen_lengths = np.array(self._lengths, dtype=np.uint32)
+        self._frozen_lengths = self._lengths.numpy().copy()  # as frozen: removals do not change it
         lengths = self._frozen_lengths.astype(np.int64)
         points = np.frombuffer("".join(cast(list[str], units)).encode("utf-32-le"), dtype=np.uint32)  # live rows only
         rows = np.repeat(np.arange(len(units), dtype=np.int32), lengths)
@@ -351,8 +351,7 @@ class CandidateIndex(Generic[Id]):
     def nbytes(self) -> int:
         """Approximate memory held by the index, in bytes (arrays, units, containers)."""
         total = self._codes.nbytes + self._offsets.nbytes + self._posted.nbytes
-        total += self._lengths.itemsize * len(self._lengths)
-        total += self._groups.itemsize * len(self._groups)
+        total += self._lengths.nbytes + self._groups.nbytes
         total += sys.getsizeof(self._ids) + sys.getsizeof(self._units) + sys.getsizeof(self._rows)
         total += sum(sys.getsizeof(u) for u in self._units if u is not None)
         total += self._frozen_lengths.nbytes
@@ -375,7 +374,7 @@ class CandidateIndex(Generic[Id]):
         id_keys, id_rows = FrozenMap.of(ids, np.arange(ids.size, dtype=np.int64))
         return {"ids": ids, "points": points, "unit_offsets": unit_offsets,
                 "lengths": np.asarray(self._frozen_lengths, dtype=np.uint32),
-                "groups": np.frombuffer(self._groups, dtype=np.int64), "codes": self._codes,
+                "groups": self._groups.numpy(), "codes": self._codes,
                 "offsets": self._offsets, "posted": self._posted, "id_keys": id_keys, "id_rows": id_rows}
 
     @classmethod
@@ -388,8 +387,8 @@ class CandidateIndex(Generic[Id]):
         lengths = arrays["lengths"]
         index._ids = cast(Any, FrozenList(arrays["ids"]))
         index._units = cast(Any, FrozenStrings(arrays["points"], arrays["unit_offsets"]))
-        index._lengths = array("I", np.asarray(lengths, dtype=np.uint32).tobytes())
-        index._groups = array("q", np.asarray(arrays["groups"], dtype=np.int64).tobytes())
+        index._lengths = Column("I", copy_on_write(lengths))
+        index._groups = Column("q", arrays["groups"])
         index._rows = cast(Any, FrozenMap(arrays["id_keys"], arrays["id_rows"]))
         index._longest = int(lengths[-1]) if lengths.size else 0
         index._frozen_rows = int(lengths.size)
@@ -467,7 +466,7 @@ class CandidateIndex(Generic[Id]):
         wanted = np.fromiter(groups, dtype=np.int64, count=len(groups))
 
         def allowed(rows: np.ndarray) -> np.ndarray:
-            return np.isin(np.frombuffer(self._groups, dtype=np.int64)[rows], wanted)
+            return np.isin(self._groups.take(rows), wanted)
         return allowed
 
     def _rescore(self, units: str, rows: np.ndarray, min_score: float, stats: SearchStats,
@@ -604,7 +603,7 @@ class CandidateIndex(Generic[Id]):
         window = last - first + (len(self._ids) - self._frozen_rows)
         can_scan = scan_limit is None or window <= scan_limit
         q = self.gram
-        lengths = np.frombuffer(self._lengths, dtype=np.uint32)
+        lengths = self._lengths
         need_shared = self._need_shared(m, high, min_score)
         if need_shared <= 0:
             return self._keep(self._scan_window(first, last, low, high), allowed) if can_scan else None
@@ -615,7 +614,7 @@ class CandidateIndex(Generic[Id]):
         ordered = sorted(range(len(grams)), key=lambda i: postings[i][0])
         total = m - q + 1
         must_cover = total - need_shared + 1
-        budget = max(EXTRA_LIST_MIN, EXTRA_LIST_SHARE * lengths.size)
+        budget = max(EXTRA_LIST_MIN, EXTRA_LIST_SHARE * len(lengths))
         covered = 0
         read = 0
         lists: list[np.ndarray] = []
@@ -642,11 +641,11 @@ class CandidateIndex(Generic[Id]):
         posted = np.concatenate(lists) if len(lists) > 1 else lists[0]
         if need_shared - unread <= 1:
             rows = np.unique(posted)
-            row_lengths = lengths[rows]
+            row_lengths = lengths.take(rows)
             return self._keep(rows[(row_lengths >= low) & (row_lengths <= high)], allowed)
         rows, tally = self._tally(posted, lists, weights, first, last, window,
                                   at_least=need_shared - unread)
-        row_lengths = lengths[rows].astype(np.int64)
+        row_lengths = lengths.take(rows).astype(np.int64)
         in_window = (row_lengths >= low) & (row_lengths <= high)
         rows, tally, row_lengths = rows[in_window], tally[in_window], row_lengths[in_window]
         # The lemma's bound for each row's own longer length, not just the weakest one.
@@ -687,7 +686,7 @@ class CandidateIndex(Generic[Id]):
     def _scan_window(self, first: int, last: int, low: int, high: int) -> np.ndarray:
         """Every live row in the length window: frozen rows [first, last) and added ones."""
         rows: np.ndarray = np.r_[np.arange(first, last), np.arange(self._frozen_rows, len(self._ids))]
-        row_lengths: np.ndarray = np.frombuffer(self._lengths, dtype=np.uint32)[rows]
+        row_lengths: np.ndarray = self._lengths.take(rows)
         return rows[(row_lengths >= low) & (row_lengths <= high)]
 
     def _bounded(self, units: str, min_score: float, budget: int, allowed: RowFilter, limit: int,
@@ -704,7 +703,7 @@ class CandidateIndex(Generic[Id]):
         m = len(units)
         q = self.gram
         low, high, first, last = self._window(m, min_score)
-        lengths = np.frombuffer(self._lengths, dtype=np.uint32)
+        lengths = self._lengths
         counts = Counter(self._gram_codes(units))
         grams = list(counts)
         postings = sorted(zip(self._postings(grams, first, last), grams, strict=True), key=lambda item: item[0][0])
@@ -746,7 +745,7 @@ class CandidateIndex(Generic[Id]):
             # Merged in order rather than by np.union1d, which sorts every row sharing a gram:
             # that sort was a third of a lookup's time on the 1M-unit benchmark TM.
             rows = union_with_ranges(shared_rows, ((start, stop), added))
-        row_lengths = lengths[rows].astype(np.int64)
+        row_lengths = lengths.take(rows).astype(np.int64)
         keep = (row_lengths >= low) & (row_lengths <= high)
         if allowed is not None:
             keep &= allowed(rows)
