@@ -678,13 +678,35 @@ def _fit_tension(samples: list[tuple[_Compact, np.ndarray]], tension: float, nul
     return tension
 
 
+#: Pruning asks only whether a pair was seen twice: the pair table's counts saturate here,
+#: so that a count fits in two bits beside its key while the batches' pairs are merged.
+_SEEN_TWICE = 2
+_COUNT_BITS = 2
+
+
 def _merge_counts(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    k = np.concatenate(keys)
-    c = np.concatenate(counts)
-    order = np.argsort(k, kind="stable")
-    k, c = k[order], c[order]
-    u, first = np.unique(k, return_index=True)
-    return u, (np.add.reduceat(c, first) if len(first) else c).astype(np.int32)
+    """The distinct keys of several sorted runs and each one's count (saturated at
+    _SEEN_TWICE). Key and count are packed in one int64 and sorted in place: sorting the keys
+    with an argsort carried the counts along through an index array and three copies, the
+    peak of training at a million units (tens of millions of distinct pairs a direction)."""
+    total = sum(len(k) for k in keys)
+    # Keys are source id * target vocabulary + target id: far below 2**61 for any vocabulary.
+    packed = np.empty(total, dtype=np.int64)
+    at = 0
+    for k, c in zip(keys, counts, strict=True):
+        packed[at : at + len(k)] = k
+        packed[at : at + len(k)] <<= _COUNT_BITS
+        packed[at : at + len(k)] |= np.minimum(c, _SEEN_TWICE)
+        at += len(k)
+    packed.sort()
+    count = (packed & ((1 << _COUNT_BITS) - 1)).astype(np.uint8)
+    packed >>= _COUNT_BITS
+    if not total:
+        return packed, count
+    first = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
+    # A key in two runs or more was seen twice (every count is at least one).
+    runs = np.diff(np.append(first, total))
+    return packed[first], np.where(runs >= 2, _SEEN_TWICE, count[first]).astype(np.uint8)
 
 
 def _pair_table(corpus: _Corpus, n_target: int, prior_keys: np.ndarray, prune: bool,
@@ -695,7 +717,7 @@ def _pair_table(corpus: _Corpus, n_target: int, prior_keys: np.ndarray, prune: b
     # ones, so memory stays near the distinct pairs of the whole memory (not of each batch
     # added up, several times more at a million units) and each pair is merged O(log) times.
     merged_keys = np.zeros(0, dtype=np.int64)
-    merged_counts = np.zeros(0, dtype=np.int32)
+    merged_counts = np.zeros(0, dtype=np.uint8)
     keys_in: list[np.ndarray] = []
     counts_in: list[np.ndarray] = []
     pending = 0
@@ -704,7 +726,7 @@ def _pair_table(corpus: _Corpus, n_target: int, prior_keys: np.ndarray, prune: b
         u, c = np.unique(links.src.astype(np.int64) * n_target + links.tgt, return_counts=True)
         del links
         keys_in.append(u)
-        counts_in.append(c.astype(np.int32))
+        counts_in.append(np.minimum(c, _SEEN_TWICE).astype(np.uint8))
         pending += len(u)
         if pending > max(len(merged_keys), 1_000_000):
             merged_keys, merged_counts = _merge_counts([merged_keys, *keys_in], [merged_counts, *counts_in])
@@ -716,7 +738,7 @@ def _pair_table(corpus: _Corpus, n_target: int, prior_keys: np.ndarray, prune: b
     if prune:
         src = merged_keys // n_target
         tgt = merged_keys % n_target
-        keep = (merged_counts >= 2) | (src_freq[src] <= 2) | (tgt_freq[tgt] <= 2) | (src == 0)
+        keep = (merged_counts >= _SEEN_TWICE) | (src_freq[src] <= 2) | (tgt_freq[tgt] <= 2) | (src == 0)
         del src, tgt
         # A prior only matters where the pair co-occurs; keep those pruning dropped.
         return np.union1d(merged_keys[keep], prior_keys[np.isin(prior_keys, merged_keys)])
