@@ -373,6 +373,23 @@ def test_table_positions_searched_in_sorted_order_are_those_of_a_plain_search(mo
     assert (wordalign._positions(table[:0], keys) == -1).all()
 
 
+def test_merging_the_pair_tables_runs_keeps_every_key_and_whether_it_was_seen_twice():
+    """wordalign._merge_counts against a plain count: each distinct key once, sorted, with its
+    count saturated at two (pruning keeps a pair seen twice)."""
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        runs = [np.unique(rng.integers(0, int(rng.integers(2, 3_000)), int(rng.integers(0, 2_000))),
+                          return_counts=True) for _ in range(int(rng.integers(1, 6)))]
+        seen: dict[int, int] = {}
+        for keys, counts in runs:
+            for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
+                seen[key] = seen.get(key, 0) + count
+        merged, saturated = wordalign._merge_counts([k for k, _ in runs],
+                                                    [np.minimum(c, 2).astype(np.uint8) for _, c in runs])
+        assert merged.tolist() == sorted(seen)
+        assert saturated.tolist() == [min(seen[k], 2) for k in sorted(seen)]
+
+
 def test_expected_counts_gathered_in_any_buffer_give_the_same_model(demo_memory, monkeypatch):
     """The M-step's counts are added batch by batch (a buffer of 1,000 links: flushed often,
     every batch larger than it) or many batches at once: the same tables within rounding."""
