@@ -703,10 +703,13 @@ def _merge_counts(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.
     packed >>= _COUNT_BITS
     if not total:
         return packed, count
-    first = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
-    # A key in two runs or more was seen twice (every count is at least one).
-    runs = np.diff(np.append(first, total))
-    return packed[first], np.where(runs >= 2, _SEEN_TWICE, count[first]).astype(np.uint8)
+    # Masks, not index arrays (a byte an entry, not eight): where a key starts, and a key
+    # followed by itself was in two runs, so seen twice (every count is at least one).
+    starts = np.empty(total, dtype=bool)
+    starts[0] = True
+    np.not_equal(packed[1:], packed[:-1], out=starts[1:])
+    count[:-1][~starts[1:]] = _SEEN_TWICE
+    return packed[starts], count[starts]
 
 
 def _pair_table(corpus: _Corpus, n_target: int, prior_keys: np.ndarray, prune: bool,
