@@ -112,8 +112,9 @@ TOKENISE_CHUNK = 2_000
 TOKENISE_AHEAD = 8
 #: Links handled per vectorised batch (memory ~ 100 bytes a link at the peak of a batch).
 BATCH_LINKS = 2_000_000
-#: Table entries the M-step's digamma works on at a time.
-NORMALISE_SLICE = 4_000_000
+#: Table entries the M-step's digamma works on at a time: its eight or so float64
+#: temporaries take 64 bytes an entry (a quarter of a GB per training process at 4M).
+NORMALISE_SLICE = 1_000_000
 #: Above this many units, pairs that co-occur only once are pruned from the tables unless one
 #: of the words is rare (measured: halves the table at 100k news units).
 PRUNE_ABOVE_UNITS = 200_000
