@@ -639,11 +639,14 @@ def _digamma(x: np.ndarray) -> np.ndarray:
     return psi
 
 
-def _normalise(counts: np.ndarray, table_src: np.ndarray, n_source: int, n_target: int) -> np.ndarray:
-    """The M-step: t(f | e) from expected counts, the mean-field (VB) estimate. In slices, so
+def _normalise(counts: np.ndarray, table_src: np.ndarray, n_source: int, n_target: int,
+               out: np.ndarray | None = None) -> np.ndarray:
+    """The M-step: t(f | e) from expected counts, the mean-field (VB) estimate, into ``out``
+    when given (the previous iteration's table: no second one beside it). In slices, so
     that the digamma's temporaries stay small beside a table of tens of millions of pairs."""
     totals = np.bincount(table_src, weights=counts, minlength=n_source) + VB_ALPHA * n_target
-    out = np.empty(len(counts), dtype=np.float64)
+    if out is None:
+        out = np.empty(len(counts), dtype=np.float64)
     for a in range(0, len(counts), NORMALISE_SLICE):
         b = a + NORMALISE_SLICE
         out[a:b] = np.exp(_digamma(counts[a:b] + VB_ALPHA) - _digamma(totals[table_src[a:b]]))
@@ -764,14 +767,15 @@ def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: 
     table_src = (table // n_target).astype(np.int32)
     # Start from the priors over a flat table, so the first E-step already prefers senses.
     counts = 1.0 + prior.astype(np.float64)
+    probs = np.empty(len(table), dtype=np.float64)
     direction = _Direction(table, np.zeros(len(table), dtype=np.float32), n_target)
     # Caching each batch's table positions saves the binary searches on every iteration.
     cache = _LinkCache(LINK_CACHE_BYTES)
     batches = list(_batches(corpus))
     total_links = int(np.sum(np.diff(corpus.tgt_off) * (np.diff(corpus.src_off) + 1)))
     for it in range(model1 + diagonal):
-        probs = _normalise(counts, table_src, n_source, n_target)
-        counts = prior.astype(np.float64)
+        probs = _normalise(counts, table_src, n_source, n_target, out=probs)
+        counts[:] = prior  # in place: the counts of a table of tens of millions are 8 bytes each
         samples: list[tuple[_Compact, np.ndarray]] = []
         pending = _CountBuffer(counts, min(COUNT_BUFFER_LINKS, total_links))
         cache.rewind()
