@@ -77,8 +77,14 @@ times are inflated, CPU seconds are the steadier measure):
   rewritten in place) give the same model bit for bit and aim at the peak: merging 24M
   entries traced 388 MB at its peak against 1,304 for the argsort merge (tracemalloc); at
   100,000 units (one direction, pruned, tracemalloc: the peak there is EM's batches, not the
-  merge) 964 MiB against 847 before this branch (the count buffer, 96 MB). Not measured at
-  1M: the lock was held by other engineers' million-unit benchmarks until the deadline.
+  merge) 964 MiB against 847 before this branch (the count buffer, 96 MB).
+  1,000,000 units at 5b07529 (locked 18:01, load 1.1 at the start, 1.7 at the end: a quieter
+  machine than the run above): 924 s wall, CPU 514 s here + 827 s in workers (1,341 s);
+  tokenised at 370 s, first iteration ended at 713 s (343 s: pair table, priors, link cache;
+  now the largest single cost), the next six 22-29 s each, alignments stored at 924 s. Peak
+  of all processes 5.81 GiB (7.33 at a32e82b; this process 3.39 against 4.47, the other
+  direction's 2.46 against 3.54). Same table entries and sizes on disk. So: 15.4 minutes
+  on two cores against the target of 15, and about twice the 3 GB.
   Where the rest of the peak is at 1M, by arithmetic: two training processes at once, each
   with the table (17M entries, about 36 bytes each with counts, probabilities and prior),
   the 256 MB link cache and 2M-link batches (~100 bytes a link); this process also holds the
