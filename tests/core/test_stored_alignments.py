@@ -88,6 +88,24 @@ def test_saving_again_replaces_the_links_of_the_model_before(keyed, tmp_path):
     assert links_dir.name in {p.name for p in tmp_path.iterdir()}
 
 
+def test_alignments_stored_from_a_spilled_link_cache_are_what_align_gives(keyed, monkeypatch):
+    """The Viterbi pass reads the links' table positions back from EM's cache instead of
+    searching the table: from memory or from the file (many batches), the same alignments,
+    and those ``align`` computes with the saved table."""
+    units = keyed[0][:150]
+    priors = [("中国社会科学院", "Chinese Academy of Social Sciences")]
+    monkeypatch.setattr(wordalign, "BATCH_LINKS", 5_000)
+    in_memory = train(units, priors=priors)
+    monkeypatch.setattr(wordalign, "LINK_CACHE_BYTES", 0)
+    spilled = train(units, priors=priors)
+    assert spilled.links is not None and in_memory.links is not None
+    for name in wordalign.UnitLinks.ARRAYS:
+        assert (getattr(spilled.links, name) == getattr(in_memory.links, name)).all(), name
+    for unit_id, zh, en in units:
+        if teaches(zh, en):
+            assert spilled.links.alignment(spilled, unit_id, zh, en) == align(spilled, zh, en), unit_id
+
+
 def test_a_model_of_pairs_without_ids_stores_none(tmp_path):
     model = train(fragment_memory()[:40])
     assert model.links is None

@@ -356,6 +356,54 @@ def test_link_cache_spilled_to_a_file_gives_the_same_model(demo_memory, monkeypa
         assert np.allclose(a.probs, b.probs, rtol=1e-5, atol=1e-9)
 
 
+def test_table_positions_searched_in_sorted_order_are_those_of_a_plain_search(monkeypatch):
+    """wordalign._positions: many keys are searched through np.unique (sorted order), few one
+    by one; both give each key's index in the table, -1 for a key it does not hold."""
+    rng = np.random.default_rng(17)
+    table = np.unique(rng.integers(0, 10**9, 5_000))
+    keys = np.concatenate([table[rng.integers(0, len(table), 3_000)], rng.integers(0, 10**9, 1_000),
+                           [table[0], table[-1], table[0] - 1, table[-1] + 1]])
+    rng.shuffle(keys)
+    plain = wordalign._positions(table, keys)  # under SORTED_SEARCH_MIN: one by one
+    monkeypatch.setattr(wordalign, "SORTED_SEARCH_MIN", 0)
+    sorted_search = wordalign._positions(table, keys)
+    assert (sorted_search == plain).all()
+    held = np.isin(keys, table)
+    assert (table[plain[held]] == keys[held]).all() and (plain[~held] == -1).all()
+    assert (wordalign._positions(table[:0], keys) == -1).all()
+
+
+def test_merging_the_pair_tables_runs_keeps_every_key_and_whether_it_was_seen_twice():
+    """wordalign._merge_counts against a plain count: each distinct key once, sorted, with its
+    count saturated at two (pruning keeps a pair seen twice)."""
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        runs = [np.unique(rng.integers(0, int(rng.integers(2, 3_000)), int(rng.integers(0, 2_000))),
+                          return_counts=True) for _ in range(int(rng.integers(1, 6)))]
+        seen: dict[int, int] = {}
+        for keys, counts in runs:
+            for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
+                seen[key] = seen.get(key, 0) + count
+        merged, saturated = wordalign._merge_counts([k for k, _ in runs],
+                                                    [np.minimum(c, 2).astype(np.uint8) for _, c in runs])
+        assert merged.tolist() == sorted(seen)
+        assert saturated.tolist() == [min(seen[k], 2) for k in sorted(seen)]
+
+
+def test_expected_counts_gathered_in_any_buffer_give_the_same_model(demo_memory, monkeypatch):
+    """The M-step's counts are added batch by batch (a buffer of 1,000 links: flushed often,
+    every batch larger than it) or many batches at once: the same tables within rounding."""
+    pairs = demo_memory[:400]
+    monkeypatch.setattr(wordalign, "BATCH_LINKS", 20_000)
+    gathered = train(pairs, cedict=False, workers=1)
+    monkeypatch.setattr(wordalign, "COUNT_BUFFER_LINKS", 1_000)
+    one_by_one = train(pairs, cedict=False, workers=1)
+    for a, b in ((gathered.zh_to_en, one_by_one.zh_to_en), (gathered.en_to_zh, one_by_one.en_to_zh)):
+        assert (a.keys == b.keys).all()
+        assert np.allclose(a.probs, b.probs, rtol=1e-5, atol=1e-9)
+        assert a.tension == pytest.approx(b.tension, rel=1e-6)
+
+
 def test_lexical_support_of_a_rendering():
     # Every Chinese word of the seed fragment has a sense or its pinyin in the institute's name,
     # and most of the English is explained by them.
