@@ -54,6 +54,19 @@ refusals a second take CPU from the lookups on the server and in locust on the s
 the successful answers per second halve; clients that wait as told get 2.9-3.1x the baseline.
 p99 stays above the 200 ms target at 50 clients (243 ms honouring, 445 ms ignoring; the
 baseline's is 3.2 s): with two requests running per worker their lookups share the GIL.
+
+Again after the merges of 2026-12-04 (the first in line always waits; the union and
+FrozenStrings fixes; the snapshot's mapped columns), quiet machine (load 0.8-4.6), the same
+998,136 generated units imported afresh, 30 s per count, no baseline in this run (compare with
+the table above, same data and machine, 2 hours earlier):
+
+    ADMIT_ACTIVE=2 (default)  5 clients: 124.1 ok/s, p50 32, p99 120 ms, 0 refused
+                             50 clients:  76.1 ok/s, p50 128, p99 295, p99 all 180, 41,548 refused
+    ADMIT_ACTIVE=1            5 clients: 135.7 ok/s, p50 30, p99 108 ms, 11 refused
+                             50 clients:  58.3 ok/s, p50 107, p99 254, p99 all 134, 53,742 refused
+
+One request at a time per worker shortens the p99 but refuses more and answers fewer at 50
+clients, so the default stays at two.
 """
 from __future__ import annotations
 
