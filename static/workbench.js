@@ -6,6 +6,8 @@
   // Long enough to coalesce a burst of keys (and an IME composition), short enough that a
   // keystroke to rendered matches stays well under 150 ms.
   var DEBOUNCE_MS = 60;
+  // Refusals of one query asked again before the refusal is shown (at Retry-After, ~1 s each).
+  var BUSY_RETRIES = 5;
   var HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/g;
   var LATIN = /[A-Za-z]/g;
   var NUMBER = /\d+(?:[.,]\d+)*/g;
@@ -98,8 +100,20 @@
       detected.textContent = auto && box.value.trim() ? t("detected", {direction: t(pair[0] === "zh" ? "zhen" : "enzh")}) : "";
     }
 
+    /* How long to wait before asking again after a refusal (503 or 429, the server's admission
+     * gate past capacity): its Retry-After in seconds, bounded; null when it gives none or the
+     * query was refused BUSY_RETRIES times in a row (then the refusal is shown). */
+    var refusals = 0;
+    function retryDelay(response) {
+      var seconds = parseFloat(response.headers.get("Retry-After"));
+      if ((response.status !== 503 && response.status !== 429) || isNaN(seconds) || refusals >= BUSY_RETRIES) return null;
+      refusals += 1;
+      return Math.min(Math.max(seconds, 0.2), 10) * 1000;
+    }
+
     function schedule() {
       if (pendingSince === null) pendingSince = performance.now();
+      refusals = 0;
       clearTimeout(timer);
       timer = setTimeout(run, DEBOUNCE_MS);
       showDirection();
@@ -131,10 +145,19 @@
           method: "POST", body: JSON.stringify(params), signal: mine.signal, credentials: "same-origin",
           headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken}});
         if (!response.ok) {
+          var delay = retryDelay(response);
+          if (delay !== null && mine === controller) {
+            // Refused at a busy moment (the server was still answering the keystrokes before):
+            // asked again as the server says, unless the translator types on meanwhile.
+            status.textContent = t("busyRetrying");
+            timer = setTimeout(function () { if (mine === controller) run(); }, delay);
+            return;
+          }
           status.textContent = await errorMessage(response);
           list.replaceChildren();
           return;
         }
+        refusals = 0;
         var body = await response.json();
         if (mine !== controller) return; // a newer request is on its way
         render(body);

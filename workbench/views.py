@@ -123,6 +123,7 @@ def js_messages() -> dict[str, str]:
     script fills in (static/common.js)."""
     return {
         "searching": _("Searching…"), "noMatches": _("No matches in the memory."),
+        "busyRetrying": _("The server is busy: asking again in a moment…"),
         "typeToSearch": _("Type or paste a segment to see matches."),
         "copy": _("Copy"), "copied": _("Copied to the clipboard."),
         "copyFailed": _("The browser did not allow copying; select the text and copy it by hand."),

@@ -26,6 +26,29 @@ def type_query(page, text: str) -> None:
     page.wait_for_function("q => document.querySelector('.wb-lookup').dataset.renderedQuery === q", arg=text.strip())
 
 
+def test_a_lookup_refused_at_a_busy_moment_is_asked_again_after_retry_after(browser_page):
+    # The server's admission gate answers 503 with Retry-After past capacity (ops.admission).
+    # A translator typing on a busy server sees the matches once it has room, not the refusal.
+    page = browser_page
+    refused = []
+
+    def refuse_first(route):
+        if not refused:
+            refused.append(route.request.post_data_json["q"])
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body='{"error": {"status": 503, "message": "Busy."}}')
+        else:
+            route.continue_()
+
+    page.goto("/workbench/")
+    page.route("**/api/v1/tm/lookup", refuse_first)
+    page.fill("#wb-q", EDITED)
+    page.wait_for_function("() => document.getElementById('wb-status').textContent.includes('busy')")
+    page.wait_for_function("q => document.querySelector('.wb-lookup').dataset.renderedQuery === q", arg=EDITED)
+    assert refused == [EDITED]
+    assert "Pompeo" in page.locator(".wb-match").first.locator(".wb-target-text").inner_text()
+
+
 def test_lookup_shows_differences_terms_and_keyboard(browser_page):
     page = browser_page
     page.goto("/workbench/")
