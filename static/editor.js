@@ -32,9 +32,17 @@
   //: What the server holds for each segment (position -> text), to tell an edit from a revert.
   var stored = {};
 
-  function send(method, url, body) {
-    return fetch(url, {method: method, body: JSON.stringify(body), credentials: "same-origin",
-      headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken}});
+  /* A JSON request of the page. A refusal by the server's admission gate (503 or 429 with
+   * Retry-After) comes before the request ran at all, so it is sent again as the server says, a
+   * few times, before the refusal is taken as the answer. */
+  async function send(method, url, body) {
+    for (var attempt = 0; ; attempt++) {
+      var response = await fetch(url, {method: method, body: JSON.stringify(body), credentials: "same-origin",
+        headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken}});
+      var seconds = parseFloat(response.headers.get("Retry-After"));
+      if ((response.status !== 503 && response.status !== 429) || isNaN(seconds) || attempt >= 3) return response;
+      await new Promise(function (done) { setTimeout(done, Math.min(Math.max(seconds, 0.2), 10) * 1000); });
+    }
   }
 
   function sourceOf(item) {

@@ -75,8 +75,23 @@ def test_article_editor_confirms_with_ctrl_enter_and_resumes_after_a_reload(brow
     first = page.locator(".ed-segment").nth(0)
     first.locator(".ed-accept").click()  # the seed article holds this sentence: its translation
     assert "sanctions against Russia" in first.locator(".ed-target").input_value()
+    # The first confirm meets a busy server (its admission gate's 503 with Retry-After, sent
+    # before anything ran): it is sent again as told, and goes through.
+    refused = []
+
+    def refuse_first(route):
+        if refused:
+            route.continue_()
+        else:
+            refused.append(route.request.method)
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body='{"error": {"status": 503, "message": "Busy."}}')
+
+    page.route("**/api/v1/documents/*/segments/*", refuse_first)
     page.keyboard.press("Control+Enter")
     page.wait_for_selector(".ed-segment.ed-confirmed")
+    assert refused == ["PUT"]
+    page.unroute("**/api/v1/documents/*/segments/*")
     assert page.evaluate("document.activeElement.id") == "ed-target-2"
     page.keyboard.type("Therefore ties will deteriorate in any crisis.")
     page.keyboard.press("Control+Enter")
