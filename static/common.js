@@ -129,6 +129,15 @@
     });
   }
 
+  /* Milliseconds to wait before sending a request again that the server's admission gate
+   * refused (503 or 429 with Retry-After: refused before it ran, so sending it again is safe),
+   * bounded to 0.2-10 s; null for any other answer. */
+  function retryDelay(response) {
+    const seconds = parseFloat(response.headers.get("Retry-After"));
+    if ((response.status !== 503 && response.status !== 429) || Number.isNaN(seconds)) return null;
+    return Math.min(Math.max(seconds, 0.2), 10) * 1000;
+  }
+
   window.Duizhao = Object.freeze({readJSON, translator, el, errorMessage, remember, langAttr, fragmentItem,
-    renderIssues});
+    renderIssues, retryDelay});
 })();

@@ -39,9 +39,9 @@
     for (var attempt = 0; ; attempt++) {
       var response = await fetch(url, {method: method, body: JSON.stringify(body), credentials: "same-origin",
         headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken}});
-      var seconds = parseFloat(response.headers.get("Retry-After"));
-      if ((response.status !== 503 && response.status !== 429) || isNaN(seconds) || attempt >= 3) return response;
-      await new Promise(function (done) { setTimeout(done, Math.min(Math.max(seconds, 0.2), 10) * 1000); });
+      var delay = Duizhao.retryDelay(response);
+      if (delay === null || attempt >= 3) return response;
+      await new Promise(function (done) { setTimeout(done, delay); });
     }
   }
 

@@ -100,16 +100,7 @@
       detected.textContent = auto && box.value.trim() ? t("detected", {direction: t(pair[0] === "zh" ? "zhen" : "enzh")}) : "";
     }
 
-    /* How long to wait before asking again after a refusal (503 or 429, the server's admission
-     * gate past capacity): its Retry-After in seconds, bounded; null when it gives none or the
-     * query was refused BUSY_RETRIES times in a row (then the refusal is shown). */
-    var refusals = 0;
-    function retryDelay(response) {
-      var seconds = parseFloat(response.headers.get("Retry-After"));
-      if ((response.status !== 503 && response.status !== 429) || isNaN(seconds) || refusals >= BUSY_RETRIES) return null;
-      refusals += 1;
-      return Math.min(Math.max(seconds, 0.2), 10) * 1000;
-    }
+    var refusals = 0;  // of the current query in a row; past BUSY_RETRIES the refusal is shown
 
     function schedule() {
       if (pendingSince === null) pendingSince = performance.now();
@@ -145,8 +136,9 @@
           method: "POST", body: JSON.stringify(params), signal: mine.signal, credentials: "same-origin",
           headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken}});
         if (!response.ok) {
-          var delay = retryDelay(response);
-          if (delay !== null && mine === controller) {
+          var delay = Duizhao.retryDelay(response);
+          if (delay !== null && refusals < BUSY_RETRIES && mine === controller) {
+            refusals += 1;
             // Refused at a busy moment (the server was still answering the keystrokes before):
             // asked again as the server says, unless the translator types on meanwhile.
             status.textContent = t("busyRetrying");
