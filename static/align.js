@@ -162,7 +162,7 @@
     dirty = false;
     setStatus(t("saving"), "saving");
     const body = JSON.stringify({ beads: job.beads, version: job.version });
-    saving = fetch(api, {
+    saving = Duizhao.fetchAdmitted(api, {
       method: "PUT",
       credentials: "same-origin",
       // keepalive lets a save finish after the tab closes, but browsers cap such bodies at 64 KB.
@@ -414,7 +414,7 @@
       result.textContent = t("notStoredSave");
       return;
     }
-    const response = await fetch(storeUrl, {
+    const response = await Duizhao.fetchAdmitted(storeUrl, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },

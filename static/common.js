@@ -138,6 +138,19 @@
     return Math.min(Math.max(seconds, 0.2), 10) * 1000;
   }
 
+  /* fetch(url, init), sent again as the server says when its admission gate refused it (see
+   * retryDelay), at most ``retries`` times; then the refusal is the answer. For requests that a
+   * person waits on and that nothing newer replaces (a save, a confirm, a cancel); the lookup
+   * page, whose requests the next keystroke replaces, keeps its own loop. */
+  async function fetchAdmitted(url, init, retries = 3) {
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(url, init);
+      const delay = retryDelay(response);
+      if (delay === null || attempt >= retries) return response;
+      await new Promise((done) => setTimeout(done, delay));
+    }
+  }
+
   window.Duizhao = Object.freeze({readJSON, translator, el, errorMessage, remember, langAttr, fragmentItem,
-    renderIssues, retryDelay});
+    renderIssues, retryDelay, fetchAdmitted});
 })();

@@ -35,14 +35,9 @@
   /* A JSON request of the page. A refusal by the server's admission gate (503 or 429 with
    * Retry-After) comes before the request ran at all, so it is sent again as the server says, a
    * few times, before the refusal is taken as the answer. */
-  async function send(method, url, body) {
-    for (var attempt = 0; ; attempt++) {
-      var response = await fetch(url, {method: method, body: JSON.stringify(body), credentials: "same-origin",
-        headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken}});
-      var delay = Duizhao.retryDelay(response);
-      if (delay === null || attempt >= 3) return response;
-      await new Promise(function (done) { setTimeout(done, delay); });
-    }
+  function send(method, url, body) {
+    return Duizhao.fetchAdmitted(url, {method: method, body: JSON.stringify(body), credentials: "same-origin",
+      headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken}});
   }
 
   function sourceOf(item) {

@@ -7,23 +7,34 @@ const form = document.getElementById("import-form");
 form?.addEventListener("submit", (event) => {
   const bar = document.getElementById("upload-progress");
   event.preventDefault();
-  const request = new XMLHttpRequest();
-  request.open("POST", form.action);
-  bar.hidden = false;
-  request.upload.addEventListener("progress", (e) => {
-    if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
-  });
-  request.addEventListener("load", () => {
-    // Accepted: the server redirected to the job's page, which polls it.
-    if (request.status === 200 && request.responseURL.includes("job=")) {
-      window.location.assign(request.responseURL);
-      return;
-    }
-    document.open();
-    document.write(request.responseText);
-    document.close();
-  });
-  request.send(new FormData(form));
+  const data = new FormData(form);
+  const upload = (attempt) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    bar.hidden = false;
+    request.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
+    });
+    request.addEventListener("load", () => {
+      // Accepted: the server redirected to the job's page, which polls it.
+      if (request.status === 200 && request.responseURL.includes("job=")) {
+        window.location.assign(request.responseURL);
+        return;
+      }
+      // Refused by the admission gate at a busy moment, before anything was read: sent again
+      // as the server says, a few times, as the other pages do.
+      const delay = Duizhao.retryDelay({ status: request.status, headers: { get: (name) => request.getResponseHeader(name) } });
+      if (delay !== null && attempt < 3) {
+        window.setTimeout(() => upload(attempt + 1), delay);
+        return;
+      }
+      document.open();
+      document.write(request.responseText);
+      document.close();
+    });
+    request.send(data);
+  };
+  upload(0);
 });
 
 const section = document.querySelector("section[data-job-url]");
@@ -102,7 +113,7 @@ if (section) {
       cancel.hidden = false;
       cancel.addEventListener("click", async () => {
         cancel.disabled = true;
-        await fetch(section.dataset.jobUrl, { method: "DELETE", headers: { "X-CSRFToken": cancel.dataset.csrf } });
+        await Duizhao.fetchAdmitted(section.dataset.jobUrl, { method: "DELETE", headers: { "X-CSRFToken": cancel.dataset.csrf } });
       });
     }
     poll();

@@ -44,7 +44,8 @@ def test_review_edit_reload_approve_store_and_look_up(browser_page):
     page.fill("#url", "https://example.org/sochi-talks")
     page.fill("#zh", ZH)
     page.fill("#en", EN)
-    page.click("#align-submit")
+    # The click waits for the navigation it starts, which waits for the aligner (see below).
+    page.click("#align-submit", timeout=ENCODER_LOAD_MS)
     # The process's first alignment loads the sentence encoder (TensorFlow): 10 s on a quiet
     # machine, 30 s on a busy one, past the page's default wait.
     page.wait_for_url(re.compile(r"/align/\d+$"), timeout=ENCODER_LOAD_MS)
@@ -106,9 +107,24 @@ def test_review_edit_reload_approve_store_and_look_up(browser_page):
     assert page.locator("#bead-0 .bead-state").inner_text() == "✓ approved"
     wait_saved(page)
 
+    # The store meets a busy server (the admission gate's 503 with Retry-After, before it ran):
+    # the page sends it again as told, and it goes through.
+    refused = []
+
+    def refuse_first(route):
+        if route.request.method != "POST" or refused:
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body='{"error": {"status": 503, "message": "Busy."}}')
+
+    page.route("**/store", refuse_first)
     page.fill("#store-memory", "browser-harvest")
     page.click("#store-form button[type=submit]")
     page.wait_for_selector("#store-result.notice")
+    assert len(refused) == 1
+    page.unroute("**/store")
     assert page.locator("#store-result").inner_text() == "New pairs stored in “browser-harvest”: 7."
     screenshot(page, "align-review-stored")
 

@@ -214,7 +214,8 @@ def wait_for_job(page, location: str, timeout: float = 30.0) -> dict:
 
 
 def test_an_import_through_the_page_shows_its_progress_then_the_result(browser_page):
-    """The form uploads, the page of the job shows a progress bar (role=progressbar with
+    """The form uploads (sent again when the server's admission gate turns the first upload
+    away at a busy moment), the page of the job shows a progress bar (role=progressbar with
     aria-valuenow, for keyboards and screen readers) polled until the worker is done, then
     the result in a status region."""
     from tests.helpers import wmt_pairs
@@ -226,8 +227,21 @@ def test_an_import_through_the_page_shows_its_progress_then_the_result(browser_p
     page.fill("#memory", "browser-import")
     page.set_input_files("#file", files=[{"name": "news.tsv", "mimeType": "text/tab-separated-values",
                                           "buffer": table.encode()}])
+    refused = []
+
+    def refuse_first(route):
+        if route.request.method != "POST" or refused:
+            route.continue_()
+        else:
+            refused.append(route.request.post_data_buffer is not None)
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "text/html"},
+                          body="<h1>The service is busy</h1>")
+
+    page.route("**/import", refuse_first)
     page.locator("#import-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/import\?job=\d+"))
+    assert refused == [True]
+    page.unroute("**/import")
     bar = page.get_by_role("progressbar")
     assert bar.count() == 1
     status = page.locator("#job-status")
