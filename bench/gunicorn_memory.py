@@ -17,25 +17,40 @@ load 1.2-1.7, under the bench lock, 200 lookups):
   1 worker:  ready 2.6 s, master 122 MB + worker 556 MB = 678 MB
   2 workers: ready 3.3 s, master 95 MB + 308, 341 MB = 744 MB (+65 MB)
   3 workers: ready 3.0 s, master 81 MB + 230, 224, 269 MB = 804 MB (+60 MB)
-Not covered here: the workers after a 200k import or a compaction (bench/index_snapshot.py
-measures those, with separately started workers).
+``--later N`` then runs 1 and then 3 workers, each on its own copy of the database and the
+snapshot, through what happens to a running service: N units imported (``flask tm import``) and
+the snapshot job's new snapshot (``flask tm index snapshot``), then 60 % of the units deleted and
+the compacting snapshot; after each, lookups from as many clients as workers (so each worker
+switches), and whether every worker maps the newest snapshot (/proc/<pid>/maps). Half of what 3
+workers cost beyond 1 at each point is what a further worker adds (issue 18: also after a 200k
+import and a compaction). bench/index_snapshot.py measures the same with separately started
+workers, which share nothing with a master.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import bindparam, create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from tm.index_snapshot import PREFIX as SNAPSHOT_PREFIX  # noqa: E402
+from tm.live_index import SNAPSHOT_CHECK_INTERVAL  # noqa: E402
 
 
 def pss_mb(pid: int) -> float:
@@ -68,12 +83,128 @@ def sample_queries(url: str, count: int) -> list[str]:
     return queries
 
 
+def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, float]:
+    """gunicorn as ``make run`` starts it, and the seconds until /readyz answered."""
+    env = dict(env, WORKERS=str(workers))
+    started = time.monotonic()
+    server = subprocess.Popen([str(VENV / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/readyz", timeout=2).read()
+            return server, time.monotonic() - started
+        except OSError:
+            if server.poll() is not None:
+                sys.exit("gunicorn stopped before it was ready")
+            time.sleep(0.2)
+
+
+def look_up(port: str, queries: list[str], clients: int = 1) -> None:
+    """The queries as GET lookups, from ``clients`` threads at once (so that every worker of a
+    threaded gunicorn takes some: one client's requests may all go to one worker)."""
+    def ask(part: list[str]) -> None:
+        for query in part:
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/tm/lookup?"
+                                           + urllib.parse.urlencode({"q": query}), timeout=120).read()
+                    break
+                except urllib.error.HTTPError as refused:  # the admission gate: ask again as told
+                    if refused.code not in (429, 503):
+                        raise
+                    time.sleep(float(refused.headers.get("Retry-After", "1")))
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(ask, [queries[k::clients] for k in range(clients)]))
+
+
+def processes(server: subprocess.Popen) -> tuple[int, list[int]]:
+    children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+    return server.pid, [int(pid) for pid in children]
+
+
+def maps_snapshot(pid: int, name: str) -> bool:
+    with open(f"/proc/{pid}/maps") as maps:
+        return any(name in line for line in maps)
+
+
+def report(label: str, server: subprocess.Popen, previous: float | None = None) -> float:
+    master, workers = processes(server)
+    each = [pss_mb(pid) for pid in workers]
+    total = pss_mb(master) + sum(each)
+    added = f" (+{total - previous:.0f} MB)" if previous is not None else ""
+    print(f"{label}: master {pss_mb(master):.0f} MB + {', '.join(f'{x:.0f}' for x in each)} MB = "
+          f"{total:.0f} MB{added} ({os.getloadavg()[0]:.1f} load)", flush=True)
+    return total
+
+
+def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[str]) -> None:
+    """Each of 1 and 3 workers on its own copy of the database and snapshot: the memory at start,
+    after ``--later`` units imported and the snapshot job's new snapshot, and after deleting 60 %
+    of the units and the compacting snapshot; what 3 workers cost beyond 1 at each point, halved,
+    is what a further worker adds."""
+    from index_snapshot import delete_most, write_units
+
+    url = args.database_url
+    if not url.startswith("sqlite:///"):
+        sys.exit("--later works on a SQLite database (it is copied for each run)")
+    database = Path(url.removeprefix("sqlite:///"))
+    later = Path(args.instance).parent / f"later-{args.later}.tmx"
+    if not later.exists():  # new pairs: the generator's records after those the database holds
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            held = connection.scalar(text("SELECT count(*) FROM units")) or 0
+        engine.dispose()
+        write_units(later, held, args.later)
+    totals: dict[int, list[float]] = {}
+    for workers in (1, 3):
+        scratch = Path(tempfile.mkdtemp(prefix="gunicorn-memory-", dir=database.parent))
+        try:
+            shutil.copy(database, scratch / database.name)
+            shutil.copytree(args.instance, scratch / "instance")
+            copy_url = f"sqlite:///{scratch / database.name}"
+            run_env = dict(env, DATABASE_URL=copy_url, INSTANCE_PATH=str(scratch / "instance"))
+            flask = [str(VENV / "flask")]
+            server, ready = start_server(run_env, workers)
+            try:
+                look_up(args.port, queries, workers)
+                points = [report(f"{workers} worker(s), ready in {ready:.1f} s, {len(queries)} lookups", server)]
+                for change in ("import", "compaction"):
+                    started = time.monotonic()
+                    if change == "import":
+                        subprocess.run(flask + ["tm", "import", str(later), "--memory", "later"], cwd=ROOT,
+                                       env=run_env, check=True, stdout=subprocess.DEVNULL)
+                        what = f"{args.later:,} units imported"
+                    else:
+                        what = f"{delete_most(copy_url, 0.6):,} units deleted"
+                    subprocess.run(flask + ["tm", "index", "snapshot"], cwd=ROOT, env=run_env, check=True,
+                                   stdout=subprocess.DEVNULL)
+                    took = time.monotonic() - started
+                    time.sleep(SNAPSHOT_CHECK_INTERVAL + 0.5)  # each worker looks for a newer one this often
+                    look_up(args.port, queries, workers)
+                    name = max(path.name for path in (scratch / "instance").rglob(f"{SNAPSHOT_PREFIX}*"))
+                    switched = [maps_snapshot(pid, name) for pid in processes(server)[1]]
+                    points.append(report(f"  after {what}, the new snapshot in {took:.0f} s and "
+                                         f"{len(queries)} lookups (workers on it: {sum(switched)} of "
+                                         f"{len(switched)})", server))
+                totals[workers] = points
+            finally:
+                server.terminate()
+                server.wait()
+        finally:
+            shutil.rmtree(scratch)
+    for k, point in enumerate(("at start", "after the import", "after the compaction")):
+        print(f"each further worker {point}: {(totals[3][k] - totals[1][k]) / 2:.0f} MB PSS", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--instance", required=True, help="INSTANCE_PATH: where the snapshot is kept")
     parser.add_argument("--lookups", type=int, default=200)
     parser.add_argument("--port", default="8799")
+    parser.add_argument("--later", type=int, default=0,
+                        help="also run 1 and 3 workers through an import of this many units and a compaction")
     args = parser.parse_args()
     env = dict(os.environ, DATABASE_URL=args.database_url, SECRET_KEY="gunicorn-memory", FLASK_APP="app",
                INSTANCE_PATH=args.instance, FRAGMENT_TRAIN_AFTER_IMPORT="0", PORT=args.port,
@@ -83,36 +214,17 @@ def main() -> None:
                    stdout=subprocess.DEVNULL)
     print(f"snapshot: {time.monotonic() - started:.1f} s", flush=True)
     queries = sample_queries(args.database_url, args.lookups)
-    base = f"http://127.0.0.1:{args.port}"
     previous = None
     for workers in (1, 2, 3):
-        env["WORKERS"] = str(workers)
-        started = time.monotonic()
-        server = subprocess.Popen([str(VENV / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server, ready = start_server(env, workers)
         try:
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/readyz", timeout=2).read()
-                    break
-                except OSError:
-                    if server.poll() is not None:
-                        sys.exit("gunicorn stopped before it was ready")
-                    time.sleep(0.2)
-            ready = time.monotonic() - started
-            for query in queries:
-                urllib.request.urlopen(base + "/api/v1/tm/lookup?" + urllib.parse.urlencode({"q": query}),
-                                       timeout=60).read()
-            children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
-            master, each = pss_mb(server.pid), [pss_mb(int(pid)) for pid in children]
+            look_up(args.port, queries)
+            previous = report(f"{workers} worker(s): ready {ready:.1f} s", server, previous)
         finally:
             server.terminate()
             server.wait()
-        total = master + sum(each)
-        added = f" (+{total - previous:.0f} MB)" if previous is not None else ""
-        print(f"{workers} worker(s): ready {ready:.1f} s, master {master:.0f} MB + "
-              f"{', '.join(f'{x:.0f}' for x in each)} MB = {total:.0f} MB{added}", flush=True)
-        previous = total
+    if args.later:
+        after_changes(args, env, queries)
 
 
 if __name__ == "__main__":
