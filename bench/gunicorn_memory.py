@@ -17,14 +17,15 @@ load 1.2-1.7, under the bench lock, 200 lookups):
   1 worker:  ready 2.6 s, master 122 MB + worker 556 MB = 678 MB
   2 workers: ready 3.3 s, master 95 MB + 308, 341 MB = 744 MB (+65 MB)
   3 workers: ready 3.0 s, master 81 MB + 230, 224, 269 MB = 804 MB (+60 MB)
-``--later N`` then runs 1 and then 3 workers, each on its own copy of the database and the
-snapshot, through what happens to a running service: N units imported (``flask tm import``) and
-the snapshot job's new snapshot (``flask tm index snapshot``), then 60 % of the units deleted and
-the compacting snapshot; after each, lookups from as many clients as workers (so each worker
-switches), and whether every worker maps the newest snapshot (/proc/<pid>/maps). Half of what 3
-workers cost beyond 1 at each point is what a further worker adds (issue 18: also after a 200k
-import and a compaction). bench/index_snapshot.py measures the same with separately started
-workers, which share nothing with a master.
+``--later N`` then runs 1 and then 3 workers, each from the database and snapshot as they are
+(restored from a copy after the run), through what happens to a running service: N units
+imported (``flask tm import``) and the snapshot job's new snapshot (``flask tm index
+snapshot``), then 60 % of the units deleted and the compacting snapshot; after each, lookups
+from as many clients as workers (so each worker switches), and whether every worker maps the
+newest snapshot (/proc/<pid>/maps). Half of what 3 workers cost beyond 1 at each point is what
+a further worker adds (issue 18: also after a 200k import and a compaction).
+bench/index_snapshot.py measures the same with separately started workers, which share nothing
+with a master.
 """
 from __future__ import annotations
 
@@ -139,7 +140,7 @@ def report(label: str, server: subprocess.Popen, previous: float | None = None) 
 
 
 def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[str]) -> None:
-    """Each of 1 and 3 workers on its own copy of the database and snapshot: the memory at start,
+    """Each of 1 and 3 workers on the database and snapshot as they are: the memory at start,
     after ``--later`` units imported and the snapshot job's new snapshot, and after deleting 60 %
     of the units and the compacting snapshot; what 3 workers cost beyond 1 at each point, halved,
     is what a further worker adds."""
@@ -147,7 +148,7 @@ def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[s
 
     url = args.database_url
     if not url.startswith("sqlite:///"):
-        sys.exit("--later works on a SQLite database (it is copied for each run)")
+        sys.exit("--later works on a SQLite database (restored from a copy after each run)")
     database = Path(url.removeprefix("sqlite:///"))
     later = Path(args.instance).parent / f"later-{args.later}.tmx"
     if not later.exists():  # new pairs: the generator's records after those the database holds
@@ -156,33 +157,40 @@ def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[s
             held = connection.scalar(text("SELECT count(*) FROM units")) or 0
         engine.dispose()
         write_units(later, held, args.later)
+    # Each run starts from the database and snapshot as they are now, restored from a copy after
+    # it. In place, not in a copied folder: a snapshot belongs to its database's URL.
+    pristine = Path(tempfile.mkdtemp(prefix="gunicorn-memory-", dir=database.parent))
+    sidecars = [Path(f"{database}{end}") for end in ("", "-wal", "-shm")]
+
+    def restore(into: Path, from_: Path) -> None:
+        for file in sidecars:
+            (into / file.name).unlink(missing_ok=True)
+            if (from_ / file.name).exists():
+                shutil.copy(from_ / file.name, into / file.name)
+
     totals: dict[int, list[float]] = {}
-    for workers in (1, 3):
-        scratch = Path(tempfile.mkdtemp(prefix="gunicorn-memory-", dir=database.parent))
-        try:
-            shutil.copy(database, scratch / database.name)
-            shutil.copytree(args.instance, scratch / "instance")
-            copy_url = f"sqlite:///{scratch / database.name}"
-            run_env = dict(env, DATABASE_URL=copy_url, INSTANCE_PATH=str(scratch / "instance"))
-            flask = [str(VENV / "flask")]
-            server, ready = start_server(run_env, workers)
+    try:
+        restore(pristine, database.parent)
+        shutil.copytree(args.instance, pristine / "instance")
+        for workers in (1, 3):
+            server, ready = start_server(env, workers)
             try:
                 look_up(args.port, queries, workers)
                 points = [report(f"{workers} worker(s), ready in {ready:.1f} s, {len(queries)} lookups", server)]
                 for change in ("import", "compaction"):
                     started = time.monotonic()
                     if change == "import":
-                        subprocess.run(flask + ["tm", "import", str(later), "--memory", "later"], cwd=ROOT,
-                                       env=run_env, check=True, stdout=subprocess.DEVNULL)
+                        subprocess.run([str(VENV / "flask"), "tm", "import", str(later), "--memory", "later"],
+                                       cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
                         what = f"{args.later:,} units imported"
                     else:
-                        what = f"{delete_most(copy_url, 0.6):,} units deleted"
-                    subprocess.run(flask + ["tm", "index", "snapshot"], cwd=ROOT, env=run_env, check=True,
-                                   stdout=subprocess.DEVNULL)
+                        what = f"{delete_most(url, 0.6):,} units deleted"
+                    subprocess.run([str(VENV / "flask"), "tm", "index", "snapshot"], cwd=ROOT, env=env,
+                                   check=True, stdout=subprocess.DEVNULL)
                     took = time.monotonic() - started
                     time.sleep(SNAPSHOT_CHECK_INTERVAL + 0.5)  # each worker looks for a newer one this often
                     look_up(args.port, queries, workers)
-                    name = max(path.name for path in (scratch / "instance").rglob(f"{SNAPSHOT_PREFIX}*"))
+                    name = max(path.name for path in Path(args.instance).rglob(f"{SNAPSHOT_PREFIX}*"))
                     switched = [maps_snapshot(pid, name) for pid in processes(server)[1]]
                     points.append(report(f"  after {what}, the new snapshot in {took:.0f} s and "
                                          f"{len(queries)} lookups (workers on it: {sum(switched)} of "
@@ -191,8 +199,11 @@ def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[s
             finally:
                 server.terminate()
                 server.wait()
-        finally:
-            shutil.rmtree(scratch)
+                restore(database.parent, pristine)
+                shutil.rmtree(args.instance)
+                shutil.copytree(pristine / "instance", args.instance)
+    finally:
+        shutil.rmtree(pristine)
     for k, point in enumerate(("at start", "after the import", "after the compaction")):
         print(f"each further worker {point}: {(totals[3][k] - totals[1][k]) / 2:.0f} MB PSS", flush=True)
 
