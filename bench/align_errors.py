@@ -7,7 +7,9 @@ For mac-dev the same table is given for the Bertalign (LaBSE) output shipped wit
 (``auto/``), so one sees which shapes a stronger sentence encoder recovers: in November 2026
 Bertalign found 14 of the 25 gold 2-2 beads and 8 of the 12 2-3 beads, Duizhao 8 and 5, while
 Duizhao missed fewer 1-1 beads (32 against 41) and fewer 1-2 to 1-4 beads (32 against 44);
-109 gold beads missed in all against Bertalign's 119.
+109 gold beads missed in all against Bertalign's 119. On 2026-12-04 (defaults with the 2-2
+crossing margin; load average 12-18, which does not move accuracy) Duizhao missed 101: 2-2 16 of
+25 (11 of them found as their two 1-1 halves), 2-3 7 of 12, 1-1 29, 1-2 to 1-4 30, 1-0 3 of 6.
 
 Reads the data in place from ../shared/data/align (never copied).
 """
