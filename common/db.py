@@ -6,9 +6,10 @@ needs Flask); models, repositories and services import from here.
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import ColumnExpressionArgument, MetaData, Table, create_engine, event, func
+from sqlalchemy import ColumnExpressionArgument, MetaData, Table, create_engine, event, exc, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -16,6 +17,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 #: Migrations and other one-off commands may wait longer for the service's transactions.
 MIGRATION_LOCK_TIMEOUT = 30
+#: A pooled PostgreSQL connection back in the pool for longer than this many seconds is pinged
+#: before it is handed out again (see ``_ping_after_idle``).
+PING_AFTER_IDLE = 2.0
 
 # Stable constraint names, so Alembic migrations can refer to them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -53,8 +57,38 @@ def make_engine(url: str, *, lock_timeout: float = MIGRATION_LOCK_TIMEOUT, **eng
 
         return engine
     milliseconds = max(1, round(lock_timeout * 1000))
-    return create_engine(url, pool_pre_ping=True, connect_args={"options": f"-c lock_timeout={milliseconds}"},
-                         **engine_options)
+    engine = create_engine(url, connect_args={"options": f"-c lock_timeout={milliseconds}"}, **engine_options)
+    _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it sat idle for PING_AFTER_IDLE seconds.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: under load that was one of the two
+    round trips of a lookup (each waiting for the server process to be scheduled on a busy
+    machine) for connections that were in use a moment before. A connection broken while idle
+    (a server restart, a proxy's idle timeout) is still caught here before use, and the pool
+    replaces it; one broken while the service is busy fails its statement, and SQLAlchemy then
+    invalidates the whole pool (a disconnect error), so only the requests then in flight see it.
+    """
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return  # new, or back from use just now
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as err:
+            if not engine.dialect.is_disconnect(err, dbapi_connection, None):
+                raise
+            # The pool discards this connection and checks out another (a fresh one at worst).
+            raise exc.DisconnectionError(str(err)) from err
 
 
 #: ``Session.info`` key of a session whose statements run outside any transaction (autocommit).

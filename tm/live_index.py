@@ -271,9 +271,12 @@ class LiveIndex:
         """Apply the events other processes (and this one) logged since the last refresh."""
         if self.built and not force and time.monotonic() - self.last_poll < POLL_INTERVAL:
             return
-        if outside_transaction(session):
-            # A build and an import's units are read through server-side cursors, which need a
-            # transaction; a read session has none. (At most one of these per POLL_INTERVAL.)
+        if outside_transaction(session) and not self.built:
+            # A build reads through server-side cursors, which need a transaction; a read session
+            # has none. Reading the event log and a few changed units needs none: each statement
+            # of a transaction sees what is committed when it runs anyway (PostgreSQL's read
+            # committed), and a session of its own cost a lookup three more round trips (the
+            # checkout, BEGIN, ROLLBACK) at every poll and after every write.
             with Session(session.get_bind()) as own:
                 self._refresh(own, force=force)
         else:
@@ -360,7 +363,11 @@ class LiveIndex:
         due += [import_id for event_id, import_id in imports if not self._defer(session, event_id, import_id, now)]
         for import_id in due:
             query = select(*columns).where(Unit.import_id == import_id).execution_options(yield_per=BUILD_CHUNK)
-            self._put(session.execute(query))
+            if outside_transaction(session):  # an import's units come through a server-side cursor
+                with Session(session.get_bind()) as own:
+                    self._put(own.execute(query))
+            else:
+                self._put(session.execute(query))
 
     def _defer(self, session: Session, event_id: int, import_id: int, now: float) -> bool:
         """Whether to leave this import to a snapshot (see ``defer_imports_from``)."""

@@ -135,11 +135,16 @@ def test_past_its_admission_limits_a_worker_answers_503_with_retry_after_and_hea
         chinese = client.get("/tmserver/zh/en/unit/经济", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
         assert chinese.status_code == 503 and chinese.headers["Retry-After"] == "1"
         assert chinese.get_json() == {"error": {"status": 503, "message": "服务繁忙，未做任何更改。请 1 秒后重试。"}}
+        # Refusals are kept by the headers that chose their language: each reader still gets theirs.
+        again = client.get("/api/v1/tm/lookup", query_string={"q": "经济"},
+                           headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+        assert again.get_json() == chinese.get_json() and again.headers["Retry-After"] == "1"
+        assert client.get("/api/v1/tm/lookup", query_string={"q": "经济"}).get_json() == busy.get_json()
         page = client.get("/")
         assert page.status_code == 503 and "text/html" in page.content_type
         assert client.get("/healthz").status_code == 200
         refused = metrics(client)["duizhao_http_requests_refused"]
-        assert sum(s.value for s in refused if s.name.endswith("_total")) == refused_before + 3
+        assert sum(s.value for s in refused if s.name.endswith("_total")) == refused_before + 5
     finally:
         gate.leave()
     assert client.get("/api/v1/tm/lookup", query_string={"q": "经济"}).status_code == 200
