@@ -5,6 +5,7 @@ hand-aligned news pairs below, with CC-CEDICT and the demo glossary as priors: t
 service will train in.
 """
 import csv
+import itertools
 import random
 from pathlib import Path
 
@@ -388,6 +389,111 @@ def test_merging_the_pair_tables_runs_keeps_every_key_and_whether_it_was_seen_tw
                                                     [np.minimum(c, 2).astype(np.uint8) for _, c in runs])
         assert merged.tolist() == sorted(seen)
         assert saturated.tolist() == [min(seen[k], 2) for k in sorted(seen)]
+
+
+def _random_corpus(rng: np.random.Generator, units: int, vocab: int = 40) -> wordalign._Corpus:
+    """Units of 0-11 source and target words (some sides empty), ids 1..vocab-1."""
+    n = rng.integers(0, 12, units)
+    m = np.where(rng.random(units) < 0.2, 0, rng.integers(1, 12, units))
+    src_off = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
+    tgt_off = np.concatenate([[0], np.cumsum(m)]).astype(np.int64)
+    return wordalign._Corpus(rng.integers(1, vocab, int(src_off[-1])).astype(np.int32), src_off,
+                             rng.integers(1, vocab, int(tgt_off[-1])).astype(np.int32), tgt_off)
+
+
+def test_candidate_links_of_a_batch_are_those_of_a_plain_loop():
+    """wordalign._links (spread with np.repeat) and _link_keys against every (target word, NULL
+    or source word) of each unit written out one by one: the same ids, positions, groups and
+    diagonal distances, in the same order."""
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        corpus = _random_corpus(rng, int(rng.integers(1, 25)))
+        start = int(rng.integers(0, len(corpus)))
+        end = int(rng.integers(start + 1, len(corpus) + 1))
+        src, tgt, h, i, group, sentence = [], [], [], [], [], []
+        groups = 0
+        for s in range(start, end):
+            words = corpus.src[corpus.src_off[s] : corpus.src_off[s + 1]].tolist()
+            targets = corpus.tgt[corpus.tgt_off[s] : corpus.tgt_off[s + 1]].tolist()
+            n, m = len(words), len(targets)
+            for j, target in enumerate(targets, start=1):
+                for pos, word in enumerate([0, *words]):
+                    src.append(word)
+                    tgt.append(target)
+                    i.append(pos)
+                    group.append(groups)
+                    h.append(0.0 if pos == 0 else -abs(pos / max(n, 1) - j / m))
+                groups += 1
+                sentence.append(s - start)
+        links = wordalign._links(corpus, start, end)
+        assert links.src.tolist() == src and links.tgt.tolist() == tgt and links.i.tolist() == i
+        assert links.group.tolist() == group and links.sentence_of_group.tolist() == sentence
+        assert links.h.tolist() == h  # the same float64 arithmetic: equal, not close
+        assert links.is_null.tolist() == [p == 0 for p in i] and links.n_groups == groups
+        assert links.group_start.tolist() == [group.index(g) for g in range(groups)] + [len(group)]
+        keys = wordalign._link_keys(corpus, start, end, 40)
+        assert keys.tolist() == [a * 40 + b for a, b in zip(src, tgt, strict=True)]
+
+
+def test_the_m_step_totals_without_the_source_ids_are_bincounts_bit_for_bit(monkeypatch):
+    """wordalign._source_totals sums each source word's counts in slices cut where a source
+    begins: the same float64 sums as one bincount over the whole table, to the last bit."""
+    rng = np.random.default_rng(3)
+    n_target = 97
+    for slice_size in (1, 7, 50, 1_000_000):
+        monkeypatch.setattr(wordalign, "NORMALISE_SLICE", slice_size)
+        table = np.unique(rng.integers(0, 60 * n_target, 900))
+        counts = rng.random(len(table)) * 10 ** rng.uniform(-8, 3, len(table))
+        plain = np.bincount(table // n_target, weights=counts, minlength=60)
+        assert (wordalign._source_totals(counts, table, 60, n_target) == plain).all()
+        slices = list(wordalign._source_slices(table, n_target))
+        assert slices[0][0] == 0 and slices[-1][1] == len(table)
+        assert all(b == c for (_, b), (c, _) in itertools.pairwise(slices))
+        assert all(table[a - 1] // n_target != table[a] // n_target for a, _ in slices[1:])
+
+
+def test_prior_entries_are_the_dense_pseudo_counts_where_they_are_not_zero():
+    rng = np.random.default_rng(8)
+    table = np.unique(rng.integers(0, 10_000, 2_000))
+    prior_keys = np.concatenate([rng.choice(table, 300, replace=False), rng.integers(0, 10_000, 100)])
+    weights = rng.random(len(prior_keys)) * 3
+    dense = np.zeros(len(table), dtype=np.float32)
+    at = np.minimum(np.searchsorted(table, prior_keys), len(table) - 1)
+    hit = table[at] == prior_keys
+    np.add.at(dense, at[hit], weights[hit])
+    positions, values = wordalign._prior_entries(table, prior_keys, weights)
+    assert values.dtype == np.float32 and (np.diff(positions) > 0).all()
+    assert positions.tolist() == np.flatnonzero(dense).tolist() and (values == dense[positions]).all()
+    empty_positions, empty_values = wordalign._prior_entries(table[:0], prior_keys, weights)
+    assert len(empty_positions) == len(empty_values) == 0
+
+
+def test_the_pair_table_is_every_co_occurring_pair_pruned_as_a_plain_count_says(monkeypatch):
+    """wordalign._pair_table, batches merged as they come and pruned in place slice by slice,
+    against a plain count of every (NULL or source word, target word) of every unit."""
+    rng = np.random.default_rng(21)
+    monkeypatch.setattr(wordalign, "BATCH_LINKS", 150)
+    monkeypatch.setattr(wordalign, "NORMALISE_SLICE", 37)
+    n_target = 40
+    for _ in range(10):
+        corpus = _random_corpus(rng, int(rng.integers(20, 200)), vocab=n_target)
+        seen: dict[int, int] = {}
+        for s in range(len(corpus)):
+            words = [0, *corpus.src[corpus.src_off[s] : corpus.src_off[s + 1]].tolist()]
+            for target in corpus.tgt[corpus.tgt_off[s] : corpus.tgt_off[s + 1]].tolist():
+                for word in words:
+                    seen[word * n_target + target] = seen.get(word * n_target + target, 0) + 1
+        src_freq = np.bincount(corpus.src, minlength=n_target)
+        tgt_freq = np.bincount(corpus.tgt, minlength=n_target)
+        prior_keys = rng.integers(0, n_target * n_target, 30)
+        priors = set(prior_keys.tolist())
+        table = wordalign._pair_table(corpus, n_target, prior_keys, False, src_freq, tgt_freq)
+        assert table.tolist() == sorted(seen)
+        pruned = wordalign._pair_table(corpus, n_target, prior_keys, True, src_freq, tgt_freq)
+        assert pruned.tolist() == sorted(
+            key for key, count in seen.items()
+            if count >= 2 or key < n_target or src_freq[key // n_target] <= 2 or tgt_freq[key % n_target] <= 2
+            or key in priors)
 
 
 def test_expected_counts_gathered_in_any_buffer_give_the_same_model(demo_memory, monkeypatch):

@@ -97,8 +97,10 @@ TENSION_SAMPLE = 20_000
 MAX_TRAIN_TOKENS = 120
 #: Memory for the links cached across EM iterations in each training process (6 bytes a
 #: link); beyond it the cache goes to a temporary file, read back in order each iteration
-#: (from the page cache, faster than finding each link's table entry again).
-LINK_CACHE_BYTES = 256_000_000
+#: (from the page cache, faster than finding each link's table entry again). At a million
+#: units the file holds some 3 GB a direction whatever this is: 256 MB kept in memory only
+#: spared reading 8 % of it, for a quarter of a GB in each of two processes at the peak.
+LINK_CACHE_BYTES = 64_000_000
 #: From this many units on, the two directions train in two processes and the units are
 #: tokenised by ``workers`` processes; below it the processes' start (about a second each,
 #: spawned, so a threaded server is safe to train from) costs more than it saves.
@@ -480,31 +482,71 @@ class _Links:
     i: np.ndarray         # source position (1-based; 0 = NULL)
 
 
+def _with_null(corpus: _Corpus, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """The source ids of units [start, end) each with NULL (0) in front (int64), and where
+    each unit's run of them starts: a target word's links read n + 1 of them in a row."""
+    src_off = corpus.src_off[start : end + 1]
+    n = np.diff(src_off)
+    first = np.zeros(end - start + 1, dtype=np.int64)
+    np.cumsum(n + 1, out=first[1:])
+    ids = np.zeros(int(first[-1]), dtype=np.int64)
+    inside = np.ones(len(ids), dtype=bool)
+    inside[first[:-1]] = False
+    ids[inside] = corpus.src[src_off[0] : src_off[-1]]
+    return ids, first
+
+
+def _link_layout(corpus: _Corpus, start: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(unit of each target word, n + 1 links of each, where each one's links start, the index
+    into ``_with_null``'s ids of every link). Per-link values are spread with np.repeat rather
+    than gathered through a link -> group index: a gather per link array was most of the
+    cost of a batch (0.35-0.45 s CPU for 2M links, against 0.1 for sorting their keys)."""
+    n = np.diff(corpus.src_off[start : end + 1])
+    m = np.diff(corpus.tgt_off[start : end + 1])
+    sent_of_group = np.repeat(np.arange(end - start), m)
+    size = (n + 1)[sent_of_group]
+    group_start = np.zeros(len(size) + 1, dtype=np.int64)
+    np.cumsum(size, out=group_start[1:])
+    first = np.zeros(end - start + 1, dtype=np.int64)
+    np.cumsum(n + 1, out=first[1:])
+    at = np.arange(int(group_start[-1]), dtype=np.int64)
+    at += np.repeat(first[:-1][sent_of_group] - group_start[:-1], size)
+    return sent_of_group, size, group_start, at
+
+
 def _links(corpus: _Corpus, start: int, end: int) -> _Links:
     src_off = corpus.src_off[start : end + 1]
     tgt_off = corpus.tgt_off[start : end + 1]
     n = np.diff(src_off)
     m = np.diff(tgt_off)
-    sent_of_group = np.repeat(np.arange(end - start), m)
+    sent_of_group, size, group_start, at = _link_layout(corpus, start, end)
     g = len(sent_of_group)
-    size = (n + 1)[sent_of_group]
-    group_start = np.zeros(g + 1, dtype=np.int64)
-    np.cumsum(size, out=group_start[1:])
-    total = int(group_start[-1])
+    ids, first = _with_null(corpus, start, end)
+    i = at - np.repeat(first[:-1][sent_of_group], size)  # source position, 0 for NULL
     group = np.repeat(np.arange(g), size)
-    i = np.arange(total, dtype=np.int64) - group_start[:-1][group]
     first_group = np.zeros(end - start + 1, dtype=np.int64)
     np.cumsum(m, out=first_group[1:])
     j = np.arange(g, dtype=np.int64) - first_group[:-1][sent_of_group] + 1  # 1-based
-    s_of_link = sent_of_group[group]
     is_null = i == 0
-    src_pos = src_off[s_of_link] + np.maximum(i - 1, 0)
-    src = np.where(is_null, 0, corpus.src[np.minimum(src_pos, len(corpus.src) - 1)] if len(corpus.src) else 0)
-    tgt = corpus.tgt[tgt_off[s_of_link] + j[group] - 1]
-    n_l = n[s_of_link].astype(np.float64)
-    m_l = m[s_of_link].astype(np.float64)
-    h = np.where(is_null, 0.0, -np.abs(i / np.maximum(n_l, 1) - j[group] / m_l))
+    src = ids[at].astype(corpus.src.dtype)
+    tgt = np.repeat(corpus.tgt[tgt_off[0] : tgt_off[-1]], size)
+    n_l = np.repeat(n[sent_of_group].astype(np.float64), size)
+    m_l = np.repeat(m[sent_of_group].astype(np.float64), size)
+    h = np.where(is_null, 0.0, -np.abs(i / np.maximum(n_l, 1) - np.repeat(j, size) / m_l))
     return _Links(src, tgt, h, is_null, group, group_start, g, sent_of_group, i)
+
+
+def _link_keys(corpus: _Corpus, start: int, end: int, n_target: int) -> np.ndarray:
+    """The table key (source id * n_target + target id) of every candidate link of units
+    [start, end), NULL's included, in ``_links``' order: all the pair table needs of them,
+    without the positions and diagonal distances ``_links`` also computes."""
+    tgt_off = corpus.tgt_off[start : end + 1]
+    _, size, _, at = _link_layout(corpus, start, end)
+    ids, _ = _with_null(corpus, start, end)
+    ids *= n_target
+    keys: np.ndarray = ids[at]
+    keys += np.repeat(corpus.tgt[tgt_off[0] : tgt_off[-1]].astype(np.int64), size)
+    return keys
 
 
 @dataclass
@@ -639,17 +681,45 @@ def _digamma(x: np.ndarray) -> np.ndarray:
     return psi
 
 
-def _normalise(counts: np.ndarray, table_src: np.ndarray, n_source: int, n_target: int,
+def _source_slices(table: np.ndarray, n_target: int) -> Iterator[tuple[int, int]]:
+    """[a, b) slices of the sorted ``table`` of about NORMALISE_SLICE entries, each cut where
+    a source word's entries begin (the keys are sorted by source first)."""
+    a = 0
+    while a < len(table):
+        b = a + NORMALISE_SLICE
+        if b < len(table):
+            b = int(np.searchsorted(table, (int(table[b - 1]) // n_target + 1) * n_target))
+        else:
+            b = len(table)
+        yield a, b
+        a = b
+
+
+def _source_totals(counts: np.ndarray, table: np.ndarray, n_source: int, n_target: int) -> np.ndarray:
+    """``np.bincount(table // n_target, weights=counts, minlength=n_source)`` without every
+    entry's source id held beside the table (4 bytes an entry): slice by slice, each cut
+    where a source begins, so that each source's counts are summed in one bincount in the
+    same order as over the whole table, bit for bit."""
+    totals = np.zeros(n_source, dtype=np.float64)
+    for a, b in _source_slices(table, n_target):
+        src = table[a:b] // n_target
+        first = int(src[0])
+        totals[first : int(src[-1]) + 1] += np.bincount(src - first, weights=counts[a:b])
+    return totals
+
+
+def _normalise(counts: np.ndarray, table: np.ndarray, n_source: int, n_target: int,
                out: np.ndarray | None = None) -> np.ndarray:
     """The M-step: t(f | e) from expected counts, the mean-field (VB) estimate, into ``out``
     when given (the previous iteration's table: no second one beside it). In slices, so
-    that the digamma's temporaries stay small beside a table of tens of millions of pairs."""
-    totals = np.bincount(table_src, weights=counts, minlength=n_source) + VB_ALPHA * n_target
+    that the digamma's temporaries stay small beside a table of tens of millions of pairs;
+    each slice's source ids are computed from its keys, not kept for the whole table."""
+    totals = _source_totals(counts, table, n_source, n_target) + VB_ALPHA * n_target
     if out is None:
         out = np.empty(len(counts), dtype=np.float64)
     for a in range(0, len(counts), NORMALISE_SLICE):
         b = a + NORMALISE_SLICE
-        out[a:b] = np.exp(_digamma(counts[a:b] + VB_ALPHA) - _digamma(totals[table_src[a:b]]))
+        out[a:b] = np.exp(_digamma(counts[a:b] + VB_ALPHA) - _digamma(totals[table[a:b] // n_target]))
     return out
 
 
@@ -692,16 +762,23 @@ def _merge_counts(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.
     """The distinct keys of several sorted runs and each one's count (saturated at
     _SEEN_TWICE). Key and count are packed in one int64 and sorted in place: sorting the keys
     with an argsort carried the counts along through an index array and three copies, the
-    peak of training at a million units (tens of millions of distinct pairs a direction)."""
+    peak of training at a million units (tens of millions of distinct pairs a direction).
+    The lists are emptied as the runs are packed, so that a caller who holds no other
+    reference to them frees each run as soon as it is in (the merged run of the previous
+    merge is the largest)."""
+    if len(keys) != len(counts):
+        raise ValueError("as many runs of counts as of keys")
     total = sum(len(k) for k in keys)
     # Keys are source id * target vocabulary + target id: far below 2**61 for any vocabulary.
     packed = np.empty(total, dtype=np.int64)
     at = 0
-    for k, c in zip(keys, counts, strict=True):
+    while keys:
+        k, c = keys.pop(), counts.pop()
         packed[at : at + len(k)] = k
         packed[at : at + len(k)] <<= _COUNT_BITS
         packed[at : at + len(k)] |= np.minimum(c, _SEEN_TWICE)
         at += len(k)
+        del k, c
     packed.sort()
     count = (packed & ((1 << _COUNT_BITS) - 1)).astype(np.uint8)
     packed >>= _COUNT_BITS
@@ -729,27 +806,55 @@ def _pair_table(corpus: _Corpus, n_target: int, prior_keys: np.ndarray, prune: b
     counts_in: list[np.ndarray] = []
     pending = 0
     for start, end in _batches(corpus):
-        links = _links(corpus, start, end)
-        u, c = np.unique(links.src.astype(np.int64) * n_target + links.tgt, return_counts=True)
-        del links
+        u, c = np.unique(_link_keys(corpus, start, end, n_target), return_counts=True)
         keys_in.append(u)
         counts_in.append(np.minimum(c, _SEEN_TWICE).astype(np.uint8))
         pending += len(u)
         if pending > max(len(merged_keys), 1_000_000):
-            merged_keys, merged_counts = _merge_counts([merged_keys, *keys_in], [merged_counts, *counts_in])
-            keys_in, counts_in, pending = [], [], 0
+            keys_in.append(merged_keys)
+            counts_in.append(merged_counts)
+            del merged_keys, merged_counts  # the merge frees each run once it is packed
+            merged_keys, merged_counts = _merge_counts(keys_in, counts_in)
+            pending = 0
     if keys_in:
-        merged_keys, merged_counts = _merge_counts([merged_keys, *keys_in], [merged_counts, *counts_in])
-    if not len(merged_keys):
+        keys_in.append(merged_keys)
+        counts_in.append(merged_counts)
+        del merged_keys, merged_counts
+        merged_keys, merged_counts = _merge_counts(keys_in, counts_in)
+    if not len(merged_keys) or not prune:
         return merged_keys
-    if prune:
-        src = merged_keys // n_target
-        tgt = merged_keys % n_target
-        keep = (merged_counts >= _SEEN_TWICE) | (src_freq[src] <= 2) | (tgt_freq[tgt] <= 2) | (src == 0)
-        del src, tgt
-        # A prior only matters where the pair co-occurs; keep those pruning dropped.
-        return np.union1d(merged_keys[keep], prior_keys[np.isin(prior_keys, merged_keys)])
-    return merged_keys
+    # Pruned in place, a slice at a time: the whole table's source and target ids and their
+    # masks beside it took some 30 bytes an entry at the peak.
+    kept = 0
+    for a in range(0, len(merged_keys), NORMALISE_SLICE):
+        keys = merged_keys[a : a + NORMALISE_SLICE]
+        src = keys // n_target
+        keep = (merged_counts[a : a + NORMALISE_SLICE] >= _SEEN_TWICE) | (src == 0)
+        keep |= src_freq[src] <= 2
+        keep |= tgt_freq[keys % n_target] <= 2
+        # A prior only matters where the pair co-occurs; those pruning would drop are kept.
+        keep |= np.isin(keys, prior_keys)
+        found = keys[keep]
+        merged_keys[kept : kept + len(found)] = found  # kept <= a: never over an unread key
+        kept += len(found)
+    del merged_counts
+    table: np.ndarray = merged_keys[:kept].copy()
+    return table
+
+
+def _prior_entries(table: np.ndarray, prior_keys: np.ndarray,
+                   prior_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The table positions the priors fall on (sorted, distinct) and each one's pseudo-count
+    (float32, summed as np.add.at sums them): a few hundred thousand entries, where a dense
+    array of the table's size took 4 bytes for each of tens of millions of pairs."""
+    if not len(prior_keys) or not len(table):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    at = np.minimum(np.searchsorted(table, prior_keys), len(table) - 1)
+    hit = table[at] == prior_keys
+    positions, inverse = np.unique(at[hit], return_inverse=True)
+    weights = np.zeros(len(positions), dtype=np.float32)
+    np.add.at(weights, inverse.reshape(-1), prior_weights[hit])
+    return positions, weights
 
 
 def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: np.ndarray,
@@ -759,23 +864,23 @@ def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: 
     src_freq = np.bincount(corpus.src, minlength=n_source)
     tgt_freq = np.bincount(corpus.tgt, minlength=n_target)
     table = _pair_table(corpus, n_target, prior_keys, prune, src_freq, tgt_freq)
-    prior = np.zeros(len(table), dtype=np.float32)
-    if len(prior_keys) and len(table):
-        at = np.minimum(np.searchsorted(table, prior_keys), len(table) - 1)
-        hit = table[at] == prior_keys
-        np.add.at(prior, at[hit], prior_weights[hit])
-    table_src = (table // n_target).astype(np.int32)
+    del src_freq, tgt_freq
+    prior_at, prior = _prior_entries(table, prior_keys, prior_weights)
     # Start from the priors over a flat table, so the first E-step already prefers senses.
-    counts = 1.0 + prior.astype(np.float64)
+    counts = np.ones(len(table), dtype=np.float64)
+    counts[prior_at] += prior.astype(np.float64)
     probs = np.empty(len(table), dtype=np.float64)
-    direction = _Direction(table, np.zeros(len(table), dtype=np.float32), n_target)
+    # Its float32 probabilities are set after the last iteration (EM works on ``probs``).
+    direction = _Direction(table, np.zeros(0, dtype=np.float32), n_target)
     # Caching each batch's table positions saves the binary searches on every iteration.
     cache = _LinkCache(LINK_CACHE_BYTES)
     batches = list(_batches(corpus))
     total_links = int(np.sum(np.diff(corpus.tgt_off) * (np.diff(corpus.src_off) + 1)))
     for it in range(model1 + diagonal):
-        probs = _normalise(counts, table_src, n_source, n_target, out=probs)
-        counts[:] = prior  # in place: the counts of a table of tens of millions are 8 bytes each
+        probs = _normalise(counts, table, n_source, n_target, out=probs)
+        # In place: the counts of a table of tens of millions are 8 bytes each.
+        counts.fill(0.0)
+        counts[prior_at] = prior
         samples: list[tuple[_Compact, np.ndarray]] = []
         pending = _CountBuffer(counts, min(COUNT_BUFFER_LINKS, total_links))
         cache.rewind()
@@ -801,7 +906,8 @@ def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: 
             direction.tension = _fit_tension(samples, direction.tension, direction.null_prob)
         if log:
             log(f"iteration {it + 1}: tension {direction.tension:.2f}")
-    direction.probs = _normalise(counts, table_src, n_source, n_target).astype(np.float32)
+    direction.probs = _normalise(counts, table, n_source, n_target, out=probs).astype(np.float32)
+    del counts, probs  # 16 bytes an entry, not needed by the Viterbi pass
     try:
         return direction, (_viterbi_all(direction, corpus, cache) if viterbi else None)
     finally:
@@ -1044,85 +1150,94 @@ def train(
     en_off = array("q", [0])
     keys = array("q")
     digests = array("Q")
-    zh_spans = array("H")
-    en_spans = array("H")
-    keyed = False
-    if workers is None:
-        workers = min(2, os.cpu_count() or 1)
-    items: Iterator[tuple[Any, ...]] = iter(pairs)
-    head = list(itertools.islice(items, PARALLEL_MIN_UNITS))
-    parallel = workers > 1 and len(head) == PARALLEL_MIN_UNITS
-    pool = multiprocessing.get_context("spawn").Pool(workers) if parallel else None
-    try:
-        chunks = _chunks(itertools.chain(head, items), TOKENISE_CHUNK)
-        del head
-        tokenised = (_bounded_map(pool, _tokenise, chunks, TOKENISE_AHEAD) if pool is not None
-                     else map(_tokenise, chunks))
-        for chunk in tokenised:
-            if chunk.keys is not None:
-                keyed = True
-                keys.extend(chunk.keys)
-                digests.extend(chunk.digests or ())
-                zh_spans.extend(chunk.zh_spans or ())
-                en_spans.extend(chunk.en_spans or ())
-            for zt, et in chunk.pairs:
-                zh_ids.extend([zh_index.setdefault(w, len(zh_index)) for w in zt])
-                en_ids.extend([en_index.setdefault(w, len(en_index)) for w in et])
-                zh_off.append(len(zh_ids))
-                en_off.append(len(en_ids))
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-    units = len(zh_off) - 1
-    zh_arr = np.frombuffer(zh_ids, dtype=np.int32)
-    en_arr = np.frombuffer(en_ids, dtype=np.int32)
-    zo = np.frombuffer(zh_off, dtype=np.int64)
-    eo = np.frombuffer(en_off, dtype=np.int64)
-    trained = int(np.count_nonzero(np.diff(zo))) if keyed else units
-    if log:
-        log(f"tokenised {units} units ({trained} teach something): {len(zh_index)} zh and {len(en_index)} en words")
-    priors = list(priors or ())
-    prior_pairs, prior_w = _prior_pairs(zh_index, en_index, priors, cedict)
-    terms = [(z, e) for z, e in priors if _one_line(z) and _one_line(e)]
-    if prune is None:
-        prune = trained > PRUNE_ABOVE_UNITS
-    nz, ne = len(zh_index), len(en_index)
-    options: dict[str, Any] = {"prune": prune, "model1": model1_iterations, "diagonal": diagonal_iterations,
-                               "viterbi": keyed}
-    backward = (_Corpus(en_arr, eo, zh_arr, zo), ne, nz, prior_pairs[:, 1] * nz + prior_pairs[:, 0], prior_w)
-    if parallel:
-        # The directions are independent until symmetrisation: one in a second process.
-        with multiprocessing.get_context("spawn").Pool(1) as other:
-            pending = other.apply_async(_train_direction, backward, options)
-            z2e, z2e_best = _train_direction(_Corpus(zh_arr, zo, en_arr, eo), nz, ne,
-                                             prior_pairs[:, 0] * ne + prior_pairs[:, 1], prior_w, log=log, **options)
-            e2z, e2z_best = pending.get()
-    else:
-        z2e, z2e_best = _train_direction(_Corpus(zh_arr, zo, en_arr, eo), nz, ne,
-                                         prior_pairs[:, 0] * ne + prior_pairs[:, 1], prior_w, log=log, **options)
-        e2z, e2z_best = _train_direction(*backward, log=log, **options)
-    vocab_zh = [""] * nz
-    for w, i in zh_index.items():
-        vocab_zh[i] = w
-    vocab_en = [""] * ne
-    for w, i in en_index.items():
-        vocab_en[i] = w
-    links = None
-    if keyed and z2e_best is not None and e2z_best is not None:
-        key_arr = np.frombuffer(keys, dtype=np.int64)
-        order = np.argsort(key_arr, kind="stable")
-        links = UnitLinks(
-            keys=key_arr[order], rows=order.astype(np.int64), digests=np.frombuffer(digests, dtype=np.uint64),
-            zh_off=zo, en_off=eo, zh_ids=zh_arr, en_ids=en_arr,
-            zh_spans=np.frombuffer(zh_spans, dtype=np.uint16).reshape(-1, 2),
-            en_spans=np.frombuffer(en_spans, dtype=np.uint16).reshape(-1, 2),
-            e2z=e2z_best[0], e2z_post=e2z_best[1], z2e=z2e_best[0], z2e_post=z2e_best[1])
+    # The spans are needed only for the stored alignments, after training: on disk meanwhile
+    # (4 bytes a token, some 150 MB at a million units, beside both directions' tables).
+    with (tempfile.TemporaryFile(prefix="wordalign-spans-") as zh_spans,
+          tempfile.TemporaryFile(prefix="wordalign-spans-") as en_spans):
+        keyed = False
+        if workers is None:
+            workers = min(2, os.cpu_count() or 1)
+        items: Iterator[tuple[Any, ...]] = iter(pairs)
+        head = list(itertools.islice(items, PARALLEL_MIN_UNITS))
+        parallel = workers > 1 and len(head) == PARALLEL_MIN_UNITS
+        pool = multiprocessing.get_context("spawn").Pool(workers) if parallel else None
+        try:
+            chunks = _chunks(itertools.chain(head, items), TOKENISE_CHUNK)
+            del head
+            tokenised = (_bounded_map(pool, _tokenise, chunks, TOKENISE_AHEAD) if pool is not None
+                         else map(_tokenise, chunks))
+            for chunk in tokenised:
+                if chunk.keys is not None:
+                    keyed = True
+                    keys.extend(chunk.keys)
+                    digests.extend(chunk.digests or ())
+                    if chunk.zh_spans:
+                        chunk.zh_spans.tofile(zh_spans)
+                    if chunk.en_spans:
+                        chunk.en_spans.tofile(en_spans)
+                for zt, et in chunk.pairs:
+                    zh_ids.extend([zh_index.setdefault(w, len(zh_index)) for w in zt])
+                    en_ids.extend([en_index.setdefault(w, len(en_index)) for w in et])
+                    zh_off.append(len(zh_ids))
+                    en_off.append(len(en_ids))
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+        units = len(zh_off) - 1
+        zh_arr = np.frombuffer(zh_ids, dtype=np.int32)
+        en_arr = np.frombuffer(en_ids, dtype=np.int32)
+        zo = np.frombuffer(zh_off, dtype=np.int64)
+        eo = np.frombuffer(en_off, dtype=np.int64)
+        trained = int(np.count_nonzero(np.diff(zo))) if keyed else units
         if log:
-            log(f"stored the alignments of {units} units ({links.nbytes() / 2**20:.0f} MiB)")
-    return AlignmentModel(vocab_zh, vocab_en, z2e, e2z, units=trained,
-                          meta={"priors": len(prior_w), "pruned": bool(prune)}, links=links,
-                          terms=terms)
+            log(f"tokenised {units} units ({trained} teach something): {len(zh_index)} zh and {len(en_index)} en words")
+        priors = list(priors or ())
+        prior_pairs, prior_w = _prior_pairs(zh_index, en_index, priors, cedict)
+        terms = [(z, e) for z, e in priors if _one_line(z) and _one_line(e)]
+        if prune is None:
+            prune = trained > PRUNE_ABOVE_UNITS
+        nz, ne = len(zh_index), len(en_index)
+        options: dict[str, Any] = {"prune": prune, "model1": model1_iterations, "diagonal": diagonal_iterations,
+                                   "viterbi": keyed}
+        forward = (_Corpus(zh_arr, zo, en_arr, eo), nz, ne, prior_pairs[:, 0] * ne + prior_pairs[:, 1], prior_w)
+        backward = (_Corpus(en_arr, eo, zh_arr, zo), ne, nz, prior_pairs[:, 1] * nz + prior_pairs[:, 0], prior_w)
+        if parallel:
+            # The directions are independent until symmetrisation: one in a second process.
+            with multiprocessing.get_context("spawn").Pool(1) as other:
+                pending = other.apply_async(_train_direction, backward, options)
+                z2e, z2e_best = _train_direction(*forward, log=log, **options)
+                e2z, e2z_best = pending.get()
+        else:
+            z2e, z2e_best = _train_direction(*forward, log=log, **options)
+            e2z, e2z_best = _train_direction(*backward, log=log, **options)
+        vocab_zh = [""] * nz
+        for w, i in zh_index.items():
+            vocab_zh[i] = w
+        vocab_en = [""] * ne
+        for w, i in en_index.items():
+            vocab_en[i] = w
+        links = None
+        if keyed and z2e_best is not None and e2z_best is not None:
+            key_arr = np.frombuffer(keys, dtype=np.int64)
+            order = np.argsort(key_arr, kind="stable")
+            links = UnitLinks(
+                keys=key_arr[order], rows=order.astype(np.int64), digests=np.frombuffer(digests, dtype=np.uint64),
+                zh_off=zo, en_off=eo, zh_ids=zh_arr, en_ids=en_arr,
+                zh_spans=_read_back(zh_spans, np.uint16).reshape(-1, 2),
+                en_spans=_read_back(en_spans, np.uint16).reshape(-1, 2),
+                e2z=e2z_best[0], e2z_post=e2z_best[1], z2e=z2e_best[0], z2e_post=z2e_best[1])
+            if log:
+                log(f"stored the alignments of {units} units ({links.nbytes() / 2**20:.0f} MiB)")
+        return AlignmentModel(vocab_zh, vocab_en, z2e, e2z, units=trained,
+                              meta={"priors": len(prior_w), "pruned": bool(prune)}, links=links,
+                              terms=terms)
+
+
+def _read_back(spilled: IO[bytes], dtype: type) -> np.ndarray:
+    spilled.flush()
+    spilled.seek(0)
+    return np.fromfile(spilled, dtype=dtype)
 
 
 def _one_line(term: str) -> bool:
