@@ -131,6 +131,43 @@ def test_an_import_into_an_empty_memory_asks_for_no_stored_pairs_and_stores_the_
         session.close()
 
 
+def test_a_failed_store_of_a_batch_fails_the_import_and_leaves_nothing(app, monkeypatch):
+    """On PostgreSQL a batch is stored by a thread while the next is read: its error still
+    ends the import, raised in the importing thread, and the transaction holds nothing."""
+    monkeypatch.setattr(repo, "IMPORT_BATCH", 7)
+    data = io.BytesIO()
+    write_tmx(_records(), data)
+    stored = []
+    real_store = repo._UnitWriter._store
+    real_insert = repo._UnitWriter.insert
+
+    def store(self, rows):
+        stored.append(len(rows))
+        if len(stored) == 3:
+            raise RuntimeError("the disk is full")
+        return real_store(self, rows)
+
+    def insert(self, rows):
+        if self.postgresql:
+            return real_insert(self, rows)
+        stored.append(len(rows))
+        if len(stored) == 3:
+            raise RuntimeError("the disk is full")
+        return real_insert(self, rows)
+
+    monkeypatch.setattr(repo._UnitWriter, "_store", store)
+    monkeypatch.setattr(repo._UnitWriter, "insert", insert)
+    with app.app_context():
+        session = new_session()
+        with pytest.raises(RuntimeError, match="the disk is full"):
+            service.import_file(session, memory_name="m", stream=io.BytesIO(data.getvalue()), filename="a.tmx",
+                                user="me")
+        session.rollback()
+        assert len(stored) == 3
+        assert session.scalar(select(Unit.id)) is None
+        session.close()
+
+
 def test_a_bad_line_stores_nothing(app):
     table = "zh\ten\n你好。\tHello.\n\tNo Chinese here.\n再见。\tGoodbye.\n"
     with app.app_context():
