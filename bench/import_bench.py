@@ -62,6 +62,20 @@ with the load; CPU seconds are the steadier measure; server CPU is the PostgreSQ
     server, peak 343 MB. Both stored 998,136 units (1,864 duplicates skipped). The server's
     share (COPY into a table with its unique and search indexes, and the batches' duplicate
     checks) is now what keeps PostgreSQL past 3 minutes.
+  The server's share (2026-12-04 21:38-22:00, ``flock /work/bench.lock .venv/bin/python
+  bench/import_bench.py --units 1000000 --import-only --engines postgresql --baseline 418d108
+  --keep DIR``, other engineers' suites running, load 10.7 during before, 5.6 during after):
+  before 933 s wall, 281 s CPU (the importer alone 135 s) + 258 s in the server, peak 365 MB;
+  after 279 s wall, 230 s CPU (the importer alone 116 s) + 71 s in the server, peak 364 MB;
+  the same 998,136 units stored. Server CPU by statement (200,000 units, in-process, load
+  18-28): before 28.4 s, of which the duplicate check 8.9 s (pair_hash IN 2,000 values, planned
+  through ix_units_memory_changed for want of statistics: every unit of the memory filtered, a
+  batch), the INSERT ... SELECT 17.2 s, COPY 2.1 s; after (a new memory is not asked) 16.6 s.
+  Of the move, per 20,000 rows in isolation: 920 ms server CPU, 695 ms without the two foreign
+  keys' per-row checks, 538 ms without ON CONFLICT too; WAL 2.96 MB and 12,411 records a
+  2,000-row batch (heap, four indexes, the speculative insert's confirmation). The 3-minute
+  target is within reach by CPU (230 + 71 s over two cores) but was not shown on this
+  shared machine.
   Where the time went before (cProfile, 20,000 units, inline): keys 66 % (Moses 48 %, of which
   sacremoses rebuilding its Unicode letter sets on every islower/isanyalpha call and
   compiling its prefix patterns per token about half; normalisation 18 %), reading and

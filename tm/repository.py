@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
@@ -325,12 +325,17 @@ def import_records(session: Session, memory: Memory, run: ImportRun,
     lock_memory_for_bulk_write(session, memory)
     counts = ImportCounts()
     writer = _UnitWriter(session)
-    for batch, keys in _keyed_batches(_fresh_batches(session, memory, records, counts)):
-        now = utcnow()
-        writer.insert([_row_from_record(record, digest, memory.id, run, now) + key
-                       for (record, digest), key in zip(batch, keys, strict=True)])
-        if progress:
-            progress(counts.read)
+    try:
+        for batch, keys in _keyed_batches(_fresh_batches(session, memory, records, counts)):
+            now = utcnow()
+            writer.insert([_row_from_record(record, digest, memory.id, run, now) + key
+                           for (record, digest), key in zip(batch, keys, strict=True)])
+            if progress:
+                progress(counts.read)
+    except BaseException:
+        writer.close(raise_error=False)  # the first error is the one to report
+        raise
+    writer.close()
     # Counted once at the end: a pair in two batches keyed at once, or one added by hand
     # meanwhile, is skipped by the insert itself, which does not say how many rows it skipped.
     counts.added = session.scalar(select(func.count()).select_from(Unit).where(Unit.import_id == run.id)) or 0
@@ -352,18 +357,32 @@ def _fresh_batches(session: Session, memory: Memory, records: Iterable[UnitRecor
     earlier in the batch: those are duplicates, and their keys are never computed. Earlier
     batches are in the database by the time a batch is read, except the few still being keyed;
     a pair repeated across those is keyed twice and skipped by the insert (no set of every hash
-    in the file is kept, so memory stays flat)."""
+    in the file is kept, so memory stays flat).
+
+    A memory that held no unit when the import began (the writers' lock is held by then) is not
+    asked at all: only the import's own earlier batches could match, and the insert skips those
+    (file order is kept, so the first of two copies is stored). On PostgreSQL the question cost
+    more than the answer was worth: without statistics for a table the import itself fills, the
+    planner read ``pair_hash IN (...)`` through the index on (memory_id, changed_at) and filtered
+    every unit of the memory, a check growing with each batch (8.9 of a 200,000-unit import's
+    28 s of server CPU, 140-180 ms a batch by its end; most of the server's 194 s at 1M)."""
+    check = session.scalar(select(Unit.id).where(Unit.memory_id == memory.id).limit(1)) is not None
     for batch in _batched(records, IMPORT_BATCH):
         counts.read += len(batch)
         hashes = [pair_hash(r.zh, r.en) for r in batch]
-        stored = set(session.scalars(
-            select(Unit.pair_hash).where(Unit.memory_id == memory.id, Unit.pair_hash.in_(set(hashes)))))
+        stored = _stored_hashes(session, memory, hashes) if check else set()
         fresh = []
         for record, digest in zip(batch, hashes, strict=True):
             if digest not in stored:
                 stored.add(digest)
                 fresh.append((record, digest))
         yield fresh
+
+
+def _stored_hashes(session: Session, memory: Memory, hashes: list[str]) -> set[str]:
+    """Which of ``hashes`` ``memory`` holds already."""
+    return set(session.scalars(
+        select(Unit.pair_hash).where(Unit.memory_id == memory.id, Unit.pair_hash.in_(set(hashes)))))
 
 
 def keys_of_batch(pairs: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
@@ -450,7 +469,13 @@ class _UnitWriter:
     JSON, psycopg's JSON) is looked up once and the driver gets tuples. On PostgreSQL the rows
     are COPYed into a temporary table and moved with one INSERT ... SELECT ... ON CONFLICT DO
     NOTHING, in file order: several times faster than a multi-row INSERT, and the temporary
-    table goes with the transaction."""
+    table goes with the transaction.
+
+    On PostgreSQL a batch is stored by a thread while this one reads, checks and builds the next:
+    the server's work for a batch (the move above all: four indexes and two foreign keys a row)
+    took about as long as this process's own, and they ran one after the other. One batch at a
+    time is in the thread (memory stays flat); batches are stored in file order; an error in the
+    thread is raised here by the next insert or by close(), which waits for the last batch."""
 
     _STAGING = "import_staging"
 
@@ -471,6 +496,13 @@ class _UnitWriter:
             self.copy = f"COPY {self._STAGING} ({names}, position) FROM STDIN"
             self.move = (f"INSERT INTO units ({names}) SELECT {names} FROM {self._STAGING} "
                          f"ORDER BY position {conflict}")
+            # psycopg serialises the connection's users, so a statement of the main thread
+            # (a batch's duplicate check) waits for the thread's COPY or move to end.
+            self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+            driver = self.connection.connection.driver_connection
+            assert driver is not None  # a live connection of this session's transaction
+            self.driver = driver
+            self.pending: Future | None = None
         else:
             marks = ", ".join("?" for _ in IMPORT_COLUMNS)
             self.statement = f"INSERT INTO units ({names}) VALUES ({marks}) {conflict}"
@@ -489,9 +521,29 @@ class _UnitWriter:
         if not self.postgresql:
             self.connection.exec_driver_sql(self.statement, rows)
             return
-        driver = self.connection.connection.driver_connection
-        assert driver is not None  # a live connection of this session's transaction
-        with driver.cursor() as cursor:
+        self._wait()
+        self.pending = self.thread.submit(self._store, rows)
+
+    def _wait(self) -> None:
+        if self.postgresql and self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def close(self, *, raise_error: bool = True) -> None:
+        """Wait for the batch being stored (raising its error unless told not to), and end the
+        thread: the caller may use the connection, commit or roll back once this returns."""
+        if not self.postgresql:
+            return
+        try:
+            self._wait()
+        except Exception:
+            if raise_error:
+                raise
+        finally:
+            self.thread.shutdown(wait=True)
+
+    def _store(self, rows: list[tuple]) -> None:
+        with self.driver.cursor() as cursor:
             with cursor.copy(self.copy) as copy:
                 for position, row in enumerate(rows):
                     copy.write_row((*row, position))

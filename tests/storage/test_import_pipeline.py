@@ -98,6 +98,76 @@ def test_the_bulk_import_stores_what_a_plain_importer_stores(app, monkeypatch):
         session.close()
 
 
+def test_an_import_into_an_empty_memory_asks_for_no_stored_pairs_and_stores_the_same(app, monkeypatch):
+    """A new memory holds nothing a file could repeat: no batch asks the database which of its
+    pairs are stored (on PostgreSQL a check that grew with the memory). The duplicates within the
+    file, in one batch or across batches keyed at once, are still skipped, the first copy kept."""
+    monkeypatch.setattr(repo, "IMPORT_BATCH", 7)
+    monkeypatch.setattr(repo, "INLINE_BATCHES", 1)
+    records = _records()
+    data = io.BytesIO()
+    write_tmx(records, data)
+    asked = []
+    stored_hashes = repo._stored_hashes
+    monkeypatch.setattr(repo, "_stored_hashes", lambda *args: asked.append(args) or stored_hashes(*args))
+    with app.app_context():
+        session = new_session()
+        report = service.import_file(session, memory_name="new", stream=io.BytesIO(data.getvalue()),
+                                     filename="a.tmx", user="me")
+        assert asked == []
+        plain = repo.get_or_create_memory(session, "plain")
+        _plain_import(session, plain, list(read_tmx(io.BytesIO(data.getvalue()))))
+        session.commit()
+        new = repo.memory_by_name(session, "new")
+        assert _units(session, new) == _units(session, plain)
+        assert (report.read, report.added, report.duplicates) == (len(records), 44, len(records) - 44)
+        # Imported again, into a memory that now holds it all: every batch asks, nothing is keyed.
+        monkeypatch.setattr(repo, "keys_of_batch", lambda pairs: [()] * len(pairs) if not pairs else 1 / 0)
+        again = service.import_file(session, memory_name="new", stream=io.BytesIO(data.getvalue()),
+                                    filename="a.tmx", user="me")
+        assert (again.added, again.duplicates) == (0, len(records))
+        assert len(asked) == -(-len(records) // 7)
+        session.rollback()
+        session.close()
+
+
+def test_a_failed_store_of_a_batch_fails_the_import_and_leaves_nothing(app, monkeypatch):
+    """On PostgreSQL a batch is stored by a thread while the next is read: its error still
+    ends the import, raised in the importing thread, and the transaction holds nothing."""
+    monkeypatch.setattr(repo, "IMPORT_BATCH", 7)
+    data = io.BytesIO()
+    write_tmx(_records(), data)
+    stored = []
+    real_store = repo._UnitWriter._store
+    real_insert = repo._UnitWriter.insert
+
+    def store(self, rows):
+        stored.append(len(rows))
+        if len(stored) == 3:
+            raise RuntimeError("the disk is full")
+        return real_store(self, rows)
+
+    def insert(self, rows):
+        if self.postgresql:
+            return real_insert(self, rows)
+        stored.append(len(rows))
+        if len(stored) == 3:
+            raise RuntimeError("the disk is full")
+        return real_insert(self, rows)
+
+    monkeypatch.setattr(repo._UnitWriter, "_store", store)
+    monkeypatch.setattr(repo._UnitWriter, "insert", insert)
+    with app.app_context():
+        session = new_session()
+        with pytest.raises(RuntimeError, match="the disk is full"):
+            service.import_file(session, memory_name="m", stream=io.BytesIO(data.getvalue()), filename="a.tmx",
+                                user="me")
+        session.rollback()
+        assert len(stored) == 3
+        assert session.scalar(select(Unit.id)) is None
+        session.close()
+
+
 def test_a_bad_line_stores_nothing(app):
     table = "zh\ten\n你好。\tHello.\n\tNo Chinese here.\n再见。\tGoodbye.\n"
     with app.app_context():
