@@ -49,6 +49,33 @@ SQLite, the machine at load 9-13 from other engineers' suites: every figure is i
     84.1 (p99 347); warm 22.0 against 23.3. So the cold penalty is gone; what is left (about
     20 ms at this load, 8 ms on a quiet machine by the run above) is finding the fragments,
     reading the sampled units, projecting and grouping: not yet within 10 ms.
+
+The fragment step made cheaper (2026-12-04, branch fragspeed; the machine at load 10-25 all
+evening, so NOT under the bench lock's quiet: A/B figures within one process, alternating,
+inflated alike, nice'd). Building the 1M memory here: TMX + import 2,670 s; training did
+not finish before the day's deadline (the 100k model took 2,014 s wall at this load, peak
+1,423 MB), so there is no 1M "with fragments" figure yet: run
+  flock /work/bench.lock .venv/bin/python bench/fragment_lookup.py --units 1000000
+      --keep /work/data/fragspeed --reuse --skip startup,train
+once /work/data/fragspeed/fragments/model.npz exists.
+  Where the time went (100k, cProfile, warm): translating (projecting up to 50 sampled
+    units per fragment and per part, grouping) 85%, finding fragments and their parts 10%
+    (of which counting sub-runs, up to 80 per fragment, most), reading units 5%.
+  Finder + parts per query (same fragments, parts, counts and sampled ids, 100 zh and 100
+    en queries): 100k zh median 87.3 -> 51.9 ms, en 99.1 -> 41.7 (load 20-24);
+    1M zh 82.3 -> 61.3, en 104.6 -> 64.2 (load 11-16; index built from the database in
+    844 s at that load).
+  Translating: renderings cached per fragment and sample (tm.fragments.ModelStore
+    .translate), the lexical weighting's lookups batched (wordalign._lexical_weight).
+  fragments_many's whole output, 100 zh + 100 en queries at 100k, cold and warm passes:
+    byte-identical before and after (107 zh / 71 en fragments shown).
+  The step after these, per query, 100k, load 8-10, nice'd (median; mean per phase): zh cold
+    319 ms (translate 299, reading units 24, finder 18 + parts 19), warm 52 ms (translate 3,
+    units 19, finder 13 + parts 17); en cold 167 ms, warm 37 ms (translate 2, units 12,
+    finder 12 + parts 13). Before (load 16-20, not comparable in absolute terms): warm
+    translate 367 ms (zh) / 228 (en) of 415 / 208. Left: the cold projections (wordalign
+    .project_scored, renderings._context and grouping per sampled unit), the units' read
+    (SQLAlchemy, two queries), and the finder at 1M.
 """
 from __future__ import annotations
 

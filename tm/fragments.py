@@ -18,6 +18,7 @@ appears (``ModelStore``); no lookup ever trains.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -50,6 +51,11 @@ STALE_MIN_UNITS = 20
 #: lookups (the same institutions, the same set phrases). Those the model stores are read
 #: back, but rebuilding one (its tokens and grow-diag-final-and) still costs 0.1-0.3 ms.
 ALIGNMENT_CACHE = 50_000
+#: Renderings of a fragment kept per process, keyed by its text and the sampled units' texts:
+#: the same set phrases and institutions recur across lookups with the same sample (until the
+#: index changes), and translating one costs 5-15 ms (projecting up to SAMPLE units and
+#: grouping), against a hash of the units' texts.
+RENDERINGS_CACHE = 10_000
 #: Units not covered by the model (added or edited after its training) aligned at lookup, at
 #: most this many per query (about 6 ms each at 100k units): until the next training (see
 #: STALE_SHARE) a new unit still gives its fragment's renderings, a few per lookup, and the
@@ -77,6 +83,7 @@ class ModelStore:
         self._model: AlignmentModel | None = None
         self._stamp: tuple[int, int] | None = None
         self._alignments: OrderedDict[tuple[Any, str, str], Alignment] = OrderedDict()
+        self._renderings: OrderedDict[tuple[str, str, bytes], tuple[AlignmentModel, list[Rendering]]] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: threading.Thread | None = None
 
@@ -132,6 +139,7 @@ class ModelStore:
         self._model = model
         self._stamp = stamp
         self._alignments.clear()
+        self._renderings.clear()
 
     def aligner(self, model: AlignmentModel, lang: str, *,
                 budget: int | None = None) -> Callable[[StoredUnit], Alignment | None]:
@@ -167,6 +175,36 @@ class ModelStore:
             return alignment
 
         return align_unit
+
+    def translate(self, model: AlignmentModel, fragment: str, lang: str, units: Sequence[StoredUnit],
+                  align_unit: Callable[[StoredUnit], Alignment | None]) -> list[Rendering]:
+        """tm.core.renderings.translate_fragment, cached per model by the fragment and its units'
+        ids, texts and memories. A result for which ``align_unit`` skipped a unit (over its
+        budget) is not kept: a later lookup may align that unit."""
+        digest = hashlib.blake2b(digest_size=16)
+        for unit in units:
+            digest.update(f"{unit.unit_id}\x00{unit.memory}\x00{unit.source}\x00{unit.target}\x01".encode())
+        key = (lang, fragment, digest.digest())
+        with self._lock:
+            found = self._renderings.get(key)
+            if found is not None and found[0] is model:
+                self._renderings.move_to_end(key)
+                return found[1]
+        skipped = False
+
+        def counted(unit: StoredUnit) -> Alignment | None:
+            nonlocal skipped
+            alignment = align_unit(unit)
+            skipped = skipped or alignment is None
+            return alignment
+
+        renderings = translate_fragment(model, fragment, lang, units, align_unit=counted)
+        if not skipped:
+            with self._lock:
+                self._renderings[key] = (model, renderings)
+                while len(self._renderings) > RENDERINGS_CACHE:
+                    self._renderings.popitem(last=False)
+        return renderings
 
     def coverage(self) -> dict[str, Any]:
         """What the current model covers (its header's ``meta``), empty without one."""
@@ -297,7 +335,7 @@ def fragments_many(session: Session, index: LiveIndex, store: ModelStore, querie
     for query, fragments, align_unit in zip(queries, found, aligners, strict=True):
         here, weak = [], []
         for fragment in fragments:
-            renderings = _translate(model, query, fragment, texts, align_unit)
+            renderings = _translate(store, model, query, fragment, texts, align_unit)
             if renderings:
                 here.append((fragment, renderings))
             else:
@@ -309,7 +347,7 @@ def fragments_many(session: Session, index: LiveIndex, store: ModelStore, querie
         texts = _unit_texts(session, [[p for weak in by_query for p in weak] for by_query in parts], texts)
         for query, here, by_query, align_unit in zip(queries, shown, parts, aligners, strict=True):
             for candidates in by_query:
-                translated = [(part, _translate(model, query, part, texts, align_unit)) for part in candidates]
+                translated = [(part, _translate(store, model, query, part, texts, align_unit)) for part in candidates]
                 best = best_part(translated)
                 if best is not None:
                     here.append(best)
@@ -332,9 +370,9 @@ def _unit_texts(session: Session, found: Sequence[Sequence[Fragment]], known: _T
     return texts
 
 
-def _translate(model: AlignmentModel, query: FragmentQuery, fragment: Fragment, texts: _Texts,
+def _translate(store: ModelStore, model: AlignmentModel, query: FragmentQuery, fragment: Fragment, texts: _Texts,
                align_unit: Callable[[StoredUnit], Alignment | None]) -> list[Rendering]:
     units = [StoredUnit(unit_id, sides[query.src], sides[query.tgt], memory)
              for unit_id in fragment.unit_ids if unit_id in texts
              for sides, memory in [texts[unit_id]]]
-    return translate_fragment(model, fragment.source, query.src, units, align_unit=align_unit)
+    return store.translate(model, fragment.source, query.src, units, align_unit)

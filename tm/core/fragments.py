@@ -30,6 +30,7 @@ however often the unit repeats it. See FragmentIndex for how units added later a
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -136,6 +137,8 @@ class Fragment:
     #: The run's [start, end) in the query's fragment key (characters or tokens), for
     #: ``fragment_parts``; not part of what a lookup shows.
     key_span: tuple[int, int] | None = field(default=None, compare=False, repr=False)
+    #: The query's runs it was found among (``fragment_parts`` reuses them); not shown either.
+    runs: Any = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "source": self.source, "units": self.units}
@@ -195,12 +198,21 @@ class _Segment:
                 best = max(best, _common_prefix(pattern, text[p : p + n]))
         return best
 
-    def rows_with(self, run: str) -> np.ndarray:
-        """Global row numbers of the rows whose units contain ``run`` (repeats included)."""
+    def interval(self, run: str, lo: int = 0, hi: int | None = None) -> tuple[int, int]:
+        """The suffix array's [lo, hi) of the suffixes that begin with ``run``, searched within
+        ``lo``/``hi`` (the interval of a prefix of ``run``: a longer run's lies inside it)."""
         text, positions = self.text, self.positions
         n = len(run)
-        lo = bisect.bisect_left(positions, run, key=lambda p: text[p : p + n])
-        hi = bisect.bisect_right(positions, run, lo, key=lambda p: text[p : p + n])
+        hi = len(positions) if hi is None else hi
+        lo = bisect.bisect_left(positions, run, lo, hi, key=lambda p: text[p : p + n])
+        return lo, bisect.bisect_right(positions, run, lo, hi, key=lambda p: text[p : p + n])
+
+    def rows_with(self, run: str) -> np.ndarray:
+        """Global row numbers of the rows whose units contain ``run`` (repeats included)."""
+        return self.rows_in(*self.interval(run))
+
+    def rows_in(self, lo: int, hi: int) -> np.ndarray:
+        """Global row numbers of the suffixes [lo, hi) of the suffix array (repeats included)."""
         if lo == hi:
             return _NO_ROWS
         local = np.searchsorted(self.starts, self.sa[lo:hi], side="right") - 1
@@ -212,6 +224,8 @@ class _Segment:
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+#: Occurrences up to which FragmentIndex.count_where counts in Python rather than numpy.
+_FEW = 32
 
 
 class _MappedSegment:
@@ -254,13 +268,21 @@ class _MappedSegment:
                 best = max(best, _common_prefix(pattern, found))
         return best
 
-    def rows_with(self, run: str) -> np.ndarray:
-        """Global row numbers of the rows whose units contain ``run`` (repeats included)."""
+    def interval(self, run: str, lo: int = 0, hi: int | None = None) -> tuple[int, int]:
+        """As _Segment.interval."""
         positions, at_ = self.positions, self._at
         n = len(run)
+        hi = len(positions) if hi is None else hi
         wanted = run.encode("utf-32-be", "surrogatepass")
-        lo = bisect.bisect_left(positions, wanted, key=lambda p: at_(p, n))
-        hi = bisect.bisect_right(positions, wanted, lo, key=lambda p: at_(p, n))
+        lo = bisect.bisect_left(positions, wanted, lo, hi, key=lambda p: at_(p, n))
+        return lo, bisect.bisect_right(positions, wanted, lo, hi, key=lambda p: at_(p, n))
+
+    def rows_with(self, run: str) -> np.ndarray:
+        """Global row numbers of the rows whose units contain ``run`` (repeats included)."""
+        return self.rows_in(*self.interval(run))
+
+    def rows_in(self, lo: int, hi: int) -> np.ndarray:
+        """As _Segment.rows_in."""
         if lo == hi:
             return _NO_ROWS
         local = np.searchsorted(self.starts, self.sa[lo:hi], side="right") - 1
@@ -353,9 +375,12 @@ class FragmentIndex:
         #: Compact when removed rows pass their share, and merge new segments into a mapped one
         #: (off for an index mapped from a snapshot: a new snapshot does that, tm.live_index).
         self.auto_fold = True
+        #: Bumped by every write: what a query's runs counted is valid only while it is unchanged.
+        self.version = 0
         self._clear()
 
     def _clear(self) -> None:
+        self.version += 1
         self._segments: list[_Segment] = []
         self._ids: list[Hashable] = []
         self._row_of: dict[Hashable, int] = {}
@@ -386,6 +411,7 @@ class FragmentIndex:
             return False
         self._alive[row] = 0
         self._dead += 1
+        self.version += 1
         if self.auto_fold and self._compaction_due():
             self._compact()
         return True
@@ -418,6 +444,7 @@ class FragmentIndex:
             rows.append(row)
         if not texts:
             return
+        self.version += 1
         self._segments.append(_Segment(texts, np.array(rows, dtype=np.int64)))
         while (len(self._segments) > 1 and len(self._segments[-2]) <= MERGE_RATIO * len(self._segments[-1])
                and (self.auto_fold or not isinstance(self._segments[-2], _MappedSegment))):
@@ -506,8 +533,32 @@ class FragmentIndex:
 
     def rows_with(self, run: str, groups: Collection[int] | None = None) -> np.ndarray:
         """Distinct rows of live units (in ``groups`` when given) whose units contain ``run``."""
+        return self.rows_where(self.where(run), groups)
+
+    def where(self, run: str, within: Sequence[tuple[int, int]] | None = None) -> tuple[tuple[int, int], ...]:
+        """Where ``run`` is in each segment: its suffix interval there, searched ``within`` those
+        of a prefix of ``run`` (``where`` of it, the index unchanged since)."""
         run = run.replace(_SEPARATOR, _STAND_IN)
-        found = [s.rows_with(run) for s in self._segments]
+        if within is None:
+            return tuple(s.interval(run) for s in self._segments)
+        return tuple(s.interval(run, lo, hi) if lo < hi else (lo, hi)
+                     for s, (lo, hi) in zip(self._segments, within, strict=True))
+
+    def count_where(self, where: Sequence[tuple[int, int]], groups: Collection[int] | None = None) -> int:
+        """``len(rows_where(where, groups))``, without numpy's fixed costs when the run occurs
+        only a few times (most of the sub-runs ``fragment_parts`` counts)."""
+        if sum(hi - lo for lo, hi in where) > _FEW:
+            return len(self.rows_where(where, groups))
+        alive = self._alive
+        rows = {row for s, (lo, hi) in zip(self._segments, where, strict=True) if lo < hi
+                for row in s.rows_in(lo, hi).tolist() if alive[row]}
+        if groups is not None:
+            rows = {row for row in rows if self._groups[row] in groups}
+        return len(rows)
+
+    def rows_where(self, where: Sequence[tuple[int, int]], groups: Collection[int] | None = None) -> np.ndarray:
+        """``rows_with`` of the run ``where`` gave."""
+        found = [s.rows_in(lo, hi) for s, (lo, hi) in zip(self._segments, where, strict=True)]
         rows = np.unique(np.concatenate(found)) if found else _NO_ROWS
         if not len(rows):
             return rows
@@ -563,32 +614,55 @@ def _boundaries(key: MatchKey) -> tuple[list[bool], list[bool]]:
     return can_start, can_end
 
 
-def _long_enough(key: MatchKey, start: int, end: int) -> bool:
-    if key.lang == "zh":
-        return len(_HAN.findall(key.text, start, end)) >= MIN_HAN
-    words = [t for t in key.tokens[start:end] if _is_word(t)]
-    content = sum(1 for t in words if any(c.isalpha() for c in t) and t not in EN_STOPWORDS)
-    return len(words) >= MIN_WORDS and content >= MIN_CONTENT_WORDS
-
-
 class _QueryRuns:
-    """A query's fragment key, where runs may start and end, and the stored rows of each run
-    looked at (shared by ``find_fragments`` and ``fragment_parts``)."""
+    """A query's fragment key, where runs may start and end, and how many stored units hold
+    each run looked at: made once per query and kept by its fragments (``Fragment.runs``), so
+    that ``fragment_parts`` neither segments the query with jieba again nor counts again the
+    runs ``find_fragments`` counted."""
 
     def __init__(self, query: str, lang: str, index: FragmentIndex, glossary_spans: Iterable[tuple[int, int]],
                  groups: Collection[int] | None) -> None:
         self.query, self.lang, self.index, self.groups = query, lang, index, groups
+        self.version = index.version
         self.key = match_key(query, lang)
         self.units = fragment_units(self.key, lang).replace(_SEPARATOR, _STAND_IN)
         self.can_start, self.can_end = _boundaries(self.key)
         self.terms = [(a, b) for a, b in glossary_spans]
+        # Prefix counts for ``long_enough``: fragment_parts asks it of every sub-run.
+        if lang == "zh":
+            han = [bool(_HAN.match(c)) for c in self.key.text]
+            self._words = list(itertools.accumulate(han, initial=0))
+            self._content = self._words
+        else:
+            words = [_is_word(t) for t in self.key.tokens]
+            content = [w and any(c.isalpha() for c in t) and t not in EN_STOPWORDS
+                       for w, t in zip(words, self.key.tokens, strict=True)]
+            self._words = list(itertools.accumulate(words, initial=0))
+            self._content = list(itertools.accumulate(content, initial=0))
+        #: Rows of the runs ``find_fragments`` looks at, dropped when it is done (they may be
+        #: large, and a batch keeps every query's runs until its parts are tried); the counts stay.
         self._rows: dict[tuple[int, int], np.ndarray] = {}
+        self._counts: dict[tuple[int, int], int] = {}
+        self._where: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+
+    def serves(self, query: str, lang: str, index: FragmentIndex, glossary_spans: Iterable[tuple[int, int]],
+               groups: Collection[int] | None) -> bool:
+        """Whether these runs are those of ``query`` against ``index`` as it is now (no unit
+        added or removed since: rows are renumbered by a compaction, counts change)."""
+        return (self.index is index and self.version == index.version and self.query == query
+                and self.lang == lang and self.groups == groups and self.terms == [(a, b) for a, b in glossary_spans])
+
+    def long_enough(self, start: int, end: int) -> bool:
+        if self.lang == "zh":
+            return self._words[end] - self._words[start] >= MIN_HAN
+        return (self._words[end] - self._words[start] >= MIN_WORDS
+                and self._content[end] - self._content[start] >= MIN_CONTENT_WORDS)
 
     def snap_end(self, start: int, end: int) -> int | None:
         """The furthest allowed end at or before ``end`` that leaves a long enough run."""
         for e in range(end, start, -1):
             if self.can_end[e]:
-                return e if _long_enough(self.key, start, e) else None
+                return e if self.long_enough(start, e) else None
         return None
 
     def offsets(self, start: int, end: int) -> tuple[int, int]:
@@ -600,23 +674,41 @@ class _QueryRuns:
         a, b = self.offsets(start, end)
         return any(ta <= a and b <= tb for ta, tb in self.terms)
 
+    def where(self, start: int, end: int) -> tuple[tuple[int, int], ...]:
+        """The run's suffix intervals (FragmentIndex.where), searched within those of the
+        longest prefix of it already looked at: sub-runs are counted start by start, end by end."""
+        found = self._where.get((start, end))
+        if found is None:
+            within = next((self._where[start, e] for e in range(end - 1, start, -1) if (start, e) in self._where), None)
+            found = self._where[start, end] = self.index.where(self.units[start:end], within)
+        return found
+
     def rows(self, start: int, end: int) -> np.ndarray:
-        if (start, end) not in self._rows:
-            self._rows[start, end] = self.index.rows_with(self.units[start:end], self.groups)
-        return self._rows[start, end]
+        found = self._rows.get((start, end))
+        if found is None:
+            found = self._rows[start, end] = self.index.rows_where(self.where(start, end), self.groups)
+            self._counts[start, end] = len(found)
+        return found
+
+    def count(self, start: int, end: int) -> int:
+        """How many live units (in the groups) hold the run."""
+        found = self._counts.get((start, end))
+        if found is None:
+            found = self._counts[start, end] = self.index.count_where(self.where(start, end), self.groups)
+        return found
 
     def best_end(self, start: int, end: int) -> int | None:
         """The longest allowed run from ``start`` ending by ``end`` that live units (in the
         groups) contain: the longest stored prefix may be only in removed or other units."""
         e = self.snap_end(start, end)
-        while e is not None and not len(self.rows(start, e)):
+        while e is not None and not self.count(start, e):
             e = self.snap_end(start, e - 1)
         return e
 
     def fragment(self, start: int, end: int, sample: int) -> Fragment:
         found = self.rows(start, end)
         a, b = self.offsets(start, end)
-        return Fragment(a, b, self.query[a:b], len(found), self.index.sample_ids(found, sample), (start, end))
+        return Fragment(a, b, self.query[a:b], len(found), self.index.sample_ids(found, sample), (start, end), self)
 
 
 def find_fragments(
@@ -662,7 +754,7 @@ def find_fragments(
     # runs it overlaps down to their part outside it, keep the parts still long enough, repeat.
     chosen: list[tuple[int, int]] = []
     while runs:
-        runs.sort(key=lambda r: (r[1] - r[0], len(q.rows(*r)), -r[0]))
+        runs.sort(key=lambda r: (r[1] - r[0], q.count(*r), -r[0]))
         start, end = runs.pop()
         chosen.append((start, end))
         left = []
@@ -679,7 +771,9 @@ def find_fragments(
                 left.append((first, last))
         runs = left
 
-    return [q.fragment(start, end, sample) for start, end in sorted(chosen)]
+    fragments = [q.fragment(start, end, sample) for start, end in sorted(chosen)]
+    q._rows.clear()
+    return fragments
 
 
 def fragment_parts(
@@ -703,7 +797,9 @@ def fragment_parts(
     run is stored, so each part has units."""
     if fragment.key_span is None or lang != index.lang:
         return []
-    q = _QueryRuns(query, lang, index, glossary_spans, groups)
+    q = fragment.runs
+    if not (isinstance(q, _QueryRuns) and q.serves(query, lang, index, glossary_spans, groups)):
+        q = _QueryRuns(query, lang, index, glossary_spans, groups)
     start, end = fragment.key_span
     # Maximal sub-runs: from each start, the longest end at each count of units (the count
     # falls as the run grows), and of runs with the same end and count the one starting first.
@@ -713,13 +809,15 @@ def fragment_parts(
         if not q.can_start[a]:
             continue
         ends = [b for b in range(a + 1, end + 1)
-                if q.can_end[b] and (a, b) != (start, end) and _long_enough(q.key, a, b) and not q.in_term(a, b)]
+                if q.can_end[b] and (a, b) != (start, end) and q.long_enough(a, b) and not q.in_term(a, b)]
         for k, b in enumerate(ends):
             counted += 1
-            units = len(q.rows(a, b))
-            if k + 1 == len(ends) or len(q.rows(a, ends[k + 1])) < units:
+            units = q.count(a, b)
+            if k + 1 == len(ends) or q.count(a, ends[k + 1]) < units:
                 maximal.setdefault((b, units), a)
         if counted >= MAX_PART_RUNS:
             break
     ranked = sorted(((a, b, units) for (b, units), a in maximal.items()), key=lambda r: (-r[2], r[0] - r[1], r[0]))
-    return [q.fragment(a, b, sample) for a, b, _ in ranked[:limit]]
+    parts = [q.fragment(a, b, sample) for a, b, _ in ranked[:limit]]
+    q._rows.clear()
+    return parts
