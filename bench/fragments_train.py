@@ -122,6 +122,14 @@ times are inflated, CPU seconds are the steadier measure):
   engineers' locked runs at 21:26. By arithmetic the training phase is about 0.9 GB lighter
   over all processes than 5b07529's 5.81 GiB: likely still above 3 GB (the parent alone
   holds the benchmark's memory, jieba and CEDICT's lexicon, ~170 MB, through training).
+  Measured after the merges (main at 3b725a4, this session's branches all merged),
+  2026-12-04 22:16, under the bench lock on a quiet machine (load 3.0 at the
+  start, 1.7 at the end), 1,000,000 units: 630 s wall (924 at 5b07529); tokenised at 222 s
+  (370), first iteration ended at 402 s (713), the next six 25-31 s each, alignments stored
+  at 629 s; CPU 408 s here + 796 s in workers (1,341 before). Peak of all processes 3.46 GiB
+  (5.81), of which 3.08 GiB above the benchmark's own memory of units; the largest worker
+  1.32 GiB, this process 2.34 GiB. 34,374,800 table entries, 396 MiB on disk + 387 MiB of
+  stored alignments: the same as before. So within 15 minutes; not yet under 3 GB.
 """
 from __future__ import annotations
 
