@@ -26,6 +26,21 @@ newest snapshot (/proc/<pid>/maps). Half of what 3 workers cost beyond 1 at each
 a further worker adds (issue 18: also after a 200k import and a compaction).
 bench/index_snapshot.py measures the same with separately started workers, which share nothing
 with a master.
+
+Run (2026-12-04 21:53-22:08, 998,136 units on SQLite, the snapshot already built, under the
+bench lock, load 5.4 falling to 1.8, ``--lookups 200 --later 200000``):
+  1 worker:  ready 5.7 s, master 111 MB + worker 510 MB = 621 MB
+  2 workers: ready 6.1 s, 686 MB (+66 MB);  3 workers: ready 5.3 s, 795 MB (+109 MB)
+  1 worker then 3 workers (ready 4.3 / 3.5 s), each through the changes; every worker mapped
+  the newest snapshot after each:
+    at start                     641 MB  /  782 MB: +71 MB a further worker
+    199,512 units imported, the snapshot job (143 / 110 s)
+                                 815 MB  / 1,057 MB: +121 MB a further worker
+    718,608 units deleted, the compacting snapshot (49 / 43 s)
+                                 530 MB  /   804 MB: +137 MB a further worker
+  So within 100 MB at start, not after an import or a compaction: each worker keeps 50-70 MB
+  more of its own after a switch (what it built or read while switching, or the previous
+  snapshot's pages; not yet told apart).
 """
 from __future__ import annotations
 

@@ -228,6 +228,25 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def refuse_first(page, pattern: str, method: str, *, content_type: str = "application/json") -> list[str]:
+    """Route ``pattern`` so that the first ``method`` request meets what the server's admission
+    gate answers at a busy moment (503 with Retry-After: 1, before anything ran), and every
+    later request goes through; the URLs refused are listed in the returned list."""
+    refused: list[str] = []
+    busy = ('{"error": {"status": 503, "message": "Busy."}}' if content_type == "application/json"
+            else "<h1>The service is busy</h1>")
+
+    def route(handled):
+        if handled.request.method != method or refused:
+            handled.continue_()
+        else:
+            refused.append(handled.request.url)
+            handled.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": content_type}, body=busy)
+
+    page.route(pattern, route)
+    return refused
+
+
 def login(page, user: str, password: str = DEMO_PASSWORD) -> None:
     """Log ``user`` in through the login form and wait until the app has let them in."""
     page.goto("/login")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.helpers import login, screenshot
+from tests.helpers import login, refuse_first, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -109,17 +109,7 @@ def test_review_edit_reload_approve_store_and_look_up(browser_page):
 
     # The store meets a busy server (the admission gate's 503 with Retry-After, before it ran):
     # the page sends it again as told, and it goes through.
-    refused = []
-
-    def refuse_first(route):
-        if route.request.method != "POST" or refused:
-            route.continue_()
-        else:
-            refused.append(route.request.url)
-            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
-                          body='{"error": {"status": 503, "message": "Busy."}}')
-
-    page.route("**/store", refuse_first)
+    refused = refuse_first(page, "**/store", "POST")
     page.fill("#store-memory", "browser-harvest")
     page.click("#store-form button[type=submit]")
     page.wait_for_selector("#store-result.notice")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import login, screenshot
+from tests.helpers import login, refuse_first, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -77,20 +77,10 @@ def test_article_editor_confirms_with_ctrl_enter_and_resumes_after_a_reload(brow
     assert "sanctions against Russia" in first.locator(".ed-target").input_value()
     # The first confirm meets a busy server (its admission gate's 503 with Retry-After, sent
     # before anything ran): it is sent again as told, and goes through.
-    refused = []
-
-    def refuse_first(route):
-        if refused:
-            route.continue_()
-        else:
-            refused.append(route.request.method)
-            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
-                          body='{"error": {"status": 503, "message": "Busy."}}')
-
-    page.route("**/api/v1/documents/*/segments/*", refuse_first)
+    refused = refuse_first(page, "**/api/v1/documents/*/segments/*", "PUT")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector(".ed-segment.ed-confirmed")
-    assert refused == ["PUT"]
+    assert len(refused) == 1
     page.unroute("**/api/v1/documents/*/segments/*")
     assert page.evaluate("document.activeElement.id") == "ed-target-2"
     page.keyboard.type("Therefore ties will deteriorate in any crisis.")

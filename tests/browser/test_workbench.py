@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.helpers import ROOT, axe_source, login, screenshot
+from tests.helpers import ROOT, axe_source, login, refuse_first, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -227,20 +227,10 @@ def test_an_import_through_the_page_shows_its_progress_then_the_result(browser_p
     page.fill("#memory", "browser-import")
     page.set_input_files("#file", files=[{"name": "news.tsv", "mimeType": "text/tab-separated-values",
                                           "buffer": table.encode()}])
-    refused = []
-
-    def refuse_first(route):
-        if route.request.method != "POST" or refused:
-            route.continue_()
-        else:
-            refused.append(route.request.post_data_buffer is not None)
-            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "text/html"},
-                          body="<h1>The service is busy</h1>")
-
-    page.route("**/import", refuse_first)
+    refused = refuse_first(page, "**/import", "POST", content_type="text/html")
     page.locator("#import-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/import\?job=\d+"))
-    assert refused == [True]
+    assert len(refused) == 1
     page.unroute("**/import")
     bar = page.get_by_role("progressbar")
     assert bar.count() == 1
