@@ -76,6 +76,9 @@ with the load; CPU seconds are the steadier measure; server CPU is the PostgreSQ
   2,000-row batch (heap, four indexes, the speculative insert's confirmation). The 3-minute
   target is within reach by CPU (230 + 71 s over two cores) but was not shown on this
   shared machine.
+  Shown on a quiet machine after the merges (2026-12-04 22:28, under the bench lock, load 0.4
+  at the start, 1.7 during; ``--baseline ""``): PostgreSQL 1M in 142 s wall (7,027 units/s),
+  194 s CPU (the importer alone 99 s) + 63 s in the server, peak 363 MB; 998,136 units stored.
   Where the time went before (cProfile, 20,000 units, inline): keys 66 % (Moses 48 %, of which
   sacremoses rebuilding its Unicode letter sets on every islower/isanyalpha call and
   compiling its prefix patterns per token about half; normalisation 18 %), reading and
