@@ -98,6 +98,24 @@ clients, 45 with Retry-After honoured. RSS at the end: master 219 MB, workers 88
 out of reach for either; py-spy on a worker (--gil, 50 clients) puts the lookup's own work
 (search 21%, rank 20%, match key 15%) at about 55% of the worker's CPU, gunicorn's parsing of
 the refused requests' HTTP near 9%, the ranking statement 6%.
+
+On a quiet machine after the merges (2026-12-04 22:33, main at 3bf79f5, under the bench lock,
+load 1.8 at the start, 5.7 at the end with locust's own clients on the same 2 cores; the same
+998,136 units, the workers mapping the snapshot; ``--clients 5,50,200 --duration 30
+--also-honouring``, no baseline in this run: the last stop's effc3f4 figures were 35.1 / 30.0 /
+26.6 ok/s on a machine at load 4-7)::
+
+    clients  server       ok/s   all/s   p50   p99  p99 all  429/503
+          5  this        152.0   152.0    25   117      117        2
+         50  this         74.5  1062.4   128   314      195    29642
+        200  this         65.9  1129.4   211   425      299    31918
+         50  this, RA    133.0   170.8    74   178      174     1135
+        200  this, RA    114.2   296.6    94   256      210     5473
+
+So with clients that wait the Retry-After they are given, 50 clients get 133 ok/s with p99
+178 ms (every route's p99 147-187 ms); clients that ask again at once make the server spend
+most of its time refusing (14 refusals an answer) and p99 of the answers rises to 314 ms.
+RSS at the end: master 218 MB, workers 1.2-1.3 GB (mapped snapshot pages counted in each).
 """
 from __future__ import annotations
 
