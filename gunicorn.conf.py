@@ -55,6 +55,14 @@ def pre_fork(server, worker):
     gc.freeze()
 
 
+def post_worker_init(worker):
+    # A lookup's temporaries stay in glibc's heap once freed; they are handed back every few
+    # seconds instead of held by each worker (common/heap.py has the figures).
+    from common.heap import keep_trimmed
+
+    keep_trimmed()
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

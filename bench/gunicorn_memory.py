@@ -65,6 +65,7 @@ VENV = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common.heap import TRIM_EVERY  # noqa: E402
 from tm.index_snapshot import PREFIX as SNAPSHOT_PREFIX  # noqa: E402
 from tm.live_index import SNAPSHOT_CHECK_INTERVAL  # noqa: E402
 
@@ -154,6 +155,13 @@ def report(label: str, server: subprocess.Popen, previous: float | None = None) 
     return total
 
 
+def at_rest(server: subprocess.Popen) -> float:
+    """The memory once each worker's heap trimmer (common.heap.keep_trimmed) has had its turn:
+    what an idle service holds, beside the figure right after a burst of lookups."""
+    time.sleep(TRIM_EVERY + 1.5)
+    return report("    at rest", server)
+
+
 def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[str]) -> None:
     """Each of 1 and 3 workers on the database and snapshot as they are: the memory at start,
     after ``--later`` units imported and the snapshot job's new snapshot, and after deleting 60 %
@@ -184,6 +192,7 @@ def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[s
                 shutil.copy(from_ / file.name, into / file.name)
 
     totals: dict[int, list[float]] = {}
+    rested: dict[int, list[float]] = {}
     try:
         restore(pristine, database.parent)
         shutil.copytree(args.instance, pristine / "instance")
@@ -192,6 +201,7 @@ def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[s
             try:
                 look_up(args.port, queries, workers)
                 points = [report(f"{workers} worker(s), ready in {ready:.1f} s, {len(queries)} lookups", server)]
+                resting = [at_rest(server)]
                 for change in ("import", "compaction"):
                     started = time.monotonic()
                     if change == "import":
@@ -210,7 +220,9 @@ def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[s
                     points.append(report(f"  after {what}, the new snapshot in {took:.0f} s and "
                                          f"{len(queries)} lookups (workers on it: {sum(switched)} of "
                                          f"{len(switched)})", server))
+                    resting.append(at_rest(server))
                 totals[workers] = points
+                rested[workers] = resting
             finally:
                 server.terminate()
                 server.wait()
@@ -220,7 +232,8 @@ def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[s
     finally:
         shutil.rmtree(pristine)
     for k, point in enumerate(("at start", "after the import", "after the compaction")):
-        print(f"each further worker {point}: {(totals[3][k] - totals[1][k]) / 2:.0f} MB PSS", flush=True)
+        print(f"each further worker {point}: {(totals[3][k] - totals[1][k]) / 2:.0f} MB PSS right after the "
+              f"lookups, {(rested[3][k] - rested[1][k]) / 2:.0f} MB at rest", flush=True)
 
 
 def main() -> None:

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import functools
 import string
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -198,3 +201,71 @@ def test_tokenize_en_is_sacremoses_own(text):
        .map("".join))
 def test_tokenize_en_is_sacremoses_own_on_any_text(text):
     assert tokenize_en(text) == _stock_moses().tokenize(text, escape=False)
+
+
+def test_a_snapshot_that_extends_the_adopted_table_keeps_it_and_drops_clashing_own_codes():
+    from tm.core import text
+    from tm.core.text import adopt_token_table, encode_tokens, token_table
+
+    saved = token_table()
+    try:
+        base = ["ext-a", "ext-b"]
+        top = max(saved[1], default=0x100) + 100
+        assert adopt_token_table(base, [top, top + 1])
+        own = encode_tokens(["ext-own"], literal_numbers=True)  # coded here after the adoption
+        kept = encode_tokens(["ext-kept"], literal_numbers=True)
+        # The next snapshot's table extends the first; its builder gave the own token's code to
+        # another token, and the token this process coded as "ext-kept" the same code.
+        extended = [*base, "ext-theirs", "ext-kept"]
+        assert not adopt_token_table(extended, [top, top + 1, ord(own), ord(kept)])
+        assert encode_tokens(base + ["ext-theirs", "ext-kept"], literal_numbers=True) == (
+            chr(top) + chr(top + 1) + own + kept)
+        recoded = encode_tokens(["ext-own"], literal_numbers=True)
+        assert recoded != own and ord(recoded) > ord(kept)  # coded again, past every code in use
+        # A table of the same lineage that agrees with the own codes keeps them.
+        later = [*extended, "ext-later"]
+        assert adopt_token_table(later, [top, top + 1, ord(own), ord(kept), ord(recoded) + 7])
+        assert encode_tokens(["ext-own", "ext-later"], literal_numbers=True) == recoded + chr(ord(recoded) + 7)
+        assert text._own_codes == {"ext-own": recoded}
+    finally:
+        adopt_token_table(*saved)
+
+
+def test_adopting_an_extended_table_leaves_the_inherited_one_shared():
+    """A forked worker adopting its master's table extended by a few tokens writes to none of
+    the inherited entries: its private memory grows by little (what reading the new table
+    allocates), where comparing every entry (a table of another lineage) copies the table's
+    pages."""
+    script = r"""
+import gc, json, os, sys
+from tm.core.text import adopt_token_table
+
+def private_mb():
+    with open("/proc/self/smaps_rollup") as rollup:
+        return sum(int(line.split()[1]) for line in rollup
+                   if line.startswith(("Private_Dirty:", "Private_Clean:"))) / 1024
+
+tokens = [f"token-{n}" for n in range(300_000)]
+codes = list(range(0x100, 0x100 + len(tokens)))
+adopt_token_table(tokens, codes)
+# As a snapshot's tokens.json: the worker reads the table into objects of its own.
+extended = json.dumps([tokens + ["new-a", "new-b"], codes + [codes[-1] + 1, codes[-1] + 2]])
+other = json.dumps([tokens, codes[1:] + [codes[-1] + 1]])  # every token with another code
+del tokens, codes
+gc.freeze()
+for table in (extended, other):
+    pid = os.fork()
+    if pid == 0:
+        table = json.loads(table)
+        before = private_mb()
+        adopt_token_table(*table)
+        sys.stdout.write(json.dumps(private_mb() - before) + "\n")
+        sys.stdout.flush()
+        os._exit(0)
+    os.waitpid(pid, 0)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          cwd=str(Path(__file__).resolve().parents[2]))
+    extended_mb, other_mb = map(float, done.stdout.split())
+    assert other_mb > 20  # the measure sees a copied table
+    assert extended_mb < other_mb / 4

@@ -6,7 +6,9 @@
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import re
 import threading
 import unicodedata
@@ -325,6 +327,15 @@ _token_codes: dict[str, str] = {}
 _token_units: dict[str, str] = {}
 _next_code = itertools.count(0x100)
 _code_lock = threading.Lock()
+#: The table adopted last, as (how many entries, their digest), and the tokens this process coded
+#: since (own codes). A worker inherits its master's table of every token of the TM: a few
+#: hundred thousand strings in pages shared with the master and every other worker. Comparing the
+#: next snapshot's table with it entry by entry touches each string's reference count, which
+#: copies those pages into every worker (56 MB each for 300,000 tokens, tests/core/test_text.py).
+#: A snapshot built after this one extends its table, so the digest of its first entries says
+#: they agree without reading ours, and only the own codes and the new entries are compared.
+_adopted: tuple[int, bytes] | None = None
+_own_codes: dict[str, str] = {}
 
 
 def _token_code(token: str) -> str:
@@ -344,6 +355,8 @@ def _token_code(token: str) -> str:
                         cp = 0x10FFFF
                 code = chr(cp)
                 _token_codes[token] = code
+                if _adopted is not None:
+                    _own_codes[token] = code
     return code
 
 
@@ -363,23 +376,70 @@ def adopt_token_table(tokens: Sequence[str], codes: Sequence[int], *, replace: b
     another code here, or a code another token: this process's codes are then replaced by the
     given ones, and units it encoded before (an index, a cached match key) must be dropped;
     the match key cache is cleared here. With ``replace`` False a disagreement changes nothing."""
-    global _next_code
-    wanted = dict(zip(tokens, map(chr, codes), strict=True))
+    global _adopted, _next_code
     with _code_lock:
-        taken = set(wanted.values())
-        agree = all(wanted.get(token, code) == code and (token in wanted or code not in taken)
-                    for token, code in _token_codes.items())
-        if not agree:
-            if not replace:
-                return False
-            _token_codes.clear()
+        count = _adopted[0] if _adopted is not None else 0
+        if _adopted is not None and len(tokens) >= count and _digest(tokens, codes, count) == _adopted[1]:
+            agree = _extend(tokens[count:], codes[count:], replace=replace)
+        else:
+            agree = _merge(tokens, codes, replace=replace)
+        if agree is None:
+            return False
+        _adopted = (len(tokens), _digest(tokens, codes, len(tokens)))
         _token_units.clear()
-        _token_codes.update(wanted)
-        top = max((ord(code) for code in _token_codes.values()), default=0x100 - 1)
+        top = max(max(codes, default=0x100 - 1), max(map(ord, _own_codes.values()), default=0x100 - 1))
         _next_code = itertools.count(max(top + 1, next(_next_code)))
     if not agree:
         match_key.cache_clear()
     return agree
+
+
+def _merge(tokens: Sequence[str], codes: Sequence[int], *, replace: bool) -> bool | None:
+    """adopt_token_table against every code of this process (the first table, or one of
+    another lineage): whether they agreed, None when they did not and nothing changed."""
+    wanted = dict(zip(tokens, map(chr, codes), strict=True))
+    taken = set(wanted.values())
+    agree = all(wanted.get(token, code) == code and (token in wanted or code not in taken)
+                for token, code in _token_codes.items())
+    if not agree:
+        if not replace:
+            return None
+        _token_codes.clear()
+    _token_codes.update(wanted)
+    own = {token: code for token, code in _token_codes.items() if token not in wanted}
+    _own_codes.clear()
+    _own_codes.update(own)
+    return agree
+
+
+def _extend(tokens: Sequence[str], codes: Sequence[int], *, replace: bool) -> bool | None:
+    """adopt_token_table of a table whose first entries are the one adopted last: only the
+    own codes and the entries after those are looked at (see ``_adopted``)."""
+    wanted = dict(zip(tokens, map(chr, codes), strict=True))
+    taken = set(wanted.values())
+    agree = all(wanted.get(token, code) == code and (token in wanted or code not in taken)
+                for token, code in _own_codes.items())
+    if not agree:
+        if not replace:
+            return None
+        for token in _own_codes:
+            del _token_codes[token]
+        _own_codes.clear()
+    for token, code in wanted.items():
+        if _token_codes.get(token) != code:  # an unchanged entry is not written: its page stays shared
+            _token_codes[token] = code
+        _own_codes.pop(token, None)
+    return agree
+
+
+def _digest(tokens: Sequence[str], codes: Sequence[int], count: int, chunk: int = 4096) -> bytes:
+    """The digest of a table's first ``count`` entries, read a chunk at a time: what is
+    allocated for it stays small, and in a worker what is allocated stays its own."""
+    digest = hashlib.blake2b(str(count).encode(), digest_size=16)
+    for start in range(0, count, chunk):
+        end = min(start + chunk, count)
+        digest.update(json.dumps([tokens[start:end], codes[start:end]], ensure_ascii=False).encode())
+    return digest.digest()
 
 
 @dataclass(frozen=True, slots=True)
