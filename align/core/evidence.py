@@ -398,10 +398,10 @@ def speaker_change_inside(zh_changes: np.ndarray, en_changes: np.ndarray, rows: 
     Translators keep the exchange of turns even where they cut, merge and reword the sentences
     of a turn: a tag moves into the narration next door, a line is split at each question mark,
     but the reply stays a reply, so a bead boundary falls where the speaker changes. On the gold
-    beads of the eight gold documents, 7 of 3,409 hold a change (two turns the translator
-    merged); of the aligner's wrong beads on mac-dev before this evidence, 10 of 118 did, where
-    a short reply ('No, ma'am.', 'At you!') was pulled into the question's bead or a question's
-    second half into the reply's."""
+    beads of the eight gold documents, 7 of 3,409 hold a change (two lines the translator
+    joined, or a tag the rule takes for a new speaker); of the aligner's wrong beads on mac-dev
+    before this evidence, 10 of 118 did, where a short reply ('No, ma'am.', 'At you!') was
+    pulled into the question's bead or a question's second half into the reply's."""
     n, m = len(zh_changes) - 1, len(en_changes) - 1
     rows, cols = np.broadcast_to(rows, cols.shape), np.clip(cols, 0, m)
     zh = zh_changes[np.clip(rows, 0, n)] - zh_changes[np.clip(rows - a + 1, 0, n)]
