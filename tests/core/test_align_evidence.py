@@ -132,3 +132,19 @@ def test_changes_of_speaker_in_real_dialogue():
     # "... with all these references to 'His Majesty'." quotes a name, not speech: the line
     # after it opens a turn after narration, which is no change of speaker.
     assert "'His Majesty'" in en[183] and en_changes[184] == 0
+
+
+def test_a_change_of_speaker_counts_inside_a_bead_only_after_its_first_sentence():
+    from align.core.evidence import speaker_change_inside
+
+    # Chinese sentence 1 and English sentence 2 open a new speaker's turn.
+    zh = np.concatenate([[0], np.cumsum([0, 1, 0])])
+    en = np.concatenate([[0], np.cumsum([0, 0, 1, 0])])
+    band = full_band(3, 4)
+    rows = np.arange(4)[:, None]
+    one_one = speaker_change_inside(zh, en, rows, band.cols, 1, 1)
+    assert not one_one.any()                     # a single sentence's own change is its start
+    two_one = speaker_change_inside(zh, en, rows, band.cols, 2, 1)
+    assert two_one[2, 1] == 1 and two_one[3, 1] == 0   # Chinese 0-1 spans the change, 1-2 starts at it
+    one_two = speaker_change_inside(zh, en, rows, band.cols, 1, 2)
+    assert one_two[1, 3] == 1 and one_two[1, 4] == 0   # English 1-2 spans it, 2-3 starts at it
