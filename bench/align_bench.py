@@ -231,6 +231,7 @@ LOO_ALL_GRIDS = {
     "word-translation model": [{"translation": 0.0}] + [{"translation": w} for w in (0.1, 0.2, 0.4)],
     "crossing": [{"crossing": 0.0}] + [{"crossing": w, "crossing_floor": f}
                                        for f in (0.15, 0.2, 0.25) for w in (0.5, 1.0)],
+    "speaker changes": [{"speaker": 0.0}] + [{"speaker": w} for w in (0.1, 0.15, 0.2, 0.25, 0.3)],
 }
 
 

@@ -10,6 +10,8 @@ Duizhao missed fewer 1-1 beads (32 against 41) and fewer 1-2 to 1-4 beads (32 ag
 109 gold beads missed in all against Bertalign's 119. On 2026-12-04 (defaults with the 2-2
 crossing margin; load average 12-18, which does not move accuracy) Duizhao missed 101: 2-2 16 of
 25 (11 of them found as their two 1-1 halves), 2-3 7 of 12, 1-1 29, 1-2 to 1-4 30, 1-0 3 of 6.
+With the change-of-speaker evidence (2026-12-04, fourth round) 84: 1-1 21, 1-2 to 1-4 23, 2-2
+16, 2-3 7, 1-0 3; 002 23 (33 before), 003 21 (27).
 
 Reads the data in place from ../shared/data/align (never copied).
 """

@@ -17,6 +17,7 @@ features of ``evidence``, each weighted by ``beads.Weights``:
 * paragraph breaks, when known;
 * clauses that belong next door, on the other side of the bead's boundary;
 * quotations left open on one side only;
+* a change of speaker inside a bead (two turns of a dialogue in one bead);
 * unrelated runs: a cosine no higher than unrelated runs of the bead's shape reach here.
 
 Each bead adds its quality once, minus a small cost per sentence beyond two. Unaligned
@@ -135,6 +136,8 @@ class _Aligner:
         self._leak: evidence.Leakage | None = None
         self.zh_quotes = evidence.open_quotes(self.zh, "zh")
         self.en_quotes = evidence.open_quotes(self.en, "en")
+        self.zh_changes = np.concatenate([[0], np.cumsum(evidence.speaker_changes(self.zh, "zh"))])
+        self.en_changes = np.concatenate([[0], np.cumsum(evidence.speaker_changes(self.en, "en"))])
         total_zh, total_en = self.zr.chars[-1], self.er.chars[-1]
         self.log_ratio = math.log((total_en + LENGTH_SMOOTHING) / (total_zh + LENGTH_SMOOTHING))
 
@@ -191,6 +194,8 @@ class _Aligner:
             q = q - w.leak * self.leakage(band, a, b, rows, cols)
         if w.quotes:
             q = q - w.quotes * evidence.quote_mismatch(self.zh_quotes, self.en_quotes, rows, cols, a, b)
+        if w.speaker:
+            q = q - w.speaker * evidence.speaker_change_inside(self.zh_changes, self.en_changes, rows, cols, a, b)
         if w.crossing:
             margin = evidence.crossing(self.zr, self.er, band, cos, a, b)
             if margin is not None:

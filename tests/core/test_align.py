@@ -101,7 +101,29 @@ def test_dialogue_is_cut_where_its_quotations_close():
     question = next(k for k, (src, _) in enumerate(gold) if 181 in src)
     zh, en, window = gold_window("mac-dev", "zh", "en", "003", question - 4, 10)
     assert [(b.src, b.tgt) for b in align(zh, en, src_lang="zh")] == window
-    blind = align(zh, en, src_lang="zh", weights=dataclasses.replace(DEFAULT_WEIGHTS, quotes=0.0))
+    # The change of speaker at 'No, ma'am.' says the same since the speaker evidence came, so
+    # the quotations alone are tested blind to it too.
+    blind = align(zh, en, src_lang="zh", weights=dataclasses.replace(DEFAULT_WEIGHTS, quotes=0.0, speaker=0.0))
+    assert [(b.src, b.tgt) for b in blind] != window
+
+
+@needs_shared
+@pytest.mark.parametrize(("doc", "sentence", "before", "beads"), [
+    # The Deer and the Cauldron: 韦小宝道：“那也不见得，咱们再打一会试试。” / 小玄子道：“很好！”
+    # against 'Is that right?' protested Trinket. / 'Come on then: let's see—' / 'At you!': the
+    # sentence vectors put the short reply into the challenge's bead.
+    ("002", 56, 3, 8),
+    # Dream of the Red Chamber, ch. 6: Gou-er's question runs over two English sentences ('…
+    # what do you expect me to do? / Go out and rob?') and Grannie Liu's answer opens with the
+    # echo 谁叫你去打劫呢?, which pulled the question's second half into the answer's bead.
+    ("003", 33, 4, 10),
+])
+def test_a_bead_does_not_hold_two_speakers(doc, sentence, before, beads):
+    gold = scorer().read_beads(ALIGN_DATA / "mac-dev" / "gold" / f"{doc}.align")
+    first = next(k for k, (src, _) in enumerate(gold) if sentence in src) - before
+    zh, en, window = gold_window("mac-dev", "zh", "en", doc, first, beads)
+    assert [(b.src, b.tgt) for b in align(zh, en, src_lang="zh")] == window
+    blind = align(zh, en, src_lang="zh", weights=dataclasses.replace(DEFAULT_WEIGHTS, speaker=0.0))
     assert [(b.src, b.tgt) for b in blind] != window
 
 

@@ -1,5 +1,7 @@
-"""The aligner's word-translation evidence (``evidence.TranslationEvidence``) on small hand-made
-pairs, with a hand-written model: what a pair's coverage counts, and what it leaves out."""
+"""The aligner's evidence on small cases: the word-translation evidence
+(``evidence.TranslationEvidence``) on hand-made pairs with a hand-written model, what a pair's
+coverage counts and what it leaves out; the crossing margin; changes of speaker in real
+dialogue."""
 import dataclasses
 
 import numpy as np
@@ -8,6 +10,7 @@ from align.core.aligner import align
 from align.core.beads import DEFAULT_WEIGHTS
 from align.core.evidence import TRANSLATION_MIN_PROB, TranslationEvidence
 from align.core.search import full_band
+from tests.helpers import SHARED, needs_shared
 from tm.core.wordalign import AlignmentModel, _Direction, tokens
 
 
@@ -108,3 +111,40 @@ def test_crossing_is_the_margin_of_a_two_to_two_bead_over_its_halves():
     assert margin is not None
     assert abs(margin[2, 2] - (1.0 - (s + 1.0) / 2)) < 1e-5   # halves: cos(甲, A) = 0.71, cos(乙, B) = 1
     assert crossing(zr, er, band, cos, 1, 1) is None          # only beads of 2+ on both sides
+
+
+@needs_shared
+def test_changes_of_speaker_in_real_dialogue():
+    # The Deer and the Cauldron, as translated by John Minford (mac-dev 002), read in place.
+    from align.core.evidence import speaker_changes
+
+    chapter = SHARED / "data" / "align" / "mac-dev"
+    zh = (chapter / "zh" / "002").read_text(encoding="utf-8").splitlines()
+    en = (chapter / "en" / "002").read_text(encoding="utf-8").splitlines()
+    zh_changes, en_changes = speaker_changes(zh, "zh"), speaker_changes(en, "en")
+    # 小玄子笑了笑，道：“……” / 韦小宝道：“……” / 小玄子道：“很好！”: each line a new speaker; the
+    # narration before the first is no speech, so the first is no change.
+    assert zh[57].startswith("小玄子道") and list(zh_changes[54:58]) == [0, 0, 1, 1]
+    # 'Is that right?' protested Trinket. / 'Come on then: let's see—' / 'At you!': a line
+    # after its speaker's tag is the same speaker; a line after an untagged one is the other.
+    assert en[96] == "'At you!'" and list(en_changes[94:97]) == [1, 0, 1]
+    assert en[141] == "'But I—'" and list(en_changes[140:143]) == [1, 0, 1]
+    # "... with all these references to 'His Majesty'." quotes a name, not speech: the line
+    # after it opens a turn after narration, which is no change of speaker.
+    assert "'His Majesty'" in en[183] and en_changes[184] == 0
+
+
+def test_a_change_of_speaker_counts_inside_a_bead_only_after_its_first_sentence():
+    from align.core.evidence import speaker_change_inside
+
+    # Chinese sentence 1 and English sentence 2 open a new speaker's turn.
+    zh = np.concatenate([[0], np.cumsum([0, 1, 0])])
+    en = np.concatenate([[0], np.cumsum([0, 0, 1, 0])])
+    band = full_band(3, 4)
+    rows = np.arange(4)[:, None]
+    one_one = speaker_change_inside(zh, en, rows, band.cols, 1, 1)
+    assert not one_one.any()                     # a single sentence's own change is its start
+    two_one = speaker_change_inside(zh, en, rows, band.cols, 2, 1)
+    assert two_one[2, 1] == 1 and two_one[3, 1] == 0   # Chinese 0-1 spans the change, 1-2 starts at it
+    one_two = speaker_change_inside(zh, en, rows, band.cols, 1, 2)
+    assert one_two[1, 3] == 1 and one_two[1, 4] == 0   # English 1-2 spans it, 2-3 starts at it
