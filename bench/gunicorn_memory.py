@@ -24,6 +24,8 @@ snapshot``), then 60 % of the units deleted and the compacting snapshot; after e
 from as many clients as workers (so each worker switches), and whether every worker maps the
 newest snapshot (/proc/<pid>/maps). Half of what 3 workers cost beyond 1 at each point is what
 a further worker adds (issue 18: also after a 200k import and a compaction).
+Each point is also read "at rest": TRIM_EVERY + 1.5 s later, once each worker's heap trimmer
+(common.heap.keep_trimmed) has had its turn.
 bench/index_snapshot.py measures the same with separately started workers, which share nothing
 with a master.
 
@@ -41,6 +43,24 @@ bench lock, load 5.4 falling to 1.8, ``--lookups 200 --later 200000``):
   So within 100 MB at start, not after an import or a compaction: each worker keeps 50-70 MB
   more of its own after a switch (what it built or read while switching, or the previous
   snapshot's pages; not yet told apart).
+
+Told apart (2026-12-05, 998,136 units, a 200k import left to a snapshot, forked workers; smaps
+per mapping): no worker mapped the previous snapshot after its switch. What each kept of its own
+was anonymous: (1) the token table: comparing the new snapshot's table with the inherited one
+entry by entry wrote to every entry's page (56 MB a worker for 300,000 tokens; now only the new
+entries and the worker's own codes are looked at, tm.core.text.adopt_token_table); (2) the
+lookups' freed temporaries, kept by glibc in the arena of each request's thread (30-60 MB a
+worker; now trimmed a few seconds after a burst, common.heap). The run after both (dbbd892,
+under the bench lock, load 5.1 falling to 3.4; helpers' work beside it):
+  1 / 2 / 3 workers: ready 2.7 / 3.1 / 3.1 s; 642 / 696 / 697 MB
+  1 worker then 3 workers through the changes, right after 200 lookups / at rest:
+    at start                     616 /   754 MB, at rest 598 /   696: +69 / +49 MB a further worker
+    199,512 units imported, the snapshot (99 s)
+                                 766 /   996 MB, at rest 766 /   918: +115 / +76 MB
+    718,608 units deleted, the compacting snapshot (33-35 s)
+                                 511 /   732 MB, at rest 486 /   672: +111 / +93 MB
+  So within 100 MB at rest at every point, and right after a burst of lookups at start; right
+  after a burst that follows a switch, 111-115 MB (121 and 137 before).
 """
 from __future__ import annotations
 
