@@ -130,6 +130,37 @@ times are inflated, CPU seconds are the steadier measure):
   (5.81), of which 3.08 GiB above the benchmark's own memory of units; the largest worker
   1.32 GiB, this process 2.34 GiB. 34,374,800 table entries, 396 MiB on disk + 387 MiB of
   stored alignments: the same as before. So within 15 minutes; not yet under 3 GB.
+
+  trainmem branch, 2026-12-04/05. Where the peak is, now printed: each phase's line gives
+  this process's and the others' resident memory, and the end says what each held at the
+  peak of all and the phase it fell in. HEAD at 300,000 units (nice'd, load 7-12): peak of
+  all 2.31 GiB, after the last EM iteration (this process 1.36, the other direction 0.94);
+  this process grew by 0.25 GiB computing the priors (CC-CEDICT's lexicon, pinyin, jieba),
+  which it then held to the end. Changed, each bit for bit the same model (22,000 keyed bench
+  units, pruned, two processes, CEDICT and the demo glossary: all 21 arrays of the model and
+  its stored alignments identical to main's): the priors computed in a tokenising worker
+  (jieba is loaded there already; the pool ends with them); the vocabularies rebuilt as new
+  strings and their indexes dropped before training; the M-step's bincount one 2M-entry slice
+  of the table at a time (a whole-table float64 array at every flush before: 137 MB at 17M
+  entries; costs about 0.17 s CPU more per flush of 8M links); the count buffer, which held
+  the counts too, dropped after each iteration (the Viterbi pass carried both); posteriors
+  written over the link probabilities; 12 MB of link cache in memory instead of 64.
+  1,000,000 units at that tree, under the bench lock (locked 23:47, load 10.9 at the start
+  and 5.2 at the end, from other engineers' unlocked runs and this engineer's nice'd 1M
+  fragment training for bench/fragment_lookup.py: wall time inflated): 1,287 s wall, CPU
+  497 s here + 807 s in workers (1,304; 1,204 at main on a quiet machine); tokenised at
+  473 s. Peak of all processes 3.02 GiB (3.46 at main), reached as the other direction's
+  process handed its tables back (this process 1.85 GiB, the other 1.15); during EM the two
+  held 1.52-1.59 + 0.93-1.00 GiB; the pair tables' merges, both processes at once, 2.90 GiB.
+  Same 34,374,800 table entries, 396 MiB on disk + 387 MiB of stored alignments. So still
+  not under 3 GB (3.02 GiB is 3.24 GB), and wall time not comparable. What is left, by the
+  phases above: the hand-over pickles the other direction's table and alignments (some
+  270 MB) in both processes at once (a file would spare the copies), and the pair table's
+  last merge (about 10 bytes an entry over the runs merged) in both processes at once.
+  The next commit (44362ca) hands the other direction's table and alignments over through a
+  temporary folder instead of the pool's pipe (the same model bit for bit, 22k check); not
+  measured at 1M: by the phases above the peak would then be the pair tables' 2.90 GiB
+  (3.11 GB), still over 3 GB.
 """
 from __future__ import annotations
 
@@ -168,16 +199,47 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def rss_by_process(pid: int) -> dict[int, int]:
+    """Resident bytes of ``pid`` and of each descendant, by process id."""
+    out: dict[int, int] = {}
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/statm") as handle:
+                out[p] = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as handle:
+                    stack += [int(c) for c in handle.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return out
+
+
 class PeakSampler(threading.Thread):
+    """The peak of all processes together, with what each held at that moment and the last
+    phase logged before it (so the peak can be put down to a phase and a process)."""
+
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = 0
+        self.at_peak: dict[int, int] = {}
+        self.phase = "start"
+        self.phase_at_peak = ""
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.peak = max(self.peak, tree_rss(os.getpid()))
+            rss = rss_by_process(os.getpid())
+            if sum(rss.values()) > self.peak:
+                self.peak, self.at_peak, self.phase_at_peak = sum(rss.values()), rss, self.phase
             self.stop.wait(0.2)
+
+    def describe(self, rss: dict[int, int]) -> str:
+        own = rss.get(os.getpid(), 0)
+        others = sorted((v for p, v in rss.items() if p != os.getpid()), reverse=True)
+        return (f"this process {own / 2**30:.2f} GiB, others " + ", ".join(f"{v / 2**30:.2f}" for v in others)
+                if others else f"this process {own / 2**30:.2f} GiB")
 
 
 def glossary_pairs() -> list[tuple[str, str]]:
@@ -205,8 +267,13 @@ def main() -> None:
     cpu0 = time.process_time()
     # Keyed by unit id, as the service trains: the model then stores every unit's alignment.
     units = ((unit_id, zh, en) for unit_id, (zh, en) in enumerate(memory, start=1))
-    model = wordalign.train(units, priors=priors, log=lambda m: print(f"  {time.perf_counter() - start:6.0f} s  {m}",
-                                                                     flush=True), **options)
+
+    def log(message: str) -> None:
+        sampler.phase = message
+        print(f"  {time.perf_counter() - start:6.0f} s  {message}  [{sampler.describe(rss_by_process(os.getpid()))}; "
+              f"peak so far {sampler.peak / 2**30:.2f} GiB]", flush=True)
+
+    model = wordalign.train(units, priors=priors, log=log, **options)
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu0
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -224,6 +291,8 @@ def main() -> None:
           f"itself), largest worker {children.ru_maxrss / 2**20:.2f} GiB, this process "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB; {entries:,} table entries; "
           f"model on disk {size / 2**20:.0f} MiB, its stored alignments {links / 2**20:.0f} MiB", flush=True)
+    print(f"at the peak ({sampler.describe(sampler.at_peak)}) the last phase logged was: {sampler.phase_at_peak}",
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -99,8 +99,10 @@ MAX_TRAIN_TOKENS = 120
 #: link); beyond it the cache goes to a temporary file, read back in order each iteration
 #: (from the page cache, faster than finding each link's table entry again). At a million
 #: units the file holds some 3 GB a direction whatever this is: 256 MB kept in memory only
-#: spared reading 8 % of it, for a quarter of a GB in each of two processes at the peak.
-LINK_CACHE_BYTES = 64_000_000
+#: spared reading 8 % of it, for a quarter of a GB in each of two processes at the peak; 64 MB
+#: spared 2 % for 0.12 GB over both at the peak. About one batch's worth now: a small memory's
+#: training still never writes the file.
+LINK_CACHE_BYTES = 12_000_000
 #: From this many units on, the two directions train in two processes and the units are
 #: tokenised by ``workers`` processes; below it the processes' start (about a second each,
 #: spawned, so a threaded server is safe to train from) costs more than it saves.
@@ -646,7 +648,7 @@ class _CountBuffer:
         if self.size + len(at) > len(self.at):
             self.flush()
         if len(at) > len(self.at):  # a batch larger than the buffer goes in on its own
-            self.counts += np.bincount(at, weights=weights, minlength=len(self.counts))
+            _add_counts(self.counts, at, weights)
             return
         self.at[self.size : self.size + len(at)] = at
         self.weights[self.size : self.size + len(at)] = weights
@@ -654,9 +656,28 @@ class _CountBuffer:
 
     def flush(self) -> None:
         if self.size:
-            self.counts += np.bincount(self.at[: self.size], weights=self.weights[: self.size],
-                                       minlength=len(self.counts))
+            _add_counts(self.counts, self.at[: self.size], self.weights[: self.size])
         self.size = 0
+
+
+#: Table entries one bincount of the M-step's counts covers: a bincount over the whole table
+#: allocated a float64 array of its size at every flush (137 MB at 17M entries), on top of
+#: the batch being counted, in each training process at once.
+FLUSH_SLICE = 2_000_000
+
+
+def _add_counts(counts: np.ndarray, at: np.ndarray, weights: np.ndarray) -> None:
+    """``counts += np.bincount(at, weights, minlength=len(counts))`` one slice of the table at
+    a time. Bit for bit the same: each entry's weights are still summed in the order given,
+    before being added to its count, and an entry out of the slice gets nothing."""
+    if len(counts) <= FLUSH_SLICE:
+        counts += np.bincount(at, weights=weights, minlength=len(counts))
+        return
+    for lo in range(0, len(counts), FLUSH_SLICE):
+        hi = min(lo + FLUSH_SLICE, len(counts))
+        inside = at >= lo
+        inside &= at < hi
+        counts[lo:hi] += np.bincount(at[inside] - lo, weights=weights[inside], minlength=hi - lo)
 
 
 def _diagonal(links: _Compact, tension: float, null_prob: float) -> np.ndarray:
@@ -730,10 +751,13 @@ def _flat(links: _Compact) -> np.ndarray:
 
 
 def _posteriors(links: _Compact, t: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    p = t * prior
+    """The links' posteriors, written over ``t`` (float64): each new array of a batch's size is
+    16 MB at 2M links, in each training process at once."""
+    p: np.ndarray = np.multiply(t, prior, out=t)
     z = np.bincount(links.group, weights=p, minlength=links.n_groups)
-    posterior: np.ndarray = p / np.maximum(z[links.group], 1e-300)
-    return posterior
+    np.maximum(z, 1e-300, out=z)
+    p /= z[links.group]
+    return p
 
 
 def _fit_tension(samples: list[tuple[_Compact, np.ndarray]], tension: float, null_prob: float) -> float:
@@ -865,6 +889,8 @@ def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: 
     tgt_freq = np.bincount(corpus.tgt, minlength=n_target)
     table = _pair_table(corpus, n_target, prior_keys, prune, src_freq, tgt_freq)
     del src_freq, tgt_freq
+    if log:
+        log(f"pair table: {len(table)} entries")
     prior_at, prior = _prior_entries(table, prior_keys, prior_weights)
     # Start from the priors over a flat table, so the first E-step already prefers senses.
     counts = np.ones(len(table), dtype=np.float64)
@@ -890,9 +916,11 @@ def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: 
                 links = _compact(_links(corpus, start, end), table, n_target)
                 cache.put(b, links)
             hit = links.at >= 0
-            t = np.where(hit, probs[links.at], FLOOR)
+            t = probs[links.at]
+            t[~hit] = FLOOR
             a = _flat(links) if it < model1 else _diagonal(links, direction.tension, direction.null_prob)
             post = _posteriors(links, t, a)
+            del a, t  # ``post`` is ``t``'s array
             pending.add(links.at[hit], post[hit])
             if it >= model1 - 1 and not samples:
                 # The tension is one number: a few thousand target words fit it as well as all.
@@ -902,6 +930,9 @@ def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: 
                                   links.group_start[: groups + 1], groups)
                 samples.append((sample, post[:cut]))
         pending.flush()
+        # It holds the counts too: kept, the Viterbi pass carried them and the buffer
+        # (8 bytes an entry and 96 MB) for nothing, after they were "dropped" below.
+        del pending
         if it >= model1 - 1 and samples:
             direction.tension = _fit_tension(samples, direction.tension, direction.null_prob)
         if log:
@@ -912,6 +943,32 @@ def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: 
         return direction, (_viterbi_all(direction, corpus, cache) if viterbi else None)
     finally:
         cache.close()
+
+
+def _train_direction_saved(directory: str, *args: Any, **options: Any) -> tuple[int, float, float]:
+    """``_train_direction`` in another process, its table and alignments written to
+    ``directory`` for the caller to read (``_load_direction``): returned through the pool's
+    pipe they were pickled whole, a copy of some 270 MB at a million units in both processes
+    at once, the peak of training there (measured: 3.02 GiB over all processes)."""
+    direction, best = _train_direction(*args, **options)
+    folder = Path(directory)
+    np.save(folder / "keys.npy", direction.keys, allow_pickle=False)
+    np.save(folder / "probs.npy", direction.probs, allow_pickle=False)
+    if best is not None:
+        np.save(folder / "best.npy", best[0], allow_pickle=False)
+        np.save(folder / "post.npy", best[1], allow_pickle=False)
+    return direction.n_target, direction.tension, direction.null_prob
+
+
+def _load_direction(folder: Path, header: tuple[int, float, float]
+                    ) -> tuple[_Direction, tuple[np.ndarray, np.ndarray] | None]:
+    n_target, tension, null_prob = header
+    direction = _Direction(np.load(folder / "keys.npy", allow_pickle=False),
+                           np.load(folder / "probs.npy", allow_pickle=False), n_target, tension, null_prob)
+    if not (folder / "best.npy").exists():
+        return direction, None
+    return direction, (np.load(folder / "best.npy", allow_pickle=False),
+                       np.load(folder / "post.npy", allow_pickle=False))
 
 
 def _viterbi_all(direction: _Direction, corpus: _Corpus,
@@ -1180,6 +1237,13 @@ def train(
                     en_ids.extend([en_index.setdefault(w, len(en_index)) for w in et])
                     zh_off.append(len(zh_ids))
                     en_off.append(len(en_ids))
+            priors = list(priors or ())
+            # In a tokenising worker when there are some (they have jieba loaded already, and
+            # end with the pool): CC-CEDICT's lexicon and the pinyin readings are needed for
+            # the priors alone, and held by this process they stayed through training, some
+            # hundreds of MB beside both directions' tables at a million units.
+            prior_pairs, prior_w = (pool.apply(_prior_pairs, (zh_index, en_index, priors, cedict))
+                                    if pool is not None else _prior_pairs(zh_index, en_index, priors, cedict))
         finally:
             if pool is not None:
                 pool.close()
@@ -1192,12 +1256,17 @@ def train(
         trained = int(np.count_nonzero(np.diff(zo))) if keyed else units
         if log:
             log(f"tokenised {units} units ({trained} teach something): {len(zh_index)} zh and {len(en_index)} en words")
-        priors = list(priors or ())
-        prior_pairs, prior_w = _prior_pairs(zh_index, en_index, priors, cedict)
+        if log:
+            log(f"priors: {len(prior_w)} pairs")
         terms = [(z, e) for z, e in priors if _one_line(z) and _one_line(e)]
         if prune is None:
             prune = trained > PRUNE_ABOVE_UNITS
         nz, ne = len(zh_index), len(en_index)
+        # The vocabularies as lists before training, the indexes dropped: a dict entry and its
+        # id object cost some 100 bytes a word beside the word itself.
+        vocab_zh = _vocabulary(zh_index)
+        vocab_en = _vocabulary(en_index)
+        del zh_index, en_index
         options: dict[str, Any] = {"prune": prune, "model1": model1_iterations, "diagonal": diagonal_iterations,
                                    "viterbi": keyed}
         forward = (_Corpus(zh_arr, zo, en_arr, eo), nz, ne, prior_pairs[:, 0] * ne + prior_pairs[:, 1], prior_w)
@@ -1205,18 +1274,15 @@ def train(
         if parallel:
             # The directions are independent until symmetrisation: one in a second process.
             with multiprocessing.get_context("spawn").Pool(1) as other:
-                pending = other.apply_async(_train_direction, backward, options)
-                z2e, z2e_best = _train_direction(*forward, log=log, **options)
-                e2z, e2z_best = pending.get()
+                with tempfile.TemporaryDirectory(prefix="wordalign-direction-") as handover:
+                    pending = other.apply_async(_train_direction_saved, (handover, *backward), options)
+                    z2e, z2e_best = _train_direction(*forward, log=log, **options)
+                    if log:
+                        log("zh->en trained, waiting for en->zh")
+                    e2z, e2z_best = _load_direction(Path(handover), pending.get())
         else:
             z2e, z2e_best = _train_direction(*forward, log=log, **options)
             e2z, e2z_best = _train_direction(*backward, log=log, **options)
-        vocab_zh = [""] * nz
-        for w, i in zh_index.items():
-            vocab_zh[i] = w
-        vocab_en = [""] * ne
-        for w, i in en_index.items():
-            vocab_en[i] = w
         links = None
         if keyed and z2e_best is not None and e2z_best is not None:
             key_arr = np.frombuffer(keys, dtype=np.int64)
@@ -1232,6 +1298,18 @@ def train(
         return AlignmentModel(vocab_zh, vocab_en, z2e, e2z, units=trained,
                               meta={"priors": len(prior_w), "pruned": bool(prune)}, links=links,
                               terms=terms)
+
+
+def _vocabulary(index: dict[str, int]) -> list[str]:
+    """The words of ``index`` in the order of their ids (0 .. len - 1), as new strings side by
+    side: the index's own were allocated among the tokenised chunks' strings, one here and one
+    there, and each kept the whole of its allocator arena from being given back after the
+    chunks were freed."""
+    words = [""] * len(index)
+    for w, i in index.items():
+        words[i] = w
+    fresh = "\n".join(words).split("\n")  # tokens never hold a newline (whitespace is not one)
+    return fresh if len(fresh) == len(words) else words
 
 
 def _read_back(spilled: IO[bytes], dtype: type) -> np.ndarray:
