@@ -28,8 +28,8 @@ from collections.abc import Callable
 
 #: Seconds between two looks at a serving process's memory (keep_trimmed).
 TRIM_EVERY = 5.0
-#: How far the heap's bytes in use must have moved since the last trim (up, a burst under way;
-#: down, one that ended and left its blocks free) for the next one to be worth its time.
+#: How far the process's anonymous resident memory must have grown, or the heap's bytes in use
+#: moved, since the last trim for the next one to be worth its time (keep_trimmed).
 TRIM_AFTER_CHANGE = 8 << 20
 
 
@@ -74,9 +74,9 @@ def heap_in_use() -> int | None:
     return int(info().uordblks) if info is not None else None
 
 
-def private_resident_bytes() -> int:
+def anonymous_resident_bytes() -> int:
     """Resident memory not backed by a file: /proc/self/statm's resident pages minus its
-    shared ones (0 where there is no /proc)."""
+    file-backed ones (0 where there is no /proc)."""
     try:
         with open("/proc/self/statm") as statm:
             fields = statm.read().split()
@@ -87,7 +87,7 @@ def private_resident_bytes() -> int:
 
 def keep_trimmed(every: float = TRIM_EVERY, change: int = TRIM_AFTER_CHANGE) -> threading.Thread | None:
     """Start a daemon thread that, every ``every`` seconds, hands the heap's free pages back
-    when, since the last time, the process's private resident memory grew by ``change`` bytes
+    when, since the last time, the process's anonymous resident memory grew by ``change`` bytes
     (lookups came and went, and their blocks stayed) or what the heap has in use moved by as
     much (large blocks in use then were freed since). An idle process is left alone. For a
     serving process, after it forked: None where there is nothing to call (not glibc 2.33+)."""
@@ -95,13 +95,13 @@ def keep_trimmed(every: float = TRIM_EVERY, change: int = TRIM_AFTER_CHANGE) -> 
         return None
 
     def trim_now_and_then() -> None:
-        resident, in_use = private_resident_bytes(), heap_in_use() or 0
+        resident, in_use = anonymous_resident_bytes(), heap_in_use() or 0
         while True:
             time.sleep(every)
-            if (private_resident_bytes() - resident > change
+            if (anonymous_resident_bytes() - resident > change
                     or abs((heap_in_use() or 0) - in_use) > change):
                 release_free_memory()
-                resident, in_use = private_resident_bytes(), heap_in_use() or 0
+                resident, in_use = anonymous_resident_bytes(), heap_in_use() or 0
 
     thread = threading.Thread(target=trim_now_and_then, name="heap-trim", daemon=True)
     thread.start()

@@ -36,18 +36,18 @@ def test_a_serving_process_hands_freed_blocks_back_on_its_own():
     """keep_trimmed's thread notices the grown heap and trims it, with nobody asking."""
     script = r"""
 import time
-from common.heap import keep_trimmed, private_resident_bytes
+from common.heap import keep_trimmed, anonymous_resident_bytes
 
 assert keep_trimmed(every=0.1, change=16 << 20) is not None
 blocks = [bytearray(4096) for _ in range(50_000)]  # 200 MB, then one block kept above them
 kept = bytearray(4096)
 time.sleep(0.5)  # the thread trims now and again while they are in use: nothing to give back
-before = private_resident_bytes()
+before = anonymous_resident_bytes()
 del blocks
 deadline = time.monotonic() + 10
-while private_resident_bytes() > before - (150 << 20) and time.monotonic() < deadline:
+while anonymous_resident_bytes() > before - (150 << 20) and time.monotonic() < deadline:
     time.sleep(0.05)
-print((before - private_resident_bytes()) >> 20)
+print((before - anonymous_resident_bytes()) >> 20)
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                           cwd=str(Path(__file__).resolve().parents[2]))
