@@ -398,9 +398,7 @@ def _merge(tokens: Sequence[str], codes: Sequence[int], *, replace: bool) -> boo
     """adopt_token_table against every code of this process (the first table, or one of
     another lineage): whether they agreed, None when they did not and nothing changed."""
     wanted = dict(zip(tokens, map(chr, codes), strict=True))
-    taken = set(wanted.values())
-    agree = all(wanted.get(token, code) == code and (token in wanted or code not in taken)
-                for token, code in _token_codes.items())
+    agree = _agrees(_token_codes, wanted)
     if not agree:
         if not replace:
             return None
@@ -416,9 +414,7 @@ def _extend(tokens: Sequence[str], codes: Sequence[int], *, replace: bool) -> bo
     """adopt_token_table of a table whose first entries are the one adopted last: only the
     own codes and the entries after those are looked at (see ``_adopted``)."""
     wanted = dict(zip(tokens, map(chr, codes), strict=True))
-    taken = set(wanted.values())
-    agree = all(wanted.get(token, code) == code and (token in wanted or code not in taken)
-                for token, code in _own_codes.items())
+    agree = _agrees(_own_codes, wanted)
     if not agree:
         if not replace:
             return None
@@ -430,6 +426,14 @@ def _extend(tokens: Sequence[str], codes: Sequence[int], *, replace: bool) -> bo
             _token_codes[token] = code
         _own_codes.pop(token, None)
     return agree
+
+
+def _agrees(held: dict[str, str], wanted: dict[str, str]) -> bool:
+    """Whether every code ``held`` is the one ``wanted`` gives its token, or, for a token
+    ``wanted`` lacks, a code it gives no other token."""
+    taken = set(wanted.values())
+    return all(wanted.get(token, code) == code and (token in wanted or code not in taken)
+               for token, code in held.items())
 
 
 def _digest(tokens: Sequence[str], codes: Sequence[int], count: int, chunk: int = 4096) -> bytes:
