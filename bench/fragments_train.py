@@ -161,6 +161,13 @@ times are inflated, CPU seconds are the steadier measure):
   temporary folder instead of the pool's pipe (the same model bit for bit, 22k check); not
   measured at 1M: by the phases above the peak would then be the pair tables' 2.90 GiB
   (3.11 GB), still over 3 GB.
+  Measured after the merges (2026-12-05 00:32, under the bench lock on a quiet machine, load
+  1.0 at the start and 1.8 at the end), 1,000,000 units: 603 s wall (630 at the last stop);
+  tokenised at 145 s (222); pair table at 249 s; seven iterations 30-35 s each; CPU 455 s here
+  + 702 s in workers (1,157; 1,204). Peak of all processes 2.90 GiB (3.11 GB; 3.46 GiB at the
+  last stop), as predicted, during the pair tables' merges (this process 1.75 GiB, the largest
+  worker 1.14); the hand-over no longer shows. Same 34,374,800 entries, 396 + 387 MiB. So
+  within 15 minutes, and under 3 GiB but not under 3 GB.
 """
 from __future__ import annotations
 
