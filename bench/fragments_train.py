@@ -168,6 +168,13 @@ times are inflated, CPU seconds are the steadier measure):
   last stop), as predicted, during the pair tables' merges (this process 1.75 GiB, the largest
   worker 1.14); the hand-over no longer shows. Same 34,374,800 entries, 396 + 387 MiB. So
   within 15 minutes, and under 3 GiB but not under 3 GB.
+  Then the two directions' pair tables built one at a time (wordalign._table_lock; the same
+  model: the parallel run still equals the serial one), 2026-12-05 00:50, under the bench lock,
+  quiet machine (load 2.2 at the start, 1.3 at the end): 717 s wall (the other direction starts
+  its table when this one's is done, and ends 115 s after it); CPU 472 s here + 726 s in
+  workers. Peak of all processes 2.70 GiB (2.90 GB), as this process's first EM iteration ran
+  beside the other direction's merges (1.55 + 1.14 GiB); the pair tables' own peak 2.20 GiB.
+  Same 34,374,800 entries. So within 15 minutes and under 3 GB.
 """
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ links. Pure: no Flask, no SQL, no scipy.
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import itertools
 import json
@@ -881,13 +882,28 @@ def _prior_entries(table: np.ndarray, prior_keys: np.ndarray,
     return positions, weights
 
 
+#: Held while a direction builds its pair table, when the two directions train in two processes
+#: at once: the batches' merges are the most memory either direction needs (its link keys and
+#: the runs being merged beside the table), and the two coinciding made the peak of training at
+#: a million units (2.90 GiB over all processes). One at a time, each merges beside the other's
+#: quieter state. Set in both processes by ``_share_table_lock``.
+_table_lock: Any = None
+
+
+def _share_table_lock(lock: Any) -> None:
+    """Pool initializer (and the parent's own call): the lock the pair-table builds take turns on."""
+    global _table_lock
+    _table_lock = lock
+
+
 def _train_direction(corpus: _Corpus, n_source: int, n_target: int, prior_keys: np.ndarray,
                      prior_weights: np.ndarray, *, prune: bool, model1: int, diagonal: int, viterbi: bool = False,
                      log: Callable[[str], object] | None = None
                      ) -> tuple[_Direction, tuple[np.ndarray, np.ndarray] | None]:
     src_freq = np.bincount(corpus.src, minlength=n_source)
     tgt_freq = np.bincount(corpus.tgt, minlength=n_target)
-    table = _pair_table(corpus, n_target, prior_keys, prune, src_freq, tgt_freq)
+    with _table_lock if _table_lock is not None else contextlib.nullcontext():
+        table = _pair_table(corpus, n_target, prior_keys, prune, src_freq, tgt_freq)
     del src_freq, tgt_freq
     if log:
         log(f"pair table: {len(table)} entries")
@@ -1273,13 +1289,19 @@ def train(
         backward = (_Corpus(en_arr, eo, zh_arr, zo), ne, nz, prior_pairs[:, 1] * nz + prior_pairs[:, 0], prior_w)
         if parallel:
             # The directions are independent until symmetrisation: one in a second process.
-            with multiprocessing.get_context("spawn").Pool(1) as other:
-                with tempfile.TemporaryDirectory(prefix="wordalign-direction-") as handover:
+            spawn = multiprocessing.get_context("spawn")
+            table_lock = spawn.Lock()
+            _share_table_lock(table_lock)
+            with spawn.Pool(1, initializer=_share_table_lock, initargs=(table_lock,)) as other, \
+                    tempfile.TemporaryDirectory(prefix="wordalign-direction-") as handover:
+                try:
                     pending = other.apply_async(_train_direction_saved, (handover, *backward), options)
                     z2e, z2e_best = _train_direction(*forward, log=log, **options)
                     if log:
                         log("zh->en trained, waiting for en->zh")
                     e2z, e2z_best = _load_direction(Path(handover), pending.get())
+                finally:
+                    _share_table_lock(None)
         else:
             z2e, z2e_best = _train_direction(*forward, log=log, **options)
             e2z, e2z_best = _train_direction(*backward, log=log, **options)
