@@ -291,3 +291,33 @@ def test_union_with_ranges_is_numpys_union_without_the_sort():
         expected = np.union1d(rows, np.r_[np.arange(a, b), np.arange(c, n)]).astype(np.int64)
         got = union_with_ranges(rows, ranges)
         assert got.dtype == np.int64 and np.array_equal(got, expected), (rows, ranges)
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_the_gram_tally_counts_what_each_row_shares(monkeypatch, dense):
+    """Both ways of counting (over the window, or by sorting the postings) give each row the
+    weighted number of lists it is posted in, added rows included, and leave the index's own
+    posting arrays as they were (a single list is counted in place only when it is a copy)."""
+    import numpy as np
+
+    monkeypatch.setattr(index_module, "_DENSE_COUNT_RATIO", 10**9 if dense else 0)
+    index = CandidateIndex("zh").build(enumerate(["中国经济", "经济发展", "发展中国家", "国家主席", "主席团"]))
+    for k, text in enumerate(["中国经济发展", "人民日报"], start=5):
+        index.add(k, text)  # added after the freeze: posted in the delta
+    total = len(index._ids)
+    rng = np.random.default_rng(17)
+    for _ in range(200):
+        lists = [np.unique(rng.integers(0, total, size=int(rng.integers(1, 6)))).astype(np.int32)
+                 for _ in range(int(rng.integers(1, 4)))]
+        weights = [int(w) for w in rng.integers(1, 3, size=len(lists))]
+        kept = [a.copy() for a in lists]
+        at_least = int(rng.integers(1, 3))
+        rows, tally = index._tally(lists, weights, 0, index._frozen_rows, total, at_least=at_least)
+        expected: dict[int, int] = {}
+        for array, weight in zip(kept, weights, strict=True):
+            for row in array.tolist():
+                expected[row] = expected.get(row, 0) + weight
+        if dense:  # the dense count keeps only rows reaching at_least
+            expected = {row: n for row, n in expected.items() if n >= at_least}
+        assert dict(zip(rows.tolist(), tally.tolist(), strict=True)) == expected
+        assert all(np.array_equal(a, b) for a, b in zip(lists, kept, strict=True))

@@ -455,6 +455,7 @@ class CandidateIndex(Generic[Id]):
             scored = self._rescore(units, rows, tier, stats, limit, slack)
             if tier == min_score or (len(scored) >= limit and scored[limit - 1][1] - slack >= tier):
                 return self._cut(scored, limit, slack)
+        rows = None  # the last tier's survivors, too many: not held through the bounded search
         scored = self._bounded(units, min_score, max(budget - stats.rescored, limit), allowed, limit,
                                slack, stats)
         return self._cut(scored, limit, slack)
@@ -638,13 +639,12 @@ class CandidateIndex(Generic[Id]):
         if not lists:
             return np.empty(0, dtype=np.int64)
         unread = total - covered
-        posted = np.concatenate(lists) if len(lists) > 1 else lists[0]
         if need_shared - unread <= 1:
-            rows = np.unique(posted)
+            rows = np.unique(np.concatenate(lists))
             row_lengths = lengths.take(rows)
             return self._keep(rows[(row_lengths >= low) & (row_lengths <= high)], allowed)
-        rows, tally = self._tally(posted, lists, weights, first, last, window,
-                                  at_least=need_shared - unread)
+        rows, tally = self._tally(lists, weights, first, last, window, at_least=need_shared - unread)
+        del lists
         row_lengths = lengths.take(rows).astype(np.int64)
         in_window = (row_lengths >= low) & (row_lengths <= high)
         rows, tally, row_lengths = rows[in_window], tally[in_window], row_lengths[in_window]
@@ -653,27 +653,51 @@ class CandidateIndex(Generic[Id]):
         need = longer - q + 1 - q * max_edits(longer, min_score)
         return self._keep(rows[tally >= need - unread], allowed)
 
-    def _tally(self, posted: np.ndarray, lists: list[np.ndarray], weights: list[int],
-               first: int, last: int, window: int, *, at_least: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    def _tally(self, lists: list[np.ndarray], weights: list[int], first: int, last: int, window: int,
+               *, at_least: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """(rows, how many of the read grams each shares, weighted by the query's counts) for
-        the rows posted in ``lists`` and sharing at least ``at_least``."""
+        the rows posted in ``lists`` and sharing at least ``at_least``.
+
+        Its arrays are as large as the postings read (up to POSTING_BUDGET) or the length
+        window: each is dropped as soon as it is used, and none is made that a view or an
+        operation in place can spare, since glibc keeps a request's peak (common/heap.py)."""
         # Most grams occur once in a query: count without weights then (integer bincount).
         w = None
         if any(weight != 1 for weight in weights):
             w = np.repeat(np.asarray(weights, dtype=np.int32), [a.size for a in lists])
+        owned = len(lists) > 1  # a concatenation is ours to change; one list is the index's own
+        posted = np.concatenate(lists) if owned else lists[0]
         span = last - first
         if posted.size * _DENSE_COUNT_RATIO >= window:
             # Count over the window only: frozen rows [first, last), then the added rows.
             if self._frozen_rows == len(self._ids):
-                slots = posted - first
+                slots = np.subtract(posted, first, out=posted if owned else None)
             else:
                 slots = np.where(
                     posted >= self._frozen_rows, posted - self._frozen_rows + span, posted - first
                 )
+            del posted
             tally = np.bincount(slots, weights=w, minlength=window)
+            del slots
             hits = np.flatnonzero(tally >= at_least)
             tally = tally[hits]
-            rows = np.where(hits >= span, hits - span + self._frozen_rows, hits + first)
+            if self._frozen_rows == len(self._ids):
+                hits += first
+                rows = hits
+            else:
+                rows = np.where(hits >= span, hits - span + self._frozen_rows, hits + first)
+        elif w is None:
+            # Runs of a sorted copy: np.unique's inverse and argsort would be three more
+            # arrays of the postings' size.
+            if owned:
+                posted.sort()
+                ordered = posted
+            else:
+                ordered = np.sort(posted)
+            del posted
+            starts = np.flatnonzero(np.diff(ordered, prepend=ordered[:1] - 1))
+            rows = ordered[starts]
+            tally = np.diff(starts, append=ordered.size)
         else:
             rows, inverse = np.unique(posted, return_inverse=True)
             tally = np.bincount(inverse, weights=w)
@@ -723,10 +747,10 @@ class CandidateIndex(Generic[Id]):
         unread = total - covered
         window = last - first + (len(self._ids) - self._frozen_rows)
         if lists:
-            posted = np.concatenate(lists) if len(lists) > 1 else lists[0]
-            shared_rows, tally = self._tally(posted, lists, weights, first, last, window)
+            shared_rows, tally = self._tally(lists, weights, first, last, window)
+            del lists
         else:
-            shared_rows, tally = np.empty(0, dtype=np.int64), np.empty(0)
+            shared_rows, tally = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         # Rows sharing no gram read: the frozen ones nearest the query's length (rows are in
         # order of length), and every row added since the last freeze; with a group filter,
         # every allowed row of the window (the nearest-length ones may all be elsewhere).
@@ -745,26 +769,47 @@ class CandidateIndex(Generic[Id]):
             # Merged in order rather than by np.union1d, which sorts every row sharing a gram:
             # that sort was a third of a lookup's time on the 1M-unit benchmark TM.
             rows = union_with_ranges(shared_rows, ((start, stop), added))
-        row_lengths = lengths.take(rows).astype(np.int64)
+        # What follows holds a few arrays of these rows (up to a few hundred thousand) at once:
+        # computed in place and dropped early, since glibc keeps a request's peak (common/heap.py).
+        row_lengths = lengths.take(rows)
         keep = (row_lengths >= low) & (row_lengths <= high)
         if allowed is not None:
             keep &= allowed(rows)
-        rows, row_lengths = rows[keep], row_lengths[keep]
-        shared = np.zeros(rows.size)
+        rows = rows[keep]
+        # Within the window, so below the longest row: 32 bits hold every length and difference.
+        row_lengths = row_lengths[keep].astype(np.int32)
+        del keep
+        shared = np.zeros(rows.size, dtype=tally.dtype)
         if shared_rows.size:
-            at = np.minimum(np.searchsorted(shared_rows, rows), shared_rows.size - 1)
-            shared = np.where(shared_rows[at] == rows, tally[at], 0)
+            at = np.searchsorted(shared_rows, rows)
+            np.minimum(at, shared_rows.size - 1, out=at)
+            hit = shared_rows[at] == rows
+            shared[hit] = tally[at[hit]]
+            del at, hit
+        del shared_rows, tally
+        distance = np.abs(row_lengths - m)
         longer = np.maximum(row_lengths, m)
-        edits = np.maximum(np.abs(row_lengths - m), np.ceil((longer - q + 1 - shared - unread) / q))
-        bound = 100.0 * (1.0 - edits / np.maximum(longer, 1))
+        del row_lengths
+        # edits = max(|L − m|, ⌈(max(L, m) − q + 1 − shared − unread) / q⌉), and the bound
+        # 100·(1 − edits / max(L, m)), in one float array.
+        bound = np.ceil((longer - q + 1 - shared - unread) / q)
+        np.maximum(bound, distance, out=bound)
+        np.maximum(longer, 1, out=longer)
+        bound /= longer
+        del longer
+        np.subtract(1.0, bound, out=bound)
+        bound *= 100.0
         if rows.size > budget:
             # Many rows share a bound (every row of the query's length sharing no gram has
             # the same): among them, those sharing more grams, then nearer in length, first.
-            order = bound + 1e-3 * shared - 1e-6 * np.abs(row_lengths - m)
-            chosen = np.argpartition(-order, budget - 1)[:budget]
-            left_out = np.ones(rows.size, dtype=bool)
-            left_out[chosen] = False
-            best_left_out = float(bound[left_out].max())
+            order = 1e-3 * shared
+            np.add(bound, order, out=order)
+            order -= 1e-6 * distance
+            np.negative(order, out=order)
+            chosen = np.argpartition(order, budget - 1)[:budget]
+            del order
+            bound[chosen] = -math.inf
+            best_left_out = float(bound.max())
             rows = rows[chosen]
         else:
             best_left_out = -math.inf
