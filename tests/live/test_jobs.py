@@ -3,10 +3,13 @@ folder of its own (they share only the database, the queue and the uploads' fold
 behind a proxy would share a database, Redis and a mounted folder): a job started through one
 server is seen through the other, a unit written through one is found through the other within
 2 s, and a worker killed in the middle of an import leaves nothing of it stored; the next worker
-to start marks the job failed."""
+to start marks the job failed. The queue is huey's SQLite file, the default, and Redis, as
+several hosts share it (docs/deploy.md): skipped without a Redis server on a developer's
+machine, failed under CI=true."""
 from __future__ import annotations
 
 import io
+import os
 import signal
 import subprocess
 import time
@@ -14,7 +17,7 @@ import time
 import pytest
 import requests
 
-from tests.helpers import ROOT, auth, flask_all, server_env, wmt_pairs
+from tests.helpers import IN_CI, ROOT, auth, flask_all, server_env, wmt_pairs
 from tests.live.conftest import PYTHON, Server, free_port, wait_until_up
 from tm.formats.records import UnitRecord
 from tm.formats.tmx import write_tmx
@@ -23,6 +26,8 @@ from tm.formats.tmx import write_tmx
 VISIBLE_WITHIN = 2.0
 #: Two servers and a worker loading the app at once on two loaded cores take longer than one.
 START_TIMEOUT = 90.0
+#: A Redis server for the queue (a database of it per test process, emptied before and after).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
 def _tmx(pairs) -> bytes:
@@ -32,10 +37,33 @@ def _tmx(pairs) -> bytes:
 
 
 @pytest.fixture
-def cluster(clean_postgres_url, tmp_path):
+def job_queue_url(request, tmp_path, worker_id):
+    """The queue the cluster shares: huey's SQLite file, or (parametrised ``redis``) Redis."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{tmp_path / 'queue.sqlite3'}"
+        return
+    import redis
+
+    # One database per xdist process, so that two tests never read each other's queue.
+    url = f"{REDIS_URL}/{1 + (int(worker_id[2:]) if worker_id.startswith('gw') else 0)}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    except redis.RedisError as err:
+        reason = f"no Redis at {url}: {err}"
+        if IN_CI:
+            pytest.fail(f"Redis is required under CI=true: {reason}")
+        pytest.skip(reason)
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def cluster(clean_postgres_url, job_queue_url, tmp_path):
     """Start ``servers`` gunicorns and ``worker()`` job workers on the session's PostgreSQL."""
     url = clean_postgres_url
-    shared = {"JOBS_QUEUE": f"sqlite:///{tmp_path / 'queue.sqlite3'}", "JOBS_DIR": str(tmp_path / "jobs"),
+    shared = {"JOBS_QUEUE": job_queue_url, "JOBS_DIR": str(tmp_path / "jobs"),
               "FRAGMENT_TRAIN_AFTER_IMPORT": "0"}
     processes: list[subprocess.Popen] = []
 
@@ -86,6 +114,7 @@ def _wait_for(server: Server, location: str, token: str, states: tuple[str, ...]
         time.sleep(0.1)
 
 
+@pytest.mark.parametrize("job_queue_url", ["sqlite", "redis"], indirect=True)
 def test_two_servers_and_a_worker_share_jobs_and_units(cluster):
     url, start_server, start_worker = cluster
     token = _setup_admin(url)
