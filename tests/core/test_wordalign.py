@@ -557,3 +557,51 @@ def test_seed_sentence_on_hand_made_pairs_finder_to_rendering(model):
     assert SEED_RENDERING in best.text and best.units == 1 and best.confidence >= MIN_CONFIDENCE
     a, b = best.example["target_span"]
     assert best.example["target"][a:b] == best.text
+
+
+def _textbook_grow_diag_final_and(zh_to_en, en_to_zh):
+    """Koehn's grow-diag-final-and as written in the textbook: every link visited each pass."""
+    forward = {(zi, e) for e, zi in enumerate(zh_to_en) if zi >= 0}
+    backward = {(z, ei) for z, ei in enumerate(en_to_zh) if ei >= 0}
+    union, links = forward | backward, forward & backward
+    zh_done, en_done = {z for z, _ in links}, {e for _, e in links}
+    grew = True
+    while grew:
+        grew = False
+        for z, e in sorted(links):
+            for dz, de in ((-1, 0), (0, -1), (1, 0), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)):
+                cand = (z + dz, e + de)
+                if cand in union and cand not in links and (cand[0] not in zh_done or cand[1] not in en_done):
+                    links.add(cand)
+                    zh_done.add(cand[0])
+                    en_done.add(cand[1])
+                    grew = True
+    for side in (forward, backward):
+        for z, e in sorted(side):
+            if z not in zh_done and e not in en_done:
+                links.add((z, e))
+                zh_done.add(z)
+                en_done.add(e)
+    return links
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(1, 14), st.integers(1, 14), st.randoms(use_true_random=False))
+def test_grow_diag_final_and_is_the_textbooks(n_zh, n_en, rng):
+    """The symmetrisation that skips links with nothing to grow into gives the textbook's links,
+    on directional alignments near the diagonal (where growing happens) and anywhere."""
+    def directional(n_from, n_to):
+        return [rng.choice([-1, min(n_to - 1, max(0, round(k * n_to / n_from) + rng.randint(-1, 1))),
+                            rng.randrange(n_to)]) for k in range(n_from)]
+    zh_to_en, en_to_zh = directional(n_en, n_zh), directional(n_zh, n_en)
+    assert wordalign._grow_diag_final_and(zh_to_en, en_to_zh, n_zh, n_en) == \
+        _textbook_grow_diag_final_and(zh_to_en, en_to_zh)
+
+
+def test_function_flags_are_is_function_word_of_each_token():
+    for text, lang in (("The US and the UK said, at the UN, that it is THE plan.", "en"),
+                       ("中国的经济，在这个时候也是他们的。", "zh")):
+        toks = wordalign.tokens(text, lang)
+        assert wordalign._function_flags(toks, text, lang) == \
+            [is_function_word(w, lang, text[a:b]) for w, (a, b) in zip(toks.words, toks.spans, strict=True)]
+        assert any(wordalign._function_flags(toks, text, lang)) and not all(wordalign._function_flags(toks, text, lang))

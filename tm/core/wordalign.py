@@ -185,8 +185,23 @@ def is_function_word(word: str, lang: str, surface: str | None = None) -> bool:
     return word in (EN_STOPWORDS if lang == "en" else ZH_STOPWORDS)
 
 
+@lru_cache(maxsize=200_000)
+def _word_kind(word: str, lang: str) -> int:
+    """is_function_word's answer for ``word`` before its surface is looked at: 1 punctuation
+    (always a function word), 2 a stop word (unless written in capitals), 0 neither."""
+    if _PUNCT.match(word):
+        return 1
+    return 2 if word in (EN_STOPWORDS if lang == "en" else ZH_STOPWORDS) else 0
+
+
 def _function_flags(toks: Tokens, text: str, lang: str) -> list[bool]:
-    return [is_function_word(w, lang, text[a:b]) for w, (a, b) in zip(toks.words, toks.spans, strict=False)]
+    """is_function_word of each token with its surface in ``text``: every sampled unit of
+    every fragment asks this of both its sides, so the per-word part is remembered."""
+    flags = []
+    for word, (a, b) in zip(toks.words, toks.spans, strict=False):
+        kind = _word_kind(word, lang)
+        flags.append(kind == 1 or (kind == 2 and not (b - a > 1 and text[a:b].isupper())))
+    return flags
 
 
 # --- The tables -------------------------------------------------------------------------------
@@ -425,12 +440,13 @@ class UnitLinks:
         if za == zb or ea == eb:
             return Alignment(Tokens((), ()), Tokens((), ()), frozenset(), {})
         zv, ev = model.zh_vocab, model.en_vocab
-        zt = Tokens(tuple(zv[i] for i in self.zh_ids[za:zb].tolist()),
-                    tuple(map(tuple, self.zh_spans[za:zb].tolist())))
-        et = Tokens(tuple(ev[i] for i in self.en_ids[ea:eb].tolist()),
-                    tuple(map(tuple, self.en_spans[ea:eb].tolist())))
+        zid = self.zh_ids[za:zb].astype(np.int64)
+        eid = self.en_ids[ea:eb].astype(np.int64)
+        zt = Tokens(tuple(zv[i] for i in zid.tolist()), tuple(map(tuple, self.zh_spans[za:zb].tolist())))
+        et = Tokens(tuple(ev[i] for i in eid.tolist()), tuple(map(tuple, self.en_spans[ea:eb].tolist())))
         return _symmetrised(zt, et, self.z2e[ea:eb].tolist(), self.z2e_post[ea:eb].astype(np.float64).tolist(),
-                            self.e2z[za:zb].tolist(), self.e2z_post[za:zb].astype(np.float64).tolist(), method)
+                            self.e2z[za:zb].tolist(), self.e2z_post[za:zb].astype(np.float64).tolist(), method,
+                            ids=(zid, eid))
 
 
 def empty_model() -> AlignmentModel:
@@ -1365,24 +1381,33 @@ def _viterbi(direction: _Direction, src: np.ndarray, tgt: np.ndarray) -> tuple[n
     return np.where(aligned, best, -1), post
 
 
+_NEIGHBOURS = ((-1, 0), (0, -1), (1, 0), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
+
+
 def _grow_diag_final_and(zh_to_en: Sequence[int], en_to_zh: Sequence[int], n_zh: int,
                          n_en: int) -> set[tuple[int, int]]:
-    """Koehn's symmetrisation from the two Viterbi alignments (link = (zh position, en position))."""
+    """Koehn's symmetrisation from the two Viterbi alignments (link = (zh position, en position)).
+
+    Each pass visits the links in order, as the textbook does, but only those next to a link
+    of the union not yet taken: no other can grow, and a lookup reads back thousands of
+    alignments of stored units (``UnitLinks.alignment``)."""
     forward = {(int(zi), e) for e, zi in enumerate(zh_to_en) if zi >= 0}   # from t(en|zh)
     backward = {(z, int(ei)) for z, ei in enumerate(en_to_zh) if ei >= 0}  # from t(zh|en)
-    union = forward | backward
     links = forward & backward
-    neighbours = ((-1, 0), (0, -1), (1, 0), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
+    pending = (forward | backward) - links
     zh_done = {z for z, _ in links}
     en_done = {e for _, e in links}
-    grew = True
+    # Pending links only leave the set, so a link with no pending neighbour now has none later.
+    near = {(z - dz, e - de) for z, e in pending for dz, de in _NEIGHBOURS}
+    grew = bool(pending)
     while grew:
         grew = False
-        for z, e in sorted(links):
-            for dz, de in neighbours:
+        for z, e in sorted(links & near):
+            for dz, de in _NEIGHBOURS:
                 cand = (z + dz, e + de)
-                if cand in union and cand not in links and (cand[0] not in zh_done or cand[1] not in en_done):
+                if cand in pending and (cand[0] not in zh_done or cand[1] not in en_done):
                     links.add(cand)
+                    pending.discard(cand)
                     zh_done.add(cand[0])
                     en_done.add(cand[1])
                     grew = True
@@ -1404,6 +1429,15 @@ class Alignment:
     en: Tokens
     links: frozenset[tuple[int, int]]
     posterior: Mapping[tuple[int, int], float]
+    #: The tokens' vocabulary ids under the model that aligned them, when known (``ids``).
+    zh_ids: np.ndarray | None = field(default=None, compare=False, repr=False)
+    en_ids: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    def ids(self, model: AlignmentModel, lang: str) -> np.ndarray:
+        """Vocabulary ids of the ``lang`` side's tokens: those the alignment was made with, or
+        the model's now. Every projection of every sampled unit needs both sides'."""
+        known = self.zh_ids if lang == "zh" else self.en_ids
+        return known if known is not None else model.ids((self.zh if lang == "zh" else self.en).words, lang)
 
 
 SYMMETRISATIONS = ("grow-diag-final-and", "intersection", "union")
@@ -1420,7 +1454,7 @@ def align(model: AlignmentModel, zh: str, en: str, *, method: str = "grow-diag-f
     # Posteriors at the precision they are stored in (UnitLinks), so that an alignment read
     # back and one computed now are the same.
     return _symmetrised(zt, et, z2e.tolist(), _stored_precision(z2e_post), e2z.tolist(),
-                        _stored_precision(e2z_post), method)
+                        _stored_precision(e2z_post), method, ids=(zid, eid))
 
 
 def _stored_precision(posteriors: np.ndarray) -> list[float]:
@@ -1429,7 +1463,8 @@ def _stored_precision(posteriors: np.ndarray) -> list[float]:
 
 
 def _symmetrised(zt: Tokens, et: Tokens, z2e: Sequence[int], z2e_post: Sequence[float], e2z: Sequence[int],
-                 e2z_post: Sequence[float], method: str) -> Alignment:
+                 e2z_post: Sequence[float], method: str,
+                 ids: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (None, None)) -> Alignment:
     """The alignment of a pair from its two directional Viterbi alignments (computed now by
     ``align`` or read back by ``UnitLinks.alignment``)."""
     if method == "intersection":
@@ -1446,7 +1481,7 @@ def _symmetrised(zt: Tokens, et: Tokens, z2e: Sequence[int], z2e_post: Sequence[
         if e2z[z] == e:
             ps.append(float(e2z_post[z]))
         posterior[(z, e)] = sum(ps) / len(ps) if ps else 0.25  # grown from a neighbour
-    return Alignment(zt, et, frozenset(links), posterior)
+    return Alignment(zt, et, frozenset(links), posterior, *ids)
 
 
 # --- Projection -------------------------------------------------------------------------------
@@ -1522,8 +1557,8 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     # Academy" + unaligned "of Social Sciences"), never across a mark or an aligned word, and
     # never ending on a function word.
     forward = model.zh_to_en if side == "zh" else model.en_to_zh
-    src_ids = model.ids(src_tok.words, src_lang)[sorted(inside)]
-    tgt_ids = model.ids(words, tgt_lang)
+    src_ids = al.ids(model, src_lang)[sorted(inside)]
+    tgt_ids = al.ids(model, tgt_lang)
 
     def supported(k: int) -> bool:
         """An unaligned word joins the span only if some word of the span may translate it
@@ -1565,7 +1600,7 @@ def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set
                     links: list[tuple[int, int]], src_func: list[bool], tgt_func: list[bool]) -> float:
     """Koehn's lexical weighting of the phrase pair in both directions, as a geometric mean per
     content word (so that long phrases are not penalised for their length)."""
-    zid, eid = model.ids(al.zh.words, "zh"), model.ids(al.en.words, "en")
+    zid, eid = al.ids(model, "zh"), al.ids(model, "en")
     src_ids, tgt_ids = (zid, eid) if side == "zh" else (eid, zid)
     forward, backward = (model.zh_to_en, model.en_to_zh) if side == "zh" else (model.en_to_zh, model.zh_to_en)
     # Each content word's probabilities are looked up in one call per direction (a table
@@ -1600,7 +1635,9 @@ def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set
         if k == split:
             start = at
         probs, offset = (forward_probs, 0) if k < split else (backward_probs, at)
-        p = float(np.mean(probs[start - offset : end - offset]))
+        values = probs[start - offset : end - offset]
+        # A word has a few links: summed in order as numpy does below 8 values, without its overhead.
+        p = sum(values.tolist()) / len(values) if len(values) < 8 else float(np.mean(values))
         logs.append(np.log(max(p, FLOOR)))
         start = end
     return float(np.exp(np.mean(logs)))
