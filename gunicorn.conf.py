@@ -12,6 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from common.heap import limit_arenas as _limit_arenas
+
 wsgi_app = "app:create_app()"
 bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WORKERS", "2"))
@@ -22,6 +24,9 @@ workers = int(os.environ.get("WORKERS", "2"))
 # answer 503.
 worker_class = "gthread"
 threads = int(os.environ.get("THREADS", "64"))
+# As many malloc arenas as requests a worker runs at once (common.heap.limit_arenas), set here in
+# the master before any thread starts, so the workers inherit it; MALLOC_ARENA_MAX overrides.
+_limit_arenas(int(os.environ.get("MALLOC_ARENA_MAX") or os.environ.get("ADMIT_ACTIVE") or 2))
 # The master builds the lookup index once (WARM_UP=1) and the workers share it copy-on-write.
 preload_app = True
 os.environ.setdefault("WARM_UP", "1")

@@ -90,12 +90,21 @@ from tm.index_snapshot import PREFIX as SNAPSHOT_PREFIX  # noqa: E402
 from tm.live_index import SNAPSHOT_CHECK_INTERVAL  # noqa: E402
 
 
-def pss_mb(pid: int) -> float:
+def pss_mb(pid: int, field: str = "Pss") -> float:
+    """A process's PSS (or ``Pss_Anon``, ``Pss_File``) in MB."""
     with open(f"/proc/{pid}/smaps_rollup") as rollup:
         for line in rollup:
-            if line.startswith("Pss:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def pss_split(server: subprocess.Popen) -> tuple[float, float]:
+    """The anonymous and the file-backed PSS of the master and workers together, in MB: the
+    file-backed part (the snapshot's pages each process has mapped) moves with the page cache's
+    state and the kernel's fault-around, the anonymous part is each process's own."""
+    pids = [processes(server)[0], *processes(server)[1]]
+    return sum(pss_mb(pid, "Pss_Anon") for pid in pids), sum(pss_mb(pid, "Pss_File") for pid in pids)
 
 
 def sample_queries(url: str, count: int) -> list[str]:
@@ -165,17 +174,20 @@ def maps_snapshot(pid: int, name: str) -> bool:
         return any(name in line for line in maps)
 
 
-def report(label: str, server: subprocess.Popen, previous: float | None = None) -> float:
+def report(label: str, server: subprocess.Popen, previous: float | None = None) -> tuple[float, float, float]:
+    """Prints the PSS of each process; returns the total, its anonymous and its file-backed part."""
     master, workers = processes(server)
     each = [pss_mb(pid) for pid in workers]
     total = pss_mb(master) + sum(each)
+    anonymous, file = pss_split(server)
     added = f" (+{total - previous:.0f} MB)" if previous is not None else ""
     print(f"{label}: master {pss_mb(master):.0f} MB + {', '.join(f'{x:.0f}' for x in each)} MB = "
-          f"{total:.0f} MB{added} ({os.getloadavg()[0]:.1f} load)", flush=True)
-    return total
+          f"{total:.0f} MB{added} [anonymous {anonymous:.0f}, file {file:.0f}] ({os.getloadavg()[0]:.1f} load)",
+          flush=True)
+    return total, anonymous, file
 
 
-def at_rest(server: subprocess.Popen) -> float:
+def at_rest(server: subprocess.Popen) -> tuple[float, float, float]:
     """The memory once each worker's heap trimmer (common.heap.keep_trimmed) has had its turn:
     what an idle service holds, beside the figure right after a burst of lookups."""
     time.sleep(TRIM_EVERY + 1.5)
@@ -211,8 +223,8 @@ def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[s
             if (from_ / file.name).exists():
                 shutil.copy(from_ / file.name, into / file.name)
 
-    totals: dict[int, list[float]] = {}
-    rested: dict[int, list[float]] = {}
+    totals: dict[int, list[tuple[float, float, float]]] = {}
+    rested: dict[int, list[tuple[float, float, float]]] = {}
     try:
         restore(pristine, database.parent)
         shutil.copytree(args.instance, pristine / "instance")
@@ -251,9 +263,13 @@ def after_changes(args: argparse.Namespace, env: dict[str, str], queries: list[s
                 shutil.copytree(pristine / "instance", args.instance)
     finally:
         shutil.rmtree(pristine)
+    def further(three: tuple[float, float, float], one: tuple[float, float, float]) -> str:
+        total, anonymous, file = ((a - b) / 2 for a, b in zip(three, one, strict=True))
+        return f"{total:.0f} MB (anonymous {anonymous:.0f}, file-backed {file:.0f})"
+
     for k, point in enumerate(("at start", "after the import", "after the compaction")):
-        print(f"each further worker {point}: {(totals[3][k] - totals[1][k]) / 2:.0f} MB PSS right after the "
-              f"lookups, {(rested[3][k] - rested[1][k]) / 2:.0f} MB at rest", flush=True)
+        print(f"each further worker {point}: {further(totals[3][k], totals[1][k])} PSS right after the lookups, "
+              f"{further(rested[3][k], rested[1][k])} at rest", flush=True)
 
 
 def main() -> None:
@@ -278,7 +294,7 @@ def main() -> None:
         server, ready = start_server(env, workers)
         try:
             look_up(args.port, queries)
-            previous = report(f"{workers} worker(s): ready {ready:.1f} s", server, previous)
+            previous = report(f"{workers} worker(s): ready {ready:.1f} s", server, previous)[0]
         finally:
             server.terminate()
             server.wait()

@@ -52,3 +52,46 @@ print((before - anonymous_resident_bytes()) >> 20)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                           cwd=str(Path(__file__).resolve().parents[2]))
     assert int(done.stdout) >= 150
+
+
+_ARENAS_SCRIPT = r"""
+import ctypes, sys, tempfile, threading
+from common.heap import limit_arenas
+
+if sys.argv[1] != "default":
+    assert limit_arenas(int(sys.argv[1]))
+barrier = threading.Barrier(8)
+held = []
+
+def work():
+    barrier.wait()  # all at once, so that each thread contends for an arena
+    held.append([bytearray(32 << 10) for _ in range(64)])  # malloc'd blocks, below the mmap threshold
+    barrier.wait()
+
+threads = [threading.Thread(target=work) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+libc = ctypes.CDLL("libc.so.6")
+libc.fopen.restype = ctypes.c_void_p
+with tempfile.NamedTemporaryFile(suffix=".xml") as report:
+    stream = libc.fopen(report.name.encode(), b"w")
+    libc.malloc_info(0, ctypes.c_void_p(stream))
+    libc.fclose(ctypes.c_void_p(stream))
+    print(open(report.name).read().count("<heap nr="))
+"""
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only")
+def test_threads_share_the_arenas_they_are_limited_to():
+    """glibc's malloc_info lists the arenas: 8 threads allocating at once get several of their
+    own, and share the main one and one more once the process is limited to 2."""
+    def arenas(limit: str) -> int:
+        done = subprocess.run([sys.executable, "-c", _ARENAS_SCRIPT, limit], capture_output=True, text=True,
+                              check=True, cwd=str(Path(__file__).resolve().parents[2]),
+                              env={k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"})
+        return int(done.stdout)
+
+    assert arenas("default") > 2
+    assert arenas("2") <= 2
