@@ -1390,34 +1390,38 @@ def _grow_diag_final_and(zh_to_en: Sequence[int], en_to_zh: Sequence[int], n_zh:
 
     Each pass visits the links in order, as the textbook does, but only those next to a link
     of the union not yet taken: no other can grow, and a lookup reads back thousands of
-    alignments of stored units (``UnitLinks.alignment``)."""
-    forward = {(int(zi), e) for e, zi in enumerate(zh_to_en) if zi >= 0}   # from t(en|zh)
-    backward = {(z, int(ei)) for z, ei in enumerate(en_to_zh) if ei >= 0}  # from t(zh|en)
+    alignments of stored units (``UnitLinks.alignment``). A link (z, e) is the integer
+    (z + 1)·width + e + 1, which orders as the pair does and has its neighbours at fixed
+    offsets (the margin of one keeps the edges' neighbours apart)."""
+    width = max(n_en, len(zh_to_en), max(en_to_zh, default=-1) + 1) + 2
+    forward = {(int(zi) + 1) * width + e + 1 for e, zi in enumerate(zh_to_en) if zi >= 0}   # from t(en|zh)
+    backward = {(z + 1) * width + int(ei) + 1 for z, ei in enumerate(en_to_zh) if ei >= 0}  # from t(zh|en)
     links = forward & backward
     pending = (forward | backward) - links
-    zh_done = {z for z, _ in links}
-    en_done = {e for _, e in links}
+    zh_done = {code // width for code in links}
+    en_done = {code % width for code in links}
+    offsets = [dz * width + de for dz, de in _NEIGHBOURS]
     # Pending links only leave the set, so a link with no pending neighbour now has none later.
-    near = {(z - dz, e - de) for z, e in pending for dz, de in _NEIGHBOURS}
+    near = {code - offset for code in pending for offset in offsets}
     grew = bool(pending)
     while grew:
         grew = False
-        for z, e in sorted(links & near):
-            for dz, de in _NEIGHBOURS:
-                cand = (z + dz, e + de)
-                if cand in pending and (cand[0] not in zh_done or cand[1] not in en_done):
+        for code in sorted(links & near):
+            for offset in offsets:
+                cand = code + offset
+                if cand in pending and (cand // width not in zh_done or cand % width not in en_done):
                     links.add(cand)
                     pending.discard(cand)
-                    zh_done.add(cand[0])
-                    en_done.add(cand[1])
+                    zh_done.add(cand // width)
+                    en_done.add(cand % width)
                     grew = True
     for side in (forward, backward):  # final-and: only links joining two unaligned words
-        for z, e in sorted(side):
-            if z not in zh_done and e not in en_done:
-                links.add((z, e))
-                zh_done.add(z)
-                en_done.add(e)
-    return links
+        for code in sorted(side):
+            if code // width not in zh_done and code % width not in en_done:
+                links.add(code)
+                zh_done.add(code // width)
+                en_done.add(code % width)
+    return {(code // width - 1, code % width - 1) for code in links}
 
 
 @dataclass(frozen=True)
