@@ -61,6 +61,23 @@ under the bench lock, load 5.1 falling to 3.4; helpers' work beside it):
                                  511 /   732 MB, at rest 486 /   672: +111 / +93 MB
   So within 100 MB at rest at every point, and right after a burst of lookups at start; right
   after a burst that follows a switch, 111-115 MB (121 and 137 before).
+
+Each point now also splits the total PSS into anonymous and file-backed (the snapshot's pages
+each process maps): what a further worker adds is anonymous, within 1 MB, at every point. Three
+runs of 2026-12-05 (a65bacc's successors, quiet machine, load 0.4-1.8, under the bench lock),
+each further worker, right after 200 lookups / at rest:
+
+                                  at start   after the 200k import   after the compaction
+  search temporaries cut (869aca3)   52 / 50       91 / 75                 91 / 81
+  the same, run again                79 / 77       97 / 96                101 / 98
+  and 2 malloc arenas (gunicorn.conf.py)
+                                     61 / 52       80 / 68                 70 / 71
+
+The two runs of the same code differ by up to 27 MB, all of it anonymous: which threads took
+which lookups, so how many of glibc's per-thread arenas (up to 16 on 2 cores) each worker's
+requests touched. With the arenas limited to 2 (common.heap.limit_arenas: a worker runs 2
+requests at once) a worker held 45-52 MB private after 200 lookups, against 72-82 MB.
+Workers were ready 1.6-2.2 s after start.
 """
 from __future__ import annotations
 
