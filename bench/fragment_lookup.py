@@ -99,6 +99,24 @@ spliced queries a language, as printed:
   parts 5 %; reading the units 3 %. Not cut yet: fewer sampled units per fragment would
   change the output; caching each unit's symmetrised alignment and function flags across
   fragments would not.
+
+The projections made cheaper without changing them (2026-12-05, a65bacc -> 4b952c7: a stored
+alignment keeps its vocabulary ids, grow-diag-final-and visits only links with something to grow
+into on integer-coded links, function flags remember each word's kind). The 1M memory rebuilt
+on a quiet machine: TMX + import 74 s; ``flask tm fragments train`` 521 s wall, peak 1,264 MB,
+model 266 MB on disk. Lookups under the bench lock with the index snapshot mapped
+(INSTANCE_PATH), the two checkouts one after the other, then in the other order (load 1.5-2.8),
+fragments added, median (p99), cold:
+    zh  a65bacc 42.4 (121.0), 36.9 (88.0)   now 29.0 (73.1), 31.7 (71.6)
+    en  a65bacc 41.3 (256.0), 35.9 (88.9)   now 31.7 (77.7), 31.8 (77.6)
+  warm: 3.7-4.0 ms now, 3.9-4.0 before. The same fragments shown (1.76 zh, 1.64 en per query),
+  and fragments_many's whole output for 100 zh queries byte-identical before and after.
+  cProfile of the cold pass (100 zh queries): the parts of fragments with no rendering shown
+  (up to MAX_PARTS of them, each projected over up to SAMPLE units) are three quarters of it.
+  Projecting the parts over fewer units cuts it, and the coverage with it: parts over 20 units,
+  27.3 ms median and 1.64 fragments shown per query; over 10, 19.2 ms and 1.35 (zh, same run).
+  So the 10 ms at the median holds for a warm worker, not for new text: 30 ms is left, most of
+  it the parts.
 """
 from __future__ import annotations
 
