@@ -72,6 +72,7 @@ each further worker, right after 200 lookups / at rest:
   the same, run again                79 / 77       97 / 96                101 / 98
   and 2 malloc arenas (gunicorn.conf.py)
                                      61 / 52       80 / 68                 70 / 71
+  the same, run again                68 / 52       85 / 65                 80 / 65
 
 The two runs of the same code differ by up to 27 MB, all of it anonymous: which threads took
 which lookups, so how many of glibc's per-thread arenas (up to 16 on 2 cores) each worker's
