@@ -202,7 +202,9 @@ def sample_queries(url: str) -> tuple[list[str], list[str]]:
             del words[rng.randrange(len(words))]
         return " ".join(words)
 
-    return [drop_char(zh) for zh, _ in rows if zh], [drop_word(en) for _, en in rows if en]
+    # A one-character segment less its character is an empty query, rightly refused with 400.
+    return ([q for zh, _ in rows if zh and (q := drop_char(zh)).strip()],
+            [q for _, en in rows if en and (q := drop_word(en)).strip()])
 
 
 def start_server(url: str, port: int, workers: int, how: str, root: Path = ROOT) -> subprocess.Popen:
