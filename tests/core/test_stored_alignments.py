@@ -136,3 +136,32 @@ def test_locating_on_the_stored_tokens_covers_the_tokens_locate_does(saved, frag
             assert _covered(toks.spans, *got) == _covered(toks.spans, *expected)
             found += 1
     assert found >= 3
+
+
+def _mapped(array) -> bool:
+    import mmap
+
+    while array is not None and not isinstance(array, mmap.mmap):
+        array = getattr(array, "base", None)
+    return array is not None
+
+
+def test_the_tables_are_mapped_from_the_model_file_and_outlive_its_replacement(keyed, tmp_path):
+    """Every process loading the model shares its tables through the page cache (gunicorn
+    workers each load a newer one): they are mapped from the .npz as saved, equal to the
+    trained ones, and a model still in use keeps its tables when a newer file replaces it."""
+    import numpy as np
+
+    units, model = keyed
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = AlignmentModel.load(path)
+    for trained, read in ((model.zh_to_en, loaded.zh_to_en), (model.en_to_zh, loaded.en_to_zh)):
+        assert _mapped(read.keys) and _mapped(read.probs) and not read.keys.flags.writeable
+        assert np.array_equal(read.keys, trained.keys) and np.array_equal(read.probs, trained.probs)
+    before = [a.copy() for a in (loaded.zh_to_en.keys, loaded.zh_to_en.probs)]
+    train(units[: len(units) // 2]).save(path)  # a newer model, renamed over the file
+    assert np.array_equal(loaded.zh_to_en.keys, before[0]) and np.array_equal(loaded.zh_to_en.probs, before[1])
+    assert AlignmentModel.load(path).zh_to_en.keys.size != before[0].size
+    _, zh, en = units[0]
+    assert align(loaded, zh, en).links == align(model, zh, en).links

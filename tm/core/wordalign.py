@@ -39,8 +39,10 @@ import multiprocessing
 import os
 import re
 import shutil
+import struct
 import tempfile
 import time
+import zipfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -334,8 +336,8 @@ class AlignmentModel:
 
             def direction(name: str) -> _Direction:
                 n_target, tension, null_prob = header[name]
-                return _Direction(data[f"{name}_keys"], data[f"{name}_probs"], int(n_target),
-                                  float(tension), float(null_prob))
+                keys, probs = (_mapped_member(path, f"{name}_{part}", data) for part in ("keys", "probs"))
+                return _Direction(keys, probs, int(n_target), float(tension), float(null_prob))
 
             links = UnitLinks.load(Path(path).with_name(header["links"])) if header.get("links") else None
             return cls(
@@ -348,6 +350,39 @@ class AlignmentModel:
                 terms=_term_list(data["terms"].tobytes().decode()),
                 links=links,
             )
+
+
+def _mapped_member(path: str | Path, name: str, data: Any) -> np.ndarray:
+    """Array ``name`` of the .npz file at ``path``, memory-mapped where the file stores it
+    uncompressed (np.savez does), else read (``data`` is the open file).
+
+    The tables are most of a model (264 MB at a million units): mapped, every process that
+    loads the same file shares their pages through the page cache, where reading them gave each
+    gunicorn worker a private copy whenever a newer model appeared. The model file is replaced
+    by a rename, never written in place, so a mapping stays valid after a newer one lands."""
+    member = f"{name}.npy"
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+    if info.compress_type != zipfile.ZIP_STORED or info.file_size == 0:
+        return np.asarray(data[name])
+    with open(path, "rb") as stream:
+        # The member's data follows its local header: 30 bytes, then its name and extra field.
+        stream.seek(info.header_offset)
+        local = stream.read(30)
+        if local[:4] != b"PK\x03\x04":
+            return np.asarray(data[name])
+        name_length, extra_length = struct.unpack("<HH", local[26:30])
+        stream.seek(info.header_offset + 30 + name_length + extra_length)
+        version = np.lib.format.read_magic(stream)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran_order, dtype = read_header(stream)
+        offset = stream.tell()
+    if dtype.hasobject or int(np.prod(shape)) == 0:
+        return np.asarray(data[name])
+    # A plain array over the mapping: a np.memmap slice costs a subclass instance each.
+    return np.asarray(np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape,
+                                order="F" if fortran_order else "C"))
 
 
 def _term_list(joined: str) -> list[tuple[str, str]]:
