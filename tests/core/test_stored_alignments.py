@@ -158,6 +158,8 @@ def test_the_tables_are_mapped_from_the_model_file_and_outlive_its_replacement(k
     loaded = AlignmentModel.load(path)
     for trained, read in ((model.zh_to_en, loaded.zh_to_en), (model.en_to_zh, loaded.en_to_zh)):
         assert _mapped(read.keys) and _mapped(read.probs) and not read.keys.flags.writeable
+        # Aligned, or numpy would copy a table whole at every lookup in it.
+        assert read.keys.ctypes.data % wordalign.NPZ_ALIGNMENT == 0 and read.probs.flags.aligned
         assert np.array_equal(read.keys, trained.keys) and np.array_equal(read.probs, trained.probs)
     before = [a.copy() for a in (loaded.zh_to_en.keys, loaded.zh_to_en.probs)]
     train(units[: len(units) // 2]).save(path)  # a newer model, renamed over the file
@@ -165,3 +167,21 @@ def test_the_tables_are_mapped_from_the_model_file_and_outlive_its_replacement(k
     assert AlignmentModel.load(path).zh_to_en.keys.size != before[0].size
     _, zh, en = units[0]
     assert align(loaded, zh, en).links == align(model, zh, en).links
+
+
+def test_a_model_file_written_by_np_savez_still_loads(keyed, tmp_path):
+    """Files saved before the arrays were aligned (np.savez) load as before: an array whose
+    place in the file is not aligned for its type is read, not mapped."""
+    import numpy as np
+
+    _, model = keyed
+    path = tmp_path / "model.npz"
+    model.save(path)
+    with np.load(path) as data:
+        members = {name: data[name] for name in data.files}
+    with open(path, "wb") as out:
+        np.savez(out, **members)
+    loaded = AlignmentModel.load(path)
+    for trained, read in ((model.zh_to_en, loaded.zh_to_en), (model.en_to_zh, loaded.en_to_zh)):
+        assert read.keys.flags.aligned and read.probs.flags.aligned
+        assert np.array_equal(read.keys, trained.keys) and np.array_equal(read.probs, trained.probs)

@@ -303,7 +303,7 @@ class AlignmentModel:
             header["links"] = links_dir.name
         tmp = path.with_name(path.name + ".tmp")
         with open(tmp, "wb") as out:
-            np.savez(
+            _save_aligned_npz(
                 out,
                 header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
                 # Tokens never hold a newline (whitespace is not a token).
@@ -352,6 +352,31 @@ class AlignmentModel:
             )
 
 
+#: Where each array of a model file starts, in bytes from the file's start: a mapped array must
+#: be aligned for its type, or numpy copies it whole at every operation (``_mapped_member``).
+NPZ_ALIGNMENT = 64
+#: A zip extra field of no meaning to readers (zipalign's id), holding the padding.
+_PADDING_FIELD = 0xD935
+
+
+def _save_aligned_npz(out: IO[bytes], **arrays: np.ndarray) -> None:
+    """np.savez's file (uncompressed, one ``name.npy`` member per array, read by np.load), with
+    each array's data starting at a multiple of NPZ_ALIGNMENT in the file, so that it can be
+    memory-mapped in place. The padding goes in each member's local header."""
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            # The local header: 30 bytes, the name, the extra field (ours, then the 20 bytes of
+            # the zip64 sizes zipfile adds when forced), then the .npy file, whose own header
+            # pads its data to a multiple of 64 from its start.
+            before = out.tell() + 30 + len(info.filename.encode()) + 4 + 20
+            pad = -before % NPZ_ALIGNMENT
+            info.extra = struct.pack("<HH", _PADDING_FIELD, pad) + bytes(pad)
+            with archive.open(info, "w", force_zip64=True) as stream:
+                np.lib.format.write_array(stream, np.asanyarray(array), allow_pickle=False)
+
+
 def _mapped_member(path: str | Path, name: str, data: Any) -> np.ndarray:
     """Array ``name`` of the .npz file at ``path``, memory-mapped where the file stores it
     uncompressed (np.savez does), else read (``data`` is the open file).
@@ -378,7 +403,8 @@ def _mapped_member(path: str | Path, name: str, data: Any) -> np.ndarray:
                        else np.lib.format.read_array_header_2_0)
         shape, fortran_order, dtype = read_header(stream)
         offset = stream.tell()
-    if dtype.hasobject or int(np.prod(shape)) == 0:
+    if dtype.hasobject or int(np.prod(shape)) == 0 or offset % dtype.alignment:
+        # A file saved before its arrays were aligned (np.savez) is read, not mapped.
         return np.asarray(data[name])
     # A plain array over the mapping: a np.memmap slice costs a subclass instance each.
     return np.asarray(np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape,
