@@ -14,6 +14,22 @@ and sends the lookups again. Printed each time: the PSS of every process, split 
 and file-backed (bench/gunicorn_memory.py), and what a further worker adds (3 workers against
 1, halved). ``--baseline DIR`` serves a checkout of an earlier revision (``git worktree add DIR
 REV`` with a ``.venv`` link) the same way first, on the same data.
+
+Runs of 2026-12-05 (998,136 units on SQLite, the model of bench/fragment_lookup.py --units
+1000000: 266 MB file, 420 MB of stored alignments; baseline a65bacc, which reads the model's
+tables into each process; quiet machine, under the bench lock; 100 lookups), each further
+worker, PSS (anonymous, file-backed):
+
+                                              at start          after a newer model
+  a65bacc (tables read)                       72 / 68 MB        396 / 393 MB (all anonymous)
+  tables mapped, 50,000 cached alignments     81 MB             132 MB (anonymous 143 over 3,
+                                                                one table still read: unaligned)
+  tables mapped and aligned, 5,000 cached     82 MB             219 MB (anonymous 128, file 90)
+
+A newer model now costs each worker its vocabularies and their indexes (~45 MB anonymous,
+tracemalloc: the load alone is +44 MB against +308 MB) and the pages of the new file's tables it
+touches, which the page cache holds once for every process of the machine; the previous file's
+pages stay mapped by the master, which loaded it before forking, until it is restarted.
 """
 from __future__ import annotations
 
