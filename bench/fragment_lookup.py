@@ -117,6 +117,13 @@ fragments added, median (p99), cold:
   27.3 ms median and 1.64 fragments shown per query; over 10, 19.2 ms and 1.35 (zh, same run).
   So the 10 ms at the median holds for a warm worker, not for new text: 30 ms is left, most of
   it the parts.
+  Then with the model's tables memory-mapped (shared by the workers) and 5,000 cached
+  alignments instead of 50,000 (dcea4b6), against a65bacc, two runs in turn (load 0.5-0.8):
+    zh cold  now 35.0 (83.4), 32.2 (78.9)   a65bacc 39.3 (94.0), 34.9 (82.2)
+    en cold  now 44.0 (109.4), 32.5 (73.9)  a65bacc 36.5 (88.7), 37.1 (96.1)
+    warm     now 3.9-5.7                    a65bacc 3.4-4.6
+  The first run after the model file was rewritten faults its mapped tables in from the page
+  cache (en 44.0); after that the step is where it was before the mapping, within the noise.
 """
 from __future__ import annotations
 
