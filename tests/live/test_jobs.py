@@ -17,6 +17,7 @@ import time
 import pytest
 import requests
 
+from jobs.queue import QUEUE_NAME
 from tests.helpers import IN_CI, ROOT, auth, flask_all, server_env, wmt_pairs
 from tests.live.conftest import PYTHON, Server, free_port, wait_until_up
 from tm.formats.records import UnitRecord
@@ -26,7 +27,8 @@ from tm.formats.tmx import write_tmx
 VISIBLE_WITHIN = 2.0
 #: Two servers and a worker loading the app at once on two loaded cores take longer than one.
 START_TIMEOUT = 90.0
-#: A Redis server for the queue (a database of it per test process, emptied before and after).
+#: A Redis server for the queue (a database of it per test process; the queue's keys are removed
+#: before and after).
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
@@ -44,18 +46,25 @@ def job_queue_url(request, tmp_path, worker_id):
         return
     import redis
 
-    # One database per xdist process, so that two tests never read each other's queue.
-    url = f"{REDIS_URL}/{1 + (int(worker_id[2:]) if worker_id.startswith('gw') else 0)}"
+    # One database per xdist process, counted down from the last, so that two tests never read
+    # each other's queue; only the queue's own keys are removed, before and after.
+    url = f"{REDIS_URL}/{15 - (int(worker_id[2:]) if worker_id.startswith('gw') else 0)}"
     client = redis.Redis.from_url(url)
+
+    def empty_the_queue() -> None:
+        keys = client.keys(f"huey.*{QUEUE_NAME}*")
+        if keys:
+            client.delete(*keys)
+
     try:
-        client.flushdb()
+        empty_the_queue()
     except redis.RedisError as err:
         reason = f"no Redis at {url}: {err}"
         if IN_CI:
             pytest.fail(f"Redis is required under CI=true: {reason}")
         pytest.skip(reason)
     yield url
-    client.flushdb()
+    empty_the_queue()
     client.close()
 
 
