@@ -187,10 +187,11 @@ def is_function_word(word: str, lang: str, surface: str | None = None) -> bool:
     return word in (EN_STOPWORDS if lang == "en" else ZH_STOPWORDS)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=20_000)
 def _word_kind(word: str, lang: str) -> int:
     """is_function_word's answer for ``word`` before its surface is looked at: 1 punctuation
-    (always a function word), 2 a stop word (unless written in capitals), 0 neither."""
+    (always a function word), 2 a stop word (unless written in capitals), 0 neither. Kept for
+    the most recent words only (about 200 bytes each in every worker); a miss costs one match."""
     if _PUNCT.match(word):
         return 1
     return 2 if word in (EN_STOPWORDS if lang == "en" else ZH_STOPWORDS) else 0
