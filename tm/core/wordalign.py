@@ -400,6 +400,8 @@ def _mapped_member(path: str | Path, name: str, data: Any) -> np.ndarray:
         name_length, extra_length = struct.unpack("<HH", local[26:30])
         stream.seek(info.header_offset + 30 + name_length + extra_length)
         version = np.lib.format.read_magic(stream)
+        if version not in ((1, 0), (2, 0)):  # numpy writes these; another is read its own way
+            return np.asarray(data[name])
         read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                        else np.lib.format.read_array_header_2_0)
         shape, fortran_order, dtype = read_header(stream)
