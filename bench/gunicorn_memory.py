@@ -121,7 +121,8 @@ def pss_split(server: subprocess.Popen) -> tuple[float, float]:
     """The anonymous and the file-backed PSS of the master and workers together, in MB: the
     file-backed part (the snapshot's pages each process has mapped) moves with the page cache's
     state and the kernel's fault-around, the anonymous part is each process's own."""
-    pids = [processes(server)[0], *processes(server)[1]]
+    master, workers = processes(server)
+    pids = [master, *workers]
     return sum(pss_mb(pid, "Pss_Anon") for pid in pids), sum(pss_mb(pid, "Pss_File") for pid in pids)
 
 
@@ -147,12 +148,13 @@ def sample_queries(url: str, count: int) -> list[str]:
     return queries
 
 
-def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, float]:
-    """gunicorn as ``make run`` starts it, and the seconds until /readyz answered."""
-    env = dict(env, WORKERS=str(workers))
+def start_server(env: dict[str, str], workers: int, root: Path = ROOT) -> tuple[subprocess.Popen, float]:
+    """gunicorn as ``make run`` starts it from the checkout at ``root`` (another one: a
+    ``git worktree`` with a ``.venv`` link), and the seconds until /readyz answered."""
+    env = dict(env, WORKERS=str(workers), PYTHONPATH=str(root))
     started = time.monotonic()
-    server = subprocess.Popen([str(VENV / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([str(root / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=root,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/readyz", timeout=2).read()

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,23 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from gunicorn_memory import look_up, processes, pss_split, sample_queries  # noqa: E402
-
-
-def start(tree: Path, env: dict[str, str], workers: int) -> subprocess.Popen:
-    server = subprocess.Popen([str(tree / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=tree,
-                              env=dict(env, WORKERS=str(workers), PYTHONPATH=str(tree)),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import urllib.request
-
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/readyz", timeout=2).read()
-            return server
-        except OSError:
-            if server.poll() is not None:
-                sys.exit("gunicorn stopped before it was ready")
-            time.sleep(0.2)
+from gunicorn_memory import look_up, processes, pss_split, sample_queries, start_server  # noqa: E402
 
 
 def maps_model(pid: int, inode: int) -> bool:
@@ -82,7 +65,7 @@ def replace_model(model: Path) -> int:
 def run(tree: Path, env: dict[str, str], model: Path, queries: list[str]) -> dict[int, list[float]]:
     totals: dict[int, list[float]] = {}
     for workers in (1, 3):
-        server = start(tree, env, workers)
+        server, _ = start_server(env, workers, tree)
         try:
             look_up(env["PORT"], queries, workers)
             anonymous, file = pss_split(server)

@@ -380,15 +380,13 @@ def _save_aligned_npz(out: IO[bytes], **arrays: np.ndarray) -> None:
 
 def _mapped_member(path: str | Path, name: str, data: Any) -> np.ndarray:
     """Array ``name`` of the .npz file at ``path``, memory-mapped where the file stores it
-    uncompressed (np.savez does), else read (``data`` is the open file).
+    uncompressed (np.savez does), else read (``data``: the file as np.load opened it).
 
     The tables are most of a model (264 MB at a million units): mapped, every process that
     loads the same file shares their pages through the page cache, where reading them gave each
     gunicorn worker a private copy whenever a newer model appeared. The model file is replaced
     by a rename, never written in place, so a mapping stays valid after a newer one lands."""
-    member = f"{name}.npy"
-    with zipfile.ZipFile(path) as archive:
-        info = archive.getinfo(member)
+    info = data.zip.getinfo(f"{name}.npy")
     if info.compress_type != zipfile.ZIP_STORED or info.file_size == 0:
         return np.asarray(data[name])
     with open(path, "rb") as stream:
