@@ -605,3 +605,16 @@ def test_function_flags_are_is_function_word_of_each_token():
         assert wordalign._function_flags(toks, text, lang) == \
             [is_function_word(w, lang, text[a:b]) for w, (a, b) in zip(toks.words, toks.spans, strict=True)]
         assert any(wordalign._function_flags(toks, text, lang)) and not all(wordalign._function_flags(toks, text, lang))
+
+
+def test_an_alignments_function_flags_are_is_function_word_of_its_tokens(model):
+    zh, en = "美国和中国在联合国说，这是他们的计划。", "The US and China said at the UN that THE plan is theirs."
+    al = wordalign.align(model, zh, en)
+    for lang, text, toks in (("zh", zh, al.zh), ("en", en, al.en)):
+        with_surface = [is_function_word(w, lang, text[a:b]) for w, (a, b) in zip(toks.words, toks.spans, strict=True)]
+        bare = [is_function_word(w, lang) for w in toks.words]
+        assert al.function_flags(lang, text) == with_surface
+        assert al.function_flags(lang, text, surface=False) == bare
+        assert al.function_flags(lang, text) is al.function_flags(lang, text)  # remembered
+    # "US" and "THE" in capitals are content words by their surface only.
+    assert al.function_flags("en", en) != al.function_flags("en", en, surface=False)

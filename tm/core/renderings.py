@@ -28,6 +28,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from tm.core.lexicon import load_lexicon, stem
@@ -177,17 +178,22 @@ def calibrated(features: Sequence[float]) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
+@lru_cache(maxsize=20_000)
 def rendering_key(text: str, lang: str) -> str:
     """What two renderings must share to count as one: case, width, script, punctuation and
-    (English) plural -s folded. Used by the bench's precision too."""
+    (English) plural -s folded. Used by the bench's precision too. Remembered for the most
+    recent texts: grouping asks it of every projected span and of the words around each, and
+    the same words recur across a fragment's units."""
     folded = normalize(text, lang)
     if lang == "en":
         return " ".join(_singular(w) for w in _PUNCT_RUN.sub(" ", folded).split())
     return _PUNCT_RUN.sub("", folded)
 
 
+@lru_cache(maxsize=20_000)
 def acceptable(text: str, lang: str) -> bool:
-    """Not empty, in the target's script, and holding at least one content word."""
+    """Not empty, in the target's script, and holding at least one content word. Remembered
+    for the most recent texts: asked of every projected span, and spans recur across units."""
     if not text.strip():
         return False
     if lang == "en":
@@ -333,6 +339,13 @@ def locate(fragment: str, source: str, lang: str) -> tuple[int, int] | None:
     return key.to_original(at, at + len(needle))
 
 
+@lru_cache(maxsize=1_000)
+def _needle(fragment: str, lang: str) -> str:
+    """A Chinese fragment's key without spaces: what ``locate_tokens`` finds in every sampled
+    unit's tokens."""
+    return "".join(normalize(fragment, lang).split())
+
+
 def locate_tokens(fragment: str, lang: str, toks: Tokens) -> tuple[int, int] | None:
     """``locate`` over the alignment tokens of a stored source (as the model stores them), so
     that no match key of the source is computed at lookup (0.5–2 ms a unit): the span from
@@ -341,11 +354,11 @@ def locate_tokens(fragment: str, lang: str, toks: Tokens) -> tuple[int, int] | N
     if not toks.words:
         return None
     if lang == "zh":
-        needle = "".join(normalize(fragment, lang).split())
+        needle = _needle(fragment, lang)
         at = "".join(toks.words).find(needle) if needle else -1
         if at < 0:
             return None
-        ends = list(itertools.accumulate(len(w) for w in toks.words))
+        ends = list(itertools.accumulate(map(len, toks.words)))
         first, last = bisect.bisect_right(ends, at), bisect.bisect_left(ends, at + len(needle))
         return toks.spans[first][0], toks.spans[last][1]
     words = [w for w in match_key(fragment, lang).tokens if w.strip()]
@@ -421,18 +434,19 @@ def group_renderings(
 EXTEND_WORDS = 3
 
 
-def _context(al: Alignment, lang: str, span: tuple[int, int], start: int,
+def _context(al: Alignment, lang: str, source: str, span: tuple[int, int], start: int,
              end: int) -> tuple[tuple[Neighbour, ...], tuple[Neighbour, ...]]:
     """The EXTEND_WORDS target words before and after the projection [start, end) of ``span``
-    (offsets into the ``lang`` side), see ProjectedSpan.context."""
+    (offsets into ``source``, the ``lang`` side as aligned), see ProjectedSpan.context."""
     src, tgt = (al.zh, al.en) if lang == "zh" else (al.en, al.zh)
     target_lang = "en" if lang == "zh" else "zh"
     inside = {k for k, (a, b) in enumerate(src.spans) if a < span[1] and b > span[0]}
     # Target words linked to a content word outside the fragment translate something else.
+    function = al.function_flags(lang, source, surface=False)
     taken = set()
     for z, e in al.links:
         s, t = (z, e) if lang == "zh" else (e, z)
-        if s not in inside and not is_function_word(src.words[s], lang):
+        if s not in inside and not function[s]:
             taken.add(t)
     first = next((k for k, (a, _) in enumerate(tgt.spans) if a >= start), len(tgt.spans))
     last = next((k for k in range(len(tgt.spans) - 1, -1, -1) if tgt.spans[k][1] <= end), -1)
@@ -540,9 +554,8 @@ def translate_fragment(
         p = project_scored(model, zh, en, span, lang, alignment=alignment)
         if p is None:
             continue
-        text = normalize(unit.target[p.start : p.end], target_lang)
-        if all(n in text for n in numbers):
-            context = _context(alignment, lang, span, p.start, p.end) if alignment is not None else ((), ())
+        if not numbers or all(n in normalize(unit.target[p.start : p.end], target_lang) for n in numbers):
+            context = ((), ()) if alignment is None else _context(alignment, lang, unit.source, span, p.start, p.end)
             projected.append(ProjectedSpan(unit, p.start, p.end, p.score, p.lexical, context))
     options.setdefault("fragment", fragment)
     if "glossary" not in options:

@@ -200,10 +200,13 @@ def _word_kind(word: str, lang: str) -> int:
 def _function_flags(toks: Tokens, text: str, lang: str) -> list[bool]:
     """is_function_word of each token with its surface in ``text``: every sampled unit of
     every fragment asks this of both its sides, so the per-word part is remembered."""
-    flags = []
-    for word, (a, b) in zip(toks.words, toks.spans, strict=False):
-        kind = _word_kind(word, lang)
-        flags.append(kind == 1 or (kind == 2 and not (b - a > 1 and text[a:b].isupper())))
+    kinds = [_word_kind(word, lang) for word in toks.words]
+    flags = [kind != 0 for kind in kinds]
+    if 2 in kinds:
+        for k, kind in enumerate(kinds):
+            if kind == 2:
+                a, b = toks.spans[k]
+                flags[k] = not (b - a > 1 and text[a:b].isupper())
     return flags
 
 
@@ -504,8 +507,8 @@ class UnitLinks:
         zv, ev = model.zh_vocab, model.en_vocab
         zid = self.zh_ids[za:zb].astype(np.int64)
         eid = self.en_ids[ea:eb].astype(np.int64)
-        zt = Tokens(tuple(zv[i] for i in zid.tolist()), tuple(map(tuple, self.zh_spans[za:zb].tolist())))
-        et = Tokens(tuple(ev[i] for i in eid.tolist()), tuple(map(tuple, self.en_spans[ea:eb].tolist())))
+        zt = Tokens(tuple(map(zv.__getitem__, zid.tolist())), tuple(map(tuple, self.zh_spans[za:zb].tolist())))
+        et = Tokens(tuple(map(ev.__getitem__, eid.tolist())), tuple(map(tuple, self.en_spans[ea:eb].tolist())))
         return _symmetrised(zt, et, self.z2e[ea:eb].tolist(), self.z2e_post[ea:eb].astype(np.float64).tolist(),
                             self.e2z[za:zb].tolist(), self.e2z_post[za:zb].astype(np.float64).tolist(), method,
                             ids=(zid, eid))
@@ -1498,12 +1501,27 @@ class Alignment:
     #: The tokens' vocabulary ids under the model that aligned them, when known (``ids``).
     zh_ids: np.ndarray | None = field(default=None, compare=False, repr=False)
     en_ids: np.ndarray | None = field(default=None, compare=False, repr=False)
+    #: Each side's function flags, once asked (``function_flags``): a fragment's projection
+    #: asks them of both sides, and a cached alignment is projected again for other fragments.
+    _flags: dict[tuple[str, str, bool], list[bool]] = field(default_factory=dict, compare=False, repr=False)
 
     def ids(self, model: AlignmentModel, lang: str) -> np.ndarray:
         """Vocabulary ids of the ``lang`` side's tokens: those the alignment was made with, or
         the model's now. Every projection of every sampled unit needs both sides'."""
         known = self.zh_ids if lang == "zh" else self.en_ids
         return known if known is not None else model.ids((self.zh if lang == "zh" else self.en).words, lang)
+
+    def function_flags(self, lang: str, text: str, *, surface: bool = True) -> list[bool]:
+        """is_function_word of each ``lang`` token, ``text`` being that side's text as aligned;
+        ``surface=False`` ignores how a word is written (a stop word is one even in capitals)."""
+        key = (lang, text, surface)
+        flags = self._flags.get(key)
+        if flags is None:
+            toks = self.zh if lang == "zh" else self.en
+            flags = (_function_flags(toks, text, lang) if surface
+                     else [_word_kind(word, lang) != 0 for word in toks.words])
+            self._flags[key] = flags
+        return flags
 
 
 SYMMETRISATIONS = ("grow-diag-final-and", "intersection", "union")
@@ -1540,13 +1558,12 @@ def _symmetrised(zt: Tokens, et: Tokens, z2e: Sequence[int], z2e_post: Sequence[
     else:
         links = _grow_diag_final_and(z2e, e2z, len(zt.words), len(et.words))
     posterior = {}
-    for z, e in links:
-        ps = []
+    for link in links:
+        z, e = link
         if z2e[e] == z:
-            ps.append(float(z2e_post[e]))
-        if e2z[z] == e:
-            ps.append(float(e2z_post[z]))
-        posterior[(z, e)] = sum(ps) / len(ps) if ps else 0.25  # grown from a neighbour
+            posterior[link] = (float(z2e_post[e]) + float(e2z_post[z])) / 2 if e2z[z] == e else float(z2e_post[e])
+        else:
+            posterior[link] = float(e2z_post[z]) if e2z[z] == e else 0.25  # grown from a neighbour
     return Alignment(zt, et, frozenset(links), posterior, *ids)
 
 
@@ -1598,10 +1615,9 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     tgt_lang = "en" if side == "zh" else "zh"
     src_lang = side
     links = [(z, e) if side == "zh" else (e, z) for z, e in al.links]  # (source, target)
-    post = {((z, e) if side == "zh" else (e, z)): p for (z, e), p in al.posterior.items()}
     src_text, tgt_text = (zh, en) if side == "zh" else (en, zh)
-    src_func = _function_flags(src_tok, src_text, src_lang)
-    tgt_func = _function_flags(tgt_tok, tgt_text, tgt_lang)
+    src_func = al.function_flags(src_lang, src_text)
+    tgt_func = al.function_flags(tgt_lang, tgt_text)
     inside = set(_covered(src_tok.spans, span[0], span[1]))
     if not inside:
         return None
@@ -1656,7 +1672,8 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     content = [s for s in inside if not src_func[s]] or list(inside)
     linked = {s for s, t in links if s in inside and lo <= t <= hi}
     coverage = sum(1 for s in content if s in linked) / len(content)
-    box = [post[(s, t)] for s, t in links if s in inside and lo <= t <= hi]
+    posterior = al.posterior
+    box = [posterior[(s, t) if side == "zh" else (t, s)] for s, t in links if s in inside and lo <= t <= hi]
     score = coverage * (sum(box) / len(box) if box else 0.0)
     lexical = _lexical_weight(model, al, side, inside, range(lo, hi + 1), links, src_func, tgt_func)
     return Projection(start, end, round(score, 4), round(lexical, 4))
@@ -1675,10 +1692,18 @@ def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set
     sources: list[int] = []
     targets: list[int] = []
     ends: list[int] = []
+    # Each word's links, in the links' order (the sums below add them in that order).
+    by_target: dict[int, list[int]] = {}
+    by_source: dict[int, list[int]] = {}
+    for s, t in links:
+        if s in inside:
+            by_target.setdefault(t, []).append(s)
+        if t in box:
+            by_source.setdefault(s, []).append(t)
     for t in box:
         if tgt_func[t]:
             continue
-        srcs = [s for s, tt in links if tt == t and s in inside]
+        srcs = by_target.get(t, [])
         sources.extend(src_ids[srcs].tolist() if srcs else [0])
         targets.extend([int(tgt_ids[t])] * max(len(srcs), 1))
         ends.append(len(sources))
@@ -1686,7 +1711,7 @@ def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set
     for s in inside:
         if src_func[s]:
             continue
-        tgts = [t for ss, t in links if ss == s and t in box]
+        tgts = by_source.get(s, [])
         sources.extend(tgt_ids[tgts].tolist() if tgts else [0])
         targets.extend([int(src_ids[s])] * max(len(tgts), 1))
         ends.append(len(sources))
