@@ -267,6 +267,21 @@ Runs with the real finder (2026-12-03, --queries 300, memory 42,825 pairs, train
   the one that crosses it (intersection) shows half-phrases. Records (--load):
   /work/data/C-runs/<variant>-<seed>.pkl; logs beside them.
 
+  step 7 (2026-12-05, evening), the part chosen by a pilot (tm.core.renderings.choose_part:
+  parts ranked on 10 of their units, then translated on all of them in that order until one
+  is shown) instead of all parts translated on all their units and the most confident shown,
+  for the fragment step's time at a million units. The records of one run hold both (each
+  part's pilot beside its full renderings); ``--no-pilot`` scores them the old way, and
+  reproduces step 6's baseline figures to the digit on both draws. --seed 2020 | --seed 2021,
+  --queries 300, --fit, zh→en held out at 0.6 precision, covered | frontier | en→zh held
+  out at 0.6:
+    old choice  0.762 27.8% | 28.6% at 0.585 | 0.619 9.0%  ||  0.758 25.8% | 25.9% | 0.650 13.1%
+    pilot       0.764 27.9% | 29.1% at 0.580 | 0.619 9.0%  ||  0.761 25.9% | 26.0% | 0.650 13.1%
+  (0.55: 0.736, 30.2% against 0.734, 30.0%.) Flat, a hair up on both draws: the first part
+  shown in the pilot's order is at least as often right as the most confident one. At a
+  million units the pilot cuts the cold fragment step by 15-17% (bench/fragment_lookup.py).
+  Logs and records: /work/data/q/{pilot,nopilot}-<seed>.{log,pkl}.
+
   By hand, 50 random fragments shown at the step-2 settings (MIN_CONFIDENCE 0.6, WEIGHTS;
   --load of the step-2 records; 33 zh→en, 17 en→zh): 44 usable as they are (88%), 37 in the
   reference. The six others: four renderings short of a content word (食品安全 → "food",
@@ -301,6 +316,7 @@ from tm.core.renderings import (  # noqa: E402
     WEIGHTS,
     GlossaryIndex,
     StoredUnit,
+    pilot_units,
     rendering_key,
     translate_fragment,
 )
@@ -424,17 +440,21 @@ def evaluate(model, memory, queries, methods):
                 return al
 
             def record(f, references, lang=lang, tgt_lang=tgt_lang, sources=sources, targets=targets,
-                       align_unit=align_unit):
+                       align_unit=align_unit, part=False):
                 units = [StoredUnit(u, sources[u], targets[u]) for u in f.unit_ids]
-                rs = translate_fragment(model, f.source, lang, units, align_unit=align_unit,
-                                        min_confidence=0.0, limit=10, glossary=glossary)
-                return {
-                    "source": f.source, "units": f.units,
+
+                def rendered(units, limit):
+                    rs = translate_fragment(model, f.source, lang, units, align_unit=align_unit,
+                                            min_confidence=0.0, limit=limit, glossary=glossary)
                     # (text, confidence, in the first reference, units, features, in any reference)
-                    "renderings": [(r.text, r.confidence, correct(r.text, references[0], tgt_lang), r.units,
-                                    r.features, any(correct(r.text, ref, tgt_lang) for ref in references))
-                                   for r in rs],
-                }
+                    return [(r.text, r.confidence, correct(r.text, references[0], tgt_lang), r.units,
+                             r.features, any(correct(r.text, ref, tgt_lang) for ref in references))
+                            for r in rs]
+
+                out = {"source": f.source, "units": f.units, "renderings": rendered(units, 10)}
+                if part:  # what the service ranks parts by (tm.core.renderings.choose_part)
+                    out["pilot"] = rendered(pilot_units(units), 1)
+                return out
 
             out[method][direction] = {}
             for name, qs in queries.items():
@@ -448,7 +468,8 @@ def evaluate(model, memory, queries, methods):
                         # Its parts are recorded whatever the whole's renderings: which are
                         # tried depends on the threshold (see ``pick``).
                         parts = fragment_parts(query, lang, finder, f, glossary_spans=spans, sample=SAMPLE)
-                        frags.append(record(f, references) | {"parts": [record(part, references) for part in parts]})
+                        frags.append(record(f, references)
+                                     | {"parts": [record(part, references, part=True) for part in parts]})
                     rows.append({
                         "query": query, "reference": references[0], "references": list(references),
                         "fragments": frags,
@@ -479,16 +500,31 @@ def shown(fragment, threshold, weights=None):
 #: Whether a fragment without a rendering to show gives way to the best of its parts, as the
 #: service does (tm.fragments.fragments_many); ``--no-parts`` scores the same records without.
 PARTS = True
+#: Whether the part is chosen as the service chooses it, by a pilot of its units (records
+#: that hold the pilots); ``--no-pilot``: the most confident of the parts on all their units.
+PILOT = True
 
 
 def pick(fragment, threshold, weights=None):
     """(source, rendering) shown for ``fragment`` at ``threshold``: its own first rendering
-    shown, else that of its part whose first shown rendering is the most confident
-    (tm.core.renderings.best_part), else None."""
+    shown, else that of the part the service chooses (tm.core.renderings.choose_part; with
+    ``--no-pilot``, or records without pilots, the part whose first shown rendering is the most
+    confident, as before the pilot), else None."""
     r = shown(fragment, threshold, weights)
     if r is not None:
         return fragment["source"], r
     if not PARTS:
+        return None
+    parts = fragment.get("parts", ())
+    if PILOT and all("pilot" in part for part in parts):
+        # As the service chooses (tm.core.renderings.choose_part): the parts in the order of
+        # their pilot's first rendering, the first with a rendering shown.
+        ranked = sorted(range(len(parts)), key=lambda k: (
+            -(_conf(parts[k]["pilot"][0], weights) if parts[k]["pilot"] else -1.0), k))
+        for k in ranked if len(parts) > 1 else range(len(parts)):
+            r = shown(parts[k], threshold, weights)
+            if r is not None:
+                return parts[k]["source"], r
         return None
     best = None
     for part in fragment.get("parts", ()):
@@ -771,6 +807,8 @@ def main() -> None:
                     help="fit on the first N features only (6: without the glossary's)")
     ap.add_argument("--no-parts", action="store_true",
                     help="score without the fallback to a fragment's parts (records keep them)")
+    ap.add_argument("--no-pilot", action="store_true",
+                    help="choose a fragment's part as before the pilot: the most confident on all its units")
     ap.add_argument("--load", help="read pickled records (from --dump) instead of evaluating")
     ap.add_argument("--judge", default="/tmp/frag_judge.tsv")
     ap.add_argument("--dump", help="pickle the per-query records here (for analysis)")
@@ -779,9 +817,10 @@ def main() -> None:
     args = ap.parse_args()
     if not DATA.exists():
         sys.exit(f"data not found: {DATA}")
-    global FIT_FEATURES, PARTS
+    global FIT_FEATURES, PARTS, PILOT
     FIT_FEATURES = args.features
     PARTS = not args.no_parts
+    PILOT = not args.no_pilot
     methods = args.methods.split(",")
     if args.load:
         records = pickle.loads(Path(args.load).read_bytes())

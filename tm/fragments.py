@@ -4,7 +4,8 @@
                     left alone) -> the sampled units, read in one query for a whole batch
                  -> tm.core.renderings.translate_fragment with the current model -> renderings
                  -> a fragment with none shown: its parts (LiveIndex.fragment_parts), their
-                    units read in one more query, the best part's renderings in its place
+                    units read in one more query, the renderings of the part
+                    tm.core.renderings.choose_part picks in its place
 
 The model (tm.core.wordalign) is learnt from the memory by ``train_model``: ``flask --app app
 tm fragments train``, or a job queued after an import (tm.jobs, tm.webutil).
@@ -18,6 +19,7 @@ appears (``ModelStore``); no lookup ever trains.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import threading
 import time
@@ -34,7 +36,15 @@ from common import filelock
 from common.timeutil import isoformat, utcnow
 from tm import repository as repo
 from tm.core.fragments import Fragment
-from tm.core.renderings import Rendering, StoredUnit, best_part, translate_fragment
+from tm.core.renderings import (
+    MAX_RENDERINGS,
+    MIN_CONFIDENCE,
+    Rendering,
+    StoredUnit,
+    choose_part,
+    pilot_units,
+    translate_fragment,
+)
 from tm.core.wordalign import Alignment, AlignmentModel, align
 from tm.core.wordalign import train as train_alignment
 from tm.live_index import LiveIndex
@@ -87,7 +97,8 @@ class ModelStore:
         self._model: AlignmentModel | None = None
         self._stamp: tuple[int, int] | None = None
         self._alignments: OrderedDict[tuple[Any, str, str], Alignment] = OrderedDict()
-        self._renderings: OrderedDict[tuple[str, str, bytes], tuple[AlignmentModel, list[Rendering]]] = OrderedDict()
+        self._renderings: OrderedDict[tuple[str, str, bytes, float, int], tuple[AlignmentModel, list[Rendering]]] = \
+            OrderedDict()
         self._lock = threading.Lock()
         self._loading: threading.Thread | None = None
 
@@ -181,14 +192,15 @@ class ModelStore:
         return align_unit
 
     def translate(self, model: AlignmentModel, fragment: str, lang: str, units: Sequence[StoredUnit],
-                  align_unit: Callable[[StoredUnit], Alignment | None]) -> list[Rendering]:
-        """tm.core.renderings.translate_fragment, cached per model by the fragment and its units'
-        ids, texts and memories. A result for which ``align_unit`` skipped a unit (over its
-        budget) is not kept: a later lookup may align that unit."""
+                  align_unit: Callable[[StoredUnit], Alignment | None], *,
+                  min_confidence: float = MIN_CONFIDENCE, limit: int = MAX_RENDERINGS) -> list[Rendering]:
+        """tm.core.renderings.translate_fragment, cached per model by the fragment, its units'
+        ids, texts and memories, and the options. A result for which ``align_unit`` skipped a
+        unit (over its budget) is not kept: a later lookup may align that unit."""
         digest = hashlib.blake2b(digest_size=16)
         for unit in units:
             digest.update(f"{unit.unit_id}\x00{unit.memory}\x00{unit.source}\x00{unit.target}\x01".encode())
-        key = (lang, fragment, digest.digest())
+        key = (lang, fragment, digest.digest(), min_confidence, limit)
         with self._lock:
             found = self._renderings.get(key)
             if found is not None and found[0] is model:
@@ -202,7 +214,8 @@ class ModelStore:
             skipped = skipped or alignment is None
             return alignment
 
-        renderings = translate_fragment(model, fragment, lang, units, align_unit=counted)
+        renderings = translate_fragment(model, fragment, lang, units, align_unit=counted,
+                                        min_confidence=min_confidence, limit=limit)
         if not skipped:
             with self._lock:
                 self._renderings[key] = (model, renderings)
@@ -321,7 +334,8 @@ def fragments_many(session: Session, index: LiveIndex, store: ModelStore, querie
                    *, max_chars: int) -> list[list[dict]]:
     """For each query, its fragments with their translations, ordered by position, as dicts
     ready for JSON. A fragment is shown only with a rendering of MIN_CONFIDENCE or more; one
-    without gives way to the best of its parts that has one (tm.core.fragments.fragment_parts).
+    without gives way to one of its parts that has one (tm.core.fragments.fragment_parts,
+    chosen by tm.core.renderings.choose_part).
     No model yet, or a query over ``max_chars``, gives none. The units behind every fragment
     of every query are read in one query, and those behind the parts tried in one more."""
     model = store.available()
@@ -351,8 +365,8 @@ def fragments_many(session: Session, index: LiveIndex, store: ModelStore, querie
         texts = _unit_texts(session, [[p for weak in by_query for p in weak] for by_query in parts], texts)
         for query, here, by_query, align_unit in zip(queries, shown, parts, aligners, strict=True):
             for candidates in by_query:
-                translated = [(part, _translate(store, model, query, part, texts, align_unit)) for part in candidates]
-                best = best_part(translated)
+                full = functools.partial(_translate, store, model, query, texts=texts, align_unit=align_unit)
+                best = choose_part(candidates, pilot=functools.partial(full, pilot=True), full=full)
                 if best is not None:
                     here.append(best)
     return [[fragment.to_dict() | {"translations": [r.to_dict() for r in renderings]}
@@ -375,8 +389,13 @@ def _unit_texts(session: Session, found: Sequence[Sequence[Fragment]], known: _T
 
 
 def _translate(store: ModelStore, model: AlignmentModel, query: FragmentQuery, fragment: Fragment, texts: _Texts,
-               align_unit: Callable[[StoredUnit], Alignment | None]) -> list[Rendering]:
+               align_unit: Callable[[StoredUnit], Alignment | None], *, pilot: bool = False) -> list[Rendering]:
+    """The renderings of ``fragment`` from its sampled units; ``pilot``: from a few of them, at
+    any confidence, the first only (tm.core.renderings.choose_part)."""
     units = [StoredUnit(unit_id, sides[query.src], sides[query.tgt], memory)
              for unit_id in fragment.unit_ids if unit_id in texts
              for sides, memory in [texts[unit_id]]]
+    if pilot:
+        return store.translate(model, fragment.source, query.src, pilot_units(units), align_unit,
+                               min_confidence=0.0, limit=1)
     return store.translate(model, fragment.source, query.src, units, align_unit)

@@ -1,5 +1,13 @@
 """Choosing what a fragment shows (tm.core.renderings), without a model: hand-made renderings."""
-from tm.core.renderings import ProjectedSpan, Rendering, StoredUnit, best_part, extend_by_agreement, group_renderings
+from tm.core.renderings import (
+    ProjectedSpan,
+    Rendering,
+    StoredUnit,
+    choose_part,
+    extend_by_agreement,
+    group_renderings,
+    pilot_units,
+)
 
 
 def rendering(text: str, confidence: float, units: int = 1) -> Rendering:
@@ -7,19 +15,46 @@ def rendering(text: str, confidence: float, units: int = 1) -> Rendering:
                                                "target_span": [0, len(text)]})
 
 
-def test_the_part_whose_first_rendering_is_the_most_confident_stands_for_the_fragment():
-    parts = [
-        ("人类命运", [rendering("human destiny", 0.62, units=4)]),
-        ("命运共同体", []),  # nothing shown
-        ("人类命运共同体", [rendering("community with a shared future for mankind", 0.81, units=3),
-                        rendering("community of common destiny", 0.9, units=1)]),
-    ]
-    best = best_part(parts)
-    assert best is not None
-    assert best[0] == "人类命运共同体"
-    assert [r.text for r in best[1]] == ["community with a shared future for mankind", "community of common destiny"]
-    assert best_part([("命运共同体", [])]) is None
-    assert best_part([]) is None
+def test_parts_are_translated_in_full_in_the_order_of_their_pilots_until_one_is_shown():
+    pilots = {"人类命运": [rendering("human destiny", 0.4, units=4)],
+              "命运共同体": [],  # nothing projected on the pilot's units
+              "人类命运共同体": [rendering("community with a shared future for mankind", 0.7, units=3)]}
+    full = {"人类命运": [rendering("human destiny", 0.62, units=9)],
+            "命运共同体": [rendering("shared future", 0.95, units=2)],
+            "人类命运共同体": []}  # nothing to show on all its units
+    asked: list[str] = []
+
+    def translate(part: str) -> list[Rendering]:
+        asked.append(part)
+        return full[part]
+
+    chosen = choose_part(list(full), pilot=lambda part: pilots[part], full=translate)
+    # The best pilot first, shown nothing in full; then the next pilot, shown: the last part,
+    # whose pilot had nothing, is never translated in full.
+    assert asked == ["人类命运共同体", "人类命运"]
+    assert chosen is not None and chosen[0] == "人类命运" and [r.text for r in chosen[1]] == ["human destiny"]
+    asked.clear()
+    full["人类命运"] = []
+    chosen = choose_part(list(full), pilot=lambda part: pilots[part], full=translate)
+    assert chosen == ("命运共同体", full["命运共同体"])
+    assert asked == ["人类命运共同体", "人类命运", "命运共同体"]
+    assert choose_part([], pilot=lambda part: [], full=translate) is None
+
+
+def test_a_lone_part_needs_no_pilot():
+    def no_pilot(part: str) -> list[Rendering]:
+        raise AssertionError("a single part is translated in full at once")
+
+    shown = [rendering("shared future", 0.8)]
+    assert choose_part(["命运共同体"], pilot=no_pilot, full=lambda part: shown) == ("命运共同体", shown)
+    assert choose_part(["命运共同体"], pilot=no_pilot, full=lambda part: []) is None
+
+
+def test_a_pilot_is_spread_over_the_sample():
+    units = list(range(50))
+    assert pilot_units(units) == [0, 5, 11, 16, 22, 27, 33, 38, 44, 49]
+    assert pilot_units(units[:7]) == units[:7]
+    assert pilot_units(units, 2) == [0, 49]
 
 
 def projected(unit_id: int, target: str, phrase: str, before: list[tuple[str, bool]] = (),
