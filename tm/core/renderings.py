@@ -206,7 +206,8 @@ def acceptable(text: str, lang: str) -> bool:
     return any(not is_function_word(w, lang, text[a:b]) for w, (a, b) in zip(toks.words, toks.spans, strict=False))
 
 
-def _senses(word: str) -> set[str]:
+@lru_cache(maxsize=20_000)
+def _senses(word: str) -> frozenset[str]:
     """English stems a Chinese word may be written as: its dictionary senses, else those of the
     dictionary's words inside it (社会科学院: 社会, 科学, 学院 ...); the pinyin of a name; itself
     (a number, a Latin acronym)."""
@@ -218,9 +219,10 @@ def _senses(word: str) -> set[str]:
                 senses |= lexicon.get(word[at : at + size], frozenset())
     senses |= {stem(s) for s in name_spellings(word)}
     senses.add(stem(word))
-    return senses
+    return frozenset(senses)
 
 
+@lru_cache(maxsize=10_000)
 def lexical_support(fragment: str, rendering: str, lang: str) -> tuple[float, float]:
     """The dictionary's word for a fragment and its rendering, independent of the alignment:
     (share of the Chinese side's content words with a CC-CEDICT sense, pinyin spelling or

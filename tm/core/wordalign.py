@@ -509,9 +509,9 @@ class UnitLinks:
         eid = self.en_ids[ea:eb].astype(np.int64)
         zt = Tokens(tuple(map(zv.__getitem__, zid.tolist())), tuple(map(tuple, self.zh_spans[za:zb].tolist())))
         et = Tokens(tuple(map(ev.__getitem__, eid.tolist())), tuple(map(tuple, self.en_spans[ea:eb].tolist())))
-        return _symmetrised(zt, et, self.z2e[ea:eb].tolist(), self.z2e_post[ea:eb].astype(np.float64).tolist(),
-                            self.e2z[za:zb].tolist(), self.e2z_post[za:zb].astype(np.float64).tolist(), method,
-                            ids=(zid, eid))
+        # float16's tolist gives the same Python floats as going through float64.
+        return _symmetrised(zt, et, self.z2e[ea:eb].tolist(), self.z2e_post[ea:eb].tolist(),
+                            self.e2z[za:zb].tolist(), self.e2z_post[za:zb].tolist(), method, ids=(zid, eid))
 
 
 def empty_model() -> AlignmentModel:
@@ -1481,7 +1481,7 @@ def _grow_diag_final_and(zh_to_en: Sequence[int], en_to_zh: Sequence[int], n_zh:
                     en_done.add(cand % width)
                     grew = True
     for side in (forward, backward):  # final-and: only links joining two unaligned words
-        for code in sorted(side):
+        for code in sorted(side & pending):  # a link taken already has both its words done
             if code // width not in zh_done and code % width not in en_done:
                 links.add(code)
                 zh_done.add(code // width)
@@ -1614,7 +1614,7 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     src_tok, tgt_tok = (al.zh, al.en) if side == "zh" else (al.en, al.zh)
     tgt_lang = "en" if side == "zh" else "zh"
     src_lang = side
-    links = [(z, e) if side == "zh" else (e, z) for z, e in al.links]  # (source, target)
+    links = list(al.links) if side == "zh" else [(e, z) for z, e in al.links]  # (source, target)
     src_text, tgt_text = (zh, en) if side == "zh" else (en, zh)
     src_func = al.function_flags(src_lang, src_text)
     tgt_func = al.function_flags(tgt_lang, tgt_text)
