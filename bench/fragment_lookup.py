@@ -124,6 +124,42 @@ fragments added, median (p99), cold:
     warm     now 3.9-5.7                    a65bacc 3.4-4.6
   The first run after the model file was rewritten faults its mapped tables in from the page
   cache (en 44.0); after that the step is where it was before the mapping, within the noise.
+
+The step made cheaper again (2026-12-05, evening; another machine, about twice as slow at this
+step as the one above: 790aa5d's cold step, 30-35 ms there, is 66-76 ms here). The 1M memory
+rebuilt: TMX + import 127 s, ``flask tm fragments train`` 715 s wall, peak 1,278 MB, model
+266 MB; index snapshot 49 s. Lookups under the bench lock (load 0.8-1.0), this command in
+e2182b6 and in 790aa5d's worktree, main / base / main, fragments added, median (p99):
+    zh cold  e2182b6 48.1 (135.9), 47.1 (114.2)   790aa5d 67.8 (176.0)
+    en cold  e2182b6 48.4 (106.0), 53.3 (127.2)   790aa5d 69.2 (161.8)
+    warm     e2182b6 9.0-9.9                       790aa5d 8.5-9.6
+  Fragments shown per query the same (1.76 zh, 1.64 en). Two steps:
+  * b947cb1 and e2182b6, the same output (fragments_many's whole output on these 200 zh and
+    200 en queries byte-identical): an alignment remembers its function flags (both sides,
+    asked by every projection and by the context of every projected span); rendering_key,
+    acceptable, a Chinese fragment's needle, a word's dictionary senses and a rendering's
+    dictionary support remembered (LRU); the lexical weighting groups the links once; the
+    numbers check only for fragments with numbers; final-and visits only links not yet
+    taken. In-process timing of the step alone, alternating checkouts (200 queries, cold):
+    zh 73.2 / 71.9 / 80.5 before against 57.4 / 53.5 / 59.4 after b947cb1; en 77.8 / 77.1 /
+    64.3 against 54.1 / 50.8 / 54.8; e2182b6 a further 8%.
+  * f312d3d changes which part stands for a fragment with no rendering of its own: the
+    parts are ranked on a pilot of 10 of their units and translated in full in that order
+    until one is shown (tm.core.renderings.choose_part), instead of all three in full. 12,709
+    sampled units aligned for 100 zh queries instead of 16,889; 15-17% off the cold step.
+    On the quality bench flat to a hair better on both draws (its docstring, step 7); the
+    choice differs for 7 and 12 of about 560 fragments shown per draw, by hand 17 of those 19
+    usable against 15 of 19 before (the pilot prefers the whole phrase: "coronavirus
+    disease", "acute respiratory distress syndrome", "Tom told me").
+  Where a cold step goes now (cProfile, 100 zh queries): choosing parts 65%; per sampled
+  unit, reading its stored alignment back 26% (grow-diag-final-and about half of it),
+  projecting 31% (lexical weighting 14%), grouping 12%; the finder and the parts' counts 13%.
+  The warm step (about 9 ms here, 4-5 ms on the machine above) is the floor: finding the
+  fragments 28%, counting the parts' sub-runs 38%, reading the sampled units 26%.
+  Storing the symmetrised links at training would save grow-diag-final-and at lookup: 45 us
+  a unit here (20,000 stored units timed alone), about 3.6 ms of a zh query's 78 reads
+  (8%), for about 45 s more training and 37 MB more on disk at 1M. Not done: the 10 ms the
+  issue allows for new text needs four to five times less work per query, not 8%.
 """
 from __future__ import annotations
 
