@@ -179,7 +179,7 @@ def calibrated(features: Sequence[float]) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=4_096)
 def rendering_key(text: str, lang: str) -> str:
     """What two renderings must share to count as one: case, width, script, punctuation and
     (English) plural -s folded. Used by the bench's precision too. Remembered for the most
@@ -191,7 +191,7 @@ def rendering_key(text: str, lang: str) -> str:
     return _PUNCT_RUN.sub("", folded)
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=4_096)
 def acceptable(text: str, lang: str) -> bool:
     """Not empty, in the target's script, and holding at least one content word. Remembered
     for the most recent texts: asked of every projected span, and spans recur across units."""
@@ -206,7 +206,7 @@ def acceptable(text: str, lang: str) -> bool:
     return any(not is_function_word(w, lang, text[a:b]) for w, (a, b) in zip(toks.words, toks.spans, strict=False))
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=1_024)
 def _senses(word: str) -> frozenset[str]:
     """English stems a Chinese word may be written as: its dictionary senses, else those of the
     dictionary's words inside it (社会科学院: 社会, 科学, 学院 ...); the pinyin of a name; itself
@@ -222,7 +222,7 @@ def _senses(word: str) -> frozenset[str]:
     return frozenset(senses)
 
 
-@lru_cache(maxsize=10_000)
+@lru_cache(maxsize=2_048)
 def lexical_support(fragment: str, rendering: str, lang: str) -> tuple[float, float]:
     """The dictionary's word for a fragment and its rendering, independent of the alignment:
     (share of the Chinese side's content words with a CC-CEDICT sense, pinyin spelling or
@@ -342,7 +342,7 @@ def locate(fragment: str, source: str, lang: str) -> tuple[int, int] | None:
     return key.to_original(at, at + len(needle))
 
 
-@lru_cache(maxsize=1_000)
+@lru_cache(maxsize=256)
 def _needle(fragment: str, lang: str) -> str:
     """A Chinese fragment's key without spaces: what ``locate_tokens`` finds in every sampled
     unit's tokens."""

@@ -1503,7 +1503,7 @@ class Alignment:
     en_ids: np.ndarray | None = field(default=None, compare=False, repr=False)
     #: Each side's function flags, once asked (``function_flags``): a fragment's projection
     #: asks them of both sides, and a cached alignment is projected again for other fragments.
-    _flags: dict[tuple[str, str, bool], list[bool]] = field(default_factory=dict, compare=False, repr=False)
+    _flags: dict[tuple[str, str, bool], bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def ids(self, model: AlignmentModel, lang: str) -> np.ndarray:
         """Vocabulary ids of the ``lang`` side's tokens: those the alignment was made with, or
@@ -1511,15 +1511,16 @@ class Alignment:
         known = self.zh_ids if lang == "zh" else self.en_ids
         return known if known is not None else model.ids((self.zh if lang == "zh" else self.en).words, lang)
 
-    def function_flags(self, lang: str, text: str, *, surface: bool = True) -> list[bool]:
-        """is_function_word of each ``lang`` token, ``text`` being that side's text as aligned;
-        ``surface=False`` ignores how a word is written (a stop word is one even in capitals)."""
+    def function_flags(self, lang: str, text: str, *, surface: bool = True) -> bytes:
+        """is_function_word of each ``lang`` token (1 or 0), ``text`` being that side's text as
+        aligned; ``surface=False`` ignores how a word is written (a stop word is one even in
+        capitals). Kept as bytes: a byte a token beside the alignment, not a pointer."""
         key = (lang, text, surface)
         flags = self._flags.get(key)
         if flags is None:
             toks = self.zh if lang == "zh" else self.en
-            flags = (_function_flags(toks, text, lang) if surface
-                     else [_word_kind(word, lang) != 0 for word in toks.words])
+            flags = bytes(_function_flags(toks, text, lang) if surface
+                          else [_word_kind(word, lang) != 0 for word in toks.words])
             self._flags[key] = flags
         return flags
 
@@ -1590,7 +1591,7 @@ def _covered(spans: Sequence[tuple[int, int]], start: int, end: int) -> list[int
     return [k for k, (a, b) in enumerate(spans) if a < end and b > start and a < b]
 
 
-def _extend(words: Sequence[str], function: Sequence[bool], aligned: set[int], edge: int, step: int,
+def _extend(words: Sequence[str], function: Sequence[int], aligned: set[int], edge: int, step: int,
             supported: Callable[[int], bool]) -> int:
     best = edge
     k = edge + step
@@ -1658,7 +1659,7 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     held = {t for s, t in links if s in inside}
 
     def trimmed(k: int) -> bool:
-        return tgt_func[k] and (_PUNCT.match(words[k]) is not None or words[k] in _ARTICLES or k not in held)
+        return bool(tgt_func[k]) and (_PUNCT.match(words[k]) is not None or words[k] in _ARTICLES or k not in held)
 
     while lo < hi and trimmed(lo):
         lo += 1
@@ -1680,7 +1681,7 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
 
 
 def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set[int], box: range,
-                    links: list[tuple[int, int]], src_func: list[bool], tgt_func: list[bool]) -> float:
+                    links: list[tuple[int, int]], src_func: Sequence[int], tgt_func: Sequence[int]) -> float:
     """Koehn's lexical weighting of the phrase pair in both directions, as a geometric mean per
     content word (so that long phrases are not penalised for their length)."""
     zid, eid = al.ids(model, "zh"), al.ids(model, "en")
