@@ -521,13 +521,13 @@ def pick(fragment, threshold, weights=None):
         # their pilot's first rendering, the first with a rendering shown.
         ranked = sorted(range(len(parts)), key=lambda k: (
             -(_conf(parts[k]["pilot"][0], weights) if parts[k]["pilot"] else -1.0), k))
-        for k in ranked if len(parts) > 1 else range(len(parts)):
+        for k in ranked:
             r = shown(parts[k], threshold, weights)
             if r is not None:
                 return parts[k]["source"], r
         return None
     best = None
-    for part in fragment.get("parts", ()):
+    for part in parts:
         r = shown(part, threshold, weights)
         if r is not None and (best is None or _conf(r, weights) > _conf(best[1], weights)):
             best = (part["source"], r)
