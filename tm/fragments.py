@@ -145,9 +145,12 @@ class ModelStore:
 
     def _read(self) -> AlignmentModel | None:
         try:
-            return AlignmentModel.load(self.path)
+            model = AlignmentModel.load(self.path)
         except (OSError, ValueError, KeyError):
             return None
+        for lang in ("zh", "en"):
+            model.word_kinds(lang)  # here rather than in the first lookup that projects
+        return model
 
     def _install(self, stamp: tuple[int, int], model: AlignmentModel | None) -> None:
         # Called with the lock held.

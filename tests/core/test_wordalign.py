@@ -608,8 +608,13 @@ def test_function_flags_are_is_function_word_of_each_token():
 
 
 def test_an_alignments_function_flags_are_is_function_word_of_its_tokens(model):
-    zh, en = "美国和中国在联合国说，这是他们的计划。", "The US and China said at the UN that THE plan is theirs."
+    # Flags are read by vocabulary id (AlignmentModel.word_kinds); words the model never saw
+    # (Qwzxv, the mark ¶, 彧彧) have id 0 and are looked up one by one.
+    zh = "美国和中国在联合国说，这是他们的计划¶彧彧。"
+    en = "The US and China said at the UN that THE plan is theirs ¶ Qwzxv."
     al = wordalign.align(model, zh, en)
+    assert al.vocabulary is model
+    assert not al.ids(model, "zh").all() and not al.ids(model, "en").all()
     for lang, text, toks in (("zh", zh, al.zh), ("en", en, al.en)):
         with_surface = [is_function_word(w, lang, text[a:b]) for w, (a, b) in zip(toks.words, toks.spans, strict=True)]
         bare = [is_function_word(w, lang) for w in toks.words]

@@ -197,10 +197,12 @@ def _word_kind(word: str, lang: str) -> int:
     return 2 if word in (EN_STOPWORDS if lang == "en" else ZH_STOPWORDS) else 0
 
 
-def _function_flags(toks: Tokens, text: str, lang: str) -> list[bool]:
+def _function_flags(toks: Tokens, text: str, lang: str, kinds: Sequence[int] | None = None) -> list[bool]:
     """is_function_word of each token with its surface in ``text``: every sampled unit of
-    every fragment asks this of both its sides, so the per-word part is remembered."""
-    kinds = [_word_kind(word, lang) for word in toks.words]
+    every fragment asks this of both its sides, so the per-word part is remembered (``kinds``:
+    each token's ``_word_kind``, when known)."""
+    if kinds is None:
+        kinds = [_word_kind(word, lang) for word in toks.words]
     flags = [kind != 0 for kind in kinds]
     if 2 in kinds:
         for k, kind in enumerate(kinds):
@@ -274,10 +276,24 @@ class AlignmentModel:
     links: UnitLinks | None = None
     _zh_index: dict[str, int] = field(default_factory=dict, repr=False)
     _en_index: dict[str, int] = field(default_factory=dict, repr=False)
+    _kinds: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._zh_index = {w: i for i, w in enumerate(self.zh_vocab)}
         self._en_index = {w: i for i, w in enumerate(self.en_vocab)}
+
+    def word_kinds(self, lang: str) -> np.ndarray:
+        """``_word_kind`` of every ``lang`` vocabulary word, by id (uint8; NULL's is 0), computed
+        on first use (tens of milliseconds at a million units; tm.fragments.ModelStore asks
+        while loading): a projection reads the kinds of both sides of every sampled unit, and
+        indexing by the ids it holds costs less than a word-by-word cache."""
+        kinds = self._kinds.get(lang)
+        if kinds is None:
+            vocab = self.zh_vocab if lang == "zh" else self.en_vocab
+            kinds = np.fromiter((_word_kind.__wrapped__(w, lang) for w in vocab), dtype=np.uint8, count=len(vocab))
+            kinds[0] = 0
+            self._kinds[lang] = kinds
+        return kinds
 
     def ids(self, words: Sequence[str], lang: str) -> np.ndarray:
         """Vocabulary ids of ``words``; an unknown word is 0 (NULL's id), which never matches."""
@@ -511,7 +527,8 @@ class UnitLinks:
         et = Tokens(tuple(map(ev.__getitem__, eid.tolist())), tuple(map(tuple, self.en_spans[ea:eb].tolist())))
         # float16's tolist gives the same Python floats as going through float64.
         return _symmetrised(zt, et, self.z2e[ea:eb].tolist(), self.z2e_post[ea:eb].tolist(),
-                            self.e2z[za:zb].tolist(), self.e2z_post[za:zb].tolist(), method, ids=(zid, eid))
+                            self.e2z[za:zb].tolist(), self.e2z_post[za:zb].tolist(), method, ids=(zid, eid),
+                            vocabulary=model)
 
 
 def empty_model() -> AlignmentModel:
@@ -1504,6 +1521,8 @@ class Alignment:
     #: Each side's function flags, once asked (``function_flags``): a fragment's projection
     #: asks them of both sides, and a cached alignment is projected again for other fragments.
     _flags: dict[tuple[str, str, bool], bytes] = field(default_factory=dict, compare=False, repr=False)
+    #: The model whose vocabulary the ids index: its words' kinds (``AlignmentModel.word_kinds``).
+    vocabulary: AlignmentModel | None = field(default=None, compare=False, repr=False)
 
     def ids(self, model: AlignmentModel, lang: str) -> np.ndarray:
         """Vocabulary ids of the ``lang`` side's tokens: those the alignment was made with, or
@@ -1519,10 +1538,25 @@ class Alignment:
         flags = self._flags.get(key)
         if flags is None:
             toks = self.zh if lang == "zh" else self.en
-            flags = bytes(_function_flags(toks, text, lang) if surface
-                          else [_word_kind(word, lang) != 0 for word in toks.words])
+            kinds = self._word_kinds(lang)
+            if kinds is None:
+                kinds = [_word_kind(word, lang) for word in toks.words]
+            flags = bytes(_function_flags(toks, text, lang, kinds) if surface else [kind != 0 for kind in kinds])
             self._flags[key] = flags
         return flags
+
+    def _word_kinds(self, lang: str) -> list[int] | None:
+        """Each ``lang`` token's ``_word_kind``, read by vocabulary id when the model is known
+        (a word outside its vocabulary, id 0, is looked up), else None."""
+        ids = self.zh_ids if lang == "zh" else self.en_ids
+        if self.vocabulary is None or ids is None:
+            return None
+        kinds: list[int] = self.vocabulary.word_kinds(lang)[ids].tolist()
+        if not ids.all():
+            words = (self.zh if lang == "zh" else self.en).words
+            for k in np.flatnonzero(ids == 0).tolist():
+                kinds[k] = _word_kind(words[k], lang)
+        return kinds
 
 
 SYMMETRISATIONS = ("grow-diag-final-and", "intersection", "union")
@@ -1539,7 +1573,7 @@ def align(model: AlignmentModel, zh: str, en: str, *, method: str = "grow-diag-f
     # Posteriors at the precision they are stored in (UnitLinks), so that an alignment read
     # back and one computed now are the same.
     return _symmetrised(zt, et, z2e.tolist(), _stored_precision(z2e_post), e2z.tolist(),
-                        _stored_precision(e2z_post), method, ids=(zid, eid))
+                        _stored_precision(e2z_post), method, ids=(zid, eid), vocabulary=model)
 
 
 def _stored_precision(posteriors: np.ndarray) -> list[float]:
@@ -1549,9 +1583,11 @@ def _stored_precision(posteriors: np.ndarray) -> list[float]:
 
 def _symmetrised(zt: Tokens, et: Tokens, z2e: Sequence[int], z2e_post: Sequence[float], e2z: Sequence[int],
                  e2z_post: Sequence[float], method: str,
-                 ids: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (None, None)) -> Alignment:
+                 ids: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (None, None),
+                 vocabulary: AlignmentModel | None = None) -> Alignment:
     """The alignment of a pair from its two directional Viterbi alignments (computed now by
-    ``align`` or read back by ``UnitLinks.alignment``)."""
+    ``align`` or read back by ``UnitLinks.alignment``); ``vocabulary``: the model whose
+    vocabulary ``ids`` index, for the words' kinds (``Alignment.function_flags``)."""
     if method == "intersection":
         links = {(int(z), e) for e, z in enumerate(z2e) if z >= 0 and e2z[z] == e}
     elif method == "union":
@@ -1565,7 +1601,7 @@ def _symmetrised(zt: Tokens, et: Tokens, z2e: Sequence[int], z2e_post: Sequence[
             posterior[link] = (float(z2e_post[e]) + float(e2z_post[z])) / 2 if e2z[z] == e else float(z2e_post[e])
         else:
             posterior[link] = float(e2z_post[z]) if e2z[z] == e else 0.25  # grown from a neighbour
-    return Alignment(zt, et, frozenset(links), posterior, *ids)
+    return Alignment(zt, et, frozenset(links), posterior, zh_ids=ids[0], en_ids=ids[1], vocabulary=vocabulary)
 
 
 # --- Projection -------------------------------------------------------------------------------
@@ -1721,7 +1757,7 @@ def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set
     at = ends[split - 1] if split else 0
     forward_probs = forward.lookup(np.array(sources[:at], dtype=np.int64), np.array(targets[:at], dtype=np.int64))
     backward_probs = backward.lookup(np.array(sources[at:], dtype=np.int64), np.array(targets[at:], dtype=np.int64))
-    logs = []
+    means = []
     start = 0
     for k, end in enumerate(ends):
         if k == split:
@@ -1729,10 +1765,9 @@ def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set
         probs, offset = (forward_probs, 0) if k < split else (backward_probs, at)
         values = probs[start - offset : end - offset]
         # A word has a few links: summed in order as numpy does below 8 values, without its overhead.
-        p = sum(values.tolist()) / len(values) if len(values) < 8 else float(np.mean(values))
-        logs.append(np.log(max(p, FLOOR)))
+        means.append(sum(values.tolist()) / len(values) if len(values) < 8 else float(np.mean(values)))
         start = end
-    return float(np.exp(np.mean(logs)))
+    return float(np.exp(np.log(np.maximum(means, FLOOR)).mean()))
 
 
 def project(model: AlignmentModel, zh: str, en: str, span: tuple[int, int], side: str) -> tuple[int, int] | None:
