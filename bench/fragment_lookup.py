@@ -1,6 +1,7 @@
 """Fragments in the lookup service (issue 17): start-up, training and the latency they add.
 
     .venv/bin/python bench/fragment_lookup.py [--units 100000] [--keep DIR] [--reuse]
+        [--http [--workers 2]] [--database-url postgresql+psycopg://... --model-dir DIR]
 
 Builds a memory of ``--units`` units as bench/import_bench.py does (bench/tmx_bench.py's TMX
 of real pairs from ../shared/data/parallel and their variants, imported with ``flask tm
@@ -17,7 +18,12 @@ memory is the measured thing's alone:
   lookup alone and the same lookup followed by its fragments (tm.lookup.fragments_many), in
   the same run, alternating. Two passes: the first with this process's alignment cache empty
   (every example unit aligned), the second as a warm worker answers. Median and p99 of each,
-  and of the difference per query.
+  and of the difference per query. ``--http``: the same queries as a client sends them, to
+  ``gunicorn -c gunicorn.conf.py`` as ``make run`` starts it (with INSTANCE_PATH's index
+  snapshot mapped), ``fragments=0`` then ``fragments=1``; ``--database-url``: another
+  database holding the memory (PostgreSQL), with ``--reuse`` and ``--model-dir``, a model
+  trained on that database (the stored alignments are keyed by the units' ids, which another
+  import numbers otherwise).
 
 Last run (2026-12-03, 100,000 units, SQLite, 2 cores shared with other work, so timings are
 noisy; two start-up runs each):
@@ -162,6 +168,31 @@ e2182b6 and in 790aa5d's worktree, main / base / main, fragments added, median (
   a unit here (20,000 stored units timed alone), about 3.6 ms of a zh query's 78 reads
   (8%), for about 45 s more training and 37 MB more on disk at 1M. Not done: the 10 ms the
   issue allows for new text needs four to five times less work per query, not 8%.
+
+As users run it (2026-12-06; a third machine, quiet, load 1.0-1.2; faster at this step than
+the one above). The 1M memory rebuilt: TMX + import 88 s; ``flask tm fragments train`` 695 s
+wall, peak 1,274 MB, model 266 MB; index snapshot 39 s. The same TMX imported into PostgreSQL
+15 (``flask tm import``, 96 s), trained there (696 s wall, peak 1,302 MB) and snapshotted
+(44 s). Fragments added, median (p99), 200 spliced queries a language, under the bench lock:
+    in-process (this command, 4f9e59d)   zh cold 30.7 (69.0)  en cold 32.9 (64.1)  warm 5.9 / 6.4
+    --http, SQLite, 2 workers            zh new  41.9         en new  42.5         again 6.5 / 8.2
+    --http, PostgreSQL, 2 workers        zh new  48.9         en new  40.1         again 10.9 / 8.1
+    --http, SQLite, 1 worker             zh new  31.3         en new  33.1
+  The lookup alone takes 4.6-5.7 ms over HTTP (1.7-2.0 in-process). With two workers the
+  step costs a third more than with one, though one client asks one thing at a time: two
+  ModelStores alternating in one process (their caches apart) measured 28.7 ms, so it is not
+  the fragment caches; each worker's own LRUs (tokens, match keys, dictionary senses) and
+  the CPU's caches are halved between them. PostgreSQL is within the noise of SQLite.
+  4f9e59d (function flags read by vocabulary id, the lexical weighting's logs in one call):
+  the same output (digests of fragments_many's JSON on 200 zh and 200 en queries), 29.0
+  against 30.5 ms median in alternating in-process runs.
+  Where a cold step's sampled units go (100 zh queries, 12,709 units): the fragments' own
+  2,047 (16%), the parts' pilots 4,347 (34%), the chosen parts on all their units 6,315 (50%;
+  66 of 201 at the 50-unit sample). Fewer units change what is shown, because a rendering's
+  unit count is a feature of its confidence: translated on 10 of its units (spread) instead
+  of all, 218 of the 268 translations with more than 10 units give the same first rendering,
+  44 none to show, 5 another; on 20, 239 / 18 / 11. On the quality bench (its step 8) a
+  pilot of 5, no pilot, or two parts instead of three each cost coverage, the scarcer target.
 """
 from __future__ import annotations
 
@@ -306,6 +337,84 @@ def measure_lookups(url: str, model_dir: Path, count: int, compare: bool = False
         session.close()
 
 
+def measure_http(url: str, model_dir: Path, count: int, workers: int) -> None:
+    """The lookups of ``measure_lookups`` as a user's client sends them: ``gunicorn -c
+    gunicorn.conf.py`` (as ``make run`` starts it: preloaded, the index snapshot mapped when
+    INSTANCE_PATH holds one, ``workers`` gthread workers) on the database at ``url``, one
+    client over one kept-alive connection, GET /api/v1/tm/lookup with ``fragments=0`` and then
+    ``fragments=1`` for each spliced query; a first pass of new text, then the same queries
+    again (either worker may answer a repeat, so "warm" is warm for one worker in two)."""
+    import http.client
+    import json
+    import socket
+    import urllib.parse
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", FRAGMENT_MODEL_DIR=str(model_dir),
+               HOST="127.0.0.1", PORT=str(port), WORKERS=str(workers), FRAGMENT_TRAIN_AFTER_IMPORT="0")
+    log = tempfile.NamedTemporaryFile(prefix="fragment-http-", suffix=".log", delete=False)
+    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT,
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        start = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"gunicorn stopped: see {log.name}")
+            try:
+                conn.request("GET", "/readyz")
+                answer = conn.getresponse()
+                ready = json.loads(answer.read())
+                if answer.status == 200 and ready.get("ready"):
+                    break
+            except (OSError, http.client.HTTPException, ValueError):
+                conn.close()
+            time.sleep(1)
+        print(f"gunicorn ready in {time.perf_counter() - start:.0f} s ({workers} workers, "
+              f"snapshot {ready['index'].get('snapshot') or 'none: index built from the database'})")
+        rng = random.Random(7)
+        engine = create_engine(url)
+        with Session(engine) as session:
+            queries = {lang: splice_queries(session, count, lang, rng) for lang in ("zh", "en")}
+        engine.dispose()
+
+        def get(q: str, lang: str, fragments: int) -> tuple[float, dict]:
+            path = "/api/v1/tm/lookup?" + urllib.parse.urlencode({"q": q, "src": lang, "fragments": fragments})
+            t = time.perf_counter()
+            conn.request("GET", path)
+            answer = conn.getresponse()
+            body = answer.read()
+            elapsed = time.perf_counter() - t
+            if answer.status != 200:
+                raise SystemExit(f"{answer.status} for {path}: {body[:300]!r}")
+            return elapsed, json.loads(body)
+
+        for lang in ("zh", "en"):
+            for label in ("new text", "asked again"):
+                plain, with_fragments, shown = [], [], 0
+                for q in queries[lang]:
+                    a, _ = get(q, lang, 0)
+                    b, found = get(q, lang, 1)
+                    plain.append(a)
+                    with_fragments.append(b)
+                    shown += len(found.get("fragments") or [])
+                added = [b - a for a, b in zip(plain, with_fragments, strict=True)]
+                print(f"HTTP {lang} {label}: lookup median {statistics.median(plain) * 1e3:6.1f} ms p99 "
+                      f"{pct(plain, 0.99) * 1e3:6.1f} | with fragments median "
+                      f"{statistics.median(with_fragments) * 1e3:6.1f} ms p99 {pct(with_fragments, 0.99) * 1e3:6.1f}"
+                      f" | added median {statistics.median(added) * 1e3:6.1f} ms | "
+                      f"{shown / len(queries[lang]):.2f} fragments shown per query ({len(queries[lang])} queries)")
+        conn.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
 def compare_aligning(session, index, model_dir: Path, count: int, rng: random.Random) -> None:
     """The fragment step with the model's stored alignments (as served) beside the same step
     aligning every sampled unit at lookup (as before they were stored: the stored ones
@@ -347,16 +456,25 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="use the database and model --keep holds")
     parser.add_argument("--before", default=BEFORE, help="git revision of tm/live_index.py without fragments")
     parser.add_argument("--skip", default="", help="comma-separated: startup,train,lookups")
+    parser.add_argument("--http", action="store_true",
+                        help="the lookups through gunicorn -c gunicorn.conf.py over HTTP instead of in-process")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers with --http")
+    parser.add_argument("--database-url", default=None,
+                        help="the database (PostgreSQL, say) of --reuse instead of the SQLite file --keep holds; "
+                             "the model of --keep serves it where its units' ids and texts match")
+    parser.add_argument("--model-dir", default=None, help="the fragment model's folder (default: --keep's fragments/)")
     parser.add_argument("--compare", action="store_true",
                         help="also time the fragment step aligning at lookup, as before alignments were stored")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    if args.database_url and not args.reuse:
+        parser.error("--database-url is for --reuse: import into it with flask tm import first")
 
     folder = Path(args.keep or tempfile.mkdtemp(prefix="duizhao-fragments-"))
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / f"bench-{args.units}.sqlite3"
-    url = f"sqlite:///{database}"
-    model_dir = folder / "fragments"
+    url = args.database_url or f"sqlite:///{database}"
+    model_dir = Path(args.model_dir) if args.model_dir else folder / "fragments"
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", FLASK_APP="app", PYTHONPATH=str(ROOT),
                FRAGMENT_MODEL_DIR=str(model_dir), FRAGMENT_TRAIN_AFTER_IMPORT="0")
     if not (args.reuse and database.exists()):
@@ -384,7 +502,10 @@ def main() -> None:
               f"model {size:.0f} MB on disk; {out.strip()}")
 
     if "lookups" not in skip:
-        measure_lookups(url, model_dir, args.queries, compare=args.compare)
+        if args.http:
+            measure_http(url, model_dir, args.queries, args.workers)
+        else:
+            measure_lookups(url, model_dir, args.queries, compare=args.compare)
 
 
 if __name__ == "__main__":
