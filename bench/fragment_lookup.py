@@ -175,14 +175,15 @@ wall, peak 1,274 MB, model 266 MB; index snapshot 39 s. The same TMX imported in
 15 (``flask tm import``, 96 s), trained there (696 s wall, peak 1,302 MB) and snapshotted
 (44 s). Fragments added, median (p99), 200 spliced queries a language, under the bench lock:
     in-process (this command, 4f9e59d)   zh cold 30.7 (69.0)  en cold 32.9 (64.1)  warm 5.9 / 6.4
-    --http, SQLite, 2 workers            zh new  41.9         en new  42.5         again 6.5 / 8.2
+    --http, SQLite, 2 workers, 3 runs    zh new  41.9 / 33.1 / 33.4   en new 42.5 / 36.9 / 35.8
     --http, PostgreSQL, 2 workers        zh new  48.9         en new  40.1         again 10.9 / 8.1
     --http, SQLite, 1 worker             zh new  31.3         en new  33.1
-  The lookup alone takes 4.6-5.7 ms over HTTP (1.7-2.0 in-process). With two workers the
-  step costs a third more than with one, though one client asks one thing at a time: two
-  ModelStores alternating in one process (their caches apart) measured 28.7 ms, so it is not
-  the fragment caches; each worker's own LRUs (tokens, match keys, dictionary senses) and
-  the CPU's caches are halved between them. PostgreSQL is within the noise of SQLite.
+  (p99 over HTTP 70-120 ms; "again", the same queries asked again, 6.5-8.2 ms on SQLite.)
+  The lookup alone takes 4.6-5.7 ms over HTTP (1.7-2.0 in-process). The first HTTP run on
+  SQLite came right after the PostgreSQL one; the two after it (the second with THREADS=4)
+  are within a few ms of one worker and of in-process, so neither the workers nor their
+  threads change the step much; two ModelStores alternating in one process (their caches
+  apart) gave 28.7 ms against 29.7 with one. PostgreSQL is within the spread of SQLite.
   4f9e59d (function flags read by vocabulary id, the lexical weighting's logs in one call):
   the same output (digests of fragments_many's JSON on 200 zh and 200 en queries), 29.0
   against 30.5 ms median in alternating in-process runs.
