@@ -365,8 +365,8 @@ def measure_http(url: str, model_dir: Path, count: int, workers: int) -> None:
         start = time.perf_counter()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         while True:
-            if server.poll() is not None:
-                raise SystemExit(f"gunicorn stopped: see {log.name}")
+            if server.poll() is not None or time.perf_counter() - start > 900:
+                raise SystemExit(f"gunicorn not ready (or stopped): see {log.name}")
             try:
                 conn.request("GET", "/readyz")
                 answer = conn.getresponse()
@@ -414,6 +414,7 @@ def measure_http(url: str, model_dir: Path, count: int, workers: int) -> None:
     finally:
         server.terminate()
         server.wait(timeout=60)
+    Path(log.name).unlink()  # kept when the run failed
 
 
 def compare_aligning(session, index, model_dir: Path, count: int, rng: random.Random) -> None:
@@ -461,8 +462,8 @@ def main() -> None:
                         help="the lookups through gunicorn -c gunicorn.conf.py over HTTP instead of in-process")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers with --http")
     parser.add_argument("--database-url", default=None,
-                        help="the database (PostgreSQL, say) of --reuse instead of the SQLite file --keep holds; "
-                             "the model of --keep serves it where its units' ids and texts match")
+                        help="the database (PostgreSQL, say) of --reuse instead of the SQLite file --keep holds, "
+                             "with --model-dir: a model trained on that database")
     parser.add_argument("--model-dir", default=None, help="the fragment model's folder (default: --keep's fragments/)")
     parser.add_argument("--compare", action="store_true",
                         help="also time the fragment step aligning at lookup, as before alignments were stored")
