@@ -1,13 +1,17 @@
 """Choosing what a fragment shows (tm.core.renderings), without a model: hand-made renderings."""
+from dataclasses import replace
+
 from tm.core.renderings import (
     ProjectedSpan,
     Rendering,
     StoredUnit,
+    _witness,
     choose_part,
     extend_by_agreement,
     group_renderings,
     pilot_units,
 )
+from tm.core.wordalign import Alignment, Tokens
 
 
 def rendering(text: str, confidence: float, units: int = 1) -> Rendering:
@@ -108,3 +112,32 @@ def test_a_rendering_does_not_grow_on_weak_or_taken_words():
     assert [p.text for p in extend_by_agreement(single, "en")] == ["food"]
     spans = [projected(0, "so far", "far", [("so", True)]), projected(1, "thus far", "far", [("thus", True)])]
     assert [p.text for p in extend_by_agreement(spans, "en")] == ["far", "far"]
+
+
+def test_copies_of_one_sentence_are_one_witness_to_a_phrase():
+    # Ten units holding one sentence (imported twice, numbers edited) agree on every word
+    # around the fragment: that is one sentence's wording, not a phrase the memory repeats.
+    copies = [replace(projected(k, "66 percent of the registered voters went to the polls", "registered voters",
+                                [("the", True), ("of", True), ("percent", True)], [("went", True)]),
+                      witness=("0%", "的", "\x00", "参与", "投票"))
+              for k in range(10)]
+    assert {p.text for p in extend_by_agreement(copies, "en")} == {"registered voters"}
+    # The same spans from ten different sentences grow as before.
+    distinct = [replace(p, witness=(str(k),)) for k, p in enumerate(copies)]
+    assert {p.text for p in extend_by_agreement(distinct, "en")} == {"percent of the registered voters went"}
+    # Without a witness (no alignment), each unit is its own.
+    assert {p.text for p in extend_by_agreement([replace(p, witness=None) for p in copies], "en")} == \
+        {"percent of the registered voters went"}
+
+
+def test_a_witness_is_the_source_words_around_the_fragment_with_digits_folded():
+    words = ("当时", "有", "66%", "的", "注册", "选民", "参与", "投票", "。")
+    spans, at = [], 0
+    for w in words:
+        spans.append((at, at + len(w)))
+        at += len(w)
+    source = "".join(words)
+    al = Alignment(Tokens(words, tuple(spans)), Tokens((), ()), frozenset(), {})
+    start = source.index("注册选民")
+    assert _witness(al, "zh", (start, start + 4)) == ("0%", "的", "\x00", "参与", "投票")
+    assert _witness(al, "zh", (0, 2)) == ("\x00", "有", "0%")

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from tm.core.lexicon import load_lexicon, stem
@@ -109,6 +110,7 @@ T = TypeVar("T")
 
 _PUNCT_RUN = re.compile(r"[\W_]+", re.UNICODE)
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_DIGIT_RUN = re.compile(r"\d+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -138,6 +140,15 @@ class ProjectedSpan:
     #: (folded word, the offset the span would start or end at with it, whether it may join:
     #: a word, not linked to a content word outside the fragment), for ``extend_by_agreement``.
     context: tuple[tuple[Neighbour, ...], tuple[Neighbour, ...]] = ((), ())
+    #: The source's words around the fragment (``_witness``): units that share them are copies
+    #: of one sentence (imported twice, lightly edited), which agree on their whole context
+    #: without being separate evidence of how the fragment is translated. None: the unit alone.
+    witness: Hashable | None = None
+
+    @property
+    def evidence(self) -> Hashable:
+        """What counts once in ``extend_by_agreement``: the witness, else the unit."""
+        return self.witness if self.witness is not None else self.unit.unit_id
 
     @property
     def text(self) -> str:
@@ -464,6 +475,23 @@ def _context(al: Alignment, lang: str, source: str, span: tuple[int, int], start
     return before, after
 
 
+#: Source words on each side of the fragment that make up a unit's witness (ProjectedSpan).
+WITNESS_WORDS = 2
+
+
+def _witness(al: Alignment, lang: str, span: tuple[int, int]) -> tuple[str, ...]:
+    """The WITNESS_WORDS source words (folded, as aligned) before and after ``span``, their
+    digits as 0: copies of a sentence often differ by a number (66% and 67% of voters)."""
+    src = al.zh if lang == "zh" else al.en
+    # The tokens overlapping the span, found by bisection (token spans are in order and apart).
+    first = bisect.bisect_right(src.spans, span[0], key=itemgetter(1))
+    last = bisect.bisect_left(src.spans, span[1], key=itemgetter(0)) - 1
+    if first > last:
+        return ()
+    words = (*src.words[max(first - WITNESS_WORDS, 0) : first], "\x00", *src.words[last + 1 : last + 1 + WITNESS_WORDS])
+    return tuple(_DIGIT_RUN.sub("0", w) for w in words)
+
+
 def extend_by_agreement(members: Sequence[ProjectedSpan], target_lang: str) -> list[ProjectedSpan]:
     """The spans of one rendering, each grown over the words next to it that most of the
     rendering's units (more than half, two at least) have there too: a projection that stopped
@@ -473,8 +501,10 @@ def extend_by_agreement(members: Sequence[ProjectedSpan], target_lang: str) -> l
     ending on an article, and ending on another function word only when three units in four,
     three at least, agree ("on the other hand", "hereinafter referred to as"; not "cooperation
     for" from two units). A span the majority does not share keeps its length (and so its own
-    group)."""
-    units = len({p.unit.unit_id for p in members})
+    group). Units are counted by their evidence (ProjectedSpan.witness): ten copies of one
+    sentence agree on every word around the fragment, which says how that sentence is worded,
+    not how the memory renders the phrase."""
+    units = len({p.evidence for p in members})
     if units < 2:
         return list(members)
 
@@ -485,7 +515,7 @@ def extend_by_agreement(members: Sequence[ProjectedSpan], target_lang: str) -> l
             holders: dict[tuple[str, ...], set[Hashable]] = {}
             for p, ws in zip(members, words, strict=True):
                 if len(ws) > k:
-                    holders.setdefault(tuple(ws[: k + 1]), set()).add(p.unit.unit_id)
+                    holders.setdefault(tuple(ws[: k + 1]), set()).add(p.evidence)
             for i, ws in enumerate(words):
                 if len(ws) <= k:
                     continue
@@ -501,7 +531,7 @@ def extend_by_agreement(members: Sequence[ProjectedSpan], target_lang: str) -> l
     left, right = grown(0), grown(1)
     return [p if not a and not b else
             ProjectedSpan(p.unit, p.context[0][a - 1][1] if a else p.start,
-                          p.context[1][b - 1][1] if b else p.end, p.score, p.lexical, ((), ()))
+                          p.context[1][b - 1][1] if b else p.end, p.score, p.lexical, ((), ()), p.witness)
             for p, a, b in zip(members, left, right, strict=True)]
 
 
@@ -559,7 +589,8 @@ def translate_fragment(
             continue
         if not numbers or all(n in normalize(unit.target[p.start : p.end], target_lang) for n in numbers):
             context = ((), ()) if alignment is None else _context(alignment, lang, unit.source, span, p.start, p.end)
-            projected.append(ProjectedSpan(unit, p.start, p.end, p.score, p.lexical, context))
+            witness = None if alignment is None else _witness(alignment, lang, span)
+            projected.append(ProjectedSpan(unit, p.start, p.end, p.score, p.lexical, context, witness))
     options.setdefault("fragment", fragment)
     if "glossary" not in options:
         options["glossary"] = model_glossary(model)
