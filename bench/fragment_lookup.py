@@ -186,7 +186,9 @@ wall, peak 1,274 MB, model 266 MB; index snapshot 39 s. The same TMX imported in
   apart) gave 28.7 ms against 29.7 with one. PostgreSQL is within the spread of SQLite.
   4f9e59d (function flags read by vocabulary id, the lexical weighting's logs in one call):
   the same output (digests of fragments_many's JSON on 200 zh and 200 en queries), 29.0
-  against 30.5 ms median in alternating in-process runs.
+  against 30.5 ms median in alternating in-process runs. 6640c7d (a rendering grows by the
+  agreement of witnesses, not of units: the quality bench's step 9): 28.4 / 30.4 against
+  28.9 / 29.2 ms, 1.76 zh and 1.65 en fragments shown per query (1.76 and 1.64 before).
   Where a cold step's sampled units go (100 zh queries, 12,709 units): the fragments' own
   2,047 (16%), the parts' pilots 4,347 (34%), the chosen parts on all their units 6,315 (50%;
   66 of 201 at the 50-unit sample). Fewer units change what is shown, because a rendering's
