@@ -448,13 +448,20 @@ def group_renderings(
 EXTEND_WORDS = 3
 
 
+def _overlapping(toks: Tokens, span: tuple[int, int]) -> range:
+    """The tokens overlapping ``span`` (character offsets), found by bisection: token spans are
+    in order and apart."""
+    first = bisect.bisect_right(toks.spans, span[0], key=itemgetter(1))
+    return range(first, max(bisect.bisect_left(toks.spans, span[1], key=itemgetter(0)), first))
+
+
 def _context(al: Alignment, lang: str, source: str, span: tuple[int, int], start: int,
              end: int) -> tuple[tuple[Neighbour, ...], tuple[Neighbour, ...]]:
     """The EXTEND_WORDS target words before and after the projection [start, end) of ``span``
     (offsets into ``source``, the ``lang`` side as aligned), see ProjectedSpan.context."""
     src, tgt = (al.zh, al.en) if lang == "zh" else (al.en, al.zh)
     target_lang = "en" if lang == "zh" else "zh"
-    inside = {k for k, (a, b) in enumerate(src.spans) if a < span[1] and b > span[0]}
+    inside = set(_overlapping(src, span))
     # Target words linked to a content word outside the fragment translate something else.
     function = al.function_flags(lang, source, surface=False)
     taken = set()
@@ -483,11 +490,10 @@ def _witness(al: Alignment, lang: str, span: tuple[int, int]) -> tuple[str, ...]
     """The WITNESS_WORDS source words (folded, as aligned) before and after ``span``, their
     digits as 0: copies of a sentence often differ by a number (66% and 67% of voters)."""
     src = al.zh if lang == "zh" else al.en
-    # The tokens overlapping the span, found by bisection (token spans are in order and apart).
-    first = bisect.bisect_right(src.spans, span[0], key=itemgetter(1))
-    last = bisect.bisect_left(src.spans, span[1], key=itemgetter(0)) - 1
-    if first > last:
+    inside = _overlapping(src, span)
+    if not inside:
         return ()
+    first, last = inside[0], inside[-1]
     words = (*src.words[max(first - WITNESS_WORDS, 0) : first], "\x00", *src.words[last + 1 : last + 1 + WITNESS_WORDS])
     return tuple(_DIGIT_RUN.sub("0", w) for w in words)
 
