@@ -185,3 +185,37 @@ def test_a_model_file_written_by_np_savez_still_loads(keyed, tmp_path):
     for trained, read in ((model.zh_to_en, loaded.zh_to_en), (model.en_to_zh, loaded.en_to_zh)):
         assert read.keys.flags.aligned and read.probs.flags.aligned
         assert np.array_equal(read.keys, trained.keys) and np.array_equal(read.probs, trained.probs)
+
+
+def test_reading_back_does_not_symmetrise_again(saved, monkeypatch):
+    """The grow-diag-final-and links are stored with the directional ones (UnitLinks.e2z_kept,
+    z2e_kept): a read takes them as they are."""
+    units, model, _ = saved
+    expected = {unit_id: align(model, zh, en) for unit_id, zh, en in units[:60] if teaches(zh, en)}
+    monkeypatch.setattr(wordalign, "_grow_diag_final_and", lambda *a: pytest.fail("symmetrised at a read"))
+    for unit_id, zh, en in units[:60]:
+        if unit_id in expected:
+            assert model.links.alignment(model, unit_id, zh, en) == expected[unit_id], unit_id
+
+
+def test_links_stored_before_the_kept_flags_still_read_back(saved, tmp_path):
+    """Links saved without e2z_kept / z2e_kept (a model trained before them) are symmetrised
+    at each read, as they were: the same alignments."""
+    units, model, _ = saved
+    older = tmp_path / "links"
+    model.links.save(older)
+    for name in wordalign.UnitLinks.OPTIONAL:
+        (older / f"{name}.npy").unlink()
+    links = wordalign.UnitLinks.load(older)
+    assert links.e2z_kept is None and links.z2e_kept is None
+    for unit_id, zh, en in units:
+        assert links.alignment(model, unit_id, zh, en) == model.links.alignment(model, unit_id, zh, en), unit_id
+
+
+def test_the_kept_flags_do_not_depend_on_how_many_units_are_symmetrised_at_once(saved, monkeypatch):
+    _, model, _ = saved
+    links = model.links
+    monkeypatch.setattr(wordalign, "KEPT_LINKS_ROWS", 7)
+    e2z_kept, z2e_kept = wordalign.kept_links(links.zh_off, links.en_off, links.e2z, links.z2e)
+    assert (e2z_kept == links.e2z_kept).all() and (z2e_kept == links.z2e_kept).all()
+    assert 0 < e2z_kept.sum() < len(e2z_kept)

@@ -477,27 +477,39 @@ class UnitLinks:
     e2z_post: np.ndarray   # float16
     z2e: np.ndarray        # int8 per English token: its best Chinese position under t(en | zh)
     z2e_post: np.ndarray
+    #: 1 where that token's directional link (e2z, z2e) is among the grow-diag-final-and links
+    #: (``kept_links``; they all are links of one direction or the other), so that reading an
+    #: alignment back does not symmetrise it again: that was 35 of the 79 µs a read took, and
+    #: a lookup at a million units reads some 130. None in links stored before them.
+    e2z_kept: np.ndarray | None = None   # uint8 per Chinese token
+    z2e_kept: np.ndarray | None = None   # uint8 per English token
 
     ARRAYS = ("keys", "rows", "digests", "zh_off", "en_off", "zh_ids", "en_ids", "zh_spans", "en_spans",
               "e2z", "e2z_post", "z2e", "z2e_post")
+    OPTIONAL = ("e2z_kept", "z2e_kept")
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def nbytes(self) -> int:
-        return sum(getattr(self, name).nbytes for name in self.ARRAYS)
+        return sum(values.nbytes for values in self._arrays().values())
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {name: values for name in self.ARRAYS + self.OPTIONAL
+                if (values := getattr(self, name)) is not None}
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True)
-        for name in self.ARRAYS:
-            np.save(directory / f"{name}.npy", np.ascontiguousarray(getattr(self, name)), allow_pickle=False)
+        for name, values in self._arrays().items():
+            np.save(directory / f"{name}.npy", np.ascontiguousarray(values), allow_pickle=False)
 
     @classmethod
     def load(cls, directory: Path) -> UnitLinks:
         # Plain arrays over the mapped files: a np.memmap slice costs a subclass instance each,
         # and a lookup slices a dozen arrays per unit.
         return cls(**{name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False))
-                      for name in cls.ARRAYS})
+                      for name in cls.ARRAYS + cls.OPTIONAL
+                      if name in cls.ARRAYS or (directory / f"{name}.npy").exists()})
 
     def row(self, key: object, zh: str, en: str) -> int | None:
         """The row of unit ``key`` if it is stored with these texts, else None."""
@@ -525,10 +537,16 @@ class UnitLinks:
         eid = self.en_ids[ea:eb].astype(np.int64)
         zt = Tokens(tuple(map(zv.__getitem__, zid.tolist())), tuple(map(tuple, self.zh_spans[za:zb].tolist())))
         et = Tokens(tuple(map(ev.__getitem__, eid.tolist())), tuple(map(tuple, self.en_spans[ea:eb].tolist())))
+        z2e, e2z = self.z2e[ea:eb].tolist(), self.e2z[za:zb].tolist()
+        kept = None
+        if method == "grow-diag-final-and" and self.e2z_kept is not None and self.z2e_kept is not None:
+            kept = ({(z, e) for z, (e, keep) in enumerate(zip(e2z, self.e2z_kept[za:zb].tolist(), strict=True))
+                     if keep}
+                    | {(z, e) for e, (z, keep) in enumerate(zip(z2e, self.z2e_kept[ea:eb].tolist(), strict=True))
+                       if keep})
         # float16's tolist gives the same Python floats as going through float64.
-        return _symmetrised(zt, et, self.z2e[ea:eb].tolist(), self.z2e_post[ea:eb].tolist(),
-                            self.e2z[za:zb].tolist(), self.e2z_post[za:zb].tolist(), method, ids=(zid, eid),
-                            vocabulary=model)
+        return _symmetrised(zt, et, z2e, self.z2e_post[ea:eb].tolist(), e2z, self.e2z_post[za:zb].tolist(),
+                            method, ids=(zid, eid), vocabulary=model, links=kept)
 
 
 def empty_model() -> AlignmentModel:
@@ -1413,6 +1431,7 @@ def train(
                 zh_spans=_read_back(zh_spans, np.uint16).reshape(-1, 2),
                 en_spans=_read_back(en_spans, np.uint16).reshape(-1, 2),
                 e2z=e2z_best[0], e2z_post=e2z_best[1], z2e=z2e_best[0], z2e_post=z2e_best[1])
+            links.e2z_kept, links.z2e_kept = kept_links(zo, eo, e2z_best[0], z2e_best[0])
             if log:
                 log(f"stored the alignments of {units} units ({links.nbytes() / 2**20:.0f} MiB)")
         return AlignmentModel(vocab_zh, vocab_en, z2e, e2z, units=trained,
@@ -1576,6 +1595,48 @@ def align(model: AlignmentModel, zh: str, en: str, *, method: str = "grow-diag-f
                         _stored_precision(e2z_post), method, ids=(zid, eid), vocabulary=model)
 
 
+def _symmetric_links(z2e: Sequence[int], e2z: Sequence[int], n_zh: int, n_en: int,
+                     method: str) -> set[tuple[int, int]]:
+    if method == "intersection":
+        return {(int(z), e) for e, z in enumerate(z2e) if z >= 0 and e2z[z] == e}
+    if method == "union":
+        return {(int(z), e) for e, z in enumerate(z2e) if z >= 0} | {(z, int(e)) for z, e in enumerate(e2z) if e >= 0}
+    return _grow_diag_final_and(z2e, e2z, n_zh, n_en)
+
+
+#: Units symmetrised at a time by ``kept_links`` (their directional links as Python lists).
+KEPT_LINKS_ROWS = 50_000
+
+
+def kept_links(zh_off: np.ndarray, en_off: np.ndarray, e2z: np.ndarray,
+               z2e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each token of every unit, whether its directional link is among the unit's
+    grow-diag-final-and links (UnitLinks.e2z_kept, z2e_kept): the symmetrisation done once, at
+    training (some 30 s at a million units), rather than at every read."""
+    e2z_kept = np.zeros(len(e2z), dtype=np.uint8)
+    z2e_kept = np.zeros(len(z2e), dtype=np.uint8)
+    units = len(zh_off) - 1
+    for first in range(0, units, KEPT_LINKS_ROWS):
+        last = min(first + KEPT_LINKS_ROWS, units)
+        z0, e0 = int(zh_off[first]), int(en_off[first])
+        zo, eo = (zh_off[first : last + 1] - z0).tolist(), (en_off[first : last + 1] - e0).tolist()
+        zh_best, en_best = e2z[z0 : int(zh_off[last])].tolist(), z2e[e0 : int(en_off[last])].tolist()
+        zh_keep, en_keep = bytearray(len(zh_best)), bytearray(len(en_best))
+        for row in range(last - first):
+            za, zb, ea, eb = zo[row], zo[row + 1], eo[row], eo[row + 1]
+            if za == zb or ea == eb:
+                continue
+            row_e2z, row_z2e = zh_best[za:zb], en_best[ea:eb]
+            for z, e in _grow_diag_final_and(row_z2e, row_e2z, zb - za, eb - ea):
+                if row_e2z[z] == e:
+                    zh_keep[za + z] = 1
+                if row_z2e[e] == z:
+                    en_keep[ea + e] = 1
+        e2z_kept[z0 : z0 + len(zh_keep)] = np.frombuffer(zh_keep, dtype=np.uint8)
+        z2e_kept[e0 : e0 + len(en_keep)] = np.frombuffer(en_keep, dtype=np.uint8)
+    return e2z_kept, z2e_kept
+
+
 def _stored_precision(posteriors: np.ndarray) -> list[float]:
     values: list[float] = posteriors.astype(np.float16).astype(np.float64).tolist()
     return values
@@ -1584,16 +1645,14 @@ def _stored_precision(posteriors: np.ndarray) -> list[float]:
 def _symmetrised(zt: Tokens, et: Tokens, z2e: Sequence[int], z2e_post: Sequence[float], e2z: Sequence[int],
                  e2z_post: Sequence[float], method: str,
                  ids: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (None, None),
-                 vocabulary: AlignmentModel | None = None) -> Alignment:
+                 vocabulary: AlignmentModel | None = None,
+                 links: set[tuple[int, int]] | None = None) -> Alignment:
     """The alignment of a pair from its two directional Viterbi alignments (computed now by
     ``align`` or read back by ``UnitLinks.alignment``); ``vocabulary``: the model whose
-    vocabulary ``ids`` index, for the words' kinds (``Alignment.function_flags``)."""
-    if method == "intersection":
-        links = {(int(z), e) for e, z in enumerate(z2e) if z >= 0 and e2z[z] == e}
-    elif method == "union":
-        links = {(int(z), e) for e, z in enumerate(z2e) if z >= 0} | {(z, int(e)) for z, e in enumerate(e2z) if e >= 0}
-    else:
-        links = _grow_diag_final_and(z2e, e2z, len(zt.words), len(et.words))
+    vocabulary ``ids`` index, for the words' kinds (``Alignment.function_flags``); ``links``:
+    the symmetrised links when known already (stored, ``UnitLinks.e2z_kept``)."""
+    if links is None:
+        links = _symmetric_links(z2e, e2z, len(zt.words), len(et.words), method)
     posterior = {}
     for link in links:
         z, e = link
