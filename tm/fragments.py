@@ -24,7 +24,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -196,10 +196,12 @@ class ModelStore:
 
     def translate(self, model: AlignmentModel, fragment: str, lang: str, units: Sequence[StoredUnit],
                   align_unit: Callable[[StoredUnit], Alignment | None], *,
-                  min_confidence: float = MIN_CONFIDENCE, limit: int = MAX_RENDERINGS) -> list[Rendering]:
+                  min_confidence: float = MIN_CONFIDENCE, limit: int = MAX_RENDERINGS,
+                  projections: dict[Hashable, Any] | None = None) -> list[Rendering]:
         """tm.core.renderings.translate_fragment, cached per model by the fragment, its units'
         ids, texts and memories, and the options. A result for which ``align_unit`` skipped a
-        unit (over its budget) is not kept: a later lookup may align that unit."""
+        unit (over its budget) is not kept: a later lookup may align that unit.
+        ``projections``: the units' projections kept for the rest of one lookup."""
         digest = hashlib.blake2b(digest_size=16)
         for unit in units:
             digest.update(f"{unit.unit_id}\x00{unit.memory}\x00{unit.source}\x00{unit.target}\x01".encode())
@@ -217,7 +219,7 @@ class ModelStore:
             skipped = skipped or alignment is None
             return alignment
 
-        renderings = translate_fragment(model, fragment, lang, units, align_unit=counted,
+        renderings = translate_fragment(model, fragment, lang, units, align_unit=counted, projections=projections,
                                         min_confidence=min_confidence, limit=limit)
         if not skipped:
             with self._lock:
@@ -351,6 +353,9 @@ def fragments_many(session: Session, index: LiveIndex, store: ModelStore, querie
     ]
     texts = _unit_texts(session, found, {})
     aligners = [store.aligner(model, query.src) for query in queries]
+    # Per query, its units' projections of each fragment: a part is translated on a pilot of
+    # its units, then (the chosen one) on all of them, the pilot's again among them.
+    projections: list[dict[Hashable, Any]] = [{} for _ in queries]
     shown: list[list[tuple[Fragment, list[Rendering]]]] = []
     parts: list[list[list[Fragment]]] = []  # per query, per fragment without a rendering: its parts
     for query, fragments, align_unit in zip(queries, found, aligners, strict=True):
@@ -366,9 +371,11 @@ def fragments_many(session: Session, index: LiveIndex, store: ModelStore, querie
         parts.append(weak)
     if any(candidates for by_query in parts for candidates in by_query):
         texts = _unit_texts(session, [[p for weak in by_query for p in weak] for by_query in parts], texts)
-        for query, here, by_query, align_unit in zip(queries, shown, parts, aligners, strict=True):
+        for query, here, by_query, align_unit, projected in zip(queries, shown, parts, aligners, projections,
+                                                                strict=True):
             for candidates in by_query:
-                full = functools.partial(_translate, store, model, query, texts=texts, align_unit=align_unit)
+                full = functools.partial(_translate, store, model, query, texts=texts, align_unit=align_unit,
+                                         projections=projected)
                 best = choose_part(candidates, pilot=functools.partial(full, pilot=True), full=full)
                 if best is not None:
                     here.append(best)
@@ -392,7 +399,8 @@ def _unit_texts(session: Session, found: Sequence[Sequence[Fragment]], known: _T
 
 
 def _translate(store: ModelStore, model: AlignmentModel, query: FragmentQuery, fragment: Fragment, texts: _Texts,
-               align_unit: Callable[[StoredUnit], Alignment | None], *, pilot: bool = False) -> list[Rendering]:
+               align_unit: Callable[[StoredUnit], Alignment | None], *, pilot: bool = False,
+               projections: dict[Hashable, Any] | None = None) -> list[Rendering]:
     """The renderings of ``fragment`` from its sampled units; ``pilot``: from a few of them, at
     any confidence, the first only (tm.core.renderings.choose_part)."""
     units = [StoredUnit(unit_id, sides[query.src], sides[query.tgt], memory)
@@ -400,5 +408,5 @@ def _translate(store: ModelStore, model: AlignmentModel, query: FragmentQuery, f
              for sides, memory in [texts[unit_id]]]
     if pilot:
         return store.translate(model, fragment.source, query.src, pilot_units(units), align_unit,
-                               min_confidence=0.0, limit=1)
-    return store.translate(model, fragment.source, query.src, units, align_unit)
+                               min_confidence=0.0, limit=1, projections=projections)
+    return store.translate(model, fragment.source, query.src, units, align_unit, projections=projections)

@@ -219,3 +219,28 @@ def test_the_kept_flags_do_not_depend_on_how_many_units_are_symmetrised_at_once(
     e2z_kept, z2e_kept = wordalign.kept_links(links.zh_off, links.en_off, links.e2z, links.z2e)
     assert (e2z_kept == links.e2z_kept).all() and (z2e_kept == links.z2e_kept).all()
     assert 0 < e2z_kept.sum() < len(e2z_kept)
+
+
+def test_a_units_projection_kept_for_the_lookup_is_not_made_again(saved, monkeypatch):
+    """translate_fragment's ``projections``: a part translated on its pilot, then on all its
+    units, projects each unit once, and gives what it gives without them."""
+    from tests.helpers import INSTITUTE_ZH
+    from tm.core import renderings
+
+    units, model, _ = saved
+    stored = [StoredUnit(unit_id, zh, en) for unit_id, zh, en in units if INSTITUTE_ZH in zh]
+
+    def read_back(unit: StoredUnit):
+        return model.links.alignment(model, unit.unit_id, unit.source, unit.target)
+
+    alone = translate_fragment(model, INSTITUTE_ZH, "zh", stored, align_unit=read_back)
+    calls = []
+    projecting = renderings.project_scored
+    monkeypatch.setattr(renderings, "project_scored", lambda *a, **k: calls.append(a) or projecting(*a, **k))
+    kept: dict = {}
+    pilot = renderings.pilot_units(stored, 2)
+    translate_fragment(model, INSTITUTE_ZH, "zh", pilot, align_unit=read_back, projections=kept, min_confidence=0.0)
+    assert len(calls) == len(pilot) == 2
+    again = translate_fragment(model, INSTITUTE_ZH, "zh", stored, align_unit=read_back, projections=kept)
+    assert len(calls) == len(stored) and again == alone
+    assert [r.features for r in again] == [r.features for r in alone]

@@ -26,7 +26,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -561,6 +561,7 @@ def translate_fragment(
     units: Sequence[StoredUnit],
     *,
     align_unit: Callable[[StoredUnit], Alignment | None] | None = None,
+    projections: MutableMapping[Hashable, tuple[ProjectedSpan | None]] | None = None,
     **options: Any,
 ) -> list[Rendering]:
     """The renderings of ``fragment`` (in ``lang``) from the stored ``units`` that contain it.
@@ -570,6 +571,9 @@ def translate_fragment(
     fragment is then found among the alignment's tokens, ``locate_tokens``) and the
     fragment's span in its source projected; ``options`` go to ``group_renderings``
     (``glossary`` defaults to the term pairs the model was trained with).
+    ``projections`` keeps each unit's projection of the fragment for a later call with the
+    same model (one lookup's: a part translated in full after its pilot, ``choose_part``,
+    projects the pilot's units once).
     """
     target_lang = "en" if lang == "zh" else "zh"
     # A number is never translated by a span without it ("more than 50 million" is not 以上).
@@ -577,6 +581,13 @@ def translate_fragment(
     projected = []
     tried = 0
     for unit in units:
+        key = (fragment, lang, unit.unit_id, unit.source, unit.target)
+        known = projections.get(key) if projections is not None else None
+        if known is not None:
+            tried += 1
+            if known[0] is not None:
+                projected.append(known[0])
+            continue
         if align_unit is None:
             span = locate(fragment, unit.source, lang)
             zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
@@ -591,12 +602,15 @@ def translate_fragment(
         tried += 1
         zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
         p = project_scored(model, zh, en, span, lang, alignment=alignment)
-        if p is None:
-            continue
-        if not numbers or all(n in normalize(unit.target[p.start : p.end], target_lang) for n in numbers):
+        found = None
+        if p is not None and (
+                not numbers or all(n in normalize(unit.target[p.start : p.end], target_lang) for n in numbers)):
             context = ((), ()) if alignment is None else _context(alignment, lang, unit.source, span, p.start, p.end)
             witness = None if alignment is None else _witness(alignment, lang, span)
-            projected.append(ProjectedSpan(unit, p.start, p.end, p.score, p.lexical, context, witness))
+            found = ProjectedSpan(unit, p.start, p.end, p.score, p.lexical, context, witness)
+            projected.append(found)
+        if projections is not None:
+            projections[key] = (found,)
     options.setdefault("fragment", fragment)
     if "glossary" not in options:
         options["glossary"] = model_glossary(model)
