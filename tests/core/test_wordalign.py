@@ -623,3 +623,29 @@ def test_an_alignments_function_flags_are_is_function_word_of_its_tokens(model):
         assert al.function_flags(lang, text) is al.function_flags(lang, text)  # remembered
     # "US" and "THE" in capitals are content words by their surface only.
     assert al.function_flags("en", en) != al.function_flags("en", en, surface=False)
+
+
+def test_remembered_probabilities_are_the_tables(model, monkeypatch):
+    """_Direction.remembered answers what lookup does, pair by pair, from a dict once asked,
+    and forgets them all when full."""
+    direction = model.zh_to_en
+    rng = np.random.default_rng(3)
+    sources = rng.integers(0, len(model.zh_vocab), 300).tolist()
+    targets = rng.integers(0, len(model.en_vocab), 300).tolist()
+    # The table's own pairs too, most of them not at the floor.
+    at = rng.integers(0, len(direction.keys), 300)
+    sources += (direction.keys[at] // direction.n_target).tolist()
+    targets += (direction.keys[at] % direction.n_target).tolist()
+    expected = direction.lookup(np.array(sources), np.array(targets)).tolist()
+    monkeypatch.setattr(wordalign, "REMEMBERED_PROBS", 250)
+    direction._remembered.clear()
+    assert direction.remembered(sources[:200], targets[:200]) == expected[:200]
+    assert len(direction._remembered) <= 200
+    assert direction.remembered(sources, targets) == expected  # some remembered, the rest looked up
+    assert len(direction._remembered) > 250
+    new = next((s, t) for s in range(1, 50) for t in range(1, 50)
+               if s * direction.n_target + t not in direction._remembered)
+    direction.remembered(*zip(new, strict=True))
+    assert list(direction._remembered) == [new[0] * direction.n_target + new[1]]  # forgot the rest
+    assert direction.remembered(sources, targets) == expected
+    assert sum(value > wordalign.FLOOR for value in expected) >= 250

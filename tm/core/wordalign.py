@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -227,15 +227,39 @@ class _Direction:
     n_target: int
     tension: float = START_TENSION
     null_prob: float = NULL_PROB
+    #: Probabilities looked up by ``remembered``, by key.
+    _remembered: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup(self, source_ids: np.ndarray, target_ids: np.ndarray) -> np.ndarray:
-        wanted = source_ids.astype(np.int64) * self.n_target + target_ids
+        return self._at_keys(source_ids.astype(np.int64) * self.n_target + target_ids)
+
+    def _at_keys(self, wanted: np.ndarray) -> np.ndarray:
         if not len(self.keys):
             return np.full(len(wanted), FLOOR, dtype=np.float64)
         at = _positions(self.keys, wanted)
         return np.where(at >= 0, self.probs[at], FLOOR)
 
+    def remembered(self, source_ids: Sequence[int], target_ids: Sequence[int]) -> list[float]:
+        """``lookup`` of a few pairs, as Python floats, the pairs seen before answered from a
+        dict: projecting a fragment looks up the same word pairs in unit after unit (its words
+        and their translations), and one numpy lookup costs some 8 µs however few pairs it
+        holds, where a projection needs two or three."""
+        n_target, known = self.n_target, self._remembered
+        keys = [s * n_target + t for s, t in zip(source_ids, target_ids, strict=True)]
+        values = [known.get(key) for key in keys]
+        missing = [k for k, value in enumerate(values) if value is None]
+        if missing:
+            found: list[float] = self._at_keys(np.array([keys[k] for k in missing], dtype=np.int64)).tolist()
+            if len(known) > REMEMBERED_PROBS:
+                known.clear()
+            for k, value in zip(missing, found, strict=True):
+                values[k] = known[keys[k]] = value
+        return cast(list[float], values)
 
+
+#: Probabilities a direction keeps for ``_Direction.remembered`` (some 10 MB a direction in
+#: each worker) before it forgets them all and starts again.
+REMEMBERED_PROBS = 100_000
 #: From this many keys on, ``_positions`` searches them in sorted order.
 SORTED_SEARCH_MIN = 50_000
 
@@ -1735,7 +1759,7 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     # Academy" + unaligned "of Social Sciences"), never across a mark or an aligned word, and
     # never ending on a function word.
     forward = model.zh_to_en if side == "zh" else model.en_to_zh
-    src_ids = al.ids(model, src_lang)[sorted(inside)]
+    src_ids = al.ids(model, src_lang)[sorted(inside)].tolist()
     tgt_ids = al.ids(model, tgt_lang)
 
     def supported(k: int) -> bool:
@@ -1744,8 +1768,9 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
         "Chinese Academy" for 中国社会科学院, not "noted by" before "elevated levels"."""
         if EXTEND_MIN_T <= 0:
             return True
-        t = forward.lookup(src_ids, np.full(len(src_ids), tgt_ids[k]))
-        return bool(t.max() >= EXTEND_MIN_T) if len(t) else False
+        t = forward.remembered(src_ids, [int(tgt_ids[k])] * len(src_ids))
+        # Compared at the table's precision, as numpy compares its float32 with a Python float.
+        return max(t) >= float(forward.probs.dtype.type(EXTEND_MIN_T)) if t else False
 
     lo = _extend(words, tgt_func, aligned_tgt, lo, -1, supported)
     hi = _extend(words, tgt_func, aligned_tgt, hi, +1, supported)
@@ -1814,17 +1839,16 @@ def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set
     if not ends:
         return 0.0
     at = ends[split - 1] if split else 0
-    forward_probs = forward.lookup(np.array(sources[:at], dtype=np.int64), np.array(targets[:at], dtype=np.int64))
-    backward_probs = backward.lookup(np.array(sources[at:], dtype=np.int64), np.array(targets[at:], dtype=np.int64))
+    probs = forward.remembered(sources[:at], targets[:at]) + backward.remembered(sources[at:], targets[at:])
     means = []
     start = 0
     for k, end in enumerate(ends):
         if k == split:
             start = at
-        probs, offset = (forward_probs, 0) if k < split else (backward_probs, at)
-        values = probs[start - offset : end - offset]
+        values = probs[start:end]
         # A word has a few links: summed in order as numpy does below 8 values, without its overhead.
-        means.append(sum(values.tolist()) / len(values) if len(values) < 8 else float(np.mean(values)))
+        means.append(sum(values) / len(values) if len(values) < 8
+                     else float(np.mean(np.array(values, dtype=forward.probs.dtype))))
         start = end
     return float(np.exp(np.log(np.maximum(means, FLOOR)).mean()))
 
