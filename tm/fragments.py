@@ -160,46 +160,50 @@ class ModelStore:
         self._renderings.clear()
 
     def aligner(self, model: AlignmentModel, lang: str, *,
-                budget: int | None = None) -> Callable[[StoredUnit], Alignment | None]:
-        """``align_unit`` for tm.core.renderings.translate_fragment with sources in ``lang``
-        (one per lookup): a unit the model was trained on is read back from the model's stored
-        alignments (``UnitLinks``); one added or edited since (its texts' digest differs) is
-        aligned now, at most ``budget`` (default UNCOVERED_BUDGET) of them per aligner, and the
-        others skipped (None).
+                budget: int | None = None) -> Callable[[Sequence[StoredUnit]], list[Alignment | None]]:
+        """``align_units`` for tm.core.renderings.translate_fragment with sources in ``lang``
+        (one per lookup): the units the model was trained on are read back from the model's
+        stored alignments, together (``UnitLinks.alignments``); one added or edited since (its
+        texts' digest differs) is aligned now, at most ``budget`` (default UNCOVERED_BUDGET) of
+        them per aligner, and the others skipped (None).
         Either way the result is cached per model, keyed by the texts too."""
         cache = self._alignments
         links = model.links
         left = UNCOVERED_BUDGET if budget is None else budget
 
-        def align_unit(unit: StoredUnit) -> Alignment | None:
+        def align_units(units: Sequence[StoredUnit]) -> list[Alignment | None]:
             nonlocal left
-            zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
-            key = (unit.unit_id, zh, en)
+            keys = [(unit.unit_id, *((unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)))
+                    for unit in units]
             with self._lock:
-                found = cache.get(key)
-                if found is not None:
-                    cache.move_to_end(key)
-                    return found
-            alignment = links.alignment(model, unit.unit_id, zh, en) if links is not None else None
-            if alignment is None:
-                if left <= 0:
-                    return None
-                left -= 1
-                alignment = align(model, zh, en)
-            with self._lock:
-                cache[key] = alignment
-                while len(cache) > ALIGNMENT_CACHE:
-                    cache.popitem(last=False)
-            return alignment
+                out = [cache.get(key) for key in keys]
+                for key, found in zip(keys, out, strict=True):
+                    if found is not None:
+                        cache.move_to_end(key)
+            missing = [k for k, found in enumerate(out) if found is None]
+            if links is not None and missing:
+                for k, alignment in zip(missing, links.alignments(model, [keys[k] for k in missing]), strict=True):
+                    out[k] = alignment
+            for k in missing:
+                if out[k] is None:
+                    if left <= 0:
+                        continue
+                    left -= 1
+                    out[k] = align(model, keys[k][1], keys[k][2])
+                with self._lock:
+                    cache[keys[k]] = cast(Alignment, out[k])
+                    while len(cache) > ALIGNMENT_CACHE:
+                        cache.popitem(last=False)
+            return out
 
-        return align_unit
+        return align_units
 
     def translate(self, model: AlignmentModel, fragment: str, lang: str, units: Sequence[StoredUnit],
-                  align_unit: Callable[[StoredUnit], Alignment | None], *,
+                  align_units: Callable[[Sequence[StoredUnit]], list[Alignment | None]], *,
                   min_confidence: float = MIN_CONFIDENCE, limit: int = MAX_RENDERINGS,
                   projections: dict[Hashable, Any] | None = None) -> list[Rendering]:
         """tm.core.renderings.translate_fragment, cached per model by the fragment, its units'
-        ids, texts and memories, and the options. A result for which ``align_unit`` skipped a
+        ids, texts and memories, and the options. A result for which ``align_units`` skipped a
         unit (over its budget) is not kept: a later lookup may align that unit.
         ``projections``: the units' projections kept for the rest of one lookup."""
         digest = hashlib.blake2b(digest_size=16)
@@ -213,13 +217,13 @@ class ModelStore:
                 return found[1]
         skipped = False
 
-        def counted(unit: StoredUnit) -> Alignment | None:
+        def counted(todo: Sequence[StoredUnit]) -> list[Alignment | None]:
             nonlocal skipped
-            alignment = align_unit(unit)
-            skipped = skipped or alignment is None
-            return alignment
+            alignments = align_units(todo)
+            skipped = skipped or None in alignments
+            return alignments
 
-        renderings = translate_fragment(model, fragment, lang, units, align_unit=counted, projections=projections,
+        renderings = translate_fragment(model, fragment, lang, units, align_units=counted, projections=projections,
                                         min_confidence=min_confidence, limit=limit)
         if not skipped:
             with self._lock:
@@ -358,10 +362,10 @@ def fragments_many(session: Session, index: LiveIndex, store: ModelStore, querie
     projections: list[dict[Hashable, Any]] = [{} for _ in queries]
     shown: list[list[tuple[Fragment, list[Rendering]]]] = []
     parts: list[list[list[Fragment]]] = []  # per query, per fragment without a rendering: its parts
-    for query, fragments, align_unit in zip(queries, found, aligners, strict=True):
+    for query, fragments, align_units in zip(queries, found, aligners, strict=True):
         here, weak = [], []
         for fragment in fragments:
-            renderings = _translate(store, model, query, fragment, texts, align_unit)
+            renderings = _translate(store, model, query, fragment, texts, align_units)
             if renderings:
                 here.append((fragment, renderings))
             else:
@@ -371,10 +375,10 @@ def fragments_many(session: Session, index: LiveIndex, store: ModelStore, querie
         parts.append(weak)
     if any(candidates for by_query in parts for candidates in by_query):
         texts = _unit_texts(session, [[p for weak in by_query for p in weak] for by_query in parts], texts)
-        for query, here, by_query, align_unit, projected in zip(queries, shown, parts, aligners, projections,
+        for query, here, by_query, align_units, projected in zip(queries, shown, parts, aligners, projections,
                                                                 strict=True):
             for candidates in by_query:
-                full = functools.partial(_translate, store, model, query, texts=texts, align_unit=align_unit,
+                full = functools.partial(_translate, store, model, query, texts=texts, align_units=align_units,
                                          projections=projected)
                 best = choose_part(candidates, pilot=functools.partial(full, pilot=True), full=full)
                 if best is not None:
@@ -399,7 +403,7 @@ def _unit_texts(session: Session, found: Sequence[Sequence[Fragment]], known: _T
 
 
 def _translate(store: ModelStore, model: AlignmentModel, query: FragmentQuery, fragment: Fragment, texts: _Texts,
-               align_unit: Callable[[StoredUnit], Alignment | None], *, pilot: bool = False,
+               align_units: Callable[[Sequence[StoredUnit]], list[Alignment | None]], *, pilot: bool = False,
                projections: dict[Hashable, Any] | None = None) -> list[Rendering]:
     """The renderings of ``fragment`` from its sampled units; ``pilot``: from a few of them, at
     any confidence, the first only (tm.core.renderings.choose_part)."""
@@ -407,6 +411,6 @@ def _translate(store: ModelStore, model: AlignmentModel, query: FragmentQuery, f
              for unit_id in fragment.unit_ids if unit_id in texts
              for sides, memory in [texts[unit_id]]]
     if pilot:
-        return store.translate(model, fragment.source, query.src, pilot_units(units), align_unit,
+        return store.translate(model, fragment.source, query.src, pilot_units(units), align_units,
                                min_confidence=0.0, limit=1, projections=projections)
-    return store.translate(model, fragment.source, query.src, units, align_unit, projections=projections)
+    return store.translate(model, fragment.source, query.src, units, align_units, projections=projections)

@@ -21,6 +21,7 @@ Pure: no Flask, no SQL.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import re
@@ -561,6 +562,7 @@ def translate_fragment(
     units: Sequence[StoredUnit],
     *,
     align_unit: Callable[[StoredUnit], Alignment | None] | None = None,
+    align_units: Callable[[Sequence[StoredUnit]], Iterable[Alignment | None]] | None = None,
     projections: MutableMapping[Hashable, tuple[ProjectedSpan | None]] | None = None,
     **options: Any,
 ) -> list[Rendering]:
@@ -570,7 +572,8 @@ def translate_fragment(
     at training time; a unit for which it gives None is skipped, as if not sampled; the
     fragment is then found among the alignment's tokens, ``locate_tokens``) and the
     fragment's span in its source projected; ``options`` go to ``group_renderings``
-    (``glossary`` defaults to the term pairs the model was trained with).
+    (``glossary`` defaults to the term pairs the model was trained with). ``align_units``:
+    ``align_unit`` for all the units at once (UnitLinks.alignments), used instead when given.
     ``projections`` keeps each unit's projection of the fragment for a later call with the
     same model (one lookup's: a part translated in full after its pilot, ``choose_part``,
     projects the pilot's units once).
@@ -580,20 +583,24 @@ def translate_fragment(
     numbers = _DIGITS.findall(normalize(fragment, lang))
     projected = []
     tried = 0
-    for unit in units:
-        key = (fragment, lang, unit.unit_id, unit.source, unit.target)
-        known = projections.get(key) if projections is not None else None
+    keys = [(fragment, lang, unit.unit_id, unit.source, unit.target) for unit in units]
+    kept = [projections.get(key) for key in keys] if projections is not None else [None] * len(units)
+    if align_units is None and align_unit is not None:
+        align_units = functools.partial(map, align_unit)
+    read = (iter(align_units([unit for unit, known in zip(units, kept, strict=True) if known is None]))
+            if align_units is not None else None)
+    for unit, key, known in zip(units, keys, kept, strict=True):
         if known is not None:
             tried += 1
             if known[0] is not None:
                 projected.append(known[0])
             continue
-        if align_unit is None:
+        if read is None:
             span = locate(fragment, unit.source, lang)
             zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
             alignment = align(model, zh, en) if span is not None else None
         else:
-            alignment = align_unit(unit)
+            alignment = next(read)
             if alignment is None:  # skipped (see align_unit)
                 continue
             span = locate_tokens(fragment, lang, alignment.zh if lang == "zh" else alignment.en)

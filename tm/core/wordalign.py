@@ -545,6 +545,54 @@ class UnitLinks:
         row = int(self.rows[at])
         return row if int(self.digests[row]) == pair_digest(zh, en) else None
 
+    def alignments(self, model: AlignmentModel, pairs: Sequence[tuple[object, str, str]]) -> list[Alignment | None]:
+        """``alignment`` of each (key, zh, en), with every array read in one gather: a
+        fragment's sampled units are read together, and slicing a dozen arrays per unit cost
+        more than the rest of reading it. Links stored before the kept flags are read one by one."""
+        if self.e2z_kept is None or self.z2e_kept is None:
+            return [self.alignment(model, *pair) for pair in pairs]
+        rows = [self.row(*pair) for pair in pairs]
+        found = np.array([row for row in rows if row is not None], dtype=np.int64)
+        if not len(found):
+            return [None] * len(pairs)
+        zh_bounds, (zh_ids, zh_start, zh_end, e2z, e2z_post, e2z_kept) = _gather(
+            self.zh_off, found, (self.zh_ids, self.zh_spans[:, 0], self.zh_spans[:, 1], self.e2z, self.e2z_post,
+                                 self.e2z_kept))
+        en_bounds, (en_ids, en_start, en_end, z2e, z2e_post, z2e_kept) = _gather(
+            self.en_off, found, (self.en_ids, self.en_spans[:, 0], self.en_spans[:, 1], self.z2e, self.z2e_post,
+                                 self.z2e_kept))
+        zh_id_array, en_id_array = (np.asarray(ids, dtype=np.int64) for ids in (zh_ids, en_ids))
+        zh_kinds = model.word_kinds("zh")[zh_id_array].tolist()
+        en_kinds = model.word_kinds("en")[en_id_array].tolist()
+        zv, ev = model.zh_vocab, model.en_vocab
+        out: list[Alignment | None] = []
+        k = 0
+        for row in rows:
+            if row is None:
+                out.append(None)
+                continue
+            za, zb, ea, eb = zh_bounds[k], zh_bounds[k + 1], en_bounds[k], en_bounds[k + 1]
+            k += 1
+            if za == zb or ea == eb:
+                out.append(Alignment(Tokens((), ()), Tokens((), ()), frozenset(), {}))
+                continue
+            zt = Tokens(tuple(map(zv.__getitem__, zh_ids[za:zb])),
+                        tuple(zip(zh_start[za:zb], zh_end[za:zb], strict=True)))
+            et = Tokens(tuple(map(ev.__getitem__, en_ids[ea:eb])),
+                        tuple(zip(en_start[ea:eb], en_end[ea:eb], strict=True)))
+            row_e2z, row_z2e = e2z[za:zb], z2e[ea:eb]
+            alignment = _symmetrised(zt, et, row_z2e, z2e_post[ea:eb], row_e2z, e2z_post[za:zb],
+                                     "grow-diag-final-and", ids=(zh_id_array[za:zb], en_id_array[ea:eb]),
+                                     vocabulary=model,
+                                     links=_kept_links(row_e2z, e2z_kept[za:zb], row_z2e, z2e_kept[ea:eb]))
+            # A word outside the vocabulary (id 0) is looked up by Alignment._word_kinds.
+            if 0 not in zh_ids[za:zb]:
+                alignment.kinds["zh"] = zh_kinds[za:zb]
+            if 0 not in en_ids[ea:eb]:
+                alignment.kinds["en"] = en_kinds[ea:eb]
+            out.append(alignment)
+        return out
+
     def alignment(self, model: AlignmentModel, key: object, zh: str, en: str,
                   *, method: str = "grow-diag-final-and") -> Alignment | None:
         """The alignment ``align(model, zh, en)`` gives, read back; None when unit ``key`` is
@@ -564,13 +612,29 @@ class UnitLinks:
         z2e, e2z = self.z2e[ea:eb].tolist(), self.e2z[za:zb].tolist()
         kept = None
         if method == "grow-diag-final-and" and self.e2z_kept is not None and self.z2e_kept is not None:
-            kept = ({(z, e) for z, (e, keep) in enumerate(zip(e2z, self.e2z_kept[za:zb].tolist(), strict=True))
-                     if keep}
-                    | {(z, e) for e, (z, keep) in enumerate(zip(z2e, self.z2e_kept[ea:eb].tolist(), strict=True))
-                       if keep})
+            kept = _kept_links(e2z, self.e2z_kept[za:zb].tolist(), z2e, self.z2e_kept[ea:eb].tolist())
         # float16's tolist gives the same Python floats as going through float64.
         return _symmetrised(zt, et, z2e, self.z2e_post[ea:eb].tolist(), e2z, self.e2z_post[za:zb].tolist(),
                             method, ids=(zid, eid), vocabulary=model, links=kept)
+
+
+def _kept_links(e2z: Sequence[int], e2z_kept: Sequence[int], z2e: Sequence[int],
+                z2e_kept: Sequence[int]) -> set[tuple[int, int]]:
+    """A unit's stored symmetrised links: its directional links flagged kept (``kept_links``)."""
+    links = set(zip(itertools.compress(range(len(e2z)), e2z_kept), itertools.compress(e2z, e2z_kept), strict=True))
+    links.update(zip(itertools.compress(z2e, z2e_kept), itertools.compress(range(len(z2e)), z2e_kept), strict=True))
+    return links
+
+
+def _gather(offsets: np.ndarray, rows: np.ndarray,
+            arrays: Sequence[np.ndarray]) -> tuple[list[int], list[list[Any]]]:
+    """The slices offsets[r]:offsets[r + 1] of each of ``arrays`` for the ``rows``, one after
+    the other, as lists; and where each row's slice starts and ends in them."""
+    starts, ends = offsets[rows], offsets[rows + 1]
+    lengths = ends - starts
+    bounds = np.concatenate(([0], np.cumsum(lengths)))
+    at = np.arange(int(bounds[-1]), dtype=np.int64) + np.repeat(starts - bounds[:-1], lengths)
+    return bounds.tolist(), [values[at].tolist() for values in arrays]
 
 
 def empty_model() -> AlignmentModel:
@@ -1566,6 +1630,8 @@ class Alignment:
     _flags: dict[tuple[str, str, bool], bytes] = field(default_factory=dict, compare=False, repr=False)
     #: The model whose vocabulary the ids index: its words' kinds (``AlignmentModel.word_kinds``).
     vocabulary: AlignmentModel | None = field(default=None, compare=False, repr=False)
+    #: Each side's word kinds (``_word_kind``) when read with the alignment (UnitLinks.alignments).
+    kinds: dict[str, list[int]] = field(default_factory=dict, compare=False, repr=False)
 
     def ids(self, model: AlignmentModel, lang: str) -> np.ndarray:
         """Vocabulary ids of the ``lang`` side's tokens: those the alignment was made with, or
@@ -1591,6 +1657,9 @@ class Alignment:
     def _word_kinds(self, lang: str) -> list[int] | None:
         """Each ``lang`` token's ``_word_kind``, read by vocabulary id when the model is known
         (a word outside its vocabulary, id 0, is looked up), else None."""
+        known = self.kinds.get(lang)
+        if known is not None:
+            return known
         ids = self.zh_ids if lang == "zh" else self.en_ids
         if self.vocabulary is None or ids is None:
             return None
@@ -1677,14 +1746,37 @@ def _symmetrised(zt: Tokens, et: Tokens, z2e: Sequence[int], z2e_post: Sequence[
     the symmetrised links when known already (stored, ``UnitLinks.e2z_kept``)."""
     if links is None:
         links = _symmetric_links(z2e, e2z, len(zt.words), len(et.words), method)
-    posterior = {}
-    for link in links:
+    frozen = frozenset(links)
+    return Alignment(zt, et, frozen, LinkPosteriors(frozen, z2e, z2e_post, e2z, e2z_post), zh_ids=ids[0],
+                     en_ids=ids[1], vocabulary=vocabulary)
+
+
+class LinkPosteriors(Mapping[tuple[int, int], float]):
+    """The posterior of each link of an alignment, worked out when asked: that of the
+    directional model(s) that proposed it (the mean when both did). A projection reads a few
+    links of each of the hundred-odd units it reads; working out all of them, some thirty a
+    unit, was a fifth of reading one back."""
+
+    __slots__ = ("_links", "_z2e", "_z2e_post", "_e2z", "_e2z_post")
+
+    def __init__(self, links: frozenset[tuple[int, int]], z2e: Sequence[int], z2e_post: Sequence[float],
+                 e2z: Sequence[int], e2z_post: Sequence[float]) -> None:
+        self._links, self._z2e, self._z2e_post, self._e2z, self._e2z_post = links, z2e, z2e_post, e2z, e2z_post
+
+    def __getitem__(self, link: tuple[int, int]) -> float:
+        if link not in self._links:
+            raise KeyError(link)
         z, e = link
-        if z2e[e] == z:
-            posterior[link] = (float(z2e_post[e]) + float(e2z_post[z])) / 2 if e2z[z] == e else float(z2e_post[e])
-        else:
-            posterior[link] = float(e2z_post[z]) if e2z[z] == e else 0.25  # grown from a neighbour
-    return Alignment(zt, et, frozenset(links), posterior, zh_ids=ids[0], en_ids=ids[1], vocabulary=vocabulary)
+        if self._z2e[e] == z:
+            forward = float(self._z2e_post[e])
+            return (forward + float(self._e2z_post[z])) / 2 if self._e2z[z] == e else forward
+        return float(self._e2z_post[z]) if self._e2z[z] == e else 0.25  # grown from a neighbour
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter(self._links)
+
+    def __len__(self) -> int:
+        return len(self._links)
 
 
 # --- Projection -------------------------------------------------------------------------------
