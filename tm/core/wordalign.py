@@ -1828,8 +1828,6 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     src_lang = side
     links = list(al.links) if side == "zh" else [(e, z) for z, e in al.links]  # (source, target)
     src_text, tgt_text = (zh, en) if side == "zh" else (en, zh)
-    src_func = al.function_flags(src_lang, src_text)
-    tgt_func = al.function_flags(tgt_lang, tgt_text)
     inside = set(_covered(src_tok.spans, span[0], span[1]))
     if not inside:
         return None
@@ -1839,10 +1837,12 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     lo, hi = min(targets), max(targets)
     # Consistency (phrase extraction): no target word in the box is linked outside the span.
     # A link from a function word or a mark outside (的, a comma) is tolerated, never from a
-    # content word.
+    # content word. Half the sampled units fail here, before the target's flags are needed.
+    src_func = al.function_flags(src_lang, src_text)
     for s, t in links:
         if lo <= t <= hi and s not in inside and not src_func[s]:
             return None
+    tgt_func = al.function_flags(tgt_lang, tgt_text)
     # A target word linked only to a function word outside the span (的 → "of") is as free as
     # an unaligned one.
     aligned_tgt = {t for s, t in links if s in inside or not src_func[s]}
