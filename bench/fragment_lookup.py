@@ -196,6 +196,36 @@ wall, peak 1,274 MB, model 266 MB; index snapshot 39 s. The same TMX imported in
   of all, 218 of the 268 translations with more than 10 units give the same first rendering,
   44 none to show, 5 another; on 20, 239 / 18 / 11. On the quality bench (its step 8) a
   pilot of 5, no pilot, or two parts instead of three each cost coverage, the scarcer target.
+
+The same output for less work (2026-12-06, a fourth machine; the 1M memory rebuilt: import
+87 s, training 676 s before the kept flags). Each step leaves fragments_many's JSON on 200 zh
+and 200 en spliced queries byte-identical (digests compared in the same run):
+  * a954fdc: the grow-diag-final-and links are stored at training (UnitLinks.e2z_kept,
+    z2e_kept: a byte a token, 34 MiB at 1M; ``flask tm fragments train`` 720 s wall, peak
+    1,306 MB, against 676 s / 1,267 MB without them; kept_links alone 36 s).
+  * 5c87017: a unit projected for a part's pilot is not projected again when that part is
+    translated in full (12,602 projections for 100 zh queries become 10,706; en 12,088 ->
+    9,850).
+  * 15998ac: the word-pair probabilities of a projection come through a per-direction
+    memory (_Direction.remembered) rather than two numpy lookups a unit.
+  * d039a36: a fragment's units are read back together (UnitLinks.alignments: one gather per
+    array), the links from the kept flags with itertools.compress, and a link's posterior
+    worked out when asked (LinkPosteriors): reading a unit back 58 -> 43 us alone.
+  * 2e638e4: the target's function flags only for a consistent projection.
+  In-process, the step alone (fragments_many per query, 200 queries, median), da4fc5b and
+  2e638e4 alternating, three runs each: zh 31.3 / 29.8 / 31.5 against 23.3 / 23.8 / 23.7 ms;
+  en 36.3 / 32.1 / 30.5 against 22.9 / 24.0 / 22.7 ms: about a quarter off.
+  This command, 2e638e4, fragments added, median (p99):
+    in-process                           zh cold 22.2 (162.5)  en cold 25.2 (48.9)  warm 6.7 / 6.9
+    --http, SQLite, 2 workers            zh new  22.4 (p99 of the whole 101)  en new 24.5 (122)
+                                         asked again 6.2 / 6.8
+    --http, SQLite, 1 worker             zh new  22.6         en new 24.6          again 5.5 / 7.2
+  Where a cold zh query's time goes now (perf_counter around each piece, 200 queries, mean
+  27.6 ms): reading the sampled units' alignments 7.4 ms (75 units: 43 us a unit alone, twice
+  that among the query's other work, and 1.5 ms of it the garbage collector's: with it off,
+  the median is 1.5-2 ms lower and the mean 4-5 ms), projecting 5.2, grouping 2.9-3.8,
+  context and witness 1.5, finding fragments 1.9 and parts 2.2, reading the units' texts 2.6.
+  Still two to two and a half times the 10 ms allowed.
 """
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ STALE_SHARE = 0.1
 STALE_MIN_UNITS = 20
 #: Alignments of stored pairs kept per process: a fragment's sampled units recur across
 #: lookups (the same institutions, the same set phrases). Those the model stores are read
-#: back, but rebuilding one (its tokens and grow-diag-final-and) still costs 0.05-0.2 ms.
+#: back, but rebuilding one (its tokens and links) still costs 40-90 µs.
 #: One costs about 8 KB (a million-unit memory's, tracemalloc): 50,000 of them held up to
 #: 390 MB in every worker, and gave new text no faster a fragment step than 5,000 (1M units,
 #: 200 spliced zh queries, two runs each: 34.3 / 35.1 ms against 34.6 / 35.2 ms median); a
