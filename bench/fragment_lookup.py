@@ -220,6 +220,13 @@ and 200 en spliced queries byte-identical (digests compared in the same run):
     --http, SQLite, 2 workers            zh new  22.4 (p99 of the whole 101)  en new 24.5 (122)
                                          asked again 6.2 / 6.8
     --http, SQLite, 1 worker             zh new  22.6         en new 24.6          again 5.5 / 7.2
+    --http, SQLite, 2 workers, again     zh new  21.1         en new 26.0          again 5.2 / 5.8
+    --http, PostgreSQL, 2 workers        zh new  27.6         en new 26.3          again 8.7 / 8.4
+  (PostgreSQL: the same TMX imported in 150 s and trained in 976 s wall, peak 1,312 MB, both
+  beside the test suite and the quality bench on the two cores, so not a training figure; the
+  snapshot 41 s. 48.9 / 40.1 ms before this session's steps.) Garbage collection tuned
+  (gc.freeze after warm-up, a first generation of 50,000) moved the in-process median by
+  about 1 ms, within the noise: left as Python sets it.
   Where a cold zh query's time goes now (perf_counter around each piece, 200 queries, mean
   27.6 ms): reading the sampled units' alignments 7.4 ms (75 units: 43 us a unit alone, twice
   that among the query's other work, and 1.5 ms of it the garbage collector's: with it off,
