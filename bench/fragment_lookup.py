@@ -212,9 +212,10 @@ and 200 en spliced queries byte-identical (digests compared in the same run):
     array), the links from the kept flags with itertools.compress, and a link's posterior
     worked out when asked (LinkPosteriors): reading a unit back 58 -> 43 us alone.
   * 2e638e4: the target's function flags only for a consistent projection.
-  In-process, the step alone (fragments_many per query, 200 queries, median), da4fc5b and
-  2e638e4 alternating, three runs each: zh 31.3 / 29.8 / 31.5 against 23.3 / 23.8 / 23.7 ms;
-  en 36.3 / 32.1 / 30.5 against 22.9 / 24.0 / 22.7 ms: about a quarter off.
+  In-process, the step alone, ``bench/fragment_step_ab.py --keep DIR --base da4fc5b`` (three
+  alternating runs of 200 queries a language, fresh processes; 17c08a6): zh 28.4 / 29.1 / 28.0
+  against 20.0 / 21.6 / 19.1 ms median, en 30.4 / 31.1 / 30.1 against 22.1 / 24.5 / 21.3 ms,
+  ratios 0.71 and 0.73, every run's output digest the same.
   This command, 2e638e4, fragments added, median (p99):
     in-process                           zh cold 22.2 (162.5)  en cold 25.2 (48.9)  warm 6.7 / 6.9
     --http, SQLite, 2 workers            zh new  22.4 (p99 of the whole 101)  en new 24.5 (122)
