@@ -470,8 +470,10 @@ def _context(al: Alignment, lang: str, source: str, span: tuple[int, int], start
         s, t = (z, e) if lang == "zh" else (e, z)
         if s not in inside and not function[s]:
             taken.add(t)
-    first = next((k for k, (a, _) in enumerate(tgt.spans) if a >= start), len(tgt.spans))
-    last = next((k for k in range(len(tgt.spans) - 1, -1, -1) if tgt.spans[k][1] <= end), -1)
+    # The first token starting at or after the span, the last ending at or before it (token
+    # spans are in order and apart).
+    first = bisect.bisect_left(tgt.spans, start, key=itemgetter(0))
+    last = bisect.bisect_right(tgt.spans, end, key=itemgetter(1)) - 1
 
     def neighbour(k: int, offset: int) -> Neighbour:
         word = tgt.words[k]
