@@ -7,6 +7,8 @@ tests/conftest.py: skipped without a server on a developer's machine, failed und
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -37,22 +39,40 @@ class Server:
     log: Path
 
     def stop(self) -> None:
-        # SIGINT is gunicorn's quick shutdown; SIGTERM would wait for the graceful timeout.
-        self.process.send_signal(signal.SIGINT)
+        stop_all([self.process], timeout=10)
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """``args`` run from the project's root in a process group of their own (``stop_all``)."""
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop_all(processes: list[subprocess.Popen], timeout: float) -> None:
+    """SIGINT to each of ``processes`` (gunicorn's quick shutdown; SIGTERM would wait for the
+    graceful timeout), then SIGKILL to each one's process group: to the process itself if it
+    has not exited within ``timeout``, and to whatever else its group still holds. A gunicorn
+    master killed alone, as these tests did before, can leave its worker behind: once one was
+    still running after the suite had ended."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    for process in processes:
         try:
-            self.process.wait(timeout=10)
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def launch_server(database_url: str, log: Path) -> Server:
     """gunicorn with one sync worker on a free loopback port (not yet answering)."""
     port = free_port()
-    process = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
-         "app:create_app()"],
-        cwd=ROOT, env=server_env(database_url), stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    process = spawn([PYTHON, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
+                     "app:create_app()"], server_env(database_url), log)
     return Server(f"http://127.0.0.1:{port}", process, log)
 
 

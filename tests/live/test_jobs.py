@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from jobs.queue import QUEUE_NAME
-from tests.helpers import IN_CI, ROOT, auth, flask_all, server_env, wmt_pairs
-from tests.live.conftest import PYTHON, Server, free_port, wait_until_up
+from tests.helpers import IN_CI, auth, flask_all, server_env, wmt_pairs
+from tests.live.conftest import PYTHON, Server, free_port, spawn, stop_all, wait_until_up
 from tm.formats.records import UnitRecord
 from tm.formats.tmx import write_tmx
 
@@ -84,29 +84,19 @@ def cluster(clean_postgres_url, job_queue_url, tmp_path):
     def start_server(name: str) -> Server:
         port = free_port()
         log = tmp_path / f"{name}.log"
-        process = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
-             "app:create_app()"], cwd=ROOT, env=env(name), stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        process = spawn([PYTHON, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "--timeout",
+                         "60", "app:create_app()"], env(name), log)
         processes.append(process)
         return Server(f"http://127.0.0.1:{port}", process, log)
 
     def start_worker(name: str) -> subprocess.Popen:
         log = tmp_path / f"{name}.log"
-        process = subprocess.Popen([PYTHON, "-m", "flask", "--app", "app", "jobs", "worker"], cwd=ROOT,
-                                   env=env(name), stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        process = spawn([PYTHON, "-m", "flask", "--app", "app", "jobs", "worker"], env(name), log)
         processes.append(process)
         return process
 
     yield url, start_server, start_worker
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_all(processes, timeout=15)
 
 
 def _setup_admin(url: str) -> str:

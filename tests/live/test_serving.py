@@ -2,7 +2,6 @@
 need, readiness once the preloaded index is built, and /metrics gathered from every worker."""
 from __future__ import annotations
 
-import subprocess
 import time
 from urllib.parse import quote
 
@@ -10,8 +9,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import ROOT, flask, server_env
-from tests.live.conftest import PYTHON, START_TIMEOUT, Server, free_port
+from tests.helpers import flask, server_env
+from tests.live.conftest import PYTHON, START_TIMEOUT, Server, free_port, spawn
 
 #: Weblate's client cuts the text at this many characters (cattools.tmserver.WEBLATE_TEXT_LIMIT).
 WEBLATE_TEXT_LIMIT = 500
@@ -26,8 +25,7 @@ def configured_server(tmp_path):
         env = server_env(database_url) | {"BIND": f"127.0.0.1:{port}", "WORKERS": "2",
                                           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
         log = tmp_path / "gunicorn.log"
-        process = subprocess.Popen([PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
-                                   stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        process = spawn([PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py"], env, log)
         server = Server(f"http://127.0.0.1:{port}", process, log)
         started.append(server)
         deadline = time.monotonic() + START_TIMEOUT
