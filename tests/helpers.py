@@ -309,3 +309,18 @@ def train_fragment_model(path: Path) -> Path:
 
     train(fragment_memory(), priors=[("中国社会科学院", "Chinese Academy of Social Sciences")]).save(path)
     return path
+
+
+def running_processes(*, parent: int | None = None, group: int | None = None) -> list[int]:
+    """Pids of the processes (not zombies waiting to be reaped) with that parent and/or in that
+    process group, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after the command's name
+        except OSError:
+            continue
+        state, ppid, pgrp = fields[0], int(fields[1]), int(fields[2])
+        if state != "Z" and parent in (None, ppid) and group in (None, pgrp):
+            found.append(int(stat.parent.name))
+    return found

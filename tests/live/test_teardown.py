@@ -7,6 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.helpers import running_processes
 from tests.live.conftest import spawn, stop_all
 
 
@@ -20,31 +21,19 @@ def started(script: str, log: Path) -> subprocess.Popen:
     return process
 
 
-def living(group: int) -> list[int]:
-    """The processes of ``group`` still running (not zombies waiting for a parent to reap them)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
-
-
 def test_stopping_a_server_stops_the_children_it_leaves_behind(tmp_path):
     # A parent that quits on SIGINT at once, and a child that ignores it: as a gunicorn master
     # and a worker that has not yet set up its signal handlers.
     process = started("trap '' INT; sleep 60 & trap 'exit 0' INT; echo ready; wait", tmp_path / "log")
     group = process.pid
-    assert len(living(group)) == 2  # the parent and its child
+    assert len(running_processes(group=group)) == 2  # the parent and its child
     stop_all([process], timeout=5)
     assert process.returncode == 0  # the parent quit on SIGINT
     deadline = time.monotonic() + 5
-    while living(group) and time.monotonic() < deadline:  # SIGKILL lands at once, but not synchronously
+    # SIGKILL lands at once, but not synchronously.
+    while running_processes(group=group) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert living(group) == []  # and nothing of its group runs on
+    assert running_processes(group=group) == []  # and nothing of its group runs on
 
 
 def test_a_process_that_ignores_sigint_is_killed_after_the_timeout(tmp_path):

@@ -9,19 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.helpers import ROOT
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
+from tests.helpers import ROOT, running_processes
 
 
 def _alive(pid: int) -> bool:
@@ -47,13 +35,13 @@ def test_key_workers_die_with_a_killed_import(tmp_path, sqlite_template):
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and importer.poll() is None:
-            workers = _children(importer.pid)
+            workers = running_processes(parent=importer.pid)
             if len(workers) >= 2:  # the resource tracker and at least one key worker
                 break
             time.sleep(0.2)
         assert importer.poll() is None and len(workers) >= 2, "the import never started its key workers"
         time.sleep(1)  # let the workers start their initializers
-        workers = _children(importer.pid)
+        workers = running_processes(parent=importer.pid)
         importer.send_signal(signal.SIGKILL)
         importer.wait()
         deadline = time.monotonic() + 5
