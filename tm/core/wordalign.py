@@ -562,8 +562,6 @@ class UnitLinks:
             self.en_off, found, (self.en_ids, self.en_spans[:, 0], self.en_spans[:, 1], self.z2e, self.z2e_post,
                                  self.z2e_kept))
         zh_id_array, en_id_array = (np.asarray(ids, dtype=np.int64) for ids in (zh_ids, en_ids))
-        zh_kinds = model.word_kinds("zh")[zh_id_array].tolist()
-        en_kinds = model.word_kinds("en")[en_id_array].tolist()
         zv, ev = model.zh_vocab, model.en_vocab
         out: list[Alignment | None] = []
         k = 0
@@ -581,16 +579,10 @@ class UnitLinks:
             et = Tokens(tuple(map(ev.__getitem__, en_ids[ea:eb])),
                         tuple(zip(en_start[ea:eb], en_end[ea:eb], strict=True)))
             row_e2z, row_z2e = e2z[za:zb], z2e[ea:eb]
-            alignment = _symmetrised(zt, et, row_z2e, z2e_post[ea:eb], row_e2z, e2z_post[za:zb],
-                                     "grow-diag-final-and", ids=(zh_id_array[za:zb], en_id_array[ea:eb]),
-                                     vocabulary=model,
-                                     links=_kept_links(row_e2z, e2z_kept[za:zb], row_z2e, z2e_kept[ea:eb]))
-            # A word outside the vocabulary (id 0) is looked up by Alignment._word_kinds.
-            if 0 not in zh_ids[za:zb]:
-                alignment.kinds["zh"] = zh_kinds[za:zb]
-            if 0 not in en_ids[ea:eb]:
-                alignment.kinds["en"] = en_kinds[ea:eb]
-            out.append(alignment)
+            out.append(_symmetrised(zt, et, row_z2e, z2e_post[ea:eb], row_e2z, e2z_post[za:zb],
+                                    "grow-diag-final-and", ids=(zh_id_array[za:zb], en_id_array[ea:eb]),
+                                    vocabulary=model,
+                                    links=_kept_links(row_e2z, e2z_kept[za:zb], row_z2e, z2e_kept[ea:eb])))
         return out
 
     def alignment(self, model: AlignmentModel, key: object, zh: str, en: str,
@@ -1630,8 +1622,6 @@ class Alignment:
     _flags: dict[tuple[str, str, bool], bytes] = field(default_factory=dict, compare=False, repr=False)
     #: The model whose vocabulary the ids index: its words' kinds (``AlignmentModel.word_kinds``).
     vocabulary: AlignmentModel | None = field(default=None, compare=False, repr=False)
-    #: Each side's word kinds (``_word_kind``) when read with the alignment (UnitLinks.alignments).
-    kinds: dict[str, list[int]] = field(default_factory=dict, compare=False, repr=False)
 
     def ids(self, model: AlignmentModel, lang: str) -> np.ndarray:
         """Vocabulary ids of the ``lang`` side's tokens: those the alignment was made with, or
@@ -1657,9 +1647,6 @@ class Alignment:
     def _word_kinds(self, lang: str) -> list[int] | None:
         """Each ``lang`` token's ``_word_kind``, read by vocabulary id when the model is known
         (a word outside its vocabulary, id 0, is looked up), else None."""
-        known = self.kinds.get(lang)
-        if known is not None:
-            return known
         ids = self.zh_ids if lang == "zh" else self.en_ids
         if self.vocabulary is None or ids is None:
             return None
