@@ -275,6 +275,25 @@ def test_parts_of_a_fragment_are_the_sub_runs_in_the_most_units():
     assert fr.fragment_parts(query, "zh", index, whole, limit=1)[0].source == "命运共同体"
 
 
+def test_a_runs_count_is_that_of_its_units_when_runs_share_their_places():
+    # The runs inside the whole, counted once per suffix interval: runs in the same places
+    # (人类命运 and 人类命运共同体 are in the same four units) share one count, and a unit
+    # removed since the index was built is not among them.
+    units = ["他说人类命运共同体理念深入人心", "推动构建人类命运共同体", "构建人类命运共同体是目标", "人类命运共同体",
+             "命运共同体意识", "人类命运共同体理念"]
+    index = zh_index(units)
+    index.remove(5)
+    query = "人类命运共同体理念深入人心的原因"
+    runs = fr._QueryRuns(query, "zh", index, (), None)
+    counted = 0
+    for a, b in itertools.combinations(range(len(runs.units) + 1), 2):
+        if runs.long_enough(a, b):
+            expected = sum(runs.units[a:b] in unit for k, unit in enumerate(units) if k != 5)
+            assert runs.count(a, b) == expected == len(index.rows_with(runs.units[a:b]))
+            counted += 1
+    assert counted > len(runs._counted) > 1
+
+
 def test_parts_of_an_english_fragment_and_of_a_minimal_one():
     index = en_index(["He said the Belt and Road Initiative is open to all.",
                       "The Belt and Road Initiative began in 2013.", "the Belt and Road Initiative"])

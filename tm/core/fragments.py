@@ -644,6 +644,10 @@ class _QueryRuns:
         self._rows: dict[tuple[int, int], np.ndarray] = {}
         self._counts: dict[tuple[int, int], int] = {}
         self._where: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+        #: Counts by suffix intervals: runs in the same places are in the same units, and a run
+        #: held by a few units often keeps its places as it grows by a character or a word (the
+        #: sub-runs of a long fragment, most of what ``fragment_parts`` counts).
+        self._counted: dict[tuple[tuple[int, int], ...], int] = {}
 
     def serves(self, query: str, lang: str, index: FragmentIndex, glossary_spans: Iterable[tuple[int, int]],
                groups: Collection[int] | None) -> bool:
@@ -686,15 +690,20 @@ class _QueryRuns:
     def rows(self, start: int, end: int) -> np.ndarray:
         found = self._rows.get((start, end))
         if found is None:
-            found = self._rows[start, end] = self.index.rows_where(self.where(start, end), self.groups)
-            self._counts[start, end] = len(found)
+            where = self.where(start, end)
+            found = self._rows[start, end] = self.index.rows_where(where, self.groups)
+            self._counts[start, end] = self._counted[where] = len(found)
         return found
 
     def count(self, start: int, end: int) -> int:
         """How many live units (in the groups) hold the run."""
         found = self._counts.get((start, end))
         if found is None:
-            found = self._counts[start, end] = self.index.count_where(self.where(start, end), self.groups)
+            where = self.where(start, end)
+            found = self._counted.get(where)
+            if found is None:
+                found = self._counted[where] = self.index.count_where(where, self.groups)
+            self._counts[start, end] = found
         return found
 
     def best_end(self, start: int, end: int) -> int | None:
