@@ -204,6 +204,14 @@ def rendering_key(text: str, lang: str) -> str:
 
 
 @lru_cache(maxsize=4_096)
+def _phrase_tokens(text: str, lang: str) -> Tokens:
+    """``tokens`` of a fragment or a rendering, remembered: every rendering of a fragment is
+    weighed against it (``lexical_support``), after its span was judged (``acceptable``), and a
+    part's pilot and full translation weigh the same ones."""
+    return tokens(text, lang)
+
+
+@lru_cache(maxsize=4_096)
 def acceptable(text: str, lang: str) -> bool:
     """Not empty, in the target's script, and holding at least one content word. Remembered
     for the most recent texts: asked of every projected span, and spans recur across units."""
@@ -214,7 +222,7 @@ def acceptable(text: str, lang: str) -> bool:
             return False
     elif not _HAN.search(text) or detect_language(text) != "zh":
         return False
-    toks = tokens(text, lang)
+    toks = _phrase_tokens(text, lang)
     return any(not is_function_word(w, lang, text[a:b]) for w, (a, b) in zip(toks.words, toks.spans, strict=False))
 
 
@@ -243,7 +251,7 @@ def lexical_support(fragment: str, rendering: str, lang: str) -> tuple[float, fl
     past the fragment's translation ("noted by elevated levels" for 水平升高) leaves English
     words unexplained; a right one, even seen once, is mostly explained (the seed institute)."""
     zh, en = (fragment, rendering) if lang == "zh" else (rendering, fragment)
-    zt, et = tokens(zh, "zh"), tokens(en, "en")
+    zt, et = _phrase_tokens(zh, "zh"), _phrase_tokens(en, "en")
     zh_words = [w for w, (a, b) in zip(zt.words, zt.spans, strict=False)
                 if not is_function_word(w, "zh", zh[a:b]) and any(c.isalnum() for c in w)]
     en_stems = [stem(w) for w, (a, b) in zip(et.words, et.spans, strict=False)
@@ -463,17 +471,18 @@ def _context(al: Alignment, lang: str, source: str, span: tuple[int, int], start
     src, tgt = (al.zh, al.en) if lang == "zh" else (al.en, al.zh)
     target_lang = "en" if lang == "zh" else "zh"
     inside = set(_overlapping(src, span))
-    # Target words linked to a content word outside the fragment translate something else.
-    function = al.function_flags(lang, source, surface=False)
-    taken = set()
-    for z, e in al.links:
-        s, t = (z, e) if lang == "zh" else (e, z)
-        if s not in inside and not function[s]:
-            taken.add(t)
     # The first token starting at or after the span, the last ending at or before it (token
     # spans are in order and apart).
     first = bisect.bisect_left(tgt.spans, start, key=itemgetter(0))
     last = bisect.bisect_right(tgt.spans, end, key=itemgetter(1)) - 1
+    # Target words linked to a content word outside the fragment translate something else
+    # (only the neighbours are asked).
+    near = {*range(max(first - EXTEND_WORDS, 0), first), *range(last + 1, last + 1 + EXTEND_WORDS)}
+    function = al.function_flags(lang, source, surface=False)
+    if lang == "zh":
+        taken = {e for z, e in al.links if e in near and z not in inside and not function[z]}
+    else:
+        taken = {z for z, e in al.links if z in near and e not in inside and not function[e]}
 
     def neighbour(k: int, offset: int) -> Neighbour:
         word = tgt.words[k]
