@@ -55,6 +55,11 @@ def test_a_unit_edited_since_or_unknown_has_none(saved):
     assert model.links.alignment(model, unit_id, zh.replace("。", "！"), en) is None
     assert model.links.alignment(model, unit_id + 1, zh, en) is None  # ids are not rows
     assert model.links.alignment(model, "7", zh, en) is None
+    # Looked up together: below and above every stored id, not an int, edited, stored.
+    asked = [(0, zh, en), ("7", zh, en), (10**12, zh, en), (unit_id, zh, en + " (revised)"), (unit_id, zh, en)]
+    rows = model.links.rows_of(asked)
+    assert rows[:4] == [None] * 4 and rows[4] is not None
+    assert [model.links.row(*pair) for pair in asked] == rows
 
 
 def test_translating_a_fragment_never_aligns_a_stored_unit(saved, monkeypatch):

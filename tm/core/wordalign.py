@@ -538,13 +538,23 @@ class UnitLinks:
 
     def row(self, key: object, zh: str, en: str) -> int | None:
         """The row of unit ``key`` if it is stored with these texts, else None."""
-        if not isinstance(key, int) or not len(self.keys):
-            return None
-        at = int(np.searchsorted(self.keys, key))
-        if at >= len(self.keys) or int(self.keys[at]) != key:
-            return None
-        row = int(self.rows[at])
-        return row if int(self.digests[row]) == pair_digest(zh, en) else None
+        return self.rows_of([(key, zh, en)])[0]
+
+    def rows_of(self, pairs: Sequence[tuple[object, str, str]]) -> list[int | None]:
+        """``row`` of each (key, zh, en), the arrays read once for all of them."""
+        known = [k for k, (key, _, _) in enumerate(pairs) if isinstance(key, int)]
+        out: list[int | None] = [None] * len(pairs)
+        if not known or not len(self.keys):
+            return out
+        wanted = np.array([pairs[k][0] for k in known], dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        found = self.keys[at] == wanted
+        rows = np.where(found, self.rows[at], 0)
+        digests = self.digests[rows].tolist()
+        for k, hit, row, digest in zip(known, found.tolist(), rows.tolist(), digests, strict=True):
+            if hit and digest == pair_digest(pairs[k][1], pairs[k][2]):
+                out[k] = row
+        return out
 
     def alignments(self, model: AlignmentModel, pairs: Sequence[tuple[object, str, str]]) -> list[Alignment | None]:
         """``alignment`` of each (key, zh, en), with every array read in one gather: a
@@ -552,7 +562,7 @@ class UnitLinks:
         more than the rest of reading it. Links stored before the kept flags are read one by one."""
         if self.e2z_kept is None or self.z2e_kept is None:
             return [self.alignment(model, *pair) for pair in pairs]
-        rows = [self.row(*pair) for pair in pairs]
+        rows = self.rows_of(pairs)
         found = np.array([row for row in rows if row is not None], dtype=np.int64)
         if not len(found):
             return [None] * len(pairs)
