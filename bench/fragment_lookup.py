@@ -234,6 +234,34 @@ and 200 en spliced queries byte-identical (digests compared in the same run):
   the median is 1.5-2 ms lower and the mean 4-5 ms), projecting 5.2, grouping 2.9-3.8,
   context and witness 1.5, finding fragments 1.9 and parts 2.2, reading the units' texts 2.6.
   Still two to two and a half times the 10 ms allowed.
+
+New text that is not spliced (2026-12-06, morning; a fifth machine, which runs e4728db's
+fragment step 2.4 times slower than the one above: 52 against 22 ms; its 1M build: import 212
+s, ``flask tm fragments train`` 1,275 s wall, peak 1,267 MB, snapshot 69 s). ``--text prose``
+asks sentences of other prose (novels, academic and magazine articles of ../shared/data/align,
+none in the memory) instead of spliced halves: the fragments a real new sentence shares with
+the memory, 1.25 found a zh query (set phrases held by thousands of units, so their full
+sample of 50), and almost no parts (0.07 a query, against 4.4 for a spliced one, whose halves
+are held by a few copies and give way to their parts). Fragments added, median (p99), 200
+queries a language, this machine, cfe4906:
+    in-process, prose                  zh 17.7 (329)   en 21.5 (222)   warm 4.1 / 3.6
+    --http, SQLite, 2 workers, prose   zh 13.6         en 10.8         again 3.8 / 3.8
+    in-process, spliced                zh 57.1 (232)   en 57.2 (115)   warm 12.9 / 14.4
+    --http, SQLite, 2 workers, spliced zh 48.1         en 55.2         again 13.7 / 15.0
+  Fragments shown per query: prose 0.81 zh, 0.61 en; spliced 1.76 / 1.65 as before. A worker
+  that has answered 200 other prose sentences first takes 16.6 ms at the median for the next
+  200 new ones, against 22.1 in a fresh process (common fragments recur with the same sample,
+  RENDERINGS_CACHE); for spliced text it gains nothing (59.3 against 56.3).
+  Two exact steps, fragments_many's JSON unchanged (bench/fragment_step_ab.py, spliced):
+  5e48e17 counts a query's runs once per suffix interval (the sub-runs of a long fragment
+  often lie in the same places: parts 5.8 -> 4.3 ms a query); 25c894d, 023af05, cfe4906 cut
+  numpy's fixed costs in the lexical weighting, the links looked at by _context, tokenising
+  a fragment again for each rendering, and one searchsorted per unit read. Against e4728db,
+  three alternating runs: zh 52.6 -> 47.5 ms, en 57.7 -> 52.0 (0.90 and 0.90). Tried and left:
+  madvise(MADV_POPULATE_READ) on the mapped arrays at load (no change: the page tables were
+  not the cost), gc.freeze() after warm-up (no change), a sample of 20 units instead of 50
+  (44.1 against 52.2 ms, and 1.65 shown against 1.76: the spliced step is the parts, not the
+  sample).
 """
 from __future__ import annotations
 
@@ -323,12 +351,34 @@ def splice_queries(session, count: int, lang: str, rng: random.Random) -> list[s
     return out[:count]
 
 
+#: Other prose, never in the bench's memory (bench/tmx_bench.py builds it from data/parallel):
+#: the aligned documents of ../shared/data/align, by set: its Chinese and English folders.
+PROSE = (("mac-dev", "zh", "en"), ("nonlit-aca", "tgt", "src"), ("nonlit-mag", "tgt", "src"))
+
+
+def prose_queries(count: int, lang: str, rng: random.Random) -> list[str]:
+    """``count`` sentences of other prose (PROSE: novels, academic and magazine articles), as
+    long as splice_queries' halves at least: new text as a user pastes it, with the fragments
+    it really shares with the memory rather than two stored halves."""
+    shared = ROOT.parent / "shared" / "data" / "align"
+    sentences = []
+    for folder, zh_side, en_side in PROSE:
+        for path in sorted((shared / folder / (zh_side if lang == "zh" else en_side)).iterdir()):
+            sentences.extend(line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()
+                             if len(line.strip()) > (20 if lang == "zh" else 60))
+    return rng.sample(sentences, min(count, len(sentences)))
+
+
+def make_queries(session, count: int, lang: str, rng: random.Random, text: str) -> list[str]:
+    return prose_queries(count, lang, rng) if text == "prose" else splice_queries(session, count, lang, rng)
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
 
 
-def measure_lookups(url: str, model_dir: Path, count: int, compare: bool = False) -> None:
+def measure_lookups(url: str, model_dir: Path, count: int, compare: bool = False, text_kind: str = "spliced") -> None:
     os.environ.update(DATABASE_URL=url, SECRET_KEY="bench", FRAGMENT_MODEL_DIR=str(model_dir))
     from app import create_app
     from db import new_session
@@ -351,7 +401,7 @@ def measure_lookups(url: str, model_dir: Path, count: int, compare: bool = False
         assert store.current() is not None, "no model: train first"
         print(f"model load (first lookup of a worker): {time.perf_counter() - start:.2f} s")
         for lang in ("zh", "en"):
-            queries = splice_queries(session, count, lang, rng)
+            queries = make_queries(session, count, lang, rng, text_kind)
             requests = [lookup.make_request(q=q, src=lang) for q in queries]
             for label in ("cold cache", "warm cache"):
                 plain, with_fragments, added, shown = [], [], [], 0
@@ -378,7 +428,7 @@ def measure_lookups(url: str, model_dir: Path, count: int, compare: bool = False
         session.close()
 
 
-def measure_http(url: str, model_dir: Path, count: int, workers: int) -> None:
+def measure_http(url: str, model_dir: Path, count: int, workers: int, text_kind: str = "spliced") -> None:
     """The lookups of ``measure_lookups`` as a user's client sends them: ``gunicorn -c
     gunicorn.conf.py`` (as ``make run`` starts it: preloaded, the index snapshot mapped when
     INSTANCE_PATH holds one, ``workers`` gthread workers) on the database at ``url``, one
@@ -421,7 +471,7 @@ def measure_http(url: str, model_dir: Path, count: int, workers: int) -> None:
         rng = random.Random(7)
         engine = create_engine(url)
         with Session(engine) as session:
-            queries = {lang: splice_queries(session, count, lang, rng) for lang in ("zh", "en")}
+            queries = {lang: make_queries(session, count, lang, rng, text_kind) for lang in ("zh", "en")}
         engine.dispose()
 
         def get(q: str, lang: str, fragments: int) -> tuple[float, dict]:
@@ -505,6 +555,9 @@ def main() -> None:
                         help="the database (PostgreSQL, say) of --reuse instead of the SQLite file --keep holds, "
                              "with --model-dir: a model trained on that database")
     parser.add_argument("--model-dir", default=None, help="the fragment model's folder (default: --keep's fragments/)")
+    parser.add_argument("--text", choices=("spliced", "prose"), default="spliced",
+                        help="the queries: halves of two stored sources spliced (every query full of fragments), "
+                             "or sentences of other prose that the memory does not hold (../shared/data/align)")
     parser.add_argument("--compare", action="store_true",
                         help="also time the fragment step aligning at lookup, as before alignments were stored")
     args = parser.parse_args()
@@ -545,9 +598,9 @@ def main() -> None:
 
     if "lookups" not in skip:
         if args.http:
-            measure_http(url, model_dir, args.queries, args.workers)
+            measure_http(url, model_dir, args.queries, args.workers, args.text)
         else:
-            measure_lookups(url, model_dir, args.queries, compare=args.compare)
+            measure_lookups(url, model_dir, args.queries, compare=args.compare, text_kind=args.text)
 
 
 if __name__ == "__main__":
