@@ -1942,7 +1942,7 @@ def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set
                      else float(np.mean(np.array(values, dtype=forward.probs.dtype))))
         start = end
     # In Python rather than numpy: a few values, where numpy's fixed costs were a third of the
-    # weighting. The two differ in the last bits at most, below the four decimals kept.
+    # weighting. The two may differ in the last bit; a projection keeps four decimals of it.
     return math.exp(sum([math.log(max(mean, FLOOR)) for mean in means]) / len(means))
 
 
