@@ -10,6 +10,7 @@ from tm.core.renderings import (
     extend_by_agreement,
     group_renderings,
     pilot_units,
+    rendering_key,
 )
 from tm.core.wordalign import Alignment, Tokens
 
@@ -112,6 +113,21 @@ def test_a_rendering_does_not_grow_on_weak_or_taken_words():
     assert [p.text for p in extend_by_agreement(single, "en")] == ["food"]
     spans = [projected(0, "so far", "far", [("so", True)]), projected(1, "thus far", "far", [("thus", True)])]
     assert [p.text for p in extend_by_agreement(spans, "en")] == ["far", "far"]
+
+
+def test_an_abbreviation_with_its_dots_and_without_is_one_rendering():
+    assert rendering_key("U.S. economy", "en") == rendering_key("US economy", "en") == "us economy"
+    assert rendering_key("the U.S.-China trade talks", "en") == "the us china trade talk"
+    assert rendering_key("U.N. Security Council", "en") == rendering_key("UN Security Council", "en")
+    # Only letters joined by dots: a decimal, a title and a hyphenated word keep their parts.
+    assert rendering_key("3.5 percent", "en") == "3 5 percent"
+    assert rendering_key("Mr. Li", "en") == "mr li"
+    assert rendering_key("state-owned", "en") == "state owned"
+    spans = [projected(0, "The U.S. economy grew.", "U.S. economy"),
+             projected(1, "The US economy slowed.", "US economy"),
+             projected(2, "the U.S. economy and jobs", "U.S. economy")]
+    out = group_renderings(spans, target_lang="en", min_confidence=0.0)
+    assert [(r.text, r.units) for r in out] == [("U.S. economy", 3)]
 
 
 def test_copies_of_one_sentence_are_one_witness_to_a_phrase():

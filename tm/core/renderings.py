@@ -111,6 +111,9 @@ T = TypeVar("T")
 
 _PUNCT_RUN = re.compile(r"[\W_]+", re.UNICODE)
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+#: Letters joined by dots, an abbreviation written with its dots or without ("U.S." and "US",
+#: "U.N." and "UN", "a.m." and "am"): its dots go, not split it into letters.
+_DOTTED = re.compile(r"(?<![^\W\d_])[^\W\d_](?:\.[^\W\d_])+\.?(?![^\W\d_])")
 _DIGIT_RUN = re.compile(r"\d+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -193,12 +196,13 @@ def calibrated(features: Sequence[float]) -> float:
 
 @lru_cache(maxsize=4_096)
 def rendering_key(text: str, lang: str) -> str:
-    """What two renderings must share to count as one: case, width, script, punctuation and
-    (English) plural -s folded. Used by the bench's precision too. Remembered for the most
+    """What two renderings must share to count as one: case, width, script, punctuation,
+    (English) plural -s and an abbreviation's dots folded. Used by the bench's precision too. Remembered for the most
     recent texts: grouping asks it of every projected span and of the words around each, and
     the same words recur across a fragment's units."""
     folded = normalize(text, lang)
     if lang == "en":
+        folded = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), folded)
         return " ".join(_singular(w) for w in _PUNCT_RUN.sub(" ", folded).split())
     return _PUNCT_RUN.sub("", folded)
 
