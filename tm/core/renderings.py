@@ -197,9 +197,9 @@ def calibrated(features: Sequence[float]) -> float:
 @lru_cache(maxsize=4_096)
 def rendering_key(text: str, lang: str) -> str:
     """What two renderings must share to count as one: case, width, script, punctuation,
-    (English) plural -s and an abbreviation's dots folded. Used by the bench's precision too. Remembered for the most
-    recent texts: grouping asks it of every projected span and of the words around each, and
-    the same words recur across a fragment's units."""
+    (English) plural -s and an abbreviation's dots folded. Used by the bench's precision too.
+    Remembered for the most recent texts: grouping asks it of every projected span and of the
+    words around each, and the same words recur across a fragment's units."""
     folded = normalize(text, lang)
     if lang == "en":
         folded = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), folded)
