@@ -559,19 +559,21 @@ class UnitLinks:
     def alignments(self, model: AlignmentModel, pairs: Sequence[tuple[object, str, str]]) -> list[Alignment | None]:
         """``alignment`` of each (key, zh, en), with every array read in one gather: a
         fragment's sampled units are read together, and slicing a dozen arrays per unit cost
-        more than the rest of reading it. Links stored before the kept flags are read one by one."""
-        if self.e2z_kept is None or self.z2e_kept is None:
-            return [self.alignment(model, *pair) for pair in pairs]
+        more than the rest of reading it. Links stored before the kept flags are symmetrised
+        again as they are read."""
         rows = self.rows_of(pairs)
         found = np.array([row for row in rows if row is not None], dtype=np.int64)
         if not len(found):
             return [None] * len(pairs)
-        zh_bounds, (zh_ids, zh_start, zh_end, e2z, e2z_post, e2z_kept) = _gather(
+        flags = ([self.e2z_kept], [self.z2e_kept]) if self.e2z_kept is not None and self.z2e_kept is not None \
+            else ([], [])
+        kept = bool(flags[0])
+        zh_bounds, (zh_ids, zh_start, zh_end, e2z, e2z_post, *e2z_kept) = _gather(
             self.zh_off, found, (self.zh_ids, self.zh_spans[:, 0], self.zh_spans[:, 1], self.e2z, self.e2z_post,
-                                 self.e2z_kept))
-        en_bounds, (en_ids, en_start, en_end, z2e, z2e_post, z2e_kept) = _gather(
+                                 *flags[0]))
+        en_bounds, (en_ids, en_start, en_end, z2e, z2e_post, *z2e_kept) = _gather(
             self.en_off, found, (self.en_ids, self.en_spans[:, 0], self.en_spans[:, 1], self.z2e, self.z2e_post,
-                                 self.z2e_kept))
+                                 *flags[1]))
         zh_id_array, en_id_array = (np.asarray(ids, dtype=np.int64) for ids in (zh_ids, en_ids))
         zv, ev = model.zh_vocab, model.en_vocab
         out: list[Alignment | None] = []
@@ -590,35 +592,17 @@ class UnitLinks:
             et = Tokens(tuple(map(ev.__getitem__, en_ids[ea:eb])),
                         tuple(zip(en_start[ea:eb], en_end[ea:eb], strict=True)))
             row_e2z, row_z2e = e2z[za:zb], z2e[ea:eb]
+            links = _kept_links(row_e2z, e2z_kept[0][za:zb], row_z2e, z2e_kept[0][ea:eb]) if kept else None
+            # float16's tolist gives the same Python floats as going through float64.
             out.append(_symmetrised(zt, et, row_z2e, z2e_post[ea:eb], row_e2z, e2z_post[za:zb],
                                     "grow-diag-final-and", ids=(zh_id_array[za:zb], en_id_array[ea:eb]),
-                                    vocabulary=model,
-                                    links=_kept_links(row_e2z, e2z_kept[za:zb], row_z2e, z2e_kept[ea:eb])))
+                                    vocabulary=model, links=links))
         return out
 
-    def alignment(self, model: AlignmentModel, key: object, zh: str, en: str,
-                  *, method: str = "grow-diag-final-and") -> Alignment | None:
+    def alignment(self, model: AlignmentModel, key: object, zh: str, en: str) -> Alignment | None:
         """The alignment ``align(model, zh, en)`` gives, read back; None when unit ``key`` is
         not stored or its texts have changed since."""
-        row = self.row(key, zh, en)
-        if row is None:
-            return None
-        za, zb = int(self.zh_off[row]), int(self.zh_off[row + 1])
-        ea, eb = int(self.en_off[row]), int(self.en_off[row + 1])
-        if za == zb or ea == eb:
-            return Alignment(Tokens((), ()), Tokens((), ()), frozenset(), {})
-        zv, ev = model.zh_vocab, model.en_vocab
-        zid = self.zh_ids[za:zb].astype(np.int64)
-        eid = self.en_ids[ea:eb].astype(np.int64)
-        zt = Tokens(tuple(map(zv.__getitem__, zid.tolist())), tuple(map(tuple, self.zh_spans[za:zb].tolist())))
-        et = Tokens(tuple(map(ev.__getitem__, eid.tolist())), tuple(map(tuple, self.en_spans[ea:eb].tolist())))
-        z2e, e2z = self.z2e[ea:eb].tolist(), self.e2z[za:zb].tolist()
-        kept = None
-        if method == "grow-diag-final-and" and self.e2z_kept is not None and self.z2e_kept is not None:
-            kept = _kept_links(e2z, self.e2z_kept[za:zb].tolist(), z2e, self.z2e_kept[ea:eb].tolist())
-        # float16's tolist gives the same Python floats as going through float64.
-        return _symmetrised(zt, et, z2e, self.z2e_post[ea:eb].tolist(), e2z, self.e2z_post[za:zb].tolist(),
-                            method, ids=(zid, eid), vocabulary=model, links=kept)
+        return self.alignments(model, [(key, zh, en)])[0]
 
 
 def _kept_links(e2z: Sequence[int], e2z_kept: Sequence[int], z2e: Sequence[int],
