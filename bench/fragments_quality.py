@@ -541,19 +541,18 @@ def evaluate(model, memory, queries, methods):
         for method in methods:
             cache: dict[int, wordalign.Alignment] = {}
 
-            def align_unit(unit, method=method, cache=cache):
-                al = cache.get(unit.unit_id)
-                if al is None:
-                    z, e = memory[unit.unit_id]
-                    al = cache[unit.unit_id] = align(model, z, e, method=method)
-                return al
+            def align_units(units, method=method, cache=cache):
+                for unit in units:
+                    if unit.unit_id not in cache:
+                        cache[unit.unit_id] = align(model, *memory[unit.unit_id], method=method)
+                return [cache[unit.unit_id] for unit in units]
 
             def record(f, references, lang=lang, tgt_lang=tgt_lang, sources=sources, targets=targets,
-                       align_unit=align_unit, part=False):
+                       align_units=align_units, part=False):
                 units = [StoredUnit(u, sources[u], targets[u]) for u in f.unit_ids]
 
                 def rendered(units, limit):
-                    rs = translate_fragment(model, f.source, lang, units, align_unit=align_unit,
+                    rs = translate_fragment(model, f.source, lang, units, align_units=align_units,
                                             min_confidence=0.0, limit=limit, glossary=glossary)
                     # (text, confidence, in the first reference, units, features, in any reference)
                     return [(r.text, r.confidence, correct(r.text, references[0], tgt_lang), r.units,

@@ -70,10 +70,10 @@ def test_translating_a_fragment_never_aligns_a_stored_unit(saved, monkeypatch):
     monkeypatch.setattr(wordalign, "_viterbi", lambda *a: calls.append(a) or pytest.fail("aligned a stored unit"))
     stored = [StoredUnit(unit_id, zh, en) for unit_id, zh, en in units if INSTITUTE_ZH in zh]
 
-    def read_back(unit: StoredUnit):
-        return model.links.alignment(model, unit.unit_id, unit.source, unit.target)
+    def read_back(units: list[StoredUnit]):
+        return model.links.alignments(model, [(unit.unit_id, unit.source, unit.target) for unit in units])
 
-    (best, *_) = translate_fragment(model, INSTITUTE_ZH, "zh", stored, align_unit=read_back)
+    (best, *_) = translate_fragment(model, INSTITUTE_ZH, "zh", stored, align_units=read_back)
     assert INSTITUTE_EN in best.text and best.units >= 3
     assert calls == []
 
@@ -235,18 +235,18 @@ def test_a_units_projection_kept_for_the_lookup_is_not_made_again(saved, monkeyp
     units, model, _ = saved
     stored = [StoredUnit(unit_id, zh, en) for unit_id, zh, en in units if INSTITUTE_ZH in zh]
 
-    def read_back(unit: StoredUnit):
-        return model.links.alignment(model, unit.unit_id, unit.source, unit.target)
+    def read_back(units: list[StoredUnit]):
+        return model.links.alignments(model, [(unit.unit_id, unit.source, unit.target) for unit in units])
 
-    alone = translate_fragment(model, INSTITUTE_ZH, "zh", stored, align_unit=read_back)
+    alone = translate_fragment(model, INSTITUTE_ZH, "zh", stored, align_units=read_back)
     calls = []
     projecting = renderings.project_scored
     monkeypatch.setattr(renderings, "project_scored", lambda *a, **k: calls.append(a) or projecting(*a, **k))
     kept: dict = {}
     pilot = renderings.pilot_units(stored, 2)
-    translate_fragment(model, INSTITUTE_ZH, "zh", pilot, align_unit=read_back, projections=kept, min_confidence=0.0)
+    translate_fragment(model, INSTITUTE_ZH, "zh", pilot, align_units=read_back, projections=kept, min_confidence=0.0)
     assert len(calls) == len(pilot) == 2
-    again = translate_fragment(model, INSTITUTE_ZH, "zh", stored, align_unit=read_back, projections=kept)
+    again = translate_fragment(model, INSTITUTE_ZH, "zh", stored, align_units=read_back, projections=kept)
     assert len(calls) == len(stored) and again == alone
     assert [r.features for r in again] == [r.features for r in alone]
 

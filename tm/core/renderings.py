@@ -21,7 +21,6 @@ Pure: no Flask, no SQL.
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 import math
 import re
@@ -576,19 +575,18 @@ def translate_fragment(
     lang: str,
     units: Sequence[StoredUnit],
     *,
-    align_unit: Callable[[StoredUnit], Alignment | None] | None = None,
     align_units: Callable[[Sequence[StoredUnit]], Iterable[Alignment | None]] | None = None,
     projections: MutableMapping[Hashable, tuple[ProjectedSpan | None]] | None = None,
     **options: Any,
 ) -> list[Rendering]:
     """The renderings of ``fragment`` (in ``lang``) from the stored ``units`` that contain it.
 
-    Each unit's pair is aligned (by ``align_unit`` when given: a cache, or alignments stored
-    at training time; a unit for which it gives None is skipped, as if not sampled; the
-    fragment is then found among the alignment's tokens, ``locate_tokens``) and the
-    fragment's span in its source projected; ``options`` go to ``group_renderings``
-    (``glossary`` defaults to the term pairs the model was trained with). ``align_units``:
-    ``align_unit`` for all the units at once (UnitLinks.alignments), used instead when given.
+    Each unit's pair is aligned (by ``align_units`` when given, all the units at once: a
+    cache, or the alignments stored at training time, UnitLinks.alignments; a unit for which
+    it gives None is skipped, as if not sampled; the fragment is then found among the
+    alignment's tokens, ``locate_tokens``) and the fragment's span in its source projected;
+    ``options`` go to ``group_renderings`` (``glossary`` defaults to the term pairs the model
+    was trained with).
     ``projections`` keeps each unit's projection of the fragment for a later call with the
     same model (one lookup's: a part translated in full after its pilot, ``choose_part``,
     projects the pilot's units once).
@@ -600,8 +598,6 @@ def translate_fragment(
     tried = 0
     keys = [(fragment, lang, unit.unit_id, unit.source, unit.target) for unit in units]
     kept = [projections.get(key) for key in keys] if projections is not None else [None] * len(units)
-    if align_units is None and align_unit is not None:
-        align_units = functools.partial(map, align_unit)
     read = (iter(align_units([unit for unit, known in zip(units, kept, strict=True) if known is None]))
             if align_units is not None else None)
     for unit, key, known in zip(units, keys, kept, strict=True):
@@ -616,7 +612,7 @@ def translate_fragment(
             alignment = align(model, zh, en) if span is not None else None
         else:
             alignment = next(read)
-            if alignment is None:  # skipped (see align_unit)
+            if alignment is None:  # skipped (see align_units)
                 continue
             span = locate_tokens(fragment, lang, alignment.zh if lang == "zh" else alignment.en)
         if span is None:
