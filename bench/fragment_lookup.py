@@ -375,7 +375,33 @@ def prose_queries(count: int, lang: str, rng: random.Random) -> list[str]:
     return rng.sample(sentences, min(count, len(sentences)))
 
 
+#: New text of the memory's own kind, as issue 17 measured the need: WMT newstest2020 (Chinese
+#: originals for zh queries, English originals for en) against a memory built without it and
+#: its second references (``--hold-out-news``).
+NEWS_HELD_OUT = ("newstest2020", "newstestB2020")
+NEWS = {"zh": "newstest2020.zho-eng.zh", "en": "newstest2020.eng-zho.en"}
+
+
+def news_queries(session, count: int, lang: str, rng: random.Random) -> list[str]:
+    """``count`` sentences of newstest2020 in ``lang`` (as long as splice_queries' halves at
+    least); the memory must have been built with ``--hold-out-news``."""
+    from sqlalchemy import func, select
+
+    from tm.models import Unit
+
+    path = ROOT.parent / "shared" / "data" / "parallel" / "wmt_newstest_zh_en" / NEWS[lang]
+    sentences = sorted({line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+                        if len(line.strip()) > (20 if lang == "zh" else 60)})
+    picked = rng.sample(sentences, min(count, len(sentences)))
+    stored = session.scalar(select(func.count()).select_from(Unit).where(getattr(Unit, lang).in_(picked)))
+    if stored:
+        raise SystemExit(f"the memory holds {stored} of the newstest2020 queries: build it with --hold-out-news")
+    return picked
+
+
 def make_queries(session, count: int, lang: str, rng: random.Random, text: str) -> list[str]:
+    if text == "news":
+        return news_queries(session, count, lang, rng)
     return prose_queries(count, lang, rng) if text == "prose" else splice_queries(session, count, lang, rng)
 
 
@@ -561,9 +587,12 @@ def main() -> None:
                         help="the database (PostgreSQL, say) of --reuse instead of the SQLite file --keep holds, "
                              "with --model-dir: a model trained on that database")
     parser.add_argument("--model-dir", default=None, help="the fragment model's folder (default: --keep's fragments/)")
-    parser.add_argument("--text", choices=("spliced", "prose"), default="spliced",
+    parser.add_argument("--text", choices=("spliced", "prose", "news"), default="spliced",
                         help="the queries: halves of two stored sources spliced (every query full of fragments), "
-                             "or sentences of other prose that the memory does not hold (../shared/data/align)")
+                             "sentences of other prose that the memory does not hold (../shared/data/align), "
+                             "or news: newstest2020, with a memory built with --hold-out-news")
+    parser.add_argument("--hold-out-news", action="store_true",
+                        help="build the memory without newstest2020 and its second references (for --text news)")
     parser.add_argument("--compare", action="store_true",
                         help="also time the fragment step aligning at lookup, as before alignments were stored")
     args = parser.parse_args()
@@ -583,7 +612,7 @@ def main() -> None:
 
         tmx = folder / f"bench-{args.units}.tmx"
         if not tmx.exists():
-            bench_write(tmx, args.units)
+            bench_write(tmx, args.units, held_out=NEWS_HELD_OUT if args.hold_out_news else ())
         child([PYTHON, "-m", "flask", "db", "upgrade"], env)
         seconds, _, _ = child([PYTHON, "-m", "flask", "tm", "import", str(tmx), "--memory", "bench"], env)
         print(f"imported {args.units:,} units in {seconds:.0f} s into {database}")

@@ -1,11 +1,11 @@
 """The fragment step of this checkout against another revision's, on the same memory, alternating.
 
     .venv/bin/python bench/fragment_step_ab.py --keep DIR --base REV [--runs 3] [--queries 200]
-        [--langs zh,en]
+        [--langs zh,en] [--text spliced|prose|news]
 
 ``--keep`` is a folder bench/fragment_lookup.py built (``--units N --keep DIR``: its SQLite
 database, the model trained on it in ``fragments/``, and, with INSTANCE_PATH set as when it was
-built, the index snapshot). The spliced queries of bench/fragment_lookup.py are made once; then
+built, the index snapshot). The queries of bench/fragment_lookup.py (``--text``) are made once; then
 each run times tm.lookup.fragments_many alone for every query, with a fresh process (so the
 alignment and renderings caches start empty: new text), first for ``--base`` (a git worktree
 of that revision, made for the run and removed after it), then for this checkout, ``--runs``
@@ -75,6 +75,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--langs", default="zh,en")
+    parser.add_argument("--text", choices=("spliced", "prose", "news"), default="spliced",
+                        help="bench/fragment_lookup.py's kinds of new text (news: a memory built with --hold-out-news)")
     args = parser.parse_args()
     folder = Path(args.keep)
     database = next((path for path in folder.glob("bench-*.sqlite3") if path.stem[len("bench-"):].isdigit()), None)
@@ -87,14 +89,14 @@ def main() -> None:
 
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
-    from fragment_lookup import splice_queries
+    from fragment_lookup import make_queries
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
     rng = random.Random(7)  # the queries of bench/fragment_lookup.py
     engine = create_engine(url)
     with Session(engine) as session:
-        made = {lang: splice_queries(session, args.queries, lang, rng) for lang in ("zh", "en")}
+        made = {lang: make_queries(session, args.queries, lang, rng, args.text) for lang in ("zh", "en")}
     engine.dispose()
 
     with tempfile.TemporaryDirectory(prefix="fragment-ab-") as scratch:

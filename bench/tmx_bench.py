@@ -54,10 +54,13 @@ T0 = datetime(2021, 1, 1, tzinfo=UTC)
 _NUMBER = re.compile(r"\d+")
 
 
-def base_pairs(parallel: Path = PARALLEL) -> list[tuple[str, str]]:
-    """Every real (zh, en) pair of the shared sets, read in place."""
+def base_pairs(parallel: Path = PARALLEL, held_out: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """Every real (zh, en) pair of the shared sets, read in place, but for the files whose
+    names start with one of ``held_out`` (new text for bench/fragment_lookup.py --text news)."""
     pairs: list[tuple[str, str]] = []
     for zh_path in sorted(parallel.glob("*/*.zh")):  # WMT and TICO-19, line-aligned
+        if zh_path.name.startswith(held_out):
+            continue
         en_path = zh_path.with_suffix(".en")
         zh = zh_path.read_text(encoding="utf-8").splitlines()
         en = en_path.read_text(encoding="utf-8").splitlines()
@@ -129,8 +132,8 @@ def _maxrss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def bench_write(path: Path, units: int) -> dict[str, float]:
-    pairs = base_pairs()
+def bench_write(path: Path, units: int, held_out: tuple[str, ...] = ()) -> dict[str, float]:
+    pairs = base_pairs(held_out=held_out)
     started, cpu = time.perf_counter(), time.process_time()
     with path.open("wb") as stream:
         written = write_tmx(generate_records(units, pairs), stream)
