@@ -565,17 +565,22 @@ class UnitLinks:
         found = np.array([row for row in rows if row is not None], dtype=np.int64)
         if not len(found):
             return [None] * len(pairs)
-        flags = ([self.e2z_kept], [self.z2e_kept]) if self.e2z_kept is not None and self.z2e_kept is not None \
-            else ([], [])
-        kept = bool(flags[0])
-        zh_bounds, (zh_ids, zh_start, zh_end, e2z, e2z_post, *e2z_kept) = _gather(
-            self.zh_off, found, (self.zh_ids, self.zh_spans[:, 0], self.zh_spans[:, 1], self.e2z, self.e2z_post,
-                                 *flags[0]))
-        en_bounds, (en_ids, en_start, en_end, z2e, z2e_post, *z2e_kept) = _gather(
-            self.en_off, found, (self.en_ids, self.en_spans[:, 0], self.en_spans[:, 1], self.z2e, self.z2e_post,
-                                 *flags[1]))
-        zh_id_array, en_id_array = (np.asarray(ids, dtype=np.int64) for ids in (zh_ids, en_ids))
-        zv, ev = model.zh_vocab, model.en_vocab
+        kept = self.e2z_kept is not None and self.z2e_kept is not None
+        zh_bounds, zh_at = _gathered(self.zh_off, found)
+        en_bounds, en_at = _gathered(self.en_off, found)
+        zh_id_array, en_id_array = self.zh_ids[zh_at].astype(np.int64), self.en_ids[en_at].astype(np.int64)
+        e2z_array, z2e_array = self.e2z[zh_at], self.z2e[en_at]
+        e2z, e2z_post, z2e, z2e_post = (e2z_array.tolist(), self.e2z_post[zh_at].tolist(), z2e_array.tolist(),
+                                        self.z2e_post[en_at].tolist())
+        # Every row's words and spans made at once, then sliced per row: per-row calls were most
+        # of reading a unit back.
+        zh_words = list(map(model.zh_vocab.__getitem__, zh_id_array.tolist()))
+        en_words = list(map(model.en_vocab.__getitem__, en_id_array.tolist()))
+        zh_spans = list(zip(self.zh_spans[zh_at, 0].tolist(), self.zh_spans[zh_at, 1].tolist(), strict=True))
+        en_spans = list(zip(self.en_spans[en_at, 0].tolist(), self.en_spans[en_at, 1].tolist(), strict=True))
+        if kept:
+            zh_links = _kept_positions(cast(np.ndarray, self.e2z_kept)[zh_at], e2z_array, zh_bounds)
+            en_links = _kept_positions(cast(np.ndarray, self.z2e_kept)[en_at], z2e_array, en_bounds)
         out: list[Alignment | None] = []
         k = 0
         for row in rows:
@@ -583,18 +588,22 @@ class UnitLinks:
                 out.append(None)
                 continue
             za, zb, ea, eb = zh_bounds[k], zh_bounds[k + 1], en_bounds[k], en_bounds[k + 1]
-            k += 1
             if za == zb or ea == eb:
+                k += 1
                 out.append(Alignment(Tokens((), ()), Tokens((), ()), frozenset(), {}))
                 continue
-            zt = Tokens(tuple(map(zv.__getitem__, zh_ids[za:zb])),
-                        tuple(zip(zh_start[za:zb], zh_end[za:zb], strict=True)))
-            et = Tokens(tuple(map(ev.__getitem__, en_ids[ea:eb])),
-                        tuple(zip(en_start[ea:eb], en_end[ea:eb], strict=True)))
-            row_e2z, row_z2e = e2z[za:zb], z2e[ea:eb]
-            links = _kept_links(row_e2z, e2z_kept[0][za:zb], row_z2e, z2e_kept[0][ea:eb]) if kept else None
+            zt = Tokens(tuple(zh_words[za:zb]), tuple(zh_spans[za:zb]))
+            et = Tokens(tuple(en_words[ea:eb]), tuple(en_spans[ea:eb]))
+            links = None
+            if kept:
+                # (zh, en) of the kept links of each direction: the Chinese side's from its own
+                # positions, the English side's with the positions the other way round.
+                (z_own, z_other), (e_own, e_other) = zh_links[k], en_links[k]
+                links = set(zip(z_own, z_other, strict=True))
+                links.update(zip(e_other, e_own, strict=True))
+            k += 1
             # float16's tolist gives the same Python floats as going through float64.
-            out.append(_symmetrised(zt, et, row_z2e, z2e_post[ea:eb], row_e2z, e2z_post[za:zb],
+            out.append(_symmetrised(zt, et, z2e[ea:eb], z2e_post[ea:eb], e2z[za:zb], e2z_post[za:zb],
                                     "grow-diag-final-and", ids=(zh_id_array[za:zb], en_id_array[ea:eb]),
                                     vocabulary=model, links=links))
         return out
@@ -605,23 +614,24 @@ class UnitLinks:
         return self.alignments(model, [(key, zh, en)])[0]
 
 
-def _kept_links(e2z: Sequence[int], e2z_kept: Sequence[int], z2e: Sequence[int],
-                z2e_kept: Sequence[int]) -> set[tuple[int, int]]:
-    """A unit's stored symmetrised links: its directional links flagged kept (``kept_links``)."""
-    links = set(zip(itertools.compress(range(len(e2z)), e2z_kept), itertools.compress(e2z, e2z_kept), strict=True))
-    links.update(zip(itertools.compress(z2e, z2e_kept), itertools.compress(range(len(z2e)), z2e_kept), strict=True))
-    return links
-
-
-def _gather(offsets: np.ndarray, rows: np.ndarray,
-            arrays: Sequence[np.ndarray]) -> tuple[list[int], list[list[Any]]]:
-    """The slices offsets[r]:offsets[r + 1] of each of ``arrays`` for the ``rows``, one after
-    the other, as lists; and where each row's slice starts and ends in them."""
+def _gathered(offsets: np.ndarray, rows: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """Where each of ``rows``' slices offsets[r]:offsets[r + 1] starts and ends once they are
+    put one after the other, and the positions to gather them by."""
     starts, ends = offsets[rows], offsets[rows + 1]
     lengths = ends - starts
     bounds = np.concatenate(([0], np.cumsum(lengths)))
-    at = np.arange(int(bounds[-1]), dtype=np.int64) + np.repeat(starts - bounds[:-1], lengths)
-    return bounds.tolist(), [values[at].tolist() for values in arrays]
+    return bounds.tolist(), np.arange(int(bounds[-1]), dtype=np.int64) + np.repeat(starts - bounds[:-1], lengths)
+
+
+def _kept_positions(kept: np.ndarray, other: np.ndarray, bounds: list[int]) -> list[tuple[list[int], list[int]]]:
+    """Per row of gathered tokens (``bounds``), its kept directional links (UnitLinks.e2z_kept):
+    each kept token's position in its row and the position on the other side it links to."""
+    at = np.flatnonzero(kept)
+    edges = np.searchsorted(at, bounds).tolist()
+    row_of = np.searchsorted(np.asarray(bounds), at, side="right") - 1
+    own = (at - np.asarray(bounds)[row_of]).tolist()
+    linked = other[at].tolist()
+    return [(own[a:b], linked[a:b]) for a, b in itertools.pairwise(edges)]
 
 
 def empty_model() -> AlignmentModel:
