@@ -410,7 +410,8 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
 
 
-def measure_lookups(url: str, model_dir: Path, count: int, compare: bool = False, text_kind: str = "spliced") -> None:
+def measure_lookups(url: str, model_dir: Path, count: int, compare: bool = False, text_kind: str = "spliced",
+                    served: int = 0) -> None:
     os.environ.update(DATABASE_URL=url, SECRET_KEY="bench", FRAGMENT_MODEL_DIR=str(model_dir))
     from app import create_app
     from db import new_session
@@ -435,6 +436,17 @@ def measure_lookups(url: str, model_dir: Path, count: int, compare: bool = False
         for lang in ("zh", "en"):
             queries = make_queries(session, count, lang, rng, text_kind)
             requests = [lookup.make_request(q=q, src=lang) for q in queries]
+            if served:
+                # Other queries of the same kind first, with their fragments (drawn by a
+                # generator of their own, so that the measured queries are those of a run
+                # without --served): the caches of a worker that has been answering for a while.
+                measured = set(queries)
+                others = [q for q in make_queries(session, count + served, lang, random.Random(8), text_kind)
+                          if q not in measured][:served]
+                for q in others:
+                    lookup.fragments_many(session, index, store, [lookup.make_request(q=q, src=lang)], [[]])
+                    session.rollback()
+                print(f"{lang}: {len(others)} other queries answered first (--served)")
             for label in ("cold cache", "warm cache"):
                 plain, with_fragments, added, shown = [], [], [], 0
                 for request in requests:
@@ -593,6 +605,9 @@ def main() -> None:
                              "or news: newstest2020, with a memory built with --hold-out-news")
     parser.add_argument("--hold-out-news", action="store_true",
                         help="build the memory without newstest2020 and its second references (for --text news)")
+    parser.add_argument("--served", type=int, default=0, metavar="N",
+                        help="in-process: answer N other queries of the same kind first, as a worker that has "
+                             "been serving for a while, then measure the same queries as without it")
     parser.add_argument("--compare", action="store_true",
                         help="also time the fragment step aligning at lookup, as before alignments were stored")
     args = parser.parse_args()
@@ -635,7 +650,8 @@ def main() -> None:
         if args.http:
             measure_http(url, model_dir, args.queries, args.workers, args.text)
         else:
-            measure_lookups(url, model_dir, args.queries, compare=args.compare, text_kind=args.text)
+            measure_lookups(url, model_dir, args.queries, compare=args.compare, text_kind=args.text,
+                            served=args.served)
 
 
 if __name__ == "__main__":
