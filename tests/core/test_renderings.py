@@ -76,7 +76,7 @@ def projected(unit_id: int, target: str, phrase: str, before: list[tuple[str, bo
     for word, free in after:
         at = target.lower().index(word.lower(), at) + len(word)
         right.append((word.lower(), at, free))
-    return ProjectedSpan(StoredUnit(unit_id, "源", target), start, end, 0.9, 0.1, (tuple(left), tuple(right)))
+    return ProjectedSpan(StoredUnit(unit_id, "源", target), start, end, 0.9, (tuple(left), tuple(right)))
 
 
 def test_a_rendering_grows_over_the_words_most_of_its_units_agree_on():

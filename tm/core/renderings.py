@@ -8,11 +8,11 @@ most common surface form of each group is the one shown, and groups are ranked b
 units agree.
 
 Confidence of a rendering: the probability that it is right, from a logistic model
-(``calibrated``) over eight features: how many units agree on it (log), their share of the units
+(``calibrated``) over seven features: how many units agree on it (log), their share of the units
 tried (a failed projection counts against), the mean projection score (share of the fragment's
-content words aligned into the span × mean link posterior, see wordalign.Projection), the
-phrase pair's lexical weighting (log), and how far CC-CEDICT (with pinyin for names) supports
-the rendering against the fragment on its own, in both directions (``lexical_support``). The
+content words aligned into the span × mean link posterior, see wordalign.Projection), how far
+CC-CEDICT (with pinyin for names) supports the rendering against the fragment on its own, in
+both directions (``lexical_support``), and the glossary's support (``glossary_support``). The
 weights are fitted by bench/fragments_quality.py --fit, where "right" means found in the
 reference translation; the same bench sets MIN_CONFIDENCE.
 
@@ -76,28 +76,30 @@ __all__ = [
 #: (0.75 with 30% of zh→en queries covered) is missed by about two points either way.
 MIN_CONFIDENCE = 0.6
 #: The features of a rendering's confidence: log of its units, their share of the units tried,
-#: mean projection score, log mean lexical weight, and the dictionary's support of the rendering
-#: against the fragment (``lexical_support``: share of the Chinese words held, share of the
-#: English words explained), and the glossary's (``glossary_support``: share of the fragment
+#: mean projection score, the dictionary's support of the rendering against the fragment
+#: (``lexical_support``: share of the Chinese words held, share of the English words
+#: explained), and the glossary's (``glossary_support``: share of the fragment
 #: inside glossary terms whose glossary translation the rendering holds, and inside terms whose
 #: translation it does not hold). Length was tried and left out: on the bench it predicts nothing
 #: once the support is known (weight 0.08, no held-out gain).
-FEATURES = ("log_units", "share", "projection", "log_lexical", "source_support", "target_support",
+FEATURES = ("log_units", "share", "projection", "source_support", "target_support",
             "glossary_held", "glossary_missed")
 #: Intercept then one weight per feature: logistic regression on the quality bench's first
 #: renderings of fragments and their parts (bench/fragments_quality.py --fit, 1,800 queries,
-#: both directions pooled, right = in any reference). The projection score's negative weight
-#: is its overlap with the share and the support, not a preference; the lexical weighting adds nothing beside the
-#: dictionary's support. Both glossary weights are positive: a glossary term inside the
-#: fragment makes a right rendering likelier whether or not the rendering holds the glossary's
-#: form (most "missed" cases on the bench are inflections: 中国人民 → "Chinese people" where the
-#: glossary says China), and holding it adds less than the data's noise can tell (50 renderings
-#: with a term, of 1,800). Held out at 0.6 they added 0.3 points of precision and 0.2 of
-#: coverage when first fitted (0.754 → 0.757, 19.9% → 20.1%); what they do is back a rendering
-#: seen in one unit with the glossary's names in it (the demo's seed institute: 0.47 without
-#: them, 0.66 with them, then). Refitted with the fragments' parts among the examples (each
-#: part may be shown in its fragment's place): 3,348 first renderings.
-WEIGHTS = (-1.657, 0.804, 1.256, -0.347, -0.008, 0.502, 0.282, 0.451, 1.496)
+#: both directions pooled, right = in any reference). The projection score's negative weight is
+#: its overlap with the share and the support, not a preference. Both glossary weights are
+#: positive: a glossary term inside the fragment makes a right rendering likelier whether or not
+#: the rendering holds the glossary's form (most "missed" cases on the bench are inflections:
+#: 中国人民 → "Chinese people" where the glossary says China), and holding it adds less than the
+#: data's noise can tell (50 renderings with a term, of 1,800). Held out at 0.6 they added 0.3
+#: points of precision and 0.2 of coverage when first fitted (0.754 → 0.757, 19.9% → 20.1%);
+#: what they do is back a rendering seen in one unit with the glossary's names in it (the demo's
+#: seed institute: 0.47 without them, 0.66 with them, then). Refitted with the fragments' parts
+#: among the examples (each part may be shown in its fragment's place): 3,348 first renderings.
+#: The phrase pair's lexical weighting (Koehn's, over the model's tables) was a feature until
+#: step 11 of the bench: its weight was -0.008, it added nothing beside the dictionary's support
+#: on either draw, and it was a tenth of a lookup's fragment step.
+WEIGHTS = (-1.515, 0.795, 1.212, -0.402, 0.481, 0.266, 0.538, 1.487)
 #: Renderings returned per fragment.
 MAX_RENDERINGS = 3
 
@@ -138,7 +140,6 @@ class ProjectedSpan:
     start: int
     end: int
     score: float
-    lexical: float = 0.0
     #: The target's words just before the span (nearest first) and just after it, each as
     #: (folded word, the offset the span would start or end at with it, whether it may join:
     #: a word, not linked to a content word outside the fragment), for ``extend_by_agreement``.
@@ -436,7 +437,6 @@ def group_renderings(
             math.log(n),
             n / total,
             sum(p.score for p in members) / len(members),
-            math.log(max(sum(p.lexical for p in members) / len(members), 1e-7)),
             *support,
             *backed,
         )
@@ -552,7 +552,7 @@ def extend_by_agreement(members: Sequence[ProjectedSpan], target_lang: str) -> l
     left, right = grown(0), grown(1)
     return [p if not a and not b else
             ProjectedSpan(p.unit, p.context[0][a - 1][1] if a else p.start,
-                          p.context[1][b - 1][1] if b else p.end, p.score, p.lexical, ((), ()), p.witness)
+                          p.context[1][b - 1][1] if b else p.end, p.score, ((), ()), p.witness)
             for p, a, b in zip(members, left, right, strict=True)]
 
 
@@ -625,7 +625,7 @@ def translate_fragment(
                 not numbers or all(n in normalize(unit.target[p.start : p.end], target_lang) for n in numbers)):
             context = ((), ()) if alignment is None else _context(alignment, lang, unit.source, span, p.start, p.end)
             witness = None if alignment is None else _witness(alignment, lang, span)
-            found = ProjectedSpan(unit, p.start, p.end, p.score, p.lexical, context, witness)
+            found = ProjectedSpan(unit, p.start, p.end, p.score, context, witness)
             projected.append(found)
         if projections is not None:
             projections[key] = (found,)

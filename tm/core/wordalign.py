@@ -35,7 +35,6 @@ import contextlib
 import hashlib
 import itertools
 import json
-import math
 import multiprocessing
 import os
 import re
@@ -1780,14 +1779,12 @@ class Projection:
 
     ``start``/``end`` are character offsets into the other side's text as stored; ``score`` in
     [0, 1] is the share of the span's content words aligned into the box times the mean
-    posterior of the links that hold it; ``lexical`` the phrase pair's lexical weighting (the
-    geometric mean per content word of t(target | source) and t(source | target)).
+    posterior of the links that hold it.
     """
 
     start: int
     end: int
     score: float
-    lexical: float = 0.0
 
 
 def _covered(spans: Sequence[tuple[int, int]], start: int, end: int) -> list[int]:
@@ -1880,64 +1877,7 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
     posterior = al.posterior
     box = [posterior[(s, t) if side == "zh" else (t, s)] for s, t in links if s in inside and lo <= t <= hi]
     score = coverage * (sum(box) / len(box) if box else 0.0)
-    lexical = _lexical_weight(model, al, side, inside, range(lo, hi + 1), links, src_func, tgt_func)
-    return Projection(start, end, round(score, 4), round(lexical, 4))
-
-
-def _lexical_weight(model: AlignmentModel, al: Alignment, side: str, inside: set[int], box: range,
-                    links: list[tuple[int, int]], src_func: Sequence[int], tgt_func: Sequence[int]) -> float:
-    """Koehn's lexical weighting of the phrase pair in both directions, as a geometric mean per
-    content word (so that long phrases are not penalised for their length)."""
-    # As lists: a word's ids are read one or a few at a time below.
-    zid, eid = al.ids(model, "zh").tolist(), al.ids(model, "en").tolist()
-    src_ids, tgt_ids = (zid, eid) if side == "zh" else (eid, zid)
-    forward, backward = (model.zh_to_en, model.en_to_zh) if side == "zh" else (model.en_to_zh, model.zh_to_en)
-    # Each content word's probabilities are looked up in one call per direction (a table
-    # lookup costs numpy's fixed overhead, and a lookup projects a phrase for every sampled
-    # unit), then averaged word by word as before; a word linked to nothing takes NULL's (id 0).
-    sources: list[int] = []
-    targets: list[int] = []
-    ends: list[int] = []
-    # Each word's links, in the links' order (the sums below add them in that order).
-    by_target: dict[int, list[int]] = {}
-    by_source: dict[int, list[int]] = {}
-    for s, t in links:
-        if s in inside:
-            by_target.setdefault(t, []).append(s)
-        if t in box:
-            by_source.setdefault(s, []).append(t)
-    for t in box:
-        if tgt_func[t]:
-            continue
-        srcs = by_target.get(t)
-        sources.extend([src_ids[k] for k in srcs] if srcs else [0])
-        targets.extend([tgt_ids[t]] * (len(srcs) if srcs else 1))
-        ends.append(len(sources))
-    split = len(ends)
-    for s in inside:
-        if src_func[s]:
-            continue
-        tgts = by_source.get(s)
-        sources.extend([tgt_ids[k] for k in tgts] if tgts else [0])
-        targets.extend([src_ids[s]] * (len(tgts) if tgts else 1))
-        ends.append(len(sources))
-    if not ends:
-        return 0.0
-    at = ends[split - 1] if split else 0
-    probs = forward.remembered(sources[:at], targets[:at]) + backward.remembered(sources[at:], targets[at:])
-    means = []
-    start = 0
-    for k, end in enumerate(ends):
-        if k == split:
-            start = at
-        values = probs[start:end]
-        # A word has a few links: summed in order as numpy does below 8 values, without its overhead.
-        means.append(sum(values) / len(values) if len(values) < 8
-                     else float(np.mean(np.array(values, dtype=forward.probs.dtype))))
-        start = end
-    # In Python rather than numpy: a few values, where numpy's fixed costs were a third of the
-    # weighting. The two may differ in the last bit; a projection keeps four decimals of it.
-    return math.exp(sum([math.log(max(mean, FLOOR)) for mean in means]) / len(means))
+    return Projection(start, end, round(score, 4))
 
 
 def project(model: AlignmentModel, zh: str, en: str, span: tuple[int, int], side: str) -> tuple[int, int] | None:
