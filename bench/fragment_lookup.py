@@ -297,6 +297,18 @@ snapshot 33 s. Fragments added, median (p99); prose and spliced at a43e56f, news
   (cProfile, 200 queries). 5632090 (every row's words, spans and kept links made at once,
   then sliced) is 0.98 / 0.96 of the step before it on news (bench/fragment_step_ab.py
   --text news, three alternating runs, the same output digests).
+  4974a17 drops the lexical weighting from the confidence (bench/fragments_quality.py step 11:
+  the same frontier on both draws; the step alone 0.85 zh / 0.94 en of before on news, three
+  alternating runs). This command then, fragments added, median:
+    news, in-process, fresh worker        zh 10.1 (p99 122)  en 7.8 (p99 43)  warm 2.4 / 1.9
+    news, --http, SQLite, 2 workers       zh 12.2            en 7.3           again 2.5 / 2.1
+    news, --http, PostgreSQL, 2 workers   zh 13.4            en 9.0           again 3.6 / 2.6
+    prose, --http, SQLite                 zh 6.7             en 5.4
+    spliced, --http, SQLite               zh 20.5            en 22.6
+  Fragments shown per query: news 1.86 / 0.98, prose 0.82 / 0.65, spliced 1.76 / 1.66. So the
+  10 ms hold for English news, for other prose, and for Chinese news in-process at the
+  median; not for Chinese news over HTTP (12-13 ms) nor for spliced text. Tried and left: each
+  unit's word kinds worked out with the others it is read with (1.02 / 1.00, no gain).
 """
 from __future__ import annotations
 
