@@ -577,12 +577,16 @@ class UnitLinks:
         en_words = list(map(model.en_vocab.__getitem__, en_id_array.tolist()))
         zh_spans = list(zip(self.zh_spans[zh_at, 0].tolist(), self.zh_spans[zh_at, 1].tolist(), strict=True))
         en_spans = list(zip(self.en_spans[en_at, 0].tolist(), self.en_spans[en_at, 1].tolist(), strict=True))
+        zh_flags = _gathered_flags(model, "zh", zh_id_array, zh_words, zh_spans, zh_bounds,
+                                   [pair[1] for pair, row in zip(pairs, rows, strict=True) if row is not None])
+        en_flags = _gathered_flags(model, "en", en_id_array, en_words, en_spans, en_bounds,
+                                   [pair[2] for pair, row in zip(pairs, rows, strict=True) if row is not None])
         if kept:
             zh_links = _kept_positions(cast(np.ndarray, self.e2z_kept)[zh_at], e2z_array, zh_bounds)
             en_links = _kept_positions(cast(np.ndarray, self.z2e_kept)[en_at], z2e_array, en_bounds)
         out: list[Alignment | None] = []
         k = 0
-        for row in rows:
+        for (_, zh, en), row in zip(pairs, rows, strict=True):
             if row is None:
                 out.append(None)
                 continue
@@ -602,9 +606,13 @@ class UnitLinks:
                 links.update(zip(e_other, e_own, strict=True))
             k += 1
             # float16's tolist gives the same Python floats as going through float64.
-            out.append(_symmetrised(zt, et, z2e[ea:eb], z2e_post[ea:eb], e2z[za:zb], e2z_post[za:zb],
-                                    "grow-diag-final-and", ids=(zh_id_array[za:zb], en_id_array[ea:eb]),
-                                    vocabulary=model, links=links))
+            alignment = _symmetrised(zt, et, z2e[ea:eb], z2e_post[ea:eb], e2z[za:zb], e2z_post[za:zb],
+                                     "grow-diag-final-and", ids=(zh_id_array[za:zb], en_id_array[ea:eb]),
+                                     vocabulary=model, links=links)
+            # Both sides' function flags, as Alignment.function_flags would work them out.
+            alignment._flags.update({("zh", zh, True): zh_flags[0][za:zb], ("zh", zh, False): zh_flags[1][za:zb],
+                                     ("en", en, True): en_flags[0][ea:eb], ("en", en, False): en_flags[1][ea:eb]})
+            out.append(alignment)
         return out
 
     def alignment(self, model: AlignmentModel, key: object, zh: str, en: str) -> Alignment | None:
@@ -620,6 +628,25 @@ def _gathered(offsets: np.ndarray, rows: np.ndarray) -> tuple[list[int], np.ndar
     lengths = ends - starts
     bounds = np.concatenate(([0], np.cumsum(lengths)))
     return bounds.tolist(), np.arange(int(bounds[-1]), dtype=np.int64) + np.repeat(starts - bounds[:-1], lengths)
+
+
+def _gathered_flags(model: AlignmentModel, lang: str, ids: np.ndarray, words: Sequence[str],
+                    spans: Sequence[tuple[int, int]], bounds: list[int], texts: Sequence[str]) -> tuple[bytes, bytes]:
+    """``Alignment.function_flags`` of gathered tokens (rows at ``bounds``, each row's text in
+    ``texts``), with and without the surface, all at once: every projection asks them of both
+    sides of every sampled unit, and one unit at a time they were a sixth of projecting it."""
+    kinds = model.word_kinds(lang)[ids]
+    for k in np.flatnonzero(ids == 0).tolist():  # outside the vocabulary: looked up
+        kinds[k] = _word_kind(words[k], lang)
+    plain = (kinds != 0).astype(np.uint8)
+    surface = plain.copy()
+    stop = np.flatnonzero(kinds == 2)
+    rows = np.searchsorted(np.asarray(bounds), stop, side="right") - 1
+    for k, row in zip(stop.tolist(), rows.tolist(), strict=True):
+        a, b = spans[k]
+        if b - a > 1 and texts[row][a:b].isupper():  # "US" in capitals is the country
+            surface[k] = 0
+    return surface.tobytes(), plain.tobytes()
 
 
 def _kept_positions(kept: np.ndarray, other: np.ndarray, bounds: list[int]) -> list[tuple[list[int], list[int]]]:
