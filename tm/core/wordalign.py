@@ -606,7 +606,11 @@ class UnitLinks:
                 links.update(zip(e_other, e_own, strict=True))
             k += 1
             # float16's tolist gives the same Python floats as going through float64.
-            alignment = _symmetrised(zt, et, z2e[ea:eb], z2e_post[ea:eb], e2z[za:zb], e2z_post[za:zb],
+            # Tuples, not lists: a tuple of numbers leaves the garbage collector's watch, and a
+            # worker keeps thousands of these alignments (ALIGNMENT_CACHE), which every full
+            # collection walked.
+            alignment = _symmetrised(zt, et, tuple(z2e[ea:eb]), tuple(z2e_post[ea:eb]), tuple(e2z[za:zb]),
+                                     tuple(e2z_post[za:zb]),
                                      "grow-diag-final-and", ids=(zh_id_array[za:zb], en_id_array[ea:eb]),
                                      vocabulary=model, links=links)
             # Both sides' function flags, as Alignment.function_flags would work them out.
