@@ -314,6 +314,17 @@ snapshot 33 s. Fragments added, median (p99); prose and spliced at a43e56f, news
   of three), 0.97 / 0.96 on spliced. The machine had slowed by then (the lookup alone 4.3 ms
   over HTTP against 2.9 above, 1.2 in-process against 0.9), and this command gave news zh
   14.8 ms over HTTP, 12.0 in-process; en 10.4 / 9.4: compare the ratios, not these.
+  4608685 keeps a read-back alignment's directional links as tuples, so that the thousands a
+  worker caches leave the collector's full passes (same digests; the step 0.97 zh / 0.93 en
+  of before, means lower; in a frozen worker's 400 news lookups the full collections took 377
+  ms in all against 682, the longest 38 against 63). With the machine quick again (the lookup
+  alone 3.0 ms over HTTP, 0.8 in-process), news, fragments added, median:
+    in-process                 zh 8.7 (p99 64)   en 6.4 (p99 33)   warm 2.0 / 1.6
+    --http, SQLite             zh 10.9           en 7.0            again 2.7 / 2.2
+    --http, PostgreSQL         zh 10.7           en 7.7            again 3.4 / 2.9
+  Tried and left: a first generation of 10,000 (gc.set_threshold) after the freeze: the median
+  0.8-1.8 ms lower, but single collections of the first generation then take up to 130 ms, and
+  the English p99 rose (43-50 -> 57-63 ms): the same collecting moved into fewer, longer pauses.
 """
 from __future__ import annotations
 
