@@ -182,9 +182,14 @@ def is_function_word(word: str, lang: str, surface: str | None = None) -> bool:
     word as written, when known: "US" written in capitals is the country, not the pronoun."""
     if _PUNCT.match(word):
         return True
-    if surface is not None and len(surface) > 1 and surface.isupper():
+    if surface is not None and _in_capitals(surface):
         return False
     return word in (EN_STOPWORDS if lang == "en" else ZH_STOPWORDS)
+
+
+def _in_capitals(surface: str) -> bool:
+    """A stop word written so is a name or an abbreviation ("US", "IT"), not the function word."""
+    return len(surface) > 1 and surface.isupper()
 
 
 @lru_cache(maxsize=20_000)
@@ -208,7 +213,7 @@ def _function_flags(toks: Tokens, text: str, lang: str, kinds: Sequence[int] | N
         for k, kind in enumerate(kinds):
             if kind == 2:
                 a, b = toks.spans[k]
-                flags[k] = not (b - a > 1 and text[a:b].isupper())
+                flags[k] = not _in_capitals(text[a:b])
     return flags
 
 
@@ -577,10 +582,11 @@ class UnitLinks:
         en_words = list(map(model.en_vocab.__getitem__, en_id_array.tolist()))
         zh_spans = list(zip(self.zh_spans[zh_at, 0].tolist(), self.zh_spans[zh_at, 1].tolist(), strict=True))
         en_spans = list(zip(self.en_spans[en_at, 0].tolist(), self.en_spans[en_at, 1].tolist(), strict=True))
+        found_pairs = [pair for pair, row in zip(pairs, rows, strict=True) if row is not None]
         zh_flags = _gathered_flags(model, "zh", zh_id_array, zh_words, zh_spans, zh_bounds,
-                                   [pair[1] for pair, row in zip(pairs, rows, strict=True) if row is not None])
+                                   [zh for _, zh, _ in found_pairs])
         en_flags = _gathered_flags(model, "en", en_id_array, en_words, en_spans, en_bounds,
-                                   [pair[2] for pair, row in zip(pairs, rows, strict=True) if row is not None])
+                                   [en for _, _, en in found_pairs])
         if kept:
             zh_links = _kept_positions(cast(np.ndarray, self.e2z_kept)[zh_at], e2z_array, zh_bounds)
             en_links = _kept_positions(cast(np.ndarray, self.z2e_kept)[en_at], z2e_array, en_bounds)
@@ -639,18 +645,25 @@ def _gathered_flags(model: AlignmentModel, lang: str, ids: np.ndarray, words: Se
     """``Alignment.function_flags`` of gathered tokens (rows at ``bounds``, each row's text in
     ``texts``), with and without the surface, all at once: every projection asks them of both
     sides of every sampled unit, and one unit at a time they were a sixth of projecting it."""
-    kinds = model.word_kinds(lang)[ids]
-    for k in np.flatnonzero(ids == 0).tolist():  # outside the vocabulary: looked up
-        kinds[k] = _word_kind(words[k], lang)
+    kinds = _token_kinds(model, lang, ids, words)
     plain = (kinds != 0).astype(np.uint8)
     surface = plain.copy()
     stop = np.flatnonzero(kinds == 2)
     rows = np.searchsorted(np.asarray(bounds), stop, side="right") - 1
     for k, row in zip(stop.tolist(), rows.tolist(), strict=True):
         a, b = spans[k]
-        if b - a > 1 and texts[row][a:b].isupper():  # "US" in capitals is the country
+        if _in_capitals(texts[row][a:b]):
             surface[k] = 0
     return surface.tobytes(), plain.tobytes()
+
+
+def _token_kinds(model: AlignmentModel, lang: str, ids: np.ndarray, words: Sequence[str]) -> np.ndarray:
+    """``_word_kind`` of each token, read by vocabulary id (a word outside the vocabulary, id 0,
+    is looked up)."""
+    kinds = model.word_kinds(lang)[ids]  # a copy: fancy indexing
+    for k in np.flatnonzero(ids == 0).tolist():
+        kinds[k] = _word_kind(words[k], lang)
+    return np.asarray(kinds)
 
 
 def _kept_positions(kept: np.ndarray, other: np.ndarray, bounds: list[int]) -> list[tuple[list[int], list[int]]]:
@@ -1685,11 +1698,8 @@ class Alignment:
         ids = self.zh_ids if lang == "zh" else self.en_ids
         if self.vocabulary is None or ids is None:
             return None
-        kinds: list[int] = self.vocabulary.word_kinds(lang)[ids].tolist()
-        if not ids.all():
-            words = (self.zh if lang == "zh" else self.en).words
-            for k in np.flatnonzero(ids == 0).tolist():
-                kinds[k] = _word_kind(words[k], lang)
+        words = (self.zh if lang == "zh" else self.en).words
+        kinds: list[int] = _token_kinds(self.vocabulary, lang, ids, words).tolist()
         return kinds
 
 
