@@ -45,7 +45,7 @@ from tm.core.renderings import (
     pilot_units,
     translate_fragment,
 )
-from tm.core.wordalign import Alignment, AlignmentModel, align
+from tm.core.wordalign import Alignment, AlignmentModel, StoredAlignment, align, gather_stored
 from tm.core.wordalign import train as train_alignment
 from tm.live_index import LiveIndex
 
@@ -78,6 +78,9 @@ RENDERINGS_CACHE = 10_000
 UNCOVERED_BUDGET = 8
 #: Rows read from the database at a time while training (and between two progress lines).
 TRAIN_CHUNK = 20_000
+
+#: Aligns a fragment's sampled units (tm.core.renderings.translate_fragment's ``align_units``).
+AlignUnits = Callable[[Sequence[StoredUnit]], list[Alignment | StoredAlignment | None]]
 
 #: Gives (zh, en) term pairs for the aligner's priors, read in the given session (the
 #: training snapshot). Installed by another area (the glossary); tm never imports it.
@@ -160,31 +163,41 @@ class ModelStore:
         self._renderings.clear()
 
     def aligner(self, model: AlignmentModel, lang: str, *,
-                budget: int | None = None) -> Callable[[Sequence[StoredUnit]], list[Alignment | None]]:
+                budget: int | None = None) -> AlignUnits:
         """``align_units`` for tm.core.renderings.translate_fragment with sources in ``lang``
-        (one per lookup): the units the model was trained on are read back from the model's
-        stored alignments, together (``UnitLinks.alignments``); one added or edited since (its
+        (one per lookup): the units the model was trained on are read from the model's stored
+        alignments, together, as arrays (``gather_stored``; from a model stored before their
+        kept links, as Alignments: ``UnitLinks.alignments``); one added or edited since (its
         texts' digest differs) is aligned now, at most ``budget`` (default UNCOVERED_BUDGET) of
         them per aligner, and the others skipped (None).
-        Either way the result is cached per model, keyed by the texts too."""
+        An alignment made now (or read back as an Alignment) is cached per model, keyed by the
+        texts too; reading the arrays again costs less than keeping them."""
         cache = self._alignments
         links = model.links
         left = UNCOVERED_BUDGET if budget is None else budget
 
-        def align_units(units: Sequence[StoredUnit]) -> list[Alignment | None]:
+        def align_units(units: Sequence[StoredUnit]) -> list[Alignment | StoredAlignment | None]:
             nonlocal left
             keys = [(unit.unit_id, *((unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)))
                     for unit in units]
             with self._lock:
-                out = [cache.get(key) for key in keys]
+                out: list[Alignment | StoredAlignment | None] = [cache.get(key) for key in keys]
                 for key, found in zip(keys, out, strict=True):
                     if found is not None:
                         cache.move_to_end(key)
             missing = [k for k, found in enumerate(out) if found is None]
-            if links is not None and missing:
+            gathered = gather_stored(model, [keys[k] for k in missing]) if missing else None
+            if gathered is not None:
+                stored, index = gathered
+                for k, unit in zip(missing, index, strict=True):
+                    if unit is not None:
+                        out[k] = StoredAlignment(stored, unit)
+            elif links is not None and missing:
                 for k, alignment in zip(missing, links.alignments(model, [keys[k] for k in missing]), strict=True):
                     out[k] = alignment
             for k in missing:
+                if isinstance(out[k], StoredAlignment):
+                    continue
                 if out[k] is None:
                     if left <= 0:
                         continue
@@ -199,7 +212,7 @@ class ModelStore:
         return align_units
 
     def translate(self, model: AlignmentModel, fragment: str, lang: str, units: Sequence[StoredUnit],
-                  align_units: Callable[[Sequence[StoredUnit]], list[Alignment | None]], *,
+                  align_units: AlignUnits, *,
                   min_confidence: float = MIN_CONFIDENCE, limit: int = MAX_RENDERINGS,
                   projections: dict[Hashable, Any] | None = None) -> list[Rendering]:
         """tm.core.renderings.translate_fragment, cached per model by the fragment, its units'
@@ -217,7 +230,7 @@ class ModelStore:
                 return found[1]
         skipped = False
 
-        def counted(todo: Sequence[StoredUnit]) -> list[Alignment | None]:
+        def counted(todo: Sequence[StoredUnit]) -> list[Alignment | StoredAlignment | None]:
             nonlocal skipped
             alignments = align_units(todo)
             skipped = skipped or None in alignments
@@ -403,7 +416,7 @@ def _unit_texts(session: Session, found: Sequence[Sequence[Fragment]], known: _T
 
 
 def _translate(store: ModelStore, model: AlignmentModel, query: FragmentQuery, fragment: Fragment, texts: _Texts,
-               align_units: Callable[[Sequence[StoredUnit]], list[Alignment | None]], *, pilot: bool = False,
+               align_units: AlignUnits, *, pilot: bool = False,
                projections: dict[Hashable, Any] | None = None) -> list[Rendering]:
     """The renderings of ``fragment`` from its sampled units; ``pilot``: from a few of them, at
     any confidence, the first only (tm.core.renderings.choose_part)."""

@@ -268,3 +268,78 @@ def test_alignments_read_together_are_those_read_one_by_one(saved):
             for lang, text in (("zh", read.zh), ("en", read.en)):
                 assert read._word_kinds(lang) == alone._word_kinds(lang), text
             assert read.posterior == alone.posterior
+
+
+def _fragments_of(units, lang: str, every: int = 4) -> list[str]:
+    """Runs of two to four tokens of every ``every``-th unit's ``lang`` side, as a query would
+    hold them: the fragments whose projections the arrays must reproduce."""
+    out = {}
+    for unit_id, zh, en in units[::every]:
+        source = zh if lang == "zh" else en
+        toks = tokens(source, lang)
+        for n in (2, 3, 4):
+            for first in range(0, max(len(toks.words) - n, 0), 5):
+                run = source[toks.spans[first][0] : toks.spans[first + n - 1][1]]
+                out[run] = unit_id
+    return list(out)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_projecting_the_stored_arrays_gives_what_the_alignments_give(saved, lang):
+    """gather_stored + project_stored (what a lookup uses) against UnitLinks.alignments +
+    project_scored, unit by unit: the same span, score, context and witness for every unit
+    of hundreds of fragments (those found and not, projected and not), so the same renderings."""
+    from tm.core.wordalign import StoredAlignment, gather_stored
+
+    units, model, _ = saved
+
+    def read_back(asked: list[StoredUnit]):
+        return model.links.alignments(model, [(u.unit_id, *_sides(u, lang)) for u in asked])
+
+    def gathered(asked: list[StoredUnit]):
+        stored, index = gather_stored(model, [(u.unit_id, *_sides(u, lang)) for u in asked])
+        return [None if unit is None else StoredAlignment(stored, unit) for unit in index]
+
+    fragments = _fragments_of(units, lang)
+    compared = projected = failed = 0
+    for fragment in fragments:
+        needle = fragment if lang == "zh" else fragment.lower()
+        holding = [StoredUnit(unit_id, zh if lang == "zh" else en, en if lang == "zh" else zh)
+                   for unit_id, zh, en in units if needle in (zh if lang == "zh" else en.lower())]
+        by_alignments: dict = {}
+        by_arrays: dict = {}
+        expected = translate_fragment(model, fragment, lang, holding, align_units=read_back,
+                                      projections=by_alignments, min_confidence=0.0)
+        got = translate_fragment(model, fragment, lang, holding, align_units=gathered, projections=by_arrays,
+                                 min_confidence=0.0)
+        assert by_arrays == by_alignments, fragment
+        assert got == expected and [r.features for r in got] == [r.features for r in expected], fragment
+        compared += len(by_arrays)
+        projected += sum(found is not None for (found,) in by_arrays.values())
+        failed += sum(found is None for (found,) in by_arrays.values())
+    assert len(fragments) > 150 and compared > 300 and projected > 100 and failed > 30
+
+
+def _sides(unit: StoredUnit, lang: str) -> tuple[str, str]:
+    return (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
+
+
+def test_stored_arrays_leave_out_an_edited_or_unknown_unit_and_older_links(saved, tmp_path):
+    """gather_stored: None for a unit not stored with these texts, as UnitLinks.alignment; no
+    arrays at all from links stored before their kept flags (the aligner reads Alignments)."""
+    from tm.core.wordalign import gather_stored
+
+    units, model, _ = saved
+    asked = [(unit_id, zh, en) for unit_id, zh, en in units[:12]]
+    asked[3] = (asked[3][0], asked[3][1], asked[3][2] + " (revised)")
+    asked.insert(5, (10**9, "没有", "none"))
+    stored, index = gather_stored(model, asked)
+    assert [unit is None for unit in index] == [read is None for read in model.links.alignments(model, asked)]
+    assert index[3] is None and index[5] is None and len(stored) == 11
+    older = tmp_path / "links"
+    model.links.save(older)
+    for name in wordalign.UnitLinks.OPTIONAL:
+        (older / f"{name}.npy").unlink()
+    old_model = AlignmentModel(model.zh_vocab, model.en_vocab, model.zh_to_en, model.en_to_zh,
+                               links=wordalign.UnitLinks.load(older))
+    assert gather_stored(old_model, asked) is None

@@ -37,11 +37,14 @@ from tm.core.text import detect_language, match_key, normalize
 from tm.core.wordalign import (
     Alignment,
     AlignmentModel,
+    StoredAlignment,
+    StoredAlignments,
     Tokens,
     align,
     is_function_word,
     name_spellings,
     project_scored,
+    project_stored,
     tokens,
 )
 
@@ -378,22 +381,34 @@ def locate_tokens(fragment: str, lang: str, toks: Tokens) -> tuple[int, int] | N
     that no match key of the source is computed at lookup (0.5–2 ms a unit): the span from
     the first to the last token the fragment's key covers. Chinese: the key without spaces
     in the tokens' concatenation; English: the fragment's Moses tokens as a run of tokens."""
-    if not toks.words:
+    at = _located_words(fragment, lang, toks.words)
+    return None if at is None else (toks.spans[at[0]][0], toks.spans[at[1]][1])
+
+
+def _located_words(fragment: str, lang: str, words: Sequence[str]) -> tuple[int, int] | None:
+    """The first and last of ``words`` (a stored source's tokens) ``locate_tokens`` finds
+    ``fragment`` over."""
+    if not words:
         return None
     if lang == "zh":
         needle = _needle(fragment, lang)
-        at = "".join(toks.words).find(needle) if needle else -1
+        at = "".join(words).find(needle) if needle else -1
         if at < 0:
             return None
-        ends = list(itertools.accumulate(map(len, toks.words)))
-        first, last = bisect.bisect_right(ends, at), bisect.bisect_left(ends, at + len(needle))
-        return toks.spans[first][0], toks.spans[last][1]
-    words = [w for w in match_key(fragment, lang).tokens if w.strip()]
-    n = len(words)
-    for i, word in enumerate(toks.words):
-        if word == words[0] and list(toks.words[i : i + n]) == words:
-            return toks.spans[i][0], toks.spans[i + n - 1][1]
+        ends = list(itertools.accumulate(map(len, words)))
+        return bisect.bisect_right(ends, at), bisect.bisect_left(ends, at + len(needle))
+    wanted = _fragment_words(fragment, lang)
+    n = len(wanted)
+    for i, word in enumerate(words):
+        if n and word == wanted[0] and tuple(words[i : i + n]) == wanted:
+            return i, i + n - 1
     return None
+
+
+@lru_cache(maxsize=1_024)
+def _fragment_words(fragment: str, lang: str) -> tuple[str, ...]:
+    """An English fragment's Moses tokens, as ``locate_tokens`` looks for them."""
+    return tuple(w for w in match_key(fragment, lang).tokens if w.strip())
 
 
 def group_renderings(
@@ -471,29 +486,98 @@ def _context(al: Alignment, lang: str, source: str, span: tuple[int, int], start
              end: int) -> tuple[tuple[Neighbour, ...], tuple[Neighbour, ...]]:
     """The EXTEND_WORDS target words before and after the projection [start, end) of ``span``
     (offsets into ``source``, the ``lang`` side as aligned), see ProjectedSpan.context."""
-    src, tgt = (al.zh, al.en) if lang == "zh" else (al.en, al.zh)
+    return _context_of(_AlignmentView(al, lang, source), lang, span, start, end)
+
+
+class _View:
+    """What _context_of and _witness_of read of one unit's alignment (``lang`` its source):
+    both sides' token offsets, some of their words, the source's plain function flags and the
+    links; from an Alignment or from StoredAlignments, which make words only when asked."""
+
+    src_starts: Sequence[int]
+    src_ends: Sequence[int]
+    tgt_starts: Sequence[int]
+    tgt_ends: Sequence[int]
+    src_plain: Sequence[int]
+    links: Iterable[tuple[int, int]]  # (source, target) positions
+
+    def src_words(self, first: int, last: int) -> Sequence[str]:
+        raise NotImplementedError
+
+    def tgt_words(self, first: int, last: int) -> Sequence[str]:
+        raise NotImplementedError
+
+
+class _AlignmentView(_View):
+    def __init__(self, al: Alignment, lang: str, source: str) -> None:
+        src, tgt = (al.zh, al.en) if lang == "zh" else (al.en, al.zh)
+        self._al, self._lang, self._source = al, lang, source
+        self._src, self._tgt = src.words, tgt.words
+        self.src_starts, self.src_ends = [a for a, _ in src.spans], [b for _, b in src.spans]
+        self.tgt_starts, self.tgt_ends = [a for a, _ in tgt.spans], [b for _, b in tgt.spans]
+        self.links = al.links if lang == "zh" else ((e, z) for z, e in al.links)
+
+    @property
+    def src_plain(self) -> Sequence[int]:  # type: ignore[override]
+        return self._al.function_flags(self._lang, self._source, surface=False)
+
+    def src_words(self, first: int, last: int) -> Sequence[str]:
+        return self._src[first:last]
+
+    def tgt_words(self, first: int, last: int) -> Sequence[str]:
+        return self._tgt[first:last]
+
+
+class _StoredView(_View):
+    def __init__(self, stored: StoredAlignments, lang: str, unit: int) -> None:
+        self._source, self._target = stored.side(lang), stored.side("en" if lang == "zh" else "zh")
+        self._unit = unit
+        for name, side in (("src", self._source), ("tgt", self._target)):
+            a, b = int(side.bounds[unit]), int(side.bounds[unit + 1])
+            setattr(self, f"{name}_starts", side.starts[a:b].tolist())
+            setattr(self, f"{name}_ends", side.ends[a:b].tolist())
+        a, b = int(self._source.bounds[unit]), int(self._source.bounds[unit + 1])
+        self.src_plain = self._source.plain[a:b].tolist()
+        zh, en = stored.links_of(unit)
+        self.links = zip(zh, en, strict=True) if lang == "zh" else zip(en, zh, strict=True)
+
+    def src_words(self, first: int, last: int) -> Sequence[str]:
+        return self._source.words(self._unit, first, last)
+
+    def tgt_words(self, first: int, last: int) -> Sequence[str]:
+        return self._target.words(self._unit, first, last)
+
+
+def _overlapping_at(starts: Sequence[int], ends: Sequence[int], span: tuple[int, int]) -> range:
+    """``_overlapping`` over the tokens' starts and ends."""
+    first = bisect.bisect_right(ends, span[0])
+    return range(first, max(bisect.bisect_left(starts, span[1]), first))
+
+
+def _context_of(view: _View, lang: str, span: tuple[int, int], start: int,
+                end: int) -> tuple[tuple[Neighbour, ...], tuple[Neighbour, ...]]:
     target_lang = "en" if lang == "zh" else "zh"
-    inside = set(_overlapping(src, span))
+    inside = _overlapping_at(view.src_starts, view.src_ends, span)
     # The first token starting at or after the span, the last ending at or before it (token
     # spans are in order and apart).
-    first = bisect.bisect_left(tgt.spans, start, key=itemgetter(0))
-    last = bisect.bisect_right(tgt.spans, end, key=itemgetter(1)) - 1
+    first = bisect.bisect_left(view.tgt_starts, start)
+    last = bisect.bisect_right(view.tgt_ends, end) - 1
+    count = len(view.tgt_starts)
+    before_from, after_to = max(first - EXTEND_WORDS, 0), min(last + 1 + EXTEND_WORDS, count)
     # Target words linked to a content word outside the fragment translate something else
     # (only the neighbours are asked).
-    near = {*range(max(first - EXTEND_WORDS, 0), first), *range(last + 1, last + 1 + EXTEND_WORDS)}
-    function = al.function_flags(lang, source, surface=False)
-    if lang == "zh":
-        taken = {e for z, e in al.links if e in near and z not in inside and not function[z]}
-    else:
-        taken = {z for z, e in al.links if z in near and e not in inside and not function[e]}
+    function = view.src_plain
+    taken = {t for s, t in view.links
+             if (before_from <= t < first or last < t < after_to) and s not in inside and not function[s]}
 
-    def neighbour(k: int, offset: int) -> Neighbour:
-        word = tgt.words[k]
-        free = k not in taken and any(c.isalnum() for c in word)
-        return (rendering_key(word, target_lang) or word, offset, free)
+    def neighbours(positions: range, words: Sequence[str], offsets: Sequence[int]) -> tuple[Neighbour, ...]:
+        return tuple((rendering_key(word, target_lang) or word, offsets[k],
+                      k not in taken and any(c.isalnum() for c in word))
+                     for k, word in zip(positions, words, strict=True))
 
-    before = tuple(neighbour(k, tgt.spans[k][0]) for k in range(first - 1, max(first - 1 - EXTEND_WORDS, -1), -1))
-    after = tuple(neighbour(k, tgt.spans[k][1]) for k in range(last + 1, min(last + 1 + EXTEND_WORDS, len(tgt.spans))))
+    before = neighbours(range(first - 1, before_from - 1, -1), view.tgt_words(before_from, first)[::-1],
+                        view.tgt_starts)
+    after = neighbours(range(last + 1, after_to), view.tgt_words(last + 1, after_to), view.tgt_ends)
     return before, after
 
 
@@ -504,12 +588,16 @@ WITNESS_WORDS = 2
 def _witness(al: Alignment, lang: str, span: tuple[int, int]) -> tuple[str, ...]:
     """The WITNESS_WORDS source words (folded, as aligned) before and after ``span``, their
     digits as 0: copies of a sentence often differ by a number (66% and 67% of voters)."""
-    src = al.zh if lang == "zh" else al.en
-    inside = _overlapping(src, span)
+    return _witness_of(_AlignmentView(al, lang, ""), span)  # (no flags read)
+
+
+def _witness_of(view: _View, span: tuple[int, int]) -> tuple[str, ...]:
+    inside = _overlapping_at(view.src_starts, view.src_ends, span)
     if not inside:
         return ()
     first, last = inside[0], inside[-1]
-    words = (*src.words[max(first - WITNESS_WORDS, 0) : first], "\x00", *src.words[last + 1 : last + 1 + WITNESS_WORDS])
+    words = (*view.src_words(max(first - WITNESS_WORDS, 0), first), "\x00",
+             *view.src_words(last + 1, last + 1 + WITNESS_WORDS))
     return tuple(_DIGIT_RUN.sub("0", w) for w in words)
 
 
@@ -575,16 +663,17 @@ def translate_fragment(
     lang: str,
     units: Sequence[StoredUnit],
     *,
-    align_units: Callable[[Sequence[StoredUnit]], Iterable[Alignment | None]] | None = None,
+    align_units: Callable[[Sequence[StoredUnit]], Iterable[Alignment | StoredAlignment | None]] | None = None,
     projections: MutableMapping[Hashable, tuple[ProjectedSpan | None]] | None = None,
     **options: Any,
 ) -> list[Rendering]:
     """The renderings of ``fragment`` (in ``lang``) from the stored ``units`` that contain it.
 
     Each unit's pair is aligned (by ``align_units`` when given, all the units at once: a
-    cache, or the alignments stored at training time, UnitLinks.alignments; a unit for which
-    it gives None is skipped, as if not sampled; the fragment is then found among the
-    alignment's tokens, ``locate_tokens``) and the fragment's span in its source projected;
+    cache, or the alignments stored at training time, as Alignments (UnitLinks.alignments) or
+    as arrays (StoredAlignment, projected in all their units at once: project_stored); a unit
+    for which it gives None is skipped, as if not sampled; the fragment is then found among
+    the alignment's tokens, ``locate_tokens``) and the fragment's span in its source projected;
     ``options`` go to ``group_renderings`` (``glossary`` defaults to the term pairs the model
     was trained with).
     ``projections`` keeps each unit's projection of the fragment for a later call with the
@@ -593,46 +682,91 @@ def translate_fragment(
     """
     target_lang = "en" if lang == "zh" else "zh"
     # A number is never translated by a span without it ("more than 50 million" is not 以上).
-    numbers = _DIGITS.findall(normalize(fragment, lang))
-    projected = []
-    tried = 0
+    numbers = tuple(_DIGITS.findall(normalize(fragment, lang)))
     keys = [(fragment, lang, unit.unit_id, unit.source, unit.target) for unit in units]
     kept = [projections.get(key) for key in keys] if projections is not None else [None] * len(units)
-    read = (iter(align_units([unit for unit, known in zip(units, kept, strict=True) if known is None]))
-            if align_units is not None else None)
-    for unit, key, known in zip(units, keys, kept, strict=True):
-        if known is not None:
-            tried += 1
-            if known[0] is not None:
-                projected.append(known[0])
-            continue
-        if read is None:
+    todo = [k for k, known in enumerate(kept) if known is None]
+    # Per unit projected now: (its projection,) or, when the fragment was not found in it or
+    # the unit was skipped, None (not tried).
+    outcome: dict[int, tuple[ProjectedSpan | None] | None] = {}
+    if align_units is None:
+        for k in todo:
+            unit = units[k]
             span = locate(fragment, unit.source, lang)
             zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
-            alignment = align(model, zh, en) if span is not None else None
-        else:
-            alignment = next(read)
-            if alignment is None:  # skipped (see align_units)
-                continue
-            span = locate_tokens(fragment, lang, alignment.zh if lang == "zh" else alignment.en)
-        if span is None:
+            outcome[k] = None if span is None else _projected(model, fragment, lang, unit, align(model, zh, en), span,
+                                                              numbers)
+    else:
+        read = list(align_units([units[k] for k in todo]))
+        stored: dict[int, tuple[StoredAlignments, list[tuple[int, int]]]] = {}
+        for k, alignment in zip(todo, read, strict=True):
+            if isinstance(alignment, StoredAlignment):
+                stored.setdefault(id(alignment.alignments), (alignment.alignments, []))[1].append((k, alignment.unit))
+            elif alignment is not None:
+                side = alignment.zh if lang == "zh" else alignment.en
+                span = locate_tokens(fragment, lang, side)
+                outcome[k] = None if span is None else _projected(model, fragment, lang, units[k], alignment, span,
+                                                                  numbers)
+        for batch, entries in stored.values():
+            outcome.update(_projected_stored(model, fragment, lang, units, batch, entries, numbers))
+    projected = []
+    tried = 0
+    for k, (key, known) in enumerate(zip(keys, kept, strict=True)):
+        found = known if known is not None else outcome.get(k)
+        if found is None:  # skipped, or the fragment is not among its tokens
             continue
         tried += 1
-        zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
-        p = project_scored(model, zh, en, span, lang, alignment=alignment)
-        found = None
-        if p is not None and (
-                not numbers or all(n in normalize(unit.target[p.start : p.end], target_lang) for n in numbers)):
-            context = ((), ()) if alignment is None else _context(alignment, lang, unit.source, span, p.start, p.end)
-            witness = None if alignment is None else _witness(alignment, lang, span)
-            found = ProjectedSpan(unit, p.start, p.end, p.score, context, witness)
-            projected.append(found)
-        if projections is not None:
-            projections[key] = (found,)
+        if found[0] is not None:
+            projected.append(found[0])
+        if known is None and projections is not None:
+            projections[key] = found
     options.setdefault("fragment", fragment)
     if "glossary" not in options:
         options["glossary"] = model_glossary(model)
     return group_renderings(projected, target_lang=target_lang, tried=tried, **options)
+
+
+def _projected(model: AlignmentModel, fragment: str, lang: str, unit: StoredUnit, alignment: Alignment,
+               span: tuple[int, int], numbers: Sequence[str]) -> tuple[ProjectedSpan | None]:
+    """``unit``'s projection of ``fragment``, found at ``span`` of its source (None: none)."""
+    zh, en = (unit.source, unit.target) if lang == "zh" else (unit.target, unit.source)
+    p = project_scored(model, zh, en, span, lang, alignment=alignment)
+    if p is None or not _keeps_numbers(unit.target[p.start : p.end], lang, numbers):
+        return (None,)
+    return (ProjectedSpan(unit, p.start, p.end, p.score, _context(alignment, lang, unit.source, span, p.start, p.end),
+                          _witness(alignment, lang, span)),)
+
+
+def _keeps_numbers(rendering: str, lang: str, numbers: Sequence[str]) -> bool:
+    target_lang = "en" if lang == "zh" else "zh"
+    return not numbers or all(n in normalize(rendering, target_lang) for n in numbers)
+
+
+def _projected_stored(model: AlignmentModel, fragment: str, lang: str, units: Sequence[StoredUnit],
+                      stored: StoredAlignments, entries: Sequence[tuple[int, int]],
+                      numbers: Sequence[str]) -> dict[int, tuple[ProjectedSpan | None] | None]:
+    """``_projected`` of each of ``entries`` ((position in ``units``, its unit in ``stored``)),
+    the fragment located and projected in all of them at once."""
+    source = stored.side(lang)
+    located: list[tuple[int, int] | None] = [None] * len(stored)
+    for _, u in entries:
+        located[u] = _located_words(fragment, lang, source.words(u))
+    found = project_stored(model, stored, lang, located)
+    out: dict[int, tuple[ProjectedSpan | None] | None] = {}
+    for k, u in entries:
+        at, p = located[u], found[u]
+        if at is None:
+            out[k] = None
+            continue
+        unit = units[k]
+        if p is None or not _keeps_numbers(unit.target[p.start : p.end], lang, numbers):
+            out[k] = (None,)
+            continue
+        view = _StoredView(stored, lang, u)
+        span = (view.src_starts[at[0]], view.src_ends[at[1]])
+        out[k] = (ProjectedSpan(unit, p.start, p.end, p.score, _context_of(view, lang, span, p.start, p.end),
+                                _witness_of(view, span)),)
+    return out
 
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import hashlib
 import itertools
 import json
@@ -47,8 +48,9 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
 import numpy as np
 
@@ -675,6 +677,260 @@ def _kept_positions(kept: np.ndarray, other: np.ndarray, bounds: list[int]) -> l
     own = (at - np.asarray(bounds)[row_of]).tolist()
     linked = other[at].tolist()
     return [(own[a:b], linked[a:b]) for a, b in itertools.pairwise(edges)]
+
+
+# --- Stored alignments as arrays --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredSide:
+    """One side's tokens of every unit of a StoredAlignments, one after the other: unit u's are
+    bounds[u]:bounds[u + 1]. Positions below are into these arrays ("global")."""
+
+    vocab: list[str]
+    bounds: np.ndarray   # int64 per unit + 1
+    ids: np.ndarray      # int64 vocabulary ids
+    starts: np.ndarray   # int64 character offsets into the unit's text as stored
+    ends: np.ndarray
+    kinds: np.ndarray    # uint8 _word_kind
+    surface: np.ndarray  # bool: is_function_word with the surface (Alignment.function_flags)
+    plain: np.ndarray    # bool: ... without it (surface=False)
+
+    def words(self, unit: int, first: int = 0, last: int | None = None) -> tuple[str, ...]:
+        """Words first:last (positions in the unit) of unit ``unit``, made when asked: most of a
+        unit's words are never looked at."""
+        a, b = int(self.bounds[unit]), int(self.bounds[unit + 1])
+        ids = self.ids[a + first : b if last is None else min(a + last, b)].tolist()
+        if not ids:
+            return ()
+        return (self.vocab[ids[0]],) if len(ids) == 1 else itemgetter(*ids)(self.vocab)
+
+
+@dataclass(frozen=True)
+class StoredAlignments:
+    """The stored alignments (UnitLinks) of the units a fragment is translated on, gathered into
+    flat arrays, so that one projection of the fragment in all of them is a few numpy steps
+    (``project_stored``) instead of an Alignment object of tuples and sets built for every unit
+    (most of whose tokens no projection looks at): reading units back that way was a third of a
+    lookup's fragment step at a million units. The same links, posteriors and flags as the
+    Alignment ``UnitLinks.alignments`` builds."""
+
+    zh: StoredSide
+    en: StoredSide
+    #: Every unit's links, sorted by unit then Chinese then English position: the unit, both
+    #: global positions, and the posterior (LinkPosteriors' rule).
+    link_unit: np.ndarray
+    link_zh: np.ndarray
+    link_en: np.ndarray
+    link_posterior: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.zh.bounds) - 1
+
+    def side(self, lang: str) -> StoredSide:
+        return self.zh if lang == "zh" else self.en
+
+    @functools.cached_property
+    def _link_bounds(self) -> list[int]:
+        bounds: list[int] = np.searchsorted(self.link_unit, np.arange(len(self) + 1)).tolist()
+        return bounds
+
+    def links_of(self, unit: int) -> tuple[list[int], list[int]]:
+        """Unit ``unit``'s links as (Chinese, English) positions in the unit."""
+        a, b = self._link_bounds[unit], self._link_bounds[unit + 1]
+        zh_bound, en_bound = self.zh.bounds[unit], self.en.bounds[unit]
+        return (self.link_zh[a:b] - zh_bound).tolist(), (self.link_en[a:b] - en_bound).tolist()
+
+
+class _Words(Sequence[str]):
+    """Words by position, looked up only where asked (_token_kinds asks those of id 0)."""
+
+    def __init__(self, vocab: list[str], ids: np.ndarray) -> None:
+        self._vocab, self._ids = vocab, ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return [self._vocab[i] for i in self._ids[k].tolist()]
+        return self._vocab[int(self._ids[k])]
+
+
+def _stored_side(model: AlignmentModel, lang: str, links: UnitLinks, rows: np.ndarray,
+                 texts: Sequence[str]) -> tuple[StoredSide, np.ndarray]:
+    offsets, ids, spans = (links.zh_off, links.zh_ids, links.zh_spans) if lang == "zh" else \
+        (links.en_off, links.en_ids, links.en_spans)
+    bounds, at = _gathered(offsets, rows)
+    token_ids = ids[at].astype(np.int64)
+    vocab = model.zh_vocab if lang == "zh" else model.en_vocab
+    kinds = _token_kinds(model, lang, token_ids, _Words(vocab, token_ids))
+    starts, ends = spans[at, 0].astype(np.int64), spans[at, 1].astype(np.int64)
+    plain = kinds != 0
+    surface = plain.copy()
+    # Chinese stop words are Han characters, never written in capitals.
+    stop = np.flatnonzero(kinds == 2) if lang == "en" else np.zeros(0, dtype=np.int64)
+    if len(stop):
+        bounds_array = np.asarray(bounds)
+        unit_of = (np.searchsorted(bounds_array, stop, side="right") - 1).tolist()
+        for k, unit, a, b in zip(stop.tolist(), unit_of, starts[stop].tolist(), ends[stop].tolist(), strict=True):
+            if _in_capitals(texts[unit][a:b]):
+                surface[k] = False
+    side = StoredSide(vocab, np.asarray(bounds, dtype=np.int64), token_ids, starts, ends, kinds, surface, plain)
+    return side, at
+
+
+def gather_stored(model: AlignmentModel, pairs: Sequence[tuple[object, str, str]]
+                  ) -> tuple[StoredAlignments, list[int | None]] | None:
+    """The stored alignments of the (key, zh, en) ``pairs`` as arrays, and each pair's unit in
+    them (None: not stored with these texts, as UnitLinks.alignment gives None for it); None
+    when the model stores no alignments, or none with their kept links."""
+    links = model.links
+    if links is None or links.e2z_kept is None or links.z2e_kept is None:
+        return None
+    rows = links.rows_of(pairs)
+    found = [k for k, row in enumerate(rows) if row is not None]
+    found_rows = np.array([rows[k] for k in found], dtype=np.int64)
+    zh, zh_at = _stored_side(model, "zh", links, found_rows, [pairs[k][1] for k in found])
+    en, en_at = _stored_side(model, "en", links, found_rows, [pairs[k][2] for k in found])
+    e2z, z2e = links.e2z[zh_at].astype(np.int64), links.z2e[en_at].astype(np.int64)
+    zh_unit = np.repeat(np.arange(len(found), dtype=np.int64), np.diff(zh.bounds))
+    en_unit = np.repeat(np.arange(len(found), dtype=np.int64), np.diff(en.bounds))
+    # A unit with an empty side aligns nothing (as UnitLinks.alignments gives it no links).
+    empty = (np.diff(zh.bounds) == 0) | (np.diff(en.bounds) == 0)
+    # The kept links of each direction (see UnitLinks.e2z_kept), as global positions.
+    z_kept = np.flatnonzero(links.e2z_kept[zh_at].astype(bool) & ~empty[zh_unit])
+    e_kept = np.flatnonzero(links.z2e_kept[en_at].astype(bool) & ~empty[en_unit])
+    link_zh = np.concatenate((z_kept, z2e[e_kept] + zh.bounds[en_unit[e_kept]]))
+    link_en = np.concatenate((e2z[z_kept] + en.bounds[zh_unit[z_kept]], e_kept))
+    width = max(len(en.ids), 1)
+    codes = np.unique(link_zh * width + link_en)
+    link_zh, link_en = codes // width, codes % width
+    link_unit = zh_unit[link_zh]
+    z_local, e_local = link_zh - zh.bounds[link_unit], link_en - en.bounds[link_unit]
+    forward, backward = z2e[link_en] == z_local, e2z[link_zh] == e_local
+    f_post = links.z2e_post[en_at][link_en].astype(np.float64)
+    b_post = links.e2z_post[zh_at][link_zh].astype(np.float64)
+    posterior = np.where(forward & backward, (f_post + b_post) / 2,
+                         np.where(forward, f_post, np.where(backward, b_post, 0.25)))
+    index: list[int | None] = [None] * len(pairs)
+    for unit, k in enumerate(found):
+        index[k] = unit
+    return StoredAlignments(zh, en, link_unit, link_zh, link_en, posterior), index
+
+
+def project_stored(model: AlignmentModel, stored: StoredAlignments, side: str,
+                   located: Sequence[tuple[int, int] | None]) -> list[Projection | None]:
+    """``project_scored`` of a span in each unit of ``stored`` at once: ``located[u]`` is the
+    (first, last) ``side`` tokens of unit u the span runs over (None: no span there); the same
+    projections as project_scored of the span (spans[first][0], spans[last][1]) in that unit's
+    Alignment."""
+    out: list[Projection | None] = [None] * len(located)
+    asked = [u for u, at in enumerate(located) if at is not None]
+    if not asked:
+        return out
+    src, tgt = stored.side(side), stored.side("en" if side == "zh" else "zh")
+    ls, lt = (stored.link_zh, stored.link_en) if side == "zh" else (stored.link_en, stored.link_zh)
+    lu = stored.link_unit
+    units = len(stored)
+    # The span's characters in each unit asked, and the source tokens it covers (_covered).
+    span_start = np.full(units, -1, dtype=np.int64)
+    span_end = np.full(units, -1, dtype=np.int64)
+    firsts = np.array([cast(tuple[int, int], located[u])[0] for u in asked], dtype=np.int64)
+    lasts = np.array([cast(tuple[int, int], located[u])[1] for u in asked], dtype=np.int64)
+    asked_array = np.array(asked, dtype=np.int64)
+    span_start[asked_array] = src.starts[src.bounds[asked_array] + firsts]
+    span_end[asked_array] = src.ends[src.bounds[asked_array] + lasts]
+    src_unit = np.repeat(np.arange(units, dtype=np.int64), np.diff(src.bounds))
+    inside = (src.starts < span_end[src_unit]) & (src.ends > span_start[src_unit]) & (src.starts < src.ends)
+    link_in = inside[ls]
+    big = np.iinfo(np.int64).max
+    lo = np.full(units, big, dtype=np.int64)
+    hi = np.full(units, -1, dtype=np.int64)
+    np.minimum.at(lo, lu[link_in], lt[link_in])
+    np.maximum.at(hi, lu[link_in], lt[link_in])
+    # Consistency (see project_scored): no target word in the box linked to a content word
+    # outside the span.
+    src_func = src.surface[ls]
+    broken = (lt >= lo[lu]) & (lt <= hi[lu]) & ~link_in & ~src_func
+    ok = hi >= 0
+    ok[lu[broken]] = False
+    survivors = np.flatnonzero(ok).tolist()
+    if not survivors:
+        return out
+    aligned = np.zeros(len(tgt.ids), dtype=bool)
+    aligned[lt[link_in | ~src_func]] = True
+    held = np.zeros(len(tgt.ids), dtype=bool)
+    held[lt[link_in]] = True
+    forward = model.zh_to_en if side == "zh" else model.en_to_zh
+    threshold = float(forward.probs.dtype.type(EXTEND_MIN_T))
+    inside_at = np.flatnonzero(inside)
+    inside_bounds = np.searchsorted(inside_at, src.bounds).tolist()
+    new_lo, new_hi = lo.copy(), hi.copy()
+    for u in survivors:
+        a, b = int(tgt.bounds[u]), int(tgt.bounds[u + 1])
+        src_ids = src.ids[inside_at[inside_bounds[u] : inside_bounds[u + 1]]].tolist()
+
+        def supported(k: int, src_ids: list[int] = src_ids) -> bool:
+            t = forward.remembered(src_ids, [int(tgt.ids[k])] * len(src_ids))
+            return bool(t) and max(t) >= threshold
+
+        first = _extended(tgt, aligned, int(lo[u]), -1, (a, b), supported)
+        last = _extended(tgt, aligned, int(hi[u]), +1, (a, b), supported)
+        while first < last and _trimmed(tgt, held, first):
+            first += 1
+        while last > first and _trimmed(tgt, held, last):
+            last -= 1
+        if tgt.surface[first : last + 1].all() or tgt.ends[last] <= tgt.starts[first]:
+            ok[u] = False
+            continue
+        new_lo[u], new_hi[u] = first, last
+    # The score of each projection kept: the share of the span's content words linked into
+    # the box, times the mean posterior of the links inside it.
+    in_box = link_in & ok[lu] & (lt >= new_lo[lu]) & (lt <= new_hi[lu])
+    box_sum = np.bincount(lu[in_box], weights=stored.link_posterior[in_box], minlength=units)
+    box_n = np.bincount(lu[in_box], minlength=units)
+    linked = np.zeros(len(src.ids), dtype=bool)
+    linked[ls[in_box]] = True
+    content = inside & ~src.surface
+    content_n = np.bincount(src_unit[content], minlength=units)
+    # A span of function words only counts all its words as content.
+    counted = np.where(content_n[src_unit] > 0, content, inside)
+    counted_n = np.bincount(src_unit[counted], minlength=units).tolist()
+    linked_n = np.bincount(src_unit[counted & linked], minlength=units).tolist()
+    box_sums, box_counts = box_sum.tolist(), box_n.tolist()
+    for u in survivors:
+        if not ok[u]:
+            continue
+        coverage = linked_n[u] / counted_n[u]
+        score = coverage * (box_sums[u] / box_counts[u] if box_counts[u] else 0.0)
+        out[u] = Projection(int(tgt.starts[new_lo[u]]), int(tgt.ends[new_hi[u]]), round(score, 4))
+    return out
+
+
+def _extended(side: StoredSide, aligned: np.ndarray, edge: int, step: int, unit: tuple[int, int],
+              supported: Callable[[int], bool]) -> int:
+    """``_extend`` over a StoredSide's tokens (global positions within ``unit``'s bounds)."""
+    best, k = edge, edge + step
+    while unit[0] <= k < unit[1] and not aligned[k] and side.kinds[k] != 1:
+        if not side.surface[k]:
+            if EXTEND_MIN_T > 0 and not supported(k):
+                break
+            best = k
+        k += step
+    return best
+
+
+def _trimmed(side: StoredSide, held: np.ndarray, k: int) -> bool:
+    """project_scored's ``trimmed`` over a StoredSide's tokens."""
+    return bool(side.surface[k]) and (side.kinds[k] == 1 or not held[k] or side.vocab[int(side.ids[k])] in _ARTICLES)
+
+
+class StoredAlignment(NamedTuple):
+    """One unit's alignment among StoredAlignments, as an aligner gives it (tm.fragments)."""
+
+    alignments: StoredAlignments
+    unit: int
 
 
 def empty_model() -> AlignmentModel:
