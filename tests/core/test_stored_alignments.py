@@ -318,6 +318,11 @@ def test_projecting_the_stored_arrays_gives_what_the_alignments_give(saved, lang
         projected += sum(found is not None for (found,) in by_arrays.values())
         failed += sum(found is None for (found,) in by_arrays.values())
     assert len(fragments) > 150 and compared > 300 and projected > 100 and failed > 30
+    # A stop word written in capitals ("US") is a content word on the arrays too.
+    stored, _ = gather_stored(model, [(unit_id, zh, en) for unit_id, zh, en in units])
+    capitals = stored.en.plain & ~stored.en.surface
+    assert capitals.sum() >= 5
+    assert {stored.en.vocab[int(i)] for i in stored.en.ids[capitals]} == {"us"}
 
 
 def _sides(unit: StoredUnit, lang: str) -> tuple[str, str]:
