@@ -57,13 +57,11 @@ LOCK_FILE = "train.lock"
 STALE_SHARE = 0.1
 #: ... and by at least this many units: on a small memory every import would retrain.
 STALE_MIN_UNITS = 20
-#: Alignments of stored pairs kept per process: a fragment's sampled units recur across
-#: lookups (the same institutions, the same set phrases). Those the model stores are read
-#: back, but rebuilding one (its tokens and links) still costs 40-90 µs.
-#: One costs about 8 KB (a million-unit memory's, tracemalloc): 50,000 of them held up to
-#: 390 MB in every worker, and gave new text no faster a fragment step than 5,000 (1M units,
-#: 200 spliced zh queries, two runs each: 34.3 / 35.1 ms against 34.6 / 35.2 ms median); a
-#: query asked again is answered from RENDERINGS_CACHE, without its alignments.
+#: Alignments made at lookup kept per process (units added or edited since the training, see
+#: UNCOVERED_BUDGET; and those of a model stored before its kept links, read back as
+#: Alignments): aligning one costs milliseconds. A unit the model stores is read from its
+#: arrays again instead (tm.core.wordalign.gather_stored): cheaper than keeping it, and a
+#: lookup of new text at a million units reads some eighty.
 ALIGNMENT_CACHE = 5_000
 #: Renderings of a fragment kept per process, keyed by its text and the sampled units' texts:
 #: the same set phrases and institutions recur across lookups with the same sample (until the
