@@ -26,7 +26,10 @@ The lexical tables are sparse: one entry per (word, word) pair that co-occurs in
 (pairs seen only once are pruned on large memories, see ``train``), stored as a sorted int64 key
 array and float32 probabilities; a pair not in the table gets ``FLOOR``. Everything is numpy:
 the expected counts of a batch of units are a few vector operations over all its candidate
-links. Pure: no Flask, no SQL, no scipy.
+links. The alignments of the units trained on are stored with the model (``UnitLinks``); a
+lookup gathers those of a fragment's sampled units into flat arrays (``gather_stored``) and
+projects the fragment in all of them at once (``project_stored``), the same projections as
+``project_scored`` of each unit's ``Alignment``. Pure: no Flask, no SQL, no scipy.
 """
 from __future__ import annotations
 
@@ -62,12 +65,16 @@ __all__ = [
     "Alignment",
     "AlignmentModel",
     "Projection",
+    "StoredAlignment",
+    "StoredAlignments",
     "Tokens",
     "UnitLinks",
     "align",
+    "gather_stored",
     "pair_digest",
     "project",
     "project_scored",
+    "project_stored",
     "tokens",
     "train",
 ]
