@@ -29,7 +29,6 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import itemgetter
 from typing import Any, TypeVar
 
 from tm.core.lexicon import load_lexicon, stem
@@ -475,13 +474,6 @@ def group_renderings(
 EXTEND_WORDS = 3
 
 
-def _overlapping(toks: Tokens, span: tuple[int, int]) -> range:
-    """The tokens overlapping ``span`` (character offsets), found by bisection: token spans are
-    in order and apart."""
-    first = bisect.bisect_right(toks.spans, span[0], key=itemgetter(1))
-    return range(first, max(bisect.bisect_left(toks.spans, span[1], key=itemgetter(0)), first))
-
-
 def _context(al: Alignment, lang: str, source: str, span: tuple[int, int], start: int,
              end: int) -> tuple[tuple[Neighbour, ...], tuple[Neighbour, ...]]:
     """The EXTEND_WORDS target words before and after the projection [start, end) of ``span``
@@ -549,7 +541,8 @@ class _StoredView(_View):
 
 
 def _overlapping_at(starts: Sequence[int], ends: Sequence[int], span: tuple[int, int]) -> range:
-    """``_overlapping`` over the tokens' starts and ends."""
+    """The tokens (by their starts and ends) overlapping ``span`` (character offsets), found by
+    bisection: token spans are in order and apart."""
     first = bisect.bisect_right(ends, span[0])
     return range(first, max(bisect.bisect_left(starts, span[1]), first))
 
