@@ -325,6 +325,36 @@ snapshot 33 s. Fragments added, median (p99); prose and spliced at a43e56f, news
   Tried and left: a first generation of 10,000 (gc.set_threshold) after the freeze: the median
   0.8-1.8 ms lower, but single collections of the first generation then take up to 130 ms, and
   the English p99 rose (43-50 -> 57-63 ms): the same collecting moved into fewer, longer pauses.
+
+Stored alignments projected as arrays (2026-12-06, a seventh machine, quiet; the news memory
+rebuilt: import 109 s, ``flask tm fragments train`` 583 s wall, peak 1,176 MB, model 208 MB,
+snapshot 39 s; into PostgreSQL 15: import 123 s, training 604 s wall, peak 1,180 MB, beside the
+quality bench). Reading a fragment's sampled units back as Alignment objects was 3.8 ms of a
+zh news query's step here (16,273 units for 200 queries, 47 us each: their 1.17 million
+tokens made into words, spans, link sets one by one). ab9de71 gathers them into flat arrays
+(tm.core.wordalign.gather_stored) and projects the fragment in all of them at once
+(project_stored); words are made only where the projection's extension, its context and
+witness look. The same output digests on 200 + 200 news and 200 + 200 spliced queries;
+the step alone (bench/fragment_step_ab.py, alternating fresh processes), against 319a9b8:
+    news     zh 0.79 and 0.75   en 0.66 and 0.68   (two A/Bs of two runs)
+    spliced  zh 0.90            en 0.79
+  Tried and left: the contexts and witnesses of all kept projections worked out at once on the
+  arrays (searches and link tests vectorised): 1.03 zh / 1.02 en of ab9de71, no gain; a
+  pre-filter of the stop words that may be written in capitals on their characters' codes:
+  within the noise. This command at 1a652db, news, fragments added, median (p99):
+    in-process                 zh 9.0 (54)   en 5.1 (27)   warm 3.6 / 2.0   (a first run
+                               after the PostgreSQL build: zh 11.9, en 7.2)
+    --http, SQLite             zh 8.3, 8.4, 9.4             en 5.2, 5.3, 6.1   again 3.0 / 2.4
+    --http, PostgreSQL         zh 11.8, 10.2, 10.4          en 7.3, 6.6, 6.7   again 4.6 / 3.6
+  (the third SQLite run after the PostgreSQL ones, the machine slower then: the lookup alone
+  3.2 ms against 2.6-2.8). So Chinese news over HTTP now meets the 10 ms on SQLite and is at
+  the edge on PostgreSQL; English news meets it on both. Where a zh news step goes now
+  (cProfile, 200 queries): gathering the arrays 20%, finding the fragments 15%, grouping 15%,
+  the units' texts from the database 12%, locating and projecting 11%, context and witness
+  of the kept projections 18%. Spliced text stays about 17 ms in-process: 8.6 translations a
+  query (pilots of parts), each gathering its own arrays. Tried and left: an aligner that
+  keeps the units it has gathered for the rest of its lookup (a part's pilot finds some of
+  them again): 1.06 / 0.94 and 1.09 / 1.01 of 1a652db on spliced text, noise.
 """
 from __future__ import annotations
 
