@@ -379,7 +379,6 @@ Runs with the real finder (2026-12-03, --queries 300, memory 42,825 pairs, train
     + bins of the unit count       29.3% | 0.742 29.9% | 0.742 29.9%  ||  25.9% | 0.730 29.6% | 0.727 27.8%
   None moves the frontier on both draws (squares: down 1.1 on the first, up 0.9 on the second):
   the ranking the linear model gives is not what stops the coverage. Nothing landed.
-  (Script: /work/scratch/fexp.py on this machine, not kept.)
 
   By hand, 50 random fragments shown at the step-2 settings (MIN_CONFIDENCE 0.6, WEIGHTS;
   --load of the step-2 records; 33 zh→en, 17 en→zh): 44 usable as they are (88%), 37 in the
