@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Row, Select, bindparam, func, select, text
+from sqlalchemy import Row, Select, any_, bindparam, func, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from common.db import insert_ignoring_conflicts, year_month
@@ -701,8 +702,14 @@ _IDS_PER_QUERY = 30_000
 def unit_texts(session: Session, ids: Sequence[int]) -> list[tuple[int, str, str, str]]:
     """(id, zh, en, memory name) of the units with these ids (those that still exist)."""
     rows: list[tuple[int, str, str, str]] = []
+    # On PostgreSQL the ids go as one array: a list of a hundred parameters, a statement of
+    # its own for every count, cost 0.4-0.8 ms more a lookup's fragment step (2.1 against 1.4
+    # ms for 94 ids at a million units).
+    as_array = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(ids), _IDS_PER_QUERY):
-        query = (select(Unit.id, Unit.zh, Unit.en, Memory.name).join(Memory, Memory.id == Unit.memory_id)
-                 .where(Unit.id.in_(ids[start:start + _IDS_PER_QUERY])))
+        chunk = list(ids[start:start + _IDS_PER_QUERY])
+        wanted = (Unit.id == any_(bindparam("ids", chunk, type_=postgresql.ARRAY(Unit.id.type))) if as_array
+                  else Unit.id.in_(chunk))
+        query = select(Unit.id, Unit.zh, Unit.en, Memory.name).join(Memory, Memory.id == Unit.memory_id).where(wanted)
         rows.extend((unit_id, zh, en, memory) for unit_id, zh, en, memory in session.execute(query))
     return rows
