@@ -341,6 +341,8 @@ def test_stored_arrays_leave_out_an_edited_or_unknown_unit_and_older_links(saved
     stored, index = gather_stored(model, asked)
     assert [unit is None for unit in index] == [read is None for read in model.links.alignments(model, asked)]
     assert index[3] is None and index[5] is None and len(stored) == 11
+    nothing, none = gather_stored(model, [(10**9, "没有", "none"), asked[3]])
+    assert len(nothing) == 0 and none == [None, None] and not len(nothing.link_unit)
     older = tmp_path / "links"
     model.links.save(older)
     for name in wordalign.UnitLinks.OPTIONAL:
