@@ -524,12 +524,11 @@ class _StoredView(_View):
     def __init__(self, stored: StoredAlignments, lang: str, unit: int) -> None:
         self._source, self._target = stored.side(lang), stored.side("en" if lang == "zh" else "zh")
         self._unit = unit
-        for name, side in (("src", self._source), ("tgt", self._target)):
-            a, b = int(side.bounds[unit]), int(side.bounds[unit + 1])
-            setattr(self, f"{name}_starts", side.starts[a:b].tolist())
-            setattr(self, f"{name}_ends", side.ends[a:b].tolist())
         a, b = int(self._source.bounds[unit]), int(self._source.bounds[unit + 1])
+        self.src_starts, self.src_ends = self._source.starts[a:b].tolist(), self._source.ends[a:b].tolist()
         self.src_plain = self._source.plain[a:b].tolist()
+        a, b = int(self._target.bounds[unit]), int(self._target.bounds[unit + 1])
+        self.tgt_starts, self.tgt_ends = self._target.starts[a:b].tolist(), self._target.ends[a:b].tolist()
         zh, en = stored.links_of(unit)
         self.links = zip(zh, en, strict=True) if lang == "zh" else zip(en, zh, strict=True)
 
