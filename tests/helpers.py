@@ -178,6 +178,13 @@ def truncate_all(url: str) -> None:
     engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
+        # A test that failed before closing its session leaves a transaction open on these
+        # tables, and TRUNCATE would wait for it for ever: the suite hung until CI's timeout
+        # instead of reporting the failure. Such leftovers are ended; anything else holding a
+        # lock makes this fail within the minute rather than hang.
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                          " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"))
+        conn.execute(text("SET LOCAL lock_timeout = '60s'"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
