@@ -589,13 +589,16 @@ class UnitLinks:
         # of reading a unit back.
         zh_words = list(map(model.zh_vocab.__getitem__, zh_id_array.tolist()))
         en_words = list(map(model.en_vocab.__getitem__, en_id_array.tolist()))
-        zh_spans = list(zip(self.zh_spans[zh_at, 0].tolist(), self.zh_spans[zh_at, 1].tolist(), strict=True))
-        en_spans = list(zip(self.en_spans[en_at, 0].tolist(), self.en_spans[en_at, 1].tolist(), strict=True))
+        zh_starts, zh_ends = self.zh_spans[zh_at, 0], self.zh_spans[zh_at, 1]
+        en_starts, en_ends = self.en_spans[en_at, 0], self.en_spans[en_at, 1]
+        zh_spans = list(zip(zh_starts.tolist(), zh_ends.tolist(), strict=True))
+        en_spans = list(zip(en_starts.tolist(), en_ends.tolist(), strict=True))
         found_pairs = [pair for pair, row in zip(pairs, rows, strict=True) if row is not None]
-        zh_flags = _gathered_flags(model, "zh", zh_id_array, zh_words, zh_spans, zh_bounds,
-                                   [zh for _, zh, _ in found_pairs])
-        en_flags = _gathered_flags(model, "en", en_id_array, en_words, en_spans, en_bounds,
-                                   [en for _, _, en in found_pairs])
+        # Kept as bytes: a byte a token beside the alignment (Alignment.function_flags).
+        zh_flags = [flags.astype(np.uint8).tobytes() for flags in _gathered_flags(
+            model, "zh", zh_id_array, zh_words, zh_starts, zh_ends, zh_bounds, [zh for _, zh, _ in found_pairs])[1:]]
+        en_flags = [flags.astype(np.uint8).tobytes() for flags in _gathered_flags(
+            model, "en", en_id_array, en_words, en_starts, en_ends, en_bounds, [en for _, _, en in found_pairs])[1:]]
         if kept:
             zh_links = _kept_positions(cast(np.ndarray, self.e2z_kept)[zh_at], e2z_array, zh_bounds)
             en_links = _kept_positions(cast(np.ndarray, self.z2e_kept)[en_at], z2e_array, en_bounds)
@@ -649,21 +652,24 @@ def _gathered(offsets: np.ndarray, rows: np.ndarray) -> tuple[list[int], np.ndar
     return bounds.tolist(), np.arange(int(bounds[-1]), dtype=np.int64) + np.repeat(starts - bounds[:-1], lengths)
 
 
-def _gathered_flags(model: AlignmentModel, lang: str, ids: np.ndarray, words: Sequence[str],
-                    spans: Sequence[tuple[int, int]], bounds: list[int], texts: Sequence[str]) -> tuple[bytes, bytes]:
-    """``Alignment.function_flags`` of gathered tokens (rows at ``bounds``, each row's text in
-    ``texts``), with and without the surface, all at once: every projection asks them of both
-    sides of every sampled unit, and one unit at a time they were a sixth of projecting it."""
+def _gathered_flags(model: AlignmentModel, lang: str, ids: np.ndarray, words: Sequence[str], starts: np.ndarray,
+                    ends: np.ndarray, bounds: Sequence[int],
+                    texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each of the gathered tokens' ``_word_kind`` and ``Alignment.function_flags`` with and
+    without the surface (rows at ``bounds``, each row's text in ``texts``), all at once: every
+    projection asks them of both sides of every sampled unit, and one unit at a time they were
+    a sixth of projecting it. ``words`` is asked only for tokens outside the vocabulary."""
     kinds = _token_kinds(model, lang, ids, words)
-    plain = (kinds != 0).astype(np.uint8)
+    plain = kinds != 0
     surface = plain.copy()
-    stop = np.flatnonzero(kinds == 2)
-    rows = np.searchsorted(np.asarray(bounds), stop, side="right") - 1
-    for k, row in zip(stop.tolist(), rows.tolist(), strict=True):
-        a, b = spans[k]
-        if _in_capitals(texts[row][a:b]):
-            surface[k] = 0
-    return surface.tobytes(), plain.tobytes()
+    # Chinese stop words are Han characters, never written in capitals.
+    stop = np.flatnonzero(kinds == 2) if lang == "en" else np.zeros(0, dtype=np.int64)
+    if len(stop):
+        rows = (np.searchsorted(np.asarray(bounds), stop, side="right") - 1).tolist()
+        for k, row, a, b in zip(stop.tolist(), rows, starts[stop].tolist(), ends[stop].tolist(), strict=True):
+            if _in_capitals(texts[row][a:b]):
+                surface[k] = False
+    return kinds, surface, plain
 
 
 def _token_kinds(model: AlignmentModel, lang: str, ids: np.ndarray, words: Sequence[str]) -> np.ndarray:
@@ -771,18 +777,9 @@ def _stored_side(model: AlignmentModel, lang: str, links: UnitLinks, rows: np.nd
     bounds, at = _gathered(offsets, rows)
     token_ids = ids[at].astype(np.int64)
     vocab = model.zh_vocab if lang == "zh" else model.en_vocab
-    kinds = _token_kinds(model, lang, token_ids, _Words(vocab, token_ids))
     starts, ends = spans[at, 0].astype(np.int64), spans[at, 1].astype(np.int64)
-    plain = kinds != 0
-    surface = plain.copy()
-    # Chinese stop words are Han characters, never written in capitals.
-    stop = np.flatnonzero(kinds == 2) if lang == "en" else np.zeros(0, dtype=np.int64)
-    if len(stop):
-        bounds_array = np.asarray(bounds)
-        unit_of = (np.searchsorted(bounds_array, stop, side="right") - 1).tolist()
-        for k, unit, a, b in zip(stop.tolist(), unit_of, starts[stop].tolist(), ends[stop].tolist(), strict=True):
-            if _in_capitals(texts[unit][a:b]):
-                surface[k] = False
+    kinds, surface, plain = _gathered_flags(model, lang, token_ids, _Words(vocab, token_ids), starts, ends, bounds,
+                                            texts)
     side = StoredSide(vocab, np.asarray(bounds, dtype=np.int64), token_ids, starts, ends, kinds, surface, plain)
     return side, at
 
