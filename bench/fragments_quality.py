@@ -4,6 +4,7 @@
     .venv/bin/python bench/fragments_quality.py --queries 150   # quicker
     .venv/bin/python bench/fragments_quality.py --methods grow-diag-final-and,intersection,union
     .venv/bin/python bench/fragments_quality.py --prose         # other prose as new text (step 8)
+    .venv/bin/python bench/fragments_quality.py --wmt-queries 2000 --fit   # the issue's set in full (step 13)
 
 Data, read in place from ../shared/data/parallel (never copied):
 * WMT: newstest2020 as new text (zho-eng: Chinese queries, English references; eng-zho:
@@ -380,6 +381,45 @@ Runs with the real finder (2026-12-03, --queries 300, memory 42,825 pairs, train
   None moves the frontier on both draws (squares: down 1.1 on the first, up 0.9 on the second):
   the ranking the linear model gives is not what stops the coverage. Nothing landed.
 
+  step 13 (2026-12-06, evening), the issue's own set in full, and no rendering ends on a conjunction.
+  * The issue measures WMT newstest2020 as new text against a memory of the other years (with
+    TICO-19 and Tatoeba). The steps above pooled 300 newstest2020 queries with 300 of TICO-19
+    and 300 of Tatoeba, held out by data set: a harder, noisier protocol (a 300-query share has
+    a standard error of 2.6 points, the size of the target's gap). ``--wmt-queries 2000`` takes
+    every newstest2020 query (the first 300 drawn as before, so the TICO-19 and Tatoeba draws
+    and the pooled figures stay comparable), and ``report_issue_set`` holds the set out by
+    article as the developers' guide asks: the file has no document ids but runs its articles
+    contiguously, so ten blocks of contiguous lines, each scored with weights fitted on every
+    other record and the threshold chosen on the other nine blocks. Models retrained for each
+    draw (--seed 2020 | 2021), zh→en, RIGHT in either reference (first reference alone):
+      held out at 0.6    0.815 (0.715), 33.7% (30.7%)  |  0.820 (0.718), 33.8% (30.7%)
+      in-sample at 0.6   0.816 (0.715), 33.8% (30.8%)  |  0.824 (0.722), 34.0% (30.9%)
+      at 0.55            0.771 (0.674), 36.5% (33.1%)  |  0.767 (0.677), 37.3% (34.2%)
+    The threshold chosen on the other blocks is 0.55 in every block of both draws; the service
+    keeps 0.6 (chosen on all three sets, where 0.55 misses the precision), which on this set
+    meets the target with four points to spare. The first 300 of these queries are the sample
+    of the steps above: 29.3% | 31.7% covered at 0.6 there, so that sample was unlucky on the
+    first draw. en→zh at 0.6: 0.720, 13.9% | 0.701, 13.9%.
+  * By hand, 50 random fragments shown at 0.6 on the first draw (--judge; 41 zh→en, 9 en→zh,
+    mostly WMT now): 40 usable as they are (80%). Not usable: cut short (新型冠状病毒 →
+    "coronavirus", 市委书记 → "Municipal", 两国关系 → "relations between"), a fragment cut
+    from a name (展出-新华网, "in the New" → 新), over-extended (社保基金 → "National Council
+    for Social Security Fund"), 对中国政府 → "government", 传染性 for "is most contagious", and
+    two ending on "and": "State Councilor and" (国务委员), "National Development and" (国家发展).
+  * So no rendering now begins or ends with an article or a conjunction, nor a Chinese one with
+    the particle 的, even where the word translates one of the span (tm.core.wordalign
+    NEVER_AT_EDGE, NEVER_FIRST: the projection's trimming and extend_by_agreement). The issue's
+    set, held out at 0.6: 0.815 (0.716), 34.0% (31.0%) | 0.821 (0.720), 34.0% (30.9%); at 0.55
+    0.765, 37.3% | 0.760, 38.4%; en→zh 0.723, 14.3% | 0.704, 14.4%. The steps' protocol (the
+    first 300 queries, --fit; frontier | at 0.6 held out): 30.4% | 0.775 28.2% against 29.0% |
+    0.780 27.4% on the first draw, 27.1% | 0.762 26.3% against 27.3% | 0.765 26.2% on the
+    second. By hand, 50 random fragments shown at 0.6 on the first draw: 41 usable (82%); the
+    nine others are cut short (这个男孩 → "boy", 迄今为止 → "far", 保持稳定 → "stable", 中华文化
+    → "culture", 认真落实 → "conscientiously", 有限公司 → "Co", 卫生健康 → "Health", 为贯彻落实
+    → "order to implement") and one wrong (以限制伊朗 → "Iran to limit Iran"). Cut-short
+    renderings are what is left to mend (step 6's dictionary extension mended some, at a cost
+    on this measure that the set's four points of margin could now bear).
+
   By hand, 50 random fragments shown at the step-2 settings (MIN_CONFIDENCE 0.6, WEIGHTS;
   --load of the step-2 records; 33 zh→en, 17 en→zh): 44 usable as they are (88%), 37 in the
   reference. The six others: four renderings short of a content word (食品安全 → "food",
@@ -434,8 +474,11 @@ def _pairs(stem: str) -> list[tuple[str, str]]:
             if z.strip() and e.strip()]
 
 
-def load(n_queries: int, seed: int):
-    """(memory pairs, {dataset: {direction: [(query, reference)]}})."""
+def load(n_queries: int, seed: int, wmt_queries: int | None = None):
+    """(memory pairs, {dataset: {direction: [(query, reference)]}}). ``wmt_queries``: that many
+    WMT queries per direction instead of ``n_queries`` (the first ``n_queries`` drawn as
+    without it, the others from the rest with a generator of their own, so that the TICO-19
+    and Tatoeba draws stay the same)."""
     memory: list[tuple[str, str]] = []
     for stem in ("newstest2017.zho-eng", "newstest2018.zho-eng", "newstest2019.zho-eng",
                  "newstest2019.eng-zho", "newstest2021.zho-eng"):
@@ -446,8 +489,18 @@ def load(n_queries: int, seed: int):
     # (same length, same generator), so the single-reference figures stay comparable.
     wmt_zh = _with_second_reference("newstest2020.zho-eng", "newstestB2020.zho-eng", "en")
     wmt_en = _with_second_reference("newstest2020.eng-zho", "newstestB2020.eng-zho", "zh")
-    queries = {"wmt": {"zh2en": [(z, (e, *more)) for z, e, *more in rng.sample(wmt_zh, min(n_queries, len(wmt_zh)))],
-                       "en2zh": [(e, (z, *more)) for z, e, *more in rng.sample(wmt_en, min(n_queries, len(wmt_en)))]}}
+    more_rng = random.Random(seed + 1)
+
+    def wmt_sample(pairs: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        picked = rng.sample(pairs, min(n_queries, len(pairs)))
+        if wmt_queries is not None and wmt_queries > len(picked):
+            taken = set(picked)
+            rest = [p for p in pairs if p not in taken]
+            picked += more_rng.sample(rest, min(wmt_queries - len(picked), len(rest)))
+        return picked
+
+    queries = {"wmt": {"zh2en": [(z, (e, *more)) for z, e, *more in wmt_sample(wmt_zh)],
+                       "en2zh": [(e, (z, *more)) for z, e, *more in wmt_sample(wmt_en)]}}
     tico = [(z.strip(), e.strip()) for z, e in zip(_lines("tico19_zh_en/tico19-test.zh"),
                                                    _lines("tico19_zh_en/tico19-test.en"), strict=True)
             if z.strip() and e.strip()]
@@ -877,6 +930,53 @@ def report(records, target, refit, label="any"):
     return chosen
 
 
+#: Blocks of contiguous lines the issue's own set is held out by (``report_issue_set``).
+ISSUE_SET_BLOCKS = 10
+
+
+def report_issue_set(records, target, blocks=ISSUE_SET_BLOCKS):
+    """The issue's own set, WMT newstest2020 as new text, held out by document: its articles
+    run contiguously in the file (which has no document ids), so each of ``blocks`` runs of
+    contiguous lines is scored with weights fitted on every other record (both directions, all
+    sets, as the service's are) and the threshold chosen on the other blocks (the lowest whose
+    precision reaches ``target``), pooled over the blocks; beside it the same held-out weights
+    at fixed thresholds, and the in-sample figure."""
+    print(f"\nThe issue's own set: WMT newstest2020 queries, held out by {blocks} blocks of contiguous lines "
+          f"(whole articles but at the blocks' edges); RIGHT in any reference (first reference in brackets)")
+    for method, by_dir in records.items():
+        every = [r for by_set in by_dir.values() for rows in by_set.values() for r in rows]
+        for direction, by_set in by_dir.items():
+            stem, lang = (("newstest2020.zho-eng", "zh") if direction == "zh2en" else ("newstest2020.eng-zho", "en"))
+            lines = [line.strip() for line in _lines(f"wmt_newstest_zh_en/{stem}.{lang}")]
+            line_of: dict[str, int] = {}
+            for k, line in enumerate(lines):
+                line_of.setdefault(line, k)
+            size = -(-len(lines) // blocks)
+            by_block: dict[int, list] = {}
+            for row in by_set["wmt"]:
+                by_block.setdefault(line_of[row["query"]] // size, []).append(row)
+            held = []  # (rows, weights, threshold) per block
+            for block, rows in sorted(by_block.items()):
+                ids = {id(r) for r in rows}
+                weights = fit([r for r in every if id(r) not in ids])
+                rest = [r for other, rs in by_block.items() if other != block for r in rs]
+                held.append((rows, weights, choose(rest, target, weights)))
+            thresholds = sorted({th for _, _, th in held})
+            print(f"\n-- {method} {direction}: {len(by_set['wmt'])} queries in {len(held)} blocks; "
+                  f"thresholds chosen on the other blocks: {', '.join(f'{th:.2f}' for th in thresholds)}")
+            for label, at in [("each block at its chosen threshold", None),
+                              *((f"at {th:.2f}", th) for th in sorted({0.5, 0.55, MIN_CONFIDENCE, 0.65}))]:
+                both = [_both(rows, th if at is None else at, w) for rows, w, th in held]
+                shown = sum(m["shown"] for m, _ in both)
+                print(f"  held out, {label:36s} shown {shown:4d}  precision {_pooled(both, 0, 'precision'):.3f} "
+                      f"({_pooled(both, 1, 'precision'):.3f})  covered {_pooled(both, 0, 'covered'):.3f} "
+                      f"({_pooled(both, 1, 'covered'):.3f})")
+            weights_in = fit(every)
+            m, m1 = _both(by_set["wmt"], MIN_CONFIDENCE, weights_in)
+            print(f"  in-sample, at {MIN_CONFIDENCE:.2f}{'':27s} shown {m['shown']:4d}  precision {m['precision']:.3f} "
+                  f"({m1['precision']:.3f})  covered {m['covered']:.3f} ({m1['covered']:.3f})")
+
+
 def report_prose(records):
     """Other prose (``--prose``) as a user of the service meets it: the confidence's weights
     (tm.core.renderings.WEIGHTS) and threshold fitted on the three sets above, never on these."""
@@ -956,6 +1056,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--queries", type=int, default=300, help="queries per data set and direction")
     ap.add_argument("--seed", type=int, default=2020)
+    ap.add_argument("--wmt-queries", type=int,
+                    help="WMT queries per direction (default --queries); 2000 takes every newstest2020 one")
     ap.add_argument("--prose", action="store_true",
                     help="other prose as new text (novels, academic and magazine articles from "
                          "../shared/data/align), scored with the service's weights and threshold")
@@ -993,7 +1095,7 @@ def main() -> None:
         records = pickle.loads(Path(args.load).read_bytes())
         methods = list(records)
     else:
-        memory, queries = load(args.queries, args.seed)
+        memory, queries = load(args.queries, args.seed, args.wmt_queries)
         if args.prose:  # the same memory and more, other prose as the only new text
             more, queries = load_prose(args.queries, args.seed)
             memory += more
@@ -1011,6 +1113,7 @@ def main() -> None:
         report_prose(records)
         return
     report(records, args.target, args.fit, args.label)
+    report_issue_set(records, args.target)
     if args.errors:
         print_errors(records, methods[0], args.errors, args.seed)
     write_judging_file(records, methods[0], args.judge, args.seed)

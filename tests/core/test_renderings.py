@@ -115,6 +115,21 @@ def test_a_rendering_does_not_grow_on_weak_or_taken_words():
     assert [p.text for p in extend_by_agreement(spans, "en")] == ["far", "far"]
 
 
+def test_a_rendering_never_grows_to_end_on_a_conjunction_or_begin_with_de():
+    # All four units go on "and Foreign Minister Wang Yi": three in four would let another
+    # function word end the rendering ("referred to as"), never a conjunction.
+    spans = [projected(k, f"State Councilor and Foreign Minister Wang Yi {verb}", "State Councilor",
+                       after=[("and", True), ("Foreign", False)])
+             for k, verb in enumerate(["met", "said", "spoke", "left"])]
+    assert [p.text for p in extend_by_agreement(spans, "en")] == ["State Councilor"] * 4
+    # ... though it grows over one to a content word they share ("food and drink").
+    spans = [projected(k, f"food and drink {k}", "food", after=[("and", True), ("drink", True)]) for k in range(3)]
+    assert [p.text for p in extend_by_agreement(spans, "en")] == ["food and drink"] * 3
+    # A Chinese rendering does not grow to begin with the particle 的.
+    spans = [projected(k, f"新的{k}COVID-19患者", "COVID-19患者", [("的", True)]) for k in range(4)]
+    assert [p.text for p in extend_by_agreement(spans, "zh")] == ["COVID-19患者"] * 4
+
+
 def test_an_abbreviation_with_its_dots_and_without_is_one_rendering():
     assert rendering_key("U.S. economy", "en") == rendering_key("US economy", "en") == "us economy"
     assert rendering_key("the U.S.-China trade talks", "en") == "the us china trade talk"

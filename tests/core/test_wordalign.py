@@ -7,6 +7,7 @@ service will train in.
 import csv
 import itertools
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -231,6 +232,25 @@ def test_projection_is_a_contiguous_span_without_function_word_edges(model):
     text = en[p.start : p.end]
     assert text == "US Secretary of State"
     assert 0 < p.score <= 1
+
+
+def test_a_projection_never_ends_on_a_conjunction_even_one_it_translates(model):
+    """和 inside the span linked to "and": "State Councilor and" is no phrase; the projection
+    stops before it. Likewise a Chinese projection never begins with 的."""
+    zh, en = "国务委员和外交部长王毅出席了会议。", "State Councilor and Foreign Minister Wang Yi attended the meeting."
+    al = align(model, zh, en)
+    z, e = al.zh.words.index("和"), al.en.words.index("and")
+    linked = replace(al, links=frozenset({(s, t) for s, t in al.links if s != z and t != e} | {(z, e)}),
+                     posterior={**al.posterior, (z, e): 0.9}, _flags={})
+    p = project_scored(model, zh, en, (0, zh.index("和") + 1), "zh", alignment=linked)
+    assert p is not None and en[p.start : p.end] == "State Councilor"
+    zh, en = "医院收治的COVID-19患者", "hospitals admitted patients with COVID-19"
+    al = align(model, zh, en)
+    # 医院 收治 的 covid - 19 患者 / hospitals admitted patients with covid-19
+    links = {(0, 0), (1, 1), (2, 3), (3, 4), (5, 4), (6, 2)}
+    linked = replace(al, links=frozenset(links), posterior=dict.fromkeys(links, 0.9), _flags={})
+    p = project_scored(model, zh, en, (en.index("patients"), len(en)), "en", alignment=linked)
+    assert p is not None and zh[p.start : p.end] == "COVID-19患者"
 
 
 @settings(max_examples=60, deadline=None)

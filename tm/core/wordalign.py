@@ -155,6 +155,12 @@ EN_STOPWORDS = frozenset(
     said says say about 't n't 're 've 'll 'd 'm""".split()
 )
 _ARTICLES = frozenset({"the", "a", "an"})
+#: Words a rendering never begins or ends with, even where they translate a word of the span:
+#: articles, and conjunctions, on which no phrase ends ("State Councilor and" for 国务委员,
+#: "National Development and" for 国家发展 in the name of the commission).
+NEVER_AT_EDGE = _ARTICLES | {"and", "or", "but", "nor", "和", "与", "及", "或", "并"}
+#: And the particle no Chinese phrase begins with ("的 COVID-19 患者" for "patients with COVID-19").
+NEVER_FIRST = NEVER_AT_EDGE | {"的"}
 # Chinese grammatical words: the same role.
 ZH_STOPWORDS = frozenset(
     """的 地 得 了 着 过 是 在 和 与 及 也 就 都 而 或 之 以 于 对 把 被 让 给 从 向 到 等 个 这
@@ -881,9 +887,9 @@ def project_stored(model: AlignmentModel, stored: StoredAlignments, side: str,
 
         first = _extended(tgt, aligned, int(lo[u]), -1, (a, b), supported)
         last = _extended(tgt, aligned, int(hi[u]), +1, (a, b), supported)
-        while first < last and _trimmed(tgt, held, first):
+        while first < last and _trimmed(tgt, held, first, NEVER_FIRST):
             first += 1
-        while last > first and _trimmed(tgt, held, last):
+        while last > first and _trimmed(tgt, held, last, NEVER_AT_EDGE):
             last -= 1
         if tgt.surface[first : last + 1].all() or tgt.ends[last] <= tgt.starts[first]:
             ok[u] = False
@@ -925,9 +931,9 @@ def _extended(side: StoredSide, aligned: np.ndarray, edge: int, step: int, unit:
     return best
 
 
-def _trimmed(side: StoredSide, held: np.ndarray, k: int) -> bool:
+def _trimmed(side: StoredSide, held: np.ndarray, k: int, never: frozenset[str]) -> bool:
     """project_scored's ``trimmed`` over a StoredSide's tokens."""
-    return bool(side.surface[k]) and (side.kinds[k] == 1 or not held[k] or side.vocab[int(side.ids[k])] in _ARTICLES)
+    return bool(side.surface[k]) and (side.kinds[k] == 1 or not held[k] or side.vocab[int(side.ids[k])] in never)
 
 
 class StoredAlignment(NamedTuple):
@@ -2156,16 +2162,17 @@ def project_scored(model: AlignmentModel, zh: str, en: str, span: tuple[int, int
 
     lo = _extend(words, tgt_func, aligned_tgt, lo, -1, supported)
     hi = _extend(words, tgt_func, aligned_tgt, hi, +1, supported)
-    # Trim the edges: marks and articles always; other function words unless they translate a
-    # word of the span ("I like you" for 我喜欢你 keeps its pronouns, "of" from 的 outside goes).
+    # Trim the edges: marks, articles and conjunctions always (NEVER_AT_EDGE, NEVER_FIRST); other
+    # function words unless they translate a word of the span ("I like you" for 我喜欢你 keeps
+    # its pronouns, "of" from 的 outside goes).
     held = {t for s, t in links if s in inside}
 
-    def trimmed(k: int) -> bool:
-        return bool(tgt_func[k]) and (_PUNCT.match(words[k]) is not None or words[k] in _ARTICLES or k not in held)
+    def trimmed(k: int, never: frozenset[str]) -> bool:
+        return bool(tgt_func[k]) and (_PUNCT.match(words[k]) is not None or words[k] in never or k not in held)
 
-    while lo < hi and trimmed(lo):
+    while lo < hi and trimmed(lo, NEVER_FIRST):
         lo += 1
-    while hi > lo and trimmed(hi):
+    while hi > lo and trimmed(hi, NEVER_AT_EDGE):
         hi -= 1
     if all(tgt_func[lo : hi + 1]):
         return None
