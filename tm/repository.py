@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Row, Select, any_, bindparam, func, select, text
+from sqlalchemy import Integer, Row, Select, any_, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -697,19 +697,24 @@ def unit_pairs(session: Session, *, chunk: int) -> Iterator[tuple[int, str, str]
 #: Ids per statement in ``unit_texts``: SQLite allows 32,766 bound parameters; a lookup's
 #: fragments sample far fewer, a large batch's may not.
 _IDS_PER_QUERY = 30_000
+# Selected by the tables' columns, not the mapped classes' attributes: the same SQL without the
+# ORM's compiling and row processing, 0.6 ms less a call for 94 ids at a million units (2.0
+# against 1.4 ms on PostgreSQL, 6.6 against 5.8 on SQLite with the ids spread over the file).
+_UNITS, _MEMORIES = Unit.__table__, Memory.__table__
+_UNIT_TEXTS = (select(_UNITS.c.id, _UNITS.c.zh, _UNITS.c.en, _MEMORIES.c.name)
+               .join(_MEMORIES, _MEMORIES.c.id == _UNITS.c.memory_id))
+# On PostgreSQL the ids go as one array: a list of a hundred parameters, a statement of its own
+# for every count, cost about 1 ms more a call, once or twice a lookup (3.1-3.3 against 1.9-2.3
+# ms for 94 ids at a million units).
+_UNIT_TEXTS_BY_ARRAY = _UNIT_TEXTS.where(_UNITS.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer))))
+_UNIT_TEXTS_BY_LIST = _UNIT_TEXTS.where(_UNITS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def unit_texts(session: Session, ids: Sequence[int]) -> list[tuple[int, str, str, str]]:
     """(id, zh, en, memory name) of the units with these ids (those that still exist)."""
     rows: list[tuple[int, str, str, str]] = []
-    # On PostgreSQL the ids go as one array: a list of a hundred parameters, a statement of
-    # its own for every count, cost about 1 ms more a call, once or twice a lookup (3.1-3.3
-    # against 1.9-2.3 ms for 94 ids at a million units).
-    as_array = session.get_bind().dialect.name == "postgresql"
+    query = _UNIT_TEXTS_BY_ARRAY if session.get_bind().dialect.name == "postgresql" else _UNIT_TEXTS_BY_LIST
     for start in range(0, len(ids), _IDS_PER_QUERY):
         chunk = list(ids[start:start + _IDS_PER_QUERY])
-        wanted = (Unit.id == any_(bindparam("ids", chunk, type_=postgresql.ARRAY(Unit.id.type))) if as_array
-                  else Unit.id.in_(chunk))
-        query = select(Unit.id, Unit.zh, Unit.en, Memory.name).join(Memory, Memory.id == Unit.memory_id).where(wanted)
-        rows.extend((unit_id, zh, en, memory) for unit_id, zh, en, memory in session.execute(query))
+        rows.extend((unit_id, zh, en, memory) for unit_id, zh, en, memory in session.execute(query, {"ids": chunk}))
     return rows
