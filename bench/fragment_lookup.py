@@ -368,6 +368,18 @@ the step alone (bench/fragment_step_ab.py, alternating fresh processes), against
   So a quarter to a third less at the median and at the tail, and the 10 ms hold for news in
   the machine's quick phase (zh 8.3-9.4 on SQLite, above) but not in its slow one. The
   spread between phases (a third) is as large as the gain: only runs in turn compare.
+
+Quality at a million units (2026-12-06, evening): ``--text news`` now checks the shown
+fragments' first renderings against newstest2020's two references, as bench/fragments_quality.py
+does (1,000 queries a language, in-process). With a rendering's units counted as units, zh→en
+precision was 0.496 with 52.3% of queries covered by a right one, 1.89 shown per query (en→zh
+0.332, 26.6%, 0.98 shown): the memory holds each real sentence in about twenty edited copies,
+which agreed on whatever their sentence's projection gave ("shift its" for 常住人口 at 0.86).
+Counted by witness (bench/fragments_quality.py step 14): zh→en 0.684, 32.2%, 0.69 shown; en→zh
+0.606, 13.4%, 0.25 shown. The step costs more (fewer fragments shown, so more parts tried):
+bench/fragment_step_ab.py --text news against 998835b 1.11 zh / 1.17 en; over HTTP on SQLite,
+in turn (the machine slow: the lookup alone 3.4-4.2 ms), fragments added zh 10.8, 11.8 ms
+against 9.8, 10.6; en 8.4, 6.5 against 6.7, 7.4.
 """
 from __future__ import annotations
 
@@ -499,6 +511,42 @@ def news_queries(session, count: int, lang: str, rng: random.Random) -> list[str
     return picked
 
 
+def news_references(lang: str) -> dict[str, tuple[str, ...]]:
+    """newstest2020's query -> its references (newstest2020's and newstestB2020's), for ``lang``
+    queries, as bench/fragments_quality.py reads them."""
+    from fragments_quality import _with_second_reference
+
+    stem, second, ref_lang = (("newstest2020.zho-eng", "newstestB2020.zho-eng", "en") if lang == "zh" else
+                              ("newstest2020.eng-zho", "newstestB2020.eng-zho", "zh"))
+    out: dict[str, tuple[str, ...]] = {}
+    for zh, en, *more in _with_second_reference(stem, second, ref_lang):
+        query, reference = (zh, en) if lang == "zh" else (en, zh)
+        out.setdefault(query, (reference, *more))
+    return out
+
+
+def news_quality(queries: list[str], found: list[list[dict]], lang: str) -> str:
+    """The shown fragments' first renderings checked against the queries' references, as the
+    quality bench checks them (bench/fragments_quality.py: RIGHT in either reference): at a
+    million units the memory is the news sets' real pairs and their edited copies."""
+    from fragments_quality import correct
+
+    references = news_references(lang)
+    target = "en" if lang == "zh" else "zh"
+    shown = right = covered = scored = 0
+    for query, fragments in zip(queries, found, strict=True):
+        refs = references.get(query.strip())
+        if refs is None:
+            continue
+        scored += 1
+        hits = [any(correct(f["translations"][0]["text"], ref, target) for ref in refs) for f in fragments]
+        shown += len(hits)
+        right += sum(hits)
+        covered += any(hits)
+    return (f"{lang}: against the references of {scored} queries: {shown} fragments shown, precision "
+            f"{right / max(shown, 1):.3f}, {covered / max(scored, 1):.1%} of queries with a right one")
+
+
 def make_queries(session, count: int, lang: str, rng: random.Random, text: str) -> list[str]:
     if text == "news":
         return news_queries(session, count, lang, rng)
@@ -549,6 +597,7 @@ def measure_lookups(url: str, model_dir: Path, count: int, compare: bool = False
                 print(f"{lang}: {len(others)} other queries answered first (--served)")
             for label in ("cold cache", "warm cache"):
                 plain, with_fragments, added, shown = [], [], [], 0
+                answers = []
                 for request in requests:
                     t0 = time.perf_counter()
                     lookup.lookup(session, index, request)
@@ -562,11 +611,14 @@ def measure_lookups(url: str, model_dir: Path, count: int, compare: bool = False
                     with_fragments.append(t3 - t1)
                     added.append(t3 - t2)
                     shown += len(found or [])
+                    answers.append(found or [])
                 print(f"{lang} {label}: lookup median {statistics.median(plain) * 1e3:6.1f} ms p99 "
                       f"{pct(plain, 0.99) * 1e3:6.1f} | with fragments median "
                       f"{statistics.median(with_fragments) * 1e3:6.1f} ms p99 {pct(with_fragments, 0.99) * 1e3:6.1f}"
                       f" | added median {statistics.median(added) * 1e3:6.1f} ms p99 {pct(added, 0.99) * 1e3:6.1f}"
                       f" | {shown / len(requests):.2f} fragments shown per query ({len(requests)} queries)")
+            if text_kind == "news":
+                print(news_quality(queries, answers, lang))
         if compare:
             compare_aligning(session, index, model_dir, count, rng)
         session.close()

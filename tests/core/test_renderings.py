@@ -1,7 +1,11 @@
 """Choosing what a fragment shows (tm.core.renderings), without a model: hand-made renderings."""
+import math
 from dataclasses import replace
 
+import pytest
+
 from tm.core.renderings import (
+    MIN_CONFIDENCE,
     ProjectedSpan,
     Rendering,
     StoredUnit,
@@ -159,6 +163,22 @@ def test_copies_of_one_sentence_are_one_witness_to_a_phrase():
     # Without a witness (no alignment), each unit is its own.
     assert {p.text for p in extend_by_agreement([replace(p, witness=None) for p in copies], "en")} == \
         {"percent of the registered voters went"}
+
+
+def test_copies_of_one_sentence_back_a_rendering_as_one_witness():
+    # The confidence counts units by witness: ten copies of one sentence are one sentence's
+    # word for it, ten sentences are ten. Both give the rendering ten units.
+    copies = [replace(projected(k, f"{k} registered voters went to the polls", "registered voters"),
+                      witness=("0", "\x00", "参与", "投票")) for k in range(10)]
+    distinct = [replace(p, witness=(str(k),)) for k, p in enumerate(copies)]
+    (from_copies,), (from_sentences,) = (group_renderings(spans, target_lang="en", min_confidence=0.0)
+                                        for spans in (copies, distinct))
+    assert from_copies.units == from_sentences.units == 10
+    assert from_copies.features[:2] == (0.0, 1.0) and from_sentences.features[:2] == (pytest.approx(math.log(10)), 1.0)
+    assert from_copies.confidence < MIN_CONFIDENCE < from_sentences.confidence
+    # Units tried whose projection failed count as units beside them.
+    (tried,) = group_renderings(copies, target_lang="en", min_confidence=0.0, tried=12)
+    assert tried.features[1] == pytest.approx(1 / 3)
 
 
 def test_a_witness_is_the_source_words_around_the_fragment_with_digits_folded():
