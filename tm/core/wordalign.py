@@ -157,8 +157,9 @@ EN_STOPWORDS = frozenset(
 _ARTICLES = frozenset({"the", "a", "an"})
 #: Words a rendering never begins or ends with, even where they translate a word of the span:
 #: articles, and conjunctions, on which no phrase ends ("State Councilor and" for 国务委员,
-#: "National Development and" for 国家发展 in the name of the commission).
-NEVER_AT_EDGE = _ARTICLES | {"and", "or", "but", "nor", "和", "与", "及", "或", "并"}
+#: "National Development and" for 国家发展 in the name of the commission). Not 并, which is
+#: also the adverb of 并不 ("not at all"), a word of its own to jieba.
+NEVER_AT_EDGE = _ARTICLES | {"and", "or", "but", "nor", "和", "与", "及", "或"}
 #: And the particle no Chinese phrase begins with ("的 COVID-19 患者" for "patients with COVID-19").
 NEVER_FIRST = NEVER_AT_EDGE | {"的"}
 # Chinese grammatical words: the same role.
