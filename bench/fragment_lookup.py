@@ -379,7 +379,22 @@ Counted by witness (bench/fragments_quality.py step 14): zh→en 0.684, 32.2%, 0
 0.606, 13.4%, 0.25 shown. The step costs more (fewer fragments shown, so more parts tried):
 bench/fragment_step_ab.py --text news against 998835b 1.11 zh / 1.17 en; over HTTP on SQLite,
 in turn (the machine slow: the lookup alone 3.4-4.2 ms), fragments added zh 10.8, 11.8 ms
-against 9.8, 10.6; en 8.4, 6.5 against 6.7, 7.4.
+against 9.8, 10.6; en 8.4, 6.5 against 6.7, 7.4. Later, the machine quick again (the lookup
+alone 2.5-3.3 ms), in turn with 998835b, fragments added, median:
+    SQLite       zh 9.5, 8.8 against 10.8, 7.9     en 5.4, 6.1 against 6.3, 5.2
+    PostgreSQL   zh 10.5, 9.9 against 9.6, 8.8     en 5.7, 6.5 against 6.0, 5.4
+So Chinese news sits at the 10 ms the issue allows on both engines (under it in the quick
+phase on SQLite, at it on PostgreSQL), English news under it. 998835b (repository.unit_texts
+on the tables' columns) had brought PostgreSQL's zh from 10.8-12.0 (993343e, in turn, slow
+phase) to 8.8-9.6. Tried and left (bench/fragment_step_ab.py --text news, same memory):
+  * a sample of 30 units instead of 50 (tm.core.fragments.SAMPLE): 0.89 zh / 0.79 en of the
+    step, but what it does to the renderings at this scale is unmeasured;
+  * a fragment of more than 20 units answered from 20 of them when their first rendering
+    reaches 0.85 (or 0.75): 1.21 (1.15) zh, slower, since only 96 of 430 stop there (the 20
+    give the same first rendering as the 50 in 170 of 175 at 0.75) and the others pay a second
+    gather;
+  * the pilots of a fragment's parts gathered in one call (a ``prefetch`` on the aligner):
+    the same output digests, 1.13 / 1.16 on news and 0.97 / 0.95 on spliced text: noise.
 """
 from __future__ import annotations
 
