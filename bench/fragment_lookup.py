@@ -385,8 +385,9 @@ alone 2.5-3.3 ms), in turn with 998835b, fragments added, median:
     PostgreSQL   zh 10.5, 9.9 against 9.6, 8.8     en 5.7, 6.5 against 6.0, 5.4
 So Chinese news sits at the 10 ms the issue allows on both engines (under it in the quick
 phase on SQLite, at it on PostgreSQL), English news under it. 998835b (repository.unit_texts
-on the tables' columns) had brought PostgreSQL's zh from 10.8-12.0 (993343e, in turn, slow
-phase) to 8.8-9.6. Tried and left (bench/fragment_step_ab.py --text news, same memory):
+on the tables' columns, 0.6 ms a call less on its own) against 993343e over HTTP on
+PostgreSQL, in turn in a slow phase: zh 11.3, 10.8 against 9.8, 12.0, within the noise.
+Tried and left (bench/fragment_step_ab.py --text news, same memory):
   * a sample of 30 units instead of 50 (tm.core.fragments.SAMPLE): 0.89 zh / 0.79 en of the
     step, but what it does to the renderings at this scale is unmeasured;
   * a fragment of more than 20 units answered from 20 of them when their first rendering
