@@ -389,7 +389,11 @@ on the tables' columns, 0.6 ms a call less on its own) against 993343e over HTTP
 PostgreSQL, in turn in a slow phase: zh 11.3, 10.8 against 9.8, 12.0, within the noise.
 Tried and left (bench/fragment_step_ab.py --text news, same memory):
   * a sample of 30 units instead of 50 (tm.core.fragments.SAMPLE): 0.89 zh / 0.79 en of the
-    step, but what it does to the renderings at this scale is unmeasured;
+    step; against the references here zh→en 0.707 with 30.9% covered (0.684, 32.2% at 50),
+    en→zh 0.610, 11.1% (0.606, 13.4%); on bench/fragments_quality.py the issue's set is the same
+    (held out at 0.6: 0.815, 34.5% | 0.823, 34.5%) but the pooled sets' frontier falls from
+    26.9% to 21.8% on the second draw (precision at 0.6 0.740 against 0.752). Coverage is the
+    scarcer target: left at 50;
   * a fragment of more than 20 units answered from 20 of them when their first rendering
     reaches 0.85 (or 0.75): 1.21 (1.15) zh, slower, since only 96 of 430 stop there (the 20
     give the same first rendering as the 50 in 170 of 175 at 0.75) and the others pay a second

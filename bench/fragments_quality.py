@@ -470,7 +470,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from tm.core import wordalign  # noqa: E402
-from tm.core.fragments import FragmentIndex, find_fragments, fragment_parts, fragment_units  # noqa: E402
+from tm.core.fragments import SAMPLE, FragmentIndex, find_fragments, fragment_parts, fragment_units  # noqa: E402
 from tm.core.renderings import (  # noqa: E402
     FEATURES,
     MIN_CONFIDENCE,
@@ -483,7 +483,6 @@ from tm.core.renderings import (  # noqa: E402
 )
 from tm.core.wordalign import AlignmentModel, align  # noqa: E402
 
-SAMPLE = 50  # units per fragment projected, as the finder's sample
 THRESHOLDS = [round(0.05 * k, 2) for k in range(0, 20)]
 
 
