@@ -967,6 +967,7 @@ def report_issue_set(records, target, blocks=ISSUE_SET_BLOCKS):
           f"(whole articles but at the blocks' edges); RIGHT in any reference (first reference in brackets)")
     for method, by_dir in records.items():
         every = [r for by_set in by_dir.values() for rows in by_set.values() for r in rows]
+        weights_in = fit(every)  # in-sample: fitted on every record, as the service's are
         for direction, by_set in by_dir.items():
             stem, lang = (("newstest2020.zho-eng", "zh") if direction == "zh2en" else ("newstest2020.eng-zho", "en"))
             lines = [line.strip() for line in _lines(f"wmt_newstest_zh_en/{stem}.{lang}")]
@@ -993,7 +994,6 @@ def report_issue_set(records, target, blocks=ISSUE_SET_BLOCKS):
                 print(f"  held out, {label:36s} shown {shown:4d}  precision {_pooled(both, 0, 'precision'):.3f} "
                       f"({_pooled(both, 1, 'precision'):.3f})  covered {_pooled(both, 0, 'covered'):.3f} "
                       f"({_pooled(both, 1, 'covered'):.3f})")
-            weights_in = fit(every)
             m, m1 = _both(by_set["wmt"], MIN_CONFIDENCE, weights_in)
             print(f"  in-sample, at {MIN_CONFIDENCE:.2f}{'':27s} shown {m['shown']:4d}  precision {m['precision']:.3f} "
                   f"({m1['precision']:.3f})  covered {m['covered']:.3f} ({m1['covered']:.3f})")
