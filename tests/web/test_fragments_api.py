@@ -123,8 +123,8 @@ def test_a_batch_reads_its_example_units_in_one_query(app, client, with_model):
     statements = []
 
     def record(_conn, _cursor, statement, *_args):
-        # repo.unit_texts (the ranking's query joins the memories too, with more unit columns)
-        if statement.startswith("SELECT units.id, units.zh, units.en, memories.name"):
+        # repo.unit_texts (the ranking's query reads the memories too, with more unit columns)
+        if statement.startswith("SELECT units.id, units.zh, units.en, (SELECT memories.name"):
             statements.append(statement)
 
     engine = db_engine(app)
