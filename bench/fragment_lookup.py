@@ -400,6 +400,30 @@ Tried and left (bench/fragment_step_ab.py --text news, same memory):
     gather;
   * the pilots of a fragment's parts gathered in one call (a ``prefetch`` on the aligner):
     the same output digests, 1.13 / 1.16 on news and 0.97 / 0.95 on spliced text: noise.
+
+An eighth machine (2026-12-06, late; quiet, faster than the others: the lookup alone 2.0-2.6 ms
+over HTTP). The news memory rebuilt: import 72 s, ``flask tm fragments train`` 488 s wall, peak
+1,162 MB, model 208 MB, snapshot 36 s; into PostgreSQL 15: import 83 s, training 586 s wall,
+peak 1,208 MB (``/usr/bin/time -v``), model 218 MB, snapshot 31 s. Where a zh news step goes
+(perf_counter around each part, 200 queries, 9.8 ms a query with the timers): gathering the
+stored arrays 2.2 ms, projecting with context and witness 2.7 (project_stored 0.7 of it),
+grouping 1.0, finding the fragments 1.7, the units' texts 1.0, the parts' runs 0.3. Over HTTP,
+fragments added, median (p99 of the lookup with fragments):
+                 4ce2f93, twice                       46547a8, in turn with the second
+    SQLite       zh 7.0 (47), 7.4 (61)  en 4.7 (33), 5.1 (35)   zh 7.9 (50)  en 5.3 (34)
+    PostgreSQL   zh 8.8 (53), 7.7 (48)  en 5.4 (37), 5.1 (34)   zh 8.4 (55)  en 5.4 (36)
+(46547a8's repository.unit_texts reads the memory's name by a subquery instead of a join: 1.04
+against 1.38 ms a call on PostgreSQL, 0.38 against 0.65 on SQLite, alternating; within the
+noise of these medians). So the 10 ms hold for
+news in both languages on both engines here, with 1.2-3 ms to spare; the machines before this
+one were up to a third slower (zh 8.8-11.8 ms on the seventh).
+Tried and left: copies of a sentence projected once. A zh news query's 98 units tried per
+query have 16 distinct witnesses among their projections; a unit with the witness of one
+before it and nearly the same target (Jaccard of words 0.8) was not projected but counted
+behind its first copy's rendering (a weight). Projections fell from 19,773 to 5,016 for 200
+queries, and the time projecting them from 2.7 to 1.1 ms a query, but telling the copies
+(each unit's witness and target words) cost 1.9: bench/fragment_step_ab.py 1.04 zh / 1.11 en
+of 4ce2f93, slower; and it would hide another translation of a sentence behind the first.
 """
 from __future__ import annotations
 
