@@ -403,8 +403,12 @@ Tried and left (bench/fragment_step_ab.py --text news, same memory):
 
 An eighth machine (2026-12-06, late; quiet, faster than the others: the lookup alone 2.0-2.6 ms
 over HTTP). The news memory rebuilt: import 72 s, ``flask tm fragments train`` 488 s wall, peak
-1,162 MB, model 208 MB, snapshot 36 s; into PostgreSQL 15: import 83 s, training 586 s wall,
-peak 1,208 MB (``/usr/bin/time -v``), model 218 MB, snapshot 31 s. Where a zh news step goes
+1,162 MB for its largest process (the peaks above are that process's too), model 208 MB, snapshot
+36 s; into PostgreSQL 15: import 83 s, training 586 s wall, largest process 1,208 MB (``/usr/bin/time
+-v``), model 218 MB, snapshot 31 s. Over all its processes (their RSS summed every 0.2 s, as
+bench/fragments_train.py does), training again on SQLite: 485 s wall, peak 1.97 GiB (2.11 GB),
+1,159 + 843 MB in the two directions' processes, 413 s in; on PostgreSQL (the first training
+there ran beside other work): 471 s wall, peak 1.94 GiB (2.08 GB), 1,125 + 848 MB, 398 s in. Where a zh news step goes
 (perf_counter around each part, 200 queries, 9.8 ms a query with the timers): gathering the
 stored arrays 2.2 ms, projecting with context and witness 2.7 (project_stored 0.7 of it),
 grouping 1.0, finding the fragments 1.7, the units' texts 1.0, the parts' runs 0.3. Over HTTP,
