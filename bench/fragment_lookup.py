@@ -421,7 +421,7 @@ against 1.38 ms a call on PostgreSQL, 0.38 against 0.65 on SQLite, alternating; 
 noise of these medians). So the 10 ms hold for
 news in both languages on both engines here, with 1.2-3 ms to spare; the machines before this
 one were up to a third slower (zh 8.8-11.8 ms on the seventh).
-Tried and left: copies of a sentence projected once. A zh news query's 98 units tried per
+Tried and left: copies of a sentence projected once. A zh news query's 99 units tried per
 query have 16 distinct witnesses among their projections; a unit with the witness of one
 before it and nearly the same target (Jaccard of words 0.8) was not projected but counted
 behind its first copy's rendering (a weight). Projections fell from 19,773 to 5,016 for 200
